@@ -1,0 +1,138 @@
+"""The multi-layer perceptron: build it, initialise it, summarise it.
+
+Runs without any UI. Read top to bottom: one hidden block is
+Linear -> [BatchNorm1d] -> activation -> [Dropout]; the last Linear gives the
+logits (the softmax lives in the cross-entropy loss, as PyTorch does it).
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from dnn_tui.config import ModelConfig
+
+ACTIVATION_MODULES: dict[str, type[nn.Module]] = {
+    "relu": nn.ReLU,
+    "sigmoid": nn.Sigmoid,
+    "tanh": nn.Tanh,
+    "leaky_relu": nn.LeakyReLU,
+    "elu": nn.ELU,
+    "gelu": nn.GELU,
+}
+
+
+def build_mlp(config: ModelConfig, input_dim: int, classes: int) -> nn.Sequential:
+    """An nn.Sequential whose Linear layers are named fc1..fcN, initialised per config.init.
+
+    The other modules of block k are named bn<k>, act<k> and drop<k>.
+    """
+    layers: OrderedDict[str, nn.Module] = OrderedDict()
+    width = input_dim
+    for k, (units, p) in enumerate(zip(config.hidden, config.dropout_per_layer(), strict=True), 1):
+        layers[f"fc{k}"] = nn.Linear(width, units)
+        if config.batchnorm:
+            layers[f"bn{k}"] = nn.BatchNorm1d(units)
+        layers[f"act{k}"] = ACTIVATION_MODULES[config.activation]()
+        if p > 0:
+            layers[f"drop{k}"] = nn.Dropout(p)
+        width = units
+    layers[f"fc{len(config.hidden) + 1}"] = nn.Linear(width, classes)
+    model = nn.Sequential(layers)
+    initialise(model, config)
+    return model
+
+
+def initialise(model: nn.Module, config: ModelConfig) -> None:
+    """Re-initialise every Linear layer; ``default`` keeps PyTorch's own init.
+
+    xavier: Glorot uniform, Var(W) = 2 / (n_in + n_out) (what Keras' Dense starts with).
+    he:     Kaiming normal for ReLU, Var(W) = 2 / n_in.
+    normal: N(0, init_std**2), the classic way to make deep stacks vanish or explode.
+    Biases start at 0 for every non-default init.
+    """
+    if config.init == "default":
+        return
+    for module in model.modules():
+        if not isinstance(module, nn.Linear):
+            continue
+        if config.init == "xavier":
+            nn.init.xavier_uniform_(module.weight)
+        elif config.init == "he":
+            nn.init.kaiming_normal_(module.weight, nonlinearity="relu")
+        else:
+            nn.init.normal_(module.weight, mean=0.0, std=config.init_std)
+        nn.init.zeros_(module.bias)
+
+
+def linear_layers(model: nn.Module) -> list[tuple[str, nn.Linear]]:
+    """The (name, Linear) pairs, input -> output."""
+    return [(n, m) for n, m in model.named_modules() if isinstance(m, nn.Linear)]
+
+
+@dataclass(frozen=True)
+class SummaryRow:
+    """One line of the Keras-style summary."""
+
+    name: str
+    kind: str
+    """Linear, BatchNorm1d, ReLU, Dropout ..."""
+    output_shape: tuple[int | None, ...]
+    """(None, units): the batch dimension is None, as Keras prints it."""
+    params: int
+
+
+@dataclass(frozen=True)
+class ModelSummary:
+    rows: tuple[SummaryRow, ...]
+    input_dim: int
+    total: int
+    trainable: int
+
+    def format(self) -> str:
+        """The table as Keras' model.summary() lays it out."""
+        header = f"{'Layer (type)':<28}{'Output Shape':<20}{'Param #':>10}"
+        rule = "=" * len(header)
+        lines = [rule, header, rule]
+        for row in self.rows:
+            shape = "(" + ", ".join("None" if d is None else str(d) for d in row.output_shape) + ")"
+            lines.append(f"{f'{row.name} ({row.kind})':<28}{shape:<20}{row.params:>10,}")
+        lines += [
+            rule,
+            f"Total params: {self.total:,}",
+            f"Trainable params: {self.trainable:,}",
+            f"Non-trainable params: {self.total - self.trainable:,}",
+        ]
+        return "\n".join(lines)
+
+
+def summarize(model: nn.Sequential, input_dim: int) -> ModelSummary:
+    """Layer, output shape and parameter count of every module of build_mlp's model.
+
+    Non-trainable counts are BatchNorm's running mean and variance, as in Keras.
+    """
+    rows = []
+    width = input_dim
+    total = trainable = 0
+    for name, module in model.named_children():
+        if isinstance(module, nn.Linear):
+            width = module.out_features
+        own = sum(p.numel() for p in module.parameters())
+        buffers = sum(b.numel() for n, b in module.named_buffers() if n != "num_batches_tracked")
+        trainable += own
+        total += own + buffers
+        rows.append(SummaryRow(name, type(module).__name__, (None, width), own + buffers))
+    return ModelSummary(tuple(rows), input_dim, total, trainable)
+
+
+def count_parameters(model: nn.Module) -> int:
+    """Trainable parameters."""
+    return sum(p.numel() for p in model.parameters() if p.requires_grad)
+
+
+def l2_penalty(model: nn.Module) -> torch.Tensor:
+    """sum(W**2) over the Linear weights (not biases, not BatchNorm), as Keras' l2 regulariser."""
+    return sum(m.weight.pow(2).sum() for _, m in linear_layers(model))  # type: ignore[return-value]

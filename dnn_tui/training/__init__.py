@@ -1,0 +1,6 @@
+"""Training: the engine, its controls and the events it emits. Runs without any UI.
+
+This package's ``__init__`` imports no torch, so the dashboard can use the
+controls and events while torch is still loading; the loop itself is in
+``dnn_tui.training.engine``.
+"""

@@ -1,0 +1,137 @@
+"""Thread-safe knobs that a UI (or a signal handler) turns while a run goes on.
+
+Runs without any UI. The engine reads the knobs once per step: a cheap check of
+``version`` (a plain int, read without the lock), and only when it moved,
+``take_changes()`` under the lock. Each change therefore takes effect at the next
+step and is recorded by the engine as a ``ControlApplied`` event.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+DEFAULT_CLIP_NORM = 1.0
+"""Threshold used when clipping is switched on for a run configured without one."""
+
+
+class RunControls:
+    """Stop, pause/resume, clipping on/off and threshold, learning rate."""
+
+    def __init__(self, clip_norm: float | None = None, lr: float | None = None) -> None:
+        self._lock = threading.Lock()
+        self._resumed = threading.Event()
+        self._resumed.set()
+        self._stop = threading.Event()
+        self._clipping = clip_norm is not None
+        self._clip_norm = clip_norm if clip_norm is not None else DEFAULT_CLIP_NORM
+        self._lr = lr
+        self._pending: list[tuple[str, Any]] = []
+        self.version = 0
+        """Bumped on every change; the engine compares it each step without locking."""
+
+    # --- read side (any thread) ---------------------------------------------------------
+
+    @property
+    def stop_requested(self) -> bool:
+        return self._stop.is_set()
+
+    @property
+    def paused(self) -> bool:
+        return not self._resumed.is_set()
+
+    @property
+    def clipping(self) -> bool:
+        return self._clipping
+
+    @property
+    def clip_norm(self) -> float:
+        """The threshold, kept while clipping is off so that toggling brings it back."""
+        return self._clip_norm
+
+    @property
+    def effective_clip_norm(self) -> float | None:
+        """The threshold in force, or None when clipping is off."""
+        return self._clip_norm if self._clipping else None
+
+    @property
+    def lr(self) -> float | None:
+        return self._lr
+
+    # --- write side (UI thread, signal handlers) ----------------------------------------
+
+    def _changed(self, kind: str, value: Any) -> None:
+        self._pending.append((kind, value))
+        self.version += 1
+
+    def stop(self) -> None:
+        """End the run after the current step (also wakes a paused run)."""
+        with self._lock:
+            if not self._stop.is_set():
+                self._stop.set()
+                self._changed("stop", True)
+        self._resumed.set()
+
+    def pause(self) -> None:
+        with self._lock:
+            if self._resumed.is_set() and not self._stop.is_set():
+                self._resumed.clear()
+                self._changed("pause", True)
+
+    def resume(self) -> None:
+        with self._lock:
+            if not self._resumed.is_set():
+                self._resumed.set()
+                self._changed("pause", False)
+
+    def toggle_pause(self) -> bool:
+        """Pause or resume; returns True when now paused."""
+        if self.paused:
+            self.resume()
+        else:
+            self.pause()
+        return self.paused
+
+    def set_clipping(self, on: bool) -> None:
+        with self._lock:
+            if on != self._clipping:
+                self._clipping = on
+                self._changed("clipping", on)
+
+    def toggle_clipping(self) -> bool:
+        """Flip clipping; returns the new state."""
+        self.set_clipping(not self._clipping)
+        return self._clipping
+
+    def set_clip_norm(self, value: float) -> None:
+        if not value > 0 or value == float("inf"):
+            raise ValueError(f"clip_norm: must be a finite number > 0, got {value}")
+        with self._lock:
+            if value != self._clip_norm:
+                self._clip_norm = value
+                self._changed("clip_norm", value)
+
+    def scale_clip_norm(self, factor: float) -> float:
+        """Multiply the threshold (``+`` doubles, ``-`` halves); returns the new one."""
+        self.set_clip_norm(self._clip_norm * factor)
+        return self._clip_norm
+
+    def set_lr(self, value: float) -> None:
+        if not value > 0 or value == float("inf"):
+            raise ValueError(f"lr: the learning rate must be a finite number > 0, got {value}")
+        with self._lock:
+            if value != self._lr:
+                self._lr = value
+                self._changed("lr", value)
+
+    # --- engine side ------------------------------------------------------------------------
+
+    def take_changes(self) -> list[tuple[str, Any]]:
+        """The changes since the last call, oldest first."""
+        with self._lock:
+            changes, self._pending = self._pending, []
+            return changes
+
+    def wait_while_paused(self) -> None:
+        """Block while paused; returns at once when running or stopping."""
+        self._resumed.wait()

@@ -1,0 +1,363 @@
+"""The training loop: ``train(config, data, controls, emit) -> RunResult``.
+
+Runs without any UI: the dashboard and the headless CLI both pass an ``emit``
+callable and a ``RunControls``; the loop reads the controls once per step and
+never waits on an observer beyond calling ``emit``.
+
+Seeding, so that a plain PyTorch loop can repeat a run exactly (the tests do):
+``torch.manual_seed(seed)`` before the model is built (init and dropout draw
+from it), and each epoch's order is ``torch.randperm(n, generator=g)`` with
+``g = torch.Generator(device).manual_seed(seed)``.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from dnn_tui.config import ConfigError, RunConfig
+from dnn_tui.data import Dataset
+from dnn_tui.model import build_mlp, l2_penalty, linear_layers, summarize
+from dnn_tui.training.controls import RunControls
+from dnn_tui.training.events import (
+    ControlApplied,
+    Emit,
+    EpochEnded,
+    Notice,
+    RunFinished,
+    RunStarted,
+    StepMeasured,
+)
+from dnn_tui.training.probes import GradientProbe
+
+REPORT_INTERVAL = 0.1
+"""Seconds between StepMeasured events: about 10 a second, whatever the step rate."""
+EVAL_CHUNK = 8192
+"""Samples per forward pass when evaluating (bounds memory on large splits)."""
+
+
+@dataclass
+class RunResult:
+    """What a finished run leaves behind (the model holds the restored best weights)."""
+
+    status: str
+    """completed | early_stopped | stopped | diverged"""
+    history: list[dict[str, Any]]
+    best_epoch: int | None
+    test: dict[str, float] | None
+    diverged: dict[str, Any] | None
+    model: nn.Module
+    dataset: dict[str, Any]
+    layers: tuple[str, ...]
+    seconds: float
+    weights: dict[str, torch.Tensor] = field(default_factory=dict, repr=False)
+
+
+def resolve_device(name: str) -> torch.device:
+    """``auto`` picks CUDA, then Apple's MPS, then the CPU; an absent device is a ConfigError."""
+    cuda = torch.cuda.is_available()
+    mps = torch.backends.mps.is_available()
+    if name == "auto":
+        return torch.device("cuda" if cuda else "mps" if mps else "cpu")
+    if (name == "cuda" and not cuda) or (name == "mps" and not mps):
+        raise ConfigError(f"device: {name} is not available on this machine (try --device auto)")
+    return torch.device(name)
+
+
+def make_optimizer(name: str, params: list[torch.Tensor], lr: float) -> torch.optim.Optimizer:
+    """The optimizer by name; Adam and AdamW fused where the device supports it (about 1.3x)."""
+    if name in ("adam", "adamw"):
+        cls = torch.optim.Adam if name == "adam" else torch.optim.AdamW
+        try:
+            return cls(params, lr=lr, fused=True)
+        except (RuntimeError, ValueError):
+            return cls(params, lr=lr)
+    if name == "sgd":
+        return torch.optim.SGD(params, lr=lr)
+    if name == "momentum":
+        return torch.optim.SGD(params, lr=lr, momentum=0.9)
+    return torch.optim.RMSprop(params, lr=lr)
+
+
+@torch.no_grad()
+def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> dict[str, float]:
+    """Mean cross-entropy and accuracy of model on (x, y), in eval mode."""
+    was_training = model.training
+    model.eval()
+    loss = torch.zeros((), device=x.device)
+    correct = torch.zeros((), device=x.device, dtype=torch.long)
+    for start in range(0, len(x), EVAL_CHUNK):
+        logits = model(x[start : start + EVAL_CHUNK])
+        target = y[start : start + EVAL_CHUNK]
+        loss += F.cross_entropy(logits, target, reduction="sum")
+        correct += (logits.argmax(1) == target).sum()
+    model.train(was_training)
+    n = max(len(x), 1)
+    return {"loss": loss.item() / n, "acc": correct.item() / n}
+
+
+def _ignore(_event: object) -> None:
+    pass
+
+
+class _Sums:
+    """Running sums of the per-step host numbers (parameter norms, loss, global norms)."""
+
+    __slots__ = ("loss", "params", "post", "steps", "total")
+
+    def __init__(self, size: int) -> None:
+        self.params = [0.0] * size
+        self.loss = self.total = self.post = 0.0
+        self.steps = 0
+
+    def add(self, norms: list[float], loss: float, total: float, post: float) -> None:
+        self.params = [a + b for a, b in zip(self.params, norms, strict=True)]
+        self.loss += loss
+        self.total += total
+        self.post += post
+        self.steps += 1
+
+    def merge(self, other: _Sums) -> None:
+        self.params = [a + b for a, b in zip(self.params, other.params, strict=True)]
+        self.loss += other.loss
+        self.total += other.total
+        self.post += other.post
+        self.steps += other.steps
+
+    def mean_params(self) -> list[float]:
+        return [v / max(self.steps, 1) for v in self.params]
+
+
+class _Run:
+    """The state of one run; ``train`` is its only user."""
+
+    def __init__(self, config: RunConfig, data: Dataset, controls: RunControls, emit: Emit):
+        self.config, self.controls, self.emit = config, controls, emit
+        self.device = resolve_device(config.train.device)
+        self.data = data
+        to = self.device
+        self.x, self.y = data.x_train.to(to), data.y_train.to(to)
+        self.x_val, self.y_val = data.x_val.to(to), data.y_val.to(to)
+        self.x_test, self.y_test = data.x_test.to(to), data.y_test.to(to)
+
+        torch.manual_seed(config.train.seed)
+        self.model = build_mlp(config.model, data.input_dim, data.classes).to(to)
+        self.generator = torch.Generator(device=to).manual_seed(config.train.seed)
+        self.layers = tuple(name for name, _ in linear_layers(self.model))
+        self.probe = GradientProbe(self.model)
+        self.optimizer = make_optimizer(config.train.optimizer, self.probe.params, config.train.lr)
+        self.lr = config.train.lr
+        if controls.lr is None:
+            controls.set_lr(self.lr)
+            controls.take_changes()
+        self.seen_version = controls.version
+
+        n = len(self.x)
+        bs = config.train.batch_size
+        self.batch_size = n if bs == "full" else min(bs, n)
+        self.steps_per_epoch = math.ceil(n / self.batch_size)
+        self.history: list[dict[str, Any]] = []
+        self.best_epoch: int | None = None
+        self.best_loss = math.inf
+        self.best_state: dict[str, torch.Tensor] | None = None
+        self.paused_seconds = 0.0
+        self.started = time.perf_counter()
+        self.epoch_events: list[dict[str, Any]] = []
+
+    # --- controls ---------------------------------------------------------------------------
+
+    def apply_controls(self, epoch: int, step: int) -> None:
+        """Take the knobs' changes at this step and record each of them."""
+        if self.controls.version == self.seen_version:
+            return
+        self.seen_version = self.controls.version
+        for kind, value in self.controls.take_changes():
+            if kind == "lr":
+                self.lr = value
+                for group in self.optimizer.param_groups:
+                    group["lr"] = value
+            self.epoch_events.append({"step": step, "kind": kind, "value": value})
+            self.emit(ControlApplied(epoch, step, kind, value))
+        if self.controls.paused and not self.controls.stop_requested:
+            paused_at = time.perf_counter()
+            self.controls.wait_while_paused()
+            self.paused_seconds += time.perf_counter() - paused_at
+            self.apply_controls(epoch, step)
+
+    def elapsed(self) -> float:
+        return time.perf_counter() - self.started - self.paused_seconds
+
+    # --- the loop ---------------------------------------------------------------------------
+
+    def run(self) -> RunResult:
+        self.emit_started()
+        status, diverged = "completed", None
+        patience = self.config.train.early_stopping
+        for epoch in range(1, self.config.train.epochs + 1):
+            outcome = self.train_epoch(epoch)
+            if outcome is not None:
+                status, diverged = outcome
+                break
+            if patience and self.best_epoch is not None and epoch - self.best_epoch >= patience:
+                status = "early_stopped"
+                break
+        return self.finish(status, diverged)
+
+    def emit_started(self) -> None:
+        if self.data.note:
+            self.emit(Notice(self.data.note, "warning"))
+        summary = summarize(self.model, self.data.input_dim)
+        self.emit(
+            RunStarted(
+                config=self.config,
+                dataset=self.data.info(),
+                layers=self.layers,
+                parameters=self.probe.names,
+                summary=summary.format(),
+                total_params=summary.trainable,
+                device=str(self.device),
+                steps_per_epoch=self.steps_per_epoch,
+                dataset_note=self.data.note,
+            )
+        )
+
+    def train_epoch(self, epoch: int) -> tuple[str, dict[str, Any] | None] | None:
+        """One pass over the training set; returns (status, diverged) when the run must end."""
+        model, optimizer, probe, controls = self.model, self.optimizer, self.probe, self.controls
+        weight_index = probe.weight_index
+        l2 = self.config.train.l2
+        x, y, bs, steps = self.x, self.y, self.batch_size, self.steps_per_epoch
+        n = len(x)
+        self.epoch_events = []
+        epoch_start = time.perf_counter()
+        paused_before = self.paused_seconds
+        order = torch.randperm(n, device=x.device, generator=self.generator)
+        # Predictions go into one buffer (argmax with out=, no per-step reductions);
+        # accuracy is counted only when a report is due.
+        predicted = torch.empty(n, dtype=torch.long, device=x.device)
+        target = y[order]
+        # Sums since the last report and over the epoch, kept on the host: the
+        # per-step numbers are there already for the divergence check.
+        recent = _Sums(len(probe.names))
+        whole = _Sums(len(probe.names))
+        clipped_steps = 0
+        last_report = time.perf_counter()
+        model.train()
+
+        for step in range(1, steps + 1):
+            self.apply_controls(epoch, step)
+            if controls.stop_requested:
+                return "stopped", None
+            begin, end = (step - 1) * bs, min(step * bs, n)
+            logits = model(x[order[begin:end]])
+            loss = F.cross_entropy(logits, target[begin:end])
+            objective = loss + l2 * l2_penalty(model) if l2 else loss
+            optimizer.zero_grad(set_to_none=True)
+            objective.backward()
+
+            norms, loss_value = probe.measure(loss)
+            total = math.sqrt(sum(v * v for v in norms))
+            if not (math.isfinite(total) and math.isfinite(loss_value)):
+                layer = probe.first_bad_module(math.isfinite(loss_value))
+                return "diverged", {"epoch": epoch, "step": step, "layer": layer}
+            max_norm = controls.effective_clip_norm
+            post = total
+            if max_norm is not None:
+                coef = probe.clip(total, max_norm)
+                if coef < 1.0:
+                    clipped_steps += 1
+                    post = total * coef
+            optimizer.step()
+            torch.argmax(logits.detach(), 1, out=predicted[begin:end])
+            recent.add(norms, loss_value, total, post)
+
+            now = time.perf_counter()
+            if now - last_report >= REPORT_INTERVAL or step == steps:
+                last_report = now
+                whole.merge(recent)
+                correct = (predicted[:end] == target[:end]).sum().item()
+                train_seconds = now - epoch_start - (self.paused_seconds - paused_before)
+                params = recent.mean_params()
+                self.emit(
+                    StepMeasured(
+                        epoch=epoch,
+                        step=step,
+                        steps_per_epoch=steps,
+                        loss=whole.loss / step,
+                        acc=correct / end,
+                        recent_loss=recent.loss / recent.steps,
+                        grad_norm=tuple(params[i] for i in weight_index),
+                        param_grad_norm=tuple(params),
+                        grad_norm_total=recent.total / recent.steps,
+                        grad_norm_clipped=recent.post / recent.steps,
+                        clipped_fraction=clipped_steps / step,
+                        samples_per_s=end / max(train_seconds, 1e-9),
+                        clipping=max_norm is not None,
+                        clip_norm=controls.clip_norm,
+                        lr=self.lr,
+                        elapsed=self.elapsed(),
+                    )
+                )
+                recent = _Sums(len(probe.names))
+
+        train_seconds = time.perf_counter() - epoch_start - (self.paused_seconds - paused_before)
+        val = evaluate(model, self.x_val, self.y_val)
+        params = whole.mean_params()
+        record = {
+            "epoch": epoch,
+            "train_loss": whole.loss / steps,
+            "train_acc": (predicted == target).sum().item() / n,
+            "val_loss": val["loss"],
+            "val_acc": val["acc"],
+            "lr": self.lr,
+            "seconds": time.perf_counter() - epoch_start - (self.paused_seconds - paused_before),
+            "samples_per_s": n / max(train_seconds, 1e-9),
+            "grad_norm": [params[i] for i in weight_index],
+            "grad_norm_total": whole.total / steps,
+            "clipped_fraction": clipped_steps / steps,
+            "events": self.epoch_events,
+        }
+        self.history.append(record)
+        if val["loss"] < self.best_loss:
+            self.best_loss, self.best_epoch = val["loss"], epoch
+            self.best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+        self.emit(EpochEnded(record, self.best_epoch, self.config.train.epochs))
+        return None
+
+    def finish(self, status: str, diverged: dict[str, Any] | None) -> RunResult:
+        """Restore the best epoch's weights, evaluate the test split, report."""
+        if self.best_state is not None:
+            self.model.load_state_dict(self.best_state)
+        test = evaluate(self.model, self.x_test, self.y_test) if len(self.x_test) else None
+        weights = {k: v.detach().cpu().contiguous() for k, v in self.model.state_dict().items()}
+        seconds = self.elapsed()
+        self.emit(RunFinished(status, self.best_epoch, test, diverged, seconds, weights))
+        return RunResult(
+            status=status,
+            history=self.history,
+            best_epoch=self.best_epoch,
+            test=test,
+            diverged=diverged,
+            model=self.model,
+            dataset=self.data.info(),
+            layers=self.layers,
+            seconds=seconds,
+            weights=weights,
+        )
+
+
+def train(
+    config: RunConfig,
+    data: Dataset,
+    controls: RunControls | None = None,
+    emit: Emit | None = None,
+) -> RunResult:
+    """Train an MLP on data as config says, reporting to emit and obeying controls."""
+    controls = controls or RunControls(config.train.clip_norm, config.train.lr)
+    return _Run(config, data, controls, emit or _ignore).run()

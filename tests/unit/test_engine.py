@@ -1,0 +1,289 @@
+"""The engine against a trusted oracle: the same computation written in plain PyTorch."""
+
+from __future__ import annotations
+
+import math
+import threading
+from dataclasses import replace
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from dnn_tui.config import DataConfig, ModelConfig, RunConfig, TrainConfig, validate
+from dnn_tui.data import Dataset, load_dataset
+from dnn_tui.model import build_mlp, linear_layers
+from dnn_tui.training.controls import RunControls
+from dnn_tui.training.engine import evaluate, train
+from dnn_tui.training.events import (
+    ControlApplied,
+    EpochEnded,
+    Event,
+    RunFinished,
+    RunStarted,
+    StepMeasured,
+)
+
+TIMING = {"seconds", "samples_per_s"}
+
+
+@pytest.fixture(scope="module")
+def digits() -> Dataset:
+    return load_dataset(DataConfig(dataset="digits", limit=400), seed=0)
+
+
+def make_config(**train: object) -> RunConfig:
+    model = train.pop("model", ModelConfig(hidden=(32, 16)))
+    base = TrainConfig(epochs=1, batch_size=50, device="cpu")
+    return validate(RunConfig(model=model, train=replace(base, **train)))  # type: ignore[arg-type]
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.events: list[Event] = []
+
+    def __call__(self, event: Event) -> None:
+        self.events.append(event)
+
+    def of(self, kind: type) -> list:
+        return [e for e in self.events if isinstance(e, kind)]
+
+
+def plain_training(config: RunConfig, data: Dataset, steps: int | None = None):
+    """The reference loop: what the engine promises to compute, without probes or controls."""
+    t = config.train
+    torch.manual_seed(t.seed)
+    model = build_mlp(config.model, data.input_dim, data.classes)
+    generator = torch.Generator().manual_seed(t.seed)
+    if t.optimizer == "sgd":
+        optimizer = torch.optim.SGD(model.parameters(), lr=t.lr)
+    else:
+        optimizer = torch.optim.Adam(model.parameters(), lr=t.lr)
+    n = len(data.x_train)
+    bs = n if t.batch_size == "full" else t.batch_size
+    losses, grads = [], []
+    for _ in range(t.epochs):
+        order = torch.randperm(n, generator=generator)
+        for start in range(0, n, bs):
+            index = order[start : start + bs]
+            logits = model(data.x_train[index])
+            loss = F.cross_entropy(logits, data.y_train[index])
+            objective = loss
+            if t.l2:
+                objective = loss + t.l2 * sum(
+                    m.weight.pow(2).sum() for _, m in linear_layers(model)
+                )
+            optimizer.zero_grad()
+            objective.backward()
+            grads.append({n: p.grad.clone() for n, p in model.named_parameters()})
+            if t.clip_norm is not None:
+                torch.nn.utils.clip_grad_norm_(model.parameters(), t.clip_norm)
+            optimizer.step()
+            losses.append(loss.item())
+            if steps is not None and len(losses) == steps:
+                return model, losses, grads
+    return model, losses, grads
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "adam"])
+def test_one_epoch_matches_plain_pytorch(digits: Dataset, optimizer: str) -> None:
+    config = make_config(optimizer=optimizer, lr=0.05 if optimizer == "sgd" else 0.001)
+    result = train(config, digits)
+    model, losses, _ = plain_training(config, digits)
+
+    # Fused Adam and PyTorch's default Adam round differently in the last bits.
+    tolerance = 1e-6 if optimizer == "sgd" else 1e-5
+    for (name, ours), theirs in zip(
+        result.model.state_dict().items(), model.state_dict().values(), strict=True
+    ):
+        assert torch.allclose(ours, theirs, atol=tolerance), name
+    record = result.history[0]
+    assert record["train_loss"] == pytest.approx(sum(losses) / len(losses), rel=1e-5)
+    val = evaluate(model, digits.x_val, digits.y_val)
+    assert record["val_loss"] == pytest.approx(val["loss"], rel=1e-4)
+    assert record["val_acc"] == pytest.approx(val["acc"])
+
+
+def test_l2_penalty_is_added_to_the_objective(digits: Dataset) -> None:
+    config = make_config(optimizer="sgd", lr=0.1, l2=0.01, batch_size="full", epochs=3)
+    result = train(config, digits)
+    model, _, _ = plain_training(config, digits)
+    without = train(replace(config, train=replace(config.train, l2=0.0)), digits)
+    for ours, theirs, plain in zip(
+        result.model.parameters(), model.parameters(), without.model.parameters(), strict=True
+    ):
+        assert torch.allclose(ours, theirs, atol=1e-6)
+    # The penalty shrinks the weights relative to the same run without it.
+    fc1 = next(iter(result.model.parameters()))
+    assert fc1.norm() < next(iter(without.model.parameters())).norm()
+
+
+def test_gradient_norms_are_measured_before_clipping(digits: Dataset) -> None:
+    config = make_config(optimizer="sgd", lr=0.1, batch_size="full", clip_norm=0.01)
+    recorder = Recorder()
+    train(config, digits, emit=recorder)
+    _, _, grads = plain_training(config, digits)
+    step = recorder.of(StepMeasured)[-1]
+    started = recorder.of(RunStarted)[0]
+    expected = [grads[0][f"{layer}.weight"].norm().item() for layer in started.layers]
+    assert list(step.grad_norm) == pytest.approx(expected, rel=1e-5)
+    expected_params = [grads[0][name].norm().item() for name in started.parameters]
+    assert list(step.param_grad_norm) == pytest.approx(expected_params, rel=1e-5)
+    total = math.sqrt(sum(g.norm().item() ** 2 for g in grads[0].values()))
+    assert step.grad_norm_total == pytest.approx(total, rel=1e-5)
+    assert total > 0.01  # so clipping acted, yet the reported norm is the unclipped one
+
+
+def test_clipping_bounds_the_norm_and_matches_clip_grad_norm(digits: Dataset) -> None:
+    config = make_config(optimizer="sgd", lr=0.5, clip_norm=0.05, epochs=2)
+    recorder = Recorder()
+    result = train(config, digits, emit=recorder)
+    model, _, _ = plain_training(config, digits)
+    for ours, theirs in zip(result.model.parameters(), model.parameters(), strict=True):
+        assert torch.allclose(ours, theirs, atol=1e-6)
+    for step in recorder.of(StepMeasured):
+        assert step.grad_norm_clipped <= 0.05 + 1e-6
+        assert step.grad_norm_total > step.grad_norm_clipped
+    assert all(r["clipped_fraction"] == 1.0 for r in result.history)
+
+
+def test_no_clipping_reports_zero_clipped_share(digits: Dataset) -> None:
+    result = train(make_config(), digits)
+    assert result.history[0]["clipped_fraction"] == 0.0
+
+
+def test_early_stopping_restores_the_best_epoch(digits: Dataset) -> None:
+    # A big network on 400 samples with a large learning rate overfits within a few epochs.
+    config = make_config(model=ModelConfig(hidden=(256, 256)), lr=0.01, epochs=40, early_stopping=2)
+    result = train(config, digits)
+    assert result.status == "early_stopped"
+    val_losses = [r["val_loss"] for r in result.history]
+    assert result.best_epoch == val_losses.index(min(val_losses)) + 1
+    assert len(result.history) == result.best_epoch + 2
+    restored = evaluate(result.model, digits.x_val, digits.y_val)
+    assert restored["loss"] == pytest.approx(min(val_losses), rel=1e-5)
+
+
+def test_best_weights_are_restored_without_early_stopping(digits: Dataset) -> None:
+    config = make_config(model=ModelConfig(hidden=(256, 256)), lr=0.01, epochs=8)
+    result = train(config, digits)
+    assert result.status == "completed"
+    val_losses = [r["val_loss"] for r in result.history]
+    restored = evaluate(result.model, digits.x_val, digits.y_val)
+    assert restored["loss"] == pytest.approx(min(val_losses), rel=1e-5)
+    assert result.test == evaluate(result.model, digits.x_test, digits.y_test)
+
+
+def test_divergence_stops_before_the_optimizer_step(digits: Dataset) -> None:
+    config = make_config(
+        optimizer="sgd", lr=1e12, model=ModelConfig(hidden=(64,) * 4, init="he"), epochs=3
+    )
+    recorder = Recorder()
+    result = train(config, digits, emit=recorder)
+    assert result.status == "diverged"
+    assert set(result.diverged) == {"epoch", "step", "layer"}
+    assert result.diverged["layer"] in {*result.layers, "loss"}
+    assert all(torch.isfinite(p).all() for p in result.model.parameters())
+    finished = recorder.of(RunFinished)[0]
+    assert finished.status == "diverged" and finished.diverged == result.diverged
+    # The plain loop, run as many steps as the engine took, confirms the step is the first bad one.
+    steps_done = (result.diverged["epoch"] - 1) * 8 + result.diverged["step"] - 1
+    model, _, _ = plain_training(config, digits, steps=steps_done)
+    assert all(torch.isfinite(p).all() for p in model.parameters())
+
+
+def test_stop_ends_the_run_within_one_step(digits: Dataset) -> None:
+    controls = RunControls()
+    recorder = Recorder()
+
+    def emit(event: Event) -> None:
+        recorder(event)
+        if isinstance(event, StepMeasured):
+            controls.stop()
+
+    config = make_config(batch_size=10, epochs=50)
+    result = train(config, digits, controls, emit)
+    assert result.status == "stopped"
+    steps = recorder.of(StepMeasured)
+    assert len(steps) == 1
+    last = steps[0]
+    following = (
+        (last.epoch + 1, 1) if last.step == last.steps_per_epoch else (last.epoch, last.step + 1)
+    )
+    applied = recorder.of(ControlApplied)
+    assert [(a.kind, (a.epoch, a.step)) for a in applied] == [("stop", following)]
+
+
+def test_controls_take_effect_at_the_next_step_and_are_recorded(digits: Dataset) -> None:
+    controls = RunControls(lr=0.001)
+    seen: list[StepMeasured] = []
+
+    def emit(event: Event) -> None:
+        if isinstance(event, StepMeasured):
+            seen.append(event)
+            if len(seen) == 1:
+                controls.toggle_clipping()
+                controls.scale_clip_norm(0.5)
+                controls.set_lr(0.002)
+
+    config = make_config(batch_size="full", epochs=3)
+    result = train(config, digits, controls, emit)
+    assert result.history[0]["events"] == []
+    assert result.history[1]["events"] == [
+        {"step": 1, "kind": "clipping", "value": True},
+        {"step": 1, "kind": "clip_norm", "value": 0.5},
+        {"step": 1, "kind": "lr", "value": 0.002},
+    ]
+    assert [r["lr"] for r in result.history] == [0.001, 0.002, 0.002]
+    assert seen[1].clipping and seen[1].clip_norm == 0.5 and not seen[0].clipping
+
+
+def test_pause_blocks_until_resumed(digits: Dataset) -> None:
+    controls = RunControls()
+    paused = threading.Event()
+
+    def emit(event: Event) -> None:
+        if isinstance(event, EpochEnded) and event.record["epoch"] == 1:
+            controls.pause()
+            paused.set()
+
+    config = make_config(batch_size="full", epochs=2)
+    outcome: dict[str, object] = {}
+    thread = threading.Thread(
+        target=lambda: outcome.update(r=train(config, digits, controls, emit))
+    )
+    thread.start()
+    assert paused.wait(30)
+    thread.join(0.3)
+    assert thread.is_alive()  # held at the first step of epoch 2
+    controls.resume()
+    thread.join(30)
+    result = outcome["r"]
+    assert result.status == "completed"  # type: ignore[attr-defined]
+    kinds = [(e["kind"], e["value"]) for e in result.history[1]["events"]]  # type: ignore[attr-defined]
+    assert kinds == [("pause", True), ("pause", False)]
+
+
+def test_same_seed_gives_identical_history(digits: Dataset) -> None:
+    config = make_config(model=ModelConfig(hidden=(32, 16), dropout=0.2), epochs=2)
+
+    def numbers(result) -> list[dict]:
+        return [{k: v for k, v in r.items() if k not in TIMING} for r in result.history]
+
+    first, second = train(config, digits), train(config, digits)
+    assert numbers(first) == numbers(second)
+    other = train(replace(config, train=replace(config.train, seed=1)), digits)
+    assert numbers(other) != numbers(first)
+
+
+def test_events_arrive_in_order_and_step_reports_are_throttled(digits: Dataset) -> None:
+    recorder = Recorder()
+    result = train(make_config(epochs=2, batch_size=10), digits, emit=recorder)
+    kinds = [type(e).__name__ for e in recorder.events]
+    assert kinds[0] == "RunStarted" and kinds[-1] == "RunFinished"
+    assert kinds.count("EpochEnded") == 2
+    # 32 steps per epoch on this data run in well under 0.1 s each: one report per epoch end,
+    # a few more at most.
+    assert kinds.count("StepMeasured") <= 2 * 4
+    assert [e.step for e in recorder.of(StepMeasured) if e.step == e.steps_per_epoch]
+    assert result.history[-1]["epoch"] == 2

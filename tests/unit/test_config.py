@@ -161,7 +161,7 @@ finite_or_not = st.one_of(
     st.text(max_size=3),
     st.none(),
 )
-widths = st.one_of(st.integers(min_value=-2, max_value=48), st.floats(0.5, 4.0), st.text(max_size=2))
+widths = st.one_of(st.integers(-2, 48), st.floats(0.5, 4.0), st.text(max_size=2))
 
 
 def maybe(valid: st.SearchStrategy, invalid: st.SearchStrategy) -> st.SearchStrategy:

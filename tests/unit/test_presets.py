@@ -1,0 +1,86 @@
+"""The presets: every shipped file loads and validates, wherever the package is installed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from dnn_tui import presets
+from dnn_tui.config import ConfigError, RunConfig, validate
+from dnn_tui.presets import list_presets, load_preset
+
+REQUIRED = {
+    "baseline",
+    "shallow",
+    "bottleneck",
+    "l2",
+    "dropout",
+    "batchnorm",
+    "early-stopping",
+    "full-batch",
+    "small-batch",
+    "deep-sigmoid",
+    "deep-relu-he",
+    "deep-tanh-xavier",
+    "exploding",
+    "exploding-clipped",
+}
+"""The experiments the lab promises."""
+
+SHIPPED = [preset.name for preset in list_presets()]
+
+
+def test_the_promised_presets_are_shipped() -> None:
+    assert not REQUIRED - set(SHIPPED), "missing presets"
+    assert sorted(SHIPPED) == SHIPPED
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_every_preset_loads_and_validates(name: str) -> None:
+    config = load_preset(name)
+    assert isinstance(config, RunConfig)
+    assert validate(config) == config
+    assert config.preset == name
+    assert config.description.strip(), f"{name} needs a description"
+
+
+def test_listing_gives_names_descriptions_and_files() -> None:
+    for preset in list_presets():
+        assert preset.path.is_file()
+        assert preset.path.stem == preset.name
+        assert preset.description == load_preset(preset.name).description
+
+
+def test_unknown_preset_names_it_and_lists_the_known_ones() -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_preset("no-such-thing")
+    message = str(caught.value)
+    assert "'no-such-thing'" in message
+    assert "baseline" in message and "exploding-clipped" in message
+
+
+def _write_preset(folder: Path, name: str) -> None:
+    folder.mkdir(parents=True)
+    (folder / f"{name}.toml").write_text(f'description = "{name} here"\n[train]\nepochs = 2\n')
+
+
+def test_an_installed_package_reads_its_own_copy(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    package = tmp_path / "site-packages" / "dnn_tui"
+    _write_preset(package / "models", "shipped")
+    _write_preset(tmp_path / "site-packages" / "models", "stray")
+    monkeypatch.setattr(presets, "_PACKAGE_DIR", package)
+    assert [p.name for p in list_presets()] == ["shipped"]
+    config = load_preset("shipped")
+    assert (config.preset, config.train.epochs) == ("shipped", 2)
+
+
+def test_a_checkout_reads_the_repository_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _write_preset(tmp_path / "models", "in-repo")
+    monkeypatch.setattr(presets, "_PACKAGE_DIR", tmp_path / "dnn_tui")
+    assert presets.presets_dir() == tmp_path / "models"
+    assert [p.name for p in list_presets()] == ["in-repo"]

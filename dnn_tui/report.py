@@ -1,0 +1,237 @@
+"""The headless report: ``dnn-tui train`` prints what the engine tells it.
+
+Runs without any UI. ``Report`` is an event sink: a header when the run starts,
+one aligned row per epoch, notices and control changes as lines, and a summary at
+the end. On a terminal Rich adds colour and a transient progress line; when stdout
+is a file or a pipe the same text comes out plain, with no control characters, so
+a log stays readable.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.live import Live
+from rich.text import Text
+
+from dnn_tui.config import describe
+from dnn_tui.training.events import (
+    ControlApplied,
+    EpochEnded,
+    Event,
+    Notice,
+    RunFinished,
+    RunStarted,
+    StepMeasured,
+)
+
+PIPE_WIDTH = 10_000
+"""Line width when stdout is not a terminal: so wide that no line or table is ever wrapped
+(nothing printed here fills the width: tables take their content's width)."""
+
+_NOTICE_STYLES = {"information": "cyan", "warning": "yellow", "error": "bold red"}
+
+
+def make_console() -> Console:
+    """A stdout console: colour on a terminal, plain unwrapped text in a pipe or file.
+
+    Markup is off: paths and descriptions are printed as they are, brackets included.
+    """
+    console = Console(highlight=False, markup=False)
+    if not console.is_terminal:
+        console.width = PIPE_WIDTH
+    return console
+
+
+def plural(count: int, word: str) -> str:
+    """``1 epoch``, ``2 epochs``."""
+    return f"{count} {word}" if count == 1 else f"{count} {word}s"
+
+
+def fmt_float(value: float | None, spec: str) -> str:
+    """A number in the given format; ``-`` for a missing value, ``nan``/``inf`` as such."""
+    if value is None:
+        return "-"
+    if not math.isfinite(value):
+        return "nan" if math.isnan(value) else ("inf" if value > 0 else "-inf")
+    return format(value, spec)
+
+
+class Report:
+    """An event sink that prints the run as it goes (see the module docstring)."""
+
+    def __init__(self, console: Console | None = None, run_dir: Path | None = None) -> None:
+        self.console = console if console is not None else make_console()
+        self.run_dir = run_dir
+        self._layers: tuple[str, ...] = ()
+        self._epochs = 0
+        self._records: dict[int, dict[str, Any]] = {}
+        self._notices: set[str] = set()
+        self._live: Live | None = None
+
+    def __call__(self, event: Event) -> None:
+        if isinstance(event, StepMeasured):
+            self._progress(event)
+        elif isinstance(event, Notice):
+            self._notice(event.text, event.level)
+        elif isinstance(event, RunStarted):
+            self._started(event)
+        elif isinstance(event, EpochEnded):
+            self._epoch(event)
+        elif isinstance(event, ControlApplied):
+            self._control(event)
+        elif isinstance(event, RunFinished):
+            self.close()
+            self._finished(event)
+
+    def close(self) -> None:
+        """Remove the progress line (safe to call more than once)."""
+        if self._live is not None:
+            self._live.stop()
+            self._live = None
+
+    # --- the parts ----------------------------------------------------------------------
+
+    def _print(self, text: Text | str) -> None:
+        self.console.print(text, soft_wrap=True, markup=False)
+
+    def _notice(self, text: str, level: str) -> None:
+        self._notices.add(text)
+        label = "note" if level == "information" else level
+        self._print(Text(f"{label}: {text}", style=_NOTICE_STYLES.get(level, "")))
+
+    def _started(self, event: RunStarted) -> None:
+        config, data = event.config, event.dataset
+        self._layers = event.layers
+        self._epochs = config.train.epochs
+        name = config.preset or "custom"
+        self._print(Text.assemble(("run ", "bold"), (name, "bold cyan"), f": {describe(config)}"))
+        self._print(
+            f"data: {data.get('name')}: {data.get('train')} train, {data.get('val')} val, "
+            f"{data.get('test')} test samples; {data.get('input_dim')} inputs, "
+            f"{data.get('classes')} classes"
+        )
+        self._print(
+            f"model: {event.total_params:,} parameters on {event.device}; "
+            f"{plural(self._epochs, 'epoch')} of {plural(event.steps_per_epoch, 'step')}"
+        )
+        if event.dataset_note and event.dataset_note not in self._notices:
+            self._notice(event.dataset_note, "warning")
+        self._print("(* = the lowest val loss so far: the weights that are kept)")
+        self._print("")
+        self._print(Text(self._header(), style="bold"))
+
+    def _columns(self) -> list[tuple[str, int]]:
+        """Title and width of each column: loss and acc are the training split's (as Keras
+        prints them), the gradient norms are the first and the last Linear layer's."""
+        first, last = (self._layers[0], self._layers[-1]) if self._layers else ("first", "last")
+        return [
+            ("epoch", 5),
+            ("loss", 7),
+            ("acc", 6),
+            ("val loss", 8),
+            ("val acc", 7),
+            (f"grad {first}", 9),
+            (f"grad {last}", 9),
+            ("clip%", 5),
+            ("sec", 5),
+        ]
+
+    def _header(self) -> str:
+        return "  ".join(title.rjust(width) for title, width in self._columns())
+
+    def _epoch(self, event: EpochEnded) -> None:
+        record = event.record
+        epoch = int(record["epoch"])
+        self._records[epoch] = record
+        norms = record.get("grad_norm") or [None]
+        clipped = record.get("clipped_fraction")
+        cells = [
+            str(epoch),
+            fmt_float(record.get("train_loss"), ".4f"),
+            fmt_float(record.get("train_acc"), ".4f"),
+            fmt_float(record.get("val_loss"), ".4f"),
+            fmt_float(record.get("val_acc"), ".4f"),
+            fmt_float(norms[0], ".2e"),
+            fmt_float(norms[-1], ".2e"),
+            fmt_float(None if clipped is None else 100 * clipped, ".1f"),
+            fmt_float(record.get("seconds"), ".1f"),
+        ]
+        row = Text("  ".join(c.rjust(w) for c, (_, w) in zip(cells, self._columns(), strict=True)))
+        if any(cell in ("nan", "inf", "-inf") for cell in cells):
+            row.stylize("red")
+        if event.best_epoch == epoch:
+            row.append("  *", style="green")
+        self._print(row)
+
+    def _progress(self, event: StepMeasured) -> None:
+        if not self.console.is_terminal:
+            return
+        text = Text(
+            f"epoch {event.epoch}/{self._epochs}  step {event.step}/{event.steps_per_epoch}  "
+            f"loss {fmt_float(event.loss, '.4f')}  acc {fmt_float(event.acc, '.4f')}  "
+            f"grad {fmt_float(event.grad_norm_total, '.2e')}  "
+            f"{fmt_float(event.samples_per_s, ',.0f')} samples/s",
+            style="dim",
+            no_wrap=True,
+            overflow="ellipsis",
+        )
+        if self._live is None:
+            self._live = Live(text, console=self.console, transient=True, auto_refresh=False)
+            self._live.start()
+        self._live.update(text, refresh=True)
+
+    def _control(self, event: ControlApplied) -> None:
+        value = event.value
+        if event.kind == "stop":
+            what = "stop requested; the run ends after this step"
+        elif event.kind == "pause":
+            what = "paused" if value else "resumed"
+        elif event.kind == "clipping":
+            what = "clipping on" if value else "clipping off"
+        elif event.kind == "clip_norm":
+            what = f"clipping threshold {value:g}"
+        elif event.kind == "lr":
+            what = f"learning rate {value:g}"
+        else:
+            what = f"{event.kind} = {value!r}"
+        self._print(Text(f"control: epoch {event.epoch}, step {event.step}: {what}", "yellow"))
+
+    def _finished(self, event: RunFinished) -> None:
+        self._print("")
+        status_style = {"completed": "bold green", "early_stopped": "bold green"}
+        status = Text.assemble(
+            ("status: ", "bold"),
+            (event.status, status_style.get(event.status, "bold red")),
+            f" after {plural(len(self._records), 'epoch')} in {event.seconds:.1f} s",
+        )
+        self._print(status)
+        if event.diverged:
+            where = event.diverged
+            self._print(
+                Text(
+                    f"diverged: a non-finite value at epoch {where.get('epoch')}, step "
+                    f"{where.get('step')}, first in {where.get('layer')}; try clipping "
+                    "(--clip-norm 1.0) or a lower --lr",
+                    style="red",
+                )
+            )
+        best = self._records.get(event.best_epoch) if event.best_epoch is not None else None
+        if best is not None:
+            self._print(
+                f"best epoch: {event.best_epoch} (val loss {fmt_float(best.get('val_loss'), '.4f')}"
+                f", val acc {fmt_float(best.get('val_acc'), '.4f')})"
+            )
+        if event.test is not None:
+            self._print(
+                Text.assemble(
+                    ("test accuracy: ", "bold"),
+                    (fmt_float(event.test.get("acc"), ".4f"), "bold"),
+                    f" (test loss {fmt_float(event.test.get('loss'), '.4f')})",
+                )
+            )
+        if self.run_dir is not None:
+            self._print(f"run directory: {self.run_dir}")

@@ -1,0 +1,109 @@
+"""``dnn-tui presets``, ``compare``, ``eval`` and ``suite`` in a subprocess."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+from .support import Cli, read_history
+
+
+def best_val_acc(run_dir: Path) -> float:
+    return max(record["val_acc"] for record in read_history(run_dir)["epochs"])
+
+
+def test_presets_lists_every_preset_with_its_description(cli: Cli, tmp_path: Path) -> None:
+    done = cli("presets", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "\x1b" not in done.stdout
+    listed = dict(line.split(None, 1) for line in done.stdout.splitlines())
+    for name in ("baseline", "bottleneck", "deep-sigmoid", "exploding", "exploding-clipped"):
+        assert name in listed
+    assert listed["baseline"].startswith("The reference MNIST model")
+
+
+def test_compare_sorts_the_runs_by_best_val_accuracy(
+    cli: Cli, digits_run, moons_run, tmp_path: Path
+) -> None:
+    runs = [digits_run[0], moons_run[0]]
+    done = cli("compare", *runs, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "\x1b" not in done.stdout
+    ranked = sorted(runs, key=best_val_acc, reverse=True)
+    positions = [done.stdout.index(str(run)) for run in ranked]
+    assert positions == sorted(positions)
+    for run in runs:
+        assert f"{best_val_acc(run):.4f}" in done.stdout
+        assert f"{read_history(run)['test']['acc']:.4f}" in done.stdout
+    assert "completed" in done.stdout
+    # The overlaid curves: one marker per run, plain text.
+    plot = done.stdout.split("validation accuracy per epoch", 1)[1]
+    assert "1" in plot and "2" in plot and "epoch 3" in plot
+
+
+def test_compare_names_a_missing_run(cli: Cli, digits_run, tmp_path: Path) -> None:
+    done = cli("compare", digits_run[0], "nowhere", cwd=tmp_path)
+    assert done.returncode == 1
+    assert done.stderr == "dnn-tui: error: nowhere: no such run directory\n"
+
+
+def test_eval_reproduces_the_test_accuracy(cli: Cli, digits_run, tmp_path: Path) -> None:
+    out, _ = digits_run
+    done = cli("eval", out, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    test = read_history(out)["test"]
+    match = re.search(r"test accuracy (\d\.\d{4}) \(loss (\d+\.\d{4})\) on digits", done.stdout)
+    assert match, done.stdout
+    assert float(match[1]) == round(test["acc"], 4)
+    assert abs(float(match[2]) - test["loss"]) < 1e-3
+
+
+def test_eval_on_data_of_another_shape_says_so(cli: Cli, digits_run, tmp_path: Path) -> None:
+    done = cli("eval", digits_run[0], "--dataset", "moons", cwd=tmp_path)
+    assert done.returncode == 1
+    assert re.fullmatch(r"dnn-tui: error: moons: 2 inputs .* takes 64 inputs .*\n", done.stderr)
+
+
+def test_eval_refuses_weights_that_are_not_safetensors(
+    cli: Cli, digits_run, tmp_path: Path
+) -> None:
+    run = tmp_path / "run"
+    shutil.copytree(digits_run[0], run)
+    (run / "model.safetensors").write_bytes(b"\x80\x04not safetensors but a pickle")
+    done = cli("eval", run, cwd=tmp_path)
+    assert done.returncode == 1
+    assert "model.safetensors: not a valid safetensors file" in done.stderr
+    assert len(done.stderr.splitlines()) == 1
+
+
+def test_suite_runs_its_presets_then_compares_them(cli: Cli, tmp_path: Path) -> None:
+    out = tmp_path / "suite"
+    done = cli(
+        "suite",
+        "depth",
+        "--dataset",
+        "digits",
+        "--limit",
+        200,
+        "--epochs",
+        1,
+        "--out",
+        out,
+        cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stderr
+    for preset in ("shallow", "baseline"):
+        history = read_history(out / preset)
+        assert history["config"]["preset"] == preset
+        assert history["config"]["data"]["dataset"] == "digits"
+        assert len(history["epochs"]) == 1
+    comparison = done.stdout.split("comparison", 1)[1]
+    assert str(out / "shallow") in comparison and str(out / "baseline") in comparison
+
+
+def test_suite_checks_every_config_before_running(cli: Cli, tmp_path: Path) -> None:
+    done = cli("suite", "regularization", "--hidden", 10, "--out", tmp_path / "s", cwd=tmp_path)
+    assert done.returncode == 1
+    assert done.stderr.startswith("dnn-tui: error: preset dropout: dropout: ")
+    assert not (tmp_path / "s").exists()

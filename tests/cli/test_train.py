@@ -1,0 +1,234 @@
+"""``dnn-tui train`` in a subprocess: run directory, exit codes, messages, signals."""
+
+from __future__ import annotations
+
+import csv
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from .support import Cli, cli_command, cli_env, read_history
+
+TIMING = ("seconds", "samples_per_s")
+"""Epoch-record fields that measure the machine, not the run."""
+
+
+def assert_clean_output(done: subprocess.CompletedProcess[str]) -> None:
+    """Piped output is plain text: no escape codes or other control characters, no traceback."""
+    for stream in (done.stdout, done.stderr):
+        assert "\x1b" not in stream
+        assert not re.search(r"[\x00-\x08\x0b-\x1f\x7f]", stream)
+        assert "Traceback" not in stream
+
+
+def test_train_writes_the_run_directory(digits_run) -> None:
+    out, done = digits_run
+    assert done.returncode == 0, done.stderr
+    assert sorted(p.name for p in out.iterdir()) == [
+        "config.toml",
+        "history.csv",
+        "history.json",
+        "model.safetensors",
+    ]
+    history = read_history(out)
+    assert history["schema"] == 1
+    assert history["status"] == "completed"
+    assert history["dataset"] == {
+        "name": "digits",
+        "train": 300,
+        "val": 180,
+        "test": 180,
+        "input_dim": 64,
+        "classes": 10,
+    }
+    assert history["layers"] == ["fc1", "fc2", "fc3", "fc4"]
+    assert [record["epoch"] for record in history["epochs"]] == [1, 2]
+    for record in history["epochs"]:
+        assert len(record["grad_norm"]) == 4
+        assert 0.0 <= record["val_acc"] <= 1.0
+    assert history["best_epoch"] in (1, 2)
+    assert 0.0 <= history["test"]["acc"] <= 1.0
+    assert history["diverged"] is None
+    with (out / "history.csv").open() as handle:
+        assert [row["epoch"] for row in csv.DictReader(handle)] == ["1", "2"]
+
+
+def test_train_prints_a_row_per_epoch_and_a_summary(digits_run) -> None:
+    out, done = digits_run
+    assert_clean_output(done)
+    lines = done.stdout.splitlines()
+    header = next(line for line in lines if line.split()[:1] == ["epoch"])
+    assert "val acc" in header and "grad fc1" in header and "grad fc4" in header
+    rows = [line.split() for line in lines if re.match(r"\s+\d+\s+\d", line)]
+    assert [row[0] for row in rows] == ["1", "2"]
+    assert all(re.fullmatch(r"\d\.\d\de[+-]\d\d", row[5]) for row in rows)  # grad norms
+    history = read_history(out)
+    assert f"test accuracy: {history['test']['acc']:.4f}" in done.stdout
+    assert f"run directory: {out}" in done.stdout
+    assert "status: completed" in done.stdout
+
+
+def test_the_default_run_directory_is_under_runs(moons_run) -> None:
+    out, done = moons_run
+    assert done.returncode == 0, done.stderr
+    assert out.parent.name == "runs"
+    assert re.fullmatch(r"\d{8}-\d{6}-custom", out.name)
+    assert len(read_history(out)["epochs"]) == 3
+
+
+def test_the_saved_config_repeats_the_run(digits_run, cli: Cli, tmp_path: Path) -> None:
+    out, _ = digits_run
+    again = tmp_path / "again"
+    done = cli("train", "--config", out / "config.toml", "--out", again, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    first, second = read_history(out), read_history(again)
+    for history in (first, second):
+        for record in history["epochs"]:
+            for field in TIMING:
+                record.pop(field)
+    assert second == first
+    assert (again / "config.toml").read_text() == (out / "config.toml").read_text()
+
+
+@pytest.mark.parametrize(
+    ("args", "field"),
+    [
+        (["--lr", "-1"], "lr"),
+        (["--lr", "fast"], "lr"),
+        (["--lr", "nan"], "lr"),
+        (["--hidden", "10,x"], "hidden"),
+        (["--hidden", "0"], "hidden"),
+        (["--dropout", "1.5"], "dropout"),
+        (["--hidden", "10,10", "--dropout", "0.1,0.1,0.1"], "dropout"),
+        (["--activation", "swish"], "activation"),
+        (["--optimizer", "lbfgs"], "optimizer"),
+        (["--batch-size", "0"], "batch_size"),
+        (["--epochs", "0"], "epochs"),
+        (["--clip-norm", "0"], "clip_norm"),
+        (["--init-std", "-1"], "init_std"),
+        (["--dataset", "imagenet"], "dataset"),
+        (["--dataset", "idx"], "idx_images"),
+        (["--preset", "no-such-preset"], "no-such-preset"),
+        (["--config", "missing.toml"], "missing.toml"),
+        (["--dataset", "idx", "--idx-images", "img.idx", "--idx-labels", "lab.idx"], "img.idx"),
+    ],
+)
+def test_invalid_input_exits_1_with_one_line(cli: Cli, tmp_path: Path, args, field) -> None:
+    done = cli("train", *args, "--out", tmp_path / "run", cwd=tmp_path)
+    assert done.returncode == 1, (done.stdout, done.stderr)
+    assert done.stdout == ""
+    lines = done.stderr.splitlines()
+    assert len(lines) == 1, done.stderr
+    assert lines[0].startswith("dnn-tui: error: ")
+    assert field in lines[0]
+    assert "Traceback" not in done.stderr
+    assert not (tmp_path / "run").exists()
+
+
+def test_an_invalid_config_file_names_the_file_and_key(cli: Cli, tmp_path: Path) -> None:
+    (tmp_path / "bad.toml").write_text("[model]\nwidth = 3\n")
+    done = cli("train", "--config", "bad.toml", cwd=tmp_path)
+    assert done.returncode == 1
+    assert re.fullmatch(r"dnn-tui: error: bad\.toml: model\.width: unknown key.*\n", done.stderr)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["train", "--no-such-option"],
+        ["train", "--preset", "baseline", "--config", "x.toml"],
+        ["train", "--lr"],
+        ["compare"],
+        ["eval"],
+        ["suite", "no-such-suite"],
+        ["frobnicate"],
+    ],
+)
+def test_usage_errors_exit_2(cli: Cli, tmp_path: Path, args) -> None:
+    done = cli(*args, cwd=tmp_path)
+    assert done.returncode == 2, done.stderr
+    assert "usage: dnn-tui" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_help_and_version_exit_0(cli: Cli, tmp_path: Path) -> None:
+    done = cli("train", "--help", cwd=tmp_path)
+    assert done.returncode == 0
+    for option in ("--preset", "--batch-size", "--clip-norm", "--no-batchnorm", "--out"):
+        assert option in done.stdout
+    assert cli("--version", cwd=tmp_path).stdout.startswith("dnn-tui ")
+
+
+def test_a_diverging_run_exits_3(cli: Cli, tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    done = cli(
+        "train",
+        "--preset",
+        "exploding",
+        "--dataset",
+        "moons",
+        "--epochs",
+        2,
+        "--out",
+        out,
+        cwd=tmp_path,
+    )
+    assert done.returncode == 3, done.stderr
+    assert_clean_output(done)
+    history = read_history(out)
+    assert history["status"] == "diverged"
+    assert set(history["diverged"]) == {"epoch", "step", "layer"}
+    assert "status: diverged" in done.stdout
+    assert "--clip-norm" in done.stdout  # a remedy
+
+
+def wait_for_epochs(run_dir: Path, process: subprocess.Popen, epochs: int) -> None:
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        assert process.poll() is None, "the run ended before it was interrupted"
+        try:
+            if len(read_history(run_dir)["epochs"]) >= epochs:
+                return
+        except FileNotFoundError:
+            pass
+        time.sleep(0.05)
+    raise AssertionError(f"no {epochs} epochs in {run_dir} after 120 s")
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_a_signal_stops_the_run_and_keeps_its_files(tmp_path: Path, signum: int) -> None:
+    out = tmp_path / "run"
+    log = tmp_path / "stdout.txt"
+    args = ["train", "--dataset", "digits", "--batch-size", 10, "--epochs", 1000, "--out", out]
+    with log.open("w") as stdout:
+        process = subprocess.Popen(
+            cli_command(*args),
+            cwd=tmp_path,
+            env=cli_env(),
+            stdout=stdout,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            wait_for_epochs(out, process, 1)
+            process.send_signal(signum)
+            _, stderr = process.communicate(timeout=60)
+        finally:
+            process.kill()
+    assert process.returncode == 130, stderr
+    assert "Traceback" not in stderr
+    history = read_history(out)
+    assert history["status"] == "stopped"
+    assert 1 <= len(history["epochs"]) < 1000
+    assert history["best_epoch"] is not None
+    assert (out / "model.safetensors").is_file()
+    assert (out / "history.csv").is_file()
+    output = log.read_text()
+    assert "stop requested" in output
+    assert "status: stopped" in output

@@ -23,13 +23,17 @@ import pyte
 class Terminal:
     """Runs argv in a pty of cols x rows and keeps an emulated screen of its output."""
 
-    def __init__(self, argv: Sequence[str], cols: int = 120, rows: int = 40) -> None:
+    def __init__(
+        self, argv: Sequence[str], cols: int = 120, rows: int = 40, cwd: str | None = None
+    ) -> None:
         self.screen = pyte.Screen(cols, rows)
         self.stream = pyte.ByteStream(self.screen)
         self.started = time.perf_counter()
         pid, fd = pty.fork()
         if pid == 0:  # the child: size the terminal, then become the program
             fcntl.ioctl(0, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
+            if cwd is not None:
+                os.chdir(cwd)
             env = dict(os.environ, TERM="xterm-256color", COLUMNS=str(cols), LINES=str(rows))
             os.execvpe(argv[0], list(argv), env)
         self.pid, self.fd = pid, fd

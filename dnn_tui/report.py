@@ -57,6 +57,8 @@ def fmt_float(value: float | None, spec: str) -> str:
         return "-"
     if not math.isfinite(value):
         return "nan" if math.isnan(value) else ("inf" if value > 0 else "-inf")
+    if spec.endswith("f") and abs(value) >= 1e6:
+        return format(value, ".3e")  # a diverged model's loss has too many digits for a column
     return format(value, spec)
 
 

@@ -250,9 +250,42 @@ class _Run:
         last_report = time.perf_counter()
         model.train()
 
+        def report(done: int) -> None:
+            """Emit StepMeasured for the steps since the last report (``done`` steps so far)."""
+            nonlocal recent, last_report
+            last_report = time.perf_counter()
+            whole.merge(recent)
+            seen = min(done * bs, n)
+            correct = (predicted[:seen] == target[:seen]).sum().item()
+            train_seconds = last_report - epoch_start - (self.paused_seconds - paused_before)
+            params = recent.mean_params()
+            self.emit(
+                StepMeasured(
+                    epoch=epoch,
+                    step=done,
+                    steps_per_epoch=steps,
+                    loss=whole.loss / done,
+                    acc=correct / seen,
+                    recent_loss=recent.loss / recent.steps,
+                    grad_norm=tuple(params[i] for i in weight_index),
+                    param_grad_norm=tuple(params),
+                    grad_norm_total=recent.total / recent.steps,
+                    grad_norm_clipped=recent.post / recent.steps,
+                    clipped_fraction=clipped_steps / done,
+                    samples_per_s=seen / max(train_seconds, 1e-9),
+                    clipping=controls.clipping,
+                    clip_norm=controls.clip_norm,
+                    lr=self.lr,
+                    elapsed=self.elapsed(),
+                )
+            )
+            recent = _Sums(len(probe.names))
+
         for step in range(1, steps + 1):
             self.apply_controls(epoch, step)
             if controls.stop_requested:
+                if recent.steps:
+                    report(step - 1)
                 return "stopped", None
             begin, end = (step - 1) * bs, min(step * bs, n)
             logits = model(x[order[begin:end]])
@@ -264,6 +297,8 @@ class _Run:
             norms, loss_value = probe.measure(loss)
             total = math.sqrt(sum(v * v for v in norms))
             if not (math.isfinite(total) and math.isfinite(loss_value)):
+                if recent.steps:  # show the norms that led up to it
+                    report(step - 1)
                 layer = probe.first_bad_module(math.isfinite(loss_value))
                 return "diverged", {"epoch": epoch, "step": step, "layer": layer}
             max_norm = controls.effective_clip_norm
@@ -276,35 +311,8 @@ class _Run:
             optimizer.step()
             torch.argmax(logits.detach(), 1, out=predicted[begin:end])
             recent.add(norms, loss_value, total, post)
-
-            now = time.perf_counter()
-            if now - last_report >= REPORT_INTERVAL or step == steps:
-                last_report = now
-                whole.merge(recent)
-                correct = (predicted[:end] == target[:end]).sum().item()
-                train_seconds = now - epoch_start - (self.paused_seconds - paused_before)
-                params = recent.mean_params()
-                self.emit(
-                    StepMeasured(
-                        epoch=epoch,
-                        step=step,
-                        steps_per_epoch=steps,
-                        loss=whole.loss / step,
-                        acc=correct / end,
-                        recent_loss=recent.loss / recent.steps,
-                        grad_norm=tuple(params[i] for i in weight_index),
-                        param_grad_norm=tuple(params),
-                        grad_norm_total=recent.total / recent.steps,
-                        grad_norm_clipped=recent.post / recent.steps,
-                        clipped_fraction=clipped_steps / step,
-                        samples_per_s=end / max(train_seconds, 1e-9),
-                        clipping=max_norm is not None,
-                        clip_norm=controls.clip_norm,
-                        lr=self.lr,
-                        elapsed=self.elapsed(),
-                    )
-                )
-                recent = _Sums(len(probe.names))
+            if step == steps or time.perf_counter() - last_report >= REPORT_INTERVAL:
+                report(step)
 
         train_seconds = time.perf_counter() - epoch_start - (self.paused_seconds - paused_before)
         val = evaluate(model, self.x_val, self.y_val)

@@ -1,0 +1,1 @@
+"""The dashboard's screens: lab (configure and train), model graph, help, compare, modals."""

@@ -1,0 +1,111 @@
+"""HelpScreen: the key map, and per panel what it shows and what the lab's lessons look like in it.
+
+The gradient bands are quoted from ``widgets.gradient_panel`` so the text and
+the colours can never disagree.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, Markdown
+
+from dnn_tui.app.screens.lab import MIN_SIZE, WIDE, XWIDE
+from dnn_tui.app.widgets.gradient_panel import EXPLODING_ABOVE, SCALE, VANISHING_BELOW
+
+HELP = f"""\
+# dnn-tui: keys and panels
+
+| key | what it does |
+|---|---|
+| `ctrl+r` | start a run with the form's settings (works even while typing) |
+| `r` | start a run (when the focus is not in a text field) |
+| `space` | pause / resume the running job |
+| `s` | stop the running job after the current step (files are saved) |
+| `c` | clipping on / off for the running job, from its next step |
+| `+` / `-` | double / halve the clipping threshold |
+| `g` | model graph: the network node by node, with the latest gradients |
+| `v` | compare the saved runs: best validation accuracy and curves |
+| `?` | this help |
+| `escape` | leave a text field (then the one-letter keys work again) |
+| `tab` / `shift+tab` | move between fields; the tabs on small screens too |
+| `ctrl+q` | quit (a running job is stopped first) |
+
+Every change to a running job is recorded in that epoch's `events` in
+`history.json` and shown in the epoch table's last column. A learning rate typed
+in the form and confirmed with `enter` also reaches the running job.
+
+## Run status
+State (idle, loading, running, paused, stopping, finished, early-stopped, stopped,
+diverged), epoch *k* of *N* with a bar through the current epoch, the learning rate
+and clipping in force, samples per second, the epoch's running loss and accuracy,
+elapsed time and ETA, then the dataset (with a note when `auto` fell back to the
+bundled digits), the device and the run directory.
+
+## Config form
+The next run's settings, checked as you type with the command line's rules; an
+invalid field turns red and its rule shows beneath it. A preset sets the model
+and training settings and keeps your dataset and device.
+A hidden layer narrower than the number of classes (`bottleneck`: 100,50,**3**)
+squeezes everything through a few numbers: its accuracy stops well below the
+baseline's however long it trains. That is the information bottleneck.
+
+## Loss and accuracy
+Training loss per progress report (smoothed) and validation loss per epoch;
+training and validation accuracy per epoch; each with its current, lowest and
+highest value. **Overfitting** looks like a training loss that keeps falling while
+the validation loss turns up and the accuracies drift apart: try dropout, L2 or
+early stopping. A **bottleneck** or vanishing gradients look like both curves
+flattening early at a poor value.
+
+## Epoch table
+One row per epoch: training and validation loss and accuracy, the gradient norm
+of the first and the last layer, the share of steps clipping changed, seconds, and
+the controls applied in it. ★ marks the best epoch (lowest validation loss), whose
+weights are restored at the end. Scroll with the arrow keys when it has focus.
+
+## Gradient panel
+One row per Linear layer, input side at the top: the norm of the layer's weight
+gradient before clipping, as a bar on a log scale from 1e{SCALE[0]:.0f} to
+1e{SCALE[1]:.0f}, the number and its history. Bands:
+
+- **vanishing**, below {VANISHING_BELOW:g} (blue): the layer barely learns. In a deep
+  sigmoid stack (`deep-sigmoid`) each layer passes back at most a quarter of the
+  gradient, so the first rows sit millions of times below the last.
+- **healthy**, from {VANISHING_BELOW:g} to {EXPLODING_ABOVE:g} (green): ReLU with He init
+  (`deep-relu-he`) keeps the rows even.
+- **exploding**, above {EXPLODING_ABOVE:g} (red): the steps overshoot and the loss soon
+  becomes infinite (`exploding`); clipping (`c`, `exploding-clipped`) rescales the
+  global norm to the threshold.
+
+Under the rows: the global gradient norm before and after clipping, clipping ON or
+OFF with its threshold, and the share of this epoch's steps that were clipped.
+
+## Model graph (`g`)
+Input -> Affine (W, b) -> [BatchNorm (gamma, beta)] -> activation -> [Dropout] ->
+... -> Softmax -> cross-entropy loss, each node with its output shape, parameters
+and, once a run goes, the latest gradient norm of each parameter; then the
+Keras-style summary with the total parameter count.
+
+## Small terminals
+Below {WIDE[0]} columns or {WIDE[1]} rows the lab shows one region at a time behind tabs
+(Setup, Train, Gradients); from {XWIDE} columns the table and the gradients sit side
+by side; below {MIN_SIZE[0]}x{MIN_SIZE[1]} it asks for a larger terminal.
+"""
+
+
+class HelpScreen(Screen[None]):
+    """The key map and a paragraph per panel (``?``)."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape,question_mark", "app.pop_screen", "back", key_display="esc")
+    ]
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="help-body"):
+            yield Markdown(HELP, id="help-text")
+        yield Footer()

@@ -1,0 +1,130 @@
+"""ModelGraphScreen: the network as the lab draws it, with each parameter's latest gradient.
+
+Input -> Affine (W, b) -> [BatchNorm (gamma, beta)] -> activation -> [Dropout]
+-> ... -> Affine -> Softmax -> cross-entropy loss: every node with its output
+shape and parameter count, and during or after a run the latest gradient norm of
+each of its parameters. Below it, the Keras-style summary with the total.
+
+It shows the current run's model, or the form's when that describes a different
+model (then without gradients). Shapes come from ``dnn_tui.app.graph``, which
+needs no torch; while a run goes on the gradient column is refreshed twice a second.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, Label, Static
+
+from dnn_tui.app.formatting import fmt_count, fmt_norm
+from dnn_tui.app.graph import DATASET_SHAPES, GraphNode, build_graph, summary_text
+from dnn_tui.app.widgets.gradient_panel import BAND_STYLES, band
+
+if TYPE_CHECKING:
+    from dnn_tui.app.screens.lab import LabScreen
+
+GRADS_W = 21
+"""Columns of the gradient column (two parameters: ``W 1.8e-02 b 5.9e-03``)."""
+REFRESH_S = 0.5
+"""Seconds between looks at the lab's latest gradient norms."""
+
+
+class ModelGraphScreen(Screen[None]):
+    """The computational graph of the configured model (``g``)."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape,g", "app.pop_screen", "back")]
+
+    def __init__(self, lab: LabScreen) -> None:
+        super().__init__(id="model-graph")
+        self._lab = lab
+        self._shown: object = None
+
+    def compose(self) -> ComposeResult:
+        yield Label("", id="graph-title")
+        with VerticalScroll(id="graph-body"):
+            yield Static("", id="graph-nodes")
+            yield Static("", id="graph-summary")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self._update()
+        self.set_interval(REFRESH_S, self._update)
+
+    def _update(self) -> None:
+        """Redraw when the lab has new gradients (or the first time)."""
+        lab = self._lab
+        key = (lab.run_started, lab.last_step)
+        if key == self._shown:
+            return
+        self._shown = key
+        title, nodes, norms = self._model()
+        self.query_one("#graph-title", Label).update(title)
+        if nodes is None:
+            self.query_one("#graph-nodes", Static).update("")
+            self.query_one("#graph-summary", Static).update("")
+            return
+        self.query_one("#graph-nodes", Static).update(graph_table(nodes, norms))
+        self.query_one("#graph-summary", Static).update(summary_text(nodes))
+
+    def _model(self) -> tuple[str, list[GraphNode] | None, dict[str, float]]:
+        """(title, nodes or None, parameter name -> latest gradient norm)."""
+        lab = self._lab
+        started, step = lab.run_started, lab.last_step
+        form, errors = lab.config_form.check()
+        same = started is not None and (
+            form is None
+            or (
+                form.model == started.config.model
+                and form.data.dataset in (started.config.data.dataset, started.dataset["name"])
+            )
+        )
+        if started is not None and same:
+            data = started.dataset
+            nodes = build_graph(started.config.model, int(data["input_dim"]), int(data["classes"]))
+            norms = (
+                dict(zip(started.parameters, step.param_grad_norm, strict=False)) if step else {}
+            )
+            when = "latest gradient norms" if step else "no gradients measured yet"
+            return f"Model of the current run on {data['name']} ({when})", nodes, norms
+        if form is None:
+            return f"The form has invalid fields: {next(iter(errors.values()))}", None, {}
+        shape = DATASET_SHAPES.get(form.data.dataset)
+        if shape is None:
+            return (
+                f"The shape of the {form.data.dataset} dataset is known once a run loaded it",
+                None,
+                {},
+            )
+        nodes = build_graph(form.model, *shape)
+        return f"Model in the form, on {form.data.dataset} (not trained yet)", nodes, {}
+
+
+def graph_table(nodes: list[GraphNode], norms: dict[str, float]) -> Text:
+    """One line per node: arrow, node, output shape, parameters, count, gradient norms, operation.
+
+    Fixed columns, cropped at the right edge: the operation goes first when space is short.
+    """
+    text = Text(no_wrap=True, overflow="crop")
+    text.append(f"   {'node':<15}{'output':<11}{'parameters':<17}{'count':>7}  latest |grad|\n")
+    text.stylize("bold")
+    for i, node in enumerate(nodes):
+        arrow = "┌" if i == 0 else "└" if i == len(nodes) - 1 else "│"
+        name = f"{node.title} {node.name}" if node.module else node.title
+        shape = f"(N, {node.width})" if node.width is not None else "scalar"
+        params = " ".join(f"{p.symbol} {'×'.join(map(str, p.shape))}" for p in node.params)
+        count = fmt_count(node.trainable) if node.params else ""
+        text.append(f" {arrow} ")
+        text.append(f"{name:<15}", style="bold" if node.params else "")
+        text.append(f"{shape:<11}{params:<17}{count:>7}  ")
+        grads = [(p.symbol, norms[p.name]) for p in node.params if p.name in norms]
+        for symbol, norm in grads:
+            text.append(f"{symbol} {fmt_norm(norm)} ", style=BAND_STYLES[band(norm)])
+        used = sum(len(symbol) + 9 for symbol, _ in grads)
+        text.append(" " * max(GRADS_W - used, 1) + node.detail + "\n", style="dim")
+    text.rstrip()
+    return text

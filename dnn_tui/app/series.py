@@ -1,0 +1,57 @@
+"""A bounded history of a metric that still spans the whole run.
+
+A run at 10 reports a second for an hour gives 36,000 points; a sparkline shows
+at most a few hundred. When the history is full, neighbouring values are averaged
+in pairs and later values are averaged in groups of the doubled stride, so memory
+and rendering cost stay bounded and the curve keeps its whole shape (the averaging
+also smooths it, which a loss curve wants anyway).
+"""
+
+from __future__ import annotations
+
+import math
+
+DEFAULT_CAPACITY = 512
+"""Points kept before compaction: more than any terminal is wide."""
+
+
+class CompactingSeries:
+    """Finite values in arrival order, averaged down to at most ``capacity`` points."""
+
+    def __init__(self, capacity: int = DEFAULT_CAPACITY) -> None:
+        if capacity < 2:
+            raise ValueError(f"capacity: must be at least 2, got {capacity}")
+        self.capacity = capacity
+        self.values: list[float] = []
+        """The (possibly averaged) history, oldest first."""
+        self.stride = 1
+        """Raw values averaged into each new point."""
+        self._pending: list[float] = []
+        self.last: float | None = None
+        """The latest raw value."""
+        self.low: float | None = None
+        """The smallest raw value so far (None when empty)."""
+        self.high: float | None = None
+        """The largest raw value so far (None when empty)."""
+
+    def append(self, value: float) -> None:
+        """Add a value; non-finite values are ignored (a diverged run ends anyway)."""
+        if not math.isfinite(value):
+            return
+        self.last = value
+        self.low = value if self.low is None else min(self.low, value)
+        self.high = value if self.high is None else max(self.high, value)
+        self._pending.append(value)
+        if len(self._pending) < self.stride:
+            return
+        self.values.append(sum(self._pending) / len(self._pending))
+        self._pending.clear()
+        if len(self.values) >= self.capacity:
+            values = self.values
+            self.values = [(a + b) / 2 for a, b in zip(values[0::2], values[1::2], strict=False)]
+            if len(values) % 2:
+                self.values.append(values[-1])
+            self.stride *= 2
+
+    def __len__(self) -> int:
+        return len(self.values)

@@ -1,0 +1,322 @@
+"""ConfigForm: the run's settings, validated as the user types with the CLI's own rules.
+
+Every text field is parsed with ``config.parse_option`` and the whole form with
+``config.validate``, so a value the CLI refuses is refused here with the same
+message. An invalid field is marked and its rule shows beneath it; nothing the
+user typed is ever replaced. Settings the form does not show (init_std, data
+paths, limit ...) are kept from the config the form was loaded with.
+
+Loading a preset sets the model and training settings; the dataset and the
+device stay as the user chose them (they describe the machine, not the experiment).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.widget import Widget
+from textual.widgets import Input, Label, Select, Switch
+
+from dnn_tui.app.messages import LearningRateEntered
+from dnn_tui.config import (
+    ACTIVATIONS,
+    DATASETS,
+    DEVICES,
+    INITS,
+    OPTIMIZERS,
+    ConfigError,
+    RunConfig,
+    format_option,
+    option_value,
+    parse_option,
+    validate,
+    with_options,
+)
+from dnn_tui.training.controls import DEFAULT_CLIP_NORM
+
+CHOICES: dict[str, tuple[str, ...]] = {
+    "dataset": DATASETS,
+    "activation": ACTIVATIONS,
+    "init": INITS,
+    "optimizer": OPTIMIZERS,
+    "device": DEVICES,
+}
+"""Options picked from a list."""
+TEXT_FIELDS = (
+    "hidden",
+    "dropout",
+    "l2",
+    "lr",
+    "batch_size",
+    "epochs",
+    "early_stopping",
+    "seed",
+    "clip_norm",
+)
+"""Options typed as text and read with ``parse_option``."""
+LABELS: dict[str, str] = {
+    "preset": "preset",
+    "dataset": "dataset",
+    "hidden": "hidden",
+    "activation": "activation",
+    "init": "init",
+    "dropout": "dropout",
+    "batchnorm": "batch norm",
+    "l2": "L2",
+    "optimizer": "optimizer",
+    "lr": "learn rate",
+    "batch_size": "batch size",
+    "epochs": "epochs",
+    "early_stopping": "early stop",
+    "clipping": "clipping",
+    "seed": "seed",
+    "device": "device",
+}
+"""Form rows in display order, with their labels."""
+HINTS: dict[str, str] = {
+    "hidden": "100,50,20",
+    "dropout": "0.2 or 0.2,0.2,0",
+    "batch_size": "100 or full",
+    "early_stopping": "patience; 0 = off",
+    "clip_norm": "max norm",
+}
+"""Placeholders of the text fields."""
+FIELD_OF: dict[str, str] = {
+    "idx_images": "dataset",
+    "idx_labels": "dataset",
+    "data_dir": "dataset",
+    "limit": "dataset",
+    "init_std": "init",
+}
+"""Options the form does not show -> the field whose value makes them fail."""
+ERROR_ROWS: dict[str, str] = {
+    **{name: name for name in LABELS if name != "clipping"},
+    "clip_norm": "clipping",
+}
+"""Field -> the row whose error line shows its rule (the threshold's is the clipping row's)."""
+CUSTOM = "(custom)"
+"""The preset picker's blank choice."""
+
+
+def error_field(error: ConfigError) -> str:
+    """The form field a ConfigError is about (its message starts with the option name)."""
+    name = str(error).split(":", 1)[0].split(",", 1)[0].strip()
+    return FIELD_OF.get(name, name)
+
+
+class ConfigForm(Widget):
+    """The configuration of the next run (``#config-form``)."""
+
+    def __init__(self, config: RunConfig, presets: list[str], *, id: str = "config-form") -> None:
+        super().__init__(id=id)
+        self._base = config
+        self._presets = presets
+        self._errors: dict[str, str] = {}
+        self._shown: dict[str, str] = {}
+
+    # --- composition ------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        config = self._base
+        with VerticalScroll(id="form-fields"):
+            for name, label in LABELS.items():
+                with Vertical(classes="form-field", id=f"row-{name}"):
+                    with Horizontal(classes="form-line"):
+                        yield Label(label, classes="field-label")
+                        yield from self._controls(name, config)
+                    yield Label("", classes="field-error", id=f"error-{name}")
+            yield Label("", classes="field-error", id="error-form")
+
+    def _controls(self, name: str, config: RunConfig) -> ComposeResult:
+        if name == "preset":
+            value = config.preset if config.preset in self._presets else Select.NULL
+            yield Select(
+                [(p, p) for p in self._presets],
+                value=value,
+                prompt=CUSTOM,
+                compact=True,
+                id="field-preset",
+            )
+        elif name in CHOICES:
+            yield Select(
+                [(c, c) for c in CHOICES[name]],
+                value=option_value(config, name),
+                allow_blank=False,
+                compact=True,
+                id=f"field-{name}",
+            )
+        elif name == "batchnorm":
+            yield Switch(config.model.batchnorm, id="field-batchnorm")
+        elif name == "clipping":
+            clip = config.train.clip_norm
+            yield Switch(clip is not None, id="field-clipping")
+            yield Input(
+                format_option(clip if clip is not None else DEFAULT_CLIP_NORM),
+                placeholder=HINTS["clip_norm"],
+                compact=True,
+                id="field-clip_norm",
+            )
+        else:
+            yield Input(
+                format_option(option_value(config, name)),
+                placeholder=HINTS.get(name, ""),
+                compact=True,
+                id=f"field-{name}",
+            )
+
+    def on_mount(self) -> None:
+        self._revalidate()
+
+    # --- reading ------------------------------------------------------------------------------
+
+    @property
+    def errors(self) -> dict[str, str]:
+        """Field name -> the rule its value breaks; empty when the form is valid."""
+        return dict(self._errors)
+
+    @property
+    def clipping(self) -> bool:
+        return self.query_one("#field-clipping", Switch).value
+
+    def _text(self, name: str) -> str:
+        return self.query_one(f"#field-{name}", Input).value
+
+    def _options(self) -> tuple[dict[str, Any], dict[str, str]]:
+        """The parsed options, and the fields whose text does not parse."""
+        options: dict[str, Any] = {}
+        errors: dict[str, str] = {}
+        for name in TEXT_FIELDS:
+            try:
+                options[name] = parse_option(name, self._text(name))
+            except ConfigError as error:
+                errors[name] = str(error)
+        for name in CHOICES:
+            options[name] = self.query_one(f"#field-{name}", Select).value
+        options["batchnorm"] = self.query_one("#field-batchnorm", Switch).value
+        if not self.clipping:
+            errors.pop("clip_norm", None)
+            options["clip_norm"] = None
+        elif options.get("clip_norm", 0.0) is None:
+            errors["clip_norm"] = "clip_norm: enter a threshold > 0, or switch clipping off"
+        return options, errors
+
+    def check(self) -> tuple[RunConfig | None, dict[str, str]]:
+        """The validated config (None when any field is invalid) and every field's error."""
+        options, errors = self._options()
+        for name in errors:
+            options.pop(name, None)
+        while True:
+            try:
+                config = validate(with_options(self._base, options))
+            except ConfigError as error:
+                name = error_field(error)
+                errors[name] = str(error)
+                if name not in options:
+                    return None, errors
+                del options[name]  # judge the other fields with this one as loaded
+            else:
+                return (None if errors else config), errors
+
+    def validated_config(self) -> RunConfig:
+        """The form's config; ConfigError (the first field's rule) when a field is invalid."""
+        config, errors = self.check()
+        if config is None:
+            name = self._first(errors)
+            raise ConfigError(errors[name])
+        return config
+
+    def _first(self, errors: dict[str, str]) -> str:
+        order = [*LABELS, "clip_norm"]
+        return min(errors, key=lambda n: order.index(n) if n in order else len(order))
+
+    def focus_first_error(self) -> None:
+        """Move the focus to the first invalid field (so the user can fix it at once)."""
+        if self._errors:
+            name = self._first(self._errors)
+            for widget in self.query(f"#field-{name}"):
+                widget.focus()
+
+    # --- loading ------------------------------------------------------------------------------
+
+    def load(self, config: RunConfig) -> None:
+        """Show config in every field (replacing what is there) and keep it as the base."""
+        self._base = config
+        with self.prevent(Input.Changed, Select.Changed, Switch.Changed):
+            preset = self.query_one("#field-preset", Select)
+            preset.value = config.preset if config.preset in self._presets else Select.NULL
+            for name in CHOICES:
+                self.query_one(f"#field-{name}", Select).value = option_value(config, name)
+            self.query_one("#field-batchnorm", Switch).value = config.model.batchnorm
+            clip = config.train.clip_norm
+            self.query_one("#field-clipping", Switch).value = clip is not None
+            for name in TEXT_FIELDS:
+                value = option_value(config, name)
+                if name == "clip_norm" and value is None:
+                    continue  # keep the threshold typed, ready for the switch
+                self.query_one(f"#field-{name}", Input).value = format_option(value)
+        self._revalidate()
+
+    def _load_preset(self, name: str) -> None:
+        from dnn_tui.presets import load_preset
+
+        try:
+            preset = load_preset(name)
+        except ConfigError as error:
+            self.notify(str(error), title="Preset", severity="error")
+            return
+        current = self._base
+        dataset = self.query_one("#field-dataset", Select).value
+        device = self.query_one("#field-device", Select).value
+        self.load(
+            replace(
+                preset,
+                data=replace(current.data, dataset=dataset),
+                train=replace(preset.train, device=device),
+            )
+        )
+        if preset.description:
+            self.notify(" ".join(preset.description.split()), title=f"Preset {name}", timeout=8)
+
+    # --- reacting -----------------------------------------------------------------------------
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        event.stop()
+        self._revalidate()
+
+    def on_switch_changed(self, event: Switch.Changed) -> None:
+        event.stop()
+        self._revalidate()
+
+    def on_select_changed(self, event: Select.Changed) -> None:
+        event.stop()
+        if event.select.id == "field-preset":
+            # The picker also reports the value it starts with: only a new choice loads.
+            if event.value is not Select.NULL and event.value != self._base.preset:
+                self._load_preset(str(event.value))
+        else:
+            self._revalidate()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        """Enter in the learning-rate field offers the rate to a running job."""
+        event.stop()
+        if event.input.id == "field-lr" and "lr" not in self._errors:
+            self.post_message(LearningRateEntered(parse_option("lr", event.value)))
+
+    def _revalidate(self) -> None:
+        """Mark the invalid fields and show each one's rule; touch only what changed."""
+        _, self._errors = self.check()
+        self.set_class(not self.clipping, "-clipping-off")
+        shown = {name: self._errors.get(name, "") for name in ERROR_ROWS}
+        shown["form"] = "\n".join(e for n, e in self._errors.items() if n not in ERROR_ROWS)
+        for name, text in shown.items():
+            if self._shown.get(name, "") == text:
+                continue
+            self._shown[name] = text
+            label = self.query_one(f"#error-{ERROR_ROWS.get(name, name)}", Label)
+            label.update(text)
+            label.set_class(bool(text), "-shown")
+            for widget in self.query(f"#field-{name}"):
+                widget.set_class(bool(text), "-invalid")

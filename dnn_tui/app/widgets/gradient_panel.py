@@ -1,0 +1,213 @@
+"""GradientPanel: per-layer gradient magnitudes, where vanishing and exploding gradients show.
+
+One row per Linear layer, input side at the top: the layer name, a bar of the
+latest weight-gradient norm (measured before clipping) on a log10 scale, the
+number, a sparkline of the layer's history, and its band. Under the rows: the
+global norm before and after clipping, clipping ON/OFF with its threshold, and
+the share of this epoch's steps that clipping changed.
+
+Bands (the help screen quotes these constants):
+- vanishing: norm below ``VANISHING_BELOW``. The layer barely learns; in a deep
+  sigmoid stack the first layers sit millions of times below the last.
+- exploding: norm above ``EXPLODING_ABOVE`` (or not finite): steps that large
+  overshoot and the loss soon becomes inf/nan; clipping bounds them.
+- healthy: in between; with ReLU and He init the rows look alike.
+
+The whole panel is one rendered text (cheaper than a widget per row), redrawn
+when the screen flushes, at most about 10 times a second.
+"""
+
+from __future__ import annotations
+
+import math
+
+from rich.style import Style
+from rich.text import Text
+from textual.widget import Widget
+
+from dnn_tui.app.formatting import fmt_norm
+from dnn_tui.app.series import CompactingSeries
+from dnn_tui.training.events import StepMeasured
+
+VANISHING_BELOW = 1e-4
+"""Weight-gradient norms below this are vanishing (healthy layers sit around 0.01 to 1)."""
+EXPLODING_ABOVE = 1e2
+"""Weight-gradient norms above this are exploding (a hundred times a large healthy one)."""
+SCALE = (-10.0, 4.0)
+"""The bar's log10 range: 1e-10 (deep-sigmoid's first layer) to 1e4."""
+
+BAND_STYLES = {
+    "vanishing": Style(color="#6f9cff"),
+    "healthy": Style(color="#5fd75f"),
+    "exploding": Style(color="#ff5f5f"),
+}
+"""Band -> style of its rows (cold blue, green, hot red); parsed once, drawn ten times a second."""
+TRACK_STYLES = {
+    "vanishing": Style(color="#2c3e66"),
+    "healthy": Style(color="#2c4a2c"),
+    "exploding": Style(color="#5c2c2c"),
+}
+"""Band -> colour of the empty part of the bar in that band's zone of the scale."""
+DIM = Style(dim=True)
+SPARK_BARS = "▁▂▃▄▅▆▇█"
+MIN_SPAN = 1.0
+"""A row's sparkline spans at least one decade, so noise does not look like a trend."""
+
+
+def band(norm: float) -> str:
+    """vanishing, healthy or exploding."""
+    if not math.isfinite(norm) or norm > EXPLODING_ABOVE:
+        return "exploding"
+    return "vanishing" if norm < VANISHING_BELOW else "healthy"
+
+
+def scale_position(norm: float, width: int) -> int:
+    """Cells of a ``width``-cell bar that a norm fills on the log10 scale (at least 1 if > 0)."""
+    if not norm > 0:
+        return 0
+    if not math.isfinite(norm):
+        return width
+    low, high = SCALE
+    share = (math.log10(norm) - low) / (high - low)
+    return max(1, min(width, round(share * width)))
+
+
+def spark(values: list[float], width: int) -> str:
+    """A one-line sparkline of values in ``width`` cells (bucket means)."""
+    if not values or width <= 0:
+        return ""
+    if len(values) > width:
+        step = len(values) / width
+        values = [
+            sum(chunk) / len(chunk)
+            for i in range(width)
+            if (chunk := values[int(i * step) : int((i + 1) * step)])
+        ]
+    low, high = min(values), max(values)
+    span = max(high - low, MIN_SPAN)
+    base = (low + high - span) / 2
+    top = len(SPARK_BARS) - 1
+    return "".join(SPARK_BARS[round((v - base) / span * top)] for v in values)
+
+
+class GradientPanel(Widget):
+    """Per-layer gradient norms, global norm and clipping (``#gradient-panel``)."""
+
+    def __init__(self, *, id: str = "gradient-panel") -> None:
+        super().__init__(id=id)
+        self.layer_names: tuple[str, ...] = ()
+        self.latest: tuple[float, ...] = ()
+        """The latest norm of each layer (mean since the previous report)."""
+        self.histories: list[CompactingSeries] = []
+        """log10 of each layer's norm over the run."""
+        self._step: StepMeasured | None = None
+        self._clipping = False
+        self._clip_norm = 1.0
+        self._dirty = False
+
+    # --- updates --------------------------------------------------------------------------
+
+    def start(self, layers: tuple[str, ...]) -> None:
+        """A run started: one empty row per layer."""
+        self.layer_names = layers
+        self.latest = (math.nan,) * len(layers)
+        self.histories = [CompactingSeries(256) for _ in layers]
+        self._step = None
+        self.refresh(layout=True)
+
+    def show_step(self, event: StepMeasured) -> None:
+        """A progress report: latest norms and clipping figures (drawn at the next flush)."""
+        self.latest = event.grad_norm
+        for history, norm in zip(self.histories, event.grad_norm, strict=False):
+            if norm > 0:
+                history.append(math.log10(norm))
+        self._step = event
+        self._dirty = True
+
+    def flush(self) -> None:
+        """Redraw if a report arrived since the last flush."""
+        if self._dirty:
+            self._dirty = False
+            self.refresh()
+
+    def show_controls(self, clipping: bool, clip_norm: float) -> None:
+        """Clipping as the controls say: the one source of it, so a key press shows at once
+        (a report already on its way still describes the step before)."""
+        self._clipping, self._clip_norm = clipping, clip_norm
+        self.refresh()
+
+    # --- rendering ------------------------------------------------------------------------
+
+    def render(self) -> Text:
+        if not self.layer_names:
+            return Text("Gradient norms per layer appear here once a run starts.", style="dim")
+        width = max(self.size.width, 40)
+        name_w = max(5, *(len(n) for n in self.layer_names))
+        rest = width - (name_w + 22)  # name, norm and band columns, spaces, a scrollbar
+        bar_w = max(10, rest * 11 // 20)
+        spark_w = max(0, rest - bar_w)
+        text = Text(no_wrap=True, overflow="crop")
+        low, high = SCALE
+        text.append(f"{'layer':<{name_w}} ", style="bold")
+        axis = f"|∇W| 1e{low:.0f} … 1e{high:.0f} (log)"
+        text.append(
+            f"{axis[:bar_w]:<{bar_w}} {'norm':>7} {'history'[:spark_w]:<{spark_w}} band\n",
+            style="bold",
+        )
+        for name, norm, history in zip(self.layer_names, self.latest, self.histories, strict=False):
+            self._row(text, name, norm, history, name_w, bar_w, spark_w)
+        text.append(self._global_line())
+        text.append("\n")
+        text.append(self._clipping_line())
+        return text
+
+    def _row(
+        self,
+        text: Text,
+        name: str,
+        norm: float,
+        history: CompactingSeries,
+        name_w: int,
+        bar_w: int,
+        spark_w: int,
+    ) -> None:
+        known = not math.isnan(norm)
+        kind = band(norm) if known else "healthy"
+        style = BAND_STYLES[kind] if known else DIM
+        filled = scale_position(norm, bar_w) if known else 0
+        text.append(f"{name:<{name_w}} ", style=style)
+        text.append("█" * filled, style=style)
+        # The empty part of the bar in one span per band zone (spans are what costs to draw).
+        low = scale_position(VANISHING_BELOW, bar_w)
+        high = scale_position(EXPLODING_ABOVE, bar_w)
+        for zone, start, end in (
+            ("vanishing", 0, low),
+            ("healthy", low, high),
+            ("exploding", high, bar_w),
+        ):
+            cells = end - max(start, filled)
+            if cells > 0:
+                text.append("░" * cells, style=TRACK_STYLES[zone])
+        text.append(f" {fmt_norm(norm) if known else '-':>7} ", style=style)
+        text.append(f"{spark(history.values, spark_w):<{spark_w}} ", style=style)
+        text.append(f"{kind if known else '':<9}\n", style=style)
+
+    def _global_line(self) -> Text:
+        step = self._step
+        if step is None:
+            return Text("global |∇| -", style="dim")
+        line = Text(f"global |∇| {fmt_norm(step.grad_norm_total)} before clipping")
+        line.append(f" → {fmt_norm(step.grad_norm_clipped)} after")
+        return line
+
+    def _clipping_line(self) -> Text:
+        line = Text("clipping ")
+        if self._clipping:
+            line.append("ON", style="bold #5fd75f")
+            line.append(f" max {self._clip_norm:g}")
+        else:
+            line.append("OFF", style="bold")
+            line.append(f" (c turns it on at max {self._clip_norm:g})", style="dim")
+        if self._step is not None:
+            line.append(f" · clipped {100 * self._step.clipped_fraction:.0f}% of steps this epoch")
+        return line

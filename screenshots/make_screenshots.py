@@ -1,0 +1,181 @@
+"""Regenerate the SVG screenshots of the dashboard from real runs on the offline digits data.
+
+    python screenshots/make_screenshots.py
+
+Each picture drives the real app (``run_test``) and the real engine: the presets
+are loaded as ``dnn-tui tui --preset NAME --dataset digits`` would load them, runs
+are saved into a temporary folder (shown on screen as ``runs/...``), and the
+screen is saved with ``App.save_screenshot``. A run is paused right after the
+epoch worth seeing, from the training thread itself (a digits epoch takes
+milliseconds, faster than any look from the UI thread), so a picture does not
+depend on how fast the machine is: its numbers are those of a real run (same
+seed, same numbers on CPU).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+
+from textual.pilot import Pilot  # noqa: E402
+
+from dnn_tui import runs  # noqa: E402
+from dnn_tui.app.app import DnnApp  # noqa: E402
+from dnn_tui.config import RunConfig, validate, with_options  # noqa: E402
+from dnn_tui.presets import load_preset  # noqa: E402
+from dnn_tui.training.events import EpochEnded, Event  # noqa: E402
+
+TIMEOUT_S = 120.0
+"""Longest wait for any one moment of a run."""
+
+
+class PausingRecorder(runs.RunRecorder):
+    """The run files as usual, and a pause of the running job right after epoch ``pause_after``.
+
+    The worker builds its recorder when a run starts; this one takes its place.
+    """
+
+    app: DnnApp | None = None
+    pause_after: int | None = None
+
+    def __call__(self, event: Event) -> None:
+        super().__call__(event)
+        app = PausingRecorder.app
+        if (
+            isinstance(event, EpochEnded)
+            and event.record["epoch"] == PausingRecorder.pause_after
+            and app is not None
+            and app.controls is not None
+        ):
+            app.controls.pause()  # thread-safe: the next step waits
+
+
+runs.RunRecorder = PausingRecorder  # type: ignore[misc]
+
+
+def preset(name: str, **options: object) -> RunConfig:
+    """A preset on the offline digits data, with options replaced as on the command line."""
+    return validate(with_options(load_preset(name), {"dataset": "digits", **options}))
+
+
+async def until(condition: Callable[[], bool]) -> None:
+    """Let the app run until condition() holds (plain sleeps: Pilot.pause waits for CPU idle,
+    which a training thread never gives)."""
+    deadline = time.monotonic() + TIMEOUT_S
+    while not condition():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"waited {TIMEOUT_S} s for {condition}")
+        await asyncio.sleep(0.05)
+
+
+async def settle(app: DnnApp) -> None:
+    """Give the screen time to draw what arrived (the panels redraw 10 times a second)."""
+    await asyncio.sleep(0.4)
+    app.lab.flush_panels()
+    app.lab.epoch_table.flush(force=True)
+    await asyncio.sleep(0.2)
+
+
+def save(app: DnnApp, name: str) -> None:
+    path = app.save_screenshot(f"{name}.svg", path=str(HERE))
+    print(f"wrote {Path(path).relative_to(HERE.parent)}")
+
+
+async def paused_at(pilot: Pilot, epochs: int) -> None:
+    """Start the form's run and let it pause right after epoch ``epochs``."""
+    app = pilot.app
+    PausingRecorder.app, PausingRecorder.pause_after = app, epochs
+    await pilot.press("r")
+    await until(lambda: app.lab.run_status.state == "paused")
+    await settle(app)
+
+
+async def finish(pilot: Pilot) -> None:
+    """Resume (the action of the space key) and wait until the run has ended."""
+    app = pilot.app
+    app.action_toggle_pause()
+    await until(lambda: not app.running)
+    await settle(app)
+
+
+async def baseline(root: Path) -> None:
+    app = DnnApp(preset("baseline", epochs=12), run_root=root)
+    async with app.run_test(size=(120, 40)) as pilot:
+        save(app, "lab-idle-120x40")
+        await paused_at(pilot, 5)
+        save(app, "lab-baseline-running")
+        await pilot.press("g")
+        await asyncio.sleep(0.6)
+        save(app, "model-graph")
+        await pilot.press("escape")
+        await finish(pilot)
+        save(app, "lab-baseline-finished")
+    app = DnnApp(preset("baseline", epochs=12), run_root=root)
+    async with app.run_test(size=(80, 24)) as pilot:
+        save(app, "lab-80x24-setup")
+        await paused_at(pilot, 4)
+        save(app, "lab-80x24-train")
+        app.lab.show_page("gradients")
+        await settle(app)
+        save(app, "lab-80x24-gradients")
+        await finish(pilot)
+
+
+async def vanishing(root: Path) -> None:
+    app = DnnApp(preset("deep-sigmoid", epochs=10), run_root=root)
+    async with app.run_test(size=(200, 60)) as pilot:
+        await paused_at(pilot, 3)
+        save(app, "lab-deep-sigmoid-vanishing")
+        await finish(pilot)
+    app = DnnApp(preset("deep-relu-he", epochs=10), run_root=root)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await paused_at(pilot, 3)
+        save(app, "lab-deep-relu-he-even")
+        await finish(pilot)
+
+
+async def exploding(root: Path) -> None:
+    app = DnnApp(preset("exploding-clipped", epochs=6), run_root=root)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await paused_at(pilot, 2)
+        save(app, "lab-exploding-clipped")
+        await finish(pilot)
+    app = DnnApp(preset("exploding", epochs=6), run_root=root)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("r")
+        await until(lambda: type(app.screen).__name__ == "DivergenceScreen")
+        await settle(app)
+        save(app, "divergence")
+
+
+async def overview(root: Path) -> None:
+    app = DnnApp(preset("baseline"), run_root=root)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("v")
+        await asyncio.sleep(0.5)
+        save(app, "compare")
+        await pilot.press("escape", "question_mark")
+        await asyncio.sleep(0.5)
+        save(app, "help")
+
+
+async def main() -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        os.chdir(folder)  # so that the run directories read runs/<time>-<preset>
+        root = Path("runs")
+        await baseline(root)
+        await vanishing(root)
+        await exploding(root)
+        await overview(root)
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

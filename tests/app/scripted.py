@@ -1,0 +1,145 @@
+"""A deterministic, hand-made stream of engine events, for pictures that never change.
+
+The numbers follow simple formulas (a decaying loss, rising accuracy, gradient
+norms that shrink towards the input as in a mildly vanishing stack), so the
+snapshots show a plausible run without training anything.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+from dnn_tui.app.app import DnnApp
+from dnn_tui.app.graph import build_graph, summary_text, trainable_params
+from dnn_tui.app.messages import EngineReported
+from dnn_tui.config import DataConfig, ModelConfig, RunConfig, TrainConfig
+from dnn_tui.training.controls import RunControls
+from dnn_tui.training.events import (
+    ControlApplied,
+    EpochEnded,
+    Event,
+    RunFinished,
+    RunStarted,
+    StepMeasured,
+)
+
+CONFIG = RunConfig(
+    model=ModelConfig(hidden=(100, 50, 20)),
+    data=DataConfig("digits"),
+    train=TrainConfig(epochs=10),
+    preset="baseline",
+)
+RUN_DIR = Path("runs/20260101-120000-baseline")
+DATASET = {"name": "digits", "train": 1437, "val": 180, "test": 180, "input_dim": 64, "classes": 10}
+STEPS = 15
+"""Steps per epoch (1437 samples in batches of 100)."""
+LAYERS = ("fc1", "fc2", "fc3", "fc4")
+PARAMETERS = tuple(f"{layer}.{kind}" for layer in LAYERS for kind in ("weight", "bias"))
+SECONDS_PER_STEP = 0.02
+
+
+def started(config: RunConfig = CONFIG) -> RunStarted:
+    nodes = build_graph(config.model, 64, 10)
+    return RunStarted(
+        config=config,
+        dataset=DATASET,
+        layers=LAYERS,
+        parameters=PARAMETERS,
+        summary=summary_text(nodes),
+        total_params=trainable_params(nodes),
+        device="cpu",
+        steps_per_epoch=STEPS,
+    )
+
+
+def _loss(t: float) -> float:
+    return 0.15 + 2.15 * math.exp(-0.9 * t)
+
+
+def _norms(t: float) -> tuple[float, ...]:
+    scale = 0.4 + 0.3 * math.exp(-0.5 * t)
+    return tuple(scale * 0.35 ** (len(LAYERS) - 1 - i) for i in range(len(LAYERS)))
+
+
+def step(epoch: int, n: int, clipping: bool = False) -> StepMeasured:
+    t = epoch - 1 + n / STEPS
+    norms = _norms(t)
+    total = math.sqrt(sum(v * v for v in norms))
+    return StepMeasured(
+        epoch=epoch,
+        step=n,
+        steps_per_epoch=STEPS,
+        loss=_loss(t - 0.5 * n / STEPS),
+        acc=1 - 0.9 * math.exp(-1.1 * t),
+        recent_loss=_loss(t) * (1 + 0.08 * math.sin(7 * t)),
+        grad_norm=norms,
+        param_grad_norm=tuple(v for norm in norms for v in (norm, norm / 3)),
+        grad_norm_total=total,
+        grad_norm_clipped=min(total, 0.5) if clipping else total,
+        clipped_fraction=0.4 if clipping else 0.0,
+        samples_per_s=48_000.0,
+        clipping=clipping,
+        clip_norm=0.5 if clipping else 1.0,
+        lr=0.001,
+        elapsed=((epoch - 1) * STEPS + n) * SECONDS_PER_STEP,
+    )
+
+
+def epoch_ended(epoch: int, events: list[dict[str, object]] | None = None) -> EpochEnded:
+    t = float(epoch)
+    val_loss = _loss(t) + 0.02 * max(0.0, t - 5) ** 1.5 + 0.04
+    record = {
+        "epoch": epoch,
+        "train_loss": _loss(t - 0.5),
+        "train_acc": 1 - 0.9 * math.exp(-1.1 * t),
+        "val_loss": val_loss,
+        "val_acc": 0.97 - 0.85 * math.exp(-1.0 * t),
+        "lr": 0.001,
+        "seconds": STEPS * SECONDS_PER_STEP,
+        "samples_per_s": 48_000.0,
+        "grad_norm": list(_norms(t)),
+        "grad_norm_total": 0.8,
+        "clipped_fraction": 0.4 if epoch >= 4 else 0.0,
+        "events": events or [],
+    }
+    best = min(range(1, epoch + 1), key=lambda e: _loss(e) + 0.02 * max(0.0, e - 5) ** 1.5)
+    return EpochEnded(record, best, CONFIG.train.epochs)
+
+
+def mid_run(epochs_done: int = 6, steps: int = 9) -> list[Event]:
+    """A run seen in epoch epochs_done + 1 at step ``steps``; clipping went on in epoch 4."""
+    events: list[Event] = [started()]
+    for epoch in range(1, epochs_done + 2):
+        clip_change = None
+        last = STEPS if epoch <= epochs_done else steps
+        for n in range(1, last + 1):
+            if epoch == 4 and n == 3:
+                clip_change = {"step": 3, "kind": "clipping", "value": True}
+                events.append(ControlApplied(4, 3, "clipping", True))
+            events.append(step(epoch, n, clipping=epoch >= 4))
+        if epoch <= epochs_done:
+            events.append(epoch_ended(epoch, [clip_change] if clip_change else None))
+    return events
+
+
+def diverged() -> list[Event]:
+    """Two good epochs, then a non-finite gradient in fc1."""
+    events = mid_run(epochs_done=2, steps=0)
+    events.append(RunFinished("diverged", 2, {"loss": 0.61, "acc": 0.83}, diverged_at(), 0.6))
+    return events
+
+
+def diverged_at() -> dict[str, object]:
+    return {"epoch": 3, "step": 11, "layer": "fc1"}
+
+
+def feed(app: DnnApp, events: list[Event], *, clipping: bool = True) -> RunControls:
+    """Show a run as if the worker had reported ``events`` (no training, no thread)."""
+    controls = RunControls(0.5 if clipping else None, CONFIG.train.lr)
+    app.lab.begin_run(CONFIG, RUN_DIR, 1, controls)
+    for event in events:
+        app.lab.on_engine_reported(EngineReported(event, 1))
+    app.lab.flush_panels()
+    app.lab.epoch_table.flush(force=True)
+    return controls

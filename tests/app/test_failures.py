@@ -1,0 +1,84 @@
+"""A failing run is shown, never fatal: the worker's errors end in one handler."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from dnn_tui.app.app import DnnApp
+from dnn_tui.config import DataConfig
+
+from .support import TINY, wait_until
+from .test_form import Notes
+
+
+async def test_dataset_error_is_shown_and_the_app_stays_usable(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    missing = tmp_path / "missing"
+    config = replace(
+        TINY,
+        data=DataConfig("idx", idx_images=str(missing / "images"), idx_labels=str(missing / "l")),
+    )
+    app = DnnApp(config, run_root=tmp_path / "runs")
+    notes = Notes(app, monkeypatch)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("r")
+        await app.workers.wait_for_complete()
+        await wait_until(pilot, lambda: app.lab.run_status.state == "failed")
+        title, message, severity = notes.seen[-1]
+        assert (title, severity) == ("Training failed", "error")
+        assert str(missing / "images") in message and "cannot read" in message
+        assert "Traceback" not in message
+        assert not app.running and app.controls is None
+        assert list((tmp_path / "runs").iterdir()) == []  # the empty run directory is gone
+        await pilot.press("question_mark")  # still responsive
+        assert type(app.screen).__name__ == "HelpScreen"
+
+
+async def test_unexpected_exception_is_shown_with_its_type(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dnn_tui.training import engine
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(engine, "train", broken)
+    app = DnnApp(TINY, run_root=tmp_path)
+    notes = Notes(app, monkeypatch)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("r")
+        await app.workers.wait_for_complete()
+        await wait_until(pilot, lambda: app.lab.run_status.state == "failed")
+        assert notes.seen[-1][:2] == ("Training failed", "RuntimeError: boom")
+        assert app.is_running
+
+
+async def test_stop_while_the_data_loads_leaves_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dnn_tui import data
+
+    release = threading.Event()
+    load = data.load_dataset
+
+    def slow_load(*args: object, **kwargs: object) -> object:
+        release.wait(10)
+        return load(*args, **kwargs)
+
+    monkeypatch.setattr(data, "load_dataset", slow_load)
+    app = DnnApp(TINY, run_root=tmp_path)
+    async with app.run_test() as pilot:
+        await pilot.press("r")
+        assert app.lab.run_status.state == "starting"
+        await pilot.press("s")
+        assert app.lab.run_status.state == "stopping"
+        release.set()
+        await app.workers.wait_for_complete()
+        await wait_until(pilot, lambda: app.lab.run_status.state == "stopped")
+        assert app.controls is None
+    assert list(tmp_path.iterdir()) == []

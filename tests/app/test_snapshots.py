@@ -1,0 +1,74 @@
+"""Pictures of every screen at 80x24 and 120x40, from a scripted run (deterministic).
+
+Regenerate after an intended change with ``pytest tests/app --snapshot-update`` and look at
+the SVGs in ``tests/app/__snapshots__/`` before committing them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from textual.pilot import Pilot
+
+from dnn_tui.app.app import DnnApp
+
+from . import scripted
+
+SIZES = [(80, 24), (120, 40)]
+Compare = Callable[..., bool]
+
+
+def app(tmp_path: Path) -> DnnApp:
+    # The run root shows on screen: a fixed relative one keeps the pictures equal (nothing
+    # is written there: these runs are scripted).
+    return DnnApp(scripted.CONFIG, run_root=Path("runs"))
+
+
+def feeding(events: list, *, clipping: bool = True) -> Callable[[Pilot], object]:
+    async def run_before(pilot: Pilot) -> None:
+        await pilot.pause()  # let the lab mount first
+        scripted.feed(pilot.app, events, clipping=clipping)
+        await pilot.pause()
+
+    return run_before
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_idle_lab(snap_compare: Compare, tmp_path: Path, size: tuple[int, int]) -> None:
+    assert snap_compare(app(tmp_path), terminal_size=size)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_lab_mid_run(snap_compare: Compare, tmp_path: Path, size: tuple[int, int]) -> None:
+    assert snap_compare(app(tmp_path), terminal_size=size, run_before=feeding(scripted.mid_run()))
+
+
+def test_gradients_tab_mid_run(snap_compare: Compare, tmp_path: Path) -> None:
+    async def run_before(pilot: Pilot) -> None:
+        await pilot.pause()
+        scripted.feed(pilot.app, scripted.mid_run())
+        pilot.app.lab.show_page("gradients")
+        await pilot.pause()
+
+    assert snap_compare(app(tmp_path), terminal_size=(80, 24), run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_model_graph(snap_compare: Compare, tmp_path: Path, size: tuple[int, int]) -> None:
+    assert snap_compare(
+        app(tmp_path), press=["g"], terminal_size=size, run_before=feeding(scripted.mid_run())
+    )
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_help(snap_compare: Compare, tmp_path: Path, size: tuple[int, int]) -> None:
+    assert snap_compare(app(tmp_path), press=["question_mark"], terminal_size=size)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_diverged_panel(snap_compare: Compare, tmp_path: Path, size: tuple[int, int]) -> None:
+    assert snap_compare(
+        app(tmp_path), terminal_size=size, run_before=feeding(scripted.diverged(), clipping=False)
+    )

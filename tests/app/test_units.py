@@ -1,0 +1,110 @@
+"""The dashboard's pure parts: series, message coalescing, bands, graph arithmetic, remedies."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from dnn_tui.app.graph import DATASET_SHAPES, build_graph, summary_text, trainable_params
+from dnn_tui.app.messages import EngineReported
+from dnn_tui.app.screens.divergence import with_clipping, with_half_lr
+from dnn_tui.app.series import CompactingSeries
+from dnn_tui.app.widgets.config_form import error_field
+from dnn_tui.app.widgets.epoch_table import describe_control
+from dnn_tui.app.widgets.gradient_panel import (
+    EXPLODING_ABOVE,
+    SCALE,
+    SPARK_BARS,
+    VANISHING_BELOW,
+    band,
+    scale_position,
+    spark,
+)
+from dnn_tui.config import ConfigError, ModelConfig, RunConfig, TrainConfig
+
+from . import scripted
+
+
+def test_series_keeps_the_whole_run_in_bounded_memory() -> None:
+    series = CompactingSeries(capacity=8)
+    for value in range(1, 101):
+        series.append(float(value))
+    series.append(float("nan"))  # ignored
+    assert len(series) < 8
+    assert (series.low, series.high, series.last) == (1.0, 100.0, 100.0)
+    assert series.values == sorted(series.values)  # the shape survives the averaging
+    assert series.values[0] < 10 and series.values[-1] > 80
+    with pytest.raises(ValueError):
+        CompactingSeries(capacity=1)
+
+
+def test_only_progress_reports_of_the_same_run_coalesce() -> None:
+    first, second = scripted.step(1, 1), scripted.step(1, 2)
+    epoch = scripted.epoch_ended(1)
+    assert EngineReported(first, 1).can_replace(EngineReported(second, 1))
+    assert not EngineReported(first, 1).can_replace(EngineReported(second, 2))
+    assert not EngineReported(first, 1).can_replace(EngineReported(epoch, 1))
+    assert not EngineReported(epoch, 1).can_replace(EngineReported(second, 1))
+
+
+def test_bands_and_the_log_scale() -> None:
+    assert band(VANISHING_BELOW / 10) == "vanishing"
+    assert band(0.3) == "healthy"
+    assert band(EXPLODING_ABOVE * 10) == "exploding"
+    assert band(float("inf")) == band(float("nan")) == "exploding"
+    assert scale_position(10 ** SCALE[0], 20) == 1  # at least visible
+    assert scale_position(10 ** SCALE[1], 20) == 20
+    assert scale_position(1e-3, 28) < scale_position(1e-1, 28)
+    assert scale_position(0.0, 20) == 0
+    assert spark([], 5) == ""
+    line = spark([float(v) for v in range(100)], 10)
+    assert len(line) == 10 and line[0] == "▁" and line[-1] == "█"
+    levels = [SPARK_BARS.index(c) for c in spark([1.0, 1.001, 1.002], 3)]
+    assert max(levels) - min(levels) <= 1  # noise within a decade stays flat
+
+
+def test_graph_counts_match_keras_for_the_reference_model() -> None:
+    nodes = build_graph(ModelConfig(), 784, 10)
+    assert trainable_params(nodes) == 84_780  # Keras' count for Dense(100)-(50)-(20)-(10)
+    titles = [node.title for node in nodes]
+    assert titles[0] == "Input" and titles[-2:] == ["Softmax", "Cross-entropy"]
+    assert summary_text(nodes).splitlines()[-3] == "Total params: 84,780"
+
+    with_bn = build_graph(ModelConfig(hidden=(8,), batchnorm=True, dropout=0.5), 2, 3)
+    assert [n.name for n in with_bn] == [
+        "input", "fc1", "bn1", "act1", "drop1", "fc2", "softmax", "loss"
+    ]  # fmt: skip
+    bn = with_bn[2]
+    assert (bn.trainable, bn.buffers) == (16, 16)
+    assert "Non-trainable params: 16" in summary_text(with_bn)
+
+
+def test_dataset_shapes_match_the_loaded_data() -> None:
+    # In a subprocess: torch must not do work in this process's main thread (it would slow
+    # the training threads of the other tests).
+    code = (
+        "import json\n"
+        "from dnn_tui.config import DataConfig\n"
+        "from dnn_tui.data import load_dataset\n"
+        "names = ('digits', 'moons', 'circles', 'spiral')\n"
+        "sets = {n: load_dataset(DataConfig(n)) for n in names}\n"
+        "print(json.dumps({n: [d.input_dim, d.classes] for n, d in sets.items()}))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    for name, shape in json.loads(out.stdout).items():
+        assert DATASET_SHAPES[name] == tuple(shape), name
+
+
+def test_remedies_and_small_helpers() -> None:
+    config = RunConfig(train=TrainConfig(lr=0.1))
+    assert with_clipping(config).train.clip_norm == 1.0
+    assert with_clipping(with_clipping(config)).train.clip_norm == 0.5
+    assert with_half_lr(config).train.lr == 0.05
+    assert error_field(ConfigError("idx_images, idx_labels: dataset 'idx' needs both")) == "dataset"
+    assert error_field(ConfigError("lr: must be > 0")) == "lr"
+    assert describe_control({"step": 12, "kind": "clipping", "value": True}) == "clip on@12"
+    assert describe_control({"step": 3, "kind": "lr", "value": 0.0005}) == "lr 0.0005@3"
+    assert describe_control({"step": 4, "kind": "pause", "value": False}) == "resume@4"

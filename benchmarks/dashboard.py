@@ -9,7 +9,7 @@
 3. Key-press-to-screen latency while training: ``c`` pressed in the terminal,
    timed until the gradient panel shows clipping flip. Target <= 100 ms.
 
-    python benchmarks/dashboard.py [--rounds 3] [--epochs 2]
+    python benchmarks/dashboard.py [--rounds 3] [--epochs 10]
 
 Uses the real MNIST test images in ../shared/data/mnist-t10k when present, else
 the bundled digits (much smaller, so the throughput figure is less telling).
@@ -173,7 +173,7 @@ def measure_key_latency(presses: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--epochs", type=int, default=2)
+    parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--one", choices=["headless", "dashboard"], help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:

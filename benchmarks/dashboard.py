@@ -151,7 +151,7 @@ def clipping_state(text: str) -> str | None:
 def measure_key_latency(presses: int) -> None:
     print("3. key press to screen while training (pseudo-terminal 120x40, key c)")
     with tempfile.TemporaryDirectory() as cwd:
-        argv = [sys.executable, "-m", "dnn_tui", "tui", "--preset", "baseline", "--epochs", "50"]
+        argv = [sys.executable, "-m", "dnn_tui", "tui", "--preset", "baseline", "--epochs", "2000"]
         term = Terminal(argv + data_options() + ["--start"], 120, 40, cwd=cwd)
         try:
             term.wait_for(lambda t: "● running" in t and clipping_state(t) is not None, 60)

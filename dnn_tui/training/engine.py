@@ -153,10 +153,7 @@ class _Run:
         self.probe = GradientProbe(self.model)
         self.optimizer = make_optimizer(config.train.optimizer, self.probe.params, config.train.lr)
         self.lr = config.train.lr
-        if controls.lr is None:
-            controls.set_lr(self.lr)
-            controls.take_changes()
-        self.seen_version = controls.version
+        self.seen_version = -1  # changes made before the first step apply at the first step
 
         n = len(self.x)
         bs = config.train.batch_size

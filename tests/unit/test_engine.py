@@ -289,3 +289,10 @@ def test_events_arrive_in_order_and_step_reports_are_throttled(digits: Dataset) 
     for earlier, later in itertools.pairwise(steps):
         if later.epoch == earlier.epoch and later.step < later.steps_per_epoch:
             assert later.elapsed - earlier.elapsed >= REPORT_INTERVAL * 0.99
+
+
+def test_a_change_made_before_the_first_step_applies_at_the_first_step(digits: Dataset) -> None:
+    controls = RunControls(lr=0.001)
+    controls.toggle_clipping()  # pressed while the data was still loading
+    result = train(make_config(batch_size="full"), digits, controls)
+    assert result.history[0]["events"] == [{"step": 1, "kind": "clipping", "value": True}]

@@ -1,14 +1,14 @@
-"""The multi-layer perceptron: build it, initialise it, summarise it.
+"""The multi-layer perceptron: build it and initialise it.
 
 Runs without any UI. Read top to bottom: one hidden block is
 Linear -> [BatchNorm1d] -> activation -> [Dropout]; the last Linear gives the
 logits (the softmax lives in the cross-entropy loss, as PyTorch does it).
+Its shapes and parameter counts, without torch, are in ``dnn_tui.graph``.
 """
 
 from __future__ import annotations
 
 from collections import OrderedDict
-from dataclasses import dataclass
 
 import torch
 from torch import nn
@@ -71,61 +71,6 @@ def initialise(model: nn.Module, config: ModelConfig) -> None:
 def linear_layers(model: nn.Module) -> list[tuple[str, nn.Linear]]:
     """The (name, Linear) pairs, input -> output."""
     return [(n, m) for n, m in model.named_modules() if isinstance(m, nn.Linear)]
-
-
-@dataclass(frozen=True)
-class SummaryRow:
-    """One line of the Keras-style summary."""
-
-    name: str
-    kind: str
-    """Linear, BatchNorm1d, ReLU, Dropout ..."""
-    output_shape: tuple[int | None, ...]
-    """(None, units): the batch dimension is None, as Keras prints it."""
-    params: int
-
-
-@dataclass(frozen=True)
-class ModelSummary:
-    rows: tuple[SummaryRow, ...]
-    input_dim: int
-    total: int
-    trainable: int
-
-    def format(self) -> str:
-        """The table as Keras' model.summary() lays it out."""
-        header = f"{'Layer (type)':<28}{'Output Shape':<20}{'Param #':>10}"
-        rule = "=" * len(header)
-        lines = [rule, header, rule]
-        for row in self.rows:
-            shape = "(" + ", ".join("None" if d is None else str(d) for d in row.output_shape) + ")"
-            lines.append(f"{f'{row.name} ({row.kind})':<28}{shape:<20}{row.params:>10,}")
-        lines += [
-            rule,
-            f"Total params: {self.total:,}",
-            f"Trainable params: {self.trainable:,}",
-            f"Non-trainable params: {self.total - self.trainable:,}",
-        ]
-        return "\n".join(lines)
-
-
-def summarize(model: nn.Sequential, input_dim: int) -> ModelSummary:
-    """Layer, output shape and parameter count of every module of build_mlp's model.
-
-    Non-trainable counts are BatchNorm's running mean and variance, as in Keras.
-    """
-    rows = []
-    width = input_dim
-    total = trainable = 0
-    for name, module in model.named_children():
-        if isinstance(module, nn.Linear):
-            width = module.out_features
-        own = sum(p.numel() for p in module.parameters())
-        buffers = sum(b.numel() for n, b in module.named_buffers() if n != "num_batches_tracked")
-        trainable += own
-        total += own + buffers
-        rows.append(SummaryRow(name, type(module).__name__, (None, width), own + buffers))
-    return ModelSummary(tuple(rows), input_dim, total, trainable)
 
 
 def count_parameters(model: nn.Module) -> int:

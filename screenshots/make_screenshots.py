@@ -129,25 +129,24 @@ async def baseline(root: Path) -> None:
         await finish(pilot)
 
 
+async def paused_shot(
+    root: Path, name: str, epochs: int, pause_after: int, size: tuple[int, int], shot: str
+) -> None:
+    """One picture of preset ``name`` paused after epoch ``pause_after``; then the run ends."""
+    app = DnnApp(preset(name, epochs=epochs), run_root=root)
+    async with app.run_test(size=size) as pilot:
+        await paused_at(pilot, pause_after)
+        save(app, shot)
+        await finish(pilot)
+
+
 async def vanishing(root: Path) -> None:
-    app = DnnApp(preset("deep-sigmoid", epochs=10), run_root=root)
-    async with app.run_test(size=(200, 60)) as pilot:
-        await paused_at(pilot, 3)
-        save(app, "lab-deep-sigmoid-vanishing")
-        await finish(pilot)
-    app = DnnApp(preset("deep-relu-he", epochs=10), run_root=root)
-    async with app.run_test(size=(120, 40)) as pilot:
-        await paused_at(pilot, 3)
-        save(app, "lab-deep-relu-he-even")
-        await finish(pilot)
+    await paused_shot(root, "deep-sigmoid", 10, 3, (200, 60), "lab-deep-sigmoid-vanishing")
+    await paused_shot(root, "deep-relu-he", 10, 3, (120, 40), "lab-deep-relu-he-even")
 
 
 async def exploding(root: Path) -> None:
-    app = DnnApp(preset("exploding-clipped", epochs=6), run_root=root)
-    async with app.run_test(size=(120, 40)) as pilot:
-        await paused_at(pilot, 2)
-        save(app, "lab-exploding-clipped")
-        await finish(pilot)
+    await paused_shot(root, "exploding-clipped", 6, 2, (120, 40), "lab-exploding-clipped")
     app = DnnApp(preset("exploding", epochs=6), run_root=root)
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("r")

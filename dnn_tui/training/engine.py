@@ -23,7 +23,8 @@ from torch import nn
 
 from dnn_tui.config import ConfigError, RunConfig
 from dnn_tui.data import Dataset
-from dnn_tui.model import build_mlp, l2_penalty, linear_layers, summarize
+from dnn_tui.graph import build_graph, summary_text, trainable_params
+from dnn_tui.model import build_mlp, l2_penalty, linear_layers
 from dnn_tui.training.controls import RunControls
 from dnn_tui.training.events import (
     ControlApplied,
@@ -209,15 +210,15 @@ class _Run:
     def emit_started(self) -> None:
         if self.data.note:
             self.emit(Notice(self.data.note, "warning"))
-        summary = summarize(self.model, self.data.input_dim)
+        nodes = build_graph(self.config.model, self.data.input_dim, self.data.classes)
         self.emit(
             RunStarted(
                 config=self.config,
                 dataset=self.data.info(),
                 layers=self.layers,
                 parameters=self.probe.names,
-                summary=summary.format(),
-                total_params=summary.trainable,
+                summary=summary_text(nodes),
+                total_params=trainable_params(nodes),
                 device=str(self.device),
                 steps_per_epoch=self.steps_per_epoch,
                 dataset_note=self.data.note,

@@ -12,6 +12,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from dnn_tui.model import linear_layers
+
 CLIP_EPS = 1e-6
 """Same epsilon as torch.nn.utils.clip_grad_norm_, so both clip identically."""
 
@@ -24,11 +26,8 @@ class GradientProbe:
         self.names: tuple[str, ...] = tuple(n for n, _ in named)
         """Parameter names in model order (fc1.weight, fc1.bias, bn1.weight ...)."""
         self.params: list[torch.Tensor] = [p for _, p in named]
-        self.weight_index: tuple[int, ...] = tuple(
-            i
-            for i, n in enumerate(self.names)
-            if n.endswith(".weight") and n.split(".")[0].startswith("fc")
-        )
+        weights = [self.names.index(f"{name}.weight") for name, _ in linear_layers(model)]
+        self.weight_index: tuple[int, ...] = tuple(weights)
         """Positions of the Linear weights (fc1.weight ...) in ``names``."""
 
     def measure(self, loss: torch.Tensor) -> tuple[list[float], float]:

@@ -11,9 +11,9 @@ import math
 from pathlib import Path
 
 from dnn_tui.app.app import DnnApp
-from dnn_tui.app.graph import build_graph, summary_text, trainable_params
 from dnn_tui.app.messages import EngineReported
 from dnn_tui.config import DataConfig, ModelConfig, RunConfig, TrainConfig
+from dnn_tui.graph import build_graph, summary_text, trainable_params
 from dnn_tui.training.controls import RunControls
 from dnn_tui.training.events import (
     ControlApplied,

@@ -8,7 +8,6 @@ import sys
 
 import pytest
 
-from dnn_tui.app.graph import DATASET_SHAPES, build_graph, summary_text, trainable_params
 from dnn_tui.app.messages import EngineReported
 from dnn_tui.app.screens.divergence import with_clipping, with_half_lr
 from dnn_tui.app.series import CompactingSeries
@@ -24,6 +23,7 @@ from dnn_tui.app.widgets.gradient_panel import (
     spark,
 )
 from dnn_tui.config import ConfigError, ModelConfig, RunConfig, TrainConfig
+from dnn_tui.graph import DATASET_SHAPES, build_graph, summary_text, trainable_params
 
 from . import scripted
 

@@ -31,7 +31,8 @@ def loaded_after(code: str) -> set[str]:
 def test_the_engine_side_never_imports_textual() -> None:
     code = (
         "import dnn_tui.config, dnn_tui.data, dnn_tui.model, dnn_tui.training, "
-        "dnn_tui.training.engine, dnn_tui.runs, dnn_tui.report, dnn_tui.presets, dnn_tui.cli\n"
+        "dnn_tui.training.engine, dnn_tui.runs, dnn_tui.report, dnn_tui.presets, dnn_tui.cli, "
+        "dnn_tui.graph\n"
         "import sys\n"
         "assert not [m for m in sys.modules if m.startswith('dnn_tui.app')], 'dnn_tui.app loaded'"
     )
@@ -41,7 +42,9 @@ def test_the_engine_side_never_imports_textual() -> None:
 
 
 def test_config_and_cli_do_not_import_torch() -> None:
-    loaded = loaded_after("import dnn_tui.config, dnn_tui.cli, dnn_tui.presets, dnn_tui.runs")
+    loaded = loaded_after(
+        "import dnn_tui.config, dnn_tui.cli, dnn_tui.presets, dnn_tui.runs, dnn_tui.graph"
+    )
     assert "dnn_tui" in loaded
     assert "torch" not in loaded
     assert "textual" not in loaded

@@ -7,7 +7,8 @@ import torch
 from torch import nn
 
 from dnn_tui.config import ModelConfig
-from dnn_tui.model import build_mlp, count_parameters, l2_penalty, linear_layers, summarize
+from dnn_tui.graph import build_graph, summary_text, trainable_params
+from dnn_tui.model import build_mlp, count_parameters, l2_penalty, linear_layers
 
 
 def test_layers_are_named_and_ordered() -> None:
@@ -22,19 +23,43 @@ def test_layers_are_named_and_ordered() -> None:
 def test_baseline_has_the_keras_parameter_count() -> None:
     model = build_mlp(ModelConfig(), 784, 10)
     assert count_parameters(model) == 84_780
-    summary = summarize(model, 784)
-    assert summary.total == summary.trainable == 84_780
-    text = summary.format()
+    nodes = build_graph(ModelConfig(), 784, 10)
+    assert trainable_params(nodes) == 84_780
+    text = summary_text(nodes)
     assert "Total params: 84,780" in text
     assert "fc1 (Linear)" in text and "(None, 100)" in text
 
 
 def test_batchnorm_running_stats_are_non_trainable() -> None:
-    model = build_mlp(ModelConfig(hidden=(10,), batchnorm=True), 4, 2)
-    summary = summarize(model, 4)
+    nodes = build_graph(ModelConfig(hidden=(10,), batchnorm=True), 4, 2)
     # fc1 50 + bn1 gamma/beta 20 + fc2 22; running mean/var 20 more, not trainable.
-    assert summary.trainable == 50 + 20 + 22
-    assert summary.total == summary.trainable + 20
+    assert trainable_params(nodes) == 50 + 20 + 22
+    assert "Non-trainable params: 20" in summary_text(nodes)
+    assert f"Total params: {50 + 20 + 22 + 20}" in summary_text(nodes)
+
+
+@pytest.mark.parametrize(
+    "config",
+    [
+        ModelConfig(),
+        ModelConfig(hidden=(10,), batchnorm=True),
+        ModelConfig(hidden=(7, 5, 3), activation="tanh", dropout=(0.5, 0.0, 0.2), batchnorm=True),
+        ModelConfig(hidden=(), activation="gelu"),
+    ],
+)
+def test_the_graph_agrees_with_the_torch_module(config: ModelConfig) -> None:
+    """The oracle for dnn_tui.graph: the module build_mlp really builds."""
+    model = build_mlp(config, 13, 4)
+    nodes = build_graph(config, 13, 4)
+    params = {p.name: p.shape for node in nodes for p in node.params}
+    assert params == {name: tuple(p.shape) for name, p in model.named_parameters()}
+    modules = [(node.name, node.module) for node in nodes if node.module is not None]
+    assert modules == [(name, type(m).__name__) for name, m in model.named_children()]
+    buffers = sum(node.buffers for node in nodes)
+    assert buffers == sum(
+        b.numel() for n, b in model.named_buffers() if not n.endswith("num_batches_tracked")
+    )
+    assert trainable_params(nodes) == count_parameters(model)
 
 
 def _weight_variance(init: str, n_in: int, n_out: int, **kwargs) -> float:

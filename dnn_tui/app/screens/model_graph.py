@@ -6,7 +6,7 @@ shape and parameter count, and during or after a run the latest gradient norm of
 each of its parameters. Below it, the Keras-style summary with the total.
 
 It shows the current run's model, or the form's when that describes a different
-model (then without gradients). Shapes come from ``dnn_tui.app.graph``, which
+model (then without gradients). Shapes come from ``dnn_tui.graph``, which
 needs no torch; while a run goes on the gradient column is refreshed twice a second.
 """
 
@@ -22,8 +22,8 @@ from textual.screen import Screen
 from textual.widgets import Footer, Label, Static
 
 from dnn_tui.app.formatting import fmt_count, fmt_norm
-from dnn_tui.app.graph import DATASET_SHAPES, GraphNode, build_graph, summary_text
 from dnn_tui.app.widgets.gradient_panel import BAND_STYLES, band
+from dnn_tui.graph import DATASET_SHAPES, GraphNode, build_graph, summary_text
 
 if TYPE_CHECKING:
     from dnn_tui.app.screens.lab import LabScreen

@@ -1,12 +1,12 @@
-"""The computational graph of a configured network, worked out without torch.
+"""The computational graph of a configured network and its Keras-style summary.
 
-The dashboard must paint before torch has loaded, and torch must never run in the
-UI thread (its thread pools would then slow the training thread down), so the
-model graph screen computes shapes and parameter counts from the config with the
-same arithmetic as ``dnn_tui.model.build_mlp``: a Linear layer has in*out weights
-and out biases; a BatchNorm1d layer has 2*units trainable parameters (gamma, beta)
-and 2*units running statistics. The names (fc1, bn1, act1, drop1 ...) and the
-Keras-style summary text are those of ``dnn_tui.model``, so both agree exactly.
+Runs without any UI and without torch: the dashboard's model graph screen uses it
+before torch has loaded (torch must never run in the UI thread), and the engine
+uses it for the summary in ``RunStarted``. Shapes and counts follow
+``dnn_tui.model.build_mlp``: a Linear layer has in*out weights and out biases; a
+BatchNorm1d layer has 2*units trainable parameters (gamma, beta) and 2*units
+running statistics; the names are fc1, bn1, act1, drop1 ... A test checks every
+parameter's name and shape against the real torch module.
 """
 
 from __future__ import annotations
@@ -129,7 +129,7 @@ def _affine(k: int, fan_in: int, fan_out: int) -> GraphNode:
 
 
 def summary_text(nodes: list[GraphNode]) -> str:
-    """The Keras-style table, character for character as ``ModelSummary.format`` writes it."""
+    """The table as Keras' model.summary() lays it out; running statistics are non-trainable."""
     header = f"{'Layer (type)':<28}{'Output Shape':<20}{'Param #':>10}"
     rule = "=" * len(header)
     lines = [rule, header, rule]

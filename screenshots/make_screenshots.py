@@ -27,7 +27,7 @@ sys.path.insert(0, str(HERE.parent))
 
 from textual.pilot import Pilot  # noqa: E402
 
-from dnn_tui import runs  # noqa: E402
+from dnn_tui import recorder  # noqa: E402
 from dnn_tui.app.app import DnnApp  # noqa: E402
 from dnn_tui.config import RunConfig, validate, with_options  # noqa: E402
 from dnn_tui.presets import load_preset  # noqa: E402
@@ -37,7 +37,7 @@ TIMEOUT_S = 120.0
 """Longest wait for any one moment of a run."""
 
 
-class PausingRecorder(runs.RunRecorder):
+class PausingRecorder(recorder.RunRecorder):
     """The run files as usual, and a pause of the running job right after epoch ``pause_after``.
 
     The worker builds its recorder when a run starts; this one takes its place.
@@ -58,7 +58,7 @@ class PausingRecorder(runs.RunRecorder):
             app.controls.pause()  # thread-safe: the next step waits
 
 
-runs.RunRecorder = PausingRecorder  # type: ignore[misc]
+recorder.RunRecorder = PausingRecorder  # type: ignore[misc]
 
 
 def preset(name: str, **options: object) -> RunConfig:

@@ -124,7 +124,7 @@ class DnnApp(App[None]):
     ) -> str:
         """Load the data and train (in a thread); returns the run's status."""
         from dnn_tui.data import load_dataset
-        from dnn_tui.runs import RunRecorder
+        from dnn_tui.recorder import RunRecorder
         from dnn_tui.training.engine import train
         from dnn_tui.training.events import Event, fan_out
 

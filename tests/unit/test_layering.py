@@ -32,7 +32,7 @@ def test_the_engine_side_never_imports_textual() -> None:
     code = (
         "import dnn_tui.config, dnn_tui.data, dnn_tui.model, dnn_tui.training, "
         "dnn_tui.training.engine, dnn_tui.runs, dnn_tui.report, dnn_tui.presets, dnn_tui.cli, "
-        "dnn_tui.graph\n"
+        "dnn_tui.graph, dnn_tui.recorder, dnn_tui.commands.train, dnn_tui.commands.compare\n"
         "import sys\n"
         "assert not [m for m in sys.modules if m.startswith('dnn_tui.app')], 'dnn_tui.app loaded'"
     )

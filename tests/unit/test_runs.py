@@ -14,10 +14,10 @@ from safetensors import safe_open
 
 from dnn_tui import config as cfg
 from dnn_tui import fileio
+from dnn_tui.recorder import RunRecorder
 from dnn_tui.runs import (
     CSV_COLUMNS,
     RunError,
-    RunRecorder,
     default_run_dir,
     load_run,
     load_weights,

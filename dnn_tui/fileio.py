@@ -1,31 +1,200 @@
-"""Atomic file writes: a temp file in the same folder, fsync, then os.replace.
+"""Files on disk: atomic writes, a folder held open by its descriptor, careful reads.
 
-An interrupted save leaves the previous file intact.
+Runs without any UI.
+
+- Atomic writes: a temp file in the same folder, fsync, then ``os.replace``; an
+  interrupted save leaves the previous file intact. Files are created with mode 0666
+  and the process's umask applied by the kernel, as any other program's files are, so
+  a shared runs folder is readable by a team (a umask of 077 keeps them private).
+- ``Folder`` holds a directory open by its file descriptor and writes relative to it:
+  a run keeps writing into the directory it claimed even when a path to it is renamed,
+  and when the directory is deleted its writes fail instead of quietly making a new,
+  half directory at the old path.
+- ``read_small_file`` reads only regular files up to a size limit, and never blocks on a
+  FIFO: run files and liveness records come from disks anybody may have written to.
 """
 
 from __future__ import annotations
 
+import errno
 import os
-import tempfile
+import secrets
+import stat
 from pathlib import Path
+
+FILE_MODE = 0o666
+"""Mode of new files before the umask (the umask is applied by the kernel)."""
+
+
+class FileRefused(OSError):
+    """A file that is not read: not a regular file, or larger than the limit."""
+
+
+def _temp_name(name: str) -> str:
+    return f".{name}.{secrets.token_hex(4)}.tmp"
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Replace path with data so that readers see the old or the new file, never a mix."""
+    """Replace path with data so that readers see the old or the new file, never a mix.
+
+    The folder must exist: a write never creates a folder a user (or a test) deleted.
+    """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    tmp = path.with_name(_temp_name(path.name))
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, FILE_MODE)
     try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
+        try:
+            _write_all(fd, data)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
         os.replace(tmp, path)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise
 
 
 def atomic_write_text(path: Path, text: str) -> None:
     """atomic_write_bytes for UTF-8 text."""
     atomic_write_bytes(path, text.encode("utf-8"))
+
+
+class Folder:
+    """A directory held open by its descriptor; every write is relative to it."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        """The path the folder was opened by (for messages)."""
+        self._fd = os.open(self.path, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+
+    def close(self) -> None:
+        if self._fd >= 0:
+            os.close(self._fd)
+            self._fd = -1
+
+    def __enter__(self) -> Folder:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    def _check(self) -> None:
+        """Deleted folders keep their descriptor but take no new files: say which one it was."""
+        if os.fstat(self._fd).st_nlink == 0:
+            raise FileNotFoundError(
+                errno.ENOENT, "the run directory was deleted while the run went on", str(self.path)
+            )
+
+    def write_atomic(self, name: str, data: bytes) -> None:
+        """Replace the file ``name`` in the folder atomically (temp file, fsync, rename)."""
+        self._check()
+        tmp = _temp_name(name)
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC
+        try:
+            fd = os.open(tmp, flags, FILE_MODE, dir_fd=self._fd)
+        except OSError as error:
+            raise type(error)(error.errno, error.strerror, str(self.path / name)) from None
+        try:
+            try:
+                _write_all(fd, data)
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+            os.replace(tmp, name, src_dir_fd=self._fd, dst_dir_fd=self._fd)
+        except OSError as error:
+            with _suppress_oserror():
+                os.unlink(tmp, dir_fd=self._fd)
+            raise type(error)(error.errno, error.strerror, str(self.path / name)) from None
+        except BaseException:
+            with _suppress_oserror():
+                os.unlink(tmp, dir_fd=self._fd)
+            raise
+
+    def open_append(self, name: str) -> int:
+        """A descriptor that appends to ``name`` in the folder (created when missing)."""
+        self._check()
+        flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC
+        try:
+            return os.open(name, flags, FILE_MODE, dir_fd=self._fd)
+        except OSError as error:
+            raise type(error)(error.errno, error.strerror, str(self.path / name)) from None
+
+    def create_exclusive(self, name: str, data: bytes) -> None:
+        """Create ``name`` with data; FileExistsError when it is there already (a claim)."""
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC
+        fd = os.open(name, flags, FILE_MODE, dir_fd=self._fd)
+        try:
+            _write_all(fd, data)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+    def remove(self, name: str) -> None:
+        """Remove ``name`` from the folder if it is there."""
+        with _suppress_oserror(errno.ENOENT):
+            os.unlink(name, dir_fd=self._fd)
+
+
+class _suppress_oserror:
+    """Like contextlib.suppress for OSError, optionally only for the given errno values."""
+
+    def __init__(self, *codes: int) -> None:
+        self._codes = codes
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: type | None, error: BaseException | None, _tb: object) -> bool:
+        if not isinstance(error, OSError):
+            return False
+        return not self._codes or error.errno in self._codes
+
+
+def _kind(mode: int) -> str:
+    for test, name in (
+        (stat.S_ISDIR, "a directory"),
+        (stat.S_ISFIFO, "a FIFO"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+        (stat.S_ISSOCK, "a socket"),
+    ):
+        if test(mode):
+            return name
+    return "not a regular file"
+
+
+def read_small_file(path: Path, limit: int) -> bytes:
+    """The bytes of a regular file of at most ``limit`` bytes.
+
+    Opens without blocking (a FIFO would wait for a writer forever) and checks the
+    opened file itself, so a symlink to ``/dev/zero`` is refused, not read until memory
+    runs out. Raises FileNotFoundError, FileRefused or another OSError naming the path.
+    """
+    path = Path(path)
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise FileRefused(errno.EINVAL, f"{_kind(info.st_mode)}, not a regular file", str(path))
+        if info.st_size > limit:
+            raise FileRefused(
+                errno.EFBIG, f"{info.st_size:,} bytes, more than the {limit:,} allowed", str(path)
+            )
+        chunks, size = [], 0
+        while size <= limit:
+            chunk = os.read(fd, min(1 << 20, limit + 1 - size))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+        if size > limit:  # grew while it was read
+            raise FileRefused(errno.EFBIG, f"more than the {limit:,} bytes allowed", str(path))
+        return b"".join(chunks)
+    finally:
+        os.close(fd)

@@ -13,11 +13,12 @@ on stderr, no traceback); 2 usage error; 3 diverged; 130 interrupted.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from dnn_tui import __version__
-from dnn_tui.commands import compare, evaluate, presets, suite, train, tui
+from dnn_tui.commands import compare, evaluate, presets, suite, train, tui, watch
 from dnn_tui.commands.options import (
     EXIT_ERROR,
     EXIT_INTERRUPTED,
@@ -28,7 +29,7 @@ from dnn_tui.commands.options import (
 
 __all__ = ["build_parser", "config_from_args", "main"]
 
-COMMANDS = (tui, train, presets, compare, evaluate, suite)
+COMMANDS = (tui, train, presets, compare, evaluate, suite, watch)
 """The command modules, in the order ``--help`` lists them."""
 
 
@@ -57,6 +58,24 @@ def _message(error: BaseException) -> str:
     return " ".join(text.split())
 
 
+def _say(text: str) -> None:
+    """One line on stderr; nothing when stderr is gone too (``2>&1 | head``)."""
+    with contextlib.suppress(OSError, ValueError):
+        print(text, file=sys.stderr, flush=True)
+
+
+def run_guarded(command: Callable[[], int]) -> int:
+    """Run a command; every failure becomes one line on stderr, never a traceback."""
+    try:
+        return command()
+    except KeyboardInterrupt:
+        _say("dnn-tui: interrupted")
+        return EXIT_INTERRUPTED
+    except Exception as error:  # every failure is one line, never a traceback
+        _say(f"dnn-tui: error: {_message(error)}")
+        return EXIT_ERROR
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code (see the module docstring)."""
     words = list(sys.argv[1:] if argv is None else argv)
@@ -66,11 +85,4 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = build_parser().parse_args(words)
     except SystemExit as exit_:
         return EXIT_USAGE if exit_.code not in (0, None) else EXIT_OK
-    try:
-        return args.handler(args)
-    except KeyboardInterrupt:
-        print("dnn-tui: interrupted", file=sys.stderr)
-        return EXIT_INTERRUPTED
-    except Exception as error:  # every failure is one line, never a traceback
-        print(f"dnn-tui: error: {_message(error)}", file=sys.stderr)
-        return EXIT_ERROR
+    return run_guarded(lambda: args.handler(args))

@@ -91,7 +91,7 @@ class Folder:
                 errno.ENOENT, "the run directory was deleted while the run went on", str(self.path)
             )
 
-    def write_atomic(self, name: str, data: bytes) -> None:
+    def write_atomic(self, name: str, data: bytes, *, fsync: bool = True) -> None:
         """Replace the file ``name`` in the folder atomically (temp file, fsync, rename)."""
         self._check()
         tmp = _temp_name(name)
@@ -103,7 +103,8 @@ class Folder:
         try:
             try:
                 _write_all(fd, data)
-                os.fsync(fd)
+                if fsync:
+                    os.fsync(fd)
             finally:
                 os.close(fd)
             os.replace(tmp, name, src_dir_fd=self._fd, dst_dir_fd=self._fd)
@@ -124,6 +125,15 @@ class Folder:
             return os.open(name, flags, FILE_MODE, dir_fd=self._fd)
         except OSError as error:
             raise type(error)(error.errno, error.strerror, str(self.path / name)) from None
+
+    def open_read_create(self, name: str) -> int:
+        """A read-only descriptor of ``name`` in the folder, created empty when missing."""
+        self._check()
+        try:
+            fd = os.open(name, os.O_RDONLY | os.O_CREAT | os.O_CLOEXEC, FILE_MODE, dir_fd=self._fd)
+        except OSError as error:
+            raise type(error)(error.errno, error.strerror, str(self.path / name)) from None
+        return fd
 
     def create_exclusive(self, name: str, data: bytes) -> None:
         """Create ``name`` with data; FileExistsError when it is there already (a claim)."""

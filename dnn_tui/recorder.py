@@ -1,78 +1,352 @@
-"""The writing side of a run directory: ``RunRecorder`` keeps it up to date as a run goes on.
+"""The writing side of a run directory: claiming it, and keeping it up to date as a run goes on.
 
 Runs without any UI; torch and safetensors are imported only when weights are written.
 ``dnn_tui.runs`` describes the files and reads them back.
+
+A run directory is claimed atomically before anything else happens (``claim_run_dir``,
+``claim_new_run_dir``): a new folder is made with ``mkdir`` (never shared), or an existing
+empty one taken by creating ``liveness.json`` exclusively; a folder that holds anything
+is refused unless ``force`` is given and it holds a run that has ended. The claimed folder
+is then held by its descriptor (``fileio.Folder``), so the run writes into the directory
+it claimed even if a path to it changes, and fails, naming it, if it is deleted.
+
+``RunRecorder`` is an event sink. The training thread only puts events on a queue; one
+writer thread appends each to ``events.jsonl`` (one strict JSON object a line, written
+as it comes; progress reports at most ``LOG_STEP_INTERVAL`` apart), rewrites
+``history.json`` and ``history.csv`` after each epoch (several epochs that arrive while
+it writes are written once), saves the best weights so far whenever a new best epoch
+arrives (at most every ``BEST_SAVE_MIN_S``, and never more than ``BEST_SAVE_SHARE`` of
+the time), and writes the final files when the run finishes. The training thread
+therefore never waits on the disk, except for the final files (``RunFinished`` returns
+once everything is written). A write that fails (a full disk, a deleted folder) is
+reported once through ``on_error`` with the file's path, so the run can end as
+``failed``; the recorder keeps trying to write what it can.
 """
 
 from __future__ import annotations
 
+import contextlib
+import json
+import os
+import queue
+import re
+import threading
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from dnn_tui import liveness
 from dnn_tui.config import config_hash, dumps, to_dict
-from dnn_tui.fileio import atomic_write_bytes, atomic_write_text
+from dnn_tui.fileio import Folder
 from dnn_tui.runs import (
     CONFIG_FILE,
+    CONTROL_FILE,
+    EVENTS_FILE,
     HISTORY_CSV,
     HISTORY_FILE,
+    LIVENESS_FILE,
+    LOG_FILE,
+    RUN_FILES,
     RUNNING,
     SCHEMA,
     WEIGHTS_FILE,
     dumps_history,
+    has_ended,
     history_csv,
+    strict_json,
 )
-from dnn_tui.training.events import EpochEnded, Event, RunFinished, RunStarted
+from dnn_tui.training.events import (
+    EpochEnded,
+    Event,
+    Notice,
+    RunFinished,
+    RunStarted,
+    StepMeasured,
+    to_record,
+)
 
 if TYPE_CHECKING:
     from torch import Tensor
 
+LOG_STEP_INTERVAL = 0.25
+"""Seconds between two progress reports in events.jsonl (about 4 a second)."""
+BEST_SAVE_MIN_S = 1.0
+"""Seconds between two saves of the best weights so far, at least."""
+BEST_SAVE_SHARE = 0.02
+"""Saving the best weights takes at most this share of the time: after a save that took
+t seconds, the next waits at least t / BEST_SAVE_SHARE."""
+
+
+class ClaimError(Exception):
+    """A folder that cannot become this run's directory; the message says why and what to do."""
+
+
+# --- claiming -----------------------------------------------------------------------------------
+
+
+def _claim(folder: Folder) -> Folder:
+    try:
+        folder.create_exclusive(LIVENESS_FILE, liveness.current().to_json().encode())
+    except FileExistsError:
+        folder.close()
+        raise ClaimError(f"{folder.path}: another run claimed this directory first") from None
+    except BaseException:
+        folder.close()
+        raise
+    return folder
+
+
+def _clear_old_run(path: Path) -> None:
+    """``--force``: remove the files of a run that has ended (and nothing else)."""
+    names = {entry.name for entry in path.iterdir()}
+    if not names & {CONFIG_FILE, HISTORY_FILE, LIVENESS_FILE, EVENTS_FILE}:
+        raise ClaimError(
+            f"{path}: not empty and not a run directory; --force replaces only a run's files"
+        )
+    record = liveness.read_liveness(path)
+    if record is not None and not has_ended(path) and record.alive():
+        raise ClaimError(
+            f"{path}: its run is still going (pid {record.pid} on {record.host}); "
+            "stop it first (dnn-tui watch, then s)"
+        )
+    strangers = sorted(
+        name for name in names if name not in RUN_FILES and not re.match(r"\..*\.tmp$", name)
+    )
+    if strangers:
+        shown = ", ".join(strangers[:3]) + (" ..." if len(strangers) > 3 else "")
+        raise ClaimError(f"{path}: holds files that are not a run's ({shown}); not replaced")
+    for name in names:
+        (path / name).unlink(missing_ok=True)
+
+
+def claim_run_dir(path: str | Path, *, force: bool = False) -> Folder:
+    """Make path this run's directory: new, or existing and empty (or a finished run's, with
+    force). ClaimError says why not."""
+    if str(path).strip() == "":  # Path("") would be ".", the current directory
+        raise ClaimError("--out: the run directory must not be empty")
+    path = Path(path)
+    try:
+        path.mkdir(parents=True)
+    except FileExistsError:
+        if not path.is_dir():
+            raise ClaimError(f"{path}: exists and is not a directory") from None
+        if any(path.iterdir()):
+            if not force:
+                raise ClaimError(
+                    f"{path}: not empty; choose a new directory, or --force to replace the "
+                    "finished run in it"
+                ) from None
+            _clear_old_run(path)
+    return _claim(Folder(path))
+
+
+def make_new_dir(name: str | None, root: Path = Path("runs")) -> Path:
+    """A new folder ``root/<YYYYmmdd-HHMMSS>-<name or "custom">`` (``-2``, ``-3`` ... when
+    taken), made with mkdir so that two processes started in the same second never share it."""
+    slug = re.sub(r"[^A-Za-z0-9._-]+", "-", name or "custom").strip("-.") or "custom"
+    base = f"{time.strftime('%Y%m%d-%H%M%S')}-{slug}"
+    root = Path(root)
+    root.mkdir(parents=True, exist_ok=True)
+    for n in range(1, 10_000):
+        candidate = root / (base if n == 1 else f"{base}-{n}")
+        try:
+            candidate.mkdir()
+        except FileExistsError:
+            continue
+        return candidate
+    raise ClaimError(f"{root}: no free directory name for {base}")
+
+
+def claim_new_run_dir(preset: str | None, root: Path = Path("runs")) -> Folder:
+    """A new run directory under root, named after the time and the preset (see make_new_dir)."""
+    return _claim(Folder(make_new_dir(preset, root)))
+
+
+def release(folder: Folder) -> None:
+    """Give back a claimed directory before its run started: remove what the claim made."""
+    for name in (LIVENESS_FILE, LOG_FILE, CONTROL_FILE, EVENTS_FILE):
+        folder.remove(name)
+    folder.close()
+    with contextlib.suppress(OSError):  # something else is in it now (or it is gone): leave it
+        folder.path.rmdir()
+
+
+def heartbeat(folder: Folder, started: float) -> None:
+    """Rewrite liveness.json with a fresh heartbeat (no fsync: a lost one only looks stale)."""
+    folder.write_atomic(LIVENESS_FILE, liveness.current(started).to_json().encode(), fsync=False)
+
+
+# --- recording ------------------------------------------------------------------------------------
+
+
+def log_line(event: Event) -> bytes:
+    """events.jsonl's line for event: strict JSON (non-finite numbers are null)."""
+    text = json.dumps(strict_json(to_record(event)), allow_nan=False, separators=(",", ":"))
+    return (text + "\n").encode("utf-8")
+
+
+class _Flush:
+    """A marker on the writer's queue: set ``done`` once everything before it is written."""
+
+    def __init__(self, done: threading.Event) -> None:
+        self.done = done
+
 
 class RunRecorder:
-    """An event sink that keeps a run directory up to date as the run goes on.
+    """An event sink that keeps a run directory up to date (see the module docstring)."""
 
-    ``RunStarted`` creates the directory and writes config.toml, history.json (status
-    ``running``) and history.csv (header only); each ``EpochEnded`` rewrites both
-    histories; ``RunFinished`` writes the final status and model.safetensors.
-    """
-
-    def __init__(self, run_dir: Path) -> None:
-        self.run_dir = Path(run_dir)
+    def __init__(
+        self, run_dir: Path | Folder, *, on_error: Callable[[str], None] | None = None
+    ) -> None:
+        if isinstance(run_dir, Folder):
+            self.folder = run_dir
+        else:
+            Path(run_dir).mkdir(parents=True, exist_ok=True)
+            self.folder = Folder(Path(run_dir))
+        self.run_dir = self.folder.path
+        self.on_error = on_error
+        self.error: str | None = None
+        """The first write that failed, naming the file; None while all went well."""
         self.history: dict[str, Any] | None = None
-        """history.json's content as last written; None before RunStarted."""
+        """history.json's content as last built; None before RunStarted."""
         self._hash = ""
+        self._queue: queue.SimpleQueue[Event | _Flush | None] = queue.SimpleQueue()
+        self._events_fd: int | None = None
+        self._last_step_logged = 0.0
+        self._pending_best: tuple[int, dict[str, Tensor]] | None = None
+        self._next_best_save = 0.0
+        self._history_dirty = False
+        self._closed = False
+        self._writer = threading.Thread(target=self._write_loop, name="dnn-tui-recorder")
+        self._writer.daemon = True  # a killed process must not hang on it; close() joins it
+        self._writer.start()
+
+    # --- the training thread's side -------------------------------------------------------
 
     def __call__(self, event: Event) -> None:
+        if self._closed:
+            return
+        self._queue.put(event)
+        if isinstance(event, RunFinished):
+            self.close()
+
+    def flush(self) -> None:
+        """Wait until everything queued so far is on disk."""
+        if self._closed:
+            self.close()
+            return
+        done = threading.Event()
+        self._queue.put(_Flush(done))
+        done.wait()
+
+    def note(self, text: str, level: str = "warning") -> None:
+        """Record a notice in events.jsonl from any thread (e.g. a refused steering request)."""
+        self(Notice(text, level))
+
+    def close(self) -> None:
+        """Write what is queued and stop the writer (safe to call more than once)."""
+        if not self._closed:
+            self._closed = True
+            self._queue.put(None)
+        if threading.current_thread() is not self._writer:
+            self._writer.join()
+
+    # --- the writer thread -----------------------------------------------------------------
+
+    def _write_loop(self) -> None:
+        while True:
+            timeout = None
+            if self._pending_best is not None:
+                timeout = max(0.0, self._next_best_save - time.monotonic())
+            elif self._history_dirty:
+                timeout = 0.0
+            try:
+                event = self._queue.get(timeout=timeout)
+            except queue.Empty:
+                self._write_pending()
+                continue
+            if event is None:
+                break
+            if isinstance(event, _Flush):
+                self._write_pending()
+                event.done.set()
+                continue
+            self._guard(self._handle, event)
+            if self._queue.empty():
+                self._write_pending()
+        self._write_pending()
+        if self._events_fd is not None:
+            os.close(self._events_fd)
+            self._events_fd = None
+
+    def _guard(self, write: Callable[..., None], *args: Any) -> None:
+        """Run a write; the first failure is reported, the writer carries on."""
+        try:
+            write(*args)
+        except Exception as error:  # a full disk, a deleted folder, a permission change ...
+            if isinstance(error, OSError) and error.filename:
+                message = f"{error.filename}: {error.strerror or error}"
+            else:
+                message = f"{self.run_dir}: cannot write the run files: {error}"
+            if self.error is None:
+                self.error = message
+                if self.on_error is not None:
+                    self.on_error(message)
+
+    def _write_pending(self) -> None:
+        if self._history_dirty:
+            self._history_dirty = False
+            self._guard(self._write_history)
+        if self._pending_best is not None and time.monotonic() >= self._next_best_save:
+            epoch, weights = self._pending_best
+            self._pending_best = None
+            began = time.monotonic()
+            self._guard(self._write_weights, weights, epoch)
+            took = time.monotonic() - began
+            self._next_best_save = began + max(BEST_SAVE_MIN_S, took / BEST_SAVE_SHARE)
+
+    def _handle(self, event: Event) -> None:
+        if isinstance(event, StepMeasured):
+            now = time.monotonic()
+            if now - self._last_step_logged < LOG_STEP_INTERVAL:
+                return
+            self._last_step_logged = now
         if isinstance(event, RunStarted):
             self._started(event)
-        elif isinstance(event, EpochEnded):
-            history = self._require(event)
-            history["epochs"].append(event.record)
-            history["best_epoch"] = event.best_epoch
-            self._write_history(history)
-        elif isinstance(event, RunFinished):
-            history = self._require(event)
-            history.update(
+        self._log(event)
+        if isinstance(event, EpochEnded) and self.history is not None:
+            self.history["epochs"].append(event.record)
+            self.history["best_epoch"] = event.best_epoch
+            self._history_dirty = True
+            if event.best_weights is not None:
+                self._pending_best = (int(event.record["epoch"]), event.best_weights)
+        elif isinstance(event, RunFinished) and self.history is not None:
+            self.history.update(
                 status=event.status,
                 best_epoch=event.best_epoch,
                 test=event.test,
                 diverged=event.diverged,
+                error=event.error,
+                partial_epoch=event.partial_epoch,
             )
+            self._pending_best = None  # the final weights supersede it
             if event.weights:
-                self._write_weights(event.weights, event.best_epoch)
-            self._write_history(history)
+                self._guard(self._write_weights, event.weights, event.best_epoch)
+            self._history_dirty = False
+            self._guard(self._write_history)
 
-    def _require(self, event: Event) -> dict[str, Any]:
-        if self.history is None:
-            raise RuntimeError(f"RunRecorder got {type(event).__name__} before RunStarted")
-        return self.history
+    def _log(self, event: Event) -> None:
+        if self._events_fd is None:
+            self._events_fd = self.folder.open_append(EVENTS_FILE)
+        os.write(self._events_fd, log_line(event))
 
     def _started(self, event: RunStarted) -> None:
-        self.run_dir.mkdir(parents=True, exist_ok=True)
         # Weights left by an earlier run in the same folder would not match this config.
-        (self.run_dir / WEIGHTS_FILE).unlink(missing_ok=True)
+        self.folder.remove(WEIGHTS_FILE)
         self._hash = config_hash(event.config)
-        atomic_write_text(self.run_dir / CONFIG_FILE, dumps(event.config))
-        self.history = history = {
+        self.folder.write_atomic(CONFIG_FILE, dumps(event.config).encode("utf-8"))
+        self.history = {
             "schema": SCHEMA,
             "status": RUNNING,
             "config": to_dict(event.config),
@@ -82,16 +356,20 @@ class RunRecorder:
             "best_epoch": None,
             "test": None,
             "diverged": None,
+            "error": None,
+            "partial_epoch": None,
         }
-        self._write_history(history)
+        self._write_history()
 
-    def _write_history(self, history: dict[str, Any]) -> None:
-        atomic_write_text(self.run_dir / HISTORY_FILE, dumps_history(history))
-        atomic_write_text(self.run_dir / HISTORY_CSV, history_csv(history["epochs"]))
+    def _write_history(self) -> None:
+        if self.history is None:
+            return
+        self.folder.write_atomic(HISTORY_FILE, dumps_history(self.history).encode("utf-8"))
+        self.folder.write_atomic(HISTORY_CSV, history_csv(self.history["epochs"]).encode("utf-8"))
 
     def _write_weights(self, weights: dict[str, Tensor], epoch: int | None) -> None:
         from safetensors.torch import save
 
         tensors = {name: tensor.detach().cpu().contiguous() for name, tensor in weights.items()}
         metadata = {"config_hash": self._hash, "epoch": str(epoch or 0)}
-        atomic_write_bytes(self.run_dir / WEIGHTS_FILE, save(tensors, metadata=metadata))
+        self.folder.write_atomic(WEIGHTS_FILE, save(tensors, metadata=metadata))

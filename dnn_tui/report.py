@@ -10,6 +10,7 @@ a log stays readable.
 from __future__ import annotations
 
 import math
+import os
 from pathlib import Path
 from typing import Any
 
@@ -35,12 +36,29 @@ PIPE_WIDTH = 10_000
 _NOTICE_STYLES = {"information": "cyan", "warning": "yellow", "error": "bold red"}
 
 
+class ReportConsole(Console):
+    """A Console that goes quiet when its reader goes away (``train ... | head``): the run
+    carries on to its end and writes its files, it only stops printing. (Rich's default
+    raises SystemExit, which would end the run.)"""
+
+    def on_broken_pipe(self) -> None:
+        self.quiet = True
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        try:
+            # Later writes (and the interpreter's final flush) go nowhere instead of failing.
+            os.dup2(devnull, self.file.fileno())
+        except (OSError, ValueError, AttributeError):
+            pass
+        finally:
+            os.close(devnull)
+
+
 def make_console() -> Console:
     """A stdout console: colour on a terminal, plain unwrapped text in a pipe or file.
 
     Markup is off: paths and descriptions are printed as they are, brackets included.
     """
-    console = Console(highlight=False, markup=False)
+    console = ReportConsole(highlight=False, markup=False)
     if not console.is_terminal:
         console.width = PIPE_WIDTH
     return console

@@ -21,13 +21,12 @@ import csv
 import io
 import json
 import math
-import re
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from dnn_tui.config import ConfigError, RunConfig, load
+from dnn_tui.liveness import LIVENESS_FILE
 
 if TYPE_CHECKING:
     from torch import Tensor
@@ -41,6 +40,27 @@ CONFIG_FILE = "config.toml"
 HISTORY_FILE = "history.json"
 HISTORY_CSV = "history.csv"
 WEIGHTS_FILE = "model.safetensors"
+EVENTS_FILE = "events.jsonl"
+"""The run's events as they happen, one JSON object a line (any process can follow it)."""
+CONTROL_FILE = "control.jsonl"
+"""Steering requests to the run from other processes, one JSON object a line."""
+LOG_FILE = "output.log"
+"""What a background run printed."""
+RUN_FILES = frozenset(
+    {
+        CONFIG_FILE,
+        HISTORY_FILE,
+        HISTORY_CSV,
+        WEIGHTS_FILE,
+        EVENTS_FILE,
+        CONTROL_FILE,
+        LOG_FILE,
+        LIVENESS_FILE,
+    }
+)
+"""Every file a run directory may hold."""
+MAX_HISTORY_BYTES = 64 * 1024 * 1024
+"""history.json larger than this is not read (100,000 epochs of a 32-layer model fit)."""
 
 CSV_COLUMNS = (
     "epoch",
@@ -55,6 +75,17 @@ CSV_COLUMNS = (
     "clipped_fraction",
 )
 """The scalar columns of an epoch record, in history.csv's order."""
+
+
+def has_ended(run_dir: Path) -> bool:
+    """Whether the run's history.json says it ended (its process may live on: a dashboard)."""
+    from dnn_tui.fileio import read_small_file
+
+    try:
+        status = json.loads(read_small_file(run_dir / HISTORY_FILE, MAX_HISTORY_BYTES))["status"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return False
+    return isinstance(status, str) and status != RUNNING
 
 
 class RunError(Exception):
@@ -91,17 +122,6 @@ def _csv_cell(value: Any) -> str:
     if value is None or (isinstance(value, float) and not math.isfinite(value)):
         return ""
     return str(value)
-
-
-def default_run_dir(preset: str | None, root: Path = Path("runs")) -> Path:
-    """``root/<YYYYmmdd-HHMMSS>-<preset or "custom">``, suffixed ``-2``, ``-3`` ... if taken."""
-    name = re.sub(r"[^A-Za-z0-9._-]+", "-", preset or "custom").strip("-.") or "custom"
-    base = root / f"{time.strftime('%Y%m%d-%H%M%S')}-{name}"
-    candidate, n = base, 1
-    while candidate.exists():
-        n += 1
-        candidate = base.with_name(f"{base.name}-{n}")
-    return candidate
 
 
 @dataclass(frozen=True)

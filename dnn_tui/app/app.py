@@ -1,36 +1,47 @@
-"""DnnApp: the dashboard's wiring: screens, key bindings and the training worker.
+"""DnnApp: the dashboard's wiring: screens, key bindings and the run's worker.
 
-Data flow: ``train_in_background`` (a thread worker) loads the data and calls
-``engine.train`` with an ``emit`` that writes the run directory (``RunRecorder``)
-and posts each event to the lab screen as an ``EngineReported`` message; the lab
-routes it to its widgets. Keys reach the running job only through its
-``RunControls``, which the engine reads once per step. Worker failures all go
-through ``on_worker_state_changed``.
+A run the dashboard starts itself runs in a thread worker (``train_in_background``): it
+calls ``launch.record_run``, which writes the run directory and takes steering requests
+from other dashboards, with an ``emit`` that posts each event to the lab screen as an
+``EngineReported`` message. A run in another process (``dnn-tui watch``, a background
+run started with ``b``, a running run opened from the runs list) is followed through its
+directory by a thread worker of its own (``follow_in_background``), which posts the same
+messages; its keys reach it as requests (``RemoteControls``). Either way the lab routes
+the events to its widgets, and keys reach the run only through ``self.controls``. Worker
+failures all go through ``on_worker_state_changed``.
 
-torch is imported inside the worker thread only: the dashboard paints before
-torch has loaded, and torch never runs in the UI thread (its thread pools would
-then slow the training thread down several times).
+torch is imported inside the worker thread only: the dashboard paints before torch has
+loaded, and torch never runs in the UI thread (its thread pools would then slow the
+training thread down several times).
 """
 
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
 from pathlib import Path
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual import work
 from textual.app import App
 from textual.binding import Binding, BindingType
-from textual.worker import Worker, WorkerState
+from textual.worker import Worker, WorkerState, get_current_worker
 
-from dnn_tui.app.messages import EngineReported, LearningRateEntered
+from dnn_tui.app import hangup
+from dnn_tui.app.messages import EngineReported, LearningRateEntered, RunLost, RunOpened
 from dnn_tui.app.screens.compare import CompareScreen
 from dnn_tui.app.screens.confirm import ConfirmScreen
 from dnn_tui.app.screens.help import HelpScreen
 from dnn_tui.app.screens.lab import LabScreen
 from dnn_tui.app.screens.model_graph import ModelGraphScreen
 from dnn_tui.config import ConfigError, RunConfig
+from dnn_tui.config import load as load_config
 from dnn_tui.training.controls import RunControls
+
+if TYPE_CHECKING:
+    from dnn_tui.fileio import Folder
+    from dnn_tui.follow import RemoteControls
+    from dnn_tui.training.events import Event
 
 RUN_ACTIONS = frozenset({"toggle_pause", "stop_run", "toggle_clipping", "scale_clip_norm"})
 """Actions that steer a running job (greyed out in the footer when none runs)."""
@@ -46,20 +57,28 @@ class DnnApp(App[None]):
     ENABLE_COMMAND_PALETTE = False
     AUTO_FOCUS = None
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("ctrl+q", "quit", "quit", priority=True),
+        Binding("ctrl+q", "request_quit", "quit", priority=True),
     ]
 
     def __init__(
-        self, config: RunConfig | None = None, *, start: bool = False, run_root: Path | None = None
+        self,
+        config: RunConfig | None = None,
+        *,
+        start: bool = False,
+        run_root: Path | None = None,
+        watch: Path | None = None,
     ) -> None:
         super().__init__()
         self._config = config or RunConfig()
         self._start = start
+        self._watch = watch
         self.run_root = run_root or DEFAULT_RUN_ROOT
         self.controls: RunControls | None = None
-        """The running job's knobs; None when no run goes on."""
+        """The shown run's knobs (RemoteControls for a run in another process); None when
+        no run goes on."""
+        self.detached = False
+        """The terminal hung up: the run finishes in this process, unseen (see hangup)."""
         self._worker: Worker[str] | None = None
-        self._run_dir: Path | None = None
         self._run_id = 0
         self._lab: LabScreen | None = None
 
@@ -74,70 +93,144 @@ class DnnApp(App[None]):
 
     @property
     def running(self) -> bool:
-        """Whether a training worker is still going."""
+        """Whether a run (or the following of one) is still going."""
         return self._worker is not None and not self._worker.is_finished
 
+    @property
+    def local(self) -> bool:
+        """Whether the shown run trains in this process (not one followed from its files)."""
+        from dnn_tui.follow import RemoteControls
+
+        return self.controls is not None and not isinstance(self.controls, RemoteControls)
+
     def on_mount(self) -> None:
-        if self._start:
+        hangup.install(self)
+        if self._watch is not None:
+            self.call_after_refresh(self.watch_run, self._watch)
+        elif self._start:
             self.call_after_refresh(self.action_start_run)
 
-    # --- starting and the worker --------------------------------------------------------------
+    # --- starting runs ---------------------------------------------------------------------
 
-    def action_start_run(self) -> None:
-        """Start a run with the form's config (asking first when one is going)."""
+    def _form_config(self) -> RunConfig | None:
         try:
-            config = self.lab.config_form.validated_config()
+            return self.lab.config_form.validated_config()
         except ConfigError as error:
             self.notify(str(error), title="Not started: invalid setting", severity="error")
             self.lab.show_invalid_form()
-            return
-        if self.running:
-            self.push_screen(
-                ConfirmScreen("A run is going. Stop it and start a new one?"),
-                lambda yes: self._launch(config) if yes else None,
-            )
+            return None
+
+    def _after_asking(self, question: str, then: Callable[[], None]) -> None:
+        """Run then, asking first when the dashboard's own run would be stopped by it."""
+        if self.running and self.local:
+            self.push_screen(ConfirmScreen(question), lambda yes: then() if yes else None)
         else:
-            self._launch(config)
+            then()
+
+    def action_start_run(self) -> None:
+        """Start a run in this dashboard with the form's config (asking first when one goes)."""
+        config = self._form_config()
+        if config is not None:
+            self._after_asking(
+                "A run is going. Stop it and start a new one?", lambda: self._launch(config)
+            )
+
+    def action_start_background(self) -> None:
+        """Start the form's run as a process of its own (it outlives the dashboard); watch it."""
+        from dnn_tui.launch import start_background
+
+        config = self._form_config()
+        if config is None:
+            return
+        try:
+            run_dir, pid = start_background(config, self.run_root)
+        except (OSError, ValueError) as error:
+            self.notify(str(error), title="Not started", severity="error")
+            return
+        self.notify(f"pid {pid}; it goes on when you quit", title="Background run started")
+        self.watch_run(run_dir)
 
     def _launch(self, config: RunConfig) -> None:
-        from dnn_tui.runs import default_run_dir
+        from dnn_tui.recorder import ClaimError, claim_new_run_dir
 
-        # Created now, so that a run started within the same second gets another name.
-        run_dir = default_run_dir(config.preset, self.run_root)
-        try:
-            run_dir.mkdir(parents=True)
-        except OSError as error:
-            self.notify(f"{run_dir}: {error.strerror}", title="Not started", severity="error")
+        try:  # claimed now: a run started within the same second gets another name
+            folder = claim_new_run_dir(config.preset, self.run_root)
+        except (OSError, ClaimError) as error:
+            self.notify(str(error), title="Not started", severity="error")
             return
-        if self.controls is not None:
+        controls = RunControls(config.train.clip_norm, config.train.lr)
+        run_id = self._show(config, folder.path, controls)
+        self._worker = self.train_in_background(config, controls, folder, run_id)
+
+    def _show(self, config: RunConfig | None, run_dir: Path, controls: RunControls) -> int:
+        """Stop what the lab shows and show a new run instead; returns its run id."""
+        if self.controls is not None and self.local:
             self.controls.stop()
+        if self._worker is not None:
+            self._worker.cancel()  # a follower ends at its next poll; a run's controls stop it
         self._run_id += 1
-        self._run_dir = run_dir
-        self.controls = RunControls(config.train.clip_norm, config.train.lr)
-        self.lab.begin_run(config, run_dir, self._run_id, self.controls)
-        self._worker = self.train_in_background(config, self.controls, run_dir, self._run_id)
+        self.controls = controls
+        self.lab.begin_run(config, run_dir, self._run_id, controls)
         self.refresh_bindings()
+        return self._run_id
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="training")
     def train_in_background(
-        self, config: RunConfig, controls: RunControls, run_dir: Path, run_id: int
+        self, config: RunConfig, controls: RunControls, folder: Folder, run_id: int
     ) -> str:
         """Load the data and train (in a thread); returns the run's status."""
-        from dnn_tui.data import load_dataset
-        from dnn_tui.recorder import RunRecorder
-        from dnn_tui.training.engine import train
-        from dnn_tui.training.events import Event, fan_out
+        from dnn_tui.commands.options import load_data
+        from dnn_tui.launch import record_run
 
         lab = self.lab
 
         def post(event: Event) -> None:
             lab.post_message(EngineReported(event, run_id))
 
-        data = load_dataset(config.data, config.train.seed)
-        if controls.stop_requested:  # stopped (or quit) while the data loaded: nothing to keep
-            run_dir.rmdir()
-            return "stopped"
-        return train(config, data, controls, fan_out(RunRecorder(run_dir), post)).status
+        result = record_run(config, folder, lambda: load_data(config), controls, post)
+        return "stopped" if result is None else result.status
+
+    # --- following a run in another process --------------------------------------------------
+
+    def watch_run(self, run_dir: Path) -> None:
+        """Show a run through its directory: what it did so far, then live."""
+        self._after_asking(
+            "A run is going in this dashboard. Stop it and open the other run?",
+            lambda: self._follow(Path(run_dir)),
+        )
+
+    def on_run_opened(self, message: RunOpened) -> None:
+        self.watch_run(message.path)
+
+    def _follow(self, run_dir: Path) -> None:
+        from dnn_tui.follow import RemoteControls
+        from dnn_tui.runs import CONFIG_FILE
+
+        config = None
+        with contextlib.suppress(ConfigError):
+            config = load_config(run_dir / CONFIG_FILE)
+        train = config.train if config is not None else None
+        controls = RemoteControls(run_dir, train and train.clip_norm, train and train.lr)
+        run_id = self._show(config, run_dir, controls)
+        self._worker = self.follow_in_background(run_dir, controls, run_id)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="training")
+    def follow_in_background(self, run_dir: Path, controls: RemoteControls, run_id: int) -> str:
+        """Post the run's events as it writes them, until it ends; returns its status."""
+        from dnn_tui.follow import RunFollower, RunGone
+
+        lab, worker = self.lab, get_current_worker()
+
+        def post(event: Event) -> None:
+            controls.observe(event)
+            lab.post_message(EngineReported(event, run_id))
+
+        try:
+            finished = RunFollower(run_dir).follow(post, lambda: worker.is_cancelled)
+        except RunGone as gone:
+            lab.post_message(RunLost(str(gone), run_id))
+            return "interrupted"
+        return finished.status if finished is not None else "left"
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """Every worker failure ends here: a notification, and the app stays usable."""
@@ -149,9 +242,6 @@ class DnnApp(App[None]):
             message = str(error) if ours else f"{type(error).__name__}: {error}"
             self.notify(message, title="Training failed", severity="error", timeout=15)
             self.lab.show_failure(message)
-            if self._run_dir is not None:
-                with contextlib.suppress(OSError):
-                    self._run_dir.rmdir()  # only when the run left nothing in it
         else:
             self.lab.show_worker_done()
         self.controls = None
@@ -164,34 +254,32 @@ class DnnApp(App[None]):
             return None
         return True
 
+    def _steer(self, change: Callable[[RunControls], object]) -> None:
+        """Change the shown run's knobs and show the new state at once."""
+        if self.controls is None:
+            return
+        try:
+            change(self.controls)
+        except (ValueError, OSError) as error:  # a threshold out of range, a run dir gone
+            self.notify(str(error), title="Not changed", severity="warning")
+        self.lab.show_controls()
+
     def action_toggle_pause(self) -> None:
-        if self.controls is not None:
-            self.controls.toggle_pause()
-            self.lab.show_controls()
+        self._steer(RunControls.toggle_pause)
 
     def action_stop_run(self) -> None:
-        if self.controls is not None:
-            self.controls.stop()
-            self.lab.show_controls()
+        self._steer(RunControls.stop)
 
     def action_toggle_clipping(self) -> None:
-        if self.controls is not None:
-            self.controls.toggle_clipping()
-            self.lab.show_controls()
+        self._steer(RunControls.toggle_clipping)
 
     def action_scale_clip_norm(self, factor: float) -> None:
-        if self.controls is not None:
-            try:
-                self.controls.scale_clip_norm(factor)
-            except ValueError as error:  # doubled to infinity or halved to zero
-                self.notify(str(error), title="Clipping threshold", severity="warning")
-            self.lab.show_controls()
+        self._steer(lambda controls: controls.scale_clip_norm(factor))
 
     def on_learning_rate_entered(self, message: LearningRateEntered) -> None:
         """A learning rate confirmed in the form reaches the running job at its next step."""
         if self.controls is not None:
-            self.controls.set_lr(message.lr)
-            self.lab.show_controls()
+            self._steer(lambda controls: controls.set_lr(message.lr))
             self.notify(f"learning rate {message.lr:g} from the next step", title="Running job")
 
     # --- other screens and quitting -------------------------------------------------------------
@@ -205,15 +293,35 @@ class DnnApp(App[None]):
     def action_compare_runs(self) -> None:
         self.push_screen(CompareScreen(self.run_root))
 
+    def action_request_quit(self) -> None:
+        """Quit; while a run goes on, ask first and say what becomes of it."""
+        if not self.running or self.controls is None or isinstance(self.screen, ConfirmScreen):
+            self.exit()
+        elif self.local:
+            question = "Quit? The running job stops after its current step; its files are kept."
+            self.push_screen(ConfirmScreen(question), lambda yes: self.exit() if yes else None)
+        else:
+            where = self.lab.run_dir
+            question = f"Quit? The run goes on in its own process; dnn-tui watch {where} shows it."
+            self.push_screen(ConfirmScreen(question), lambda yes: self.exit() if yes else None)
+
     def on_unmount(self) -> None:
-        """However the app ends (ctrl+q, an error, a test's teardown), stop the running job: it
-        ends within a step, so no training thread outlives the app by more than that."""
-        if self.controls is not None:
+        """However the app ends (ctrl+q, an error, a test's teardown), stop its own running job
+        (unless the terminal hung up): it ends within a step, so no training thread outlives
+        the app by more than that. A followed run goes on; its follower stops."""
+        if self._worker is not None:
+            self._worker.cancel()
+        if self.controls is not None and self.local and not self.detached:
             self.controls.stop()
 
 
-def run_app(config: RunConfig, start: bool = False, run_root: Path | None = None) -> int:
+def run_app(
+    config: RunConfig,
+    start: bool = False,
+    run_root: Path | None = None,
+    watch: Path | None = None,
+) -> int:
     """Run the dashboard until the user quits; returns the process exit code."""
-    app = DnnApp(config, start=start, run_root=run_root)
+    app = DnnApp(config, start=start, run_root=run_root, watch=watch)
     app.run()
     return app.return_code or 0

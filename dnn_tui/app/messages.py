@@ -10,6 +10,8 @@ newest one and the screen never refreshes more often than the engine reports
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from textual.message import Message
 
 from dnn_tui.training.events import Event, StepMeasured
@@ -40,3 +42,21 @@ class LearningRateEntered(Message):
     def __init__(self, lr: float) -> None:
         super().__init__()
         self.lr = lr
+
+
+class RunOpened(Message):
+    """The user asked to open a saved or running run in the lab (from the runs list)."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__()
+        self.path = path
+
+
+class RunLost(Message, bubble=False):
+    """The followed run's process is gone without finishing the run (killed, or its machine
+    went away): the run is ``interrupted``."""
+
+    def __init__(self, reason: str, run_id: int) -> None:
+        super().__init__()
+        self.reason = reason
+        self.run_id = run_id

@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from dnn_tui.commands.compare import print_comparison
 from dnn_tui.commands.options import (
-    EXIT_INTERRUPTED,
     EXIT_OK,
+    CommandError,
     add_run_options,
     choices,
     config_from_args,
     load_data,
 )
-from dnn_tui.commands.train import check_out, run_headless
+from dnn_tui.commands.train import add_out_options, claim_folder, run_headless
 from dnn_tui.config import ConfigError, DataConfig, RunConfig
 from dnn_tui.presets import load_preset
 
@@ -42,18 +43,28 @@ def register(commands: argparse._SubParsersAction) -> None:
     )
     suite.add_argument("suite", choices=SUITES, metavar=choices(SUITES))
     add_run_options(suite, source=False)
-    suite.add_argument(
-        "--out",
-        metavar="DIR",
-        type=Path,
-        help="parent of the run directories, one per preset (default: runs/<time>-suite-NAME)",
-    )
+    add_out_options(suite)
     suite.set_defaults(handler=_suite)
 
 
+def _cached(
+    datasets: dict[tuple[DataConfig, int], Dataset], config: RunConfig
+) -> Callable[[], Dataset]:
+    """A loader of config's data that loads each (data, seed) once for the whole suite."""
+
+    def load() -> Dataset:
+        key = (config.data, config.train.seed)
+        if key not in datasets:
+            datasets[key] = load_data(config)
+        return datasets[key]
+
+    return load
+
+
 def _suite(args: argparse.Namespace) -> int:
+    from dnn_tui.recorder import make_new_dir
     from dnn_tui.report import make_console
-    from dnn_tui.runs import default_run_dir, load_run
+    from dnn_tui.runs import load_run
 
     configs: dict[str, RunConfig] = {}
     for name in SUITES[args.suite]:  # every config is checked before the first run starts
@@ -61,8 +72,14 @@ def _suite(args: argparse.Namespace) -> int:
             configs[name] = config_from_args(args, base=load_preset(name))
         except ConfigError as error:
             raise ConfigError(f"preset {name}: {error}") from None
-    root = args.out or default_run_dir(f"suite-{args.suite}")
-    check_out(root)
+    if args.out is None:
+        root = make_new_dir(f"suite-{args.suite}")
+    else:  # each run's directory in it is claimed (and checked) as it starts
+        root = Path(args.out)
+        if str(args.out).strip() == "":
+            raise CommandError("--out: the suite's directory must not be empty")
+        if root.exists() and not root.is_dir():
+            raise CommandError(f"{root}: --out must be a directory, and this is a file")
     console = make_console()
     datasets: dict[tuple[DataConfig, int], Dataset] = {}
     code, done = EXIT_OK, []
@@ -70,13 +87,13 @@ def _suite(args: argparse.Namespace) -> int:
         console.print(
             f"\n== suite {args.suite}, run {i} of {len(configs)}: {name} ==", style="bold"
         )
-        key = (config.data, config.train.seed)
-        if key not in datasets:
-            datasets[key] = load_data(config)
-        outcome = run_headless(config, root / name, datasets[key], console)
+        folder = claim_folder(str(root / name), args.force, name)
+        outcome = run_headless(config, folder, _cached(datasets, config), console)
+        if outcome.error:
+            console.print(f"run {name} failed: {outcome.error}", style="red", markup=False)
         done.append(root / name)
         code = max(code, outcome.exit_code)
-        if outcome.exit_code == EXIT_INTERRUPTED:
+        if outcome.interrupted:
             break
     console.print(f"\n== suite {args.suite}: comparison ==", style="bold")
     print_comparison([load_run(path) for path in done], console)

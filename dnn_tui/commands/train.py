@@ -12,11 +12,11 @@ import signal
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from dnn_tui.commands.options import (
     EXIT_DIVERGED,
+    EXIT_ERROR,
     EXIT_INTERRUPTED,
     EXIT_OK,
     CommandError,
@@ -30,21 +30,33 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from dnn_tui.data import Dataset
+    from dnn_tui.fileio import Folder
 
 
 def register(commands: argparse._SubParsersAction) -> None:
     train = commands.add_parser(
         "train",
         help="train headless, printing a row per epoch",
-        epilog="Ctrl-C (or SIGTERM) stops the run after its current step and saves what it did; "
-        "a second Ctrl-C quits at once. Exit codes: 0 completed or early-stopped, 1 invalid "
-        "input or failure, 2 usage error, 3 diverged, 130 interrupted.",
+        epilog="Ctrl-C, SIGTERM or SIGHUP (a closed SSH session) stops the run after its current "
+        "step and saves what it did; a second Ctrl-C quits at once. A closed stdout (| head) "
+        "only stops the printing: the run goes on to its end. Exit codes: 0 completed or "
+        "early-stopped, 1 invalid input or failure, 2 usage error, 3 diverged, 130 interrupted.",
     )
     add_run_options(train)
-    train.add_argument(
-        "--out", metavar="DIR", type=Path, help="run directory (default: runs/<time>-<preset>)"
-    )
+    add_out_options(train)
     train.set_defaults(handler=_train)
+
+
+def add_out_options(parser: argparse.ArgumentParser) -> None:
+    """``--out`` and ``--force``, as ``train`` and ``suite`` take them."""
+    parser.add_argument(
+        "--out", metavar="DIR", help="run directory (default: runs/<time>-<preset>); new or empty"
+    )
+    parser.add_argument(
+        "--force",
+        action="store_true",
+        help="replace the finished run in --out (never a running one, nor other files)",
+    )
 
 
 @dataclass(frozen=True)
@@ -53,18 +65,26 @@ class Outcome:
 
     status: str
     interrupted: bool
-    """A SIGINT or SIGTERM arrived while it ran."""
+    """A SIGINT, SIGTERM or SIGHUP arrived while it ran."""
+    error: str | None = None
+    """Why it failed (status ``failed``)."""
 
     @property
     def exit_code(self) -> int:
+        if self.status == "failed":
+            return EXIT_ERROR
         if self.interrupted or self.status == "stopped":
             return EXIT_INTERRUPTED
         return EXIT_DIVERGED if self.status == "diverged" else EXIT_OK
 
 
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+"""Signals that stop a headless run after its current step: Ctrl-C, kill, a hang-up."""
+
+
 @contextlib.contextmanager
 def stop_on_signals(stop: Callable[[], None]) -> Iterator[list[int]]:
-    """SIGINT/SIGTERM call stop (the run ends after its current step); a second one interrupts.
+    """STOP_SIGNALS call stop (the run ends after its current step); a second one interrupts.
 
     ``stop`` runs in a helper thread: a handler runs between two bytecodes of the main
     thread, which may hold the controls' lock at that moment.
@@ -75,12 +95,12 @@ def stop_on_signals(stop: Callable[[], None]) -> Iterator[list[int]]:
         return
 
     def handle(signum: int, _frame: object) -> None:
-        if received:
+        if received and signum == signal.SIGINT:
             raise KeyboardInterrupt
         received.append(signum)
         threading.Thread(target=stop, name="dnn-tui-stop", daemon=True).start()
 
-    previous = {sig: signal.signal(sig, handle) for sig in (signal.SIGINT, signal.SIGTERM)}
+    previous = {sig: signal.signal(sig, handle) for sig in STOP_SIGNALS}
     try:
         yield received
     finally:
@@ -88,35 +108,46 @@ def stop_on_signals(stop: Callable[[], None]) -> Iterator[list[int]]:
             signal.signal(sig, handler)
 
 
-def run_headless(config: RunConfig, out: Path, data: Dataset, console: Console) -> Outcome:
-    """Train config on data into run directory out, printing the report."""
-    from dnn_tui.recorder import RunRecorder
+def run_headless(
+    config: RunConfig, folder: Folder, data: Dataset | Callable[[], Dataset], console: Console
+) -> Outcome:
+    """Train config into the claimed run directory, printing the report; the signals in
+    STOP_SIGNALS stop it after its current step."""
+    from dnn_tui.launch import record_run
     from dnn_tui.report import Report
     from dnn_tui.training.controls import RunControls
-    from dnn_tui.training.engine import train
-    from dnn_tui.training.events import fan_out
 
     controls = RunControls(config.train.clip_norm, config.train.lr)
-    report = Report(console, run_dir=out)
-    with stop_on_signals(controls.stop) as received:
-        try:
-            result = train(config, data, controls, fan_out(RunRecorder(out), report))
-        finally:
-            report.close()
-    return Outcome(result.status, bool(received))
-
-
-def check_out(out: Path) -> None:
-    """Fail before the data loads when --out cannot be a run directory."""
-    if out.exists() and not out.is_dir():
-        raise CommandError(f"{out}: --out must be a directory, and this is a file")
+    report = Report(console, run_dir=folder.path)
+    try:
+        with stop_on_signals(controls.stop) as received:
+            result = record_run(config, folder, data, controls, report)
+    finally:
+        report.close()
+    if result is None:
+        return Outcome("stopped", True)
+    return Outcome(result.status, bool(received), result.error)
 
 
 def _train(args: argparse.Namespace) -> int:
     from dnn_tui.report import make_console
-    from dnn_tui.runs import default_run_dir
 
     config = config_from_args(args)
-    out = args.out or default_run_dir(config.preset)
-    check_out(out)
-    return run_headless(config, out, load_data(config), make_console()).exit_code
+    folder = claim_folder(args.out, args.force, config.preset)
+    console = make_console()
+    outcome = run_headless(config, folder, lambda: load_data(config), console)
+    if outcome.error:
+        raise CommandError(f"the run failed: {outcome.error}")
+    return outcome.exit_code
+
+
+def claim_folder(out: str | None, force: bool, preset: str | None) -> Folder:
+    """The run directory: --out claimed (refused when taken), or a new one under ./runs."""
+    from dnn_tui.recorder import ClaimError, claim_new_run_dir, claim_run_dir
+
+    try:
+        if out is None:
+            return claim_new_run_dir(preset)
+        return claim_run_dir(out, force=force)
+    except ClaimError as error:
+        raise CommandError(str(error)) from None

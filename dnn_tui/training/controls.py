@@ -27,6 +27,8 @@ class RunControls:
         self._clip_norm = clip_norm if clip_norm is not None else DEFAULT_CLIP_NORM
         self._lr = lr
         self._pending: list[tuple[str, Any]] = []
+        self.failure: str | None = None
+        """Why the run must end as ``failed`` (see ``fail``: e.g. its files cannot be written)."""
         self.version = 0
         """Bumped on every change; the engine compares it each step without locking."""
 
@@ -71,6 +73,13 @@ class RunControls:
                 self._stop.set()
                 self._changed("stop", True)
         self._resumed.set()
+
+    def fail(self, reason: str) -> None:
+        """End the run after the current step with status ``failed`` and this reason."""
+        with self._lock:
+            if self.failure is None:
+                self.failure = reason
+        self.stop()
 
     def pause(self) -> None:
         with self._lock:

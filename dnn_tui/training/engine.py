@@ -48,7 +48,7 @@ class RunResult:
     """What a finished run leaves behind (the model holds the restored best weights)."""
 
     status: str
-    """completed | early_stopped | stopped | diverged"""
+    """completed | early_stopped | stopped | diverged | failed"""
     history: list[dict[str, Any]]
     best_epoch: int | None
     test: dict[str, float] | None
@@ -58,6 +58,10 @@ class RunResult:
     layers: tuple[str, ...]
     seconds: float
     weights: dict[str, torch.Tensor] = field(default_factory=dict, repr=False)
+    error: str | None = None
+    """What went wrong when status is ``failed``."""
+    partial_epoch: dict[str, Any] | None = None
+    """The epoch the run ended in before finishing it: {"epoch", "steps", "events"}."""
 
 
 def resolve_device(name: str) -> torch.device:
@@ -103,6 +107,48 @@ def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> dict[str, fl
     return {"loss": loss.item() / n, "acc": correct.item() / n}
 
 
+def batch_bounds(n: int, batch_size: int, batchnorm: bool) -> list[tuple[int, int]]:
+    """The (begin, end) of each step's slice of an epoch's shuffled order.
+
+    With batch norm, a last batch of a single sample joins the batch before it: batch
+    statistics of one sample are undefined (PyTorch refuses them), and dropping the sample
+    would leave it out of every epoch.
+    """
+    bounds = [(begin, min(begin + batch_size, n)) for begin in range(0, n, batch_size)]
+    if batchnorm and len(bounds) > 1 and bounds[-1][1] - bounds[-1][0] == 1:
+        bounds[-2:] = [(bounds[-2][0], n)]
+    return bounds
+
+
+def check_trainable(config: RunConfig, data: Dataset) -> None:
+    """Refuse, before anything starts, settings that cannot train on this data."""
+    n = len(data.x_train)
+    if n == 0:
+        raise ConfigError(f"limit: the training split of {data.name} is empty")
+    if config.model.batchnorm:
+        if n < 2:
+            raise ConfigError(
+                f"batchnorm: batch norm needs at least 2 training samples; {data.name} has {n}"
+            )
+        if config.train.batch_size == 1:
+            raise ConfigError(
+                "batch_size: batch norm needs batches of at least 2 samples, got 1 "
+                "(use a larger batch or turn batch norm off)"
+            )
+
+
+def describe_failure(error: BaseException) -> str:
+    """One line for an exception that ended a run: its type (unless it is ours) and message."""
+    text = " ".join(str(error).split()) or type(error).__name__
+    if isinstance(error, MemoryError) or "out of memory" in text.lower():
+        return f"out of memory ({text}); try a smaller model, batch or --limit"
+    if isinstance(error, OSError) and error.filename:
+        return f"{error.filename}: {error.strerror or text}"
+    if type(error).__module__.startswith("dnn_tui") or isinstance(error, ConfigError):
+        return text
+    return f"{type(error).__name__}: {text}"
+
+
 def _ignore(_event: object) -> None:
     pass
 
@@ -139,6 +185,7 @@ class _Run:
     """The state of one run; ``train`` is its only user."""
 
     def __init__(self, config: RunConfig, data: Dataset, controls: RunControls, emit: Emit):
+        check_trainable(config, data)
         self.config, self.controls, self.emit = config, controls, emit
         self.device = resolve_device(config.train.device)
         self.data = data
@@ -159,7 +206,11 @@ class _Run:
         n = len(self.x)
         bs = config.train.batch_size
         self.batch_size = n if bs == "full" else min(bs, n)
-        self.steps_per_epoch = math.ceil(n / self.batch_size)
+        self.bounds = batch_bounds(n, self.batch_size, config.model.batchnorm)
+        self.steps_per_epoch = len(self.bounds)
+        self.where = (0, 0)
+        """(epoch, step) of the step in progress, for the message of a failure."""
+        self.partial_epoch: dict[str, Any] | None = None
         self.history: list[dict[str, Any]] = []
         self.best_epoch: int | None = None
         self.best_loss = math.inf
@@ -195,17 +246,30 @@ class _Run:
 
     def run(self) -> RunResult:
         self.emit_started()
-        status, diverged = "completed", None
+        status, diverged, error = "completed", None, None
         patience = self.config.train.early_stopping
-        for epoch in range(1, self.config.train.epochs + 1):
-            outcome = self.train_epoch(epoch)
-            if outcome is not None:
-                status, diverged = outcome
-                break
-            if patience and self.best_epoch is not None and epoch - self.best_epoch >= patience:
-                status = "early_stopped"
-                break
-        return self.finish(status, diverged)
+        try:
+            for epoch in range(1, self.config.train.epochs + 1):
+                outcome = self.train_epoch(epoch)
+                if outcome is not None:
+                    status, diverged = outcome
+                    self.partial_epoch = {
+                        "epoch": epoch,
+                        "steps": self.where[1] - 1,
+                        "events": self.epoch_events,
+                    }
+                    break
+                if patience and self.best_epoch is not None and epoch - self.best_epoch >= patience:
+                    status = "early_stopped"
+                    break
+        except Exception as failure:  # any failure ends the run as "failed", its files kept
+            epoch, step = self.where
+            status = "failed"
+            error = f"epoch {epoch}, step {step}: {describe_failure(failure)}"
+            self.partial_epoch = {"epoch": epoch, "steps": step - 1, "events": self.epoch_events}
+        if status == "stopped" and self.controls.failure is not None:
+            status, error = "failed", self.controls.failure
+        return self.finish(status, diverged, error)
 
     def emit_started(self) -> None:
         if self.data.note:
@@ -230,7 +294,7 @@ class _Run:
         model, optimizer, probe, controls = self.model, self.optimizer, self.probe, self.controls
         weight_index = probe.weight_index
         l2 = self.config.train.l2
-        x, y, bs, steps = self.x, self.y, self.batch_size, self.steps_per_epoch
+        x, y, bounds, steps = self.x, self.y, self.bounds, self.steps_per_epoch
         n = len(x)
         self.epoch_events = []
         epoch_start = time.perf_counter()
@@ -253,7 +317,7 @@ class _Run:
             nonlocal recent, last_report
             last_report = time.perf_counter()
             whole.merge(recent)
-            seen = min(done * bs, n)
+            seen = bounds[done - 1][1]
             correct = (predicted[:seen] == target[:seen]).sum().item()
             train_seconds = last_report - epoch_start - (self.paused_seconds - paused_before)
             params = recent.mean_params()
@@ -279,13 +343,13 @@ class _Run:
             )
             recent = _Sums(len(probe.names))
 
-        for step in range(1, steps + 1):
+        for step, (begin, end) in enumerate(bounds, 1):
+            self.where = (epoch, step)
             self.apply_controls(epoch, step)
             if controls.stop_requested:
                 if recent.steps:
                     report(step - 1)
                 return "stopped", None
-            begin, end = (step - 1) * bs, min(step * bs, n)
             logits = model(x[order[begin:end]])
             loss = F.cross_entropy(logits, target[begin:end])
             objective = loss + l2 * l2_penalty(model) if l2 else loss
@@ -298,7 +362,14 @@ class _Run:
                 if recent.steps:  # show the norms that led up to it
                     report(step - 1)
                 layer = probe.first_bad_module(math.isfinite(loss_value))
-                return "diverged", {"epoch": epoch, "step": step, "layer": layer}
+                return "diverged", {
+                    "epoch": epoch,
+                    "step": step,
+                    "layer": layer,
+                    # The settings in force at the failing step: the remedies start from them.
+                    "clip_norm": controls.effective_clip_norm,
+                    "lr": self.lr,
+                }
             max_norm = controls.effective_clip_norm
             post = total
             if max_norm is not None:
@@ -330,20 +401,41 @@ class _Run:
             "events": self.epoch_events,
         }
         self.history.append(record)
-        if val["loss"] < self.best_loss:
+        improved = val["loss"] < self.best_loss
+        if improved:
             self.best_loss, self.best_epoch = val["loss"], epoch
             self.best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
-        self.emit(EpochEnded(record, self.best_epoch, self.config.train.epochs))
+        best_weights = self.best_state if improved else None
+        self.emit(EpochEnded(record, self.best_epoch, self.config.train.epochs, best_weights))
         return None
 
-    def finish(self, status: str, diverged: dict[str, Any] | None) -> RunResult:
+    def finish(self, status: str, diverged: dict[str, Any] | None, error: str | None) -> RunResult:
         """Restore the best epoch's weights, evaluate the test split, report."""
         if self.best_state is not None:
             self.model.load_state_dict(self.best_state)
-        test = evaluate(self.model, self.x_test, self.y_test) if len(self.x_test) else None
+        test = None
+        if len(self.x_test) and (status != "failed" or self.best_state is not None):
+            try:
+                test = evaluate(self.model, self.x_test, self.y_test)
+            except Exception as failure:  # the run failed already, or fails here: keep the rest
+                status = "failed"
+                error = error or f"evaluating the test split: {describe_failure(failure)}"
         weights = {k: v.detach().cpu().contiguous() for k, v in self.model.state_dict().items()}
+        if self.best_state is None and status == "failed":
+            weights = {}  # no epoch finished: the weights of a failed step are worth nothing
         seconds = self.elapsed()
-        self.emit(RunFinished(status, self.best_epoch, test, diverged, seconds, weights))
+        self.emit(
+            RunFinished(
+                status,
+                self.best_epoch,
+                test,
+                diverged,
+                seconds,
+                weights,
+                error=error,
+                partial_epoch=self.partial_epoch,
+            )
+        )
         return RunResult(
             status=status,
             history=self.history,
@@ -355,6 +447,8 @@ class _Run:
             layers=self.layers,
             seconds=seconds,
             weights=weights,
+            error=error,
+            partial_epoch=self.partial_epoch,
         )
 
 

@@ -8,7 +8,7 @@ the one exception is ``RunFinished.weights``, the best weights for the run files
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import MISSING, dataclass, field, fields
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -104,21 +104,92 @@ class EpochEnded(Event):
     """The epoch with the lowest validation loss so far."""
     epochs: int
     """Epochs planned."""
+    best_weights: dict[str, Any] | None = field(default=None, repr=False, compare=False)
+    """The model's weights (tensors on the run's device) when this epoch is a new best, so
+    that the run files can keep them; None otherwise. Never written to events.jsonl."""
 
 
 @dataclass(frozen=True)
 class RunFinished(Event):
-    """The run ended: completed, early_stopped, stopped or diverged."""
+    """The run ended: completed, early_stopped, stopped, diverged or failed."""
 
     status: str
     best_epoch: int | None
     test: dict[str, float] | None
     """{"loss", "acc"} on the test split with the restored weights."""
     diverged: dict[str, Any] | None
-    """{"epoch", "step", "layer"} when status is ``diverged``."""
+    """{"epoch", "step", "layer", "clip_norm", "lr"} when status is ``diverged``: where, and
+    the clipping threshold (None = off) and learning rate in force at that step."""
     seconds: float
     weights: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
-    """The restored (best) weights as CPU tensors, for the run files."""
+    """The restored (best) weights as CPU tensors, for the run files. Never in events.jsonl."""
+    error: str | None = None
+    """What went wrong when status is ``failed``."""
+    partial_epoch: dict[str, Any] | None = None
+    """The epoch the run ended in without finishing it: {"epoch", "steps" (done), "events"
+    (the controls applied in it, stop included)}; None when the last epoch finished."""
+
+
+NOT_LOGGED = frozenset({"best_weights", "weights"})
+"""Event fields that hold tensors: kept in memory for the run files, never serialised."""
+EVENT_TYPES: dict[str, type[Event]] = {
+    cls.__name__: cls
+    for cls in (Notice, RunStarted, StepMeasured, ControlApplied, EpochEnded, RunFinished)
+}
+"""The events a run's events.jsonl can hold, by the name its records carry."""
+
+
+def to_record(event: Event) -> dict[str, Any]:
+    """A JSON-able dict of event: ``{"event": "EpochEnded", <field>: <value> ...}``.
+
+    Non-finite floats stay as they are here; the writer turns them into null.
+    """
+    from dnn_tui.config import to_dict
+
+    record: dict[str, Any] = {"event": type(event).__name__}
+    for spec in fields(event):
+        if spec.name in NOT_LOGGED:
+            continue
+        value = getattr(event, spec.name)
+        record[spec.name] = to_dict(value) if spec.name == "config" else value
+    return record
+
+
+def from_record(record: dict[str, Any]) -> Event:
+    """The event a ``to_record`` dict describes; ValueError when it is not one.
+
+    Lists become tuples where the field is a tuple; nulls of float fields stay None
+    (a non-finite number in the run).
+    """
+    from dnn_tui.config import ConfigError, from_dict
+
+    if not isinstance(record, dict):
+        raise ValueError("an event record must be a JSON object")
+    name = record.get("event")
+    cls = EVENT_TYPES.get(name) if isinstance(name, str) else None
+    if cls is None:
+        raise ValueError(f"unknown event {str(name)[:40]!r}")
+    values: dict[str, Any] = {}
+    for spec in fields(cls):
+        if spec.name in NOT_LOGGED:
+            continue
+        if spec.name not in record:
+            if spec.default is MISSING and spec.default_factory is MISSING:
+                raise ValueError(f"{name}: missing field {spec.name!r}")
+            continue
+        value = record[spec.name]
+        if spec.name == "config":
+            try:
+                value = from_dict(value, "events.jsonl")
+            except (ConfigError, AttributeError, TypeError) as error:
+                raise ValueError(f"{name}: config: {error}") from None
+        elif isinstance(value, list) and "tuple" in str(spec.type):
+            value = tuple(value)
+        values[spec.name] = value
+    try:
+        return cls(**values)
+    except TypeError as error:
+        raise ValueError(f"{name}: {error}") from None
 
 
 Emit = Callable[[Event], None]

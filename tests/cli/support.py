@@ -15,11 +15,14 @@ Cli = Callable[..., subprocess.CompletedProcess[str]]
 
 
 def cli_env() -> dict[str, str]:
-    """The environment of a user's shell, with the checkout importable and no forced colour."""
+    """A user's shell environment: the checkout importable, no forced colour, one torch thread."""
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
     for name in ("FORCE_COLOR", "TTY_COMPATIBLE", "TTY_INTERACTIVE", "COLUMNS"):
         env.pop(name, None)
+    # One torch thread, as in-process tests have (tests/conftest.py): on a busy 2-core machine
+    # a second OpenMP thread makes small steps wait for a time slice, many times slower.
+    env["OMP_NUM_THREADS"] = "1"
     return env
 
 

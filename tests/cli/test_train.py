@@ -31,8 +31,11 @@ def test_train_writes_the_run_directory(digits_run) -> None:
     assert done.returncode == 0, done.stderr
     assert sorted(p.name for p in out.iterdir()) == [
         "config.toml",
+        "control.jsonl",
+        "events.jsonl",
         "history.csv",
         "history.json",
+        "liveness.json",
         "model.safetensors",
     ]
     history = read_history(out)
@@ -182,7 +185,7 @@ def test_a_diverging_run_exits_3(cli: Cli, tmp_path: Path) -> None:
     assert_clean_output(done)
     history = read_history(out)
     assert history["status"] == "diverged"
-    assert set(history["diverged"]) == {"epoch", "step", "layer"}
+    assert set(history["diverged"]) == {"epoch", "step", "layer", "clip_norm", "lr"}
     assert "status: diverged" in done.stdout
     assert "--clip-norm" in done.stdout  # a remedy
 

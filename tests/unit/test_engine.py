@@ -180,7 +180,11 @@ def test_divergence_stops_before_the_optimizer_step(digits: Dataset) -> None:
     recorder = Recorder()
     result = train(config, digits, emit=recorder)
     assert result.status == "diverged"
-    assert set(result.diverged) == {"epoch", "step", "layer"}
+    assert set(result.diverged) == {"epoch", "step", "layer", "clip_norm", "lr"}
+    assert result.diverged["clip_norm"] is None and result.diverged["lr"] == 1e12
+    assert result.partial_epoch is not None
+    assert result.partial_epoch["epoch"] == result.diverged["epoch"]
+    assert result.partial_epoch["steps"] == result.diverged["step"] - 1
     assert result.diverged["layer"] in {*result.layers, "loss"}
     assert all(torch.isfinite(p).all() for p in result.model.parameters())
     finished = recorder.of(RunFinished)[0]

@@ -27,7 +27,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static, Tab, Tabs
 
 from dnn_tui.app.formatting import fmt_acc
-from dnn_tui.app.messages import EngineReported
+from dnn_tui.app.messages import EngineReported, RunLost
 from dnn_tui.app.screens.divergence import DivergenceScreen
 from dnn_tui.app.widgets.accuracy_sparklines import AccuracySparklines
 from dnn_tui.app.widgets.config_form import ConfigForm
@@ -80,6 +80,7 @@ class LabScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+r", "app.start_run", "start", priority=True),
         Binding("r", "app.start_run", "start", show=False),
+        Binding("b", "app.start_background", "bg run"),
         Binding("space", "app.toggle_pause", "pause"),
         Binding("s", "app.stop_run", "stop"),
         Binding("c", "app.toggle_clipping", "clip"),
@@ -207,9 +208,10 @@ class LabScreen(Screen[None]):
     # --- what the app tells the lab ---------------------------------------------------------
 
     def begin_run(
-        self, config: RunConfig, run_dir: Path, run_id: int, controls: RunControls
+        self, config: RunConfig | None, run_dir: Path, run_id: int, controls: RunControls
     ) -> None:
-        """A run was launched: clear the panels and show it loading."""
+        """A run was launched (or opened from its directory, config None when it has not
+        written one yet): clear the panels and show it loading."""
         self.run_id, self.run_dir, self._controls = run_id, run_dir, controls
         self.run_started = self.last_step = None
         self.run_status.show_starting(config, run_dir)
@@ -245,6 +247,12 @@ class LabScreen(Screen[None]):
         if self.run_started is None and self.run_status.state in ("starting", "stopping"):
             self.run_status.show_ended("stopped", "stopped before the first step")
 
+    def on_run_lost(self, message: RunLost) -> None:
+        """The followed run's process is gone without finishing: it was interrupted."""
+        if message.run_id == self.run_id:
+            self.flush_panels()
+            self.run_status.show_ended("interrupted", message.reason)
+
     def show_failure(self, message: str) -> None:
         """The run's worker failed (the app has notified the user)."""
         self.run_status.show_ended("failed", message)
@@ -270,6 +278,7 @@ class LabScreen(Screen[None]):
                 self.show_controls()
             case RunStarted() as event:
                 self.run_started = event
+                self.run_status.show_starting(event.config, self.run_dir or Path())
                 self.run_status.show_started(event, self.run_dir or Path())
                 self.gradient_panel.start(event.layers)
                 self.show_controls()

@@ -31,6 +31,7 @@ STATES: dict[str, str] = {
     "stopped": "■ stopped",
     "diverged": "✗ diverged",
     "failed": "✗ failed",
+    "interrupted": "✗ interrupted",
 }
 """Run state -> how the status line writes it (each state also styles the line)."""
 
@@ -72,8 +73,14 @@ class RunStatus(Widget):
         lr = f"lr {controls.lr:g}" if controls.lr is not None else ""
         self.query_one("#run-controls", Label).update(f"{lr} · {clip}" if lr else clip)
 
-    def show_starting(self, config: RunConfig, run_dir: Path) -> None:
-        """A run was launched; its data is loading."""
+    def show_starting(self, config: RunConfig | None, run_dir: Path) -> None:
+        """A run was launched (config None: one followed that has not said what it runs yet);
+        its data is loading."""
+        if config is None:
+            self.show_state("starting")
+            self.query_one("#run-speed", Label).update("waiting for the run to start")
+            self.query_one("#run-where", Label).update(str(run_dir))
+            return
         self._epochs, self._epoch, self._step = config.train.epochs, 0, None
         where = f"{config.data.dataset} · {config.train.device} · {run_dir}"
         self.show_state("starting")

@@ -1,0 +1,52 @@
+"""What the dashboard does when its process is told to end or its terminal goes away.
+
+- SIGTERM (``kill``, a session manager): like ctrl+q without asking: the dashboard's own
+  run stops after its current step and saves its files, the terminal is restored (the
+  alternate screen left, the cursor and mouse given back) and the process exits.
+- SIGHUP (an SSH connection dropped, ``tmux kill-session``): the terminal is gone, so the
+  screen goes, and nothing is written to the dead terminal any more (its descriptors are
+  pointed at /dev/null), but the run goes on in this process to its end, saving everything
+  as usual; then the process exits. Watchers (``dnn-tui watch``) still see it live.
+
+The handlers run in the event loop (``loop.add_signal_handler``), so they may touch the app.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import sys
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from dnn_tui.app.app import DnnApp
+
+
+def install(app: DnnApp) -> None:
+    """Handle SIGTERM and SIGHUP as the module docstring says (main thread only)."""
+    try:
+        loop = asyncio.get_running_loop()
+        loop.add_signal_handler(signal.SIGTERM, app.exit)
+        loop.add_signal_handler(signal.SIGHUP, lambda: hang_up(app))
+    except (RuntimeError, ValueError, NotImplementedError):
+        pass  # not the main thread (tests run the app elsewhere), or no POSIX signals
+
+
+def hang_up(app: DnnApp) -> None:
+    """The terminal is gone: go quiet and let the run finish unseen."""
+    app.detached = True
+    silence_terminal()
+    app.exit()
+
+
+def silence_terminal() -> None:
+    """Point stdin, stdout and stderr at /dev/null: writes to a hung-up terminal fail."""
+    devnull = os.open(os.devnull, os.O_RDWR)
+    try:
+        for stream in (sys.stdin, sys.stdout, sys.stderr):
+            with contextlib.suppress(OSError, ValueError, AttributeError):
+                os.dup2(devnull, stream.fileno())
+    finally:
+        os.close(devnull)

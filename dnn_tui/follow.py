@@ -1,0 +1,258 @@
+"""A run seen through its directory: its events replayed and followed, its keys sent to it.
+
+Runs without any UI. ``RunFollower`` reads ``events.jsonl`` from the start (the run so far)
+and then the lines appended since (the run live), as engine events, exactly those a
+dashboard gets from a run in its own thread. It tells a run that ended (``RunFinished``)
+from one whose process is gone without finishing (``liveness``). A run older than the event
+log (only ``history.json``) is replayed from its history.
+
+``RemoteControls`` are ``RunControls`` whose changes go to the run as requests appended to
+its ``control.jsonl`` (see ``dnn_tui.channel``) instead of to an engine in this process;
+their state follows what the run reports it applied, so every watcher shows the same.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from dnn_tui.fileio import read_small_file
+from dnn_tui.liveness import is_alive, read_liveness
+from dnn_tui.runs import (
+    CONFIG_FILE,
+    CONTROL_FILE,
+    EVENTS_FILE,
+    HISTORY_FILE,
+    MAX_HISTORY_BYTES,
+    RUNNING,
+)
+from dnn_tui.training.controls import RunControls
+from dnn_tui.training.events import (
+    ControlApplied,
+    EpochEnded,
+    Event,
+    RunFinished,
+    RunStarted,
+    StepMeasured,
+    from_record,
+)
+
+POLL_S = 0.05
+"""Seconds between two looks at events.jsonl while following."""
+LIVENESS_CHECK_S = 1.0
+"""Seconds between two checks that the run's process is still there."""
+READ_CHUNK = 1 << 20
+"""Bytes read from events.jsonl at a time."""
+MAX_LINE_BYTES = 16 << 20
+"""An events.jsonl line longer than this is damaged (a RunStarted of a 32-layer model is
+a few kB)."""
+
+
+class RunGone(Exception):
+    """The run's process ended without finishing the run (killed, or its machine went away)."""
+
+
+class RunFollower:
+    """The events of one run directory, read as they are appended."""
+
+    def __init__(self, run_dir: str | Path) -> None:
+        self.run_dir = Path(run_dir)
+        self.finished: RunFinished | None = None
+        """The run's RunFinished once it was read."""
+        self.started: RunStarted | None = None
+        self.skipped = 0
+        """Lines that were not events (damaged, or from a newer version): left out."""
+        self._offset = 0
+        self._partial = b""
+        self._from_history = False
+
+    def read_new(self) -> list[Event]:
+        """The events appended since the last call (all of them the first time)."""
+        if self._from_history:
+            return []
+        path = self.run_dir / EVENTS_FILE
+        try:
+            fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+        except FileNotFoundError:
+            return self._replay_history() if self._offset == 0 else []
+        events: list[Event] = []
+        try:
+            while True:
+                chunk = os.pread(fd, READ_CHUNK, self._offset)
+                if not chunk:
+                    break
+                self._offset += len(chunk)
+                events.extend(self._parse(chunk))
+        finally:
+            os.close(fd)
+        return events
+
+    def _parse(self, chunk: bytes) -> list[Event]:
+        *lines, self._partial = (self._partial + chunk).split(b"\n")
+        if len(self._partial) > MAX_LINE_BYTES:
+            self._partial = b""
+            self.skipped += 1
+        events = []
+        for line in lines:
+            if not line.strip():
+                continue
+            try:
+                event = from_record(json.loads(line))
+            except (ValueError, UnicodeDecodeError, RecursionError):
+                self.skipped += 1
+                continue
+            if isinstance(event, RunStarted):
+                self.started = event
+            elif isinstance(event, RunFinished):
+                self.finished = event
+            events.append(event)
+        return events
+
+    def _replay_history(self) -> list[Event]:
+        """A run without events.jsonl (older, or a plain copy): its history as events."""
+        from dnn_tui.config import ConfigError, load
+
+        try:
+            history = json.loads(read_small_file(self.run_dir / HISTORY_FILE, MAX_HISTORY_BYTES))
+            config = load(self.run_dir / CONFIG_FILE)
+        except (OSError, ValueError, ConfigError):
+            return []
+        self._from_history = True
+        try:
+            return list(history_events(history, config))
+        except (KeyError, TypeError, ValueError, AttributeError):
+            self.skipped += 1
+            return []
+
+    def process_alive(self) -> bool:
+        """Whether the run's process is still there."""
+        return is_alive(self.run_dir)
+
+    def follow(
+        self,
+        emit: Callable[[Event], None],
+        cancelled: Callable[[], bool],
+        poll_s: float = POLL_S,
+    ) -> RunFinished:
+        """Emit every event, the past ones first, until the run finishes (returned).
+
+        Raises RunGone when the run's process is gone without finishing it; returns early
+        (with the finished event if any) when ``cancelled()`` says so.
+        """
+        next_check = 0.0
+        while True:
+            for event in self.read_new():
+                emit(event)
+            if self.finished is not None or cancelled():
+                return self.finished  # type: ignore[return-value]
+            now = time.monotonic()
+            if now >= next_check:
+                next_check = now + LIVENESS_CHECK_S
+                if not self.process_alive():
+                    for event in self.read_new():  # what it wrote before it went
+                        emit(event)
+                    if self.finished is not None:
+                        return self.finished
+                    raise RunGone(self.gone_reason())
+            time.sleep(poll_s)
+
+    def gone_reason(self) -> str:
+        record = read_liveness(self.run_dir)
+        if record is None:
+            return "its process is gone (no liveness record)"
+        return f"its process (pid {record.pid} on {record.host}) is gone"
+
+
+def history_events(history: dict[str, Any], config: Any) -> list[Event]:
+    """Engine events that tell what a history.json says (for runs without events.jsonl)."""
+    layers = tuple(history.get("layers") or ())
+    events: list[Event] = [
+        RunStarted(
+            config=config,
+            dataset=history.get("dataset") or {},
+            layers=layers,
+            parameters=tuple(f"{layer}.weight" for layer in layers),
+            summary="",
+            total_params=0,
+            device="?",
+            steps_per_epoch=1,
+        )
+    ]
+    best, best_loss = None, float("inf")
+    for record in history.get("epochs") or []:
+        loss = record.get("val_loss")
+        if isinstance(loss, int | float) and loss < best_loss:  # the engine's rule
+            best, best_loss = record.get("epoch"), loss
+        events.append(EpochEnded(record, best, config.train.epochs))
+    status = history.get("status")
+    if status and status != RUNNING:
+        events.append(
+            RunFinished(
+                status=status,
+                best_epoch=history.get("best_epoch"),
+                test=history.get("test"),
+                diverged=history.get("diverged"),
+                seconds=sum(r.get("seconds") or 0.0 for r in history.get("epochs") or []),
+                error=history.get("error"),
+                partial_epoch=history.get("partial_epoch"),
+            )
+        )
+    return events
+
+
+class RemoteControls(RunControls):
+    """The knobs of a run in another process (see the module docstring)."""
+
+    def __init__(self, run_dir: str | Path, clip_norm: float | None, lr: float | None) -> None:
+        super().__init__(clip_norm, lr)
+        self.run_dir = Path(run_dir)
+        self._write_lock = threading.Lock()
+        self.requests_sent = 0
+
+    def _changed(self, kind: str, value: Any) -> None:
+        """Send the change to the run (the run applies it at its next step and says so)."""
+        self.version += 1
+        line = json.dumps({"kind": kind, "value": value}, allow_nan=False) + "\n"
+        with self._write_lock:
+            # Appends of one short line are atomic: several watchers may write at once.
+            fd = os.open(self.run_dir / CONTROL_FILE, os.O_WRONLY | os.O_APPEND | os.O_CLOEXEC)
+            try:
+                os.write(fd, line.encode("utf-8"))
+            finally:
+                os.close(fd)
+            self.requests_sent += 1
+
+    def observe(self, event: Event) -> None:
+        """Take the run's own account of its knobs (what it applied) as the state."""
+        with self._lock:
+            if isinstance(event, RunStarted):
+                clip = event.config.train.clip_norm
+                self._clipping = clip is not None
+                if clip is not None:
+                    self._clip_norm = clip
+                self._lr = event.config.train.lr
+            elif isinstance(event, StepMeasured):
+                self._clipping, self._clip_norm, self._lr = (
+                    event.clipping,
+                    event.clip_norm,
+                    event.lr,
+                )
+            elif isinstance(event, ControlApplied):
+                if event.kind == "clipping":
+                    self._clipping = bool(event.value)
+                elif event.kind == "clip_norm":
+                    self._clip_norm = float(event.value)
+                elif event.kind == "lr":
+                    self._lr = float(event.value)
+                elif event.kind == "pause":
+                    (self._resumed.clear if event.value else self._resumed.set)()
+                elif event.kind == "stop":
+                    self._stop.set()
+            elif isinstance(event, RunFinished):
+                self._stop.set()
+                self._resumed.set()

@@ -1,0 +1,174 @@
+"""Runs outlive the terminal: every ending of a process, sent to real processes.
+
+``train`` and the dashboard run in subprocesses (the dashboard in a pseudo-terminal, as over
+SSH); the tests send SIGTERM, SIGHUP and SIGKILL, or close the reading end of stdout, and then
+read the run directory: nothing may be left ``running`` with its process gone, and what a
+run finished must be on disk.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from dnn_tui.follow import RunFollower, RunGone
+from dnn_tui.liveness import is_alive
+
+from .support import cli_command, cli_env, read_history, run_cli
+from .terminal import PtyProcess
+
+pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals and terminals")
+
+LONG = ("--dataset", "digits", "--limit", 400, "--batch-size", 10, "--hidden", "32,16")
+"""A run on 320 digits in batches of 10: a few hundredths of a second an epoch."""
+
+
+def epochs_done(run_dir: Path) -> int:
+    try:
+        return len(read_history(run_dir)["epochs"])
+    except (FileNotFoundError, json.JSONDecodeError):
+        return 0
+
+
+def wait_for(condition, what: str, timeout: float = 120.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+        time.sleep(0.05)
+
+
+def the_run(root: Path) -> Path:
+    """The one run directory the dashboard made under root/runs."""
+    wait_for(lambda: len(list((root / "runs").glob("*/history.json"))) == 1, "the run's files")
+    return next((root / "runs").glob("*/history.json")).parent
+
+
+# --- headless -----------------------------------------------------------------------------------
+
+
+def test_sighup_stops_a_headless_run_and_keeps_its_files(tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    process = subprocess.Popen(
+        cli_command("train", *LONG, "--epochs", 1000, "--out", out),
+        cwd=tmp_path,
+        env=cli_env(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        wait_for(lambda: epochs_done(out) >= 1, "an epoch")
+        process.send_signal(signal.SIGHUP)
+        _, stderr = process.communicate(timeout=60)
+    finally:
+        process.kill()
+    assert process.returncode == 130, stderr
+    assert "Traceback" not in stderr
+    history = read_history(out)
+    assert history["status"] == "stopped"
+    assert history["partial_epoch"]["events"][-1]["kind"] == "stop"
+    assert (out / "model.safetensors").is_file()
+
+
+def test_a_closed_stdout_stops_the_printing_not_the_run(tmp_path: Path) -> None:
+    """``dnn-tui train ... | head -3``."""
+    out = tmp_path / "run"
+    process = subprocess.Popen(
+        cli_command("train", *LONG, "--epochs", 20, "--out", out),
+        cwd=tmp_path,
+        env=cli_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        assert process.stdout is not None
+        for _ in range(3):
+            process.stdout.readline()
+        process.stdout.close()  # head has read its three lines and gone
+        _, stderr = process.communicate(timeout=120)
+    finally:
+        process.kill()
+    assert process.returncode == 0, stderr
+    assert b"Traceback" not in stderr
+    history = read_history(out)
+    assert history["status"] == "completed"
+    assert len(history["epochs"]) == 20
+    assert (out / "model.safetensors").is_file()
+
+
+def test_a_killed_run_is_interrupted_and_keeps_its_best_epoch(tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    process = subprocess.Popen(
+        cli_command("train", *LONG, "--epochs", 1000, "--out", out),
+        cwd=tmp_path,
+        env=cli_env(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_for(lambda: (out / "model.safetensors").is_file() and epochs_done(out) >= 2, "weights")
+        assert is_alive(out)
+        process.kill()  # SIGKILL: no handler runs
+        process.wait(timeout=30)
+    finally:
+        process.kill()
+    history = read_history(out)
+    assert history["status"] == "running"  # what the file says; its readers know better:
+    assert not is_alive(out)
+    with pytest.raises(RunGone, match=f"pid {process.pid}"):
+        RunFollower(out).follow(lambda _event: None, lambda: False, poll_s=0.01)
+    done = run_cli("eval", out, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "test accuracy" in done.stdout
+
+
+# --- the dashboard in a terminal ----------------------------------------------------------------
+
+RESTORED = (b"\x1b[?1049l", b"\x1b[?25h", b"\x1b[?1000l")
+"""Leave the alternate screen, show the cursor, stop mouse tracking: a terminal given back."""
+
+
+def test_sigterm_stops_the_dashboards_run_saves_it_and_restores_the_terminal(
+    tmp_path: Path,
+) -> None:
+    app = PtyProcess(["tui", *LONG, "--epochs", 1000, "--start"], cwd=tmp_path)
+    try:
+        run = the_run(tmp_path)
+        wait_for(lambda: epochs_done(run) >= 1, "an epoch")
+        app.signal(signal.SIGTERM)
+        code = app.wait(timeout=30)
+    finally:
+        app.close()
+    assert code == 0
+    history = read_history(run)
+    assert history["status"] == "stopped"
+    assert (run / "model.safetensors").is_file()
+    tail = app.text()[-4000:]
+    for sequence in RESTORED:
+        assert sequence in tail, sequence
+
+
+def test_sighup_lets_the_dashboards_run_finish_unseen(tmp_path: Path) -> None:
+    epochs = 60
+    app = PtyProcess(["tui", *LONG, "--epochs", epochs, "--start"], cwd=tmp_path)
+    try:
+        run = the_run(tmp_path)
+        wait_for(lambda: epochs_done(run) >= 1, "an epoch")
+        app.hang_up()
+        hung_up_at = epochs_done(run)
+        code = app.wait(timeout=240)
+    finally:
+        app.close()
+    assert code == 0
+    history = read_history(run)
+    assert hung_up_at < epochs, "the run ended before the hang-up: make it longer"
+    assert history["status"] == "completed"
+    assert len(history["epochs"]) == epochs
+    assert (run / "model.safetensors").is_file()

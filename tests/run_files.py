@@ -1,0 +1,72 @@
+"""Engine events and run files for the tests of the run directory (recorder, loader, follow)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import torch
+
+from dnn_tui import config as cfg
+from dnn_tui.training.events import RunFinished, RunStarted
+
+CONFIG = cfg.with_options(
+    cfg.RunConfig(preset="unit"), {"dataset": "digits", "hidden": (8, 4), "epochs": 3}
+)
+LAYERS = ("fc1", "fc2", "fc3")
+
+
+def started() -> RunStarted:
+    return RunStarted(
+        config=CONFIG,
+        dataset={
+            "name": "digits",
+            "train": 10,
+            "val": 5,
+            "test": 5,
+            "input_dim": 64,
+            "classes": 10,
+        },
+        layers=LAYERS,
+        parameters=("fc1.weight", "fc1.bias"),
+        summary="",
+        total_params=0,
+        device="cpu",
+        steps_per_epoch=1,
+    )
+
+
+def record(epoch: int, loss: float = 0.5) -> dict:
+    return {
+        "epoch": epoch,
+        "train_loss": loss,
+        "train_acc": 0.5,
+        "val_loss": 0.6,
+        "val_acc": 0.4,
+        "lr": 0.001,
+        "seconds": 0.1,
+        "samples_per_s": 100.0,
+        "grad_norm": [1e-9, 0.5, float("inf")],
+        "grad_norm_total": 0.7,
+        "clipped_fraction": 0.0,
+        "events": [{"step": 1, "kind": "clipping", "value": True}],
+    }
+
+
+def finished(status: str = "completed", best: int | None = 1) -> RunFinished:
+    weights = {"0.weight": torch.arange(6.0).reshape(2, 3), "0.bias": torch.zeros(2)}
+    return RunFinished(
+        status=status,
+        best_epoch=best,
+        test={"loss": 0.3, "acc": 0.9},
+        diverged=None,
+        seconds=1.0,
+        weights=weights,
+    )
+
+
+def strict_load(path: Path) -> dict:
+    def refuse(name: str) -> None:
+        raise AssertionError(f"{path} is not strict JSON: it holds {name}")
+
+    return json.loads(path.read_text(), parse_constant=refuse)

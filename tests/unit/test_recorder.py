@@ -1,0 +1,374 @@
+"""The writing side of run directories: claiming, the recorder's files, events.jsonl, modes."""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import os
+import re
+import stat
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+import torch
+from safetensors import safe_open
+
+from dnn_tui import config as cfg
+from dnn_tui import fileio, liveness
+from dnn_tui.recorder import (
+    ClaimError,
+    RunRecorder,
+    claim_new_run_dir,
+    claim_run_dir,
+    release,
+)
+from dnn_tui.runs import CSV_COLUMNS, load_weights
+from dnn_tui.training.events import (
+    ControlApplied,
+    EpochEnded,
+    Notice,
+    RunFinished,
+    StepMeasured,
+    from_record,
+)
+
+from ..run_files import CONFIG, LAYERS, finished, record, started, strict_load
+
+
+def events_of(run: Path) -> list:
+    return [
+        from_record(json.loads(line)) for line in (run / "events.jsonl").read_text().splitlines()
+    ]
+
+
+def test_recorder_writes_the_run_files(tmp_path: Path) -> None:
+    run = tmp_path / "run"
+    recorder = RunRecorder(run)
+    recorder(started())
+    recorder(Notice("a note"))
+    recorder(EpochEnded(record(1), best_epoch=1, epochs=3))
+    recorder(EpochEnded(record(2, loss=float("nan")), best_epoch=1, epochs=3))
+    recorder(finished())
+
+    assert sorted(p.name for p in run.iterdir()) == [
+        "config.toml",
+        "events.jsonl",
+        "history.csv",
+        "history.json",
+        "model.safetensors",
+    ]
+    assert cfg.load(run / "config.toml") == CONFIG
+
+    history = strict_load(run / "history.json")
+    assert history["schema"] == 1
+    assert history["status"] == "completed"
+    assert history["config"] == cfg.to_dict(CONFIG)
+    assert history["dataset"]["name"] == "digits"
+    assert history["layers"] == list(LAYERS)
+    assert [r["epoch"] for r in history["epochs"]] == [1, 2]
+    assert history["epochs"][1]["train_loss"] is None  # NaN -> null
+    assert history["epochs"][0]["grad_norm"] == [1e-9, 0.5, None]  # inf -> null
+    assert history["epochs"][0]["events"] == [{"step": 1, "kind": "clipping", "value": True}]
+    assert history["best_epoch"] == 1
+    assert history["test"] == {"loss": 0.3, "acc": 0.9}
+    assert history["diverged"] is None
+    assert history["error"] is None and history["partial_epoch"] is None
+
+    with (run / "history.csv").open() as handle:
+        rows = list(csv.DictReader(handle))
+    assert tuple(rows[0]) == CSV_COLUMNS
+    assert [row["epoch"] for row in rows] == ["1", "2"]
+    assert float(rows[0]["train_loss"]) == 0.5
+    assert rows[1]["train_loss"] == ""
+
+    weights = load_weights(run / "model.safetensors")
+    assert torch.equal(weights["0.weight"], torch.arange(6.0).reshape(2, 3))
+    with safe_open(run / "model.safetensors", "pt") as handle:
+        assert handle.metadata() == {"config_hash": cfg.config_hash(CONFIG), "epoch": "1"}
+
+
+def test_events_log_is_strict_json_that_reads_back_as_the_events(tmp_path: Path) -> None:
+    recorder = RunRecorder(tmp_path)
+    sent = [
+        Notice("auto fell back", "warning"),
+        started(),
+        ControlApplied(1, 3, "clipping", True),
+        EpochEnded(record(1, loss=float("inf")), best_epoch=1, epochs=3),
+        finished(),
+    ]
+    for event in sent:
+        recorder(event)
+    lines = (tmp_path / "events.jsonl").read_text().splitlines()
+    assert len(lines) == len(sent)
+
+    def refuse(name: str) -> None:
+        raise AssertionError(f"events.jsonl holds {name}")
+
+    records = [json.loads(line, parse_constant=refuse) for line in lines]
+    assert [r["event"] for r in records] == [type(e).__name__ for e in sent]
+    back = events_of(tmp_path)
+    assert back[0] == sent[0] and back[2] == sent[2]
+    assert back[1].config == CONFIG and back[1].layers == LAYERS
+    assert back[3].record["train_loss"] is None  # inf -> null
+    assert back[4].status == "completed" and back[4].weights == {}  # tensors stay out
+
+
+def test_progress_reports_are_logged_at_most_about_four_a_second(tmp_path: Path) -> None:
+    recorder = RunRecorder(tmp_path)
+    recorder(started())
+    step = StepMeasured(
+        1, 1, 10, 0.5, 0.5, 0.5, (1.0,), (1.0,), 1.0, 1.0, 0.0, 10.0, False, 1.0, 0.1, 0.1
+    )
+    began = time.monotonic()
+    for _ in range(200):
+        recorder(step)
+    recorder.flush()
+    took = time.monotonic() - began
+    logged = sum(isinstance(e, StepMeasured) for e in events_of(tmp_path))
+    assert 1 <= logged <= 1 + took / 0.25 + 1
+
+
+def test_history_is_written_after_every_epoch(tmp_path: Path) -> None:
+    recorder = RunRecorder(tmp_path)
+    recorder(started())
+    recorder.flush()
+    history = strict_load(tmp_path / "history.json")
+    assert (history["status"], history["epochs"]) == ("running", [])
+    assert (tmp_path / "history.csv").read_text().strip() == ",".join(CSV_COLUMNS)
+    for epoch in (1, 2):
+        recorder(EpochEnded(record(epoch), best_epoch=epoch, epochs=3))
+        recorder.flush()
+        history = strict_load(tmp_path / "history.json")
+        assert history["status"] == "running"
+        assert len(history["epochs"]) == epoch
+        assert history["best_epoch"] == epoch
+        assert len((tmp_path / "history.csv").read_text().splitlines()) == 1 + epoch
+    assert not (tmp_path / "model.safetensors").exists()
+
+
+def test_a_new_best_epoch_saves_its_weights_while_the_run_goes_on(tmp_path: Path) -> None:
+    recorder = RunRecorder(tmp_path)
+    recorder(started())
+    best = {"fc1.weight": torch.ones(2, 2)}
+    recorder(EpochEnded(record(1), best_epoch=1, epochs=3, best_weights=best))
+    recorder.flush()
+    with safe_open(tmp_path / "model.safetensors", "pt") as handle:
+        assert handle.metadata()["epoch"] == "1"
+        assert torch.equal(handle.get_tensor("fc1.weight"), best["fc1.weight"])
+    # A second best within BEST_SAVE_MIN_S waits, then is saved without another event.
+    recorder(
+        EpochEnded(
+            record(2), best_epoch=2, epochs=3, best_weights={"fc1.weight": 2 * best["fc1.weight"]}
+        )
+    )
+    deadline = time.monotonic() + 10
+    epoch = "1"
+    while epoch != "2" and time.monotonic() < deadline:
+        time.sleep(0.05)
+        with safe_open(tmp_path / "model.safetensors", "pt") as handle:
+            epoch = handle.metadata()["epoch"]
+    assert epoch == "2"
+    recorder.close()
+
+
+def test_a_failed_write_keeps_the_previous_file_and_is_reported_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    errors: list[str] = []
+    recorder = RunRecorder(tmp_path, on_error=errors.append)
+    recorder(started())
+    recorder(EpochEnded(record(1), best_epoch=1, epochs=3))
+    recorder.flush()
+    before = (tmp_path / "history.json").read_text()
+
+    def crash(*_args: object, **_kwargs: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(fileio.os, "replace", crash)
+    recorder(EpochEnded(record(2), best_epoch=2, epochs=3))
+    recorder(EpochEnded(record(3), best_epoch=3, epochs=3))
+    recorder.flush()
+    assert (tmp_path / "history.json").read_text() == before
+    assert len(errors) == 1
+    assert errors[0] == f"{tmp_path / 'history.json'}: No space left on device"
+    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
+    recorder.close()
+
+
+def test_a_deleted_run_directory_is_not_made_again(tmp_path: Path) -> None:
+    errors: list[str] = []
+    run = tmp_path / "runs" / "a"
+    recorder = RunRecorder(claim_run_dir(run), on_error=errors.append)
+    recorder(started())
+    recorder.flush()
+    for path in sorted(run.iterdir()):
+        path.unlink()
+    run.rmdir()
+    recorder(EpochEnded(record(1), best_epoch=1, epochs=3))
+    recorder(finished())
+    assert not run.exists()
+    assert errors and str(run) in errors[0] and "deleted" in errors[0]
+
+
+def test_failed_run_records_its_error_and_partial_epoch(tmp_path: Path) -> None:
+    recorder = RunRecorder(tmp_path)
+    recorder(started())
+    recorder(EpochEnded(record(1), best_epoch=1, epochs=3))
+    partial = {"epoch": 2, "steps": 4, "events": [{"step": 5, "kind": "stop", "value": True}]}
+    recorder(
+        RunFinished(
+            "failed", 1, None, None, 1.0, {}, error="epoch 2, step 5: boom", partial_epoch=partial
+        )
+    )
+    history = strict_load(tmp_path / "history.json")
+    assert history["status"] == "failed"
+    assert history["error"] == "epoch 2, step 5: boom"
+    assert history["partial_epoch"] == partial
+    assert len(history["epochs"]) == 1
+
+
+def test_diverged_run_records_where(tmp_path: Path) -> None:
+    recorder = RunRecorder(tmp_path)
+    recorder(started())
+    where = {"epoch": 1, "step": 3, "layer": "fc1", "clip_norm": None, "lr": 0.1}
+    recorder(
+        RunFinished("diverged", best_epoch=None, test=None, diverged=where, seconds=0.1, weights={})
+    )
+    history = strict_load(tmp_path / "history.json")
+    assert (history["status"], history["diverged"], history["test"]) == ("diverged", where, None)
+    assert not (tmp_path / "model.safetensors").exists()
+
+
+def test_strict_json_has_no_nan_or_infinity(tmp_path: Path) -> None:
+    recorder = RunRecorder(tmp_path)
+    recorder(started())
+    recorder(EpochEnded(record(1, loss=float("-inf")), best_epoch=None, epochs=3))
+    recorder.flush()
+    text = (tmp_path / "history.json").read_text()
+    assert not re.search(r"NaN|Infinity", text)
+    assert math.isfinite(strict_load(tmp_path / "history.json")["epochs"][0]["val_loss"])
+
+
+# --- claiming -------------------------------------------------------------------------------------
+
+
+def test_new_run_dirs_are_timestamped_and_never_shared(tmp_path: Path) -> None:
+    folders = []
+    lock = threading.Lock()
+
+    def claim() -> None:
+        folder = claim_new_run_dir("baseline", tmp_path)
+        with lock:
+            folders.append(folder)
+
+    threads = [threading.Thread(target=claim) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    names = [f.path.name for f in folders]
+    assert len(set(names)) == 8
+    assert all(re.fullmatch(r"\d{8}-\d{6}-baseline(-\d+)?", name) for name in names)
+    assert claim_new_run_dir("../evil name", tmp_path).path.parent == tmp_path
+    assert re.fullmatch(r"\d{8}-\d{6}-custom", claim_new_run_dir(None, tmp_path / "x").path.name)
+
+
+def test_claim_takes_a_new_or_empty_directory_once(tmp_path: Path) -> None:
+    claim_run_dir(tmp_path / "new" / "run")
+    assert (tmp_path / "new" / "run" / "liveness.json").is_file()
+    (tmp_path / "empty").mkdir()
+    claim_run_dir(tmp_path / "empty")
+    with pytest.raises(ClaimError, match="not empty"):
+        claim_run_dir(tmp_path / "empty")
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda p: p.write_text("x"), "not a directory"),
+        (lambda p: (p.mkdir(), (p / "notes.txt").write_text("x")), "not empty"),
+        (lambda p: (p.mkdir(), (p / "config.toml").write_text("x")), "not empty"),
+    ],
+)
+def test_claim_refuses_what_is_there(tmp_path: Path, make, message: str) -> None:
+    path = tmp_path / "out"
+    make(path)
+    with pytest.raises(ClaimError, match=message):
+        claim_run_dir(path)
+
+
+def test_claim_refuses_an_empty_path() -> None:
+    with pytest.raises(ClaimError, match="must not be empty"):
+        claim_run_dir("")
+
+
+def finished_run(path: Path) -> Path:
+    recorder = RunRecorder(claim_run_dir(path))
+    recorder(started())
+    recorder(finished())
+    return path
+
+
+def test_force_replaces_a_finished_run_only(tmp_path: Path) -> None:
+    run = finished_run(tmp_path / "run")
+    (run / "liveness.json").write_text(
+        liveness.Liveness(
+            pid=2**22 + 12345, host=liveness.hostname(), started=0, heartbeat=0
+        ).to_json()
+    )
+    claim_run_dir(run, force=True)
+    assert sorted(p.name for p in run.iterdir()) == ["liveness.json"]
+
+    other = tmp_path / "notes"
+    other.mkdir()
+    (other / "thesis.tex").write_text("x")
+    with pytest.raises(ClaimError, match="not a run directory"):
+        claim_run_dir(other, force=True)
+    assert (other / "thesis.tex").exists()
+
+    mixed = finished_run(tmp_path / "mixed")
+    (mixed / "thesis.tex").write_text("x")
+    with pytest.raises(ClaimError, match=r"thesis\.tex"):
+        claim_run_dir(mixed, force=True)
+    assert (mixed / "history.json").exists()
+
+
+def test_force_refuses_a_run_that_is_still_going(tmp_path: Path) -> None:
+    run = tmp_path / "run"
+    claim_run_dir(run)  # this process holds it
+    with pytest.raises(ClaimError, match="still going"):
+        claim_run_dir(run, force=True)
+
+
+def test_release_removes_an_unused_claim(tmp_path: Path) -> None:
+    folder = claim_run_dir(tmp_path / "run")
+    release(folder)
+    assert not (tmp_path / "run").exists()
+
+
+def test_run_files_follow_the_umask(tmp_path: Path) -> None:
+    """Run in a child process: the umask is process-wide."""
+    code = (
+        "import os, sys\n"
+        "from pathlib import Path\n"
+        "os.umask(int(sys.argv[2], 8))\n"
+        "from tests.run_files import started, finished\n"
+        "from dnn_tui.recorder import RunRecorder, claim_run_dir\n"
+        "r = RunRecorder(claim_run_dir(Path(sys.argv[1])))\n"
+        "r(started()); r(finished())\n"
+    )
+    root = Path(__file__).resolve().parents[2]
+    for umask, mode in (("022", 0o644), ("077", 0o600), ("002", 0o664)):
+        run = tmp_path / umask
+        subprocess.run(
+            [sys.executable, "-c", code, str(run), umask], cwd=root, check=True, timeout=120
+        )
+        modes = {p.name: stat.S_IMODE(p.stat().st_mode) for p in run.iterdir()}
+        assert set(modes) >= {"config.toml", "history.json", "model.safetensors", "events.jsonl"}
+        assert set(modes.values()) == {mode}, (umask, modes)
+    assert os.getuid() >= 0

@@ -313,8 +313,8 @@ class RunRecorder:
                 return
             self._last_step_logged = now
         if isinstance(event, RunStarted):
-            self._started(event)
-        self._log(event)
+            self._guard(self._started, event)
+        self._guard(self._log, event)  # a log that cannot grow must not stop the history
         if isinstance(event, EpochEnded) and self.history is not None:
             self.history["epochs"].append(event.record)
             self.history["best_epoch"] = event.best_epoch
@@ -339,13 +339,14 @@ class RunRecorder:
     def _log(self, event: Event) -> None:
         if self._events_fd is None:
             self._events_fd = self.folder.open_append(EVENTS_FILE)
-        os.write(self._events_fd, log_line(event))
+        try:
+            os.write(self._events_fd, log_line(event))
+        except OSError as error:
+            path = str(self.run_dir / EVENTS_FILE)
+            raise type(error)(error.errno, error.strerror, path) from None
 
     def _started(self, event: RunStarted) -> None:
-        # Weights left by an earlier run in the same folder would not match this config.
-        self.folder.remove(WEIGHTS_FILE)
         self._hash = config_hash(event.config)
-        self.folder.write_atomic(CONFIG_FILE, dumps(event.config).encode("utf-8"))
         self.history = {
             "schema": SCHEMA,
             "status": RUNNING,
@@ -359,6 +360,9 @@ class RunRecorder:
             "error": None,
             "partial_epoch": None,
         }
+        # Weights left by an earlier run in the same folder would not match this config.
+        self.folder.remove(WEIGHTS_FILE)
+        self.folder.write_atomic(CONFIG_FILE, dumps(event.config).encode("utf-8"))
         self._write_history()
 
     def _write_history(self) -> None:

@@ -11,7 +11,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from dnn_tui.config import DataConfig, ModelConfig, RunConfig, TrainConfig, validate
+from dnn_tui.config import ConfigError, DataConfig, ModelConfig, RunConfig, TrainConfig, validate
 from dnn_tui.data import Dataset, load_dataset
 from dnn_tui.model import build_mlp, linear_layers
 from dnn_tui.training.controls import RunControls
@@ -62,11 +62,15 @@ def plain_training(config: RunConfig, data: Dataset, steps: int | None = None):
         optimizer = torch.optim.Adam(model.parameters(), lr=t.lr)
     n = len(data.x_train)
     bs = n if t.batch_size == "full" else t.batch_size
+    starts = list(range(0, n, bs))
+    if config.model.batchnorm and len(starts) > 1 and n - starts[-1] == 1:
+        starts.pop()  # batch norm: a one-sample last batch joins the one before it
+    ends = [*starts[1:], n]
     losses, grads = [], []
     for _ in range(t.epochs):
         order = torch.randperm(n, generator=generator)
-        for start in range(0, n, bs):
-            index = order[start : start + bs]
+        for start, end in zip(starts, ends, strict=True):
+            index = order[start:end]
             logits = model(data.x_train[index])
             loss = F.cross_entropy(logits, data.y_train[index])
             objective = loss
@@ -300,3 +304,103 @@ def test_a_change_made_before_the_first_step_applies_at_the_first_step(digits: D
     controls.toggle_clipping()  # pressed while the data was still loading
     result = train(make_config(batch_size="full"), digits, controls)
     assert result.history[0]["events"] == [{"step": 1, "kind": "clipping", "value": True}]
+
+
+def test_batch_norm_merges_a_one_sample_last_batch(digits: Dataset) -> None:
+    """``--preset batchnorm --limit 501`` failed with PyTorch's "Expected more than 1 value per
+    channel"; the last sample now joins the batch before it."""
+    data = replace(digits, x_train=digits.x_train[:301], y_train=digits.y_train[:301])
+    model = ModelConfig(hidden=(16, 8), batchnorm=True)
+    config = make_config(model=model, batch_size=50, epochs=2, optimizer="sgd", lr=0.05)
+    recorder = Recorder()
+    result = train(config, data, emit=recorder)
+    assert result.status == "completed"
+    assert recorder.of(RunStarted)[0].steps_per_epoch == 6
+    reference, losses, _ = plain_training(config, data)
+    assert len(losses) == 12
+    for (name, ours), theirs in zip(
+        result.model.state_dict().items(), reference.state_dict().values(), strict=True
+    ):
+        if result.best_epoch == 2:
+            assert torch.allclose(ours, theirs, atol=1e-6), name
+
+
+@pytest.mark.parametrize(
+    ("rows", "batch_size", "field"), [(1, 10, "batchnorm"), (300, 1, "batch_size")]
+)
+def test_batch_norm_settings_that_cannot_train_are_refused_up_front(
+    digits: Dataset, rows: int, batch_size: int, field: str
+) -> None:
+    data = replace(digits, x_train=digits.x_train[:rows], y_train=digits.y_train[:rows])
+    config = make_config(model=ModelConfig(hidden=(8,), batchnorm=True), batch_size=batch_size)
+    recorder = Recorder()
+    with pytest.raises(ConfigError, match=f"^{field}: "):
+        train(config, data, emit=recorder)
+    assert recorder.events == []  # refused before the run started
+
+
+def test_a_failure_mid_run_ends_it_as_failed_with_the_best_epoch_kept(digits: Dataset) -> None:
+    recorder = Recorder()
+
+    def emit(event: Event) -> None:
+        recorder(event)
+        if isinstance(event, StepMeasured) and event.epoch == 2:
+            raise RuntimeError("value cannot be converted to type float without overflow")
+
+    config = make_config(batch_size=10, epochs=5, optimizer="sgd", lr=0.05)
+    result = train(config, digits, emit=emit)
+    assert result.status == "failed"
+    assert result.error is not None
+    assert result.error.startswith("epoch 2, step ")
+    assert "RuntimeError: value cannot be converted" in result.error
+    assert [r["epoch"] for r in result.history] == [1]
+    assert result.best_epoch == 1 and result.test is not None
+    one_epoch = make_config(batch_size=10, epochs=1, optimizer="sgd", lr=0.05)
+    reference, _, _ = plain_training(one_epoch, digits)
+    for ours, theirs in zip(
+        result.model.state_dict().values(), reference.state_dict().values(), strict=True
+    ):
+        assert torch.allclose(ours, theirs, atol=1e-6)
+    finished = recorder.of(RunFinished)[0]
+    assert finished.status == "failed" and finished.error == result.error
+    assert finished.partial_epoch is not None and finished.partial_epoch["epoch"] == 2
+
+
+def test_a_failure_before_any_epoch_keeps_no_weights(digits: Dataset) -> None:
+    def emit(event: Event) -> None:
+        if isinstance(event, StepMeasured):
+            raise MemoryError
+
+    result = train(make_config(batch_size=10), digits, emit=emit)
+    assert result.status == "failed" and "out of memory" in (result.error or "")
+    assert result.weights == {} and result.best_epoch is None and result.test is None
+
+
+def test_a_failure_reported_by_the_run_files_ends_the_run_as_failed(digits: Dataset) -> None:
+    controls = RunControls()
+
+    def emit(event: Event) -> None:
+        if isinstance(event, EpochEnded):
+            controls.fail("runs/x/history.json: No space left on device")
+
+    result = train(make_config(batch_size=50, epochs=5), digits, controls, emit)
+    assert result.status == "failed"
+    assert result.error == "runs/x/history.json: No space left on device"
+    assert len(result.history) == 1 and result.best_epoch == 1
+
+
+def test_the_stop_is_recorded_in_the_epoch_it_ended(digits: Dataset) -> None:
+    controls = RunControls()
+
+    def emit(event: Event) -> None:
+        if isinstance(event, StepMeasured) and event.epoch == 2:
+            controls.set_clipping(True)
+            controls.stop()
+
+    result = train(make_config(batch_size=10, epochs=5), digits, controls, emit)
+    assert result.status == "stopped"
+    partial = result.partial_epoch
+    assert partial is not None and partial["epoch"] == len(result.history) + 1
+    assert [e["kind"] for e in partial["events"]] == ["clipping", "stop"]
+    assert all("stop" not in str(record["events"]) for record in result.history)
+    assert partial["steps"] == partial["events"][-1]["step"] - 1

@@ -372,3 +372,23 @@ def test_run_files_follow_the_umask(tmp_path: Path) -> None:
         assert set(modes) >= {"config.toml", "history.json", "model.safetensors", "events.jsonl"}
         assert set(modes.values()) == {mode}, (umask, modes)
     assert os.getuid() >= 0
+
+
+def test_a_run_whose_files_cannot_be_written_ends_as_failed_naming_the_file(
+    tmp_path: Path,
+) -> None:
+    from dnn_tui.data import load_dataset
+    from dnn_tui.training.controls import RunControls
+    from dnn_tui.training.engine import train
+
+    folder = claim_run_dir(tmp_path / "run")
+    (tmp_path / "run" / "events.jsonl").mkdir()  # a log that cannot be opened for writing
+    config = cfg.with_options(CONFIG, {"epochs": 50, "device": "cpu", "limit": 100})
+    controls = RunControls()
+    recorder = RunRecorder(folder, on_error=controls.fail)
+    result = train(config, load_dataset(config.data), controls, recorder)
+    assert result.status == "failed"
+    assert result.error == f"{tmp_path / 'run' / 'events.jsonl'}: Is a directory"
+    history = strict_load(tmp_path / "run" / "history.json")
+    assert history["status"] == "failed" and history["error"] == result.error
+    assert len(history["epochs"]) < 50

@@ -251,6 +251,7 @@ class LabScreen(Screen[None]):
         """The followed run's process is gone without finishing: it was interrupted."""
         if message.run_id == self.run_id:
             self.flush_panels()
+            self.epoch_table.flush(force=True)
             self.run_status.show_ended("interrupted", message.reason)
 
     def show_failure(self, message: str) -> None:

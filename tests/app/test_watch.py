@@ -1,0 +1,123 @@
+"""``dnn-tui watch``: the lab on a run of another process, its keys steering that run.
+
+The run is a real headless ``dnn-tui train`` in a subprocess; the dashboard follows it
+under ``run_test`` and its keys must arrive in the run's own history.json.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from textual.widgets import Input
+
+from dnn_tui.app.app import DnnApp
+from dnn_tui.config import RunConfig
+
+from ..cli.support import cli_command, cli_env
+from .support import wait_until
+
+ARGS = ("--dataset", "digits", "--limit", 400, "--batch-size", 10, "--hidden", "32,16")
+
+
+def history(run_dir: Path) -> dict:
+    return json.loads((run_dir / "history.json").read_text())
+
+
+def start_run(out: Path, epochs: int) -> subprocess.Popen:
+    return subprocess.Popen(
+        cli_command("train", *ARGS, "--epochs", epochs, "--out", out),
+        cwd=out.parent,
+        env=cli_env(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+@pytest.fixture
+def live_run(tmp_path: Path) -> Iterator[tuple[Path, subprocess.Popen]]:
+    out = tmp_path / "live"
+    process = start_run(out, 100_000)
+    deadline = time.monotonic() + 120
+    while not (out / "history.json").is_file():
+        assert process.poll() is None, process.stderr.read() if process.stderr else ""
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    yield out, process
+    process.kill()
+    process.wait()
+
+
+async def test_watch_steers_a_run_in_another_process(live_run) -> None:
+    run_dir, process = live_run
+    app = DnnApp(RunConfig(), run_root=run_dir.parent, watch=run_dir)
+    async with app.run_test(size=(120, 40)) as pilot:
+        lab = app.lab
+        await wait_until(pilot, lambda: lab.run_started is not None and lab.last_step is not None)
+        assert not app.local and lab.run_status.state == "running"
+
+        await pilot.press("c")  # clipping on (the run has none configured)
+        assert str(lab.run_status.query_one("#run-controls").content).endswith("clip ON ≤1")
+        await pilot.press("minus")  # threshold 1 -> 0.5
+        await pilot.press("space")
+        await wait_until(pilot, lambda: lab.run_status.state == "paused")
+        field = lab.query_one("#field-lr", Input)
+        field.focus()
+        field.clear()
+        await pilot.press(*"0.003", "enter", "escape")
+        await pilot.press("space")  # resume
+        await pilot.pause(0.3)
+        await pilot.press("s")
+        await app.workers.wait_for_complete()
+        await wait_until(pilot, lambda: lab.run_status.state == "stopped")
+        assert app.controls is None  # ended: the steering keys are greyed out
+        assert app.check_action("toggle_clipping", ()) is None
+    assert process.wait(timeout=60) == 130
+
+    recorded = history(run_dir)
+    assert recorded["status"] == "stopped"
+    events = [e for r in recorded["epochs"] for e in r["events"]]
+    events += recorded["partial_epoch"]["events"]
+    kinds = [(e["kind"], e["value"]) for e in events]
+    assert kinds == [
+        ("clipping", True),
+        ("clip_norm", 0.5),
+        ("pause", True),
+        ("lr", 0.003),
+        ("pause", False),
+        ("stop", True),
+    ]
+
+
+async def test_a_finished_and_an_interrupted_run_open_as_ended(tmp_path: Path) -> None:
+    finished = tmp_path / "finished"
+    done = start_run(finished, 3)
+    assert done.wait(timeout=120) == 0
+    killed = tmp_path / "killed"
+    process = start_run(killed, 100_000)
+    deadline = time.monotonic() + 120
+    while (
+        not (history_exists := (killed / "history.json").is_file()) or not history(killed)["epochs"]
+    ):
+        assert time.monotonic() < deadline and history_exists is not None
+        time.sleep(0.05)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+
+    app = DnnApp(RunConfig(), run_root=tmp_path, watch=finished)
+    async with app.run_test(size=(120, 40)) as pilot:
+        lab = app.lab
+        await wait_until(pilot, lambda: lab.run_status.state == "completed")
+        assert lab.epoch_table.row_count == 3
+        assert app.controls is None
+        app.watch_run(killed)
+        await wait_until(pilot, lambda: lab.run_status.state == "interrupted")
+        assert f"pid {process.pid}" in str(lab.run_status.query_one("#run-speed").content)
+        assert lab.epoch_table.row_count == len(history(killed)["epochs"])
+        assert app.controls is None

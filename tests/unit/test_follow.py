@@ -1,0 +1,222 @@
+"""Following a run through its directory: events.jsonl read as it grows, steering requests
+written by RemoteControls and applied by the run's channel, history replayed for old runs."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+from dnn_tui.channel import RunChannel, apply_request
+from dnn_tui.fileio import Folder
+from dnn_tui.follow import RemoteControls, RunFollower, history_events
+from dnn_tui.recorder import RunRecorder, claim_run_dir
+from dnn_tui.training.controls import RunControls
+from dnn_tui.training.events import (
+    EVENT_TYPES,
+    ControlApplied,
+    EpochEnded,
+    Notice,
+    RunFinished,
+    RunStarted,
+    StepMeasured,
+    from_record,
+    to_record,
+)
+
+from ..run_files import CONFIG, finished, record, started
+
+
+def step(epoch: int = 1, clipping: bool = False, clip_norm: float = 1.0, lr: float = 0.1):
+    return StepMeasured(
+        epoch,
+        1,
+        10,
+        0.5,
+        0.5,
+        0.5,
+        (1.0,),
+        (1.0,),
+        1.0,
+        1.0,
+        0.0,
+        10.0,
+        clipping,
+        clip_norm,
+        lr,
+        1.0,
+    )
+
+
+def test_every_event_type_survives_a_round_trip_through_json() -> None:
+    events = [
+        Notice("text", "warning"),
+        started(),
+        step(),
+        ControlApplied(1, 2, "lr", 0.5),
+        EpochEnded(record(1), 1, 3),
+        RunFinished("failed", 1, None, None, 2.0, error="boom", partial_epoch={"epoch": 2}),
+    ]
+    assert {type(e).__name__ for e in events} == set(EVENT_TYPES)
+    for event in events:
+        back = from_record(json.loads(json.dumps(to_record(event))))
+        assert back == event
+
+
+@pytest.mark.parametrize(
+    "record",
+    [{}, {"event": "Exploded"}, {"event": "ControlApplied", "epoch": 1}, [], {"event": 3}],
+)
+def test_records_that_are_not_events_are_refused(record) -> None:
+    with pytest.raises(ValueError):
+        from_record(record)
+
+
+def test_the_follower_reads_complete_lines_as_they_are_appended(tmp_path: Path) -> None:
+    log = tmp_path / "events.jsonl"
+    lines = [json.dumps(to_record(e)) + "\n" for e in (started(), step(), finished())]
+    follower = RunFollower(tmp_path)
+    assert follower.read_new() == []  # no log, no history yet
+    log.write_text(lines[0] + lines[1][:20])
+    assert [type(e) for e in follower.read_new()] == [RunStarted]
+    with log.open("a") as handle:
+        handle.write(lines[1][20:] + "not json\n" + lines[2])
+    assert [type(e) for e in follower.read_new()] == [StepMeasured, RunFinished]
+    assert follower.skipped == 1
+    assert follower.finished is not None and follower.started is not None
+
+
+def test_a_run_without_an_event_log_is_replayed_from_its_history(tmp_path: Path) -> None:
+    recorder = RunRecorder(tmp_path)
+    recorder(started())
+    recorder(EpochEnded(record(1), 1, 3))
+    recorder(EpochEnded(dict(record(2), val_loss=0.9), 1, 3))
+    recorder(finished())
+    (tmp_path / "events.jsonl").unlink()
+    events = RunFollower(tmp_path).read_new()
+    assert [type(e) for e in events] == [RunStarted, EpochEnded, EpochEnded, RunFinished]
+    assert events[0].config == CONFIG
+    assert [e.best_epoch for e in events[1:3]] == [1, 1]
+    assert events[3].status == "completed"
+    assert history_events({"epochs": []}, CONFIG)[0].layers == ()
+
+
+@pytest.mark.parametrize(
+    ("line", "check"),
+    [
+        ({"kind": "stop", "value": True}, lambda c: c.stop_requested),
+        ({"kind": "pause", "value": True}, lambda c: c.paused),
+        ({"kind": "clipping", "value": True}, lambda c: c.clipping),
+        ({"kind": "clip_norm", "value": 0.25}, lambda c: c.clip_norm == 0.25),
+        ({"kind": "lr", "value": 3e-4}, lambda c: c.lr == 3e-4),
+    ],
+)
+def test_each_steering_request_turns_its_knob(line, check) -> None:
+    controls = RunControls(None, 0.1)
+    assert apply_request(controls, line) is None
+    assert check(controls)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        None,
+        [],
+        {"kind": "lr", "value": -1},
+        {"kind": "lr", "value": "fast"},
+        {"kind": "clip_norm", "value": True},
+        {"kind": "stop", "value": False},
+        {"kind": "explode", "value": 1},
+        {"value": 1},
+    ],
+)
+def test_bad_steering_requests_are_refused_with_a_reason(line) -> None:
+    controls = RunControls(None, 0.1)
+    reason = apply_request(controls, line)
+    assert isinstance(reason, str) and reason
+    assert controls.version == 0
+
+
+def test_remote_controls_reach_the_runs_channel(tmp_path: Path) -> None:
+    folder = claim_run_dir(tmp_path / "run")
+    run_side = RunControls(None, 0.1)
+    notes: list[str] = []
+    channel = RunChannel(folder, run_side, note=notes.append)
+    watcher = RemoteControls(tmp_path / "run", None, 0.1)
+    other = RemoteControls(tmp_path / "run", None, 0.1)  # a second watcher
+    watcher.toggle_clipping()
+    other.set_lr(0.05)
+    watcher.scale_clip_norm(0.5)
+    watcher.pause()
+    with (tmp_path / "run" / "control.jsonl").open("a") as handle:
+        handle.write('{"kind": "lr", "value": "x"}\n{"kind": "stop", "va')
+    assert channel.poll() == 5
+    assert run_side.clipping and run_side.clip_norm == 0.5 and run_side.lr == 0.05
+    assert run_side.paused
+    assert len(notes) == 1 and "lr" in notes[0]
+    assert not run_side.stop_requested
+    with (tmp_path / "run" / "control.jsonl").open("a") as handle:
+        handle.write('lue": true}\n')
+    channel.poll()
+    assert run_side.stop_requested
+    assert [kind for kind, _ in run_side.take_changes()] == [
+        "clipping",
+        "lr",
+        "clip_norm",
+        "pause",
+        "stop",
+    ]
+    channel.close()
+    folder.close()
+
+
+def test_the_channel_thread_applies_requests_and_keeps_a_heartbeat(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import dnn_tui.channel as channel_module
+
+    monkeypatch.setattr(channel_module, "HEARTBEAT_S", 0.1)
+    folder = claim_run_dir(tmp_path / "run")
+    before = json.loads((tmp_path / "run" / "liveness.json").read_text())["heartbeat"]
+    controls = RunControls(None, 0.1)
+    with RunChannel(folder, controls):
+        RemoteControls(tmp_path / "run", None, 0.1).stop()
+        deadline = time.monotonic() + 5
+        while not controls.stop_requested and time.monotonic() < deadline:
+            time.sleep(0.01)
+        time.sleep(0.3)
+    assert controls.stop_requested
+    after = json.loads((tmp_path / "run" / "liveness.json").read_text())
+    assert after["heartbeat"] > before and after["pid"] == os.getpid()
+    folder.close()
+
+
+def test_remote_controls_follow_what_the_run_applied(tmp_path: Path) -> None:
+    (tmp_path / "control.jsonl").touch()
+    controls = RemoteControls(tmp_path, None, 0.1)
+    controls.observe(started())
+    assert not controls.clipping and controls.lr == CONFIG.train.lr
+    controls.observe(step(clipping=True, clip_norm=2.0, lr=0.01))
+    assert (controls.clipping, controls.clip_norm, controls.lr) == (True, 2.0, 0.01)
+    controls.observe(ControlApplied(1, 2, "pause", True))
+    assert controls.paused
+    controls.observe(ControlApplied(1, 2, "pause", False))
+    assert not controls.paused
+    controls.observe(finished())
+    assert controls.stop_requested
+    assert (tmp_path / "control.jsonl").read_text() == ""  # observing sends nothing
+
+
+def test_a_folder_is_written_by_descriptor(tmp_path: Path) -> None:
+    folder = Folder(tmp_path)
+    folder.write_atomic("a.txt", b"one")
+    (tmp_path).rename(tmp_path.with_name(tmp_path.name + "-moved"))
+    folder.write_atomic("a.txt", b"two")  # still the same folder, under its new name
+    moved = tmp_path.with_name(tmp_path.name + "-moved")
+    assert (moved / "a.txt").read_bytes() == b"two"
+    assert not tmp_path.exists()
+    folder.close()
+    moved.rename(tmp_path)

@@ -19,7 +19,7 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dnn_tui.fileio import read_small_file
 from dnn_tui.liveness import is_alive, read_liveness
@@ -41,6 +41,9 @@ from dnn_tui.training.events import (
     StepMeasured,
     from_record,
 )
+
+if TYPE_CHECKING:
+    from dnn_tui.config import RunConfig
 
 POLL_S = 0.05
 """Seconds between two looks at events.jsonl while following."""
@@ -208,11 +211,30 @@ def history_events(history: dict[str, Any], config: Any) -> list[Event]:
 class RemoteControls(RunControls):
     """The knobs of a run in another process (see the module docstring)."""
 
-    def __init__(self, run_dir: str | Path, clip_norm: float | None, lr: float | None) -> None:
+    def __init__(
+        self,
+        run_dir: str | Path,
+        clip_norm: float | None,
+        lr: float | None,
+        config: RunConfig | None = None,
+    ) -> None:
         super().__init__(clip_norm, lr)
         self.run_dir = Path(run_dir)
+        self.config = config
+        """The run's config.toml when it was there to read."""
         self._write_lock = threading.Lock()
         self.requests_sent = 0
+
+    @classmethod
+    def of(cls, run_dir: str | Path) -> RemoteControls:
+        """The controls of the run in run_dir, starting from its config.toml when it has one."""
+        from dnn_tui.config import ConfigError, load
+
+        try:
+            config = load(Path(run_dir) / CONFIG_FILE)
+        except ConfigError:
+            return cls(run_dir, None, None)
+        return cls(run_dir, config.train.clip_norm, config.train.lr, config)
 
     def _changed(self, kind: str, value: Any) -> None:
         """Send the change to the run (the run applies it at its next step and says so)."""

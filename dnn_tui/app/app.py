@@ -17,7 +17,6 @@ training thread down several times).
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
@@ -34,14 +33,13 @@ from dnn_tui.app.screens.confirm import ConfirmScreen
 from dnn_tui.app.screens.help import HelpScreen
 from dnn_tui.app.screens.lab import LabScreen
 from dnn_tui.app.screens.model_graph import ModelGraphScreen
-from dnn_tui.config import ConfigError, RunConfig
-from dnn_tui.config import load as load_config
+from dnn_tui.config import RunConfig
 from dnn_tui.training.controls import RunControls
+from dnn_tui.training.events import fan_out
 
 if TYPE_CHECKING:
     from dnn_tui.fileio import Folder
     from dnn_tui.follow import RemoteControls
-    from dnn_tui.training.events import Event
 
 RUN_ACTIONS = frozenset({"toggle_pause", "stop_run", "toggle_clipping", "scale_clip_norm"})
 """Actions that steer a running job (greyed out in the footer when none runs)."""
@@ -112,14 +110,6 @@ class DnnApp(App[None]):
 
     # --- starting runs ---------------------------------------------------------------------
 
-    def _form_config(self) -> RunConfig | None:
-        try:
-            return self.lab.config_form.validated_config()
-        except ConfigError as error:
-            self.notify(str(error), title="Not started: invalid setting", severity="error")
-            self.lab.show_invalid_form()
-            return None
-
     def _after_asking(self, question: str, then: Callable[[], None]) -> None:
         """Run then, asking first when the dashboard's own run would be stopped by it."""
         if self.running and self.local:
@@ -129,7 +119,7 @@ class DnnApp(App[None]):
 
     def action_start_run(self) -> None:
         """Start a run in this dashboard with the form's config (asking first when one goes)."""
-        config = self._form_config()
+        config = self.lab.form_config()
         if config is not None:
             self._after_asking(
                 "A run is going. Stop it and start a new one?", lambda: self._launch(config)
@@ -139,7 +129,7 @@ class DnnApp(App[None]):
         """Start the form's run as a process of its own (it outlives the dashboard); watch it."""
         from dnn_tui.launch import start_background
 
-        config = self._form_config()
+        config = self.lab.form_config()
         if config is None:
             return
         try:
@@ -183,10 +173,7 @@ class DnnApp(App[None]):
         from dnn_tui.launch import record_run
 
         lab = self.lab
-
-        def post(event: Event) -> None:
-            lab.post_message(EngineReported(event, run_id))
-
+        post = lambda event: lab.post_message(EngineReported(event, run_id))  # noqa: E731
         result = record_run(config, folder, lambda: load_data(config), controls, post)
         return "stopped" if result is None else result.status
 
@@ -204,14 +191,9 @@ class DnnApp(App[None]):
 
     def _follow(self, run_dir: Path) -> None:
         from dnn_tui.follow import RemoteControls
-        from dnn_tui.runs import CONFIG_FILE
 
-        config = None
-        with contextlib.suppress(ConfigError):
-            config = load_config(run_dir / CONFIG_FILE)
-        train = config.train if config is not None else None
-        controls = RemoteControls(run_dir, train and train.clip_norm, train and train.lr)
-        run_id = self._show(config, run_dir, controls)
+        controls = RemoteControls.of(run_dir)
+        run_id = self._show(controls.config, run_dir, controls)
         self._worker = self.follow_in_background(run_dir, controls, run_id)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="training")
@@ -220,11 +202,9 @@ class DnnApp(App[None]):
         from dnn_tui.follow import RunFollower, RunGone
 
         lab, worker = self.lab, get_current_worker()
-
-        def post(event: Event) -> None:
-            controls.observe(event)
-            lab.post_message(EngineReported(event, run_id))
-
+        post = fan_out(
+            controls.observe, lambda event: lab.post_message(EngineReported(event, run_id))
+        )
         try:
             finished = RunFollower(run_dir).follow(post, lambda: worker.is_cancelled)
         except RunGone as gone:
@@ -294,16 +274,16 @@ class DnnApp(App[None]):
         self.push_screen(CompareScreen(self.run_root))
 
     def action_request_quit(self) -> None:
-        """Quit; while a run goes on, ask first and say what becomes of it."""
+        """Quit; while a run goes on, ask first and say what becomes of it (ctrl+q twice quits)."""
         if not self.running or self.controls is None or isinstance(self.screen, ConfirmScreen):
             self.exit()
-        elif self.local:
-            question = "Quit? The running job stops after its current step; its files are kept."
-            self.push_screen(ConfirmScreen(question), lambda yes: self.exit() if yes else None)
-        else:
-            where = self.lab.run_dir
-            question = f"Quit? The run goes on in its own process; dnn-tui watch {where} shows it."
-            self.push_screen(ConfirmScreen(question), lambda yes: self.exit() if yes else None)
+            return
+        question = (
+            "Quit? The running job stops after its current step; its files are kept."
+            if self.local
+            else f"Quit? The run goes on in its own process: dnn-tui watch {self.lab.run_dir}"
+        )
+        self.push_screen(ConfirmScreen(question), lambda yes: self.exit() if yes else None)
 
     def on_unmount(self) -> None:
         """However the app ends (ctrl+q, an error, a test's teardown), stop its own running job

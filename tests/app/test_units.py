@@ -100,9 +100,19 @@ def test_dataset_shapes_match_the_loaded_data() -> None:
 
 def test_remedies_and_small_helpers() -> None:
     config = RunConfig(train=TrainConfig(lr=0.1))
-    assert with_clipping(config).train.clip_norm == 1.0
-    assert with_clipping(with_clipping(config)).train.clip_norm == 0.5
-    assert with_half_lr(config).train.lr == 0.05
+    old = {"epoch": 1, "step": 2, "layer": "fc1"}  # a run from before the state was recorded
+    assert with_clipping(config, old).train.clip_norm == 1.0
+    assert with_clipping(with_clipping(config, old), old).train.clip_norm == 0.5
+    assert with_half_lr(config, old).train.lr == 0.05
+    # The remedies start from the state at the failing step, not from the config: clipping
+    # switched off (and the lr raised) by keys before the divergence.
+    clipped = RunConfig(train=TrainConfig(lr=0.1, clip_norm=0.5))
+    switched_off = dict(old, clip_norm=None, lr=0.4)
+    assert with_clipping(clipped, switched_off).train.clip_norm == 1.0
+    assert with_clipping(clipped, switched_off).train.lr == 0.4
+    assert with_half_lr(clipped, switched_off).train.lr == 0.2
+    assert with_half_lr(clipped, switched_off).train.clip_norm is None
+    assert with_clipping(config, dict(old, clip_norm=0.5, lr=0.1)).train.clip_norm == 0.25
     assert error_field(ConfigError("idx_images, idx_labels: dataset 'idx' needs both")) == "dataset"
     assert error_field(ConfigError("lr: must be > 0")) == "lr"
     assert describe_control({"step": 12, "kind": "clipping", "value": True}) == "clip on@12"

@@ -22,16 +22,25 @@ from dnn_tui.config import RunConfig
 from dnn_tui.training.controls import DEFAULT_CLIP_NORM
 
 
-def with_clipping(config: RunConfig) -> RunConfig:
+def state_at_failure(config: RunConfig, diverged: dict[str, Any]) -> tuple[float | None, float]:
+    """The clipping threshold (None = off) and learning rate in force at the failing step: the
+    run's keys may have changed them since it started (older runs did not record them)."""
+    clip = diverged.get("clip_norm", config.train.clip_norm)
+    lr = diverged.get("lr")
+    return clip, lr if isinstance(lr, int | float) else config.train.lr
+
+
+def with_clipping(config: RunConfig, diverged: dict[str, Any]) -> RunConfig:
     """Clipping on at the default threshold, or the threshold halved when it was on."""
-    clip = config.train.clip_norm
+    clip, lr = state_at_failure(config, diverged)
     new = DEFAULT_CLIP_NORM if clip is None else clip / 2
-    return replace(config, train=replace(config.train, clip_norm=new))
+    return replace(config, train=replace(config.train, clip_norm=new, lr=lr))
 
 
-def with_half_lr(config: RunConfig) -> RunConfig:
-    """The learning rate halved."""
-    return replace(config, train=replace(config.train, lr=config.train.lr / 2))
+def with_half_lr(config: RunConfig, diverged: dict[str, Any]) -> RunConfig:
+    """The learning rate halved, clipping as it was at the failing step."""
+    clip, lr = state_at_failure(config, diverged)
+    return replace(config, train=replace(config.train, lr=lr / 2, clip_norm=clip))
 
 
 class DivergenceScreen(ModalScreen[RunConfig | None]):
@@ -43,28 +52,35 @@ class DivergenceScreen(ModalScreen[RunConfig | None]):
         Binding("escape,d", "dismiss(None)", "dismiss"),
     ]
 
-    def __init__(self, config: RunConfig, diverged: dict[str, Any]) -> None:
+    def __init__(
+        self, config: RunConfig, diverged: dict[str, Any], best_epoch: int | None = None
+    ) -> None:
         super().__init__(id="divergence")
         self._config = config
         self._diverged = diverged
+        self._best_epoch = best_epoch
 
     def compose(self) -> ComposeResult:
         where = self._diverged
         layer = where.get("layer")
         culprit = "the loss" if layer == "loss" else f"the gradient of {layer}"
-        clip = self._config.train.clip_norm
+        clip, lr = state_at_failure(self._config, where)
         clipping = (
             f"clipping on at max norm {DEFAULT_CLIP_NORM:g}"
             if clip is None
             else f"clipping at max norm {clip / 2:g} (half of {clip:g})"
         )
-        lr = self._config.train.lr
+        kept = (
+            f"the weights of the best epoch ({self._best_epoch}) were kept"
+            if self._best_epoch is not None
+            else "no epoch had finished, so no weights were kept"
+        )
         with Vertical(id="divergence-panel"):
             yield Label("✗ The run diverged", id="divergence-title")
             yield Static(
                 f"In epoch {where.get('epoch')}, step {where.get('step')}, {culprit} became "
                 "infinite or NaN. The run stopped before that step changed the weights; "
-                "the best epoch's weights were kept.\n\n"
+                f"{kept}.\n\n"
                 "Exploding gradients or a learning rate too large for the loss surface "
                 "make each step overshoot until the numbers overflow.",
                 id="divergence-text",
@@ -78,4 +94,4 @@ class DivergenceScreen(ModalScreen[RunConfig | None]):
 
     def action_remedy(self, kind: str) -> None:
         fix = with_clipping if kind == "clip" else with_half_lr
-        self.dismiss(fix(self._config))
+        self.dismiss(fix(self._config, self._diverged))

@@ -236,6 +236,15 @@ class LabScreen(Screen[None]):
         elif self.run_status.state != "starting":
             self.run_status.show_state("paused" if controls.paused else "running")
 
+    def form_config(self) -> RunConfig | None:
+        """The form's config to start a run with; None (said on screen) when a field is invalid."""
+        try:
+            return self.config_form.validated_config()
+        except ConfigError as error:
+            self.notify(str(error), title="Not started: invalid setting", severity="error")
+            self.show_invalid_form()
+            return None
+
     def show_invalid_form(self) -> None:
         """Starting was refused: bring the form forward with the first invalid field focused."""
         self.show_page("setup")
@@ -312,7 +321,8 @@ class LabScreen(Screen[None]):
                 severity="error",
             )
             self.app.push_screen(
-                DivergenceScreen(self.run_started.config, detail), self._remedy_chosen
+                DivergenceScreen(self.run_started.config, detail, event.best_epoch),
+                self._remedy_chosen,
             )
 
     async def _remedy_chosen(self, config: RunConfig | None) -> None:

@@ -31,7 +31,7 @@ from dnn_tui.recorder import heartbeat
 from dnn_tui.runs import CONTROL_FILE
 from dnn_tui.training.controls import RunControls
 
-POLL_S = 0.05
+POLL_S = 0.025
 """Seconds between two looks at control.jsonl: a steering key reaches the run within this."""
 MAX_REQUEST_BYTES = 1024
 """A request line longer than this is not one."""

@@ -45,7 +45,7 @@ from dnn_tui.training.events import (
 if TYPE_CHECKING:
     from dnn_tui.config import RunConfig
 
-POLL_S = 0.05
+POLL_S = 0.025
 """Seconds between two looks at events.jsonl while following."""
 LIVENESS_CHECK_S = 1.0
 """Seconds between two checks that the run's process is still there."""
@@ -223,7 +223,7 @@ class RemoteControls(RunControls):
         self.config = config
         """The run's config.toml when it was there to read."""
         self._write_lock = threading.Lock()
-        self.requests_sent = 0
+        self._sent: set[str] = set()
 
     @classmethod
     def of(cls, run_dir: str | Path) -> RemoteControls:
@@ -247,7 +247,12 @@ class RemoteControls(RunControls):
                 os.write(fd, line.encode("utf-8"))
             finally:
                 os.close(fd)
-            self.requests_sent += 1
+        self._sent.add(kind)
+
+    @property
+    def pending(self) -> bool:
+        """Whether a request was sent that the run has not said it applied yet."""
+        return bool(self._sent)
 
     def observe(self, event: Event) -> None:
         """Take the run's own account of its knobs (what it applied) as the state."""
@@ -265,6 +270,7 @@ class RemoteControls(RunControls):
                     event.lr,
                 )
             elif isinstance(event, ControlApplied):
+                self._sent.discard(event.kind)
                 if event.kind == "clipping":
                     self._clipping = bool(event.value)
                 elif event.kind == "clip_norm":
@@ -278,3 +284,4 @@ class RemoteControls(RunControls):
             elif isinstance(event, RunFinished):
                 self._stop.set()
                 self._resumed.set()
+                self._sent.clear()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 from dnn_tui.commands.options import CommandError, add_run_options, config_from_args
 
@@ -11,6 +12,9 @@ def register(commands: argparse._SubParsersAction) -> None:
     tui = commands.add_parser("tui", help="open the dashboard (the default)")
     add_run_options(tui)
     tui.add_argument("--start", action="store_true", help="start the run at once")
+    tui.add_argument(
+        "--runs", metavar="DIR", default="runs", help="the runs folder (default: runs)"
+    )
     tui.set_defaults(handler=_tui)
 
 
@@ -22,4 +26,4 @@ def _tui(args: argparse.Namespace) -> int:
         raise CommandError(
             f"the dashboard cannot start ({error}); use `dnn-tui train` for a headless run"
         ) from None
-    return run_app(config, start=args.start, run_root=None)
+    return run_app(config, start=args.start, run_root=Path(args.runs))

@@ -205,9 +205,17 @@ def test_remote_controls_follow_what_the_run_applied(tmp_path: Path) -> None:
     assert controls.paused
     controls.observe(ControlApplied(1, 2, "pause", False))
     assert not controls.paused
+    assert (tmp_path / "control.jsonl").read_text() == ""  # observing sends nothing
+    controls.toggle_clipping()
+    assert controls.pending and not controls.clipping  # shown as sent until the run says so
+    assert json.loads((tmp_path / "control.jsonl").read_text()) == {
+        "kind": "clipping",
+        "value": False,
+    }
+    controls.observe(ControlApplied(1, 3, "clipping", False))
+    assert not controls.pending
     controls.observe(finished())
     assert controls.stop_requested
-    assert (tmp_path / "control.jsonl").read_text() == ""  # observing sends nothing
 
 
 def test_a_folder_is_written_by_descriptor(tmp_path: Path) -> None:

@@ -71,7 +71,10 @@ class RunStatus(Widget):
         """The learning rate and clipping as the controls now say."""
         clip = f"clip ON ≤{controls.clip_norm:g}" if controls.clipping else "clip off"
         lr = f"lr {controls.lr:g}" if controls.lr is not None else ""
-        self.query_one("#run-controls", Label).update(f"{lr} · {clip}" if lr else clip)
+        # A run in another process takes a change at its next step: until it says it did,
+        # the change is shown as sent.
+        sent = " · sent" if getattr(controls, "pending", False) else ""
+        self.query_one("#run-controls", Label).update((f"{lr} · {clip}" if lr else clip) + sent)
 
     def show_starting(self, config: RunConfig | None, run_dir: Path) -> None:
         """A run was launched (config None: one followed that has not said what it runs yet);

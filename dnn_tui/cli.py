@@ -111,8 +111,6 @@ def _run(args: argparse.Namespace) -> int:
     try:
         return args.handler(args)
     except UsageError as error:
-        try:
+        with contextlib.suppress(SystemExit):
             args.parser.error(_message(error))
-        except SystemExit:
-            pass
         return EXIT_USAGE

@@ -13,7 +13,6 @@ import hashlib
 import json
 import math
 import re
-import stat
 import tomllib
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields, replace
@@ -22,7 +21,7 @@ from typing import Any, Literal
 
 import tomli_w
 
-from dnn_tui.fileio import atomic_write_text
+from dnn_tui.fileio import FileRefused, atomic_write_text, read_small_file
 
 ACTIVATIONS = ("relu", "sigmoid", "tanh", "leaky_relu", "elu", "gelu")
 INITS = ("default", "xavier", "he", "normal")
@@ -569,43 +568,22 @@ def loads(text: str, source: str = "config") -> RunConfig:
 def load(path: str | Path) -> RunConfig:
     """Read and validate a TOML config file: a regular file of at most MAX_CONFIG_BYTES.
 
-    A FIFO would block the read and /dev/zero would never end it, so the file's kind and
-    size are checked before it is opened.
+    A FIFO would block the read and /dev/zero would never end it (see read_small_file).
     """
     path = Path(path)
     name = shorten_path(path)
     try:
-        kind = path.stat().st_mode
-        if not stat.S_ISREG(kind):
-            raise ConfigError(f"{name}: not a regular file ({file_kind(kind)}); give a TOML file")
-        with path.open("rb") as handle:
-            blob = handle.read(MAX_CONFIG_BYTES + 1)
+        blob = read_small_file(path, MAX_CONFIG_BYTES)
+    except FileRefused as error:
+        raise ConfigError(f"{name}: {error.strerror}; a config file is a TOML file") from None
     except OSError as error:
         reason = error.strerror or error
         raise ConfigError(f"{name}: cannot read the config file: {reason}") from None
-    if len(blob) > MAX_CONFIG_BYTES:
-        raise ConfigError(
-            f"{name}: more than {MAX_CONFIG_BYTES // 1024} kB; a config file is a few lines of TOML"
-        )
     try:
         text = blob.decode("utf-8")
     except UnicodeDecodeError:
         raise ConfigError(f"{name}: not a UTF-8 text file") from None
     return loads(text, name)
-
-
-def file_kind(mode: int) -> str:
-    """What a non-regular file is, in words, for messages."""
-    for test, word in (
-        (stat.S_ISDIR, "a directory"),
-        (stat.S_ISFIFO, "a FIFO"),
-        (stat.S_ISCHR, "a character device"),
-        (stat.S_ISBLK, "a block device"),
-        (stat.S_ISSOCK, "a socket"),
-    ):
-        if test(mode):
-            return word
-    return "a special file"
 
 
 def dumps(config: RunConfig) -> str:

@@ -29,7 +29,8 @@ import numpy as np
 import platformdirs
 import torch
 
-from dnn_tui.config import DataConfig, file_kind, shorten, shorten_path
+from dnn_tui.config import DataConfig, shorten, shorten_path
+from dnn_tui.fileio import file_kind
 
 DOWNLOAD_TIMEOUT_S = 5.0
 """Seconds any one socket operation of a download may block. urllib waits forever by default, so
@@ -390,14 +391,19 @@ def _open_idx(path: Path, stack: ExitStack) -> tuple[BinaryIO, _IdxHeader]:
     """
     name = shorten_path(path)
     try:
-        mode = path.stat().st_mode  # follows links: a link to /dev/zero is a device
-    except OSError as error:
-        raise DatasetError(f"{name}: cannot read the file ({error.strerror or error})") from None
-    if not stat.S_ISREG(mode):
-        raise DatasetError(f"{name}: not a regular file ({file_kind(mode)}); give an IDX file")
-    try:
-        handle = stack.enter_context(path.open("rb"))
-        size = os.fstat(handle.fileno()).st_size
+        # Without blocking: opening a FIFO would wait for a writer. The opened file itself is
+        # checked, so a link to /dev/zero is a device, not an endless read.
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+        try:
+            info = os.fstat(fd)
+            if not stat.S_ISREG(info.st_mode):
+                kind = file_kind(info.st_mode)
+                raise DatasetError(f"{name}: not a regular file ({kind}); give an IDX file")
+        except BaseException:
+            os.close(fd)
+            raise
+        handle = stack.enter_context(os.fdopen(fd, "rb"))
+        size = info.st_size
         compressed = handle.read(2) == b"\x1f\x8b"
         handle.seek(0)
     except OSError as error:

@@ -437,10 +437,10 @@ def test_toml_keys_and_values_are_echoed_shortened(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("make", "problem"),
     [
-        (lambda p: os.mkfifo(p), "not a regular file (a FIFO); give a TOML file"),
-        (lambda p: p.mkdir(), "not a regular file (a directory); give a TOML file"),
-        (lambda p: p.symlink_to("/dev/zero"), "not a regular file (a character device)"),
-        (lambda p: p.write_bytes(b"#" * (2 << 20)), "more than 1024 kB"),
+        (lambda p: os.mkfifo(p), "a FIFO, not a regular file; a config file is a TOML file"),
+        (lambda p: p.mkdir(), "a directory, not a regular file"),
+        (lambda p: p.symlink_to("/dev/zero"), "a character device, not a regular file"),
+        (lambda p: p.write_bytes(b"#" * (2 << 20)), "2,097,152 bytes, more than the 1,048,576"),
         (lambda p: p.write_bytes(b"\xff\xfe[train]"), "not a UTF-8 text file"),
     ],
 )

@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import re
 import sys
 from collections.abc import Callable, Sequence
+from typing import NoReturn
 
 from dnn_tui import __version__
 from dnn_tui.commands import compare, evaluate, presets, suite, train, tui, watch
@@ -24,18 +26,32 @@ from dnn_tui.commands.options import (
     EXIT_INTERRUPTED,
     EXIT_OK,
     EXIT_USAGE,
+    UsageError,
     config_from_args,
 )
+from dnn_tui.config import ECHO_LIMIT, shorten_path
 
 __all__ = ["build_parser", "config_from_args", "main"]
 
 COMMANDS = (tui, train, presets, compare, evaluate, suite, watch)
 """The command modules, in the order ``--help`` lists them."""
+MAX_MESSAGE = 1000
+"""Longest error line printed. Values are shortened where a message echoes them; this
+bounds any other message (a library's, say) that repeats a huge input."""
+
+
+class CommandParser(argparse.ArgumentParser):
+    """argparse with short error lines: its messages repeat the words it could not parse
+    (``unrecognized arguments: ...``), which may be a pasted 100,000-character value."""
+
+    def error(self, message: str) -> NoReturn:
+        long_word = re.compile(rf"\S{{{ECHO_LIMIT + 1},}}")
+        super().error(long_word.sub(lambda m: f"{m[0][: ECHO_LIMIT - 1]}…", message))
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The argparse tree of every command."""
-    parser = argparse.ArgumentParser(
+    """The argparse tree of every command (subparsers take the class of their parent)."""
+    parser = CommandParser(
         prog="dnn-tui",
         description="A deep-learning lab in the terminal: train MLPs with PyTorch and watch "
         "their gradients. Without a command it opens the dashboard.",
@@ -50,12 +66,14 @@ def build_parser() -> argparse.ArgumentParser:
 def _message(error: BaseException) -> str:
     """One line naming what is wrong; OSErrors name their file."""
     if isinstance(error, OSError) and error.filename is not None:
-        text = f"{error.filename}: {error.strerror or error}"
+        text = f"{shorten_path(error.filename)}: {error.strerror or error}"
     elif type(error).__module__.startswith("dnn_tui") or isinstance(error, ValueError):
         text = str(error)
     else:
         text = f"{type(error).__name__}: {error}"
-    return " ".join(text.split())
+    text = " ".join(text.split())
+    # Values are shortened where they are echoed; this keeps any other message one line too.
+    return text if len(text) <= MAX_MESSAGE else f"{text[: MAX_MESSAGE - 1]}…"
 
 
 def _say(text: str) -> None:
@@ -85,4 +103,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = build_parser().parse_args(words)
     except SystemExit as exit_:
         return EXIT_USAGE if exit_.code not in (0, None) else EXIT_OK
-    return run_guarded(lambda: args.handler(args))
+    return run_guarded(lambda: _run(args))
+
+
+def _run(args: argparse.Namespace) -> int:
+    """The command; a UsageError prints the command's usage and exits 2, as argparse does."""
+    try:
+        return args.handler(args)
+    except UsageError as error:
+        with contextlib.suppress(SystemExit):
+            args.parser.error(_message(error))
+        return EXIT_USAGE

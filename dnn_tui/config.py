@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields, replace
@@ -20,7 +21,7 @@ from typing import Any, Literal
 
 import tomli_w
 
-from dnn_tui.fileio import atomic_write_text
+from dnn_tui.fileio import FileRefused, atomic_write_text, read_small_file
 
 ACTIVATIONS = ("relu", "sigmoid", "tanh", "leaky_relu", "elu", "gelu")
 INITS = ("default", "xavier", "he", "normal")
@@ -127,51 +128,142 @@ OPTION_SECTION: dict[str, str] = {
 """Flat option name -> the section that holds it."""
 
 
+# --- echoing what the user gave -------------------------------------------------------------
+
+ECHO_LIMIT = 40
+"""Characters of a user's value a message repeats; longer values are cut with an ellipsis."""
+PATH_ECHO_LIMIT = 200
+"""Characters of a path a message repeats (head and tail kept, so the file name shows)."""
+
+
+def shorten(value: Any, limit: int = ECHO_LIMIT) -> str:
+    """``repr(value)`` cut to about ``limit`` characters, saying how long the whole was.
+
+    Every message that repeats a user's value goes through here: a pasted 100,000-character
+    value must not come back as a 100,000-character error line.
+    """
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 128:
+        # str() of an int with more than 4300 digits raises; nobody reads 39 digits anyway.
+        digits = int(value.bit_length() * math.log10(2)) + 1
+        return f"an integer of about {digits} digits"
+    text = repr(value)
+    if len(text) <= limit:
+        return text
+    size = len(value) if isinstance(value, str) else len(text)
+    return f"{text[: limit - 1]}… ({size} characters)"
+
+
+def shorten_path(path: str | Path, limit: int = PATH_ECHO_LIMIT) -> str:
+    """A path for a message: whole when short, else its head and tail around an ellipsis."""
+    text = str(path)
+    if len(text) <= limit:
+        return text
+    keep = (limit - 1) // 2
+    return f"{text[:keep]}…{text[-keep:]}"
+
+
 # --- validation -----------------------------------------------------------------------------
+
+FLOAT32_MAX = 3.4028234663852886e38
+"""The largest float32: the weights, the optimizer's steps and the loss are float32, so a
+larger learning rate, L2 factor or threshold overflows inside PyTorch mid-run."""
+FLOAT32_TINY = 1.1754943508222875e-38
+"""The smallest normal float32; smaller positive values flush to 0 on many devices, so a
+learning rate below it would train nothing."""
+INT64_MAX = 2**63 - 1
+"""Counts and seeds are 64-bit integers in torch (and in most readers of history.json)."""
+MAX_EPOCHS = 100_000
+"""More epochs than this is a typo, not an experiment."""
+MAX_NUMBER_CHARS = 64
+"""Longest text read as a number: float32 needs 9 significant digits, int64 19; Python's
+int() refuses more than 4300 digits with a message that names no option."""
 
 
 def _finite(name: str, value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ConfigError(f"{name}: must be a number, got {value!r}")
-    if not math.isfinite(value):
-        raise ConfigError(f"{name}: must be a finite number, got {value!r}")
-    return float(value)
+        raise ConfigError(f"{name}: must be a number, got {shorten(value)}")
+    try:
+        number = float(value)
+    except OverflowError:  # an int beyond any float
+        raise ConfigError(f"{name}: must be a finite number, got {shorten(value)}") from None
+    if not math.isfinite(number):
+        raise ConfigError(f"{name}: must be a finite number, got {shorten(value)}")
+    return number
 
 
-def _integer(name: str, value: Any, low: int, high: int | None = None) -> int:
+def float32_setting(
+    name: str, value: Any, *, zero: bool = False, rule: str = "", off: str = ""
+) -> float:
+    """The one rule for a positive real setting the engine hands to float32 tensors.
+
+    A finite number, > 0 (or 0 when ``zero``), and within float32's normal range, so that
+    PyTorch can neither overflow it ("value cannot be converted to type float without
+    overflow") nor flush it to 0. ``rule`` names the setting in words (``the learning rate``);
+    ``off`` says how to turn the setting off instead of giving 0. validate() and RunControls
+    (what the dashboard changes mid-run) both call it.
+    """
+    number = _finite(name, value)
+    what = f"{rule} must be" if rule else "must be"
+    if number == 0 and zero:
+        return 0.0
+    if number <= 0:
+        raise ConfigError(f"{name}: {what} {'>= 0' if zero else '> 0'}{off}, got {number:g}")
+    if number > FLOAT32_MAX:
+        raise ConfigError(
+            f"{name}: {what} at most {FLOAT32_MAX:.4g} (the largest float32), got {number:g}"
+        )
+    if number < FLOAT32_TINY:
+        raise ConfigError(
+            f"{name}: {what} at least {FLOAT32_TINY:.4g} (smaller values are 0 in float32), "
+            f"got {number:g}"
+        )
+    return number
+
+
+def check_lr(value: Any) -> float:
+    """The learning-rate rule (validate() and a mid-run change share it)."""
+    return float32_setting("lr", value, rule="the learning rate")
+
+
+def check_clip_norm(value: Any) -> float:
+    """The clipping-threshold rule (validate() and a mid-run change share it)."""
+    return float32_setting("clip_norm", value, off=" (leave it out to turn clipping off)")
+
+
+def _integer(name: str, value: Any, low: int, high: int = INT64_MAX) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
-        raise ConfigError(f"{name}: must be an integer, got {value!r}")
-    if value < low or (high is not None and value > high):
-        rule = f">= {low}" if high is None else f"from {low} to {high}"
-        raise ConfigError(f"{name}: must be an integer {rule}, got {value}")
+        raise ConfigError(f"{name}: must be an integer, got {shorten(value)}")
+    if not low <= value <= high:
+        top = "2**63 - 1" if high == INT64_MAX else str(high)
+        raise ConfigError(f"{name}: must be an integer from {low} to {top}, got {shorten(value)}")
     return value
 
 
 def _choice(name: str, value: Any, choices: tuple[str, ...]) -> str:
-    if value not in choices:
-        raise ConfigError(f"{name}: must be one of {', '.join(choices)}; got {value!r}")
+    if not isinstance(value, str) or value not in choices:
+        raise ConfigError(f"{name}: must be one of {', '.join(choices)}; got {shorten(value)}")
     return value
 
 
 def _optional_path(name: str, value: Any) -> str | None:
-    if value is None or value == "":
+    if value is None:
         return None
     if not isinstance(value, str):
-        raise ConfigError(f"{name}: must be a path (a string), got {value!r}")
+        raise ConfigError(f"{name}: must be a path (a string), got {shorten(value)}")
+    if value.strip() == "":
+        raise ConfigError(f"{name}: an empty path; leave {name} out instead")
     return value
 
 
 def _validate_model(m: ModelConfig) -> ModelConfig:
     if not isinstance(m.hidden, list | tuple):
-        raise ConfigError(f"hidden: must be a list of positive integers, got {m.hidden!r}")
+        raise ConfigError(f"hidden: must be a list of positive integers, got {shorten(m.hidden)}")
     if len(m.hidden) > MAX_DEPTH:
         raise ConfigError(f"hidden: at most {MAX_DEPTH} hidden layers, got {len(m.hidden)}")
     hidden = tuple(_integer("hidden", h, 1, MAX_LAYER_WIDTH) for h in m.hidden)
     activation = _choice("activation", m.activation, ACTIVATIONS)
     init = _choice("init", m.init, INITS)
-    init_std = _finite("init_std", m.init_std)
-    if init_std <= 0:
-        raise ConfigError(f"init_std: must be > 0, got {init_std}")
+    init_std = float32_setting("init_std", m.init_std)
     if isinstance(m.dropout, list | tuple):
         if len(m.dropout) != len(hidden):
             raise ConfigError(
@@ -182,14 +274,14 @@ def _validate_model(m: ModelConfig) -> ModelConfig:
     else:
         dropout = _dropout(m.dropout)
     if not isinstance(m.batchnorm, bool):
-        raise ConfigError(f"batchnorm: must be true or false, got {m.batchnorm!r}")
+        raise ConfigError(f"batchnorm: must be true or false, got {shorten(m.batchnorm)}")
     return ModelConfig(hidden, activation, init, init_std, dropout, m.batchnorm)
 
 
 def _dropout(p: Any) -> float:
     value = _finite("dropout", p)
     if not 0.0 <= value < 1.0:
-        raise ConfigError(f"dropout: must be in [0, 1), got {value}")
+        raise ConfigError(f"dropout: must be in [0, 1), got {value:g}")
     return value
 
 
@@ -208,35 +300,28 @@ def _validate_data(d: DataConfig) -> DataConfig:
     )
 
 
+def _batch_size(value: Any) -> int | Literal["full"]:
+    """A positive integer, or the word ``full`` in any letter case (the CLI, the form and TOML
+    files share this rule)."""
+    if isinstance(value, str) and value.lower() == "full":
+        return "full"
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= INT64_MAX:
+        raise ConfigError(f"batch_size: must be a positive integer or 'full', got {shorten(value)}")
+    return value
+
+
 def _validate_train(t: TrainConfig) -> TrainConfig:
     optimizer = _choice("optimizer", t.optimizer, OPTIMIZERS)
-    lr = _finite("lr", t.lr)
-    if lr <= 0:
-        raise ConfigError(f"lr: the learning rate must be > 0, got {lr}")
-    batch_size = t.batch_size
-    if batch_size != "full" and (
-        isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1
-    ):
-        raise ConfigError(f"batch_size: must be a positive integer or 'full', got {batch_size!r}")
-    l2 = _finite("l2", t.l2)
-    if l2 < 0:
-        raise ConfigError(f"l2: must be >= 0, got {l2}")
-    clip_norm = t.clip_norm
-    if clip_norm is not None:
-        clip_norm = _finite("clip_norm", clip_norm)
-        if clip_norm <= 0:
-            raise ConfigError(
-                f"clip_norm: must be > 0 (leave it out to turn clipping off), got {clip_norm}"
-            )
+    clip_norm = None if t.clip_norm is None else check_clip_norm(t.clip_norm)
     return TrainConfig(
         optimizer=optimizer,
-        lr=lr,
-        batch_size=batch_size,
-        epochs=_integer("epochs", t.epochs, 1, 100_000),
-        l2=l2,
-        early_stopping=_integer("early_stopping", t.early_stopping, 0),
+        lr=check_lr(t.lr),
+        batch_size=_batch_size(t.batch_size),
+        epochs=_integer("epochs", t.epochs, 1, MAX_EPOCHS),
+        l2=float32_setting("l2", t.l2, zero=True),
+        early_stopping=_integer("early_stopping", t.early_stopping, 0, MAX_EPOCHS),
         clip_norm=clip_norm,
-        seed=_integer("seed", t.seed, 0, 2**63 - 1),
+        seed=_integer("seed", t.seed, 0),
         device=_choice("device", t.device, DEVICES),
     )
 
@@ -244,9 +329,9 @@ def _validate_train(t: TrainConfig) -> TrainConfig:
 def validate(config: RunConfig) -> RunConfig:
     """Check every field; return the normalised config or raise ConfigError naming the field."""
     if config.preset is not None and not isinstance(config.preset, str):
-        raise ConfigError(f"preset: must be a string, got {config.preset!r}")
+        raise ConfigError(f"preset: must be a string, got {shorten(config.preset)}")
     if not isinstance(config.description, str):
-        raise ConfigError(f"description: must be a string, got {config.description!r}")
+        raise ConfigError(f"description: must be a string, got {shorten(config.description)}")
     return RunConfig(
         model=_validate_model(config.model),
         data=_validate_data(config.data),
@@ -256,41 +341,96 @@ def validate(config: RunConfig) -> RunConfig:
     )
 
 
+TORCHVISION_DATASETS = ("mnist", "fashion-mnist", "kmnist")
+"""The datasets read from (and downloaded into) ``data_dir``; ``auto`` tries MNIST there."""
+
+
+def unused_options(config: RunConfig) -> dict[str, str]:
+    """Settings of config that the run will not read -> why, naming the setting that decides.
+
+    A command-line option in this list was given for nothing (the CLI refuses it); a config
+    file may hold such values (every saved config.toml holds init_std), so they are no error
+    there.
+    """
+    unused: dict[str, str] = {}
+    dataset = config.data.dataset
+    for name in ("idx_images", "idx_labels"):
+        if dataset != "idx" and option_value(config, name) is not None:
+            unused[name] = f"only read with dataset idx (the dataset is {dataset})"
+    if config.data.data_dir is not None and dataset not in ("auto", *TORCHVISION_DATASETS):
+        unused["data_dir"] = (
+            f"only read by datasets auto, {', '.join(TORCHVISION_DATASETS)} "
+            f"(the dataset is {dataset})"
+        )
+    if config.model.init != "normal":
+        unused["init_std"] = f"only used by init normal (the init is {config.model.init})"
+    return unused
+
+
+def notices(config: RunConfig) -> list[str]:
+    """Settings that are valid and used but cannot change anything: worth a warning."""
+    found = []
+    patience, epochs = config.train.early_stopping, config.train.epochs
+    if patience > 0 and patience >= epochs:
+        found.append(
+            f"early_stopping: a patience of {patience} never stops a run of {epochs} "
+            f"epoch{'s' if epochs != 1 else ''} (the best weights are restored anyway)"
+        )
+    return found
+
+
 # --- flat options (command line, dashboard form) --------------------------------------------
 
 _TRUE = {"true", "on", "yes", "1"}
 _FALSE = {"false", "off", "no", "0"}
+_INT_TEXT = re.compile(r"[+-]?[0-9]+", re.ASCII)
+_FLOAT_TEXT = re.compile(
+    r"[+-]?(?:(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:e[+-]?[0-9]+)?|inf|infinity|nan)",
+    re.ASCII | re.IGNORECASE,
+)
+"""Numbers as written in ASCII. float() and int() also take other scripts' digits and
+underscores, and str.isdigit() takes superscripts that int() then refuses."""
+
+
+def _number_text(name: str, text: str, pattern: re.Pattern[str], kind: str) -> str:
+    if len(text) > MAX_NUMBER_CHARS and pattern.fullmatch(text):
+        raise ConfigError(
+            f"{name}: {len(text)} characters is too long for a number "
+            f"(at most {MAX_NUMBER_CHARS}); got {shorten(text)}"
+        )
+    if not pattern.fullmatch(text):
+        raise ConfigError(f"{name}: must be {kind}, got {shorten(text)}")
+    return text
 
 
 def _parse_float(name: str, text: str) -> float:
-    try:
-        return float(text)
-    except ValueError:
-        raise ConfigError(f"{name}: must be a number, got {text!r}") from None
+    return float(_number_text(name, text, _FLOAT_TEXT, "a number"))
 
 
 def _parse_int(name: str, text: str) -> int:
-    try:
-        return int(text)
-    except ValueError:
-        raise ConfigError(f"{name}: must be an integer, got {text!r}") from None
+    return int(_number_text(name, text, _INT_TEXT, "an integer"))
 
 
 def parse_option(name: str, text: str) -> Any:
     """Turn the text of an option (as typed on the command line or in a form) into its value.
 
-    Only the syntax is checked here; ``validate`` checks the rules.
+    Only the syntax is checked here; ``validate`` checks the rules. Numbers are ASCII
+    decimals of at most ``MAX_NUMBER_CHARS`` characters; every error names the option and
+    repeats the text shortened. An empty text is the option's "none" (no hidden layer,
+    clipping off, no path), as an emptied form field means; the command line refuses empty
+    values before they get here (an unset shell variable is not a choice).
     """
     text = text.strip()
     if name == "hidden":
-        if text == "":
-            return ()
+        if text == "" or text.lower() == "none":
+            return ()  # no hidden layer: a linear model (softmax regression)
         parts = [p.strip() for p in text.split(",")]
-        if not all(p.lstrip("-").isdigit() for p in parts):
+        if not all(_INT_TEXT.fullmatch(p) for p in parts):
             raise ConfigError(
-                f"hidden: must be comma-separated positive integers like 100,50,20; got {text!r}"
+                "hidden: must be comma-separated positive integers like 100,50,20; "
+                f"got {shorten(text)}"
             )
-        return tuple(int(p) for p in parts)
+        return tuple(_parse_int("hidden", p) for p in parts)
     if name == "dropout":
         parts = [p.strip() for p in text.split(",")]
         values = tuple(_parse_float("dropout", p) for p in parts)
@@ -304,7 +444,7 @@ def parse_option(name: str, text: str) -> Any:
             return True
         if text.lower() in _FALSE:
             return False
-        raise ConfigError(f"batchnorm: must be true or false, got {text!r}")
+        raise ConfigError(f"batchnorm: must be true or false, got {shorten(text)}")
     if name in ("lr", "l2", "init_std"):
         return _parse_float(name, text)
     if name in ("epochs", "early_stopping", "seed", "limit"):
@@ -313,7 +453,7 @@ def parse_option(name: str, text: str) -> Any:
         return text or None
     if name in OPTION_SECTION:
         return text
-    raise ConfigError(f"{name}: not a run option")
+    raise ConfigError(f"{shorten(name)}: not a run option")
 
 
 def with_options(config: RunConfig, options: Mapping[str, Any]) -> RunConfig:
@@ -321,7 +461,7 @@ def with_options(config: RunConfig, options: Mapping[str, Any]) -> RunConfig:
     sections: dict[str, dict[str, Any]] = {}
     for name, value in options.items():
         if name not in OPTION_SECTION:
-            raise ConfigError(f"{name}: not a run option")
+            raise ConfigError(f"{shorten(name)}: not a run option")
         sections.setdefault(OPTION_SECTION[name], {})[name] = value
     return replace(
         config,
@@ -363,6 +503,13 @@ def to_dict(config: RunConfig) -> dict[str, Any]:
     return out
 
 
+def key_text(text: str) -> str:
+    """A TOML key for a message: bare when it reads as one, else quoted; never whole when long."""
+    if text.isprintable() and not any(c.isspace() for c in text) and text:
+        return text if len(text) <= ECHO_LIMIT else shorten(text)
+    return shorten(text)
+
+
 def from_dict(data: Mapping[str, Any], source: str = "config") -> RunConfig:
     """Build and validate a config from a dict laid out like the TOML file.
 
@@ -376,19 +523,18 @@ def from_dict(data: Mapping[str, Any], source: str = "config") -> RunConfig:
                 top[key] = value
             elif key in SECTIONS:
                 if not isinstance(value, Mapping):
-                    raise ConfigError(f"[{key}]: must be a table")
+                    raise ConfigError(f"[{key}]: must be a table, got {shorten(value)}")
                 known = {f.name for f in fields(SECTIONS[key])}
                 for sub in value:
                     if sub not in known:
-                        raise ConfigError(
-                            f"{key}.{sub}: unknown key (known: {', '.join(sorted(known))})"
-                        )
+                        names = ", ".join(sorted(known))
+                        raise ConfigError(f"{key}.{key_text(sub)}: unknown key (known: {names})")
                 sections[key] = {
                     k: tuple(v) if isinstance(v, list) else v for k, v in value.items()
                 }
             else:
                 raise ConfigError(
-                    f"{key}: unknown key (known: preset, description, model, data, train)"
+                    f"{key_text(key)}: unknown key (known: preset, description, model, data, train)"
                 )
         config = RunConfig(
             **{name: cls(**sections.get(name, {})) for name, cls in SECTIONS.items()}, **top
@@ -398,26 +544,46 @@ def from_dict(data: Mapping[str, Any], source: str = "config") -> RunConfig:
         raise ConfigError(f"{source}: {error}") from None
 
 
+MAX_CONFIG_BYTES = 1 << 20
+"""Largest config file read: the biggest preset is under 1 kB; a megabyte is a wrong file."""
+_LONG_INTEGER = re.compile(r"[0-9_]{4301,}")
+
+
 def loads(text: str, source: str = "config") -> RunConfig:
     """Parse TOML text into a validated config."""
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(f"{source}: not valid TOML: {error}") from None
+    except RecursionError:
+        raise ConfigError(f"{source}: not valid TOML: arrays or tables nested too deeply") from None
+    except ValueError:
+        # tomllib hands an integer of more than 4300 digits to int(), which refuses it.
+        found = _LONG_INTEGER.search(text)
+        where = f" (at line {text.count(chr(10), 0, found.start()) + 1})" if found else ""
+        raise ConfigError(f"{source}: not valid TOML: a number too long to read{where}") from None
     return from_dict(data, source)
 
 
 def load(path: str | Path) -> RunConfig:
-    """Read and validate a TOML config file."""
+    """Read and validate a TOML config file: a regular file of at most MAX_CONFIG_BYTES.
+
+    A FIFO would block the read and /dev/zero would never end it (see read_small_file).
+    """
     path = Path(path)
+    name = shorten_path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        blob = read_small_file(path, MAX_CONFIG_BYTES)
+    except FileRefused as error:
+        raise ConfigError(f"{name}: {error.strerror}; a config file is a TOML file") from None
     except OSError as error:
         reason = error.strerror or error
-        raise ConfigError(f"{path}: cannot read the config file: {reason}") from None
+        raise ConfigError(f"{name}: cannot read the config file: {reason}") from None
+    try:
+        text = blob.decode("utf-8")
     except UnicodeDecodeError:
-        raise ConfigError(f"{path}: not a UTF-8 text file") from None
-    return loads(text, str(path))
+        raise ConfigError(f"{name}: not a UTF-8 text file") from None
+    return loads(text, name)
 
 
 def dumps(config: RunConfig) -> str:

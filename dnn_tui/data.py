@@ -4,24 +4,33 @@ Runs without any UI: the engine, the headless CLI and the tests call ``load_data
 Every dataset ends up as plain tensors (images flattened and scaled to [0, 1], the 2-D toy sets
 standardised), because batching by indexing tensors is much faster than a DataLoader. torchvision
 and scikit-learn are imported only by the datasets that need them.
+
+Data files are untrusted input. IDX files (``idx`` and the unpacked files of the torchvision
+sets) go through one reader that checks each header against its file's size and the other
+file's count before anything large is read, unpacks gzip in chunks that grow with the data
+found, and names the file in every error. Nothing here unpickles.
 """
 
 from __future__ import annotations
 
 import gzip
 import math
+import os
 import socket
+import stat
 import zlib
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 import platformdirs
 import torch
 
-from dnn_tui.config import DataConfig
+from dnn_tui.config import DataConfig, shorten, shorten_path
+from dnn_tui.fileio import file_kind
 
 DOWNLOAD_TIMEOUT_S = 5.0
 """Seconds any one socket operation of a download may block. urllib waits forever by default, so
@@ -33,6 +42,18 @@ MIN_SAMPLES = 10
 """Fewest samples a dataset may have: each tenth that is split off needs at least one."""
 MAX_IDX_CLASSES = 1000
 """Largest label + 1 an ``idx`` dataset may have; more is almost surely not a class label."""
+MAX_IDX_DIMS = 4
+"""Most dimensions an IDX header may declare: count, rows, columns and channels."""
+MAX_IDX_VALUES = 2**30
+"""Most values (pixels or labels) one IDX file may declare. Its float32 copy takes 4 GiB;
+EMNIST, the largest MNIST-style set, has 0.55 G values."""
+MAX_GZIP_RATIO = 1032
+"""Deflate's largest expansion: a gzip file of n bytes unpacks to at most about 1032 n. A
+header that declares more cannot be true, whatever the data after it."""
+FIRST_CHUNK = 1 << 16
+READ_CHUNK = 1 << 20
+"""Bytes read (or unpacked) at a time, from FIRST_CHUNK doubling up to READ_CHUNK: memory
+grows with the data found, never with what a header merely declares."""
 
 
 class DatasetError(Exception):
@@ -102,7 +123,7 @@ def load_dataset(config: DataConfig, seed: int = 0) -> Dataset:
     loader = _LOADERS.get(config.dataset)
     if loader is None:
         raise DatasetError(
-            f"unknown dataset {config.dataset!r}; choose one of {', '.join(_LOADERS)}"
+            f"unknown dataset {shorten(config.dataset)}; choose one of {', '.join(_LOADERS)}"
         )
     data = loader(config, seed)
     if config.limit > 0:
@@ -141,8 +162,8 @@ def _split_80_10_10(
 
 
 def _images_to_features(images: torch.Tensor) -> torch.Tensor:
-    """uint8 (N, ...) -> float32 (N, D) in [0, 1]."""
-    return images.reshape(len(images), -1).float() / 255
+    """uint8 (N, ...) -> float32 (N, D) in [0, 1] (divided in place: one float copy, not two)."""
+    return images.reshape(len(images), -1).float().div_(255)
 
 
 # --- torchvision: mnist, fashion-mnist, kmnist ----------------------------------------------
@@ -150,17 +171,9 @@ def _images_to_features(images: torch.Tensor) -> torch.Tensor:
 _TORCHVISION = {"mnist": "MNIST", "fashion-mnist": "FashionMNIST", "kmnist": "KMNIST"}
 """Dataset name -> torchvision class, which is also the folder its files live in."""
 
-_TORCHVISION_ERRORS = (
-    AssertionError,
-    EOFError,
-    KeyError,
-    OSError,
-    RuntimeError,
-    TypeError,
-    ValueError,
-)
-"""What torchvision raises for files it cannot download or parse (it checks IDX headers with
-``assert`` and reports failed downloads as RuntimeError)."""
+_TORCHVISION_ERRORS = (EOFError, OSError, RuntimeError, ValueError, zlib.error)
+"""What a download can raise: URLError and timeouts are OSErrors, a failed MD5 check is a
+RuntimeError, a bad archive fails while it is unpacked."""
 
 
 @contextmanager
@@ -182,44 +195,57 @@ def _reason(error: BaseException) -> str:
     with the last error, e.g. ``<urlopen error [Errno -2] Name or service not known>``."""
     lines = [line.strip() for line in str(error).splitlines() if line.strip()]
     if not lines:
-        return "not a valid IDX file"
+        return type(error).__name__
     return lines[-1].removeprefix("<urlopen error ").removesuffix(">")
 
 
+IMAGES, LABELS = "images-idx3-ubyte", "labels-idx1-ubyte"
+"""The unpacked file names of every torchvision MNIST-style set: ``{split}-{kind}``."""
+
+
 def _load_torchvision(config: DataConfig, seed: int) -> Dataset:
-    """Official train split -> 90/10 train/validation (seeded); official test split -> test."""
+    """Official train split -> 90/10 train/validation (seeded); official test split -> test.
+
+    torchvision only downloads (MD5-checked) and unpacks; the unpacked IDX files are read
+    here with the same checks as ``--dataset idx``. torchvision's own reader would prefer
+    legacy ``processed/*.pt`` files, which are pickles, and reads whole files before checking
+    them; neither happens here.
+    """
     from torchvision import datasets
 
     cls = getattr(datasets, _TORCHVISION[config.dataset])
+    name = cls.__name__
     root = Path(config.data_dir).expanduser() if config.data_dir else default_data_dir()
-    raw = root / cls.__name__ / "raw"
-    files = [Path(url).stem for url, _ in cls.resources]  # torchvision reads them unpacked
-    present = all((raw / file).is_file() for file in files)
-    try:
-        with _socket_timeout(DOWNLOAD_TIMEOUT_S):
-            # Downloads all four files unless present, verifying each archive's MD5.
-            train = cls(root, train=True, download=True)
-    except _TORCHVISION_ERRORS as error:
-        if present:
-            raise _unreadable(cls.__name__, _diagnose(raw, "train", error)) from None
-        raise _Unavailable(
-            f"{cls.__name__} not found in {raw} and could not be downloaded ({_reason(error)})",
-            f"Put the official files {', '.join(f'{file}.gz' for file in files)} in that "
-            "folder (they are checked and unpacked on the next run), choose another folder "
-            "with --data-dir, or use --dataset digits (works offline)",
-        ) from None
-    try:
-        test = cls(root, train=False)
-    except _TORCHVISION_ERRORS as error:
-        raise _unreadable(cls.__name__, _diagnose(raw, "t10k", error)) from None
-    for split, part in (("train", train), ("t10k", test)):
-        problem = _labels_problem(part.data, part.targets, len(cls.classes))
-        if problem:
-            raise _unreadable(cls.__name__, f"file {raw / f'{split}-labels-idx1-ubyte'}: {problem}")
-    images, labels = train.data, train.targets
+    raw = root / name / "raw"
+    missing = [
+        (archive, md5)
+        for archive, md5 in cls.resources
+        if not os.path.lexists(raw / Path(archive).stem)
+    ]
+    if missing:
+        _download(cls, root / name, missing)
+    parts = {}
+    for split in ("train", "t10k"):
+        try:
+            images, labels = _read_idx_pair(
+                raw / f"{split}-{IMAGES}", raw / f"{split}-{LABELS}", image_dims=(3, 3)
+            )
+        except DatasetError as problem:
+            raise _unreadable(name, f"file {problem}") from None
+        if not 0 <= labels.min() <= labels.max() < len(cls.classes):
+            path = shorten_path(raw / f"{split}-{LABELS}")
+            raise _unreadable(name, f"file {path}: labels outside 0..{len(cls.classes) - 1}")
+        parts[split] = torch.from_numpy(images), torch.from_numpy(labels.astype(np.int64))
+    (images, labels), (test_images, test_labels) = parts["train"], parts["t10k"]
+    if test_images.shape[1:] != images.shape[1:]:
+        shapes = ["x".join(map(str, t.shape[1:])) for t in (test_images, images)]
+        path = shorten_path(raw / f"t10k-{IMAGES}")
+        raise _unreadable(
+            name, f"file {path}: images of {shapes[0]}, but the training images are {shapes[1]}"
+        )
     n = len(labels)
     if n < MIN_SAMPLES:
-        raise _unreadable(cls.__name__, f"file {raw / 'train-images-idx3-ubyte'}: only {n} images")
+        raise _unreadable(name, f"file {shorten_path(raw / f'train-{IMAGES}')}: only {n} images")
     order = _permutation(n, seed)
     val, fit = order[: _tenth(n)], order[_tenth(n) :]
     return Dataset(
@@ -228,10 +254,57 @@ def _load_torchvision(config: DataConfig, seed: int) -> Dataset:
         labels[fit],
         _images_to_features(images[val]),
         labels[val],
-        _images_to_features(test.data),
-        test.targets,
+        _images_to_features(test_images),
+        test_labels,
         len(cls.classes),
     )
+
+
+def _download(cls: type, folder: Path, missing: list[tuple[str, str]]) -> None:
+    """Download and unpack the missing archives (each MD5-checked; an archive already in the
+    folder with the right checksum is unpacked without a download); _Unavailable if any
+    cannot be had."""
+    from torchvision.datasets.utils import check_integrity, download_and_extract_archive
+
+    raw = folder / "raw"
+    for archive, md5 in missing:
+        failure: BaseException | None = None
+        for mirror in cls.mirrors:
+            try:
+                with _socket_timeout(DOWNLOAD_TIMEOUT_S):
+                    download_and_extract_archive(
+                        f"{mirror}{archive}", download_root=str(raw), filename=archive, md5=md5
+                    )
+            except _TORCHVISION_ERRORS as error:
+                failure = error
+            else:
+                failure = None
+                break
+        if failure is None:
+            continue
+        reason = _reason(failure)
+        if os.path.isfile(raw / archive) and not check_integrity(str(raw / archive), md5):
+            problem = (
+                f"{cls.__name__} file {shorten_path(raw / archive)} fails its MD5 check and "
+                f"no fresh copy could be downloaded ({reason})"
+            )
+        else:
+            problem = (
+                f"{cls.__name__} not found in {shorten_path(raw)} and could not be "
+                f"downloaded ({reason})"
+            )
+        legacy = sorted(p.name for p in (folder / "processed").glob("*.pt"))
+        if legacy:
+            problem += (
+                f"; the legacy files {', '.join(legacy)} in {shorten_path(folder / 'processed')} "
+                "are never read (they are pickles)"
+            )
+        raise _Unavailable(
+            problem,
+            f"Put the official files {', '.join(a for a, _ in cls.resources)} in "
+            f"{shorten_path(raw)} (they are checked and unpacked on the next run), choose "
+            "another folder with --data-dir, or use --dataset digits (works offline)",
+        )
 
 
 def _unreadable(name: str, problem: str) -> _Unavailable:
@@ -240,25 +313,6 @@ def _unreadable(name: str, problem: str) -> _Unavailable:
         "Delete the damaged files to download fresh copies, or use --dataset digits "
         "(works offline)",
     )
-
-
-def _diagnose(raw: Path, split: str, error: BaseException) -> str:
-    """The file at fault and what is wrong with it: torchvision's parse errors name neither."""
-    for kind in ("images-idx3", "labels-idx1"):
-        try:
-            _read_idx(raw / f"{split}-{kind}-ubyte")
-        except DatasetError as problem:
-            return f"file {problem}"
-    return f"files in {raw} are unreadable ({_reason(error)})"
-
-
-def _labels_problem(images: torch.Tensor, labels: torch.Tensor, classes: int) -> str | None:
-    """What is inconsistent between images and labels (torchvision checks neither), or None."""
-    if len(labels) != len(images):
-        return f"{len(labels)} labels for {len(images)} images"
-    if len(labels) and not 0 <= int(labels.min()) <= int(labels.max()) < classes:
-        return f"labels outside 0..{classes - 1}"
-    return None
 
 
 def _load_auto(config: DataConfig, seed: int) -> Dataset:
@@ -298,43 +352,191 @@ _IDX_TYPES = {
 """IDX type byte -> element type (multi-byte values are big-endian)."""
 
 
-def _read_idx(path: Path) -> np.ndarray:
-    """Read an IDX file, gzip-compressed or not (told apart by magic bytes, not the name).
+@dataclass(frozen=True)
+class _IdxHeader:
+    """What an IDX file's header declares, checked against the file's size."""
 
-    Raises DatasetError naming the file for a bad magic number, a truncated file or extra bytes.
+    path: Path
+    dtype: np.dtype
+    shape: tuple[int, ...]
+    compressed: bool
+    """gzip data (told by its magic bytes, not the file name)."""
+
+    @property
+    def name(self) -> str:
+        """The path as messages show it."""
+        return shorten_path(self.path)
+
+    @property
+    def values(self) -> int:
+        return math.prod(self.shape)
+
+    @property
+    def payload(self) -> int:
+        """Bytes after the header."""
+        return self.values * self.dtype.itemsize
+
+    @property
+    def shape_text(self) -> str:
+        return "x".join(map(str, self.shape))
+
+
+def _open_idx(path: Path, stack: ExitStack) -> tuple[BinaryIO, _IdxHeader]:
+    """Open an IDX file (gzip or raw), read and check its header; nothing large is read.
+
+    The header must fit the file: at most MAX_IDX_DIMS dimensions, none of them 0, at most
+    MAX_IDX_VALUES values, and exactly as many bytes as they need (a raw file), or no more
+    than deflate can pack into the file's size (gzip). Returns the stream, positioned at the
+    payload, and the header. DatasetError names the file and the rule.
     """
+    name = shorten_path(path)
     try:
-        blob = path.read_bytes()
-    except OSError as error:
-        raise DatasetError(f"{path}: cannot read the file ({error.strerror or error})") from None
-    if blob[:2] == b"\x1f\x8b":
+        # Without blocking: opening a FIFO would wait for a writer. The opened file itself is
+        # checked, so a link to /dev/zero is a device, not an endless read.
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
         try:
-            blob = gzip.decompress(blob)
-        except (EOFError, OSError, zlib.error) as error:
-            raise DatasetError(f"{path}: damaged or truncated gzip data ({error})") from None
-    if len(blob) < 4 or blob[:2] != b"\0\0" or blob[2] not in _IDX_TYPES or blob[3] == 0:
+            info = os.fstat(fd)
+            if not stat.S_ISREG(info.st_mode):
+                kind = file_kind(info.st_mode)
+                raise DatasetError(f"{name}: not a regular file ({kind}); give an IDX file")
+        except BaseException:
+            os.close(fd)
+            raise
+        handle = stack.enter_context(os.fdopen(fd, "rb"))
+        size = info.st_size
+        compressed = handle.read(2) == b"\x1f\x8b"
+        handle.seek(0)
+    except OSError as error:
+        raise DatasetError(f"{name}: cannot read the file ({error.strerror or error})") from None
+    if size == 0:
+        raise DatasetError(f"{name}: an empty file, not an IDX file")
+    stream: BinaryIO = handle
+    if compressed:
+        stream = stack.enter_context(gzip.GzipFile(fileobj=handle, mode="rb"))
+    magic = _read_up_to(stream, 4, name)
+    if len(magic) < 4 or magic[:2] != b"\0\0" or magic[2] not in _IDX_TYPES or magic[3] == 0:
         raise DatasetError(
-            f"{path}: not an IDX file (magic number {blob[:4].hex() or 'missing'}; IDX files "
+            f"{name}: not an IDX file (magic number {magic.hex() or 'missing'}; IDX files "
             "start with 0000, a type byte and the number of dimensions, like 00000803)"
         )
-    dtype, ndim = _IDX_TYPES[blob[2]], blob[3]
-    header = 4 + 4 * ndim
-    if len(blob) < header:
-        raise DatasetError(f"{path}: truncated inside the header ({len(blob)} bytes)")
-    shape = tuple(int(size) for size in np.frombuffer(blob, ">u4", ndim, 4))
-    count = math.prod(shape)
-    expected, actual = count * dtype.itemsize, len(blob) - header
-    shape_text = "x".join(map(str, shape))
-    if actual < expected:
+    ndim = magic[3]
+    if ndim > MAX_IDX_DIMS:
         raise DatasetError(
-            f"{path}: truncated: the header declares {shape_text} values ({expected} bytes) "
-            f"but only {actual} bytes follow"
+            f"{name}: the IDX header declares {ndim} dimensions; at most {MAX_IDX_DIMS} "
+            "(count, rows, columns, channels)"
         )
-    if actual > expected:
+    sizes = _read_up_to(stream, 4 * ndim, name)
+    if len(sizes) < 4 * ndim:
+        raise DatasetError(f"{name}: truncated inside the header ({4 + len(sizes)} bytes)")
+    shape = tuple(int.from_bytes(sizes[i : i + 4], "big") for i in range(0, 4 * ndim, 4))
+    header = _IdxHeader(path, _IDX_TYPES[magic[2]], shape, compressed)
+    if 0 in shape:
         raise DatasetError(
-            f"{path}: {actual - expected} bytes more than the header's {shape_text} values"
+            f"{name}: the header declares {header.shape_text} values; every dimension needs at "
+            "least 1"
         )
-    return np.frombuffer(blob, dtype, count, header).reshape(shape)
+    if header.values > MAX_IDX_VALUES:
+        raise DatasetError(
+            f"{name}: the header declares {header.shape_text} = {header.values:,} values; at "
+            f"most {MAX_IDX_VALUES:,} are read (in float32 they alone would take "
+            f"{4 * header.values / 2**30:,.1f} GiB)"
+        )
+    follows = size - 4 - 4 * ndim
+    if compressed and header.payload > MAX_GZIP_RATIO * size:
+        raise DatasetError(
+            f"{name}: the header declares {header.shape_text} values ({header.payload:,} bytes), "
+            f"more than {size:,} bytes of gzip data can hold ({MAX_GZIP_RATIO * size:,} at most)"
+        )
+    if not compressed and follows < header.payload:
+        raise DatasetError(_truncated(header, follows))
+    if not compressed and follows > header.payload:
+        raise DatasetError(_extra(header, follows - header.payload))
+    return stream, header
+
+
+def _truncated(header: _IdxHeader, follows: int) -> str:
+    return (
+        f"{header.name}: truncated: the header declares {header.shape_text} values "
+        f"({header.payload} bytes) but only {follows} bytes follow"
+    )
+
+
+def _extra(header: _IdxHeader, extra: int, more: bool = False) -> str:
+    count = f"more than {extra}" if more else f"{extra}"
+    return f"{header.name}: {count} bytes more than the header's {header.shape_text} values"
+
+
+def _read_up_to(stream: BinaryIO, size: int, name: str) -> bytes:
+    """Up to size bytes (fewer at the end of the data); gzip damage is a DatasetError."""
+    try:
+        return stream.read(size)
+    except (EOFError, OSError, zlib.error) as error:
+        raise DatasetError(f"{name}: damaged or truncated gzip data ({error})") from None
+
+
+def _read_payload(stream: BinaryIO, header: _IdxHeader) -> np.ndarray:
+    """The values after the header, read in chunks into a buffer that grows with what is found.
+
+    A raw file's size was checked against the header already; gzip data is unpacked only up
+    to the declared size, then one chunk past it to tell extra data from the end (where
+    gzip checks its CRC).
+    """
+    data = bytearray()
+    step = FIRST_CHUNK  # doubles up to READ_CHUNK: a read allocates its size before it fills
+    while len(data) < header.payload:
+        chunk = _read_up_to(stream, min(step, header.payload - len(data)), header.name)
+        if not chunk:
+            raise DatasetError(_truncated(header, len(data)))
+        data += chunk
+        step = min(2 * step, READ_CHUNK)
+    if _read_up_to(stream, 1, header.name):
+        extra = 1 + len(_read_up_to(stream, FIRST_CHUNK - 1, header.name))
+        raise DatasetError(_extra(header, extra, more=extra == FIRST_CHUNK))
+    return np.frombuffer(data, header.dtype).reshape(header.shape)
+
+
+def _check_images(header: _IdxHeader, dims: tuple[int, int]) -> None:
+    low, high = dims
+    if header.dtype != np.uint8 or not low <= len(header.shape) <= high:
+        layout = "count x rows x columns" + (", channels" if high > 3 else "")
+        raise DatasetError(
+            f"{header.name}: expected uint8 images ({layout}), got {len(header.shape)}-D "
+            f"{header.dtype.name} data of {header.shape_text}; is it the labels file?"
+        )
+
+
+def _check_labels(header: _IdxHeader) -> None:
+    if len(header.shape) != 1 or header.dtype.kind not in "iu":
+        raise DatasetError(
+            f"{header.name}: expected a 1-D list of integer labels, got {len(header.shape)}-D "
+            f"{header.dtype.name} data of {header.shape_text}; is it the images file?"
+        )
+
+
+def _read_idx_pair(
+    images_path: Path, labels_path: Path, *, image_dims: tuple[int, int], min_count: int = 1
+) -> tuple[np.ndarray, np.ndarray]:
+    """Images (uint8, N x ...) and labels (integers, N) from two IDX files.
+
+    Both headers are checked, each against its file's size and against the other file's
+    count, before either payload is read.
+    """
+    with ExitStack() as stack:
+        image_stream, images = _open_idx(images_path, stack)
+        _check_images(images, image_dims)
+        label_stream, labels = _open_idx(labels_path, stack)
+        _check_labels(labels)
+        if labels.shape[0] != images.shape[0]:
+            raise DatasetError(
+                f"{labels.name}: {labels.shape[0]} labels for {images.shape[0]} images in "
+                f"{images.name}"
+            )
+        if images.shape[0] < min_count:
+            raise DatasetError(
+                f"{images.name}: {images.shape[0]} samples are too few to split 80/10/10 "
+                f"(at least {min_count})"
+            )
+        return _read_payload(image_stream, images), _read_payload(label_stream, labels)
 
 
 def _load_idx(config: DataConfig, seed: int) -> Dataset:
@@ -343,29 +545,17 @@ def _load_idx(config: DataConfig, seed: int) -> Dataset:
         raise DatasetError("dataset 'idx' needs both --idx-images and --idx-labels")
     images_path = Path(config.idx_images).expanduser()
     labels_path = Path(config.idx_labels).expanduser()
-    images, labels = _read_idx(images_path), _read_idx(labels_path)
-    if images.ndim < 2 or images.dtype != np.uint8:
+    images, labels = _read_idx_pair(
+        images_path, labels_path, image_dims=(2, MAX_IDX_DIMS), min_count=MIN_SAMPLES
+    )
+    if not 0 <= labels.min() <= labels.max() < MAX_IDX_CLASSES:
         raise DatasetError(
-            f"{images_path}: expected uint8 images (count x rows x columns), got "
-            f"{images.ndim}-D {images.dtype.name} data; is it the labels file?"
+            f"{shorten_path(labels_path)}: labels must be class indices from 0 to "
+            f"{MAX_IDX_CLASSES - 1}, found {labels.min()}..{labels.max()}"
         )
-    if labels.ndim != 1 or labels.dtype.kind not in "iu":
-        raise DatasetError(
-            f"{labels_path}: expected a 1-D list of integer labels, got "
-            f"{labels.ndim}-D {labels.dtype.name} data; is it the images file?"
-        )
-    if len(labels) != len(images):
-        raise DatasetError(
-            f"{labels_path}: {len(labels)} labels, but {images_path} holds {len(images)} images"
-        )
-    if len(labels) and not 0 <= labels.min() <= labels.max() < MAX_IDX_CLASSES:
-        raise DatasetError(
-            f"{labels_path}: labels must be class indices from 0 to {MAX_IDX_CLASSES - 1}, "
-            f"found {labels.min()}..{labels.max()}"
-        )
-    x = _images_to_features(torch.from_numpy(images.copy()))
+    x = _images_to_features(torch.from_numpy(images))
     y = torch.from_numpy(labels.astype(np.int64))
-    classes = max(int(labels.max(initial=0)) + 1, 2)
+    classes = max(int(labels.max()) + 1, 2)
     return _split_80_10_10("idx", x, y, classes, seed)
 
 

@@ -166,7 +166,8 @@ class _suppress_oserror:
         return not self._codes or error.errno in self._codes
 
 
-def _kind(mode: int) -> str:
+def file_kind(mode: int) -> str:
+    """What a file that is not regular is, in words, for messages."""
     for test, name in (
         (stat.S_ISDIR, "a directory"),
         (stat.S_ISFIFO, "a FIFO"),
@@ -191,7 +192,9 @@ def read_small_file(path: Path, limit: int) -> bytes:
     try:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
-            raise FileRefused(errno.EINVAL, f"{_kind(info.st_mode)}, not a regular file", str(path))
+            raise FileRefused(
+                errno.EINVAL, f"{file_kind(info.st_mode)}, not a regular file", str(path)
+            )
         if info.st_size > limit:
             raise FileRefused(
                 errno.EFBIG, f"{info.st_size:,} bytes, more than the {limit:,} allowed", str(path)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip as gzip_module
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -22,3 +23,28 @@ def write_idx(path: Path, array: np.ndarray, gzip: bool = False) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(gzip_module.compress(data, mtime=0) if gzip else data)
     return path
+
+
+def gzip_of_zeros(header: bytes, zeros: int) -> bytes:
+    """A valid gzip file of header followed by `zeros` zero bytes, made without holding them.
+
+    After a full flush deflate starts afresh, so every further MiB of zeros packs to the
+    same bytes: they are packed once and repeated (about 1 kB per MiB). The CRC-32 in the
+    trailer is computed over the real data, so a full unpacking checks out.
+    """
+    chunk = 1 << 20
+    whole, rest = divmod(zeros, chunk)
+    packer = zlib.compressobj(9, zlib.DEFLATED, -zlib.MAX_WBITS)  # raw deflate
+    parts = [b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x02\xff"]  # gzip header, no name, mtime 0
+    parts.append(packer.compress(header) + packer.flush(zlib.Z_FULL_FLUSH))
+    block = packer.compress(bytes(chunk)) + packer.flush(zlib.Z_FULL_FLUSH)
+    parts.append(block * whole)
+    parts.append(packer.compress(bytes(rest)) + packer.flush(zlib.Z_FINISH))
+    crc = zlib.crc32(header)
+    zero_chunk = bytes(chunk)
+    for _ in range(whole):
+        crc = zlib.crc32(zero_chunk, crc)
+    crc = zlib.crc32(bytes(rest), crc)
+    size = (len(header) + zeros) % 2**32
+    parts.append(crc.to_bytes(4, "little") + size.to_bytes(4, "little"))
+    return b"".join(parts)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from dnn_tui.commands.options import EXIT_OK, choices
+from dnn_tui.commands.options import EXIT_OK, check_used, choices, given_options
 from dnn_tui.config import DATASETS, DEVICES, validate, with_options
 
 
@@ -19,7 +19,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     evaluate.add_argument("--idx-images", metavar="FILE")
     evaluate.add_argument("--idx-labels", metavar="FILE")
     evaluate.add_argument("--device", metavar=choices(DEVICES))
-    evaluate.set_defaults(handler=_eval)
+    evaluate.set_defaults(handler=_eval, parser=evaluate)
 
 
 def _eval(args: argparse.Namespace) -> int:
@@ -33,15 +33,12 @@ def _eval(args: argparse.Namespace) -> int:
         raise RunError(f"{saved.path / WEIGHTS_FILE}: missing; the run saved no weights")
     weights = load_weights(saved.weights)
     recorded = saved.history.get("dataset") or {}
-    options = {
-        name: getattr(args, name)
-        for name in ("dataset", "data_dir", "idx_images", "idx_labels", "device")
-        if getattr(args, name) is not None
-    }
+    options = given_options(args, ("dataset", "data_dir", "idx_images", "idx_labels", "device"))
     if args.dataset is None and saved.config.data.dataset == "auto":
         # The data the run trained on (digits when auto fell back), even if MNIST came since.
         options["dataset"] = recorded.get("name", "auto")
     config = validate(with_options(saved.config, options))
+    check_used(config, options)
     device = resolve_device(config.train.device)
 
     data = load_dataset(config.data, seed=config.train.seed)

@@ -15,6 +15,7 @@ from dnn_tui.commands.options import (
     choices,
     config_from_args,
     load_data,
+    print_warning,
 )
 from dnn_tui.commands.train import add_out_options, claim_folder, run_headless
 from dnn_tui.config import ConfigError, DataConfig, RunConfig
@@ -69,7 +70,11 @@ def _suite(args: argparse.Namespace) -> int:
     configs: dict[str, RunConfig] = {}
     for name in SUITES[args.suite]:  # every config is checked before the first run starts
         try:
-            configs[name] = config_from_args(args, base=load_preset(name))
+            configs[name] = config_from_args(
+                args,
+                base=load_preset(name),
+                warn=lambda text, name=name: print_warning(f"preset {name}: {text}"),
+            )
         except ConfigError as error:
             raise ConfigError(f"preset {name}: {error}") from None
     if args.out is None:

@@ -11,6 +11,8 @@ from __future__ import annotations
 import threading
 from typing import Any
 
+from dnn_tui.config import check_clip_norm, check_lr
+
 DEFAULT_CLIP_NORM = 1.0
 """Threshold used when clipping is switched on for a run configured without one."""
 
@@ -113,8 +115,8 @@ class RunControls:
         return self._clipping
 
     def set_clip_norm(self, value: float) -> None:
-        if not value > 0 or value == float("inf"):
-            raise ValueError(f"clip_norm: must be a finite number > 0, got {value}")
+        """ConfigError (a ValueError) for a threshold validate() would refuse."""
+        value = check_clip_norm(value)
         with self._lock:
             if value != self._clip_norm:
                 self._clip_norm = value
@@ -126,8 +128,8 @@ class RunControls:
         return self._clip_norm
 
     def set_lr(self, value: float) -> None:
-        if not value > 0 or value == float("inf"):
-            raise ValueError(f"lr: the learning rate must be a finite number > 0, got {value}")
+        """ConfigError (a ValueError) for a learning rate validate() would refuse."""
+        value = check_lr(value)
         with self._lock:
             if value != self._lr:
                 self._lr = value

@@ -5,13 +5,16 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from textual.message import Message
 from textual.widgets import Input, Select, Switch
 
 from dnn_tui.app.app import DnnApp
+from dnn_tui.app.messages import EngineReported
 from dnn_tui.app.widgets.config_form import ConfigForm
 from dnn_tui.config import ConfigError, ModelConfig, parse_option, validate, with_options
+from dnn_tui.training.events import ControlApplied
 
-from .support import TINY, label_text
+from .support import TINY, label_text, wait_until
 
 
 class Notes:
@@ -143,3 +146,74 @@ async def test_the_config_it_was_started_with_is_kept(tmp_path: Path) -> None:
         form = app.lab.config_form
         assert form.query_one("#field-preset", Select).value == "baseline"
         assert form.validated_config() == config
+
+
+async def test_the_form_shows_the_rules_for_hostile_text(tmp_path: Path) -> None:
+    """The issue's examples and other members of their classes, typed into the form: each
+    field shows its rule, naming the option, with the text shortened."""
+    app = DnnApp(TINY, run_root=tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        form = app.lab.config_form
+        cases = {
+            "hidden": ("²", "hidden: must be comma-separated positive integers like 100,50,20"),
+            "epochs": ("9" * 5000, "epochs: 5000 characters is too long for a number"),
+            "seed": ("١٠", "seed: must be an integer, got '١٠'"),
+            "lr": ("1e39", "lr: the learning rate must be at most 3.403e+38 (the largest float32)"),
+            "l2": ("1e-45", "l2: must be at least 1.175e-38 (smaller values are 0 in float32)"),
+            "dropout": ("x" * 100_000, "dropout: must be a number, got 'xxxxxxxx"),
+        }
+        for name, (text, rule) in cases.items():
+            field = form.query_one(f"#field-{name}", Input)
+            original = field.value
+            field.value = text
+            await pilot.pause()
+            shown = label_text(pilot, f"#error-{name}")
+            assert shown.startswith(rule), (name, shown)
+            assert len(shown) < 150
+            assert field.value == text  # nothing typed is lost
+            field.value = original
+            await pilot.pause()
+            assert name not in form.errors
+
+        # "FULL" is the batch size "full", as on the command line and in TOML files.
+        form.query_one("#field-batch_size", Input).value = "FULL"
+        await pilot.pause()
+        assert form.validated_config().train.batch_size == "full"
+
+
+async def test_a_running_job_is_never_sent_a_value_beyond_float32(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """lr 1e39 confirmed with Enter, or a threshold doubled past float32 with `+`: refused with
+    the rule, the running job keeps its values and records no change."""
+    config = validate(with_options(TINY, {"clip_norm": 2e38}))
+    app = DnnApp(config, run_root=tmp_path)
+    notes = Notes(app, monkeypatch)
+    messages: list[Message] = []
+    async with app.run_test(size=(120, 40), message_hook=messages.append) as pilot:
+        lab = app.lab
+        await pilot.press("r")
+        await wait_until(pilot, lambda: lab.last_step is not None)
+        await pilot.press("space")  # paused: Pilot waits for idle after each key
+        controls = app.controls
+        assert controls is not None
+
+        field = lab.query_one("#field-lr", Input)
+        field.focus()
+        field.clear()
+        await pilot.press(*"1e39", "enter", "escape")
+        assert label_text(pilot, "#error-lr").startswith("lr: the learning rate must be at most")
+        await pilot.press("plus")
+        assert notes.seen[-1][0] == "Not changed"
+        assert notes.seen[-1][1].startswith("clip_norm: must be at most 3.403e+38")
+        assert (controls.lr, controls.clip_norm) == (0.01, 2e38)
+
+        await pilot.press("s")
+        await app.workers.wait_for_complete()
+        await wait_until(pilot, lambda: lab.run_status.state == "stopped")
+    applied = [
+        m.event.kind
+        for m in messages
+        if isinstance(m, EngineReported) and isinstance(m.event, ControlApplied)
+    ]
+    assert "pause" in applied and not {"lr", "clip_norm"} & set(applied)

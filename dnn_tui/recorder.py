@@ -16,7 +16,9 @@ as it comes; progress reports at most ``LOG_STEP_INTERVAL`` apart), rewrites
 ``history.json`` and ``history.csv`` after each epoch (several epochs that arrive while
 it writes are written once), saves the best weights so far whenever a new best epoch
 arrives (at most every ``BEST_SAVE_MIN_S``, and never more than ``BEST_SAVE_SHARE`` of
-the time), and writes the final files when the run finishes. The training thread
+the time), and writes the final files when the run finishes. The activation figures
+measured before the first step become history.json's ``initial`` record (those of each
+epoch end travel in its record). The training thread
 therefore never waits on the disk, except for the final files (``RunFinished`` returns
 once everything is written). A write that fails (a full disk, a deleted folder) is
 reported once through ``on_error`` with the file's path, so the run can end as
@@ -57,6 +59,7 @@ from dnn_tui.runs import (
     strict_json,
 )
 from dnn_tui.training.events import (
+    ActivationsMeasured,
     EpochEnded,
     Event,
     Notice,
@@ -315,7 +318,17 @@ class RunRecorder:
         if isinstance(event, RunStarted):
             self._guard(self._started, event)
         self._guard(self._log, event)  # a log that cannot grow must not stop the history
-        if isinstance(event, EpochEnded) and self.history is not None:
+        if isinstance(event, ActivationsMeasured) and event.epoch == 0 and self.history is not None:
+            self.history["activations"] = {
+                "layers": list(event.layers),
+                "samples": event.samples,
+                "share": event.share_kind,
+                "hist_range": list(event.hist_range),
+                "hist_bins": len(event.hist[0]) if event.hist else 0,
+            }
+            self.history["initial"] = event.record()
+            self._history_dirty = True
+        elif isinstance(event, EpochEnded) and self.history is not None:
             self.history["epochs"].append(event.record)
             self.history["best_epoch"] = event.best_epoch
             self._history_dirty = True
@@ -353,6 +366,8 @@ class RunRecorder:
             "config": to_dict(event.config),
             "dataset": event.dataset,
             "layers": list(event.layers),
+            "activations": None,
+            "initial": None,
             "epochs": [],
             "best_epoch": None,
             "test": None,

@@ -87,6 +87,7 @@ class Report:
         self.console = console if console is not None else make_console()
         self.run_dir = run_dir
         self._layers: tuple[str, ...] = ()
+        self._hidden = 0
         self._epochs = 0
         self._records: dict[int, dict[str, Any]] = {}
         self._notices: set[str] = set()
@@ -126,6 +127,7 @@ class Report:
     def _started(self, event: RunStarted) -> None:
         config, data = event.config, event.dataset
         self._layers = event.layers
+        self._hidden = len(config.model.hidden)
         self._epochs = config.train.epochs
         name = config.preset or "custom"
         self._print(Text.assemble(("run ", "bold"), (name, "bold cyan"), f": {describe(config)}"))
@@ -146,8 +148,10 @@ class Report:
 
     def _columns(self) -> list[tuple[str, int]]:
         """Title and width of each column: loss and acc are the training split's (as Keras
-        prints them), the gradient norms are the first and the last Linear layer's."""
+        prints them), the gradient norms are the first and the last Linear layer's, the
+        activation std the first and the last hidden layer's (act1 ... actN)."""
         first, last = (self._layers[0], self._layers[-1]) if self._layers else ("first", "last")
+        act_first, act_last = "act1", f"act{max(self._hidden, 1)}"
         return [
             ("epoch", 5),
             ("loss", 7),
@@ -156,6 +160,8 @@ class Report:
             ("val acc", 7),
             (f"grad {first}", 9),
             (f"grad {last}", 9),
+            (f"std {act_first}", 9),
+            (f"std {act_last}", 9),
             ("clip%", 5),
             ("sec", 5),
         ]
@@ -168,6 +174,7 @@ class Report:
         epoch = int(record["epoch"])
         self._records[epoch] = record
         norms = record.get("grad_norm") or [None]
+        stds = record.get("act_std") or [None]
         clipped = record.get("clipped_fraction")
         cells = [
             str(epoch),
@@ -177,6 +184,8 @@ class Report:
             fmt_float(record.get("val_acc"), ".4f"),
             fmt_float(norms[0], ".2e"),
             fmt_float(norms[-1], ".2e"),
+            fmt_float(stds[0], ".2e"),
+            fmt_float(stds[-1], ".2e"),
             fmt_float(None if clipped is None else 100 * clipped, ".1f"),
             fmt_float(record.get("seconds"), ".1f"),
         ]

@@ -4,7 +4,8 @@ Runs without any UI; torch and safetensors are imported only when weights are
 written or read. A run directory holds (every file written atomically):
 
 - ``config.toml``: the fully resolved config; ``dnn-tui train --config`` repeats the run.
-- ``history.json``: strict JSON (non-finite numbers are ``null``), schema 1. While the
+- ``history.json``: strict JSON (non-finite numbers are ``null``), schema 2 (schema 1, the
+  same without the activation figures, still loads). While the
   run goes on its ``status`` is ``"running"``, and the file is rewritten after every
   epoch, so an interrupted run keeps the epochs it finished; at the end the status is
   ``completed``, ``early_stopped``, ``stopped`` or ``diverged``.
@@ -31,8 +32,11 @@ from dnn_tui.liveness import LIVENESS_FILE
 if TYPE_CHECKING:
     from torch import Tensor
 
-SCHEMA = 1
-"""The version of history.json's layout."""
+SCHEMA = 2
+"""The version of history.json's layout that runs write. 2 added the activation figures:
+``activations``, ``initial`` and the ``act_*`` keys of the epoch records."""
+READABLE_SCHEMAS = (1, 2)
+"""The versions the loader accepts."""
 RUNNING = "running"
 """history.json's status while the run is still going (or was killed without a chance to end)."""
 
@@ -73,8 +77,15 @@ CSV_COLUMNS = (
     "samples_per_s",
     "grad_norm_total",
     "clipped_fraction",
+    "act_std_first",
+    "act_std_last",
+    "act_saturated_max",
+    "act_dead_max",
 )
-"""The scalar columns of an epoch record, in history.csv's order."""
+"""The scalar columns of an epoch record, in history.csv's order. The ``act_*`` ones come
+from the record's per-layer lists: the first and the last hidden layer's activation std,
+and the largest saturated or dead share of any hidden layer (empty when not measured or
+when the share does not apply to the activation)."""
 
 
 def has_ended(run_dir: Path) -> bool:
@@ -114,8 +125,25 @@ def history_csv(epochs: list[dict[str, Any]]) -> str:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
     for record in epochs:
-        writer.writerow(_csv_cell(record.get(column)) for column in CSV_COLUMNS)
+        writer.writerow(_csv_cell(_csv_value(record, column)) for column in CSV_COLUMNS)
     return out.getvalue()
+
+
+def _csv_value(record: dict[str, Any], column: str) -> Any:
+    """The record's value for a column; the ``act_*`` columns are taken from its lists."""
+    derived = {
+        "act_std_first": ("act_std", lambda v: v[0]),
+        "act_std_last": ("act_std", lambda v: v[-1]),
+        "act_saturated_max": ("act_saturated", max),
+        "act_dead_max": ("act_dead", max),
+    }
+    if column not in derived:
+        return record.get(column)
+    key, pick = derived[column]
+    values = record.get(key)
+    if not isinstance(values, list) or not values or None in values:
+        return None
+    return pick(values)
 
 
 def _csv_cell(value: Any) -> str:
@@ -174,8 +202,11 @@ def _load_history(path: Path) -> dict[str, Any]:
         raise RunError(f"{path}: not valid JSON: {error}") from None
     if not isinstance(history, dict):
         raise RunError(f"{path}: must hold a JSON object")
-    if history.get("schema") != SCHEMA:
-        raise RunError(f"{path}: schema must be {SCHEMA}, got {history.get('schema')!r}")
+    if history.get("schema") not in READABLE_SCHEMAS:
+        raise RunError(
+            f"{path}: schema must be one of {', '.join(map(str, READABLE_SCHEMAS))}, "
+            f"got {history.get('schema')!r}"
+        )
     if not isinstance(history.get("epochs"), list) or not all(
         isinstance(record, dict) for record in history["epochs"]
     ):

@@ -27,6 +27,7 @@ from dnn_tui.graph import build_graph, summary_text, trainable_params
 from dnn_tui.model import build_mlp, l2_penalty, linear_layers
 from dnn_tui.training.controls import RunControls
 from dnn_tui.training.events import (
+    ActivationsMeasured,
     ControlApplied,
     Emit,
     EpochEnded,
@@ -35,10 +36,13 @@ from dnn_tui.training.events import (
     RunStarted,
     StepMeasured,
 )
-from dnn_tui.training.probes import GradientProbe
+from dnn_tui.training.probes import ActivationProbe, GradientProbe
+from dnn_tui.training.signal import PROBE_SAMPLES
 
 REPORT_INTERVAL = 0.1
 """Seconds between StepMeasured events: about 10 a second, whatever the step rate."""
+PROBE_INTERVAL = 1.0
+"""Least seconds between two activation probes within an epoch (each runs with a report)."""
 EVAL_CHUNK = 8192
 """Samples per forward pass when evaluating (bounds memory on large splits)."""
 
@@ -184,7 +188,14 @@ class _Sums:
 class _Run:
     """The state of one run; ``train`` is its only user."""
 
-    def __init__(self, config: RunConfig, data: Dataset, controls: RunControls, emit: Emit):
+    def __init__(
+        self,
+        config: RunConfig,
+        data: Dataset,
+        controls: RunControls,
+        emit: Emit,
+        forward_probe: bool = True,
+    ):
         check_trainable(config, data)
         self.config, self.controls, self.emit = config, controls, emit
         self.device = resolve_device(config.train.device)
@@ -199,6 +210,13 @@ class _Run:
         self.generator = torch.Generator(device=to).manual_seed(config.train.seed)
         self.layers = tuple(name for name, _ in linear_layers(self.model))
         self.probe = GradientProbe(self.model)
+        self.signal = (
+            ActivationProbe(self.model, config.model.activation, self.x[:PROBE_SAMPLES])
+            if forward_probe
+            else None
+        )
+        self.last_signal = 0.0
+        """perf_counter() of the latest activation probe."""
         self.optimizer = make_optimizer(config.train.optimizer, self.probe.params, config.train.lr)
         self.lr = config.train.lr
         self.seen_version = -1  # changes made before the first step apply at the first step
@@ -288,11 +306,21 @@ class _Run:
                 dataset_note=self.data.note,
             )
         )
+        self.measure_signal(0, 0)
+
+    def measure_signal(self, epoch: int, step: int) -> ActivationsMeasured | None:
+        """Run the activation probe (when on) and emit what it measured."""
+        if self.signal is None:
+            return None
+        measured = self.signal.measure(epoch, step)
+        self.last_signal = time.perf_counter()
+        self.emit(measured)
+        return measured
 
     def train_epoch(self, epoch: int) -> tuple[str, dict[str, Any] | None] | None:
         """One pass over the training set; returns (status, diverged) when the run must end."""
         model, optimizer, probe, controls = self.model, self.optimizer, self.probe, self.controls
-        weight_index = probe.weight_index
+        weight_index, params = probe.weight_index, probe.params
         l2 = self.config.train.l2
         x, y, bounds, steps = self.x, self.y, self.bounds, self.steps_per_epoch
         n = len(x)
@@ -300,10 +328,11 @@ class _Run:
         epoch_start = time.perf_counter()
         paused_before = self.paused_seconds
         order = torch.randperm(n, device=x.device, generator=self.generator)
-        # Predictions go into one buffer (argmax with out=, no per-step reductions);
-        # accuracy is counted only when a report is due.
-        predicted = torch.empty(n, dtype=torch.long, device=x.device)
         target = y[order]
+        # The logits of the steps since the last report: accuracy is counted only when a
+        # report is due, in one pass (an argmax per step cost about 1.5% of the step time).
+        pending: list[torch.Tensor] = []
+        correct = counted = 0  # right predictions among the first ``counted`` samples
         # Sums since the last report and over the epoch, kept on the host: the
         # per-step numbers are there already for the divergence check.
         recent = _Sums(len(probe.names))
@@ -314,13 +343,17 @@ class _Run:
 
         def report(done: int) -> None:
             """Emit StepMeasured for the steps since the last report (``done`` steps so far)."""
-            nonlocal recent, last_report
+            nonlocal recent, last_report, correct, counted
             last_report = time.perf_counter()
-            whole.merge(recent)
             seen = bounds[done - 1][1]
-            correct = (predicted[:seen] == target[:seen]).sum().item()
+            if pending:
+                logits = torch.cat(pending)
+                correct += int((logits.argmax(1) == target[counted:seen]).sum())
+                pending.clear()
+                counted = seen
+            whole.merge(recent)
             train_seconds = last_report - epoch_start - (self.paused_seconds - paused_before)
-            params = recent.mean_params()
+            means = recent.mean_params()
             self.emit(
                 StepMeasured(
                     epoch=epoch,
@@ -329,8 +362,8 @@ class _Run:
                     loss=whole.loss / done,
                     acc=correct / seen,
                     recent_loss=recent.loss / recent.steps,
-                    grad_norm=tuple(params[i] for i in weight_index),
-                    param_grad_norm=tuple(params),
+                    grad_norm=tuple(means[i] for i in weight_index),
+                    param_grad_norm=tuple(means),
                     grad_norm_total=recent.total / recent.steps,
                     grad_norm_clipped=recent.post / recent.steps,
                     clipped_fraction=clipped_steps / done,
@@ -342,6 +375,8 @@ class _Run:
                 )
             )
             recent = _Sums(len(probe.names))
+            if done < steps and last_report - self.last_signal >= PROBE_INTERVAL:
+                self.measure_signal(epoch, done)
 
         for step, (begin, end) in enumerate(bounds, 1):
             self.where = (epoch, step)
@@ -350,10 +385,12 @@ class _Run:
                 if recent.steps:
                     report(step - 1)
                 return "stopped", None
-            logits = model(x[order[begin:end]])
+            # index_select gathers the batch's rows about 3x faster than x[index] (same values).
+            logits = model(torch.index_select(x, 0, order[begin:end]))
             loss = F.cross_entropy(logits, target[begin:end])
             objective = loss + l2 * l2_penalty(model) if l2 else loss
-            optimizer.zero_grad(set_to_none=True)
+            for p in params:  # optimizer.zero_grad(set_to_none=True) without its overhead
+                p.grad = None
             objective.backward()
 
             norms, loss_value = probe.measure(loss)
@@ -378,28 +415,32 @@ class _Run:
                     clipped_steps += 1
                     post = total * coef
             optimizer.step()
-            torch.argmax(logits.detach(), 1, out=predicted[begin:end])
+            pending.append(logits.detach())
             recent.add(norms, loss_value, total, post)
             if step == steps or time.perf_counter() - last_report >= REPORT_INTERVAL:
                 report(step)
 
         train_seconds = time.perf_counter() - epoch_start - (self.paused_seconds - paused_before)
+        # Like validation, the epoch-end probe is not part of the training steps' time.
         val = evaluate(model, self.x_val, self.y_val)
-        params = whole.mean_params()
+        signal = self.measure_signal(epoch, steps)
+        means = whole.mean_params()
         record = {
             "epoch": epoch,
             "train_loss": whole.loss / steps,
-            "train_acc": (predicted == target).sum().item() / n,
+            "train_acc": correct / n,
             "val_loss": val["loss"],
             "val_acc": val["acc"],
             "lr": self.lr,
             "seconds": time.perf_counter() - epoch_start - (self.paused_seconds - paused_before),
             "samples_per_s": n / max(train_seconds, 1e-9),
-            "grad_norm": [params[i] for i in weight_index],
+            "grad_norm": [means[i] for i in weight_index],
             "grad_norm_total": whole.total / steps,
             "clipped_fraction": clipped_steps / steps,
             "events": self.epoch_events,
         }
+        if signal is not None:
+            record.update(signal.record())
         self.history.append(record)
         improved = val["loss"] < self.best_loss
         if improved:
@@ -457,7 +498,13 @@ def train(
     data: Dataset,
     controls: RunControls | None = None,
     emit: Emit | None = None,
+    *,
+    forward_probe: bool = True,
 ) -> RunResult:
-    """Train an MLP on data as config says, reporting to emit and obeying controls."""
+    """Train an MLP on data as config says, reporting to emit and obeying controls.
+
+    ``forward_probe=False`` leaves the activation probe out (the throughput benchmark
+    measures its cost that way); the epoch records then have no ``act_*`` figures.
+    """
     controls = controls or RunControls(config.train.clip_norm, config.train.lr)
-    return _Run(config, data, controls, emit or _ignore).run()
+    return _Run(config, data, controls, emit or _ignore, forward_probe).run()

@@ -84,6 +84,47 @@ class StepMeasured(Event):
 
 
 @dataclass(frozen=True)
+class ActivationsMeasured(Event):
+    """The forward probe ran on its fixed batch: per hidden layer, how the activations are spread.
+
+    Emitted before the first step (``epoch`` 0, ``step`` 0: the initialisation's signal), with a
+    progress report at most about once a second, and at each epoch end (``step`` equal to the
+    steps per epoch; the epoch's record holds the same figures). ``dnn_tui.training.probes``
+    defines every figure.
+    """
+
+    epoch: int
+    step: int
+    layers: tuple[str, ...]
+    """The hidden layers' activation modules, input side first (act1 ... actN)."""
+    activation: str
+    """The activation function (relu, tanh ...), as in the config."""
+    mean: tuple[float, ...]
+    std: tuple[float, ...]
+    """Per layer: sqrt of the mean over units of each unit's variance across the batch."""
+    share: tuple[float, ...]
+    """Per layer: the saturated share (sigmoid, tanh) or the dead share (ReLU-like)."""
+    share_kind: str
+    """``saturated`` or ``dead``: what ``share`` counts."""
+    hist: tuple[tuple[float, ...], ...]
+    """Per layer: the share of values in each bin over ``hist_range``."""
+    hist_range: tuple[float, float]
+    samples: int
+    """Samples in the probe batch."""
+
+    def record(self) -> dict[str, Any]:
+        """The figures as history.json stores them (``act_*`` keys; see ``ActivationProbe``)."""
+        share = list(self.share)
+        return {
+            "act_mean": list(self.mean),
+            "act_std": list(self.std),
+            "act_saturated": share if self.share_kind == "saturated" else None,
+            "act_dead": share if self.share_kind == "dead" else None,
+            "act_hist": [list(row) for row in self.hist],
+        }
+
+
+@dataclass(frozen=True)
 class ControlApplied(Event):
     """A change from the controls took effect at this step."""
 
@@ -134,7 +175,15 @@ NOT_LOGGED = frozenset({"best_weights", "weights"})
 """Event fields that hold tensors: kept in memory for the run files, never serialised."""
 EVENT_TYPES: dict[str, type[Event]] = {
     cls.__name__: cls
-    for cls in (Notice, RunStarted, StepMeasured, ControlApplied, EpochEnded, RunFinished)
+    for cls in (
+        Notice,
+        RunStarted,
+        StepMeasured,
+        ActivationsMeasured,
+        ControlApplied,
+        EpochEnded,
+        RunFinished,
+    )
 }
 """The events a run's events.jsonl can hold, by the name its records carry."""
 

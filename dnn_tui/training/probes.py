@@ -1,18 +1,26 @@
-"""Observers of the training step: gradient norms before clipping, and clipping itself.
+"""Observers of training: gradient norms before clipping, clipping itself, and the forward signal.
 
 Runs without any UI. The norms are read after ``backward()`` and before the
 optimizer step, the moment Lightning calls ``on_before_optimizer_step``. One
 ``torch._foreach_norm`` measures every parameter's gradient per step and one
 transfer brings the norms and the loss to the host, where the engine sums them
 (a handful of floats; the divergence check needs them before the optimizer step).
+
+``ActivationProbe`` looks at the forward pass instead: per hidden layer, how the
+activations on a fixed batch are distributed. The engine runs it at the start of a
+run (the initialisation's signal), when a progress report is due (at most every
+``engine.PROBE_INTERVAL``) and at each epoch end, never per step.
 """
 
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from dnn_tui.model import linear_layers
+from dnn_tui.training.events import ActivationsMeasured
+from dnn_tui.training.signal import HIST_BINS, HIST_RANGES, SATURATED_ABOVE, share_kind
 
 CLIP_EPS = 1e-6
 """Same epsilon as torch.nn.utils.clip_grad_norm_, so both clip identically."""
@@ -61,3 +69,95 @@ class GradientProbe:
             return 1.0
         torch._foreach_mul_([p.grad for p in self.params], coef)
         return coef
+
+
+# --- the forward signal -------------------------------------------------------------------------
+
+
+class ActivationProbe:
+    """Per hidden layer statistics of the activations on a fixed batch (the forward signal).
+
+    ``measure()`` runs the network on the probe batch without gradients and without
+    changing anything: dropout is off (as in eval mode), and batch norm normalises with the
+    probe batch's own statistics, as in training, without updating its running statistics
+    (at the start of a run those hold 0 and 1, which would hide what batch norm does).
+    For each hidden layer's activation output ``a`` (samples x units) it reports:
+
+    - ``mean``: the mean of all values;
+    - ``std``: sqrt of the mean over units of each unit's variance across the batch: how much
+      a unit's output changes from one sample to the next, the part that carries the input (a
+      constant offset such as a bias is not signal);
+    - ``saturated`` (sigmoid, tanh): the share of values in the flat ends (``SATURATED_ABOVE``:
+      |a| > 0.99 for tanh, |a - 0.5| > 0.49, below 0.01 or above 0.99, for sigmoid);
+    - ``dead`` (ReLU-like): the share of units that are not positive for any sample of the batch
+      (for ReLU: zero for every sample), which pass no gradient at all;
+    - ``hist``: the share of values in each of ``HIST_BINS`` equal bins over ``hist_range``.
+    """
+
+    def __init__(self, model: nn.Module, activation: str, x: torch.Tensor) -> None:
+        self.x = x
+        """The probe batch (on the model's device)."""
+        self.modules: list[tuple[str, nn.Module]] = list(model.named_children())
+        self.layers: tuple[str, ...] = tuple(
+            name for name, _ in self.modules if name.startswith("act")
+        )
+        """The hidden layers' activation modules, input side first (act1 ... actN)."""
+        self.share_kind = share_kind(activation)
+        self.activation = activation
+        self.hist_range: tuple[float, float] = HIST_RANGES[activation]
+
+    @torch.no_grad()
+    def measure(self, epoch: int, step: int) -> ActivationsMeasured:
+        """One pass over the probe batch; the figures come to the host in one transfer."""
+        scalars: list[torch.Tensor] = []
+        hists: list[torch.Tensor] = []
+        h = self.x
+        for name, module in self.modules:
+            if isinstance(module, nn.Dropout):
+                continue
+            if isinstance(module, nn.BatchNorm1d):
+                h = F.batch_norm(h, None, None, module.weight, module.bias, True, 0.0, module.eps)
+            else:
+                h = module(h)
+            if name.startswith("act"):
+                scalars += self._figures(h)
+                hists.append(self._histogram(h))
+        count = len(hists)
+        values = torch.cat([torch.stack(scalars), *hists]).tolist() if count else []
+        figures, bins = values[: 3 * count], values[3 * count :]
+        return ActivationsMeasured(
+            epoch=epoch,
+            step=step,
+            layers=self.layers,
+            activation=self.activation,
+            mean=tuple(figures[0::3]),
+            std=tuple(figures[1::3]),
+            share=tuple(figures[2::3]),
+            share_kind=self.share_kind,
+            hist=tuple(tuple(bins[i : i + HIST_BINS]) for i in range(0, len(bins), HIST_BINS)),
+            hist_range=self.hist_range,
+            samples=len(self.x),
+        )
+
+    def _figures(self, a: torch.Tensor) -> list[torch.Tensor]:
+        """[mean, std, share] of one layer's activations (samples x units), on the device.
+
+        Written with whole-tensor reductions: ``torch.var_mean(a, 0)`` and ``any(0)`` were
+        about ten times slower on the CPU.
+        """
+        unit_mean = a.mean(0)
+        # The mean over units of each unit's variance across the batch (two passes: exact
+        # even when a collapsed unit's spread is a millionth of its mean).
+        std = (a - unit_mean).square().mean().sqrt()
+        if self.activation == "tanh":
+            share = a.abs().gt_(SATURATED_ABOVE).mean()
+        elif self.activation == "sigmoid":
+            share = (a - 0.5).abs_().gt_(SATURATED_ABOVE - 0.5).mean()
+        else:  # not positive for any sample: its largest value is <= 0
+            share = a.amax(0).le_(0).float().mean()
+        return [unit_mean.mean(), std, share]
+
+    def _histogram(self, a: torch.Tensor) -> torch.Tensor:
+        """The share of values in each bin; values outside the range count in the edge bins."""
+        low, high = self.hist_range
+        return torch.histc(a.clamp(low, high), HIST_BINS, low, high) / a.numel()

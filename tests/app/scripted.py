@@ -16,6 +16,7 @@ from dnn_tui.config import DataConfig, ModelConfig, RunConfig, TrainConfig
 from dnn_tui.graph import build_graph, summary_text, trainable_params
 from dnn_tui.training.controls import RunControls
 from dnn_tui.training.events import (
+    ActivationsMeasured,
     ControlApplied,
     EpochEnded,
     Event,
@@ -23,6 +24,7 @@ from dnn_tui.training.events import (
     RunStarted,
     StepMeasured,
 )
+from dnn_tui.training.signal import HIST_BINS
 
 CONFIG = RunConfig(
     model=ModelConfig(hidden=(100, 50, 20)),
@@ -41,11 +43,12 @@ SECONDS_PER_STEP = 0.02
 
 def started(config: RunConfig = CONFIG) -> RunStarted:
     nodes = build_graph(config.model, 64, 10)
+    layers = tuple(node.name for node in nodes if node.name.startswith("fc"))
     return RunStarted(
         config=config,
         dataset=DATASET,
-        layers=LAYERS,
-        parameters=PARAMETERS,
+        layers=layers,
+        parameters=tuple(p.name for node in nodes for p in node.params),
         summary=summary_text(nodes),
         total_params=trainable_params(nodes),
         device="cpu",
@@ -107,9 +110,74 @@ def epoch_ended(epoch: int, events: list[dict[str, object]] | None = None) -> Ep
     return EpochEnded(record, best, CONFIG.train.epochs)
 
 
+def _bell(center: float, spread: float, low: float, high: float) -> tuple[float, ...]:
+    """HIST_BINS shares of a bell curve over [low, high] (edge bins take what lies beyond)."""
+    width = (high - low) / HIST_BINS
+    mids = [low + (i + 0.5) * width for i in range(HIST_BINS)]
+    weights = [math.exp(-0.5 * ((m - center) / max(spread, width / 4)) ** 2) for m in mids]
+    total = sum(weights)
+    return tuple(round(w / total, 3) for w in weights)  # what 256 samples x 64 units resolve
+
+
+def signal(epoch: int, step: int = STEPS) -> ActivationsMeasured:
+    """The baseline's three ReLU layers: spreads that grow a little as it learns."""
+    t = float(epoch)
+    std = tuple((0.22 + 0.05 * i) * (1 + 0.1 * t) for i in range(3))
+    dead = (0.0, 0.02, 0.04 + 0.01 * t)
+    hist = tuple(
+        tuple(0.5 if b == 0 else 0.5 * v for b, v in enumerate(_bell(0.0, s * 1.5, 0.0, 2.0)))
+        for s in std
+    )
+    return ActivationsMeasured(
+        epoch=epoch,
+        step=0 if epoch == 0 else step,
+        layers=("act1", "act2", "act3"),
+        activation="relu",
+        mean=tuple(0.4 * s for s in std),
+        std=std,
+        share=dead,
+        share_kind="dead",
+        hist=hist,
+        hist_range=(0.0, 2.0),
+        samples=256,
+    )
+
+
+DEEP_TANH = RunConfig(
+    model=ModelConfig(hidden=(64,) * 10, activation="tanh", init="default"),
+    data=DataConfig("digits"),
+    train=TrainConfig(optimizer="sgd", lr=0.1, epochs=20),
+    preset="deep-tanh",
+)
+
+
+def deep_tanh_signal() -> ActivationsMeasured:
+    """Deep tanh with the default init before its first step: each layer passes on a bit over
+    half of the spread it gets (as measured on MNIST), the values bunch up near the biases."""
+    std = tuple(0.14 * 0.565**k for k in range(10))
+    return ActivationsMeasured(
+        epoch=0,
+        step=0,
+        layers=tuple(f"act{k}" for k in range(1, 11)),
+        activation="tanh",
+        mean=tuple(0.01 * (-1) ** k for k in range(10)),
+        std=std,
+        share=(0.0,) * 10,
+        share_kind="saturated",
+        hist=tuple(_bell(0.0, math.hypot(s, 0.08), -1.0, 1.0) for s in std),
+        hist_range=(-1.0, 1.0),
+        samples=256,
+    )
+
+
+def deep_tanh_start() -> list[Event]:
+    """A deep-tanh run that has just started: the initialisation's signal, no step yet."""
+    return [started(DEEP_TANH), deep_tanh_signal()]
+
+
 def mid_run(epochs_done: int = 6, steps: int = 9) -> list[Event]:
     """A run seen in epoch epochs_done + 1 at step ``steps``; clipping went on in epoch 4."""
-    events: list[Event] = [started()]
+    events: list[Event] = [started(), signal(0)]
     for epoch in range(1, epochs_done + 2):
         clip_change = None
         last = STEPS if epoch <= epochs_done else steps
@@ -119,6 +187,7 @@ def mid_run(epochs_done: int = 6, steps: int = 9) -> list[Event]:
                 events.append(ControlApplied(4, 3, "clipping", True))
             events.append(step(epoch, n, clipping=epoch >= 4))
         if epoch <= epochs_done:
+            events.append(signal(epoch))
             events.append(epoch_ended(epoch, [clip_change] if clip_change else None))
     return events
 
@@ -136,8 +205,9 @@ def diverged_at() -> dict[str, object]:
 
 def feed(app: DnnApp, events: list[Event], *, clipping: bool = True) -> RunControls:
     """Show a run as if the worker had reported ``events`` (no training, no thread)."""
-    controls = RunControls(0.5 if clipping else None, CONFIG.train.lr)
-    app.lab.begin_run(CONFIG, RUN_DIR, 1, controls)
+    config = events[0].config if isinstance(events[0], RunStarted) else CONFIG
+    controls = RunControls(0.5 if clipping else None, config.train.lr)
+    app.lab.begin_run(config, RUN_DIR, 1, controls)
     for event in events:
         app.lab.on_engine_reported(EngineReported(event, 1))
     app.lab.flush_panels()

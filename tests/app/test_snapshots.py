@@ -72,3 +72,14 @@ def test_diverged_panel(snap_compare: Compare, tmp_path: Path, size: tuple[int, 
     assert snap_compare(
         app(tmp_path), terminal_size=size, run_before=feeding(scripted.diverged(), clipping=False)
     )
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_signal_view(snap_compare: Compare, tmp_path: Path, size: tuple[int, int]) -> None:
+    """`a` flips to the forward signal: a deep tanh stack whose signal collapses at the start."""
+    assert snap_compare(
+        DnnApp(scripted.DEEP_TANH, run_root=Path("runs")),
+        press=["a"],
+        terminal_size=size,
+        run_before=feeding(scripted.deep_tanh_start(), clipping=False),
+    )

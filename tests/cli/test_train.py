@@ -39,7 +39,7 @@ def test_train_writes_the_run_directory(digits_run) -> None:
         "model.safetensors",
     ]
     history = read_history(out)
-    assert history["schema"] == 1
+    assert history["schema"] == 2
     assert history["status"] == "completed"
     assert history["dataset"] == {
         "name": "digits",
@@ -51,8 +51,12 @@ def test_train_writes_the_run_directory(digits_run) -> None:
     }
     assert history["layers"] == ["fc1", "fc2", "fc3", "fc4"]
     assert [record["epoch"] for record in history["epochs"]] == [1, 2]
+    assert history["activations"]["layers"] == ["act1", "act2", "act3"]
+    assert len(history["initial"]["act_std"]) == 3  # before the first step
     for record in history["epochs"]:
         assert len(record["grad_norm"]) == 4
+        assert len(record["act_std"]) == len(record["act_dead"]) == 3
+        assert record["act_saturated"] is None  # ReLU units die, they do not saturate
         assert 0.0 <= record["val_acc"] <= 1.0
     assert history["best_epoch"] in (1, 2)
     assert 0.0 <= history["test"]["acc"] <= 1.0
@@ -67,10 +71,13 @@ def test_train_prints_a_row_per_epoch_and_a_summary(digits_run) -> None:
     lines = done.stdout.splitlines()
     header = next(line for line in lines if line.split()[:1] == ["epoch"])
     assert "val acc" in header and "grad fc1" in header and "grad fc4" in header
+    assert "std act1" in header and "std act3" in header
     rows = [line.split() for line in lines if re.match(r"\s+\d+\s+\d", line)]
     assert [row[0] for row in rows] == ["1", "2"]
     assert all(re.fullmatch(r"\d\.\d\de[+-]\d\d", row[5]) for row in rows)  # grad norms
     history = read_history(out)
+    for row, record in zip(rows, history["epochs"], strict=True):  # activation std
+        assert row[7:9] == [f"{record['act_std'][0]:.2e}", f"{record['act_std'][-1]:.2e}"]
     assert f"test accuracy: {history['test']['acc']:.4f}" in done.stdout
     assert f"run directory: {out}" in done.stdout
     assert "status: completed" in done.stdout

@@ -14,6 +14,7 @@ import torch.nn.functional as F
 from dnn_tui.config import ConfigError, DataConfig, ModelConfig, RunConfig, TrainConfig, validate
 from dnn_tui.data import Dataset, load_dataset
 from dnn_tui.model import build_mlp, linear_layers
+from dnn_tui.training import engine
 from dnn_tui.training.controls import RunControls
 from dnn_tui.training.engine import REPORT_INTERVAL, evaluate, train
 from dnn_tui.training.events import (
@@ -50,8 +51,16 @@ class Recorder:
         return [e for e in self.events if isinstance(e, kind)]
 
 
-def plain_training(config: RunConfig, data: Dataset, steps: int | None = None):
-    """The reference loop: what the engine promises to compute, without probes or controls."""
+def plain_training(
+    config: RunConfig,
+    data: Dataset,
+    steps: int | None = None,
+    correct: list[int] | None = None,
+):
+    """The reference loop: what the engine promises to compute, without probes or controls.
+
+    ``correct`` receives each step's count of right predictions (the training accuracy).
+    """
     t = config.train
     torch.manual_seed(t.seed)
     model = build_mlp(config.model, data.input_dim, data.classes)
@@ -85,6 +94,8 @@ def plain_training(config: RunConfig, data: Dataset, steps: int | None = None):
                 torch.nn.utils.clip_grad_norm_(model.parameters(), t.clip_norm)
             optimizer.step()
             losses.append(loss.item())
+            if correct is not None:
+                correct.append(int((logits.argmax(1) == data.y_train[index]).sum()))
             if steps is not None and len(losses) == steps:
                 return model, losses, grads
     return model, losses, grads
@@ -94,7 +105,8 @@ def plain_training(config: RunConfig, data: Dataset, steps: int | None = None):
 def test_one_epoch_matches_plain_pytorch(digits: Dataset, optimizer: str) -> None:
     config = make_config(optimizer=optimizer, lr=0.05 if optimizer == "sgd" else 0.001)
     result = train(config, digits)
-    model, losses, _ = plain_training(config, digits)
+    correct: list[int] = []
+    model, losses, _ = plain_training(config, digits, correct=correct)
 
     # Fused Adam and PyTorch's default Adam round differently in the last bits.
     tolerance = 1e-6 if optimizer == "sgd" else 1e-5
@@ -104,9 +116,31 @@ def test_one_epoch_matches_plain_pytorch(digits: Dataset, optimizer: str) -> Non
         assert torch.allclose(ours, theirs, atol=tolerance), name
     record = result.history[0]
     assert record["train_loss"] == pytest.approx(sum(losses) / len(losses), rel=1e-5)
+    assert record["train_acc"] == sum(correct) / len(digits.x_train)
     val = evaluate(model, digits.x_val, digits.y_val)
     assert record["val_loss"] == pytest.approx(val["loss"], rel=1e-4)
     assert record["val_acc"] == pytest.approx(val["acc"])
+
+
+def test_training_accuracy_matches_plain_pytorch(
+    digits: Dataset, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(engine, "REPORT_INTERVAL", 0.0)  # a report after every step
+    config = make_config(optimizer="sgd", lr=0.5, batch_size=30, epochs=2)
+    recorder = Recorder()
+    result = train(config, digits, emit=recorder)
+    correct: list[int] = []
+    plain_training(config, digits, correct=correct)
+    n, steps = len(digits.x_train), math.ceil(len(digits.x_train) / 30)
+    for epoch in (1, 2):
+        counts = correct[(epoch - 1) * steps : epoch * steps]
+        reports = [s for s in recorder.of(StepMeasured) if s.epoch == epoch]
+        assert [r.step for r in reports] == list(range(1, steps + 1))
+        for report in reports:
+            seen = min(report.step * 30, n)
+            assert report.acc == sum(counts[: report.step]) / seen
+        assert result.history[epoch - 1]["train_acc"] == sum(counts) / n
+    assert 0.3 < result.history[-1]["train_acc"] < 1.0  # it learned, and not everything
 
 
 def test_l2_penalty_is_added_to_the_objective(digits: Dataset) -> None:

@@ -22,7 +22,11 @@ REQUIRED = {
     "small-batch",
     "deep-sigmoid",
     "deep-relu-he",
+    "deep-tanh",
     "deep-tanh-xavier",
+    "deep-sigmoid-saturated",
+    "deep-sigmoid-batchnorm",
+    "deep-relu",
     "exploding",
     "exploding-clipped",
 }

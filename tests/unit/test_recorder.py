@@ -27,8 +27,9 @@ from dnn_tui.recorder import (
     claim_run_dir,
     release,
 )
-from dnn_tui.runs import CSV_COLUMNS, load_weights
+from dnn_tui.runs import CSV_COLUMNS, SCHEMA, load_weights
 from dnn_tui.training.events import (
+    ActivationsMeasured,
     ControlApplied,
     EpochEnded,
     Notice,
@@ -65,7 +66,8 @@ def test_recorder_writes_the_run_files(tmp_path: Path) -> None:
     assert cfg.load(run / "config.toml") == CONFIG
 
     history = strict_load(run / "history.json")
-    assert history["schema"] == 1
+    assert history["schema"] == SCHEMA == 2
+    assert history["activations"] is None and history["initial"] is None  # none measured
     assert history["status"] == "completed"
     assert history["config"] == cfg.to_dict(CONFIG)
     assert history["dataset"]["name"] == "digits"
@@ -97,6 +99,7 @@ def test_events_log_is_strict_json_that_reads_back_as_the_events(tmp_path: Path)
     sent = [
         Notice("auto fell back", "warning"),
         started(),
+        signal(0),
         ControlApplied(1, 3, "clipping", True),
         EpochEnded(record(1, loss=float("inf")), best_epoch=1, epochs=3),
         finished(),
@@ -112,10 +115,11 @@ def test_events_log_is_strict_json_that_reads_back_as_the_events(tmp_path: Path)
     records = [json.loads(line, parse_constant=refuse) for line in lines]
     assert [r["event"] for r in records] == [type(e).__name__ for e in sent]
     back = events_of(tmp_path)
-    assert back[0] == sent[0] and back[2] == sent[2]
+    assert back[0] == sent[0] and back[3] == sent[3]
     assert back[1].config == CONFIG and back[1].layers == LAYERS
-    assert back[3].record["train_loss"] is None  # inf -> null
-    assert back[4].status == "completed" and back[4].weights == {}  # tensors stay out
+    assert back[2].std == signal(0).std and back[2].record() == signal(0).record()
+    assert back[4].record["train_loss"] is None  # inf -> null
+    assert back[5].status == "completed" and back[5].weights == {}  # tensors stay out
 
 
 def test_progress_reports_are_logged_at_most_about_four_a_second(tmp_path: Path) -> None:
@@ -392,3 +396,62 @@ def test_a_run_whose_files_cannot_be_written_ends_as_failed_naming_the_file(
     history = strict_load(tmp_path / "run" / "history.json")
     assert history["status"] == "failed" and history["error"] == result.error
     assert len(history["epochs"]) < 50
+
+
+def signal(epoch: int, kind: str = "saturated") -> ActivationsMeasured:
+    return ActivationsMeasured(
+        epoch=epoch,
+        step=0 if epoch == 0 else 1,
+        layers=("act1", "act2"),
+        activation="tanh" if kind == "saturated" else "relu",
+        mean=(0.01, -0.02),
+        std=(0.3, 0.0015 * (epoch + 1)),
+        share=(0.5, 0.25),
+        share_kind=kind,
+        hist=((0.5, 0.5), (0.0, 1.0)),
+        hist_range=(-1.0, 1.0) if kind == "saturated" else (0.0, 2.0),
+        samples=256,
+    )
+
+
+def test_the_activation_figures_are_recorded(tmp_path: Path) -> None:
+    recorder = RunRecorder(tmp_path)
+    recorder(started())
+    recorder(signal(0))
+    recorder.flush()
+    history = strict_load(tmp_path / "history.json")
+    assert history["initial"] == signal(0).record()  # a record of its own, not an epoch
+    assert history["epochs"] == []
+    assert history["activations"] == {
+        "layers": ["act1", "act2"],
+        "samples": 256,
+        "share": "saturated",
+        "hist_range": [-1.0, 1.0],
+        "hist_bins": 2,
+    }
+    recorder(signal(1))  # mid-run and epoch-end figures travel in the epoch records
+    recorder(EpochEnded({**record(1), **signal(1).record()}, best_epoch=1, epochs=3))
+    recorder.flush()
+    history = strict_load(tmp_path / "history.json")
+    assert history["initial"] == signal(0).record()
+    epoch = history["epochs"][0]
+    assert epoch["act_std"] == [0.3, 0.003]
+    assert (epoch["act_saturated"], epoch["act_dead"]) == ([0.5, 0.25], None)
+    assert epoch["act_hist"] == [[0.5, 0.5], [0.0, 1.0]]
+    with (tmp_path / "history.csv").open() as handle:
+        row = next(csv.DictReader(handle))
+    assert (row["act_std_first"], row["act_std_last"]) == ("0.3", "0.003")
+    assert (row["act_saturated_max"], row["act_dead_max"]) == ("0.5", "")
+    recorder.close()
+
+
+def test_csv_columns_of_a_relu_run_and_of_a_run_without_figures(tmp_path: Path) -> None:
+    recorder = RunRecorder(tmp_path)
+    recorder(started())
+    recorder(EpochEnded({**record(1), **signal(1, "dead").record()}, best_epoch=1, epochs=3))
+    recorder(EpochEnded(record(2), best_epoch=1, epochs=3))
+    recorder.close()
+    with (tmp_path / "history.csv").open() as handle:
+        rows = list(csv.DictReader(handle))
+    assert (rows[0]["act_saturated_max"], rows[0]["act_dead_max"]) == ("", "0.5")
+    assert [rows[1][c] for c in CSV_COLUMNS if c.startswith("act_")] == ["", "", "", ""]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -50,7 +51,7 @@ def saved_run(tmp_path: Path) -> Path:
         (lambda run: (run / "history.json").unlink(), r"history\.json: missing"),
         (lambda run: (run / "history.json").write_text("{"), "not valid JSON"),
         (lambda run: (run / "history.json").write_text("[]"), "JSON object"),
-        (lambda run: (run / "history.json").write_text('{"schema": 2}'), "schema must be 1"),
+        (lambda run: (run / "history.json").write_text('{"schema": 3}'), "schema must be one of"),
         (
             lambda run: (run / "history.json").write_text('{"schema": 1, "epochs": 3}'),
             "'epochs' must be a list",
@@ -61,6 +62,19 @@ def test_load_run_errors_name_the_file(saved_run: Path, damage, message: str) ->
     damage(saved_run)
     with pytest.raises(RunError, match=message):
         load_run(saved_run)
+
+
+def test_a_schema_1_history_still_loads(saved_run: Path) -> None:
+    path = saved_run / "history.json"
+    old = json.loads(path.read_text())
+    old["schema"] = 1
+    for key in ("activations", "initial"):  # schema 2 added these, and the act_* keys
+        del old[key]
+    old["epochs"] = [record(1) | {"grad_norm": [0.1, 0.2, 0.3]}]
+    path.write_text(json.dumps(old))
+    saved = load_run(saved_run)
+    assert saved.history["schema"] == 1
+    assert saved.history["epochs"][0]["train_loss"] == 0.5
 
 
 def test_load_run_refuses_a_file(tmp_path: Path) -> None:

@@ -1,7 +1,8 @@
 """HelpScreen: the key map, and per panel what it shows and what the lab's lessons look like in it.
 
-The gradient bands are quoted from ``widgets.gradient_panel`` so the text and
-the colours can never disagree.
+The gradient and signal bands are quoted from ``widgets.gradient_panel`` and
+``widgets.signal_panel``, and the probe's definitions from ``training.signal``, so the
+text and the colours can never disagree.
 """
 
 from __future__ import annotations
@@ -16,6 +17,9 @@ from textual.widgets import Footer, Markdown
 
 from dnn_tui.app.screens.lab import MIN_SIZE, WIDE, XWIDE
 from dnn_tui.app.widgets.gradient_panel import EXPLODING_ABOVE, SCALE, VANISHING_BELOW
+from dnn_tui.app.widgets.signal_panel import COLLAPSING_BELOW, SHARE_ABOVE
+from dnn_tui.app.widgets.signal_panel import EXPLODING_ABOVE as SIGNAL_EXPLODING_ABOVE
+from dnn_tui.training.signal import HIST_BINS, PROBE_SAMPLES, SATURATED_ABOVE
 
 HELP = f"""\
 # dnn-tui: keys and panels
@@ -28,6 +32,7 @@ HELP = f"""\
 | `s` | stop the running job after the current step (files are saved) |
 | `c` | clipping on / off for the running job, from its next step |
 | `+` / `-` | double / halve the clipping threshold |
+| `a` | flip between the gradient panel and the signal panel (the forward signal) |
 | `g` | model graph: the network node by node, with the latest gradients |
 | `v` | compare the saved runs: best validation accuracy and curves |
 | `?` | this help |
@@ -85,16 +90,51 @@ gradient before clipping, as a bar on a log scale from 1e{SCALE[0]:.0f} to
 Under the rows: the global gradient norm before and after clipping, clipping ON or
 OFF with its threshold, and the share of this epoch's steps that were clipped.
 
+## Signal panel (`a`)
+The forward signal, the cause of what the gradient panel shows: one row per hidden
+layer, input side at the top, measured on a fixed batch of {PROBE_SAMPLES} training images
+(without dropout, and without gradients) before the first step, about once a second and
+at each epoch end. Each row: the layer's activations as a histogram strip of {HIST_BINS} bins
+over the activation's range (`·` an empty bin), their **std** (how much a unit's output
+changes from one image to the next: the square root of the units' mean variance across
+the batch) and the share of **saturated** or **dead** units:
+
+- **saturated** (sigmoid, tanh): the share of values in a flat end of the curve,
+  |tanh| > {SATURATED_ABOVE:g} or a sigmoid below {1 - SATURATED_ABOVE:.2g} or above
+  {SATURATED_ABOVE:g}, where the slope is nearly 0 and almost no gradient passes.
+- **dead** (ReLU and its kind): the share of units that are zero (not positive) for every
+  image of the probe batch; no gradient passes them at all.
+
+Bands:
+
+- **collapsing**, std below {COLLAPSING_BELOW:g} (blue): every image looks alike to the layers
+  above. A deep tanh or ReLU stack with PyTorch's default init (`deep-tanh`, `deep-relu`)
+  shrinks the signal by about half per layer, a sigmoid one (`deep-sigmoid`) faster still
+  (its slope is at most 1/4); Xavier (`deep-tanh-xavier`) and He
+  (`deep-relu-he`) keep each layer's output variance close to its input's, so the rows stay
+  alike.
+- **saturated** / **dead**, more than {100 * SHARE_ABOVE:.0f}% of the layer (amber): sigmoid
+  units started from N(0, 1) (`deep-sigmoid-saturated`) sit at 0 or 1; batch norm
+  (`deep-sigmoid-batchnorm`) re-centres and re-scales each layer's input, and none saturate.
+- **exploding**, std above {SIGNAL_EXPLODING_ABOVE:g} (red): weights too large for the activation
+  (`exploding`) make the signal grow layer after layer.
+- **healthy**, the rest (green).
+
+The std history shows each layer's std over the run (log scale). `history.json` keeps the
+figures before the first step (`initial`) and at each epoch end.
+
 ## Model graph (`g`)
 Input -> Affine (W, b) -> [BatchNorm (gamma, beta)] -> activation -> [Dropout] ->
 ... -> Softmax -> cross-entropy loss, each node with its output shape, parameters
-and, once a run goes, the latest gradient norm of each parameter; then the
-Keras-style summary with the total parameter count.
+and, once a run goes, the latest gradient norm of each parameter and the std σ of each
+activation's output (coloured by the signal band); then the Keras-style summary with the
+total parameter count.
 
 ## Small terminals
 Below {WIDE[0]} columns or {WIDE[1]} rows the lab shows one region at a time behind tabs
-(Setup, Train, Gradients); from {XWIDE} columns the table and the gradients sit side
-by side; below {MIN_SIZE[0]}x{MIN_SIZE[1]} it asks for a larger terminal.
+(Setup, Train, Gradients; `a` turns the third into Signal and back); from {XWIDE} columns
+the table and the gradients sit side by side, with the signal panel under the gradients;
+below {MIN_SIZE[0]}x{MIN_SIZE[1]} it asks for a larger terminal.
 """
 
 

@@ -1,8 +1,10 @@
 """LabScreen: configure a run and watch it train.
 
 Regions: the run status on top; the config form; the loss and accuracy
-sparklines with the epoch table; the gradient panel. The layout follows the
-terminal's size (the classes are set on resize, the stylesheet does the rest):
+sparklines with the epoch table; the gradient panel and the signal panel (the
+forward signal), one at a time (``a`` flips them, class ``-signal``) except in the
+``-xwide`` layout, which shows both. The layout follows the terminal's size (the
+classes are set on resize, the stylesheet does the rest):
 
 - ``-compact`` (narrower than ``WIDE[0]`` or lower than ``WIDE[1]``): one region
   at a time behind tabs (Setup, Train, Gradients), the status always on top.
@@ -35,9 +37,11 @@ from dnn_tui.app.widgets.epoch_table import EpochTable
 from dnn_tui.app.widgets.gradient_panel import GradientPanel
 from dnn_tui.app.widgets.loss_sparklines import LossSparklines
 from dnn_tui.app.widgets.run_status import RunStatus
+from dnn_tui.app.widgets.signal_panel import SignalPanel
 from dnn_tui.config import ConfigError, RunConfig
 from dnn_tui.training.controls import RunControls
 from dnn_tui.training.events import (
+    ActivationsMeasured,
     ControlApplied,
     EpochEnded,
     Notice,
@@ -62,6 +66,8 @@ times a second about 1.0x (noisy: headless itself varied from 130k to 175k sampl
 Key presses are shown at once, not at this pace."""
 PAGES = ("setup", "train", "gradients")
 """The compact layout's tabs."""
+GRADIENTS_TAB = {False: "Gradients · a: signal", True: "Signal · a: gradients"}
+"""The third tab's label, by whether it shows the signal panel."""
 
 
 def preset_names() -> list[str]:
@@ -86,6 +92,9 @@ class LabScreen(Screen[None]):
         Binding("c", "app.toggle_clipping", "clip"),
         Binding("plus", "app.scale_clip_norm(2.0)", "max×2", key_display="+", group=CLIP_MAX),
         Binding("minus", "app.scale_clip_norm(0.5)", "max÷2", key_display="-", group=CLIP_MAX),
+        # The footer shows `a` where it has room; at 80 columns the Gradients tab's label says it.
+        Binding("a", "toggle_signal('footer')", "signal"),
+        Binding("a", "toggle_signal", "signal", show=False),
         Binding("g", "app.show_graph", "graph"),
         Binding("v", "app.compare_runs", "runs"),
         Binding("question_mark", "app.show_help", "help", key_display="?"),
@@ -103,6 +112,8 @@ class LabScreen(Screen[None]):
         """The current run's RunStarted (config, layers, parameters), once it arrived."""
         self.last_step: StepMeasured | None = None
         """The latest progress report of the current run."""
+        self.last_signal: ActivationsMeasured | None = None
+        """The latest activation figures of the current run."""
         self._controls: RunControls | None = None
 
     def compose(self) -> ComposeResult:
@@ -110,7 +121,7 @@ class LabScreen(Screen[None]):
         yield Tabs(
             Tab("Setup", id="tab-setup"),
             Tab("Train", id="tab-train"),
-            Tab("Gradients", id="tab-gradients"),
+            Tab(GRADIENTS_TAB[False], id="tab-gradients"),
             id="lab-tabs",
         )
         with Horizontal(id="lab-body"):
@@ -124,6 +135,7 @@ class LabScreen(Screen[None]):
                     yield EpochTable()
                 with VerticalScroll(id="gradients-page", classes="page"):
                     yield GradientPanel()
+                    yield SignalPanel()
         yield Static("", id="too-small")
         yield Footer(compact=True)
 
@@ -153,6 +165,10 @@ class LabScreen(Screen[None]):
     def gradient_panel(self) -> GradientPanel:
         return self.query_one(GradientPanel)
 
+    @property
+    def signal_panel(self) -> SignalPanel:
+        return self.query_one(SignalPanel)
+
     # --- layout -----------------------------------------------------------------------------
 
     def on_mount(self) -> None:
@@ -163,6 +179,7 @@ class LabScreen(Screen[None]):
         """Draw what arrived since the last flush (called REFRESH_S apart)."""
         self.run_status.flush()
         self.gradient_panel.flush()
+        self.signal_panel.flush()
         self.loss_sparklines.flush()
         self.accuracy_sparklines.flush()
         self.epoch_table.flush()
@@ -176,7 +193,10 @@ class LabScreen(Screen[None]):
     def _fit(self, width: int, height: int) -> None:
         too_small = width < MIN_SIZE[0] or height < MIN_SIZE[1]
         self.set_class(too_small, "-too-small")
-        self.set_class(width < WIDE[0] or height < WIDE[1], "-compact")
+        compact = width < WIDE[0] or height < WIDE[1]
+        if compact != self.has_class("-compact"):
+            self.set_class(compact, "-compact")
+            self.refresh_bindings()  # `a` shows in the footer only where there is room
         self.set_class(width >= XWIDE and height >= WIDE[1], "-xwide")
         if too_small:
             self.query_one("#too-small", Static).update(
@@ -201,6 +221,20 @@ class LabScreen(Screen[None]):
         if focused is not None and focused is not event.tabs and not focused.display:
             self.set_focus(None)
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "toggle_signal" and parameters == ("footer",):
+            return not self.has_class("-compact")  # the other `a` binding acts, unseen
+        return True
+
+    def action_toggle_signal(self, _shown_in: str = "") -> None:
+        """Flip between the gradient panel and the signal panel (the widest layout shows both);
+        on small screens, bring their tab forward."""
+        signal = not self.has_class("-signal")
+        self.set_class(signal, "-signal")
+        self.query_one("#tab-gradients", Tab).label = GRADIENTS_TAB[signal]
+        if self.has_class("-compact") and not self.has_class("-page-gradients"):
+            self.show_page("gradients")
+
     def action_leave_input(self) -> None:
         """Escape: give the keys back to the lab (r, space, s, c ... act again)."""
         self.set_focus(None)
@@ -213,7 +247,7 @@ class LabScreen(Screen[None]):
         """A run was launched (or opened from its directory, config None when it has not
         written one yet): clear the panels and show it loading."""
         self.run_id, self.run_dir, self._controls = run_id, run_dir, controls
-        self.run_started = self.last_step = None
+        self.run_started = self.last_step = self.last_signal = None
         self.run_status.show_starting(config, run_dir)
         self.run_status.show_controls(controls)
         self.epoch_table.clear_epochs()
@@ -284,6 +318,9 @@ class LabScreen(Screen[None]):
                 self.loss_sparklines.val.append(record["val_loss"])
                 self.accuracy_sparklines.train.append(record["train_acc"])
                 self.accuracy_sparklines.val.append(record["val_acc"])
+            case ActivationsMeasured() as event:
+                self.last_signal = event
+                self.signal_panel.show_signal(event)
             case ControlApplied():
                 self.show_controls()
             case RunStarted() as event:
@@ -291,6 +328,7 @@ class LabScreen(Screen[None]):
                 self.run_status.show_starting(event.config, self.run_dir or Path())
                 self.run_status.show_started(event, self.run_dir or Path())
                 self.gradient_panel.start(event.layers)
+                self.signal_panel.start()
                 self.show_controls()
             case RunFinished() as event:
                 self._finish(event)

@@ -155,6 +155,25 @@ async def exploding(root: Path) -> None:
         save(app, "divergence")
 
 
+async def signal_shot(
+    root: Path, name: str, pause_after: int, size: tuple[int, int], shot: str
+) -> None:
+    """Preset ``name`` paused after epoch ``pause_after``, with the signal panel shown (``a``)."""
+    app = DnnApp(preset(name, epochs=pause_after + 1), run_root=root)
+    async with app.run_test(size=size) as pilot:
+        await paused_at(pilot, pause_after)
+        await pilot.press("a")
+        await settle(app)
+        save(app, shot)
+        await finish(pilot)
+
+
+async def signal(root: Path) -> None:
+    await signal_shot(root, "deep-tanh", 1, (120, 40), "lab-deep-tanh-signal")
+    await signal_shot(root, "deep-sigmoid-saturated", 1, (120, 40), "lab-sigmoid-saturated-signal")
+    await signal_shot(root, "deep-tanh-xavier", 1, (80, 24), "lab-80x24-signal")
+
+
 async def overview(root: Path) -> None:
     app = DnnApp(preset("baseline"), run_root=root)
     async with app.run_test(size=(120, 40)) as pilot:
@@ -173,6 +192,7 @@ async def main() -> None:
         await baseline(root)
         await vanishing(root)
         await exploding(root)
+        await signal(root)
         await overview(root)
 
 

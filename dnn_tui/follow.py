@@ -13,6 +13,7 @@ their state follows what the run reports it applied, so every watcher shows the 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import threading
@@ -33,6 +34,7 @@ from dnn_tui.runs import (
 )
 from dnn_tui.training.controls import RunControls
 from dnn_tui.training.events import (
+    ActivationsMeasured,
     ControlApplied,
     EpochEnded,
     Event,
@@ -186,11 +188,26 @@ def history_events(history: dict[str, Any], config: Any) -> list[Event]:
             steps_per_epoch=1,
         )
     ]
+    about = history.get("activations")
+
+    def signal(figures: Any, epoch: int) -> None:
+        """The activation figures of the run's start or of an epoch end, when it has them."""
+        if isinstance(about, dict) and isinstance(figures, dict) and "act_std" in figures:
+            with contextlib.suppress(KeyError, TypeError, ValueError, IndexError):
+                events.append(
+                    ActivationsMeasured.from_history(
+                        figures, about, config.model.activation, epoch, 0 if epoch == 0 else 1
+                    )
+                )
+
+    signal(history.get("initial"), 0)
     best, best_loss = None, float("inf")
     for record in history.get("epochs") or []:
         loss = record.get("val_loss")
         if isinstance(loss, int | float) and loss < best_loss:  # the engine's rule
             best, best_loss = record.get("epoch"), loss
+        epoch = record.get("epoch")
+        signal(record, epoch if isinstance(epoch, int) else 0)
         events.append(EpochEnded(record, best, config.train.epochs))
     status = history.get("status")
     if status and status != RUNNING:

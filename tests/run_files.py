@@ -8,7 +8,7 @@ from pathlib import Path
 import torch
 
 from dnn_tui import config as cfg
-from dnn_tui.training.events import RunFinished, RunStarted
+from dnn_tui.training.events import ActivationsMeasured, RunFinished, RunStarted
 
 CONFIG = cfg.with_options(
     cfg.RunConfig(preset="unit"), {"dataset": "digits", "hidden": (8, 4), "epochs": 3}
@@ -51,6 +51,22 @@ def record(epoch: int, loss: float = 0.5) -> dict:
         "clipped_fraction": 0.0,
         "events": [{"step": 1, "kind": "clipping", "value": True}],
     }
+
+
+def signal(epoch: int, kind: str = "saturated") -> ActivationsMeasured:
+    return ActivationsMeasured(
+        epoch=epoch,
+        step=0 if epoch == 0 else 1,
+        layers=("act1", "act2"),
+        activation="tanh" if kind == "saturated" else "relu",
+        mean=(0.01, -0.02),
+        std=(0.3, 0.0015 * (epoch + 1)),
+        share=(0.5, 0.25),
+        share_kind=kind,
+        hist=((0.5, 0.5), (0.0, 1.0)),
+        hist_range=(-1.0, 1.0) if kind == "saturated" else (0.0, 2.0),
+        samples=256,
+    )
 
 
 def finished(status: str = "completed", best: int | None = 1) -> RunFinished:

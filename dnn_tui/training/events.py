@@ -112,6 +112,33 @@ class ActivationsMeasured(Event):
     samples: int
     """Samples in the probe batch."""
 
+    def __post_init__(self) -> None:
+        # Read back from JSON, the histogram's rows are lists: make them tuples, so that an
+        # event read back equals the one written.
+        object.__setattr__(self, "hist", tuple(tuple(row) for row in self.hist))
+
+    @classmethod
+    def from_history(
+        cls, figures: dict[str, Any], about: dict[str, Any], activation: str, epoch: int, step: int
+    ) -> ActivationsMeasured:
+        """The event that history.json's figures (``initial`` or an epoch record) describe;
+        ``about`` is its ``activations`` record. KeyError or TypeError when they do not fit."""
+        kind = about["share"]
+        share = figures["act_saturated" if kind == "saturated" else "act_dead"]
+        return cls(
+            epoch=epoch,
+            step=step,
+            layers=tuple(about["layers"]),
+            activation=activation,
+            mean=tuple(figures["act_mean"]),
+            std=tuple(figures["act_std"]),
+            share=tuple(share),
+            share_kind=kind,
+            hist=tuple(tuple(row) for row in figures["act_hist"]),
+            hist_range=(float(about["hist_range"][0]), float(about["hist_range"][1])),
+            samples=int(about["samples"]),
+        )
+
     def record(self) -> dict[str, Any]:
         """The figures as history.json stores them (``act_*`` keys; see ``ActivationProbe``)."""
         share = list(self.share)

@@ -27,7 +27,7 @@ from dnn_tui.training.events import (
     to_record,
 )
 
-from ..run_files import CONFIG, finished, record, started
+from ..run_files import CONFIG, finished, record, signal, started
 
 
 def step(epoch: int = 1, clipping: bool = False, clip_norm: float = 1.0, lr: float = 0.1):
@@ -56,6 +56,7 @@ def test_every_event_type_survives_a_round_trip_through_json() -> None:
         Notice("text", "warning"),
         started(),
         step(),
+        signal(0),
         ControlApplied(1, 2, "lr", 0.5),
         EpochEnded(record(1), 1, 3),
         RunFinished("failed", 1, None, None, 2.0, error="boom", partial_epoch={"epoch": 2}),
@@ -102,6 +103,23 @@ def test_a_run_without_an_event_log_is_replayed_from_its_history(tmp_path: Path)
     assert [e.best_epoch for e in events[1:3]] == [1, 1]
     assert events[3].status == "completed"
     assert history_events({"epochs": []}, CONFIG)[0].layers == ()
+
+
+def test_a_history_without_a_log_replays_its_activation_figures(tmp_path: Path) -> None:
+    recorder = RunRecorder(tmp_path)
+    recorder(started())
+    recorder(signal(0))
+    recorder(EpochEnded({**record(1), **signal(1).record()}, 1, 3))
+    recorder(EpochEnded(record(2), 1, 3))  # a record without figures (schema 1 style)
+    recorder(finished())
+    (tmp_path / "events.jsonl").unlink()
+    events = RunFollower(tmp_path).read_new()
+    assert [type(e).__name__ for e in events] == [
+        "RunStarted", "ActivationsMeasured", "ActivationsMeasured", "EpochEnded", "EpochEnded",
+        "RunFinished",
+    ]  # fmt: skip
+    assert events[1].record() == signal(0).record() and events[1].epoch == 0
+    assert events[2].std == signal(1).std and events[2].epoch == 1
 
 
 @pytest.mark.parametrize(

@@ -29,7 +29,6 @@ from dnn_tui.recorder import (
 )
 from dnn_tui.runs import CSV_COLUMNS, SCHEMA, load_weights
 from dnn_tui.training.events import (
-    ActivationsMeasured,
     ControlApplied,
     EpochEnded,
     Notice,
@@ -38,7 +37,7 @@ from dnn_tui.training.events import (
     from_record,
 )
 
-from ..run_files import CONFIG, LAYERS, finished, record, started, strict_load
+from ..run_files import CONFIG, LAYERS, finished, record, signal, started, strict_load
 
 
 def events_of(run: Path) -> list:
@@ -396,22 +395,6 @@ def test_a_run_whose_files_cannot_be_written_ends_as_failed_naming_the_file(
     history = strict_load(tmp_path / "run" / "history.json")
     assert history["status"] == "failed" and history["error"] == result.error
     assert len(history["epochs"]) < 50
-
-
-def signal(epoch: int, kind: str = "saturated") -> ActivationsMeasured:
-    return ActivationsMeasured(
-        epoch=epoch,
-        step=0 if epoch == 0 else 1,
-        layers=("act1", "act2"),
-        activation="tanh" if kind == "saturated" else "relu",
-        mean=(0.01, -0.02),
-        std=(0.3, 0.0015 * (epoch + 1)),
-        share=(0.5, 0.25),
-        share_kind=kind,
-        hist=((0.5, 0.5), (0.0, 1.0)),
-        hist_range=(-1.0, 1.0) if kind == "saturated" else (0.0, 2.0),
-        samples=256,
-    )
 
 
 def test_the_activation_figures_are_recorded(tmp_path: Path) -> None:

@@ -226,6 +226,8 @@ class _Run:
         self.batch_size = n if bs == "full" else min(bs, n)
         self.bounds = batch_bounds(n, self.batch_size, config.model.batchnorm)
         self.steps_per_epoch = len(self.bounds)
+        self.logits_seen = torch.empty(n, data.classes, device=to)
+        """The current epoch's logits, in the order its samples were seen."""
         self.where = (0, 0)
         """(epoch, step) of the step in progress, for the message of a failure."""
         self.partial_epoch: dict[str, Any] | None = None
@@ -329,9 +331,10 @@ class _Run:
         paused_before = self.paused_seconds
         order = torch.randperm(n, device=x.device, generator=self.generator)
         target = y[order]
-        # The logits of the steps since the last report: accuracy is counted only when a
-        # report is due, in one pass (an argmax per step cost about 1.5% of the step time).
-        pending: list[torch.Tensor] = []
+        # Each step's logits are copied into one buffer and accuracy is counted only when a
+        # report is due, in one argmax (an argmax per step cost about 1.5% of the step time,
+        # keeping each step's logits alive about 1%, this copy about 0.5%).
+        logits_seen = self.logits_seen
         correct = counted = 0  # right predictions among the first ``counted`` samples
         # Sums since the last report and over the epoch, kept on the host: the
         # per-step numbers are there already for the divergence check.
@@ -346,10 +349,9 @@ class _Run:
             nonlocal recent, last_report, correct, counted
             last_report = time.perf_counter()
             seen = bounds[done - 1][1]
-            if pending:
-                logits = torch.cat(pending)
-                correct += int((logits.argmax(1) == target[counted:seen]).sum())
-                pending.clear()
+            if seen > counted:
+                predicted = logits_seen[counted:seen].argmax(1)
+                correct += int((predicted == target[counted:seen]).sum())
                 counted = seen
             whole.merge(recent)
             train_seconds = last_report - epoch_start - (self.paused_seconds - paused_before)
@@ -394,7 +396,7 @@ class _Run:
             objective.backward()
 
             norms, loss_value = probe.measure(loss)
-            total = math.sqrt(sum(v * v for v in norms))
+            total = math.hypot(*norms)
             if not (math.isfinite(total) and math.isfinite(loss_value)):
                 if recent.steps:  # show the norms that led up to it
                     report(step - 1)
@@ -415,7 +417,7 @@ class _Run:
                     clipped_steps += 1
                     post = total * coef
             optimizer.step()
-            pending.append(logits.detach())
+            logits_seen[begin:end] = logits.detach()
             recent.add(norms, loss_value, total, post)
             if step == steps or time.perf_counter() - last_report >= REPORT_INTERVAL:
                 report(step)

@@ -37,15 +37,19 @@ class GradientProbe:
         weights = [self.names.index(f"{name}.weight") for name, _ in linear_layers(model)]
         self.weight_index: tuple[int, ...] = tuple(weights)
         """Positions of the Linear weights (fc1.weight ...) in ``names``."""
+        self.on_cpu = all(p.device.type == "cpu" for p in self.params)
 
     def measure(self, loss: torch.Tensor) -> tuple[list[float], float]:
-        """The norm of each parameter's gradient and the loss value, in one host read.
+        """The norm of each parameter's gradient and the loss value, on the host.
 
-        One ``_foreach_norm`` over every gradient, one stack, one transfer: the
-        divergence check needs the numbers before ``optimizer.step()`` anyway.
-        Note: ``tolist()`` is a CPU-GPU sync point, once per step.
+        One ``_foreach_norm`` over every gradient: the divergence check needs the numbers
+        before ``optimizer.step()`` anyway. On the CPU each number is read as it is (a
+        ``stack`` of them cost about 2% of a baseline step); on an accelerator they come
+        in one transfer, a CPU-GPU sync point once per step.
         """
         norms = torch._foreach_norm([p.grad for p in self.params])
+        if self.on_cpu:
+            return [norm.item() for norm in norms], loss.item()
         *values, loss_value = torch.stack([*norms, loss.detach()]).tolist()
         return values, loss_value
 

@@ -88,6 +88,7 @@ class LabScreen(Screen[None]):
         Binding("minus", "app.scale_clip_norm(0.5)", "max÷2", key_display="-", group=CLIP_MAX),
         Binding("g", "app.show_graph", "graph"),
         Binding("v", "app.compare_runs", "runs"),
+        Binding("u", "app.run_suite", "suite"),
         Binding("question_mark", "app.show_help", "help", key_display="?"),
         Binding("escape", "leave_input", "leave input", show=False),
     ]

@@ -368,3 +368,28 @@ async def test_a_suite_from_the_dashboard(tmp_path: Path) -> None:
         chart = screen.query_one("#accuracy-chart", RunChart)
         assert [s.label for s in chart.figure.series] == ["shallow", "baseline"]
         assert app.suite is None and not app.running
+
+
+async def test_the_figures_read_without_colour(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Under NO_COLOR the screen is monochrome: every run keeps a marker of its own."""
+    monkeypatch.setenv("NO_COLOR", "1")
+    make_suite(tmp_path)
+    app = DnnApp(TINY, run_root=tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        assert app.no_color
+        await open_list(pilot, 4)
+        await select_rows(pilot, 4)
+        await pilot.pause()
+        screen_text = app.export_screenshot()
+    for marker, hollow, name in (
+        ("●", "○", "baseline"),
+        ("■", "□", "l2"),
+        ("▲", "△", "dropout"),
+        ("◆", "◇", "bottleneck"),
+    ):
+        assert f"{marker}{hollow}&#160;{name}" in screen_text or f"{marker}{hollow} {name}" in (
+            screen_text
+        )
+        assert screen_text.count(marker) >= 5 and screen_text.count(hollow) >= 5

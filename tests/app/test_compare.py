@@ -393,3 +393,25 @@ async def test_the_figures_read_without_colour(
             screen_text
         )
         assert screen_text.count(marker) >= 5 and screen_text.count(hollow) >= 5
+
+
+async def test_the_run_going_on_here_is_never_deleted(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = DnnApp(TINY, run_root=tmp_path)
+    notes = Notes(app, monkeypatch)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("r")
+        await wait_until(pilot, lambda: app.lab.last_step is not None)
+        await pilot.press("space")  # paused: the run is still going
+        screen = await open_list(pilot, 1)
+        await pilot.press("d")
+        assert app.screen is screen
+        run_dir = app.lab.run_dir
+        assert run_dir is not None and run_dir.is_dir()
+        assert any(
+            title == "Not deleted" and "the run going on here" in message
+            for title, message in notes.seen
+        )
+        await pilot.press("escape", "s")
+        await app.workers.wait_for_complete()

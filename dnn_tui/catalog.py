@@ -9,14 +9,18 @@ levels, never through a symlink and never into hidden folders.
 
 A list reads only what it shows: each run's history.json (checked by the one loader,
 ``runs.read_history``) and, for a run that says it is running, its liveness record, so a
-run whose process is gone is listed as ``interrupted``. A ``RunCatalog`` remembers what it
-read by the file's modification time and size: listing again costs a ``stat`` per run.
+run whose process is gone is listed as ``interrupted``, as is a run directory that holds
+only its claim (``liveness.json``) or ``config.toml``, without history.json (nor what comes
+with it), and whose process is gone: it ended before its first write. A ``RunCatalog``
+remembers what it read by the file's modification time and size: listing again costs a
+``stat`` per run.
 A run whose history.json cannot be read or breaks its layout is listed as ``damaged``,
 with the file and the reason; it never stops the others from being listed.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import stat
 from collections.abc import Iterator
@@ -25,8 +29,19 @@ from pathlib import Path
 from typing import Any
 
 from dnn_tui.comparison import acc_on_test, best_val_acc, gaps
-from dnn_tui.liveness import is_alive
-from dnn_tui.runs import HISTORY_FILE, INTERRUPTED, RUN_FILES, RUNNING, RunError, read_history
+from dnn_tui.liveness import LIVENESS_FILE, is_alive
+from dnn_tui.runs import (
+    CONFIG_FILE,
+    HISTORY_CSV,
+    HISTORY_FILE,
+    INTERRUPTED,
+    RUN_FILES,
+    RUNNING,
+    WEIGHTS_FILE,
+    RunError,
+    load_config,
+    read_history,
+)
 
 MAX_DEPTH = 6
 """Folder levels searched below the root: suites use 2, sweeps a few more."""
@@ -118,8 +133,8 @@ def summarize(path: Path, name: str) -> RunEntry:
     try:
         history = read_history(history_path)
     except RunError as error:
-        if error.rule is not None and error.rule.startswith("missing") and is_alive(path):
-            return RunEntry(path, name, RUNNING, modified=modified)  # just started
+        if error.rule is not None and error.rule.startswith("missing") and _claimed(path):
+            return _before_history(path, name)
         return RunEntry(path, name, DAMAGED, modified=modified, problem=str(error))
     config = history["config"]
     train = config.get("train")
@@ -140,6 +155,44 @@ def summarize(path: Path, name: str) -> RunEntry:
         gap=gaps(history).last,
         modified=modified,
     )
+
+
+def _claimed(path: Path) -> bool:
+    """Whether a run claimed the directory (its liveness record or its config is there) and
+    wrote nothing that comes with or after history.json (history.csv, the weights): without
+    history.json such a directory is a run that has not got that far, not a damaged one."""
+    return any(os.path.lexists(path / file) for file in (LIVENESS_FILE, CONFIG_FILE)) and not any(
+        os.path.lexists(path / file) for file in (HISTORY_CSV, WEIGHTS_FILE)
+    )
+
+
+def _before_history(path: Path, name: str) -> RunEntry:
+    """A run that has not written history.json: running while its process lives (it is
+    loading its data), else ``interrupted`` (it went before its first write). Its preset,
+    dataset and planned epochs come from config.toml when that reads well."""
+    status = RUNNING if is_alive(path) else INTERRUPTED
+    try:
+        config = load_config(path / CONFIG_FILE)
+    except RunError:
+        return RunEntry(path, name, status, modified=_modified(path))
+    return RunEntry(
+        path,
+        name,
+        status,
+        preset=config.preset,
+        dataset=config.data.dataset,
+        planned=config.train.epochs,
+        modified=_modified(path),
+    )
+
+
+def _modified(path: Path) -> float | None:
+    """When the run last wrote its claim or config (it has no history.json)."""
+    times = []
+    for file in (LIVENESS_FILE, CONFIG_FILE):
+        with contextlib.suppress(OSError):
+            times.append(os.stat(path / file).st_mtime)
+    return max(times, default=None)
 
 
 def _relative(path: Path, root: Path) -> str:

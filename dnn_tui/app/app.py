@@ -195,6 +195,10 @@ class DnnApp(App[None]):
         )
 
     def on_run_opened(self, message: RunOpened) -> None:
+        """A run chosen in the runs list: the lab comes forward and shows it, live while its
+        process runs, its history when it has ended."""
+        while len(self.screen_stack) > 1 and self.screen is not self.lab:
+            self.pop_screen()
         self.watch_run(message.path)
 
     def _follow(self, run_dir: Path) -> None:

@@ -8,6 +8,7 @@ import csv
 import json
 import os
 import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -31,6 +32,7 @@ from dnn_tui.liveness import LIVENESS_FILE, current
 from dnn_tui.runs import MAX_HISTORY_BYTES, load_run
 
 from .support import FIXTURES, PRESETS, SUITE, TINY, make_suite, wait_until
+from .test_watch import start_run
 
 
 async def open_list(pilot, rows: int) -> CompareScreen:
@@ -177,6 +179,68 @@ async def test_enter_asks_to_open_the_run(tmp_path: Path) -> None:
         await pilot.pause()
     opened = {id(m): m for m in messages if isinstance(m, RunOpened)}  # seen at each hop up
     assert [m.path for m in opened.values()] == [paths[2]]
+
+
+async def test_enter_shows_a_finished_run_in_the_lab(tmp_path: Path) -> None:
+    paths = make_suite(tmp_path)
+    app = DnnApp(TINY, run_root=tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_list(pilot, 4)
+        await pilot.press("down", "enter")
+        assert app.screen is app.lab
+        lab = app.lab
+        await wait_until(pilot, lambda: lab.run_status.state == "completed")
+        assert lab.run_dir == paths[1]
+        assert lab.epoch_table.row_count == 20
+        assert app.controls is None and not app.running  # nothing to steer
+
+
+async def test_enter_follows_a_running_run_live(tmp_path: Path) -> None:
+    """A headless run in another process, opened from the list: the lab follows it through
+    the watch path, and says interrupted when its process is killed."""
+    root = tmp_path / "runs"
+    root.mkdir()
+    run = root / "20250106-090000-custom"
+    process = start_run(run, 100_000)
+    try:
+        deadline = time.monotonic() + 120
+        while not (run / "history.json").is_file():
+            assert process.poll() is None and time.monotonic() < deadline
+            time.sleep(0.05)
+        app = DnnApp(TINY, run_root=root)
+        async with app.run_test(size=(120, 40)) as pilot:
+            screen = await open_list(pilot, 1)
+            assert screen.query_one(RunList).current.status == "running"
+            await pilot.press("enter")
+            assert app.screen is app.lab
+            lab = app.lab
+            await wait_until(pilot, lambda: lab.last_step is not None)
+            assert lab.run_dir == run and not app.local
+            assert lab.run_status.state == "running"
+            process.kill()
+            process.wait()
+            await wait_until(pilot, lambda: lab.run_status.state == "interrupted")
+            await wait_until(pilot, lambda: app.controls is None)
+    finally:
+        process.kill()
+        process.wait()
+
+
+async def test_enter_on_a_damaged_run_says_why(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    make_suite(tmp_path)
+    typed = Path(shutil.copytree(FIXTURES / "l2", tmp_path / "typed"))
+    (typed / "history.json").write_text('{"schema": 1}')
+    app = DnnApp(TINY, run_root=tmp_path)
+    notes = Notes(app, monkeypatch)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_list(pilot, 5)
+        run_list = screen.query_one(RunList)
+        run_list.move_cursor(row=list(run_list.entries).index(typed))
+        await pilot.press("enter")
+        assert app.screen is screen
+        assert any(title == "Damaged run" and str(typed) in m for title, m in notes.seen)
 
 
 async def test_load_a_run_config_into_the_form(tmp_path: Path) -> None:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from dnn_tui.liveness import LIVENESS_FILE, Liveness, hostname
+from dnn_tui.liveness import LIVENESS_FILE, Liveness, current, hostname
 
 from .support import Cli, read_history
 
@@ -209,3 +209,44 @@ def test_the_dashboard_refuses_a_runs_folder_that_is_a_file(cli: Cli, tmp_path: 
     assert done.stderr == (
         f"dnn-tui: error: {tmp_path / 'runs'}: --runs must be a folder, and this is a file\n"
     )
+
+
+def test_runs_shows_a_run_gone_before_its_history_as_interrupted(cli: Cli, tmp_path: Path) -> None:
+    """Directories that hold only the claim (liveness.json) or the claim and config.toml: the
+    process went while loading its data, so the run is interrupted, never damaged."""
+    root = tmp_path / "runs"
+    child = subprocess.Popen(["true"])
+    child.wait()
+    now = time.time()
+    dead = Liveness(child.pid, hostname(), now, now).to_json()
+    claimed = root / "20250104-080000-custom"
+    claimed.mkdir(parents=True)
+    (claimed / LIVENESS_FILE).write_text(dead)
+    configured = root / "20250104-080100-dropout"
+    configured.mkdir()
+    shutil.copy(FIXTURES / "dropout" / "config.toml", configured)
+    (configured / LIVENESS_FILE).write_text(dead)
+    loading = root / "20250104-080200-l2"  # this test's own process: alive
+    loading.mkdir()
+    shutil.copy(FIXTURES / "l2" / "config.toml", loading)
+    (loading / LIVENESS_FILE).write_text(current().to_json())
+
+    done = cli("runs", "--json", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == ""
+    listed = {entry["name"]: entry for entry in json.loads(done.stdout)}
+    assert {name: entry["status"] for name, entry in listed.items()} == {
+        claimed.name: "interrupted",
+        configured.name: "interrupted",
+        loading.name: "running",
+    }
+    assert listed[configured.name]["preset"] == "dropout"
+    assert (listed[configured.name]["epochs"], listed[configured.name]["planned_epochs"]) == (0, 20)
+    assert listed[configured.name]["problem"] is None
+
+    table = cli("runs", cwd=tmp_path)
+    assert table.returncode == 0
+    rows = {line.split()[0]: line.split() for line in table.stdout.splitlines()[1:]}
+    assert rows[claimed.name][1:5] == ["custom", "-", "interrupted", "0"]
+    assert rows[configured.name][1:5] == ["dropout", "idx", "interrupted", "0/20"]
+    assert "running" in rows[loading.name]

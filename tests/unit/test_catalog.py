@@ -108,8 +108,44 @@ def test_a_just_started_run_without_history_is_running(tmp_path: Path) -> None:
     assert (entry.status, entry.epochs) == ("running", 0)
     (run / LIVENESS_FILE).unlink()
     (entry,) = list_runs(tmp_path / "runs")
-    assert entry.status == "damaged"
-    assert entry.problem == f"{run / 'history.json'}: missing; the run wrote no history"
+    assert (entry.status, entry.preset, entry.dataset, entry.planned) == (
+        "interrupted",
+        "baseline",
+        "idx",
+        20,
+    )
+    assert entry.problem is None
+
+
+def test_a_run_gone_before_its_history_is_interrupted(tmp_path: Path) -> None:
+    root = tmp_path / "runs"
+    claimed = root / "claimed-only"  # the claim alone: the process went while loading data
+    claimed.mkdir(parents=True)
+    now = time.time()
+    write_liveness(claimed, Liveness(dead_pid(), hostname(), now, now))
+    configured = root / "config-only"
+    configured.mkdir()
+    shutil.copy(FIXTURES / "l2" / "config.toml", configured)
+    write_liveness(configured, Liveness(dead_pid(), hostname(), now, now))
+    bad_config = root / "bad-config"
+    bad_config.mkdir()
+    (bad_config / "config.toml").write_text("[train]\nepochs = 'many'\n")
+    stray = root / "csv-only"  # no claim and no config: a run's leftovers, not a run
+    stray.mkdir()
+    shutil.copy(FIXTURES / "l2" / "history.csv", stray)
+    entries = {entry.name: entry for entry in list_runs(root)}
+    assert {name: entry.status for name, entry in entries.items()} == {
+        "claimed-only": "interrupted",
+        "config-only": "interrupted",
+        "bad-config": "interrupted",
+        "csv-only": "damaged",
+    }
+    assert (entries["config-only"].preset, entries["config-only"].epochs) == ("l2", 0)
+    assert entries["claimed-only"].preset is None
+    assert entries["claimed-only"].modified == pytest.approx(
+        os.stat(claimed / LIVENESS_FILE).st_mtime
+    )
+    assert "history.json: missing" in (entries["csv-only"].problem or "")
 
 
 def test_damaged_runs_are_listed_with_file_and_reason(tmp_path: Path) -> None:

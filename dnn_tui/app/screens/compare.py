@@ -168,9 +168,15 @@ class CompareScreen(Screen[None]):
         self.show_figures()
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
-        """Enter on a run: ask the app to open it in the lab screen."""
-        if event.data_table is self.run_list and event.row_key.value is not None:
-            self.post_message(RunOpened(Path(event.row_key.value)))
+        """Enter on a run: ask the app to open it in the lab screen (a damaged one only says
+        why it cannot be shown)."""
+        if event.data_table is not self.run_list or event.row_key.value is None:
+            return
+        entry = self.run_list.entries.get(Path(event.row_key.value))
+        if entry is not None and entry.damaged:
+            self.notify(entry.problem or entry.name, title="Damaged run", severity="error")
+            return
+        self.post_message(RunOpened(Path(event.row_key.value)))
 
     # --- the figures --------------------------------------------------------------------------
 

@@ -298,11 +298,13 @@ class DnnApp(App[None]):
     def _start_suite(self, name: str | None) -> None:
         config = self.lab.form_config() if name is not None else None
         if name is not None and config is not None:
-            self.suite = SuiteRunner.start(
+            suite = SuiteRunner.start(
                 name, config, self.run_root, self._launch, self.notify, self._compare_suite
             )
+            self.suite = suite if suite is not None and suite.current is not None else None
 
     def _compare_suite(self, runs: list[Path]) -> None:
+        self.suite = None
         if runs:
             self.push_screen(CompareScreen(self.run_root, select=runs))
 

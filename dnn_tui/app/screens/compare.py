@@ -344,14 +344,14 @@ class CompareScreen(Screen[None]):
     def _undeletable(self, entry: RunEntry) -> str | None:
         from dnn_tui.app.screens.lab import LabScreen
 
-        if entry.status == RUNNING:
-            return f"{entry.name} is running: stop it first"
         lab = next((s for s in self.app.screen_stack if isinstance(s, LabScreen)), None)
         running_here = bool(getattr(self.app, "running", False))
         if lab is not None and lab.run_dir is not None and running_here:
             with contextlib.suppress(OSError):
                 if lab.run_dir.resolve() == entry.path.resolve():
                     return f"{entry.name} is the run going on here: stop it first"
+        if entry.status == RUNNING:
+            return f"{entry.name} is running: stop it first"
         root = self.root.resolve()
         path = entry.path.resolve()
         if path == root or root not in path.parents:

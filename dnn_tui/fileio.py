@@ -11,7 +11,8 @@ Runs without any UI.
   and when the directory is deleted its writes fail instead of quietly making a new,
   half directory at the old path.
 - ``read_small_file`` reads only regular files up to a size limit, and never blocks on a
-  FIFO: run files and liveness records come from disks anybody may have written to.
+  FIFO: run files and liveness records come from disks anybody may have written to;
+  ``read_file_head`` reads the first bytes of such a file (a header) with the same care.
 """
 
 from __future__ import annotations
@@ -180,14 +181,9 @@ def file_kind(mode: int) -> str:
     return "not a regular file"
 
 
-def read_small_file(path: Path, limit: int) -> bytes:
-    """The bytes of a regular file of at most ``limit`` bytes.
-
-    Opens without blocking (a FIFO would wait for a writer forever) and checks the
-    opened file itself, so a symlink to ``/dev/zero`` is refused, not read until memory
-    runs out. Raises FileNotFoundError, FileRefused or another OSError naming the path.
-    """
-    path = Path(path)
+def _open_regular(path: Path, limit: int) -> tuple[int, int]:
+    """A descriptor of path opened without blocking, and its size; FileRefused when it is not a
+    regular file of at most ``limit`` bytes (checked on the opened file, after symlinks)."""
     fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
     try:
         info = os.fstat(fd)
@@ -199,15 +195,47 @@ def read_small_file(path: Path, limit: int) -> bytes:
             raise FileRefused(
                 errno.EFBIG, f"{info.st_size:,} bytes, more than the {limit:,} allowed", str(path)
             )
-        chunks, size = [], 0
-        while size <= limit:
-            chunk = os.read(fd, min(1 << 20, limit + 1 - size))
-            if not chunk:
-                break
-            chunks.append(chunk)
-            size += len(chunk)
-        if size > limit:  # grew while it was read
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd, info.st_size
+
+
+def _read_up_to(fd: int, count: int) -> bytes:
+    chunks, size = [], 0
+    while size < count:
+        chunk = os.read(fd, min(1 << 20, count - size))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+    return b"".join(chunks)
+
+
+def read_small_file(path: Path, limit: int) -> bytes:
+    """The bytes of a regular file of at most ``limit`` bytes.
+
+    Opens without blocking (a FIFO would wait for a writer forever) and checks the
+    opened file itself, so a symlink to ``/dev/zero`` is refused, not read until memory
+    runs out. Raises FileNotFoundError, FileRefused or another OSError naming the path.
+    """
+    path = Path(path)
+    fd, _ = _open_regular(path, limit)
+    try:
+        data = _read_up_to(fd, limit + 1)
+        if len(data) > limit:  # grew while it was read
             raise FileRefused(errno.EFBIG, f"more than the {limit:,} bytes allowed", str(path))
-        return b"".join(chunks)
+        return data
+    finally:
+        os.close(fd)
+
+
+def read_file_head(path: Path, count: int, limit: int) -> tuple[bytes, int]:
+    """The first ``count`` bytes (fewer when the file is shorter) of a regular file of at most
+    ``limit`` bytes, and the file's size; refuses what ``read_small_file`` refuses."""
+    path = Path(path)
+    fd, size = _open_regular(path, limit)
+    try:
+        return _read_up_to(fd, count), size
     finally:
         os.close(fd)

@@ -129,10 +129,16 @@ class RunFollower:
             return []
         self._from_history = True
         try:
-            return list(history_events(history, config))
+            events = history_events(history, config)
         except (KeyError, TypeError, ValueError, AttributeError):
             self.skipped += 1
             return []
+        for event in events:  # as _parse does: an ended run's replay ends the follow
+            if isinstance(event, RunStarted):
+                self.started = event
+            elif isinstance(event, RunFinished):
+                self.finished = event
+        return events
 
     def process_alive(self) -> bool:
         """Whether the run's process is still there."""

@@ -51,3 +51,24 @@ def load_preset(name: str) -> RunConfig:
         raise ConfigError(f"preset: unknown preset {name!r}; known presets: {known}")
     config = load(paths[name])
     return config if config.preset == name else replace(config, preset=name)
+
+
+SUITES: dict[str, tuple[str, ...]] = {
+    "regularization": ("baseline", "l2", "dropout", "bottleneck"),
+    "gradients": ("deep-sigmoid", "deep-relu-he", "deep-tanh-xavier"),
+    "batching": ("full-batch", "baseline", "small-batch"),
+    "clipping": ("exploding", "exploding-clipped"),
+    "depth": ("shallow", "baseline"),
+}
+"""Named lists of presets, run one after the other and compared (``dnn-tui suite NAME``, or
+from the dashboard)."""
+SUITE_ALIASES = {"batch": "batching"}
+"""Former names that still work."""
+
+
+def suite_presets(name: str) -> tuple[str, ...]:
+    """The presets of a suite (by its name or a former one); ConfigError lists the suites."""
+    presets = SUITES.get(SUITE_ALIASES.get(name, name))
+    if presets is None:
+        raise ConfigError(f"suite {name!r}: no such suite (known: {', '.join(SUITES)})")
+    return presets

@@ -1,4 +1,4 @@
-"""Run directories: what a run leaves on disk, and how it is read back.
+"""Run directories: what a run leaves on disk, and the one loader that reads it back.
 
 Runs without any UI; torch and safetensors are imported only when weights are
 written or read. A run directory holds (every file written atomically):
@@ -8,12 +8,20 @@ written or read. A run directory holds (every file written atomically):
   same without the activation figures, still loads). While the
   run goes on its ``status`` is ``"running"``, and the file is rewritten after every
   epoch, so an interrupted run keeps the epochs it finished; at the end the status is
-  ``completed``, ``early_stopped``, ``stopped`` or ``diverged``.
+  ``completed``, ``early_stopped``, ``stopped``, ``diverged`` or ``failed``.
 - ``history.csv``: one row per epoch, the scalar columns of the epoch records
   (non-finite values are empty cells).
 - ``model.safetensors``: the best epoch's weights, with metadata ``config_hash`` and
   ``epoch`` (``"0"`` when the run ended before its first epoch). Weights are never
   read with pickle.
+
+Reading is careful because run folders are shared and anything may sit in them: every
+file is read only when it is a regular file below a size limit (a FIFO, a device or a
+symlink to ``/dev/zero`` is refused, never waited on or read), and checked against the
+layout above (``check_history``, ``check_history_csv``, ``check_weights_header``). A file
+that breaks a rule raises ``RunError`` naming the file, the field and the rule.
+Schemas 1 and 2 are read (2 adds activation statistics under a key of each epoch record
+and a top-level ``initial`` record); keys this version does not know are kept, unchecked.
 """
 
 from __future__ import annotations
@@ -22,11 +30,14 @@ import csv
 import io
 import json
 import math
+import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from dnn_tui.config import ConfigError, RunConfig, load
+from dnn_tui.config import ConfigError, RunConfig, loads
+from dnn_tui.fileio import FileRefused, read_file_head, read_small_file
 from dnn_tui.liveness import LIVENESS_FILE
 
 if TYPE_CHECKING:
@@ -39,6 +50,10 @@ READABLE_SCHEMAS = (1, 2)
 """The versions the loader accepts."""
 RUNNING = "running"
 """history.json's status while the run is still going (or was killed without a chance to end)."""
+STATUSES = (RUNNING, "completed", "early_stopped", "stopped", "diverged", "failed")
+"""Every status history.json may hold."""
+INTERRUPTED = "interrupted"
+"""What readers show for a run whose history says running but whose process is gone."""
 
 CONFIG_FILE = "config.toml"
 HISTORY_FILE = "history.json"
@@ -87,11 +102,18 @@ from the record's per-layer lists: the first and the last hidden layer's activat
 and the largest saturated or dead share of any hidden layer (empty when not measured or
 when the share does not apply to the activation)."""
 
+MAX_CONFIG_BYTES = 1 << 20
+"""config.toml is a few hundred bytes; a megabyte is not a config."""
+MAX_CSV_BYTES = 16 << 20
+"""history.csv: about 150 bytes an epoch."""
+MAX_WEIGHTS_BYTES = 4 << 30
+"""model.safetensors: the largest model the config allows (32 layers of 4096) is about 2 GB."""
+MAX_SAFETENSORS_HEADER = 100 << 20
+"""safetensors' own limit on the JSON header."""
+
 
 def has_ended(run_dir: Path) -> bool:
     """Whether the run's history.json says it ended (its process may live on: a dashboard)."""
-    from dnn_tui.fileio import read_small_file
-
     try:
         status = json.loads(read_small_file(run_dir / HISTORY_FILE, MAX_HISTORY_BYTES))["status"]
     except (OSError, ValueError, KeyError, TypeError):
@@ -100,7 +122,34 @@ def has_ended(run_dir: Path) -> bool:
 
 
 class RunError(Exception):
-    """A run directory or one of its files is missing or invalid; the message names the file."""
+    """A run directory or one of its files is missing or invalid.
+
+    The message names the file, and where it applies the field and the rule it breaks
+    (``runs/a/history.json: epochs[3].val_acc: must be a number or null, got 'x'``); the
+    parts are attributes too, for a screen that shows them apart.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        file: Path | None = None,
+        field: str | None = None,
+        rule: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.file = file
+        """The file (or run directory) at fault."""
+        self.field = field
+        """The field of the file, as ``epochs[3].val_acc``; None for the file as a whole."""
+        self.rule = rule
+        """The rule it breaks, or what went wrong reading it."""
+
+
+def refused(file: Path, rule: str, field: str | None = None) -> RunError:
+    """A RunError for ``file`` (and ``field``) breaking ``rule``."""
+    where = f"{file}: {field}" if field else str(file)
+    return RunError(f"{where}: {rule}", file=file, field=field, rule=rule)
 
 
 def strict_json(value: Any) -> Any:
@@ -125,11 +174,11 @@ def history_csv(epochs: list[dict[str, Any]]) -> str:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
     for record in epochs:
-        writer.writerow(_csv_cell(_csv_value(record, column)) for column in CSV_COLUMNS)
+        writer.writerow(_csv_cell(csv_value(record, column)) for column in CSV_COLUMNS)
     return out.getvalue()
 
 
-def _csv_value(record: dict[str, Any], column: str) -> Any:
+def csv_value(record: Mapping[str, Any], column: str) -> Any:
     """The record's value for a column; the ``act_*`` columns are taken from its lists."""
     derived = {
         "act_std_first": ("act_std", lambda v: v[0]),
@@ -152,6 +201,271 @@ def _csv_cell(value: Any) -> str:
     return str(value)
 
 
+# --- reading files --------------------------------------------------------------------------
+
+
+def read_run_file(path: Path, limit: int, missing: str = "missing") -> bytes:
+    """The bytes of one run file: a regular file of at most ``limit`` bytes, or RunError."""
+    try:
+        return read_small_file(path, limit)
+    except FileNotFoundError:
+        raise refused(path, missing) from None
+    except FileRefused as error:
+        raise refused(path, f"not read: {error.strerror}") from None
+    except OSError as error:
+        raise refused(path, f"cannot read: {error.strerror or error}") from None
+
+
+def _text(path: Path, data: bytes) -> str:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise refused(path, f"not UTF-8 text (byte {error.start})") from None
+
+
+def _reject_constant(name: str) -> None:
+    raise ValueError(f"{name} is not strict JSON (non-finite numbers are written as null)")
+
+
+def parse_json(path: Path, data: bytes) -> Any:
+    """Strict JSON (no NaN or Infinity) from a file's bytes, or RunError naming the file."""
+    text = _text(path, data)
+    if not text.strip():
+        raise refused(path, "empty (the run wrote nothing, or the file was truncated)")
+    try:
+        return json.loads(text, parse_constant=_reject_constant)
+    except json.JSONDecodeError as error:
+        raise refused(
+            path, f"not valid JSON (truncated or damaged): {error.msg} at line {error.lineno}"
+        ) from None
+    except (ValueError, RecursionError) as error:  # huge integers, NaN, deep nesting
+        reason = "nested too deeply" if isinstance(error, RecursionError) else str(error)
+        raise refused(path, f"not valid JSON: {reason}") from None
+
+
+# --- the layout of history.json ---------------------------------------------------------------
+
+
+def _shown(value: Any) -> str:
+    """A value as a message echoes it: JSON, shortened."""
+    text = json.dumps(value) if not isinstance(value, float) else repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+class _Fields:
+    """Checks the fields of one JSON file; the first broken rule raises RunError."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def fail(self, field: str, rule: str, value: Any = ...) -> RunError:
+        got = "" if value is ... else f", got {_shown(value)}"
+        return refused(self.path, rule + got, field or None)
+
+    def object(self, value: Any, field: str, *, null: bool = False) -> dict[str, Any] | None:
+        if value is None and null:
+            return None
+        if not isinstance(value, dict):
+            raise self.fail(field, "must be a JSON object" + (" or null" if null else ""), value)
+        return value
+
+    def require(self, record: dict[str, Any], keys: Sequence[str], where: str) -> None:
+        for key in keys:
+            if key not in record:
+                raise self.fail(f"{where}{key}", "missing")
+
+    def integer(self, value: Any, field: str, *, low: int = 0, null: bool = False) -> int | None:
+        if value is None and null:
+            return None
+        if not isinstance(value, int) or isinstance(value, bool) or value < low:
+            kind = "an integer" if low == 0 else f"an integer of at least {low}"
+            raise self.fail(field, f"must be {kind}" + (" or null" if null else ""), value)
+        return value
+
+    def number(
+        self, value: Any, field: str, *, high: float | None = None, null: bool = True
+    ) -> None:
+        """A finite number from 0 (to ``high``), or null: every metric of a run is one."""
+        if value is None and null:
+            return
+        if (
+            not isinstance(value, int | float)
+            or isinstance(value, bool)
+            or not math.isfinite(value)
+            or value < 0
+            or (high is not None and value > high)
+        ):
+            span = f"from 0 to {high:g}" if high is not None else "of at least 0"
+            raise self.fail(field, f"must be a number {span}" + (" or null" if null else ""), value)
+
+    def text(self, value: Any, field: str, *, null: bool = False) -> None:
+        if value is None and null:
+            return
+        if not isinstance(value, str):
+            raise self.fail(field, "must be a string" + (" or null" if null else ""), value)
+
+
+HISTORY_KEYS = ("schema", "status", "config", "dataset", "layers", "epochs", "best_epoch", "test")
+"""The keys history.json must hold (``diverged`` may be absent, meaning null)."""
+EPOCH_KEYS = (
+    "epoch",
+    "train_loss",
+    "train_acc",
+    "val_loss",
+    "val_acc",
+    "lr",
+    "seconds",
+    "samples_per_s",
+    "grad_norm",
+    "grad_norm_total",
+    "clipped_fraction",
+    "events",
+)
+"""The keys every epoch record holds (records may hold more: schema 2's statistics)."""
+ACCURACY_KEYS = frozenset({"train_acc", "val_acc", "clipped_fraction"})
+"""Fractions: from 0 to 1."""
+
+
+def check_history(data: Any, path: Path) -> dict[str, Any]:
+    """data (history.json's parsed content) when it follows the documented layout.
+
+    Checks the documented fields and their types (numbers are finite and not negative,
+    accuracies at most 1, epochs in increasing order, ``grad_norm`` one value per layer,
+    ``best_epoch`` one of the epochs); keys it does not know are kept as they are.
+    """
+    f = _Fields(path)
+    history = f.object(data, "")
+    assert history is not None
+    if "schema" not in history:
+        raise f.fail("schema", "missing")
+    schema = history["schema"]
+    if isinstance(schema, bool) or schema not in READABLE_SCHEMAS:
+        versions = " or ".join(map(str, READABLE_SCHEMAS))
+        raise f.fail("schema", f"must be {versions} (a newer dnn-tui wrote it?)", schema)
+    f.require(history, HISTORY_KEYS, "")
+    status = history["status"]
+    if status not in STATUSES:
+        raise f.fail("status", "must be one of " + ", ".join(STATUSES), status)
+    config = f.object(history["config"], "config")
+    assert config is not None
+    f.text(config.get("preset"), "config.preset", null=True)
+    dataset = f.object(history["dataset"], "dataset")
+    assert dataset is not None
+    f.text(dataset.get("name"), "dataset.name")
+    for key in ("train", "val", "test", "input_dim", "classes"):
+        if key in dataset:
+            f.integer(dataset[key], f"dataset.{key}")
+    layers = history["layers"]
+    if not isinstance(layers, list) or not all(isinstance(name, str) for name in layers):
+        raise f.fail("layers", "must be a list of layer names", layers)
+    epochs = history["epochs"]
+    if not isinstance(epochs, list):
+        raise f.fail("epochs", "must be a list of epoch records", epochs)
+    previous = 0
+    for index, record in enumerate(epochs):
+        where = f"epochs[{index}]"
+        f.object(record, where)
+        f.require(record, EPOCH_KEYS, f"{where}.")
+        number = f.integer(record["epoch"], f"{where}.epoch", low=1)
+        assert number is not None
+        if number <= previous:
+            raise f.fail(f"{where}.epoch", f"must follow epoch {previous}", number)
+        previous = number
+        for key in EPOCH_KEYS[1:8] + EPOCH_KEYS[9:11]:
+            f.number(record[key], f"{where}.{key}", high=1.0 if key in ACCURACY_KEYS else None)
+        norms = record["grad_norm"]
+        if not isinstance(norms, list) or len(norms) != len(layers):
+            raise f.fail(f"{where}.grad_norm", f"must be a list of {len(layers)} norms", norms)
+        for i, norm in enumerate(norms):
+            f.number(norm, f"{where}.grad_norm[{i}]")
+        events = record["events"]
+        if not isinstance(events, list):
+            raise f.fail(f"{where}.events", "must be a list", events)
+        for i, event in enumerate(events):
+            f.object(event, f"{where}.events[{i}]")
+            f.integer(event.get("step"), f"{where}.events[{i}].step")
+            f.text(event.get("kind"), f"{where}.events[{i}].kind")
+    numbers = {record["epoch"] for record in epochs}
+    best = f.integer(history["best_epoch"], "best_epoch", low=1, null=True)
+    if best is not None and best not in numbers:
+        raise f.fail("best_epoch", "must be the number of a recorded epoch", best)
+    test = f.object(history["test"], "test", null=True)
+    if test is not None:
+        f.number(test.get("loss"), "test.loss")
+        f.number(test.get("acc"), "test.acc", high=1.0)
+    diverged = f.object(history.get("diverged"), "diverged", null=True)
+    if diverged is not None:
+        f.integer(diverged.get("epoch"), "diverged.epoch", low=1, null=True)
+        f.integer(diverged.get("step"), "diverged.step", null=True)
+        f.text(diverged.get("layer"), "diverged.layer", null=True)
+    return history
+
+
+def read_history(path: Path) -> dict[str, Any]:
+    """history.json read and checked (``check_history``); RunError names file, field, rule."""
+    data = read_run_file(path, MAX_HISTORY_BYTES, "missing; the run wrote no history")
+    return check_history(parse_json(path, data), path)
+
+
+def check_history_csv(data: bytes, path: Path, epochs: int | None) -> None:
+    """history.csv's bytes follow its layout: the columns of CSV_COLUMNS (others may follow;
+    the ``act_*`` ones are absent from schema 1 runs), one row per epoch (``epochs``, when
+    known) of numbers or empty cells."""
+    rows = list(csv.reader(io.StringIO(_text(path, data))))
+    if not rows:
+        raise refused(path, "empty: the header row is missing")
+    header = rows[0]
+    absent = [column for column in CSV_COLUMNS if column not in header and column[:4] != "act_"]
+    if absent:
+        raise refused(path, f"the columns {', '.join(absent)} are missing", "header")
+    for line, row in enumerate(rows[1:], 2):
+        if len(row) != len(header):
+            rule = f"{len(row)} cells where the header has {len(header)} (truncated?)"
+            raise refused(path, rule, f"line {line}")
+        for column, cell in zip(header, row, strict=True):
+            if column in CSV_COLUMNS and cell:
+                try:
+                    value = float(cell)
+                except ValueError:
+                    value = math.nan
+                if not math.isfinite(value):
+                    rule = f"must be a number or empty, got {_shown(cell)}"
+                    raise refused(path, rule, f"line {line}, {column}")
+    if epochs is not None and len(rows) - 1 != epochs:
+        rule = f"{len(rows) - 1} epoch rows, but history.json has {epochs} epochs"
+        raise refused(path, rule)
+
+
+def check_weights_header(path: Path) -> None:
+    """model.safetensors is a regular file whose safetensors header is valid and whose size
+    matches it (a truncated file does not); nothing but the header is read."""
+    try:
+        head, size = read_file_head(path, 8, MAX_WEIGHTS_BYTES)
+        length = int.from_bytes(head, "little") if len(head) == 8 else -1
+        if not 2 <= length <= min(MAX_SAFETENSORS_HEADER, size - 8):
+            raise refused(path, "not a valid safetensors file (no valid header; truncated?)")
+        head, _ = read_file_head(path, 8 + length, MAX_WEIGHTS_BYTES)
+    except FileRefused as error:
+        raise refused(path, f"not read: {error.strerror}") from None
+    except OSError as error:
+        raise refused(path, f"cannot read: {error.strerror or error}") from None
+    try:
+        header = json.loads(head[8:].decode("utf-8"))
+        ends = [
+            int(entry["data_offsets"][1])
+            for name, entry in header.items()
+            if name != "__metadata__"
+        ]
+    except (ValueError, RecursionError, TypeError, KeyError, IndexError, AttributeError):
+        raise refused(path, "not a valid safetensors file (its header is not JSON)") from None
+    expected = 8 + length + max(ends, default=0)
+    if expected != size:
+        raise refused(path, f"{size:,} bytes where its header describes {expected:,} (truncated?)")
+
+
+# --- a whole run directory --------------------------------------------------------------------
+
+
 @dataclass(frozen=True)
 class SavedRun:
     """A run directory read back from disk."""
@@ -160,9 +474,9 @@ class SavedRun:
     config: RunConfig
     """config.toml, validated."""
     history: dict[str, Any]
-    """history.json as written (non-finite numbers are None)."""
+    """history.json as written (non-finite numbers are None), checked against its layout."""
     weights: Path | None
-    """model.safetensors, or None when the run saved no weights."""
+    """model.safetensors (its header checked), or None when the run saved no weights."""
 
     @property
     def label(self) -> str:
@@ -170,48 +484,45 @@ class SavedRun:
         return self.config.preset or self.path.name
 
 
+def load_config(path: Path) -> RunConfig:
+    """config.toml read with the care of every run file and validated; RunError otherwise."""
+    data = read_run_file(path, MAX_CONFIG_BYTES, f"missing; {path.parent} is not a run directory")
+    try:
+        return loads(_text(path, data), str(path))
+    except ConfigError as error:
+        # config's messages read "FILE: KEY: RULE" (or "FILE: RULE" for the file as a whole).
+        rest = str(error).removeprefix(f"{path}: ")
+        key, _, rule = rest.partition(": ")
+        if not rule or not re.fullmatch(r"[\w.\[\]-]+", key):
+            key, rule = "", rest
+        raise RunError(str(error), file=path, field=key or None, rule=rule) from None
+
+
 def load_run(run_dir: str | Path) -> SavedRun:
-    """Read a run directory; RunError names the missing or invalid file."""
+    """Read a run directory and check every file against its layout (the module docstring);
+    RunError names the file, the field and the rule."""
     path = Path(run_dir)
     if not path.exists():
-        raise RunError(f"{path}: no such run directory")
+        raise refused(path, "no such run directory")
     if not path.is_dir():
-        raise RunError(f"{path}: not a run directory (it is a file)")
-    config_path = path / CONFIG_FILE
-    if not config_path.is_file():
-        raise RunError(f"{config_path}: missing; {path} is not a run directory")
+        raise refused(path, "not a run directory (it is a file)")
+    config = load_config(path / CONFIG_FILE)
+    history = read_history(path / HISTORY_FILE)
+    csv_path = path / HISTORY_CSV
+    running = history["status"] == RUNNING
     try:
-        config = load(config_path)
-    except ConfigError as error:
-        raise RunError(str(error)) from None
-    history = _load_history(path / HISTORY_FILE)
+        csv_data = read_run_file(csv_path, MAX_CSV_BYTES)
+    except RunError as error:
+        # A running run writes history.csv just after history.json: it may not be there yet.
+        if not (running and error.rule == "missing"):
+            raise
+    else:
+        check_history_csv(csv_data, csv_path, None if running else len(history["epochs"]))
     weights = path / WEIGHTS_FILE
-    return SavedRun(path, config, history, weights if weights.is_file() else None)
-
-
-def _load_history(path: Path) -> dict[str, Any]:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise RunError(f"{path}: missing; the run wrote no history") from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise RunError(f"{path}: cannot read: {error}") from None
-    try:
-        history = json.loads(text)
-    except json.JSONDecodeError as error:
-        raise RunError(f"{path}: not valid JSON: {error}") from None
-    if not isinstance(history, dict):
-        raise RunError(f"{path}: must hold a JSON object")
-    if history.get("schema") not in READABLE_SCHEMAS:
-        raise RunError(
-            f"{path}: schema must be one of {', '.join(map(str, READABLE_SCHEMAS))}, "
-            f"got {history.get('schema')!r}"
-        )
-    if not isinstance(history.get("epochs"), list) or not all(
-        isinstance(record, dict) for record in history["epochs"]
-    ):
-        raise RunError(f"{path}: 'epochs' must be a list of epoch records")
-    return history
+    if weights.exists() or weights.is_symlink():
+        check_weights_header(weights)
+        return SavedRun(path, config, history, weights)
+    return SavedRun(path, config, history, None)
 
 
 def load_weights(path: str | Path) -> dict[str, Tensor]:
@@ -221,10 +532,12 @@ def load_weights(path: str | Path) -> dict[str, Tensor]:
 
     path = Path(path)
     try:
-        data = path.read_bytes()
+        data = read_small_file(path, MAX_WEIGHTS_BYTES)
+    except FileRefused as error:
+        raise refused(path, f"not read: {error.strerror}") from None
     except OSError as error:
-        raise RunError(f"{path}: cannot read the weights: {error.strerror or error}") from None
+        raise refused(path, f"cannot read the weights: {error.strerror or error}") from None
     try:
         return load(data)
     except (SafetensorError, ValueError, RuntimeError) as error:
-        raise RunError(f"{path}: not a valid safetensors file ({error})") from None
+        raise refused(path, f"not a valid safetensors file ({error})") from None

@@ -1,4 +1,5 @@
-"""Regenerate the SVG screenshots of the dashboard from real runs on the offline digits data.
+"""Regenerate the SVG screenshots of the dashboard from real runs on the offline digits data,
+and the compare screen on the real MNIST images when ../shared/data/mnist-t10k is there.
 
     python screenshots/make_screenshots.py
 
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import subprocess
 import sys
 import tempfile
 import time
@@ -35,6 +37,8 @@ from dnn_tui.training.events import EpochEnded, Event  # noqa: E402
 
 TIMEOUT_S = 120.0
 """Longest wait for any one moment of a run."""
+MNIST_T10K = HERE.parent.parent / "shared" / "data" / "mnist-t10k"
+"""The real MNIST test images (10,000), for the lesson's figures."""
 
 
 class PausingRecorder(recorder.RunRecorder):
@@ -174,15 +178,71 @@ async def signal(root: Path) -> None:
     await signal_shot(root, "deep-tanh-xavier", 1, (80, 24), "lab-80x24-signal")
 
 
+async def open_runs(pilot: Pilot, select: list[str], folder: str = "") -> None:
+    """Open the runs list and select the runs whose preset is in select, in that order (the
+    first of each preset, or the one in the folder whose name contains ``folder``)."""
+    from dnn_tui.app.widgets.run_list import RunList
+
+    app = pilot.app
+    await pilot.press("v")
+    run_list = app.screen.query_one(RunList)
+    await until(lambda: run_list.row_count > 0)
+    for preset in select:
+        row = next(
+            i
+            for i, e in enumerate(run_list.entries.values())
+            if e.preset == preset and folder in e.name
+        )
+        run_list.move_cursor(row=row)
+        await pilot.press("space")
+    run_list.move_cursor(row=0)
+    await asyncio.sleep(0.5)
+
+
 async def overview(root: Path) -> None:
     app = DnnApp(preset("baseline"), run_root=root)
     async with app.run_test(size=(120, 40)) as pilot:
-        await pilot.press("v")
+        await open_runs(pilot, ["deep-sigmoid", "deep-relu-he"])
+        await pilot.press("4")
         await asyncio.sleep(0.5)
-        save(app, "compare")
+        save(app, "compare-gradients")
         await pilot.press("escape", "question_mark")
         await asyncio.sleep(0.5)
         save(app, "help")
+
+
+async def regularization(root: Path) -> None:
+    """The lesson's figures: the regularization suite on the real MNIST images, 20 epochs."""
+    if not MNIST_T10K.is_dir():
+        print(f"skipped compare-regularization: no MNIST files in {MNIST_T10K}")
+        return
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "dnn_tui",
+            "suite",
+            "regularization",
+            "--epochs",
+            "20",
+            "--dataset",
+            "idx",
+            "--idx-images",
+            str(MNIST_T10K / "t10k-images-idx3-ubyte.gz"),
+            "--idx-labels",
+            str(MNIST_T10K / "t10k-labels-idx1-ubyte.gz"),
+        ],
+        check=True,
+        stdout=subprocess.DEVNULL,
+        env={**os.environ, "PYTHONPATH": str(HERE.parent)},
+    )
+    app = DnnApp(preset("baseline"), run_root=root)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_runs(pilot, ["baseline", "l2", "dropout", "bottleneck"], "-suite-regularization")
+        save(app, "compare-regularization")
+        await pilot.press("3")
+        await asyncio.sleep(0.5)
+        save(app, "compare-differences")
 
 
 async def main() -> None:
@@ -194,6 +254,7 @@ async def main() -> None:
         await exploding(root)
         await signal(root)
         await overview(root)
+        await regularization(root)
 
 
 if __name__ == "__main__":

@@ -33,6 +33,8 @@ from dnn_tui.app.screens.confirm import ConfirmScreen
 from dnn_tui.app.screens.help import HelpScreen
 from dnn_tui.app.screens.lab import LabScreen
 from dnn_tui.app.screens.model_graph import ModelGraphScreen
+from dnn_tui.app.screens.suite_picker import SuitePickerScreen
+from dnn_tui.app.suite_runner import SuiteRunner
 from dnn_tui.config import RunConfig
 from dnn_tui.training.controls import RunControls
 from dnn_tui.training.events import fan_out
@@ -79,6 +81,8 @@ class DnnApp(App[None]):
         self._worker: Worker[str] | None = None
         self._run_id = 0
         self._lab: LabScreen | None = None
+        self.suite: SuiteRunner | None = None
+        """The suite going on, if any."""
 
     def get_default_screen(self) -> LabScreen:
         self._lab = LabScreen(self._config, self.run_root)
@@ -140,17 +144,21 @@ class DnnApp(App[None]):
         self.notify(f"pid {pid}; it goes on when you quit", title="Background run started")
         self.watch_run(run_dir)
 
-    def _launch(self, config: RunConfig) -> None:
-        from dnn_tui.recorder import ClaimError, claim_new_run_dir
+    def _launch(self, config: RunConfig, run_dir: Path | None = None) -> bool:
+        from dnn_tui.recorder import ClaimError, claim_new_run_dir, claim_run_dir
 
         try:  # claimed now: a run started within the same second gets another name
-            folder = claim_new_run_dir(config.preset, self.run_root)
+            if run_dir is None:
+                folder = claim_new_run_dir(config.preset, self.run_root)
+            else:
+                folder = claim_run_dir(run_dir)
         except (OSError, ClaimError) as error:
             self.notify(str(error), title="Not started", severity="error")
-            return
+            return False
         controls = RunControls(config.train.clip_norm, config.train.lr)
         run_id = self._show(config, folder.path, controls)
         self._worker = self.train_in_background(config, controls, folder, run_id)
+        return True
 
     def _show(self, config: RunConfig | None, run_dir: Path, controls: RunControls) -> int:
         """Stop what the lab shows and show a new run instead; returns its run id."""
@@ -187,6 +195,10 @@ class DnnApp(App[None]):
         )
 
     def on_run_opened(self, message: RunOpened) -> None:
+        """A run chosen in the runs list: the lab comes forward and shows it, live while its
+        process runs, its history when it has ended."""
+        while len(self.screen_stack) > 1 and self.screen is not self.lab:
+            self.pop_screen()
         self.watch_run(message.path)
 
     def _follow(self, run_dir: Path) -> None:
@@ -226,6 +238,9 @@ class DnnApp(App[None]):
             self.lab.show_worker_done()
         self.controls = None
         self.refresh_bindings()
+        if self.suite is not None:  # the suite's next run, or its end
+            status = event.worker.result if event.state == WorkerState.SUCCESS else "failed"
+            self.suite.run_ended(self.lab.run_dir, str(status))
 
     # --- steering the running job ---------------------------------------------------------------
 
@@ -272,6 +287,26 @@ class DnnApp(App[None]):
 
     def action_compare_runs(self) -> None:
         self.push_screen(CompareScreen(self.run_root))
+
+    def action_run_suite(self) -> None:
+        """Pick a suite: its presets run one after the other, then their comparison opens."""
+        if self.running and self.local:
+            self.notify("A run is going: stop it (s) first.", title="Suite not started")
+        else:
+            self.push_screen(SuitePickerScreen(), self._start_suite)
+
+    def _start_suite(self, name: str | None) -> None:
+        config = self.lab.form_config() if name is not None else None
+        if name is not None and config is not None:
+            suite = SuiteRunner.start(
+                name, config, self.run_root, self._launch, self.notify, self._compare_suite
+            )
+            self.suite = suite if suite is not None and suite.current is not None else None
+
+    def _compare_suite(self, runs: list[Path]) -> None:
+        self.suite = None
+        if runs:
+            self.push_screen(CompareScreen(self.run_root, select=runs))
 
     def action_request_quit(self) -> None:
         """Quit; while a run goes on, ask first and say what becomes of it (ctrl+q twice quits)."""

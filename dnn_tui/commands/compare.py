@@ -1,131 +1,173 @@
-"""``dnn-tui compare``: saved runs side by side, a table and their overlaid curves."""
+"""``dnn-tui compare``: saved runs side by side: a table, the settings that differ, the
+train-validation gaps, the lesson's figures and the gradient heat-strips; or one tidy CSV.
+
+Every run directory is read by the one loader (``runs.load_run``); a damaged one is
+reported by file and reason at the end, the others are still compared, and the exit
+code is then 1.
+"""
 
 from __future__ import annotations
 
 import argparse
 import math
+import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from dnn_tui.commands.options import EXIT_OK
-from dnn_tui.config import describe
+from dnn_tui.commands.options import EXIT_ERROR, EXIT_OK, choices
+from dnn_tui.figures import ZOOMS
 
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from dnn_tui.runs import SavedRun
+    from dnn_tui.runs import RunError, SavedRun
+
+FIGURE_WIDTH = 100
+"""Columns of the figures at most (a pipe gets exactly this many)."""
 
 
 def register(commands: argparse._SubParsersAction) -> None:
-    compare = commands.add_parser("compare", help="compare saved runs")
+    compare = commands.add_parser(
+        "compare",
+        help="compare saved runs: table, figures, differences; or a tidy CSV",
+        epilog="A damaged run directory (a missing, truncated or wrongly typed file, a FIFO, "
+        "a device, a huge file) is named with the reason at the end; the other runs are "
+        "still compared, and the exit code is then 1.",
+    )
     compare.add_argument("runs", metavar="RUN_DIR", nargs="+", type=Path)
+    compare.add_argument(
+        "--csv",
+        metavar="FILE|-",
+        help="write one tidy CSV instead (run, preset, epoch, every metric; - for stdout)",
+    )
+    compare.add_argument(
+        "--zoom",
+        metavar=choices(ZOOMS),
+        choices=ZOOMS,
+        default=ZOOMS[0],
+        help="what the y-range of the figures fits (default: %(default)s)",
+    )
+    compare.add_argument(
+        "--linear-loss", action="store_true", help="draw the loss on a linear scale (default: log)"
+    )
     compare.set_defaults(handler=_compare)
+
+
+def load_runs(paths: Sequence[Path]) -> tuple[list[SavedRun], list[RunError]]:
+    """The runs that load, and the errors of those that do not, in the given order."""
+    from dnn_tui.runs import RunError, load_run
+
+    loaded, damaged = [], []
+    for path in paths:
+        try:
+            loaded.append(load_run(path))
+        except RunError as error:
+            damaged.append(error)
+    return loaded, damaged
 
 
 def _compare(args: argparse.Namespace) -> int:
     from dnn_tui.report import make_console
-    from dnn_tui.runs import load_run
 
-    print_comparison([load_run(path) for path in args.runs], make_console())
-    return EXIT_OK
-
-
-_MARKERS = "123456789abcdefghijklmnopqrstuvwxyz"
-"""The plot marker of each compared run, best first (``.`` for any beyond these)."""
-
-
-def _finite(values: Sequence[Any]) -> list[float]:
-    return [v for v in values if isinstance(v, int | float) and math.isfinite(v)]
+    loaded, damaged = load_runs(args.runs)
+    if args.csv is not None:
+        _write_csv(loaded, args.csv)
+    elif loaded:
+        print_comparison(loaded, make_console(), zoom=args.zoom, log=not args.linear_loss)
+    for error in damaged:
+        print(f"dnn-tui: damaged run: {error}", file=sys.stderr)
+    return EXIT_ERROR if damaged else EXIT_OK
 
 
-def best_val_acc(run: SavedRun) -> float | None:
-    """The highest validation accuracy of any epoch, or None without a finished epoch."""
-    values = _finite([record.get("val_acc") for record in run.history["epochs"]])
-    return max(values) if values else None
+def _write_csv(runs: Sequence[SavedRun], target: str) -> None:
+    from dnn_tui.comparison import tidy_csv
+    from dnn_tui.fileio import atomic_write_text
+
+    text = tidy_csv([(str(run.path), run.config.preset, run.history) for run in runs])
+    if target == "-":
+        sys.stdout.write(text)
+        return
+    atomic_write_text(Path(target), text)
+    rows = sum(len(run.history["epochs"]) for run in runs)
+    print(f"wrote {target}: {rows} rows of {len(runs)} runs")
 
 
-def print_comparison(runs: Sequence[SavedRun], console: Console) -> None:
-    """A table of the runs, best validation accuracy first, and their val-accuracy curves."""
+def status_of(run: SavedRun) -> str:
+    """The run's status as lists show it: ``interrupted`` when it says running but is not."""
+    from dnn_tui.liveness import is_alive
+    from dnn_tui.runs import INTERRUPTED, RUNNING
+
+    status = run.history["status"]
+    return INTERRUPTED if status == RUNNING and not is_alive(run.path) else status
+
+
+def print_comparison(
+    runs: Sequence[SavedRun], console: Console, *, zoom: str = ZOOMS[0], log: bool = True
+) -> None:
+    """The runs, best validation accuracy first: a table, the settings that differ, the
+    accuracy and loss figures and the gradient heat-strips (markers as in the table)."""
     from rich.table import Table
 
+    from dnn_tui import figures
+    from dnn_tui.comparison import best_val_acc, config_differences, gaps, run_labels
     from dnn_tui.report import fmt_float
 
     def rank(run: SavedRun) -> float:
-        best = best_val_acc(run)
+        best = best_val_acc(run.history)
         return -math.inf if best is None else best
 
     ordered = sorted(runs, key=rank, reverse=True)
-    markers = [_MARKERS[i] if i < len(_MARKERS) else "." for i in range(len(ordered))]
+    styles = [figures.STYLES[i % len(figures.STYLES)] for i in range(len(ordered))]
+    labels = run_labels([(run.path, run.config.preset) for run in ordered])
     table = Table(header_style="bold")
-    table.add_column("#", justify="right")
+    table.add_column("", justify="right")
     table.add_column("run")
     table.add_column("data")
-    for title in ("best epoch", "best val acc", "test acc", "train loss", "val loss"):
+    for title in ("best epoch", "best val acc", "test acc", "gap last", "gap best"):
         table.add_column(title, justify="right")
+    table.add_column("train loss", justify="right")
+    table.add_column("val loss", justify="right")
     table.add_column("status")
     table.add_column("directory", overflow="fold")
-    for marker, run in zip(markers, ordered, strict=True):
+    for style, label, run in zip(styles, labels, ordered, strict=True):
         last = run.history["epochs"][-1] if run.history["epochs"] else {}
         test = run.history.get("test") or {}
         best = run.history.get("best_epoch")
+        gap = gaps(run.history)
         table.add_row(
-            marker,
-            run.config.preset or describe(run.config),
-            str((run.history.get("dataset") or {}).get("name", run.config.data.dataset)),
+            style.marker,
+            label,
+            str(run.history["dataset"].get("name", run.config.data.dataset)),
             "-" if best is None else str(best),
-            fmt_float(best_val_acc(run), ".4f"),
+            fmt_float(best_val_acc(run.history), ".4f"),
             fmt_float(test.get("acc"), ".4f"),
+            fmt_float(gap.last, ".4f"),
+            fmt_float(gap.best, ".4f"),
             fmt_float(last.get("train_loss"), ".4f"),
             fmt_float(last.get("val_loss"), ".4f"),
-            str(run.history.get("status")),
+            status_of(run),
             str(run.path),
         )
     console.print(table)
-    curves = [
-        (marker, [record.get("val_acc") for record in run.history["epochs"]])
-        for marker, run in zip(markers, ordered, strict=True)
-    ]
-    plot = accuracy_plot(curves)
-    if plot:
-        console.print("\nvalidation accuracy per epoch (the # column marks each run):")
-        console.print(plot, soft_wrap=True)
-
-
-def accuracy_plot(
-    curves: Sequence[tuple[str, Sequence[float | None]]], width: int = 60, height: int = 12
-) -> str:
-    """Plain-text overlaid curves, one marker character per run, ``*`` where they cross.
-
-    Empty when there is nothing to draw (fewer than two epochs).
-    """
-    values = [v for _, curve in curves for v in _finite(curve)]
-    epochs = max((len(curve) for _, curve in curves), default=0)
-    if not values or epochs < 2:
-        return ""
-    low, high = min(values), max(values)
-    if high - low < 1e-3:
-        low, high = low - 5e-4, high + 5e-4
-    grid = [[" "] * width for _ in range(height)]
-    for marker, curve in curves:
-        last = len(curve) - 1
-        for x in range(width):
-            position = x * (epochs - 1) / (width - 1)
-            if position > last:
-                break
-            left = math.floor(position)
-            a, b = curve[left], curve[min(left + 1, last)]
-            if len(_finite([a, b])) < 2:
-                continue
-            value = a + (b - a) * (position - left)
-            row = round((high - value) / (high - low) * (height - 1))
-            grid[row][x] = marker if grid[row][x] in (" ", marker) else "*"
-    lines = []
-    for i, row in enumerate(grid):
-        label = ""
-        if i in (0, height // 2, height - 1):
-            label = f"{high - (high - low) * i / (height - 1):.4f}"
-        lines.append(f"{label:>7} |{''.join(row).rstrip()}")
-    lines.append(" " * 8 + "+" + "-" * width)
-    lines.append(" " * 8 + f"epoch 1{f'epoch {epochs}':>{width - 7}}")
-    return "\n".join(lines)
+    console.print("gap: training minus validation accuracy, at the last and at the best epoch")
+    differences = config_differences([run.config for run in ordered])
+    if len(ordered) > 1:
+        diff = Table(header_style="bold", title="settings that differ", title_justify="left")
+        diff.add_column("setting")
+        for style, label in zip(styles, labels, strict=True):
+            diff.add_column(f"{style.marker} {label}")
+        for key, values in differences:
+            diff.add_row(key, *values)
+        if differences:
+            console.print(diff)
+        else:
+            console.print("\nthe runs have the same settings")
+    width = min(console.width, FIGURE_WIDTH)
+    pairs = [(label, run.history) for label, run in zip(labels, ordered, strict=True)]
+    for metric, height in (("acc", 24), ("loss", 18)):
+        figure = figures.metric_figure(pairs, metric, zoom=zoom, log=log)  # type: ignore[arg-type]
+        console.print()
+        console.print(figures.render(figure, width, height))
+    console.print()
+    console.print(figures.render_strips(figures.strips_of(pairs), width))

@@ -7,10 +7,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from dnn_tui.commands.compare import print_comparison
+from dnn_tui.commands.compare import load_runs, print_comparison
 from dnn_tui.commands.options import (
     EXIT_OK,
     CommandError,
+    UsageError,
     add_run_options,
     choices,
     config_from_args,
@@ -19,19 +20,10 @@ from dnn_tui.commands.options import (
 )
 from dnn_tui.commands.train import add_out_options, claim_folder, run_headless
 from dnn_tui.config import ConfigError, DataConfig, RunConfig
-from dnn_tui.presets import load_preset
+from dnn_tui.presets import SUITE_ALIASES, SUITES, load_preset, suite_presets
 
 if TYPE_CHECKING:
     from dnn_tui.data import Dataset
-
-SUITES: dict[str, tuple[str, ...]] = {
-    "regularization": ("baseline", "l2", "dropout", "bottleneck"),
-    "gradients": ("deep-sigmoid", "deep-relu-he", "deep-tanh-xavier"),
-    "batch": ("full-batch", "baseline", "small-batch"),
-    "clipping": ("exploding", "exploding-clipped"),
-    "depth": ("shallow", "baseline"),
-}
-"""``dnn-tui suite NAME``: presets run one after the other, then compared."""
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -40,9 +32,13 @@ def register(commands: argparse._SubParsersAction) -> None:
         help="run a named list of presets, then compare them",
         epilog="suites: "
         + "; ".join(f"{k}: {', '.join(v)}" for k, v in SUITES.items())
-        + ". The exit code is the worst of the runs' (3 when one diverged).",
+        + " (batch is batching's former name). The exit code is the worst of the runs' "
+        "(3 when one diverged).",
     )
-    suite.add_argument("suite", choices=SUITES, metavar=choices(SUITES))
+    suite.add_argument(
+        "suite", nargs="?", choices=[*SUITES, *SUITE_ALIASES], metavar=choices(SUITES)
+    )
+    suite.add_argument("--list", action="store_true", help="list the suites and their presets")
     add_run_options(suite, source=False)
     add_out_options(suite)
     suite.set_defaults(handler=_suite)
@@ -62,13 +58,23 @@ def _cached(
     return load
 
 
+def _list_suites() -> int:
+    for name, presets in SUITES.items():
+        print(f"{name:<15} {', '.join(presets)}")
+    return EXIT_OK
+
+
 def _suite(args: argparse.Namespace) -> int:
     from dnn_tui.recorder import make_new_dir
     from dnn_tui.report import make_console
-    from dnn_tui.runs import load_run
 
+    if args.list:
+        return _list_suites()
+    if args.suite is None:
+        raise UsageError("name a suite (dnn-tui suite --list shows them)")
+    args.suite = SUITE_ALIASES.get(args.suite, args.suite)
     configs: dict[str, RunConfig] = {}
-    for name in SUITES[args.suite]:  # every config is checked before the first run starts
+    for name in suite_presets(args.suite):  # every config is checked before the first run starts
         try:
             configs[name] = config_from_args(
                 args,
@@ -101,5 +107,9 @@ def _suite(args: argparse.Namespace) -> int:
         if outcome.interrupted:
             break
     console.print(f"\n== suite {args.suite}: comparison ==", style="bold")
-    print_comparison([load_run(path) for path in done], console)
+    runs, damaged = load_runs([path for path in done if path.is_dir()])
+    if runs:
+        print_comparison(runs, console)
+    for error in damaged:
+        console.print(f"not compared: {error}", style="red", markup=False)
     return code

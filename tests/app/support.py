@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 import sys
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 from textual.pilot import Pilot
 from textual.widgets import Label
@@ -47,3 +50,22 @@ def training_threads() -> list[str]:
                 break
             walker = walker.f_back
     return busy
+
+
+FIXTURES = Path(__file__).resolve().parents[1] / "data" / "regularization-mnist"
+"""The four runs of the regularization suite on the real MNIST images (tests/data/README.md)."""
+PRESETS = ("baseline", "l2", "dropout", "bottleneck")
+SUITE = "20250102-103000-suite-regularization"
+
+
+def make_suite(root: Path) -> list[Path]:
+    """The four MNIST runs as ``dnn-tui suite regularization`` lays them out, written in order
+    (fixed times: the list shows them in run order, with fixed dates)."""
+    paths = []
+    for i, preset in enumerate(PRESETS):
+        path = root / SUITE / preset
+        shutil.copytree(FIXTURES / preset, path)
+        stamp = time.mktime((2025, 1, 2, 10, 30 + 3 * i, 0, 0, 0, -1))
+        os.utime(path / "history.json", (stamp, stamp))
+        paths.append(path)
+    return paths

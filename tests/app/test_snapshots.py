@@ -13,8 +13,10 @@ import pytest
 from textual.pilot import Pilot
 
 from dnn_tui.app.app import DnnApp
+from dnn_tui.app.widgets.run_list import RunList
 
 from . import scripted
+from .support import PRESETS, make_suite, wait_until
 
 SIZES = [(80, 24), (120, 40)]
 Compare = Callable[..., bool]
@@ -83,3 +85,23 @@ def test_signal_view(snap_compare: Compare, tmp_path: Path, size: tuple[int, int
         terminal_size=size,
         run_before=feeding(scripted.deep_tanh_start(), clipping=False),
     )
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_compare_regularization(
+    snap_compare: Compare, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, size: tuple[int, int]
+) -> None:
+    """The lesson's figure from the four fixed MNIST runs of the regularization suite: the
+    bottleneck ends below the baseline, dropout and L2 close the train-validation gap."""
+    monkeypatch.chdir(tmp_path)  # the runs folder shows on screen as ./runs
+    make_suite(Path("runs"))
+
+    async def run_before(pilot: Pilot) -> None:
+        await pilot.press("v")
+        run_list = pilot.app.screen.query_one(RunList)
+        await wait_until(pilot, lambda: run_list.row_count == len(PRESETS))
+        for _ in PRESETS:
+            await pilot.press("space", "down")
+        await pilot.pause()
+
+    assert snap_compare(app(tmp_path), terminal_size=size, run_before=run_before)

@@ -79,7 +79,8 @@ async def test_start_watch_clip_stop_quit(tmp_path: Path) -> None:
         # The compare screen lists the saved run.
         await pilot.press("v")
         assert isinstance(app.screen, CompareScreen)
-        assert app.screen.query_one("#compare-table").row_count == 1
+        run_list = app.screen.query_one("#run-list")
+        await wait_until(pilot, lambda: run_list.row_count == 1)
         await pilot.press("escape")
 
         await pilot.press("ctrl+q")

@@ -37,15 +37,22 @@ def test_compare_sorts_the_runs_by_best_val_accuracy(
         assert f"{best_val_acc(run):.4f}" in done.stdout
         assert f"{read_history(run)['test']['acc']:.4f}" in done.stdout
     assert "completed" in done.stdout
-    # The overlaid curves: one marker per run, plain text.
-    plot = done.stdout.split("validation accuracy per epoch", 1)[1]
-    assert "1" in plot and "2" in plot and "epoch 3" in plot
+    # The lesson's figures, plain text: each run's markers in the legend and the plot.
+    figure = done.stdout.split("accuracy per epoch", 1)[1].split("loss (log) per epoch")[0]
+    legend, plot = figure.splitlines()[1], "\n".join(figure.splitlines()[2:])
+    for marker in ("●○", "■□"):
+        assert marker in legend
+        assert marker[0] in plot and marker[1] in plot
+    assert "gradient norm per layer" in done.stdout
 
 
-def test_compare_names_a_missing_run(cli: Cli, digits_run, tmp_path: Path) -> None:
+def test_compare_names_a_missing_run_and_compares_the_others(
+    cli: Cli, digits_run, tmp_path: Path
+) -> None:
     done = cli("compare", digits_run[0], "nowhere", cwd=tmp_path)
     assert done.returncode == 1
-    assert done.stderr == "dnn-tui: error: nowhere: no such run directory\n"
+    assert str(digits_run[0]) in done.stdout
+    assert done.stderr == "dnn-tui: damaged run: nowhere: no such run directory\n"
 
 
 def test_eval_reproduces_the_test_accuracy(cli: Cli, digits_run, tmp_path: Path) -> None:

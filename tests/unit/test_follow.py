@@ -122,6 +122,23 @@ def test_a_history_without_a_log_replays_its_activation_figures(tmp_path: Path) 
     assert events[2].std == signal(1).std and events[2].epoch == 1
 
 
+def test_following_an_ended_run_without_an_event_log_returns_its_end(tmp_path: Path) -> None:
+    """No events.jsonl and no liveness record: the replayed history ends the follow with the
+    run's own status, never as a run whose process is gone."""
+    recorder = RunRecorder(tmp_path)
+    recorder(started())
+    recorder(EpochEnded(record(1), 1, 3))
+    recorder(finished())
+    for name in ("events.jsonl", "liveness.json"):
+        (tmp_path / name).unlink(missing_ok=True)
+    seen = []
+    follower = RunFollower(tmp_path)
+    end = follower.follow(seen.append, lambda: False, poll_s=0.001)
+    assert end.status == "completed"
+    assert follower.started is seen[0]
+    assert [type(e) for e in seen] == [RunStarted, EpochEnded, RunFinished]
+
+
 @pytest.mark.parametrize(
     ("line", "check"),
     [

@@ -32,7 +32,8 @@ def test_the_engine_side_never_imports_textual() -> None:
     code = (
         "import dnn_tui.config, dnn_tui.data, dnn_tui.model, dnn_tui.training, "
         "dnn_tui.training.engine, dnn_tui.runs, dnn_tui.report, dnn_tui.presets, dnn_tui.cli, "
-        "dnn_tui.graph, dnn_tui.recorder, dnn_tui.commands.train, dnn_tui.commands.compare\n"
+        "dnn_tui.graph, dnn_tui.recorder, dnn_tui.commands.train, dnn_tui.commands.compare, "
+        "dnn_tui.catalog, dnn_tui.figures, dnn_tui.comparison, dnn_tui.commands.runs\n"
         "import sys\n"
         "assert not [m for m in sys.modules if m.startswith('dnn_tui.app')], 'dnn_tui.app loaded'"
     )
@@ -59,5 +60,22 @@ def test_listing_presets_and_help_do_not_import_torch() -> None:
         "    assert main(['train', '--help']) == 0"
     )
     loaded = loaded_after(code)
+    assert "torch" not in loaded
+    assert "textual" not in loaded
+
+
+def test_listing_and_comparing_runs_do_not_import_torch() -> None:
+    """``dnn-tui runs`` and ``dnn-tui compare`` read JSON and TOML and draw with plotext."""
+    fixtures = REPO / "tests" / "data" / "regularization-mnist"
+    code = (
+        "import contextlib, io\n"
+        "from dnn_tui.cli import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        f"    assert main(['runs', {str(fixtures)!r}]) == 0\n"
+        f"    assert main(['compare', {str(fixtures / 'baseline')!r}, "
+        f"{str(fixtures / 'bottleneck')!r}]) == 0"
+    )
+    loaded = loaded_after(code)
+    assert "plotext" in loaded
     assert "torch" not in loaded
     assert "textual" not in loaded

@@ -1,97 +1,381 @@
-"""CompareScreen: the saved runs under the run root, side by side (``v``).
+"""CompareScreen: the runs list and the lesson's figures for the runs selected in it (``v``).
 
-A table of every run directory (preset, status, epochs, best validation accuracy,
-test accuracy, the settings in one line) sorted by best validation accuracy, and
-their validation-accuracy curves overlaid, each in its row's colour. Runs are
-read from their history.json files (no torch); unreadable ones are listed with
-the reason.
+The list (``RunList``) holds every run under the runs folder, suites' and sweeps'
+subfolders included (``dnn_tui.catalog``), with the statuses ``dnn-tui runs`` shows;
+it is scanned again every ``LIVE_S`` in a worker thread, so running runs update live
+and new ones appear. For the runs selected with space: accuracy and loss per epoch
+(training as points, validation as lines, the best epoch starred), the settings that
+differ with the train-validation gaps, and the gradient heat-strips. A selected run is
+read in full by the one loader (``runs.load_run``); a run that fails it is listed as
+damaged with the file and the reason, and the screen goes on.
+
+Keys: enter opens the run in the lab screen (``RunOpened``); ``f`` loads its config
+into the form; ``d`` deletes it after a confirmation; ``e`` exports the selected runs
+as one tidy CSV; ``h`` hides a run, ``H`` shows the hidden ones again, ``/`` filters.
 """
 
 from __future__ import annotations
 
+import contextlib
+import shutil
+import time
+from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import ClassVar
 
-from rich.text import Text
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
+from textual.containers import VerticalScroll
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Label
+from textual.widgets import DataTable, Footer, Input, Label, TabbedContent, TabPane
+from textual.worker import Worker, WorkerState
 
-from dnn_tui.app.formatting import fmt_acc
-from dnn_tui.app.widgets.accuracy_chart import COLOURS, AccuracyChart
-from dnn_tui.config import describe
+from dnn_tui.app.messages import RunOpened
+from dnn_tui.app.screens.confirm import ConfirmScreen
+from dnn_tui.app.screens.export import ExportScreen
+from dnn_tui.app.widgets.difference_table import DifferenceTable
+from dnn_tui.app.widgets.gradient_strips import GradientStrips
+from dnn_tui.app.widgets.run_chart import RunChart
+from dnn_tui.app.widgets.run_list import RunList
+from dnn_tui.catalog import DAMAGED, RunCatalog, RunEntry
+from dnn_tui.comparison import run_labels, tidy_csv
+from dnn_tui.figures import ZOOMS, metric_figure, strips_of
+from dnn_tui.runs import CONFIG_FILE, RUNNING, RunError, SavedRun, load_config, load_run
 
-MAX_CURVES = len(COLOURS)
-"""Curves drawn at most (the best runs); more would be unreadable."""
-
-
-def saved_runs(root: Path) -> list[dict[str, Any]]:
-    """One summary per run directory under root, best validation accuracy first."""
-    from dnn_tui.runs import HISTORY_FILE, RunError, load_run
-
-    summaries = []
-    folders = sorted(root.glob(f"*/{HISTORY_FILE}")) if root.is_dir() else []
-    for folder in (history.parent for history in folders):
-        try:
-            run = load_run(folder)
-        except RunError as error:
-            summaries.append({"name": folder.name, "error": str(error), "curve": []})
-            continue
-        curve = [record.get("val_acc") for record in run.history["epochs"]]
-        known = [v for v in curve if v is not None]
-        summaries.append(
-            {
-                "name": folder.name,
-                "label": run.config.preset or "custom",
-                "status": run.history.get("status", "?"),
-                "epochs": len(curve),
-                "best": max(known) if known else None,
-                "test": (run.history.get("test") or {}).get("acc"),
-                "settings": describe(run.config),
-                "curve": curve,
-            }
-        )
-    return sorted(summaries, key=lambda s: -(s.get("best") or -1.0))
+LIVE_S = 2.0
+"""Seconds between two scans of the runs folder (a scan costs a stat per unchanged run)."""
+PANES = ("accuracy", "loss", "differences", "gradients")
 
 
 class CompareScreen(Screen[None]):
-    """The saved runs and their overlaid validation-accuracy curves."""
+    """The runs under the runs folder, and the figures of those selected."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape,v", "app.pop_screen", "back")]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape,v", "leave", "back"),
+        Binding("space", "toggle_selected", "select"),
+        Binding("slash", "filter", "filter", key_display="/"),
+        Binding("h", "hide", "hide"),
+        Binding("H", "unhide", "unhide", show=False),
+        Binding("z", "zoom", "zoom"),
+        Binding("l", "toggle_log", "log"),
+        Binding("f", "load_config", "to form"),
+        Binding("e", "export", "csv"),
+        Binding("d,delete", "delete", "delete"),
+        *(Binding(str(i), f"show_pane('{name}')", show=False) for i, name in enumerate(PANES, 1)),
+    ]
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, select: Sequence[Path] = ()) -> None:
         super().__init__(id="compare")
-        self._root = root
+        self.root = root
+        self.catalog = RunCatalog(root)
+        self.zoom = ZOOMS[0]
+        self.log_loss = True
+        """Loss on a log scale (training loss ends orders of magnitude below validation)."""
+        self.scanned = False
+        """Whether the first scan has been shown."""
+        self._preselect = list(select)
+        self._loaded: dict[Path, tuple[RunEntry, SavedRun]] = {}
+        self._failed: dict[Path, tuple[RunEntry, str]] = {}
+        """Runs whose list entry was fine but which failed the full loader (a damaged
+        config.toml or model.safetensors), with the reason: shown as damaged until they
+        change."""
 
     def compose(self) -> ComposeResult:
-        yield Label(f"Saved runs in {self._root}", id="compare-title")
-        yield DataTable(id="compare-table", cursor_type="row", zebra_stripes=True)
-        yield AccuracyChart()
-        yield Footer()
+        yield Label(f"Runs in {self.root}", id="compare-title")
+        yield Input(
+            placeholder="filter: words of the name, preset, dataset or status", id="run-filter"
+        )
+        yield RunList()
+        with TabbedContent(id="compare-figures"):
+            with TabPane("1 Accuracy", id="pane-accuracy"):
+                yield RunChart(id="accuracy-chart")
+            with TabPane("2 Loss", id="pane-loss"):
+                yield RunChart(id="loss-chart")
+            with TabPane("3 Differences", id="pane-differences"):
+                yield DifferenceTable()
+            with TabPane("4 Gradients", id="pane-gradients"), VerticalScroll():
+                yield GradientStrips()
+        yield Footer(compact=True)
+
+    @property
+    def run_list(self) -> RunList:
+        return self.query_one(RunList)
 
     def on_mount(self) -> None:
-        runs = saved_runs(self._root)
-        table = self.query_one("#compare-table", DataTable)
-        table.add_columns("", "run", "preset", "status", "epochs", "best val", "test", "settings")
-        for index, run in enumerate(runs):
-            colour = COLOURS[index % len(COLOURS)] if index < MAX_CURVES else "dim"
-            if "error" in run:
-                cells = ("", "unreadable", "", "", "", run["error"])
-                table.add_row(Text("•", style=colour), run["name"], *cells)
-                continue
-            table.add_row(
-                Text("•", style=colour),
-                run["name"],
-                run["label"],
-                run["status"],
-                Text(str(run["epochs"]), justify="right"),
-                Text(fmt_acc(run["best"]), justify="right"),
-                Text(fmt_acc(run["test"]), justify="right"),
-                run["settings"],
-            )
+        self.run_list.focus()
+        self.rescan()
+        self.set_interval(LIVE_S, self.rescan)
+
+    # --- the list -----------------------------------------------------------------------------
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="run-scan")
+    def rescan(self) -> list[RunEntry]:
+        """Scan the runs folder (in a thread: a first scan of a large folder takes a while)."""
+        return self.catalog.scan()
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker.group != "run-scan":
+            return
+        event.stop()
+        if event.state == WorkerState.SUCCESS and event.worker.result is not None:
+            self._show_entries(event.worker.result)
+        elif event.state == WorkerState.ERROR:
+            self.notify(str(event.worker.error), title="Runs folder", severity="error")
+
+    def _show_entries(self, entries: list[RunEntry]) -> None:
+        run_list = self.run_list
+        shown = []
+        for entry in entries:
+            failed = self._failed.get(entry.path)
+            if failed is not None and failed[0] == entry:
+                entry = replace(entry, status=DAMAGED, problem=failed[1])
+            else:
+                self._failed.pop(entry.path, None)
+            shown.append(entry)
+        run_list.show(shown)
+        if not self.scanned:
+            self.scanned = True
+            for path in self._preselect:
+                if path in run_list.entries and not run_list.entries[path].damaged:
+                    run_list.move_cursor(row=run_list.get_row_index(str(path)))
+                    run_list.toggle_selected()
+            run_list.move_cursor(row=0)
+        self._show_title()
+        if any(self._stale(path) for path in run_list.selected):
+            self.show_figures()
+
+    def _show_title(self) -> None:
+        run_list = self.run_list
+        found = len(run_list.entries)
+        if not found:
+            text = f"No runs in {self.root} yet: runs started here and suites are saved there."
+        else:
+            damaged = sum(entry.damaged for entry in run_list.entries.values())
+            parts = [f"{found} runs in {self.root}", f"{len(run_list.selected)} selected"]
+            if run_list.hidden:
+                parts.append(f"{len(run_list.hidden)} hidden (H shows them)")
+            if damaged:
+                parts.append(f"{damaged} damaged")
+            if run_list.filter_text:
+                parts.append(f"filter: {run_list.filter_text}")
+            text = ", ".join(parts) + "   space selects, enter opens"
+        self.query_one("#compare-title", Label).update(text)
+
+    def on_run_list_selection_changed(self, _message: RunList.SelectionChanged) -> None:
+        self._show_title()
+        self.show_figures()
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        """Enter on a run: ask the app to open it in the lab screen (a damaged one only says
+        why it cannot be shown)."""
+        if event.data_table is not self.run_list or event.row_key.value is None:
+            return
+        entry = self.run_list.entries.get(Path(event.row_key.value))
+        if entry is not None and entry.damaged:
+            self.notify(entry.problem or entry.name, title="Damaged run", severity="error")
+            return
+        self.post_message(RunOpened(Path(event.row_key.value)))
+
+    # --- the figures --------------------------------------------------------------------------
+
+    def _stale(self, path: Path) -> bool:
+        loaded = self._loaded.get(path)
+        return loaded is None or loaded[0] != self.run_list.entries.get(path)
+
+    def selected_runs(self) -> list[tuple[Path, SavedRun]]:
+        """The selected runs read in full (again when their list entry changed); a run that
+        fails the loader is listed as damaged and unselected."""
+        run_list = self.run_list
+        runs = []
+        for path in run_list.selected:
+            entry = run_list.entries[path]
+            if self._stale(path):
+                try:
+                    self._loaded[path] = (entry, load_run(path))
+                except RunError as error:
+                    self._loaded.pop(path, None)
+                    self._failed[path] = (entry, str(error))
+                    run_list.mark_damaged(path, str(error))
+                    self.notify(str(error), title="Damaged run", severity="error", timeout=10)
+                    continue
+            runs.append((path, self._loaded[path][1]))
+        return runs
+
+    def show_figures(self) -> None:
+        runs = self.selected_runs()
+        labels = run_labels([(path, run.config.preset) for path, run in runs])
+        styles = [self.run_list.style_of(path) for path, _ in runs]
+        pairs = [(label, run.history) for label, (_, run) in zip(labels, runs, strict=True)]
+        self.query_one("#accuracy-chart", RunChart).show(
+            metric_figure(pairs, "acc", zoom=self.zoom, styles=styles)
+        )
+        self.query_one("#loss-chart", RunChart).show(
+            metric_figure(pairs, "loss", zoom=self.zoom, log=self.log_loss, styles=styles)
+        )
+        self.query_one(DifferenceTable).show(
+            [
+                (label, style, run)
+                for label, style, (_, run) in zip(labels, styles, runs, strict=True)
+            ]
+        )
+        self.query_one(GradientStrips).show(strips_of(pairs, styles))
+
+    # --- actions ------------------------------------------------------------------------------
+
+    def action_leave(self) -> None:
+        """Escape: out of the filter field first, then back to the lab."""
+        field = self.query_one("#run-filter", Input)
+        if field.has_focus:
+            field.set_class(bool(field.value), "-shown")
+            self.run_list.focus()
+            return
+        self.dismiss()
+
+    def action_toggle_selected(self) -> None:
+        problem = self.run_list.toggle_selected()
+        if problem is not None:
+            self.notify(problem, title="Not selected", severity="warning")
+
+    def action_filter(self) -> None:
+        field = self.query_one("#run-filter", Input)
+        field.add_class("-shown")
+        field.focus()
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        if event.input.id == "run-filter":
+            self.run_list.set_filter(event.value)
+            self._show_title()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.input.id == "run-filter":
+            event.input.set_class(bool(event.value), "-shown")
+            self.run_list.focus()
+
+    def action_hide(self) -> None:
+        self.run_list.hide_current()
+        self._show_title()
+
+    def action_unhide(self) -> None:
+        self.run_list.unhide_all()
+        self._show_title()
+
+    def action_zoom(self) -> None:
+        self.zoom = ZOOMS[(ZOOMS.index(self.zoom) + 1) % len(ZOOMS)]
+        self.show_figures()
+
+    def action_toggle_log(self) -> None:
+        self.log_loss = not self.log_loss
+        self.show_figures()
+        self.query_one(TabbedContent).active = "pane-loss"
+
+    def action_show_pane(self, name: str) -> None:
+        self.query_one(TabbedContent).active = f"pane-{name}"
+
+    def action_load_config(self) -> None:
+        """Put the run's config into the lab's form (to run it again, or change it first)."""
+        from dnn_tui.app.screens.lab import LabScreen
+
+        entry = self.run_list.current
+        if entry is None:
+            return
+        try:
+            config = load_config(entry.path / CONFIG_FILE)
+        except RunError as error:
+            self.notify(str(error), title="Config not loaded", severity="error", timeout=10)
+            return
+        lab = next((s for s in self.app.screen_stack if isinstance(s, LabScreen)), None)
+        if lab is None:
+            return
+        lab.config_form.load(config)
+        self.dismiss()
+        self.app.notify(
+            f"{entry.name}'s settings are in the form: r starts the run", title="Config loaded"
+        )
+
+    def action_export(self) -> None:
+        runs = self.selected_runs()
         if not runs:
-            self.query_one("#compare-title", Label).update(
-                f"No saved runs in {self._root} yet: runs started here are saved there."
+            self.notify("Select runs with space first.", title="Nothing to export")
+            return
+        default = self.root / f"compare-{time.strftime('%Y%m%d-%H%M%S')}.csv"
+        names = [self.run_list.entries[path].name for path, _ in runs]
+
+        def write(target: Path | None) -> None:
+            if target is None:
+                return
+            from dnn_tui.fileio import atomic_write_text
+
+            rows = [
+                (name, run.config.preset, run.history)
+                for name, (_, run) in zip(names, runs, strict=True)
+            ]
+            try:
+                atomic_write_text(target, tidy_csv(rows))
+            except OSError as error:
+                self.notify(
+                    f"{target}: {error.strerror or error}", title="Not exported", severity="error"
+                )
+                return
+            count = sum(len(run.history["epochs"]) for _, run in runs)
+            self.notify(f"{target}: {count} rows of {len(runs)} runs", title="Exported")
+
+        self.app.push_screen(ExportScreen(default), write)
+
+    def action_delete(self) -> None:
+        entry = self.run_list.current
+        if entry is None:
+            return
+        reason = self._undeletable(entry)
+        if reason is not None:
+            self.notify(reason, title="Not deleted", severity="warning")
+            return
+
+        def delete(yes: bool | None) -> None:
+            if yes:
+                self._delete(entry.path)
+
+        self.app.push_screen(
+            ConfirmScreen(f"Delete {entry.name}? Its folder and every file in it are removed."),
+            delete,
+        )
+
+    def _undeletable(self, entry: RunEntry) -> str | None:
+        from dnn_tui.app.screens.lab import LabScreen
+
+        lab = next((s for s in self.app.screen_stack if isinstance(s, LabScreen)), None)
+        running_here = bool(getattr(self.app, "running", False))
+        if lab is not None and lab.run_dir is not None and running_here:
+            with contextlib.suppress(OSError):
+                if lab.run_dir.resolve() == entry.path.resolve():
+                    return f"{entry.name} is the run going on here: stop it first"
+        if entry.status == RUNNING:
+            return f"{entry.name} is running: stop it first"
+        root = self.root.resolve()
+        path = entry.path.resolve()
+        if path == root or root not in path.parents:
+            return f"{entry.path} is not inside {self.root}"
+        return None
+
+    def _delete(self, path: Path) -> None:
+        try:
+            shutil.rmtree(path)
+        except OSError as error:
+            self.notify(
+                f"{error.filename or path}: {error.strerror or error}",
+                title="Not deleted",
+                severity="error",
             )
-        self.query_one(AccuracyChart).show([run["curve"] for run in runs[:MAX_CURVES]])
+            self.rescan()
+            return
+        # An emptied suite folder goes too (never the runs folder itself).
+        parent = path.parent
+        with contextlib.suppress(OSError):
+            while parent.resolve() != self.root.resolve() and not any(parent.iterdir()):
+                parent.rmdir()
+                parent = parent.parent
+        self.catalog.forget(path)
+        self._loaded.pop(path, None)
+        self.notify(f"{path} deleted", title="Run deleted")
+        self.rescan()

@@ -34,7 +34,8 @@ HELP = f"""\
 | `+` / `-` | double / halve the clipping threshold |
 | `a` | flip between the gradient panel and the signal panel (the forward signal) |
 | `g` | model graph: the network node by node, with the latest gradients |
-| `v` | compare the saved runs: best validation accuracy and curves |
+| `v` | the runs list; `space` selects runs to compare (curves, settings, gaps, gradients) |
+| `u` | run a suite of presets with the form's dataset and epochs, then compare them |
 | `?` | this help |
 | `escape` | leave a text field (then the one-letter keys work again) |
 | `tab` / `shift+tab` | move between fields; the tabs on small screens too |
@@ -129,6 +130,28 @@ Input -> Affine (W, b) -> [BatchNorm (gamma, beta)] -> activation -> [Dropout] -
 and, once a run goes, the latest gradient norm of each parameter and the std σ of each
 activation's output (coloured by the signal band); then the Keras-style summary with the
 total parameter count.
+
+## Runs list and comparison (`v`)
+Every run under the runs folder (`--runs DIR`, default `./runs`), suites' and sweeps'
+subfolders included, with its status (running, interrupted when its process is gone,
+completed, early_stopped, stopped, diverged, failed, or damaged with the file and the
+reason), epochs, best validation and test accuracy and the train-validation gap. Running
+runs update every few seconds. `space` selects up to eight runs for the figures, each
+with its own marker and colour: accuracy per epoch (`1`, training as hollow points,
+validation as a line of filled points, ★ the best epoch), loss (`2`, `l` log/linear),
+the settings that differ and the gaps at the last and best epoch (`3`), and a heat-strip
+of gradient norms per layer and epoch (`4`). `z` changes what the y-range fits (the last
+half of the epochs, epoch 2 on, every epoch). `h` hides a run, `H` shows the hidden ones,
+`/` filters; `enter` opens a run in the lab, `f` puts its config into the form, `e`
+exports the selected runs as one CSV, `d` deletes a run after asking. The lesson: L2 and
+dropout narrow the gap between the hollow (training) and filled (validation) points of
+the baseline; the bottleneck ends below all of them.
+
+## Suites (`u`)
+A suite runs its presets one after the other with the form's dataset and epochs
+(`regularization`: baseline, l2, dropout, bottleneck; `gradients`; `batching`;
+`clipping`; `depth`), saved like `dnn-tui suite` under `runs/<time>-suite-NAME/`, and
+opens their comparison when the last one ends. `s` stops the run and the rest of the suite.
 
 ## Small terminals
 Below {WIDE[0]} columns or {WIDE[1]} rows the lab shows one region at a time behind tabs

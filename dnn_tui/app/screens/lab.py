@@ -97,6 +97,7 @@ class LabScreen(Screen[None]):
         Binding("a", "toggle_signal", "signal", show=False),
         Binding("g", "app.show_graph", "graph"),
         Binding("v", "app.compare_runs", "runs"),
+        Binding("u", "app.run_suite", "suite"),
         Binding("question_mark", "app.show_help", "help", key_display="?"),
         Binding("escape", "leave_input", "leave input", show=False),
     ]

@@ -1,0 +1,115 @@
+"""SuiteRunner: a suite's presets run one after the other from the dashboard, then compared.
+
+Runs without Textual: the app hands it a ``launch`` function (start one run in the
+worker, as ``r`` does) and calls ``run_ended`` when each run's worker ends. The runs go
+where ``dnn-tui suite`` puts them, ``<runs folder>/<time>-suite-NAME/<preset>/``, with
+the form's dataset, epochs and device (every preset's config is checked before the
+first run starts). The suite ends after its last run, when a run is stopped, or when
+another run is started by hand; ``finished`` then gets the runs it made (none in the
+last case: the user moved on).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from dnn_tui.config import ConfigError, RunConfig, option_value, validate, with_options
+from dnn_tui.presets import load_preset, suite_presets
+
+FORM_OPTIONS = ("dataset", "data_dir", "idx_images", "idx_labels", "limit", "epochs", "device")
+"""What every preset of a suite takes from the form (as ``dnn-tui suite`` from its options)."""
+
+
+def suite_configs(name: str, form: RunConfig) -> list[tuple[str, RunConfig]]:
+    """(preset, config) of every preset of the suite with the form's data, epochs and device;
+    ConfigError names the preset whose config is invalid."""
+    options = {option: option_value(form, option) for option in FORM_OPTIONS}
+    configs = []
+    for preset in suite_presets(name):
+        try:
+            configs.append((preset, validate(with_options(load_preset(preset), options))))
+        except ConfigError as error:
+            raise ConfigError(f"preset {preset}: {error}") from None
+    return configs
+
+
+class SuiteRunner:
+    """One suite going on in the dashboard."""
+
+    def __init__(
+        self,
+        name: str,
+        configs: list[tuple[str, RunConfig]],
+        root: Path,
+        launch: Callable[[RunConfig, Path], bool],
+        notify: Callable[..., None],
+        finished: Callable[[list[Path]], None],
+    ) -> None:
+        self.name = name
+        self.configs = configs
+        self.root = root
+        """The suite's folder: ``<runs folder>/<time>-suite-NAME``."""
+        self.done: list[Path] = []
+        """The run directories of the runs that ended, in order."""
+        self.current: Path | None = None
+        """The run directory of the run going on."""
+        self._index = -1
+        self._launch, self._notify, self._finished = launch, notify, finished
+
+    @classmethod
+    def start(
+        cls,
+        name: str,
+        form: RunConfig,
+        run_root: Path,
+        launch: Callable[[RunConfig, Path], bool],
+        notify: Callable[..., None],
+        finished: Callable[[list[Path]], None],
+    ) -> SuiteRunner | None:
+        """Check every config, make the suite's folder and start its first run; None (and a
+        notification naming the preset or folder) when that cannot be done."""
+        from dnn_tui.recorder import ClaimError, make_new_dir
+
+        try:
+            configs = suite_configs(name, form)
+            root = make_new_dir(f"suite-{name}", run_root)
+        except (ConfigError, ClaimError, OSError) as error:
+            notify(str(error), title="Suite not started", severity="error")
+            return None
+        runner = cls(name, configs, root, launch, notify, finished)
+        runner._next()
+        return runner
+
+    def _next(self) -> None:
+        self._index += 1
+        if self._index >= len(self.configs):
+            self._end()
+            return
+        preset, config = self.configs[self._index]
+        self.current = self.root / preset
+        self._notify(
+            f"run {self._index + 1} of {len(self.configs)}: {preset} "
+            f"({config.data.dataset}, {config.train.epochs} epochs)",
+            title=f"Suite {self.name}",
+        )
+        if not self._launch(config, self.current):
+            self._end()
+
+    def _end(self, runs: list[Path] | None = None) -> None:
+        self.current = None
+        self._finished(self.done if runs is None else runs)
+
+    def run_ended(self, run_dir: Path | None, status: str) -> None:
+        """A run's worker ended with status; the next run starts, or the suite ends."""
+        if self.current is None:
+            return
+        if run_dir != self.current:  # a run started by hand took the suite's place: no comparison
+            self._end([])
+            return
+        if run_dir.is_dir():
+            self.done.append(run_dir)
+        if status == "stopped":  # stopped by the user: the rest of the suite too
+            self._end()
+        else:
+            self._next()

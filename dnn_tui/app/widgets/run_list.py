@@ -1,0 +1,208 @@
+"""RunList: the saved runs as a table, with a selection to compare, hidden rows and a filter.
+
+One row per run (``catalog.RunEntry``): its marker when selected (the marker and colour
+of its curves in the figures), preset, status, epochs, best validation accuracy, test
+accuracy, train-validation gap, dataset, date and the run directory. A damaged run shows
+``damaged`` and the file and reason in place of its numbers; it cannot be selected. The
+filter shows the runs whose words match, and the selected ones whatever it says (they
+are in the figures). Each run keeps
+the style it was given when selected until it is unselected, so curves do not change
+marker when another run comes or goes.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import replace
+from pathlib import Path
+
+from rich.text import Text
+from textual.message import Message
+from textual.widgets import DataTable
+
+from dnn_tui.app.formatting import fmt_acc
+from dnn_tui.catalog import DAMAGED, RunEntry
+from dnn_tui.figures import STYLES, RunStyle
+
+COLUMNS = ("", "preset", "status", "epochs", "best val", "test", "gap", "dataset", "date", "run")
+"""The numbers first, the (long) run directory last: at 80 columns what matters shows."""
+STATUS_STYLES = {
+    "running": "bold green",
+    "interrupted": "yellow",
+    "diverged": "red",
+    "failed": "red",
+    "damaged": "bold red",
+}
+
+
+def fmt_date(unix: float | None) -> str:
+    """The local date and minute of a time, ``-`` when unknown."""
+    return "-" if unix is None else time.strftime("%Y-%m-%d %H:%M", time.localtime(unix))
+
+
+class RunList(DataTable[Text | str]):
+    """The runs under the runs folder; space selects, the screen asks it to hide and filter."""
+
+    class SelectionChanged(Message):
+        """The runs selected for the figures changed (in selection order)."""
+
+        def __init__(self, selected: list[Path]) -> None:
+            super().__init__()
+            self.selected = selected
+
+    def __init__(self, *, id: str = "run-list") -> None:
+        super().__init__(id=id, cursor_type="row", zebra_stripes=True)
+        self.entries: dict[Path, RunEntry] = {}
+        """Every run found, by directory."""
+        self.picked: dict[Path, int] = {}
+        """The selected runs, in selection order, with the index of their style in STYLES."""
+        self.hidden: set[Path] = set()
+        """Runs hidden from the list (and so from the figures)."""
+        self.filter_text = ""
+        self._shown: list[Path] = []
+        self._drawn: dict[Path, tuple[RunEntry, int | None]] = {}
+        """What each shown row was drawn from: a row is redrawn only when this changes."""
+
+    def on_mount(self) -> None:
+        self.add_columns(*COLUMNS)
+
+    @property
+    def selected(self) -> list[Path]:
+        return list(self.picked)
+
+    def style_of(self, path: Path) -> RunStyle:
+        return STYLES[self.picked[path]]
+
+    @property
+    def current(self) -> RunEntry | None:
+        """The run under the cursor."""
+        if not self._shown or not 0 <= self.cursor_row < len(self._shown):
+            return None
+        return self.entries.get(self._shown[self.cursor_row])
+
+    # --- what the screen tells it -----------------------------------------------------------
+
+    def show(self, entries: list[RunEntry]) -> None:
+        """The runs found (a fresh scan): rows are updated in place where the list is the same."""
+        self.entries = {entry.path: entry for entry in entries}
+        gone = [path for path in self.picked if path not in self.entries]
+        for path in gone:
+            del self.picked[path]
+        self.hidden &= set(self.entries)
+        self._redraw()
+        if gone:
+            self.post_message(self.SelectionChanged(self.selected))
+
+    def mark_damaged(self, path: Path, problem: str) -> None:
+        """A run failed to load in full: list it as damaged and unselect it."""
+        entry = self.entries.get(path)
+        if entry is None:
+            return
+        self.entries[path] = replace(entry, status=DAMAGED, problem=problem)
+        if self.picked.pop(path, None) is not None:
+            self.post_message(self.SelectionChanged(self.selected))
+        self._redraw()
+
+    def toggle_selected(self) -> str | None:
+        """Select or unselect the run under the cursor; a reason when it cannot be selected."""
+        entry = self.current
+        if entry is None:
+            return "no run under the cursor"
+        if entry.path in self.picked:
+            del self.picked[entry.path]
+        elif entry.damaged:
+            return f"{entry.name} is damaged: {entry.problem}"
+        elif len(self.picked) >= len(STYLES):
+            return f"at most {len(STYLES)} runs at once: unselect one first"
+        else:
+            free = sorted(set(range(len(STYLES))) - set(self.picked.values()))
+            self.picked[entry.path] = free[0]
+        self._update_row(entry.path)
+        self.post_message(self.SelectionChanged(self.selected))
+        return None
+
+    def hide_current(self) -> None:
+        """Hide the run under the cursor from the list and the figures."""
+        entry = self.current
+        if entry is None:
+            return
+        self.hidden.add(entry.path)
+        if self.picked.pop(entry.path, None) is not None:
+            self.post_message(self.SelectionChanged(self.selected))
+        self._redraw()
+
+    def unhide_all(self) -> None:
+        self.hidden.clear()
+        self._redraw()
+
+    def set_filter(self, text: str) -> None:
+        """Show only runs whose name, preset, dataset or status contains text."""
+        self.filter_text = text.strip().lower()
+        self._redraw()
+
+    # --- drawing ----------------------------------------------------------------------------
+
+    def _visible(self) -> list[Path]:
+        words = self.filter_text.split()
+
+        def matches(entry: RunEntry) -> bool:
+            hay = " ".join(
+                filter(None, (entry.name, entry.preset, entry.dataset, entry.status))
+            ).lower()
+            return all(word in hay for word in words)
+
+        return [
+            path
+            for path, entry in self.entries.items()
+            if path not in self.hidden and (path in self.picked or matches(entry))
+        ]
+
+    def _cells(self, entry: RunEntry) -> list[Text | str]:
+        if entry.path in self.picked:
+            style = self.style_of(entry.path)
+            mark = Text(style.marker, style=style.colour)
+        else:
+            mark = Text("·", style="dim")
+        status = Text(entry.status, style=STATUS_STYLES.get(entry.status, ""))
+        if entry.damaged:
+            problem = Text(f"{entry.name}: {entry.problem or ''}", style="red")
+            return [mark, "", status, "", "", "", "", "", fmt_date(entry.modified), problem]
+        planned = f"/{entry.planned}" if entry.planned is not None else ""
+        gap = "-" if entry.gap is None else f"{entry.gap:.3f}"
+        return [
+            mark,
+            entry.preset or "custom",
+            status,
+            Text(f"{entry.epochs}{planned}", justify="right"),
+            Text(fmt_acc(entry.best_val_acc), justify="right"),
+            Text(fmt_acc(entry.test_acc), justify="right"),
+            Text(gap, justify="right"),
+            entry.dataset or "-",
+            fmt_date(entry.modified),
+            entry.name,
+        ]
+
+    def _update_row(self, path: Path) -> None:
+        drawn = (self.entries[path], self.picked.get(path))
+        if path not in self._drawn or self._drawn[path] == drawn:
+            return
+        self._drawn[path] = drawn
+        for column, cell in zip(self.ordered_columns, self._cells(drawn[0]), strict=True):
+            self.update_cell(str(path), column.key, cell)
+
+    def _redraw(self) -> None:
+        visible = self._visible()
+        if visible == self._shown:
+            for path in visible:
+                self._update_row(path)
+            return
+        current = self.current
+        self.clear()
+        self._drawn = {}
+        for path in visible:
+            entry = self.entries[path]
+            self.add_row(*self._cells(entry), key=str(path))
+            self._drawn[path] = (entry, self.picked.get(path))
+        self._shown = visible
+        if current is not None and current.path in visible:
+            self.move_cursor(row=visible.index(current.path))

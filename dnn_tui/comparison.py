@@ -1,0 +1,140 @@
+"""What a comparison of runs computes: settings that differ, train-validation gaps, a tidy CSV.
+
+Runs without any UI and without torch; ``dnn-tui compare`` and the dashboard's compare
+screen show the same numbers from here.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from dnn_tui.config import RunConfig, format_option, to_dict
+from dnn_tui.runs import CSV_COLUMNS, csv_value
+
+TIDY_COLUMNS = ("run", "preset", *CSV_COLUMNS)
+"""The tidy CSV's header: the run, its preset, then every scalar column of an epoch record."""
+IGNORED_SETTINGS = frozenset({"description"})
+"""Config keys that describe a run rather than set it."""
+
+
+def _flat(config: RunConfig) -> dict[str, Any]:
+    """A config as ``section.key: value`` (and ``preset``), absent keys as None."""
+    flat: dict[str, Any] = {}
+    for key, value in to_dict(config).items():
+        if isinstance(value, dict):
+            flat.update({f"{key}.{sub}": v for sub, v in value.items()})
+        elif key not in IGNORED_SETTINGS:
+            flat[key] = value
+    return flat
+
+
+def config_differences(configs: Sequence[RunConfig]) -> list[tuple[str, list[str]]]:
+    """The settings whose values are not the same in every config: (``section.key``, the value
+    in each config as the command line writes it, ``-`` where absent)."""
+    flats = [_flat(config) for config in configs]
+    keys = sorted({key for flat in flats for key in flat}, key=_setting_order)
+    rows = []
+    for key in keys:
+        values = [flat.get(key) for flat in flats]
+        if any(value != values[0] for value in values[1:]):
+            rows.append((key, ["-" if v is None else format_option(_plain(v)) for v in values]))
+    return rows
+
+
+def _plain(value: Any) -> Any:
+    return tuple(value) if isinstance(value, list) else value
+
+
+def _setting_order(key: str) -> tuple[int, str]:
+    section = key.split(".", 1)[0]
+    order = {"preset": 0, "model": 1, "train": 2, "data": 3}
+    return order.get(section, 4), key
+
+
+@dataclass(frozen=True)
+class Gaps:
+    """Training minus validation accuracy: how much a run learned that does not generalise."""
+
+    last: float | None
+    """At the last recorded epoch."""
+    best: float | None
+    """At the best epoch (lowest validation loss), whose weights the run keeps."""
+
+
+def _gap(record: Mapping[str, Any] | None) -> float | None:
+    if record is None:
+        return None
+    train, val = record.get("train_acc"), record.get("val_acc")
+    if isinstance(train, int | float) and isinstance(val, int | float):
+        gap = float(train) - float(val)
+        return gap if math.isfinite(gap) else None
+    return None
+
+
+def gaps(history: Mapping[str, Any]) -> Gaps:
+    """The train-validation accuracy gaps of a (checked) history."""
+    epochs = history.get("epochs") or []
+    best = history.get("best_epoch")
+    at_best = next((record for record in epochs if record.get("epoch") == best), None)
+    return Gaps(last=_gap(epochs[-1] if epochs else None), best=_gap(at_best))
+
+
+def best_val_acc(history: Mapping[str, Any]) -> float | None:
+    """The highest validation accuracy of any epoch, or None without a finished epoch."""
+    values = [
+        record["val_acc"]
+        for record in history.get("epochs") or []
+        if isinstance(record.get("val_acc"), int | float) and math.isfinite(record["val_acc"])
+    ]
+    return max(values) if values else None
+
+
+def acc_on_test(history: Mapping[str, Any]) -> float | None:
+    """The test accuracy of the best epoch's weights, when the run got that far."""
+    test = history.get("test")
+    acc = test.get("acc") if isinstance(test, Mapping) else None
+    return acc if isinstance(acc, int | float) else None
+
+
+def tidy_csv(runs: Sequence[tuple[str, str | None, Mapping[str, Any]]]) -> str:
+    """One CSV of runs given as (run name, preset, history): a header (``TIDY_COLUMNS``) and one
+    row per run and epoch; non-finite or missing values are empty cells."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(TIDY_COLUMNS)
+    for name, preset, history in runs:
+        for record in history.get("epochs") or []:
+            cells = [_cell(csv_value(record, column)) for column in CSV_COLUMNS]
+            writer.writerow([name, preset or "", *cells])
+    return out.getvalue()
+
+
+def _cell(value: Any) -> str:
+    if value is None or isinstance(value, bool):
+        return ""
+    if isinstance(value, float) and not math.isfinite(value):
+        return ""
+    return str(value)
+
+
+def run_labels(runs: Sequence[tuple[Path, str | None]]) -> list[str]:
+    """Short names for runs given as (directory, preset): the preset (or the directory's name
+    for a custom config), with the folder added where two would read the same."""
+    base = [preset or path.name for path, preset in runs]
+    labels = []
+    for (path, _), label in zip(runs, base, strict=True):
+        if base.count(label) > 1:
+            where = path.parent.name if path.name == label else path.name
+            label = f"{label} ({where})"
+        labels.append(label)
+    named = list(labels)
+    for i, label in enumerate(named):  # still the same: number them
+        if named.count(label) > 1:
+            labels[i] = f"{label} #{named[: i + 1].count(label)}"
+    return labels

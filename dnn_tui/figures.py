@@ -1,0 +1,361 @@
+"""The comparison figures: accuracy and loss per epoch of several runs, and gradient heat-strips.
+
+Runs without any UI: a figure is built by plotext (a maintained terminal plotting library)
+into Rich ``Text``, which ``dnn-tui compare`` prints and the dashboard's ``RunChart`` widget
+shows, so both draw the same figure with the same code.
+
+The lesson's figures: validation as a line with the run's filled marker at every epoch,
+training as the run's hollow marker alone (points), the best epoch as a star. Runs are
+told apart by marker shape as well as colour, so a figure reads under ``NO_COLOR``. The
+legend is one line above the plot (plotext's legend box would cover the curves at
+terminal sizes).
+
+The y-range follows ``zoom``: by default it fits the last half of each run's epochs, so
+runs that end close together stay apart even when one of them started far below.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import threading
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from rich.text import Text
+
+Metric = Literal["acc", "loss"]
+
+
+@dataclass(frozen=True)
+class RunStyle:
+    """How one run is drawn in every figure."""
+
+    marker: str
+    """Its validation points (filled)."""
+    hollow: str
+    """Its training points (the hollow form of ``marker``)."""
+    colour: str
+    """Its colour, ``#rrggbb``."""
+
+
+STYLES = (
+    RunStyle("●", "○", "#5fafff"),
+    RunStyle("■", "□", "#ffaf5f"),
+    RunStyle("▲", "△", "#5fd75f"),
+    RunStyle("◆", "◇", "#ff5f87"),
+    RunStyle("▼", "▽", "#d7afff"),
+    RunStyle("◀", "◁", "#ffff5f"),
+    RunStyle("▶", "▷", "#5fffd7"),
+    RunStyle("✖", "✕", "#af875f"),
+)
+"""One style per compared run, in selection order: as many runs as a figure can tell apart."""
+BEST_MARKER = "★"
+"""Marks each run's best epoch (lowest validation loss) on its validation curve."""
+
+ZOOMS = ("last-half", "after-first", "all")
+"""What the y-range fits: each run's last half of epochs, its epochs after the first, or all."""
+ZOOM_TEXT = {
+    "last-half": "y: last half of the epochs",
+    "after-first": "y: epoch 2 on",
+    "all": "y: every epoch",
+}
+
+
+@dataclass(frozen=True)
+class Series:
+    """One run's curves in a figure."""
+
+    label: str
+    style: RunStyle
+    epochs: tuple[int, ...]
+    train: tuple[float | None, ...]
+    """The training metric per epoch (None where it was not finite)."""
+    val: tuple[float | None, ...]
+    """The validation metric per epoch."""
+    best_epoch: int | None
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A figure of one metric over epochs, for several runs."""
+
+    metric: Metric
+    series: tuple[Series, ...]
+    zoom: str = ZOOMS[0]
+    log: bool = False
+    """Logarithmic y-axis (loss only: accuracies are fractions)."""
+
+    @property
+    def title(self) -> str:
+        name = "accuracy" if self.metric == "acc" else "loss" + (" (log)" if self.log else "")
+        return f"{name} per epoch: line validation, points training, {BEST_MARKER} best epoch"
+
+
+def _cycle(count: int) -> list[RunStyle]:
+    return [STYLES[i % len(STYLES)] for i in range(count)]
+
+
+def _value(record: Mapping[str, Any], key: str) -> float | None:
+    value = record.get(key)
+    if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
+        return float(value)
+    return None
+
+
+def series_of(label: str, style: RunStyle, history: Mapping[str, Any], metric: Metric) -> Series:
+    """A run's curves of ``metric`` from its (checked) history.json content."""
+    epochs = history.get("epochs") or []
+    return Series(
+        label=label,
+        style=style,
+        epochs=tuple(int(record["epoch"]) for record in epochs),
+        train=tuple(_value(record, f"train_{metric}") for record in epochs),
+        val=tuple(_value(record, f"val_{metric}") for record in epochs),
+        best_epoch=history.get("best_epoch"),
+    )
+
+
+def metric_figure(
+    runs: Sequence[tuple[str, Mapping[str, Any]]],
+    metric: Metric,
+    *,
+    zoom: str = ZOOMS[0],
+    log: bool = False,
+    styles: Sequence[RunStyle] | None = None,
+) -> Figure:
+    """The figure of ``metric`` for runs given as (label, history), drawn in ``styles`` (by
+    default STYLES in the runs' order)."""
+    series = tuple(
+        series_of(label, style, history, metric)
+        for (label, history), style in zip(runs, styles or _cycle(len(runs)), strict=True)
+    )
+    return Figure(metric, series, zoom, log and metric == "loss")
+
+
+def _window(series: Series, zoom: str) -> int:
+    """The first epoch whose values the y-range fits."""
+    if not series.epochs:
+        return 1
+    if zoom == "after-first":
+        return series.epochs[0] + 1
+    if zoom == "last-half":
+        return series.epochs[len(series.epochs) // 2]
+    return series.epochs[0]
+
+
+def y_range(figure: Figure) -> tuple[float, float] | None:
+    """The y-axis limits for the figure's zoom; None when there is nothing to draw."""
+
+    def usable(value: float | None) -> bool:
+        return value is not None and (not figure.log or value > 0)
+
+    def gather(first: dict[Series, int]) -> list[float]:
+        return [
+            value
+            for s in figure.series
+            for epoch, a, b in zip(s.epochs, s.train, s.val, strict=True)
+            if epoch >= first[s]
+            for value in (a, b)
+            if usable(value)
+        ]
+
+    values = gather({s: _window(s, figure.zoom) for s in figure.series})
+    if not values:  # too few epochs for the zoom: fit them all
+        values = gather({s: 0 for s in figure.series})
+    if not values:
+        return None
+    low, high = min(values), max(values)
+    if figure.log:
+        low, high = math.log10(low), math.log10(high)
+    span = max(high - low, 0.01 if not figure.log else 0.1)
+    low, high = low - 0.05 * span, high + 0.05 * span
+    if figure.log:
+        return 10**low, 10**high
+    if figure.metric == "acc":
+        low, high = max(low, 0.0), min(high, 1.0)
+    return max(low, 0.0), high
+
+
+def _epoch_ticks(last: int, width: int) -> list[int]:
+    """Whole epochs for the x-axis, about one every 8 columns."""
+    room = max(width // 8, 2)
+    step = next(s for s in (1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1000) if last / s <= room)
+    ticks = [1, *range(step, last + 1, step)] if step > 1 else list(range(1, last + 1))
+    return sorted(set(ticks))
+
+
+def _log_ticks(low: float, high: float) -> list[float]:
+    """Powers of ten within the range, with 2 and 5 between them when it spans little."""
+    first, last = math.floor(math.log10(low)), math.ceil(math.log10(high))
+    steps = (1, 2, 5) if last - first <= 3 else (1,)
+    marks = [m * 10.0**k for k in range(first, last + 1) for m in steps]
+    return [mark for mark in marks if low <= mark <= high]
+
+
+_PLOTEXT = threading.Lock()
+"""plotext draws on one module-level figure: one drawing at a time."""
+
+
+def _rgb(colour: str) -> tuple[int, int, int]:
+    return int(colour[1:3], 16), int(colour[3:5], 16), int(colour[5:7], 16)
+
+
+def legend(series: Sequence[Series]) -> Text:
+    """One line: each run's marker (filled, then hollow) and its label, in its colour."""
+    text = Text(no_wrap=True, overflow="ellipsis")
+    for i, s in enumerate(series):
+        if i:
+            text.append("  ")
+        text.append(f"{s.style.marker}{s.style.hollow} {s.label}", style=s.style.colour)
+    return text
+
+
+def render(figure: Figure, width: int, height: int) -> Text:
+    """The figure as Rich Text of ``width`` x ``height`` cells: a title, the legend, the plot."""
+    text = Text(no_wrap=True, overflow="crop")
+    text.append(figure.title + "\n", style="bold")
+    limits = y_range(figure)
+    last = max((s.epochs[-1] for s in figure.series if s.epochs), default=0)
+    if limits is None or last == 0 or height < 6 or width < 20:
+        text.append("Nothing to draw yet: select runs with finished epochs.", style="dim")
+        return text
+    text.append_text(legend(figure.series))
+    text.append(f"   {ZOOM_TEXT[figure.zoom]}\n", style="dim")
+    text.append_text(_plot(figure, limits, max(last, 2), width, height - 2))
+    return text
+
+
+def _plot(figure: Figure, limits: tuple[float, float], last: int, width: int, height: int) -> Text:
+    import plotext as plt
+
+    # A log axis is drawn as log10 of the values on a linear one, with the ticks named in
+    # plain numbers: plotext's own log scale drops every point once ticks are set.
+    scale = math.log10 if figure.log else float
+    with _PLOTEXT:
+        fig = plt.figure
+        fig.clear()
+        fig.theme("simple")
+        fig.plot_size(width, height)
+        for s in figure.series:
+            pixel = plt.pixel(foreground=_rgb(s.style.colour))
+            val, train = (
+                [
+                    (e, scale(v))
+                    for e, v in zip(s.epochs, values, strict=True)
+                    if _drawable(v, figure)
+                ]
+                for values in (s.val, s.train)
+            )
+            if len(val) > 1:
+                xs, ys = zip(*val, strict=True)
+                fig.draw(fig.signal(xs, ys, marker=plt.marker("braille", pixel)).lines())
+            for points, marker in ((val, s.style.marker), (train, s.style.hollow)):
+                if points:
+                    xs, ys = zip(*points, strict=True)
+                    fig.draw(fig.signal(xs, ys, marker=plt.marker(marker, pixel)))
+            best = dict(val).get(s.best_epoch) if s.best_epoch is not None else None
+            if best is not None:
+                fig.draw(fig.signal([s.best_epoch], [best], marker=plt.marker(BEST_MARKER, pixel)))
+        fig.legend(False)
+        x = fig.ruler(0)
+        x.lim(1, last)
+        ticks = _epoch_ticks(last, width)
+        x.ticks(ticks, [str(t) for t in ticks])
+        y = fig.ruler(1)
+        y.lim(scale(limits[0]), scale(limits[1]))
+        if figure.log:
+            marks = _log_ticks(*limits)
+            if len(marks) >= 2:
+                y.ticks([math.log10(m) for m in marks], [f"{m:g}" for m in marks])
+        return Text.from_ansi(fig.build().string())
+
+
+def _drawable(value: float | None, figure: Figure) -> bool:
+    return value is not None and (not figure.log or value > 0)
+
+
+# --- gradient heat-strips -----------------------------------------------------------------------
+
+SHADES = "·░▒▓█"
+"""Heat-strip cells from the smallest to the largest gradient norm (readable without colour)."""
+HEAT = ("#3a5fcd", "#1e90ff", "#3cb371", "#ffd700", "#ff4500")
+"""The colour of each shade: blue (vanishing) to red (large)."""
+
+
+@dataclass(frozen=True)
+class Strip:
+    """One run's per-layer gradient norms per epoch."""
+
+    label: str
+    style: RunStyle
+    layers: tuple[str, ...]
+    norms: tuple[tuple[float | None, ...], ...]
+    """One tuple per epoch, one norm per layer (None where it was not finite)."""
+
+
+def strips_of(
+    runs: Sequence[tuple[str, Mapping[str, Any]]], styles: Sequence[RunStyle] | None = None
+) -> list[Strip]:
+    """The heat-strips of runs given as (label, history), in ``styles`` (as metric_figure)."""
+    strips = []
+    for (label, history), style in zip(runs, styles or _cycle(len(runs)), strict=True):
+        norms = tuple(
+            tuple(
+                float(v) if isinstance(v, int | float) and math.isfinite(v) and v > 0 else None
+                for v in record.get("grad_norm") or []
+            )
+            for record in history.get("epochs") or []
+        )
+        layers = tuple(str(name) for name in history.get("layers") or [])
+        strips.append(Strip(label, style, layers, norms))
+    return strips
+
+
+def render_strips(strips: Sequence[Strip], width: int) -> Text:
+    """Heat-strips: per run one row per layer (input at the top), one cell per epoch, the
+    log10 of the layer's mean gradient norm as shade and colour, on one scale for all runs."""
+    text = Text(no_wrap=True, overflow="crop")
+    logs = [math.log10(v) for s in strips for epoch in s.norms for v in epoch if v is not None]
+    if not logs:
+        text.append("No gradient norms to show yet: select runs with finished epochs.", style="dim")
+        return text
+    low, high = math.floor(min(logs)), math.ceil(max(logs))
+    high = max(high, low + 1)
+    text.append("gradient norm per layer (rows, input at the top) and epoch (columns), ")
+    text.append(f"log scale: 1e{low} ")
+    for shade, colour in zip(SHADES, HEAT, strict=True):
+        text.append(shade, style=colour)
+    text.append(f" 1e{high}\n")
+    name_w = max((len(name) for s in strips for name in s.layers), default=3)
+    room = max(width - name_w - 3, 4)
+    for s in strips:
+        epochs = len(s.norms)
+        text.append(f"\n{s.style.marker} {s.label}", style=s.style.colour)
+        text.append(f"  ({epochs} epochs)\n", style="dim")
+        cell = 2 if 2 * epochs <= room else 1
+        buckets = _buckets(epochs, room // cell)
+        for layer, name in enumerate(s.layers):
+            text.append(f" {name:>{name_w}} ", style="dim")
+            for start, stop in buckets:
+                values = [
+                    math.log10(v)
+                    for epoch in s.norms[start:stop]
+                    if layer < len(epoch) and (v := epoch[layer]) is not None
+                ]
+                if not values:
+                    text.append(" " * cell)
+                    continue
+                mean = sum(values) / len(values)
+                level = min(int((mean - low) / (high - low) * len(SHADES)), len(SHADES) - 1)
+                text.append(SHADES[level] * cell, style=HEAT[level])
+            text.append("\n")
+    return text
+
+
+def _buckets(count: int, columns: int) -> list[tuple[int, int]]:
+    """Split ``count`` epochs into at most ``columns`` consecutive groups (one group a cell)."""
+    columns = max(min(columns, count), 1)
+    edges = [round(i * count / columns) for i in range(columns + 1)]
+    return [(a, b) for a, b in itertools.pairwise(edges) if b > a]

@@ -1,0 +1,188 @@
+"""The comparison figures (plotext) and numbers: markers, legend, y-range, log axis, heat-strips,
+settings that differ, gaps and the tidy CSV, on the fixed MNIST runs of the regularization suite."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+from pathlib import Path
+
+import pytest
+from rich.console import Console
+
+from dnn_tui import config as cfg
+from dnn_tui import figures
+from dnn_tui.comparison import (
+    TIDY_COLUMNS,
+    Gaps,
+    acc_on_test,
+    best_val_acc,
+    config_differences,
+    gaps,
+    run_labels,
+    tidy_csv,
+)
+from dnn_tui.runs import CSV_COLUMNS, csv_value, load_run
+
+FIXTURES = Path(__file__).resolve().parents[1] / "data" / "regularization-mnist"
+PRESETS = ("baseline", "l2", "dropout", "bottleneck")
+
+
+@pytest.fixture(scope="module")
+def histories() -> list[tuple[str, dict]]:
+    return [(name, json.loads((FIXTURES / name / "history.json").read_text())) for name in PRESETS]
+
+
+def plain(text) -> str:
+    """What a terminal without colour shows (NO_COLOR): the characters alone."""
+    console = Console(width=200, no_color=True, record=True, file=io.StringIO())
+    console.print(text)
+    return console.export_text(styles=False)
+
+
+def test_accuracy_figure_tells_runs_apart_without_colour(histories) -> None:
+    figure = figures.metric_figure(histories, "acc")
+    shown = plain(figures.render(figure, 100, 30))
+    lines = shown.splitlines()
+    assert lines[0].startswith("accuracy per epoch")
+    legend = lines[1]
+    for style, name in zip(figures.STYLES, PRESETS, strict=False):
+        assert f"{style.marker}{style.hollow} {name}" in legend
+    plot = "\n".join(lines[2:])
+    for style in figures.STYLES[: len(PRESETS)]:
+        assert style.marker in plot and style.hollow in plot  # validation and training
+    assert figures.BEST_MARKER in plot
+    assert "\x1b" not in shown
+
+
+def test_every_run_has_its_own_marker_and_colour() -> None:
+    markers = [s.marker for s in figures.STYLES] + [s.hollow for s in figures.STYLES]
+    assert len(set(markers)) == len(markers)
+    assert len({s.colour for s in figures.STYLES}) == len(figures.STYLES)
+    assert figures.BEST_MARKER not in markers
+
+
+def test_the_y_range_keeps_close_runs_apart(histories) -> None:
+    last_half = figures.y_range(figures.metric_figure(histories, "acc"))
+    everything = figures.y_range(figures.metric_figure(histories, "acc", zoom="all"))
+    assert last_half is not None and everything is not None
+    values = [
+        record[key]
+        for _, history in histories
+        for record in history["epochs"]
+        for key in ("train_acc", "val_acc")
+    ]
+    late = [
+        record[key]
+        for _, history in histories
+        for record in history["epochs"][len(history["epochs"]) // 2 :]
+        for key in ("train_acc", "val_acc")
+    ]
+    assert everything[0] <= min(values) and everything[1] >= max(values)
+    assert last_half[0] <= min(late) and last_half[1] >= max(late) - 1e-9
+    # The bottleneck's first epochs (far below) no longer squeeze the others together.
+    assert last_half[0] > min(values) + 0.5
+    assert last_half[1] - last_half[0] < (everything[1] - everything[0]) / 5
+
+
+def test_loss_on_a_log_axis_has_plain_number_ticks(histories) -> None:
+    figure = figures.metric_figure(histories, "loss", log=True, zoom="all")
+    low, high = figures.y_range(figure) or (0, 0)
+    losses = [r[k] for _, h in histories for r in h["epochs"] for k in ("train_loss", "val_loss")]
+    assert low <= min(losses) and high >= max(losses)
+    shown = plain(figures.render(figure, 90, 24))
+    assert "loss (log)" in shown
+    ticks = figures._log_ticks(low, high)
+    assert ticks and all(low <= t <= high for t in ticks)
+    assert any(f"{t:g}" in shown for t in ticks if math.log10(t).is_integer())
+
+
+def test_a_figure_without_epochs_says_so() -> None:
+    empty = {"epochs": [], "best_epoch": None}
+    shown = plain(figures.render(figures.metric_figure([("new", empty)], "acc"), 80, 20))
+    assert "Nothing to draw yet" in shown
+
+
+def test_heat_strips_show_a_vanishing_first_layer() -> None:
+    """deep-sigmoid-like norms (first layer 1e-7, last 1e-1) against even ones."""
+    vanishing = {
+        "layers": ["fc1", "fc2", "fc3"],
+        "epochs": [{"grad_norm": [1e-7, 1e-4, 1e-1]} for _ in range(5)],
+    }
+    even = {"layers": ["fc1", "fc2", "fc3"], "epochs": [{"grad_norm": [0.1, 0.1, 0.1]}] * 5}
+    shown = plain(
+        figures.render_strips(figures.strips_of([("sigmoid", vanishing), ("relu", even)]), 80)
+    )
+    rows = {
+        (run, line.split()[0]): line.split()[1]
+        for run, block in zip(("sigmoid", "relu"), shown.strip().split("\n\n")[1:], strict=True)
+        for line in block.splitlines()[1:]
+    }
+    assert set(rows[("sigmoid", "fc1")]) == {figures.SHADES[0]}
+    assert set(rows[("sigmoid", "fc3")]) == {figures.SHADES[-1]}
+    assert rows[("relu", "fc1")] == rows[("relu", "fc3")] == rows[("sigmoid", "fc3")]
+    assert len(rows[("relu", "fc1")]) == 10  # two cells an epoch when there is room
+
+
+def test_differences_are_the_settings_that_differ() -> None:
+    configs = [load_run(FIXTURES / name).config for name in PRESETS]
+    differences = dict(config_differences(configs))
+    assert differences == {
+        "preset": ["baseline", "l2", "dropout", "bottleneck"],
+        "model.dropout": ["0.0", "0.0", "0.2,0.2,0.0", "0.0"],
+        "model.hidden": ["100,50,20", "100,50,20", "100,50,20", "100,50,3"],
+        "train.l2": ["0.0", "0.001", "0.0", "0.0"],
+    }
+    assert config_differences(configs[:1] * 2) == []
+    seeded = cfg.with_options(configs[0], {"seed": 7})
+    assert config_differences([configs[0], seeded]) == [("train.seed", ["0", "7"])]
+
+
+def test_gaps_and_accuracies(histories) -> None:
+    for _, history in histories:
+        epochs = history["epochs"]
+        best = next(r for r in epochs if r["epoch"] == history["best_epoch"])
+        found = gaps(history)
+        assert found.last == pytest.approx(epochs[-1]["train_acc"] - epochs[-1]["val_acc"])
+        assert found.best == pytest.approx(best["train_acc"] - best["val_acc"])
+        assert best_val_acc(history) == max(r["val_acc"] for r in epochs)
+        assert acc_on_test(history) == history["test"]["acc"]
+    assert gaps({"epochs": [], "best_epoch": None}) == Gaps(None, None)
+
+
+def test_tidy_csv_has_a_row_per_run_and_epoch(histories) -> None:
+    text = tidy_csv([(f"runs/{name}", name, history) for name, history in histories])
+    rows = list(csv.reader(io.StringIO(text)))
+    assert tuple(rows[0]) == TIDY_COLUMNS == ("run", "preset", *CSV_COLUMNS)
+    assert len(rows) == 1 + 80
+    by_key = {(row[0], int(row[2])): row for row in rows[1:]}
+    for name, history in histories:
+        for record in history["epochs"]:
+            row = by_key[(f"runs/{name}", record["epoch"])]
+            assert row[1] == name
+            for column, cell in zip(CSV_COLUMNS, row[2:], strict=True):
+                value = csv_value(record, column)  # act_*: empty in these schema 1 files
+                assert (cell == "") if value is None else float(cell) == pytest.approx(value)
+
+
+def test_labels_tell_same_presets_apart() -> None:
+    runs = [
+        (Path("runs/s1/baseline"), "baseline"),
+        (Path("runs/s2/baseline"), "baseline"),
+        (Path("runs/20250101-custom"), None),
+        (Path("runs/x/l2"), "l2"),
+    ]
+    assert run_labels(runs) == ["baseline (s1)", "baseline (s2)", "20250101-custom", "l2"]
+    twice = [(Path("a/baseline"), "baseline"), (Path("a/baseline"), "baseline")]
+    assert run_labels(twice) == ["baseline (a) #1", "baseline (a) #2"]
+
+
+def test_tidy_csv_takes_the_activation_columns_from_the_records_lists() -> None:
+    record = {"epoch": 1, "act_std": [0.5, 0.25, 0.125], "act_saturated": [0.1, 0.3, None]}
+    text = tidy_csv([("runs/a", "deep-tanh", {"epochs": [record]})])
+    row = dict(zip(*csv.reader(io.StringIO(text)), strict=True))
+    assert float(row["act_std_first"]) == 0.5 and float(row["act_std_last"]) == 0.125
+    assert row["act_saturated_max"] == ""  # a layer without the figure: no maximum to give
+    assert row["act_dead_max"] == ""

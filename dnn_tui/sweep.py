@@ -91,7 +91,7 @@ def parse_grid(text: str) -> Axis:
     key, sep, values = text.partition("=")
     key = key.strip().replace("-", "_")
     if not sep or not key:
-        raise GridError(f"{shorten(text)}: must be KEY=V1,V2 (for example lr=0.1,0.01)")
+        raise GridError(f"{key_text(text)}: must be KEY=V1,V2 (for example lr=0.1,0.01)")
     if key not in OPTION_SECTION:
         raise GridError(f"{key_text(key)}: not a run option (known: {_known()})")
     parts = [p.strip() for p in values.split("/" if key in LIST_OPTIONS else ",")]
@@ -106,7 +106,10 @@ def _axis(key: str, parts: Sequence[str]) -> Axis:
     if len(set(parts)) != len(parts):
         raise GridError(f"{key}: a value given twice in {shorten(', '.join(parts))}")
     for part in parts:
-        parse_option(key, part)  # the syntax; the rules are checked on each run's config
+        try:
+            parse_option(key, part)  # the syntax; the rules are checked on each run's config
+        except ConfigError as error:
+            raise GridError(str(error)) from None
     return Axis(key, tuple(parts))
 
 
@@ -194,6 +197,8 @@ def load_sweep_file(path: str | Path) -> tuple[RunConfig, list[Axis]]:
             raise ConfigError(f"{name}: grid.{key}: must be an array of values like [1, 2]")
         try:
             axes.append(_axis(key, [_text(v) for v in values]))
+            for value in axes[-1].values:
+                _checked(config, {key: value}, key)
         except ConfigError as error:
             raise ConfigError(f"{name}: grid.{error}") from None
     return config, axes

@@ -50,6 +50,8 @@ class Ended:
     run: PlannedRun
     code: int | None
     error: str | None = None
+    skipped: bool = False
+    """It never started: the sweep was stopped first."""
 
 
 class Backend(Protocol):
@@ -236,6 +238,9 @@ def drive(
             write_state(root, state)
         for ended in backend.wait(0.2):
             entry = entries[ended.run.name]
+            if ended.skipped:
+                entry["status"] = "skipped"
+                continue
             entry.update(outcome(root, ended, stopping))
             entry["seconds"] = round(time.time() - entry.get("started", time.time()), 3)
             done += 1

@@ -163,6 +163,8 @@ def _sweep(args: argparse.Namespace) -> int:
     for name in ("jobs", "threads"):
         if getattr(args, name) is not None and getattr(args, name) < 1:
             raise UsageError(f"--{name}: must be at least 1, got {getattr(args, name)}")
+    if not args.ray_cpus > 0 or not args.ray_gpus >= 0:  # also refuses nan
+        raise UsageError("--ray-cpus must be above 0 and --ray-gpus at least 0")
     label, runs, axes = _plan(args)
     cores = available_cores()
     jobs = args.jobs or max(1, min(cores, len(runs)))

@@ -20,7 +20,7 @@ from collections.abc import Callable, Sequence
 from typing import NoReturn
 
 from dnn_tui import __version__
-from dnn_tui.commands import compare, evaluate, presets, runs, suite, train, tui, watch
+from dnn_tui.commands import compare, evaluate, presets, runs, suite, sweep, train, tui, watch
 from dnn_tui.commands.options import (
     EXIT_ERROR,
     EXIT_INTERRUPTED,
@@ -33,7 +33,7 @@ from dnn_tui.config import ECHO_LIMIT, shorten_path
 
 __all__ = ["build_parser", "config_from_args", "main"]
 
-COMMANDS = (tui, train, presets, compare, evaluate, suite, watch, runs)
+COMMANDS = (tui, train, presets, compare, evaluate, suite, sweep, watch, runs)
 """The command modules, in the order ``--help`` lists them."""
 MAX_MESSAGE = 1000
 """Longest error line printed. Values are shortened where a message echoes them; this

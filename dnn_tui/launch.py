@@ -20,7 +20,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from dnn_tui.config import RunConfig, dumps, load
 from dnn_tui.fileio import Folder
@@ -70,31 +70,48 @@ def start_background(config: RunConfig, root: Path = Path("runs")) -> tuple[Path
     """
     folder = claim_new_run_dir(config.preset, root)
     try:
-        folder.write_atomic(CONFIG_FILE, dumps(config).encode("utf-8"))
-        log = folder.open_append(LOG_FILE)
-        try:
-            env = dict(os.environ)
-            # The child must import this very package, wherever it was imported from.
-            package_root = str(Path(__file__).resolve().parents[1])
-            env["PYTHONPATH"] = os.pathsep.join(filter(None, [package_root, env.get("PYTHONPATH")]))
-            env.pop("TEXTUAL", None)
-            child = subprocess.Popen(
-                [sys.executable, "-m", "dnn_tui.launch", str(folder.path.resolve())],
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=log,
-                start_new_session=True,  # no controlling terminal: a closed one sends no SIGHUP
-                close_fds=True,
-                env=env,
-            )
-        finally:
-            os.close(log)
+        child = spawn_adopted(folder, config)
     except BaseException:
         release(folder)
         raise
     path = folder.path
     folder.close()
     return path, child.pid
+
+
+def child_env(threads: int | None = None) -> dict[str, str]:
+    """The environment of a run's own process: this very package importable, and with
+    ``threads`` the number of PyTorch (OpenMP) threads it may use."""
+    env = dict(os.environ)
+    package_root = str(Path(__file__).resolve().parents[1])
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [package_root, env.get("PYTHONPATH")]))
+    env.pop("TEXTUAL", None)
+    if threads is not None:
+        env["OMP_NUM_THREADS"] = env["MKL_NUM_THREADS"] = str(threads)
+    return env
+
+
+def spawn_adopted(
+    folder: Folder, config: RunConfig, *, threads: int | None = None, stderr: Any = None
+) -> subprocess.Popen[bytes]:
+    """Write config into the claimed folder and start ``python -m dnn_tui.launch`` on it, in a
+    new session (no controlling terminal: a closed one sends no SIGHUP, and Ctrl-C reaches
+    only whoever started it). Its output goes to ``output.log``; stderr there too unless given.
+    """
+    folder.write_atomic(CONFIG_FILE, dumps(config).encode("utf-8"))
+    log = folder.open_append(LOG_FILE)
+    try:
+        return subprocess.Popen(
+            [sys.executable, "-m", "dnn_tui.launch", str(folder.path.resolve())],
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=log if stderr is None else stderr,
+            start_new_session=True,
+            close_fds=True,
+            env=child_env(threads),
+        )
+    finally:
+        os.close(log)
 
 
 def _run_adopted(run_dir: Path) -> int:

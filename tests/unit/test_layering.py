@@ -44,7 +44,8 @@ def test_the_engine_side_never_imports_textual() -> None:
 
 def test_config_and_cli_do_not_import_torch() -> None:
     loaded = loaded_after(
-        "import dnn_tui.config, dnn_tui.cli, dnn_tui.presets, dnn_tui.runs, dnn_tui.graph"
+        "import dnn_tui.config, dnn_tui.cli, dnn_tui.presets, dnn_tui.runs, dnn_tui.graph, "
+        "dnn_tui.sweep, dnn_tui.sweep_run, dnn_tui.sweep_ray, dnn_tui.commands.sweep"
     )
     assert "dnn_tui" in loaded
     assert "torch" not in loaded

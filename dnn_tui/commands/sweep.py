@@ -1,0 +1,250 @@
+"""``dnn-tui sweep``: a grid of runs, several at once, then a comparison (seeds averaged)."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import signal
+import threading
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from dnn_tui.commands.options import (
+    EXIT_ERROR,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    RUN_OPTIONS,
+    CommandError,
+    UsageError,
+    add_run_options,
+    choices,
+    config_from_args,
+    flag,
+    print_warning,
+)
+from dnn_tui.commands.suite import SUITES
+from dnn_tui.config import ConfigError, RunConfig, shorten_path
+from dnn_tui.presets import load_preset
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from dnn_tui.sweep import Row
+
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    sweep = commands.add_parser(
+        "sweep",
+        help="run a grid of runs, several at once, then compare them",
+        epilog="Example: dnn-tui sweep --preset deep-sigmoid --grid activation=sigmoid,tanh,relu "
+        "--grid init=default,xavier,he --epochs 5. Values of hidden and dropout are separated "
+        "by / (--grid hidden=100,50/200/none). Each run is a run directory in the sweep folder, "
+        "beside sweep.json. Ctrl-C, SIGTERM or SIGHUP stops every run after its current step "
+        "(each saved as stopped); a second one ends them at once. Exit codes: 0 every run "
+        "ended with a result (completed, early-stopped or diverged), 1 some run failed, "
+        "2 usage error, 130 stopped.",
+    )
+    sweep.add_argument("file", metavar="SWEEP.toml", nargs="?", help="a sweep file: base + [grid]")
+    sweep.add_argument("--suite", choices=SUITES, metavar=choices(SUITES), help="each preset")
+    sweep.add_argument(
+        "--grid", action="append", default=[], metavar="KEY=V1,V2", help="a run option's values"
+    )
+    add_run_options(sweep)
+    where = sweep.add_mutually_exclusive_group()
+    where.add_argument("--out", metavar="DIR", help="the sweep folder (new or empty)")
+    where.add_argument(
+        "--runs", metavar="DIR", default="runs", help="make the sweep folder in DIR (default: runs)"
+    )
+    sweep.add_argument("--jobs", type=int, metavar="N", help="runs at once (default: the cores)")
+    sweep.add_argument("--threads", type=int, metavar="N", help="torch threads a run")
+    sweep.add_argument(
+        "--ray",
+        nargs="?",
+        const="local",
+        metavar="ADDRESS",
+        help="run each run as a Ray task "
+        "(no ADDRESS: a Ray instance on this machine; auto: the running cluster)",
+    )
+    sweep.add_argument("--ray-cpus", type=float, default=1.0, metavar="N", help="CPUs a Ray task")
+    sweep.add_argument("--ray-gpus", type=float, default=0.0, metavar="N", help="GPUs a Ray task")
+    sweep.set_defaults(handler=_sweep)
+
+
+def _bases(args: argparse.Namespace) -> tuple[str, list[tuple[str | None, RunConfig]], list]:
+    """The sweep's label, its base configs (fixed options applied) and the sweep file's grid."""
+    from dnn_tui.sweep import load_sweep_file
+
+    sources = [s for s in ("file", "suite", "preset", "config") if getattr(args, s) is not None]
+    if len(sources) > 1:
+        given = " and ".join("a sweep file" if s == "file" else f"--{s}" for s in sources)
+        raise UsageError(f"give one of a sweep file, --suite, --preset or --config, not {given}")
+    axes: list = []
+    bases: list[tuple[str | None, RunConfig | None]]
+    if args.suite is not None:
+        bases = [(name, load_preset(name)) for name in SUITES[args.suite]]
+        label = args.suite
+    elif args.file is not None:
+        config, axes = load_sweep_file(args.file)
+        bases, label = [(config.preset, config)], Path(args.file).stem
+    else:
+        bases = [(args.preset, None)]
+        label = args.preset or (Path(args.config).stem if args.config else "custom")
+    out = []
+    for name, base in bases:
+        warn = print_warning
+        if args.suite:
+            warn = lambda t, n=name: print_warning(f"preset {n}: {t}")  # noqa: E731
+        try:
+            out.append((name, config_from_args(args, base=base, warn=warn)))
+        except ConfigError as error:
+            raise ConfigError(f"preset {name}: {error}" if args.suite else str(error)) from None
+    return label, out, axes
+
+
+def _plan(args: argparse.Namespace) -> tuple[str, list, list]:
+    from dnn_tui.sweep import GridError, expand, parse_grid
+
+    label, bases, axes = _bases(args)
+    try:
+        axes = axes + [parse_grid(text) for text in args.grid]
+        given = {name for name, _, _ in RUN_OPTIONS if getattr(args, name, None) is not None}
+        for axis in axes:
+            if axis.name in given:
+                raise GridError(f"{axis.name}: also given as {flag(axis.name)}; give it once")
+        if not axes and args.suite is None:
+            raise GridError("give at least one KEY=V1,V2 (or a sweep file with a [grid] table)")
+        return label, expand(bases, axes), axes
+    except GridError as error:
+        if args.file is not None and not args.grid:
+            raise ConfigError(f"{shorten_path(args.file)}: grid.{error}") from None
+        raise UsageError(f"--grid {error}") from None
+
+
+def _folder(args: argparse.Namespace, label: str) -> Path:
+    from dnn_tui.recorder import make_new_dir
+
+    if args.out is None:
+        return make_new_dir(f"sweep-{label}", Path(args.runs))
+    root = Path(args.out)
+    if not args.out.strip():
+        raise CommandError("--out: the sweep folder must not be empty")
+    if root.exists() and (not root.is_dir() or any(root.iterdir())):
+        raise CommandError(f"{root}: --out must be a new or empty folder")
+    root.mkdir(parents=True, exist_ok=True)
+    return root
+
+
+@contextlib.contextmanager
+def _stop_on_signals(stop: threading.Event, kill: threading.Event, say) -> Iterator[None]:
+    def handle(_signum: int, _frame: object) -> None:
+        if stop.is_set():
+            kill.set()
+            say("dnn-tui: ending every run now")
+        else:
+            stop.set()
+            say("dnn-tui: stopping every run after its current step (again: at once)")
+
+    previous = {sig: signal.signal(sig, handle) for sig in STOP_SIGNALS}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _sweep(args: argparse.Namespace) -> int:
+    from dnn_tui.report import make_console
+    from dnn_tui.sweep import new_state
+    from dnn_tui.sweep_run import LocalBackend, available_cores, drive
+
+    for name in ("jobs", "threads"):
+        if getattr(args, name) is not None and getattr(args, name) < 1:
+            raise UsageError(f"--{name}: must be at least 1, got {getattr(args, name)}")
+    if not args.ray_cpus > 0 or not args.ray_gpus >= 0:  # also refuses nan
+        raise UsageError("--ray-cpus must be above 0 and --ray-gpus at least 0")
+    label, runs, axes = _plan(args)
+    cores = available_cores()
+    jobs = args.jobs or max(1, min(cores, len(runs)))
+    threads = args.threads or max(1, cores // jobs)  # jobs x threads fits the cores
+    if args.ray is not None:
+        from dnn_tui.sweep_ray import RayBackend, ray_module
+
+        ray_module()  # says how to install Ray before anything is made
+    root = _folder(args, label)
+    console = make_console()
+    if args.ray is not None:
+        threads = args.threads or max(1, int(args.ray_cpus))
+        backend: Any = RayBackend(root, args.ray, args.ray_cpus, args.ray_gpus, threads, args.jobs)
+        where = f"Ray tasks ({args.ray_cpus:g} CPU, {args.ray_gpus:g} GPU each)"
+    else:
+        backend = LocalBackend(root, jobs, threads)
+        where = f"{jobs} at once"
+    console.print(f"sweep of {len(runs)} runs, {where}, {threads} torch threads each: {root}")
+    state = new_state(
+        runs, axes, backend="ray" if args.ray else "local", jobs=jobs, threads=threads
+    )
+    stop, kill = threading.Event(), threading.Event()
+
+    def say(text: str) -> None:
+        console.print(text, style="yellow", markup=False)
+
+    with _stop_on_signals(stop, kill, say):
+        state = drive(root, runs, state, backend, stop=stop, kill=kill, report=_progress(console))
+    if hasattr(backend, "close"):
+        backend.close()
+    from dnn_tui.sweep import summarize
+
+    console.print(f"\n== sweep {label}: comparison ({root}) ==", style="bold")
+    print_summary(summarize(state["runs"]), [axis.name for axis in axes], console)
+    if state["status"] == "stopped":
+        return EXIT_INTERRUPTED
+    return EXIT_OK if state["status"] == "completed" else EXIT_ERROR
+
+
+def _progress(console: Console):
+    from dnn_tui.report import fmt_float
+
+    def report(entry: Mapping[str, Any], done: int, total: int) -> None:
+        text = f"[{done}/{total}] {entry['dir']}: {entry['status']}"
+        if entry.get("best_val_acc") is not None:
+            text += f", best val acc {fmt_float(entry['best_val_acc'], '.4f')}"
+        if entry.get("seconds") is not None:
+            text += f" ({entry['seconds']:.1f} s)"
+        if entry.get("error"):
+            text += f": {entry['error']}"
+        console.print(text, markup=False, soft_wrap=True)
+
+    return report
+
+
+def _mean(pair: tuple[float, float | None] | None) -> str:
+    if pair is None:
+        return "-"
+    mean, spread = pair
+    return f"{mean:.4f}" if spread is None else f"{mean:.4f} ± {spread:.4f}"
+
+
+def print_summary(rows: list[Row], axes: list[str], console: Console) -> None:
+    """The comparison: one row per grid point (seeds averaged: mean ± standard deviation)."""
+    from rich.table import Table
+
+    table = Table(header_style="bold")
+    if any(row.base for row in rows) and len({row.base for row in rows}) > 1:
+        table.add_column("preset")
+    names = [name for name in axes if name != "seed"]
+    for name in names:
+        table.add_column(name)
+    table.add_column("runs", justify="right")
+    table.add_column("best val acc", justify="right")
+    table.add_column("test acc", justify="right")
+    table.add_column("status")
+    for row in rows:
+        cells = [str(row.base)] if len(table.columns) > len(names) + 4 else []
+        cells += [row.values.get(name, "") for name in names]
+        status = ", ".join(f"{n} {s}" for s, n in row.statuses.items())
+        cells += [str(row.runs), _mean(row.val), _mean(row.test), status]
+        table.add_row(*cells)
+    console.print(table)

@@ -1,0 +1,280 @@
+"""Sweeps: a grid of runs over run options, each an ordinary run directory in one sweep folder.
+
+Runs without any UI and without torch. A sweep is one or more base configs (a preset, a
+config file, each preset of a suite, or the base of a sweep file) and a grid: run options
+with several values each. Every combination of every base is one run, checked with the same
+rules as ``dnn-tui train`` before the first run starts. The sweep folder holds the run
+directories and ``sweep.json`` (``SWEEP_FILE``): the grid, each run's directory, base, grid
+values and state, and the sweep's status, rewritten atomically whenever a run starts or ends.
+
+A sweep file is TOML: a config file's keys (``[model]``, ``[data]``, ``[train]``), an
+optional ``base = "PRESET"`` they override, and a ``[grid]`` table of arrays::
+
+    base = "baseline"
+    [train]
+    epochs = 5
+    [grid]
+    lr = [0.01, 0.001]
+    hidden = [[100, 50], [200], []]   # [] = no hidden layer
+    seed = [0, 1, 2]
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import math
+import re
+import statistics
+import tomllib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from dnn_tui.config import (
+    MAX_CONFIG_BYTES,
+    OPTION_SECTION,
+    ConfigError,
+    RunConfig,
+    from_dict,
+    key_text,
+    parse_option,
+    shorten,
+    shorten_path,
+    to_dict,
+    unused_options,
+    validate,
+    with_options,
+)
+from dnn_tui.fileio import FileRefused, atomic_write_text, read_small_file
+from dnn_tui.presets import load_preset
+
+SWEEP_FILE = "sweep.json"
+SWEEP_SCHEMA = 1
+LIST_OPTIONS = frozenset({"hidden", "dropout"})
+"""Options whose values hold commas: on the command line their grid values are split on ``/``."""
+SEED = "seed"
+"""The grid axis the comparison averages over (mean and spread)."""
+OK_STATUSES = frozenset({"completed", "early_stopped", "diverged"})
+"""Ends of a run that are results; any other (failed, interrupted, stopped) is not."""
+
+
+class GridError(ConfigError):
+    """A --grid value that breaks the option's rules; the message names the key."""
+
+
+@dataclass(frozen=True)
+class Axis:
+    """One grid option and its values, as text that ``parse_option`` reads."""
+
+    name: str
+    values: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class PlannedRun:
+    """One run of the sweep: its directory name, base, grid values and resolved config."""
+
+    name: str
+    base: str | None
+    values: dict[str, str]
+    config: RunConfig
+
+
+def _known() -> str:
+    return ", ".join(OPTION_SECTION)
+
+
+def parse_grid(text: str) -> Axis:
+    """``KEY=V1,V2`` (``KEY=V1/V2`` for hidden and dropout) -> Axis; GridError names the key."""
+    key, sep, values = text.partition("=")
+    key = key.strip().replace("-", "_")
+    if not sep or not key:
+        raise GridError(f"{key_text(text)}: must be KEY=V1,V2 (for example lr=0.1,0.01)")
+    if key not in OPTION_SECTION:
+        raise GridError(f"{key_text(key)}: not a run option (known: {_known()})")
+    parts = [p.strip() for p in values.split("/" if key in LIST_OPTIONS else ",")]
+    if any(not p for p in parts):
+        rule = "values separated by /" if key in LIST_OPTIONS else "values separated by commas"
+        shown = shorten(values) or "''"
+        raise GridError(f"{key}: an empty value in {shown}; give {rule}")
+    return _axis(key, parts)
+
+
+def _axis(key: str, parts: Sequence[str]) -> Axis:
+    if len(set(parts)) != len(parts):
+        raise GridError(f"{key}: a value given twice in {shorten(', '.join(parts))}")
+    for part in parts:
+        try:
+            parse_option(key, part)  # the syntax; the rules are checked on each run's config
+        except ConfigError as error:
+            raise GridError(str(error)) from None
+    return Axis(key, tuple(parts))
+
+
+def expand(bases: Sequence[tuple[str | None, RunConfig]], axes: Sequence[Axis]) -> list[PlannedRun]:
+    """Every combination of every base, validated; GridError names the key and the rule."""
+    names = [axis.name for axis in axes]
+    if len(set(names)) != len(names):
+        twice = next(name for name in names if names.count(name) > 1)
+        raise GridError(f"{twice}: on the grid twice; give its values once, separated")
+    for axis in axes:  # each value on its own first, so that the error names its key
+        for value in axis.values:
+            _checked(bases[0][1], {axis.name: value}, axis.name)
+    combos = list(itertools.product(*(axis.values for axis in axes)))
+    width = len(str(len(bases) * len(combos)))
+    runs: list[PlannedRun] = []
+    for base, config in bases:
+        for combo in combos:
+            values = dict(zip(names, combo, strict=True))
+            resolved = _checked(config, values, ", ".join(f"{k}={v}" for k, v in values.items()))
+            label = "-".join([*([base] if len(bases) > 1 and base else []), *_slugs(values)])
+            name = f"{len(runs) + 1:0{width}d}-{label}"[:120]
+            runs.append(PlannedRun(name, base, values, resolved))
+    for name in names:  # an option no run reads (init_std without init normal) is a mistake
+        reasons = [unused_options(run.config).get(name) for run in runs]
+        if all(reasons):
+            raise GridError(f"{name}: {reasons[0]}")
+    return runs
+
+
+def _checked(config: RunConfig, values: Mapping[str, str], where: str) -> RunConfig:
+    try:
+        options = {name: parse_option(name, text) for name, text in values.items()}
+        return validate(with_options(config, options))
+    except ConfigError as error:
+        message = str(error)
+        if not message.startswith(f"{where}:"):
+            message = f"{where}: {message}" if "=" in where else message
+        raise GridError(message) from None
+
+
+def _slugs(values: Mapping[str, str]) -> list[str]:
+    return [re.sub(r"[^A-Za-z0-9.,=_+-]+", "_", f"{k}={v}") for k, v in values.items()]
+
+
+# --- sweep files ------------------------------------------------------------------------------
+
+
+def load_sweep_file(path: str | Path) -> tuple[RunConfig, list[Axis]]:
+    """A sweep file's base config and grid; ConfigError names the file and the key."""
+    name = shorten_path(path)
+    try:
+        blob = read_small_file(Path(path), MAX_CONFIG_BYTES)
+        data = tomllib.loads(blob.decode("utf-8"))
+    except FileRefused as error:
+        raise ConfigError(f"{name}: {error.strerror}; a sweep file is a TOML file") from None
+    except OSError as error:
+        raise ConfigError(f"{name}: cannot read the sweep file: {error.strerror}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{name}: not a UTF-8 text file") from None
+    except (tomllib.TOMLDecodeError, RecursionError, ValueError) as error:
+        raise ConfigError(f"{name}: not valid TOML: {error}") from None
+    grid = data.pop("grid", None)
+    if not isinstance(grid, dict) or not grid:
+        raise ConfigError(f"{name}: grid: missing; add a [grid] table like lr = [0.1, 0.01]")
+    base = data.pop("base", None)
+    merged: dict[str, Any] = {}
+    if base is not None:
+        if not isinstance(base, str):
+            raise ConfigError(f"{name}: base: must be a preset name, got {shorten(base)}")
+        try:
+            merged = to_dict(load_preset(base))
+        except ConfigError as error:
+            raise ConfigError(f"{name}: base: {error}") from None
+    for key, value in data.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = {**merged[key], **value}
+        else:
+            merged[key] = value
+    config = from_dict(merged, name)
+    axes = []
+    for key, values in grid.items():
+        if key not in OPTION_SECTION:
+            raise ConfigError(f"{name}: grid.{key_text(key)}: not a run option (known: {_known()})")
+        if not isinstance(values, list) or not values:
+            raise ConfigError(f"{name}: grid.{key}: must be an array of values like [1, 2]")
+        try:
+            axes.append(_axis(key, [_text(v) for v in values]))
+            for value in axes[-1].values:
+                _checked(config, {key: value}, key)
+        except ConfigError as error:
+            raise ConfigError(f"{name}: grid.{error}") from None
+    return config, axes
+
+
+def _text(value: Any) -> str:
+    """A TOML value as the option text parse_option reads."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        return ",".join(_text(v) for v in value) or "none"
+    if isinstance(value, int | float | str):
+        return str(value)
+    return shorten(value)  # a table or a date: parse_option refuses it by name
+
+
+# --- the sweep file in the folder and the comparison ----------------------------------------
+
+
+def new_state(runs: Sequence[PlannedRun], axes: Sequence[Axis], **info: Any) -> dict[str, Any]:
+    """sweep.json's content before any run starts; ``info`` adds backend, jobs, threads..."""
+    return {
+        "schema": SWEEP_SCHEMA,
+        "status": "running",
+        "grid": {axis.name: list(axis.values) for axis in axes},
+        **info,
+        "runs": [
+            {"dir": run.name, "base": run.base, "values": run.values, "status": "pending"}
+            for run in runs
+        ],
+    }
+
+
+def write_state(root: Path, state: Mapping[str, Any]) -> None:
+    atomic_write_text(root / SWEEP_FILE, json.dumps(state, indent=2, allow_nan=False) + "\n")
+
+
+@dataclass(frozen=True)
+class Row:
+    """One line of the comparison: the runs that differ only by seed, summarized."""
+
+    base: str | None
+    values: dict[str, str]
+    runs: int
+    statuses: dict[str, int]
+    val: tuple[float, float | None] | None
+    """Mean and spread (sample standard deviation; None for one run) of best val accuracy."""
+    test: tuple[float, float | None] | None
+
+
+def _spread(values: Sequence[Any]) -> tuple[float, float | None] | None:
+    numbers = [v for v in values if isinstance(v, int | float) and math.isfinite(v)]
+    if not numbers:
+        return None
+    return statistics.fmean(numbers), statistics.stdev(numbers) if len(numbers) > 1 else None
+
+
+def summarize(entries: Sequence[Mapping[str, Any]]) -> list[Row]:
+    """sweep.json's runs grouped over the seed axis, best mean val accuracy first."""
+    groups: dict[str, list[Mapping[str, Any]]] = {}
+    for entry in entries:
+        values = {k: v for k, v in entry["values"].items() if k != SEED}
+        groups.setdefault(json.dumps([entry.get("base"), values]), []).append(entry)
+    rows = []
+    for group in groups.values():
+        statuses: dict[str, int] = {}
+        for entry in group:
+            statuses[entry["status"]] = statuses.get(entry["status"], 0) + 1
+        rows.append(
+            Row(
+                group[0].get("base"),
+                {k: v for k, v in group[0]["values"].items() if k != SEED},
+                len(group),
+                statuses,
+                _spread([e.get("best_val_acc") for e in group]),
+                _spread([e.get("test_acc") for e in group]),
+            )
+        )
+    return sorted(rows, key=lambda row: -math.inf if row.val is None else row.val[0], reverse=True)

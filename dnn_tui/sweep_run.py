@@ -1,0 +1,263 @@
+"""Running a sweep: its runs as processes of their own on this machine (``LocalBackend``) or
+as Ray tasks (``dnn_tui.sweep_ray``), and the loop that keeps ``sweep.json`` up to date.
+
+Runs without any UI; torch is imported only by the runs' own processes. Each run is the
+headless ``train`` of a background run (``python -m dnn_tui.launch RUN_DIR``), started in a
+session of its own with its PyTorch threads set through ``OMP_NUM_THREADS``. Stopping sends
+each running run SIGTERM, so it stops after its current step and saves itself as
+``stopped``; a run that ends before its first step (refused by the engine, stopped while its
+data loads) still leaves a run directory whose history.json says how it ended and why.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+import os
+import signal
+import tempfile
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any, Protocol
+
+from dnn_tui.config import to_dict
+from dnn_tui.fileio import atomic_write_text, read_small_file
+from dnn_tui.liveness import is_alive
+from dnn_tui.runs import (
+    HISTORY_CSV,
+    HISTORY_FILE,
+    LOG_FILE,
+    MAX_HISTORY_BYTES,
+    RUNNING,
+    SCHEMA,
+    dumps_history,
+    history_csv,
+)
+from dnn_tui.sweep import OK_STATUSES, PlannedRun, write_state
+
+ERROR_PREFIX = "dnn-tui: error: "
+
+
+@dataclass(frozen=True)
+class Ended:
+    """A run whose process has ended: its exit code (None when unknown) and last error line."""
+
+    run: PlannedRun
+    code: int | None
+    error: str | None = None
+    skipped: bool = False
+    """It never started: the sweep was stopped first."""
+
+
+class Backend(Protocol):
+    queued_status: str
+    """What sweep.json says of a submitted run: ``running``, or ``queued`` where a scheduler
+    decides when it starts."""
+
+    def room(self) -> bool: ...
+    def busy(self) -> bool: ...
+    def submit(self, run: PlannedRun) -> None: ...
+    def wait(self, timeout: float) -> list[Ended]: ...
+    def stop(self) -> None: ...
+    def kill(self) -> None: ...
+
+
+def error_line(text: str) -> str | None:
+    """The last ``dnn-tui: error:`` line of a run's output, without the prefix."""
+    lines = [line for line in text.splitlines() if line.startswith(ERROR_PREFIX)]
+    return lines[-1][len(ERROR_PREFIX) :].strip() if lines else None
+
+
+class LocalBackend:
+    """Up to ``jobs`` runs at once, each a process of its own with ``threads`` torch threads."""
+
+    queued_status = "running"
+
+    def __init__(self, root: Path, jobs: int, threads: int) -> None:
+        self.root, self.jobs, self.threads = root, jobs, threads
+        self.running: dict[str, tuple[PlannedRun, Any, IO[bytes]]] = {}
+
+    def room(self) -> bool:
+        return len(self.running) < self.jobs
+
+    def busy(self) -> bool:
+        return bool(self.running)
+
+    def submit(self, run: PlannedRun) -> None:
+        from dnn_tui.launch import spawn_adopted
+        from dnn_tui.recorder import claim_run_dir
+
+        folder = claim_run_dir(self.root / run.name)
+        errors = tempfile.TemporaryFile()  # noqa: SIM115 - its stderr: the reason, should it fail
+        try:
+            child = spawn_adopted(folder, run.config, threads=self.threads, stderr=errors)
+        except BaseException:
+            errors.close()
+            raise
+        finally:
+            folder.close()
+        self.running[run.name] = (run, child, errors)
+
+    def wait(self, timeout: float) -> list[Ended]:
+        deadline = time.monotonic() + timeout
+        while True:
+            ended = [name for name, job in self.running.items() if job[1].poll() is not None]
+            if ended or time.monotonic() >= deadline:
+                break
+            time.sleep(0.05)
+        out = []
+        for name in ended:
+            run, child, errors = self.running.pop(name)
+            errors.seek(0)
+            text = errors.read().decode("utf-8", errors="replace")
+            errors.close()
+            keep_output(self.root / name, text)
+            out.append(Ended(run, child.returncode, error_line(text)))
+        return out
+
+    def _signal(self, signum: int) -> None:
+        for _, child, _ in self.running.values():
+            with contextlib.suppress(ProcessLookupError):
+                child.send_signal(signum)
+
+    def stop(self) -> None:
+        self._signal(signal.SIGTERM)
+
+    def kill(self) -> None:
+        self._signal(signal.SIGKILL)
+
+
+def keep_output(run_dir: Path, text: str) -> None:
+    """Append what a run's process said on stderr to its output.log."""
+    if text and run_dir.is_dir():
+        with contextlib.suppress(OSError), open(run_dir / LOG_FILE, "a", encoding="utf-8") as log:
+            log.write(text)
+
+
+def _history(run_dir: Path) -> dict[str, Any] | None:
+    try:
+        history = json.loads(read_small_file(run_dir / HISTORY_FILE, MAX_HISTORY_BYTES))
+    except (OSError, ValueError):
+        return None
+    valid = isinstance(history, dict) and isinstance(history.get("epochs"), list)
+    return history if valid else None
+
+
+def write_unstarted(run_dir: Path, run: PlannedRun, status: str, error: str | None) -> None:
+    """history.json of a run that ended before its first step, so the folder says so."""
+    history = {
+        "schema": SCHEMA,
+        "status": status,
+        "config": to_dict(run.config),
+        "dataset": None,
+        "layers": [],
+        "epochs": [],
+        "best_epoch": None,
+        "test": None,
+        "diverged": None,
+        "error": error,
+        "partial_epoch": None,
+    }
+    run_dir.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(run_dir / HISTORY_FILE, dumps_history(history))
+    atomic_write_text(run_dir / HISTORY_CSV, history_csv([]))
+
+
+def outcome(root: Path, ended: Ended, stopping: bool) -> dict[str, Any]:
+    """sweep.json's record of an ended run, read from its history.json."""
+    run_dir = root / ended.run.name
+    history = _history(run_dir)
+    stopped_code = ended.code in (130, -signal.SIGTERM, -signal.SIGINT)
+    if history is None:
+        status = "stopped" if stopping and stopped_code else "failed"
+        reason = ended.error or (None if status == "stopped" else f"exit code {ended.code}")
+        write_unstarted(run_dir, ended.run, status, reason)
+        history = {"status": status, "epochs": [], "error": reason}
+    status = history.get("status")
+    if status == RUNNING and not is_alive(run_dir):
+        status = "interrupted"  # its process is gone without ending it (SIGKILL, a lost node)
+    accs = [e.get("val_acc") for e in history["epochs"] if isinstance(e, dict)]
+    accs = [a for a in accs if isinstance(a, int | float) and math.isfinite(a)]
+    test = history.get("test") if isinstance(history.get("test"), dict) else {}
+    return {
+        "status": status,
+        "exit_code": ended.code,
+        "epochs": len(history["epochs"]),
+        "best_val_acc": max(accs) if accs else None,
+        "test_acc": test.get("acc"),
+        "error": history.get("error") or (ended.error if status == "failed" else None),
+    }
+
+
+def drive(
+    root: Path,
+    runs: Sequence[PlannedRun],
+    state: dict[str, Any],
+    backend: Backend,
+    *,
+    stop: threading.Event,
+    kill: threading.Event,
+    report: Callable[[Mapping[str, Any], int, int], None],
+) -> dict[str, Any]:
+    """Run every run through backend, keeping sweep.json current; returns the final state.
+
+    ``stop`` stops the running runs (they save themselves as stopped) and starts no more;
+    ``kill`` ends them at once. A run that fails does not stop the others.
+    """
+    entries = {entry["dir"]: entry for entry in state["runs"]}
+    pending, stopping, killed, done = deque(runs), False, False, 0
+    write_state(root, state)
+    while pending or backend.busy():
+        if stop.is_set() and not stopping:
+            stopping = True
+            backend.stop()
+            for run in pending:
+                entries[run.name]["status"] = "skipped"
+            pending.clear()
+            write_state(root, state)
+        if kill.is_set() and not killed:
+            killed = True
+            backend.kill()
+        while pending and backend.room():
+            run = pending.popleft()
+            entry = entries[run.name]
+            entry["started"] = time.time()
+            try:
+                backend.submit(run)
+            except Exception as error:  # this run cannot start; the others go on
+                entry.update(status="failed", error=str(error), seconds=0.0)
+                done += 1
+                report(entry, done, len(runs))
+            else:
+                entry["status"] = backend.queued_status
+            write_state(root, state)
+        for ended in backend.wait(0.2):
+            entry = entries[ended.run.name]
+            if ended.skipped:
+                entry["status"] = "skipped"
+                continue
+            entry.update(outcome(root, ended, stopping))
+            entry["seconds"] = round(time.time() - entry.get("started", time.time()), 3)
+            done += 1
+            write_state(root, state)
+            report(entry, done, len(runs))
+    statuses = [entry["status"] for entry in state["runs"]]
+    if stopping:
+        state["status"] = "stopped"
+    else:
+        state["status"] = "completed" if all(s in OK_STATUSES for s in statuses) else "failed"
+    state["ended"] = time.time()
+    write_state(root, state)
+    return state
+
+
+def available_cores() -> int:
+    """The CPU cores this process may run on."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0)) or 1
+    return os.cpu_count() or 1

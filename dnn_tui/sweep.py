@@ -278,3 +278,35 @@ def summarize(entries: Sequence[Mapping[str, Any]]) -> list[Row]:
             )
         )
     return sorted(rows, key=lambda row: -math.inf if row.val is None else row.val[0], reverse=True)
+
+
+MAX_STATE_BYTES = 16 << 20
+"""sweep.json: about 200 bytes a run; a sweep of 50,000 runs stays below this."""
+
+
+def read_state(root: Path) -> dict[str, Any] | None:
+    """sweep.json of the sweep folder root, or None when it is missing or not a sweep's (a
+    reader, such as the dashboard watching a sweep, then waits or says so)."""
+    try:
+        state = json.loads(read_small_file(Path(root) / SWEEP_FILE, MAX_STATE_BYTES))
+    except (OSError, FileRefused, UnicodeDecodeError, ValueError):
+        return None
+    if not isinstance(state, dict) or not isinstance(state.get("runs"), list):
+        return None
+    if not all(
+        isinstance(entry, dict) and isinstance(entry.get("dir"), str) for entry in state["runs"]
+    ):
+        return None
+    return state
+
+
+def ended(state: Mapping[str, Any]) -> bool:
+    """Whether the sweep is over (every run ended, or it was stopped)."""
+    return state.get("status") != "running"
+
+
+def run_dirs(root: Path, state: Mapping[str, Any]) -> list[Path]:
+    """The run directories of the sweep that exist (runs never started have none)."""
+    names = [entry["dir"] for entry in state["runs"]]
+    dirs = [Path(root) / name for name in names if "/" not in name and name not in ("", ".", "..")]
+    return [path for path in dirs if path.is_dir()]

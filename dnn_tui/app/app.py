@@ -67,8 +67,10 @@ class DnnApp(App[None]):
         start: bool = False,
         run_root: Path | None = None,
         watch: Path | None = None,
+        sweep: Path | None = None,
     ) -> None:
         super().__init__()
+        self._sweep = sweep
         self._config = config or RunConfig()
         self._start = start
         self._watch = watch
@@ -107,7 +109,12 @@ class DnnApp(App[None]):
 
     def on_mount(self) -> None:
         hangup.install(self)
-        if self._watch is not None:
+        if self._sweep is not None:
+            from dnn_tui.app.sweep_watch import SweepWatch
+
+            self.sweep_watch = SweepWatch(self, self._sweep)
+            self.call_after_refresh(self.sweep_watch.start)
+        elif self._watch is not None:
             self.call_after_refresh(self.watch_run, self._watch)
         elif self._start:
             self.call_after_refresh(self.action_start_run)
@@ -335,8 +342,9 @@ def run_app(
     start: bool = False,
     run_root: Path | None = None,
     watch: Path | None = None,
+    sweep: Path | None = None,
 ) -> int:
     """Run the dashboard until the user quits; returns the process exit code."""
-    app = DnnApp(config, start=start, run_root=run_root, watch=watch)
+    app = DnnApp(config, start=start, run_root=run_root, watch=watch, sweep=sweep)
     app.run()
     return app.return_code or 0

@@ -6,7 +6,7 @@ import argparse
 import contextlib
 import signal
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -70,6 +70,12 @@ def register(commands: argparse._SubParsersAction) -> None:
     )
     sweep.add_argument("--ray-cpus", type=float, default=1.0, metavar="N", help="CPUs a Ray task")
     sweep.add_argument("--ray-gpus", type=float, default=0.0, metavar="N", help="GPUs a Ray task")
+    sweep.add_argument(
+        "--dashboard",
+        action="store_true",
+        help="run the sweep in a process of its own (log: SWEEP_DIR/sweep.log) and show it in "
+        "the dashboard: its runs live, then their comparison; quitting leaves the sweep going",
+    )
     sweep.set_defaults(handler=_sweep)
 
 
@@ -156,9 +162,7 @@ def _stop_on_signals(stop: threading.Event, kill: threading.Event, say) -> Itera
 
 
 def _sweep(args: argparse.Namespace) -> int:
-    from dnn_tui.report import make_console
-    from dnn_tui.sweep import new_state
-    from dnn_tui.sweep_run import LocalBackend, available_cores, drive
+    from dnn_tui.sweep_run import available_cores
 
     for name in ("jobs", "threads"):
         if getattr(args, name) is not None and getattr(args, name) < 1:
@@ -170,12 +174,61 @@ def _sweep(args: argparse.Namespace) -> int:
     jobs = args.jobs or max(1, min(cores, len(runs)))
     threads = args.threads or max(1, cores // jobs)  # jobs x threads fits the cores
     if args.ray is not None:
-        from dnn_tui.sweep_ray import RayBackend, ray_module
+        from dnn_tui.sweep_ray import ray_module
 
         ray_module()  # says how to install Ray before anything is made
     root = _folder(args, label)
+    if args.dashboard:
+        return _with_dashboard(root, lambda: _drive(args, label, runs, axes, root, jobs, threads))
+    return _drive(args, label, runs, axes, root, jobs, threads)
+
+
+def _with_dashboard(root: Path, drive_sweep: Callable[[], int]) -> int:
+    """Drive the sweep in a forked process of its own session (so a closed terminal does
+    not end it), its output in sweep.log; show it in the dashboard here."""
+    import os
+    import sys
+    import traceback
+
+    log = os.open(root / "sweep.log", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o666)
+    if os.fork() == 0:  # nothing has started a thread yet: forking is safe
+        code = EXIT_ERROR
+        try:
+            os.setsid()
+            os.dup2(os.open(os.devnull, os.O_RDONLY), 0)
+            os.dup2(log, 1)
+            os.dup2(log, 2)
+            code = drive_sweep()
+        except BaseException:  # the log says why; the dashboard shows the sweep as it is
+            traceback.print_exc()
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(code)
+    os.close(log)
+    from dnn_tui.app.app import run_app
+
+    return run_app(RunConfig(), run_root=root, sweep=root)
+
+
+def _drive(
+    args: argparse.Namespace,
+    label: str,
+    runs: list,
+    axes: list,
+    root: Path,
+    jobs: int,
+    threads: int,
+) -> int:
+    """Run the sweep's runs, report each as it ends, print the comparison; the exit code."""
+    from dnn_tui.report import make_console
+    from dnn_tui.sweep import new_state
+    from dnn_tui.sweep_run import LocalBackend, drive
+
     console = make_console()
     if args.ray is not None:
+        from dnn_tui.sweep_ray import RayBackend
+
         threads = args.threads or max(1, int(args.ray_cpus))
         backend: Any = RayBackend(root, args.ray, args.ray_cpus, args.ray_gpus, threads, args.jobs)
         where = f"Ray tasks ({args.ray_cpus:g} CPU, {args.ray_gpus:g} GPU each)"

@@ -172,3 +172,25 @@ def test_sighup_lets_the_dashboards_run_finish_unseen(tmp_path: Path) -> None:
     assert history["status"] == "completed"
     assert len(history["epochs"]) == epochs
     assert (run / "model.safetensors").is_file()
+
+
+def test_a_sweep_shown_in_the_dashboard_outlives_its_terminal(tmp_path: Path) -> None:
+    """``sweep --dashboard``: the sweep runs in a session of its own, so the terminal hanging up
+    (an SSH drop) ends the dashboard but not the sweep, whose runs all complete."""
+    out = tmp_path / "sweep"
+    args = ["sweep", *LONG, "--epochs", 30, "--grid", "lr=0.01,0.001", "--dashboard", "--out", out]
+    app = PtyProcess(args, cwd=tmp_path)
+    try:
+        wait_for(lambda: b"sweep.log" in app.text(), "the dashboard on the sweep")
+        app.hang_up()
+        assert app.wait(timeout=30) == 0
+    finally:
+        app.close()
+    state_file = out / "sweep.json"
+    wait_for(lambda: json.loads(state_file.read_text())["status"] != "running", "the sweep's end")
+    state = json.loads(state_file.read_text())
+    assert state["status"] == "completed", (out / "sweep.log").read_text()
+    for entry in state["runs"]:
+        history = read_history(out / entry["dir"])
+        assert history["status"] == "completed" and len(history["epochs"]) == 30
+    assert "comparison" in (out / "sweep.log").read_text()

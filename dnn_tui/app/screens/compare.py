@@ -99,6 +99,12 @@ class CompareScreen(Screen[None]):
                 yield GradientStrips()
         yield Footer(compact=True)
 
+    def select(self, paths: Sequence[Path]) -> None:
+        """Select these runs (as ``select`` at the start does) at the next scan."""
+        self._preselect = [path for path in paths if path not in self.run_list.picked]
+        self.scanned = False
+        self.rescan()
+
     @property
     def run_list(self) -> RunList:
         return self.query_one(RunList)

@@ -59,6 +59,8 @@ class CompareScreen(Screen[None]):
     """The saved runs and their overlaid validation-accuracy curves."""
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape,v", "app.pop_screen", "back")]
+    AUTO_FOCUS = "#compare-table"
+    """The table has the focus: arrows and PageUp/PageDown move through it at once."""
 
     def __init__(self, root: Path) -> None:
         super().__init__(id="compare")

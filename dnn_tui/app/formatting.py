@@ -118,9 +118,12 @@ def fmt_duration(seconds: float | None) -> str:
 
 
 def fmt_seconds(seconds: float | None) -> str:
-    """A short duration in seconds in at most 5 characters: ``0.04``, ``12.3``, ``1234``."""
+    """A short duration in seconds in at most 5 characters: ``0.004``, ``0.04``, ``12.3``,
+    ``1234`` (at least one significant digit however fast the epoch)."""
     if seconds is None or not math.isfinite(seconds):
         return "-"
+    if seconds < 0.1:
+        return f"{seconds:.3f}"
     if seconds < 1:
         return f"{seconds:.2f}"
     if seconds < 100:

@@ -1,14 +1,14 @@
 """How fast a run goes and how long it has left, smoothed so that the numbers hold still.
 
 Runs without any UI. The training speed is an exponential moving average of the
-speed between consecutive progress reports, weighted by time with a time constant
-of ``SMOOTHING_S`` seconds (tqdm smooths its rate the same way): a number that
-follows a real change within a few seconds but does not jump with every report.
-Time spent outside the training steps (validation after each epoch) is averaged
-over the finished epochs. The ETA is the training samples left divided by the
-smoothed speed, plus the validations left times their average time. The first
-epoch's slow start (warm-up, and a CPU shared with the screen's first frames)
-therefore weighs on the numbers for a few seconds only.
+speed between consecutive progress reports, weighted by what each report covers:
+a report forgets the average by its share of ``SMOOTHING_S`` seconds plus its
+share of one epoch's samples, so the average spans about the last two seconds or
+the last epoch, whichever is shorter (tqdm smooths its rate the same way; a slow
+start is forgotten within a few seconds on large epochs and a few epochs on small
+ones). Time spent outside the training steps (validation after each epoch) is
+averaged over the finished epochs. The ETA is the training samples left divided
+by the smoothed speed, plus the validations left times their average time.
 """
 
 from __future__ import annotations
@@ -19,7 +19,8 @@ from typing import Any
 from dnn_tui.training.events import StepMeasured
 
 SMOOTHING_S = 2.0
-"""Time constant of the speed's moving average: a report this many seconds old weighs 1/e."""
+"""Time constant of the speed's moving average: a report this many seconds old weighs 1/e
+(or one an epoch's samples old, if that comes first)."""
 EPOCH_SMOOTHING = 0.5
 """Weight of the newest epoch in the average time spent outside the training steps."""
 
@@ -48,16 +49,18 @@ class Pace:
         last = self._last
         if last is not None and last.epoch == event.epoch and event.step > last.step:
             seconds = event.elapsed - last.elapsed
-            rate = (self.seen(event.step) - self.seen(last.step)) / seconds if seconds > 0 else None
+            samples = self.seen(event.step) - self.seen(last.step)
+            rate = samples / seconds if seconds > 0 else None
         else:  # the first report of an epoch: the engine's rate since the epoch began
             seconds = event.elapsed - (last.elapsed if last is not None else 0.0)
+            samples = self.seen(event.step)
             rate = event.samples_per_s
         if rate is not None and math.isfinite(rate) and rate > 0:
             if self.samples_per_s is None:
                 self.samples_per_s = rate
             else:
-                weight = 1 - math.exp(-max(seconds, 0.0) / SMOOTHING_S)
-                self.samples_per_s += weight * (rate - self.samples_per_s)
+                span = max(seconds, 0.0) / SMOOTHING_S + samples / self.train_samples
+                self.samples_per_s += (1 - math.exp(-span)) * (rate - self.samples_per_s)
         self._last, self._epoch, self._step = event, event.epoch, event.step
 
     def observe_epoch(self, record: dict[str, Any]) -> None:

@@ -121,7 +121,7 @@ def test_the_graph_marks_the_bias_batch_norm_cancels() -> None:
     norms = {"fc1.weight": 0.3, "fc1.bias": 1.2e-8, "fc3.bias": 0.1}
     lines = graph_table(nodes, norms).plain.splitlines()
     fc1 = next(line for line in lines if "Affine fc1" in line)
-    assert "b 1.2e-8 BN" in fc1 and "(b cancelled by the BatchNorm next)" in fc1
+    assert "b 1.2e-8 BN" in fc1 and "(b cancelled by BN)" in fc1
     fc3 = next(line for line in lines if "Affine fc3" in line)
     assert "BN" not in fc3
     # Shapes as Keras writes them, the same in the graph and in the summary.

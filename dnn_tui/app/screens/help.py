@@ -68,10 +68,11 @@ is one step, one gradient of the whole training set. Mini-batches take many
 noisier steps an epoch (`small-batch`: batches of 10) and get further in a few epochs.
 
 **Smoothed speed**: samples/s is a moving average of the speed between progress
-reports, weighted by time (a report {SMOOTHING_S:.0f} s old weighs 1/e, as tqdm smooths
-its rate); time per step is one batch at that speed. The ETA is the training samples
-left at that speed plus the validations left at their average time; with early
-stopping on it is an upper bound (`≤`).
+reports (as tqdm smooths its rate) over about the last {SMOOTHING_S:.0f} seconds or the
+last epoch, whichever is shorter, so it holds still between reports and follows a
+real change within seconds; time per step is one batch at that speed. The ETA is the
+training samples left at that speed plus the validations left at their average
+time; with early stopping on it is an upper bound (`≤`).
 
 **The first epoch is slower.** PyTorch's first steps set up memory, kernels and its
 thread pool (a few milliseconds), and while the dashboard draws its first frames,

@@ -32,12 +32,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Input, Label, Static, Tab, Tabs
+from textual.widgets import DataTable, Footer, Input, Static, Tab, Tabs
 
 from dnn_tui.app.messages import EngineReported, PresetShown, RunLost
 from dnn_tui.app.screens.divergence import DivergenceScreen
 from dnn_tui.app.widgets.accuracy_sparklines import AccuracySparklines
 from dnn_tui.app.widgets.config_form import ConfigForm
+from dnn_tui.app.widgets.curves_caption import CurvesCaption
 from dnn_tui.app.widgets.epoch_summary import EpochSummary
 from dnn_tui.app.widgets.epoch_table import EpochTable
 from dnn_tui.app.widgets.gradient_panel import GradientPanel
@@ -126,7 +127,7 @@ class LabScreen(Screen[None]):
                     with Vertical(id="sparklines"):
                         yield LossSparklines()
                         yield AccuracySparklines()
-                        yield Label("", id="curves-caption")
+                        yield CurvesCaption()
                     yield EpochTable()
                     yield EpochSummary()
                 with VerticalScroll(id="gradients-page", classes="page"):
@@ -170,7 +171,6 @@ class LabScreen(Screen[None]):
         self.show_page("setup")
         self.query_one("#form-fields").can_focus = False  # Tab goes straight to the first field
         self.set_interval(REFRESH_S, self.flush_panels)
-        self._caption()
 
     def flush_panels(self) -> None:
         """Draw what arrived since the last flush (called REFRESH_S apart)."""
@@ -179,15 +179,15 @@ class LabScreen(Screen[None]):
         self.loss_sparklines.flush()
         self.accuracy_sparklines.flush()
         self.epoch_table.flush()
-        self._caption()
+        self._show_best()
+        self.query_one(CurvesCaption).show(self.loss_sparklines.x_end)
 
-    def _caption(self) -> None:
-        """The line under the curves (wide layouts): what their axes are."""
-        x_end = self.loss_sparklines.x_end
-        self.query_one("#curves-caption", Label).update(
-            f"x: training from the first step to now ({x_end:.1f} epochs) · loss on a log scale"
-            " · train loss per progress report, the rest per epoch (? says more)"
-        )
+    def _show_best(self) -> None:
+        """The line under the table names the starred row (once the table shows it)."""
+        table = self.epoch_table
+        best = table.records.get(table.best_epoch) if table.best_epoch is not None else None
+        if best is not self.epoch_summary.best:
+            self.epoch_summary.show_best(best)
 
     def on_resize(self, event: events.Resize) -> None:
         self._fit(event.size.width, event.size.height)
@@ -361,9 +361,7 @@ class LabScreen(Screen[None]):
                 self.accuracy_sparklines.add_val(record["val_acc"], x)
                 for pair in (self.loss_sparklines, self.accuracy_sparklines):
                     pair.advance(x)
-                records = self.epoch_table.records
-                self.epoch_summary.show_best(records.get(best) if best is not None else None)
-                self.epoch_summary.end_epoch(records)
+                self.epoch_summary.end_epoch(self.epoch_table.records)
             case ControlApplied(epoch=epoch, step=step, kind=kind, value=value):
                 change = {"step": step, "kind": kind, "value": value}
                 self.epoch_summary.show_control(epoch, change)
@@ -387,6 +385,7 @@ class LabScreen(Screen[None]):
         self.flush_panels()
         self.epoch_table.flush(force=True)
         self.epoch_table.mark_best(event.best_epoch)
+        self._show_best()
         if event.status == "diverged" and self.run_started is not None:
             detail = event.diverged or {}
             self.app.push_screen(

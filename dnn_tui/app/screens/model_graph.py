@@ -170,7 +170,7 @@ def graph_table(nodes: list[GraphNode], norms: dict[str, float]) -> Text:
             used += len(cell)
         detail = node.detail
         if any(param.name in cancelled for param in node.params):
-            detail += " (b cancelled by the BatchNorm next)"
+            detail += " (b cancelled by BN)"
         text.append(" " * max(GRADS_W - used, 1) + detail + "\n", style="dim")
     text.append("\nNone: the batch dimension (the samples of one step)", style="dim")
     text.rstrip()

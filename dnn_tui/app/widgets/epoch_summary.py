@@ -39,7 +39,8 @@ class EpochSummary(Widget):
 
     def __init__(self, *, id: str = "epoch-summary") -> None:
         super().__init__(id=id)
-        self._best: dict[str, Any] | None = None
+        self.best: dict[str, Any] | None = None
+        """The record of the best epoch as the table stars it (None before one ended)."""
         self._running_epoch: int | None = None
         self._running_events: list[dict[str, Any]] = []
         self._shown: tuple[int, list[dict[str, Any]]] | None = None
@@ -48,12 +49,12 @@ class EpochSummary(Widget):
 
     def reset(self) -> None:
         """A new run: nothing to say yet."""
-        self._best, self._running_epoch, self._running_events = None, None, []
+        self.best, self._running_epoch, self._running_events = None, None, []
         self._shown = self._slow = None
         self.refresh()
 
     def show_best(self, record: dict[str, Any] | None) -> None:
-        self._best = record
+        self.best = record
         self.refresh()
 
     def show_control(self, epoch: int, change: dict[str, Any]) -> None:
@@ -76,7 +77,7 @@ class EpochSummary(Widget):
 
     def render(self) -> Text:
         text = Text()
-        best = self._best
+        best = self.best
         if best is None:
             text.append(
                 f"{BEST_MARK} marks the best epoch (lowest val loss): its weights are kept", "dim"

@@ -127,9 +127,9 @@ class EpochTable(DataTable[Any]):
             self.move_cursor(row=self.row_count - 1)
 
     @property
-    def following(self) -> bool:
-        """Whether the cursor is on the newest row (it then moves on with each new epoch)."""
-        return self.row_count == 0 or self.cursor_row >= self.row_count - 1
+    def best_epoch(self) -> int | None:
+        """The starred epoch (None before any row was added)."""
+        return self._best
 
     @property
     def highlighted_epoch(self) -> int | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from textual.containers import VerticalScroll
 from textual.widget import Widget
 from textual.widgets import DataTable, Footer, Input, Select
@@ -35,6 +36,27 @@ async def test_number_keys_bring_the_tabs_forward_and_the_footer_says_so(tmp_pat
         await pilot.resize_terminal(120, 40)
         await pilot.pause()
         assert "1-3" not in footer_keys(app)  # no tabs in the wide layout
+
+
+async def test_the_compact_footer_keeps_quit_and_b_still_starts_a_background_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = DnnApp(scripted.CONFIG, run_root=tmp_path)
+    started: list[str] = []
+    monkeypatch.setattr(app, "action_start_background", lambda: started.append("b"))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        footer = app.screen.query_one(Footer)
+        shown = footer_keys(app)
+        assert {"^q", "1-3", "?"} <= shown and "b" not in shown  # no room for "bg run"
+        assert max(key.region.right for key in footer.query(FooterKey)) <= 80
+        await pilot.press("b")
+        assert started == ["b"]
+        await pilot.resize_terminal(120, 40)
+        await pilot.pause()
+        assert {"^q", "b"} <= footer_keys(app)
+        await pilot.press("b")
+        assert started == ["b", "b"]
 
 
 async def test_every_tab_stop_shows_its_focus(tmp_path: Path) -> None:

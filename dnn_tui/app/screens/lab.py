@@ -83,7 +83,8 @@ class LabScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+r", "app.start_run", "run", priority=True),
         Binding("r", "app.start_run", "start", show=False),
-        Binding("b", "app.start_background", "bg run"),
+        Binding("b", "start_background(True)", "bg run"),
+        Binding("b", "start_background", show=False),  # the compact footer has no room for it
         Binding("space", "app.toggle_pause", "pause"),
         Binding("s", "app.stop_run", "stop"),
         Binding("c", "app.toggle_clipping", "clip"),
@@ -240,7 +241,13 @@ class LabScreen(Screen[None]):
             return typing
         if action == "show_page":
             return self.has_class("-compact") and not typing
+        if action == "start_background" and parameters:
+            return not self.has_class("-compact")  # else the binding without a footer entry
         return True
+
+    async def action_start_background(self, in_footer: bool = False) -> None:
+        """b: the form's run as a process of its own (see DnnApp.action_start_background)."""
+        await self.app.run_action("app.start_background")
 
     # --- the epoch table's highlighted row ------------------------------------------------
 

@@ -421,8 +421,8 @@ def _parse_hidden(text: str) -> tuple[int, ...]:
         width, times, count = (q.strip() for q in part.lower().partition("x"))
         if not _INT_TEXT.fullmatch(width) or (times and not count.isdigit()):
             raise ConfigError(
-                "hidden: must be comma-separated positive integers like 100,50,20 "
-                f"(64x10 = ten layers of 64); got {shorten(text)}"
+                "hidden: must be comma-separated positive integers like 100,50,20; "
+                f"64x10 is ten layers of 64; got {shorten(text)}"
             )
         repeat = _parse_int("hidden", count) if times else 1
         if repeat < 1 or len(widths) + repeat > MAX_DEPTH:

@@ -119,6 +119,8 @@ def test_quitting_during_a_run_stops_it_and_says_so(tmp_path: Path) -> None:
         term.wait_for("step ")
         term.wait_for("best epoch")  # the line under the table: an epoch has ended
         os.write(term.fd, b"\x11")
+        term.wait_for("Quit?")  # during a run it asks first; ctrl+q again quits
+        os.write(term.fd, b"\x11")
         assert term.wait_exit() == 0
     finally:
         term.close()

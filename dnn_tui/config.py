@@ -411,6 +411,43 @@ def _parse_int(name: str, text: str) -> int:
     return int(_number_text(name, text, _INT_TEXT, "an integer"))
 
 
+def _parse_hidden(text: str) -> tuple[int, ...]:
+    """``100,50,20``; ``64x10`` is ten layers of 64 (``256,64x8`` mixes both); empty or
+    ``none``: no hidden layer, a linear model (softmax regression)."""
+    if text == "" or text.lower() == "none":
+        return ()
+    widths: list[int] = []
+    for part in (p.strip() for p in text.split(",")):
+        width, times, count = (q.strip() for q in part.lower().partition("x"))
+        if not _INT_TEXT.fullmatch(width) or (times and not count.isdigit()):
+            raise ConfigError(
+                "hidden: must be comma-separated positive integers like 100,50,20; "
+                f"64x10 is ten layers of 64; got {shorten(text)}"
+            )
+        repeat = _parse_int("hidden", count) if times else 1
+        if repeat < 1 or len(widths) + repeat > MAX_DEPTH:
+            raise ConfigError(
+                f"hidden: 1 to {MAX_DEPTH} hidden layers (64x10 = ten layers of 64); "
+                f"got {shorten(text)}"
+            )
+        widths += [_parse_int("hidden", width)] * repeat
+    return tuple(widths)
+
+
+def format_hidden(hidden: tuple[int, ...]) -> str:
+    """Hidden widths as ``parse_option`` reads them, runs of three or more as ``64x10``."""
+    parts: list[str] = []
+    index = 0
+    while index < len(hidden):
+        end = index
+        while end < len(hidden) and hidden[end] == hidden[index]:
+            end += 1
+        run = end - index
+        parts += [f"{hidden[index]}x{run}"] if run >= 3 else [str(hidden[index])] * run
+        index = end
+    return ",".join(parts)
+
+
 def parse_option(name: str, text: str) -> Any:
     """Turn the text of an option (as typed on the command line or in a form) into its value.
 
@@ -422,15 +459,7 @@ def parse_option(name: str, text: str) -> Any:
     """
     text = text.strip()
     if name == "hidden":
-        if text == "" or text.lower() == "none":
-            return ()  # no hidden layer: a linear model (softmax regression)
-        parts = [p.strip() for p in text.split(",")]
-        if not all(_INT_TEXT.fullmatch(p) for p in parts):
-            raise ConfigError(
-                "hidden: must be comma-separated positive integers like 100,50,20; "
-                f"got {shorten(text)}"
-            )
-        return tuple(_parse_int("hidden", p) for p in parts)
+        return _parse_hidden(text)
     if name == "dropout":
         parts = [p.strip() for p in text.split(",")]
         values = tuple(_parse_float("dropout", p) for p in parts)

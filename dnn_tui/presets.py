@@ -3,14 +3,23 @@
 Runs without any UI and without torch. A wheel ships the TOML files inside the
 package (``dnn_tui/models``, copied there by hatch's ``force-include``); an
 editable install or a checkout reads them from ``models/`` at the repository root.
+
+A config keeps a preset's name only while it is that preset's experiment
+(``same_experiment``: the model and the training settings, the seed and the device
+aside); one changed in the dashboard's form is ``NAME (edited)`` (``name_of``), so
+that its run folder and the runs list do not claim the preset's results.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from dnn_tui.config import ConfigError, RunConfig, load
+from dnn_tui.config import ConfigError, ModelConfig, RunConfig, load
+
+EDITED = " (edited)"
+"""Appended to the name of a preset whose experiment was changed."""
 
 _PACKAGE_DIR = Path(__file__).resolve().parent
 
@@ -72,3 +81,56 @@ def suite_presets(name: str) -> tuple[str, ...]:
     if presets is None:
         raise ConfigError(f"suite {name!r}: no such suite (known: {', '.join(SUITES)})")
     return presets
+
+
+def load_presets() -> dict[str, RunConfig]:
+    """Every preset that loads, by name (``dnn-tui presets`` names the broken files)."""
+    configs = {}
+    for name in _preset_paths():
+        try:
+            configs[name] = load_preset(name)
+        except ConfigError:
+            continue
+    return configs
+
+
+def _experiment(config: RunConfig) -> tuple[object, ...]:
+    """What makes an experiment: the model and the training settings but the seed and device
+    (the standard deviation counts only for the ``normal`` init, the only one that uses it)."""
+    model = config.model
+    if model.init != "normal":
+        model = replace(model, init_std=ModelConfig().init_std)
+    return model, replace(config.train, seed=0, device="auto")
+
+
+def same_experiment(a: RunConfig, b: RunConfig) -> bool:
+    """Whether two configs run the same experiment (data, seed and device may differ)."""
+    return _experiment(a) == _experiment(b)
+
+
+def name_of(
+    config: RunConfig, presets: Mapping[str, RunConfig], origin: RunConfig | None
+) -> tuple[str | None, str]:
+    """(preset name, description) that describe ``config``, whose fields were loaded from
+    ``origin`` and maybe changed since.
+
+    The name of the preset whose experiment it is; else, when it came from a preset (or a
+    named config, or one holding a preset's experiment) and differs from it, that name with
+    `` (edited)``; else None (custom). The description follows the name (an edited preset
+    keeps its preset's description).
+    """
+    for name, preset in presets.items():
+        if same_experiment(config, preset):
+            return name, preset.description
+    if origin is None:
+        return None, ""
+    origin_name = origin.preset or next(
+        (name for name, preset in presets.items() if same_experiment(origin, preset)), None
+    )
+    if origin_name is None:
+        return None, ""
+    base = origin_name.removesuffix(EDITED)
+    reference = presets.get(base, origin)
+    if same_experiment(config, reference):
+        return origin_name, origin.description
+    return base + EDITED, reference.description

@@ -66,7 +66,8 @@ recorder.RunRecorder = PausingRecorder  # type: ignore[misc]
 
 
 def preset(name: str, **options: object) -> RunConfig:
-    """A preset on the offline digits data, with options replaced as on the command line."""
+    """A preset on the offline digits data, with options replaced as on the command line (an
+    option that changes the experiment makes it ``NAME (edited)``, as the form says)."""
     return validate(with_options(load_preset(name), {"dataset": "digits", **options}))
 
 
@@ -111,7 +112,7 @@ async def finish(pilot: Pilot) -> None:
 
 
 async def baseline(root: Path) -> None:
-    app = DnnApp(preset("baseline", epochs=12), run_root=root)
+    app = DnnApp(preset("baseline"), run_root=root)
     async with app.run_test(size=(120, 40)) as pilot:
         save(app, "lab-idle-120x40")
         await paused_at(pilot, 5)
@@ -122,7 +123,7 @@ async def baseline(root: Path) -> None:
         await pilot.press("escape")
         await finish(pilot)
         save(app, "lab-baseline-finished")
-    app = DnnApp(preset("baseline", epochs=12), run_root=root)
+    app = DnnApp(preset("baseline"), run_root=root)
     async with app.run_test(size=(80, 24)) as pilot:
         save(app, "lab-80x24-setup")
         await paused_at(pilot, 4)
@@ -134,10 +135,10 @@ async def baseline(root: Path) -> None:
 
 
 async def paused_shot(
-    root: Path, name: str, epochs: int, pause_after: int, size: tuple[int, int], shot: str
+    root: Path, name: str, pause_after: int, size: tuple[int, int], shot: str
 ) -> None:
     """One picture of preset ``name`` paused after epoch ``pause_after``; then the run ends."""
-    app = DnnApp(preset(name, epochs=epochs), run_root=root)
+    app = DnnApp(preset(name), run_root=root)
     async with app.run_test(size=size) as pilot:
         await paused_at(pilot, pause_after)
         save(app, shot)
@@ -145,13 +146,27 @@ async def paused_shot(
 
 
 async def vanishing(root: Path) -> None:
-    await paused_shot(root, "deep-sigmoid", 10, 3, (200, 60), "lab-deep-sigmoid-vanishing")
-    await paused_shot(root, "deep-relu-he", 10, 3, (120, 40), "lab-deep-relu-he-even")
+    await paused_shot(root, "deep-sigmoid", 3, (200, 60), "lab-deep-sigmoid-vanishing")
+    await paused_shot(root, "deep-relu-he", 3, (120, 40), "lab-deep-relu-he-even")
+
+
+async def batches(root: Path) -> None:
+    """Full-batch learning: step 1 of 1 in every epoch, and the lesson above the panels; the
+    model graph of batch norm, with the biases it cancels."""
+    await paused_shot(root, "full-batch", 40, (120, 40), "lab-full-batch")
+    app = DnnApp(preset("batchnorm"), run_root=root)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await paused_at(pilot, 2)
+        await pilot.press("g")
+        await asyncio.sleep(0.6)
+        save(app, "model-graph-batchnorm")
+        await pilot.press("escape")
+        await finish(pilot)
 
 
 async def exploding(root: Path) -> None:
-    await paused_shot(root, "exploding-clipped", 6, 2, (120, 40), "lab-exploding-clipped")
-    app = DnnApp(preset("exploding", epochs=6), run_root=root)
+    await paused_shot(root, "exploding-clipped", 2, (120, 40), "lab-exploding-clipped")
+    app = DnnApp(preset("exploding"), run_root=root)
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("r")
         await until(lambda: type(app.screen).__name__ == "DivergenceScreen")
@@ -251,6 +266,7 @@ async def main() -> None:
         root = Path("runs")
         await baseline(root)
         await vanishing(root)
+        await batches(root)
         await exploding(root)
         await signal(root)
         await overview(root)

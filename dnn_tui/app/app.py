@@ -13,27 +13,32 @@ failures all go through ``on_worker_state_changed``.
 torch is imported inside the worker thread only: the dashboard paints before torch has
 loaded, and torch never runs in the UI thread (its thread pools would then slow the
 training thread down several times).
+
+Notices go to the lab's notice line, never over the panels. Steering keys: ``steering``.
+On exit, ``run_app`` leaves a summary of the session's runs in the terminal.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import work
 from textual.app import App
 from textual.binding import Binding, BindingType
+from textual.notifications import SeverityLevel
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from dnn_tui.app import hangup
-from dnn_tui.app.messages import EngineReported, LearningRateEntered, RunLost, RunOpened
+from dnn_tui.app.messages import EngineReported, RunLost, RunOpened
 from dnn_tui.app.screens.compare import CompareScreen
 from dnn_tui.app.screens.confirm import ConfirmScreen
 from dnn_tui.app.screens.help import HelpScreen
 from dnn_tui.app.screens.lab import LabScreen
 from dnn_tui.app.screens.model_graph import ModelGraphScreen
 from dnn_tui.app.screens.suite_picker import SuitePickerScreen
+from dnn_tui.app.steering import Steering
 from dnn_tui.app.suite_runner import SuiteRunner
 from dnn_tui.config import RunConfig
 from dnn_tui.training.controls import RunControls
@@ -43,13 +48,11 @@ if TYPE_CHECKING:
     from dnn_tui.fileio import Folder
     from dnn_tui.follow import RemoteControls
 
-RUN_ACTIONS = frozenset({"toggle_pause", "stop_run", "toggle_clipping", "scale_clip_norm"})
-"""Actions that steer a running job (greyed out in the footer when none runs)."""
 DEFAULT_RUN_ROOT = Path("runs")
 """Where runs started in the dashboard are saved, as for ``dnn-tui train``."""
 
 
-class DnnApp(App[None]):
+class DnnApp(Steering, App[None]):
     """A keyboard-driven deep-learning lab."""
 
     CSS_PATH = "app.tcss"
@@ -85,6 +88,8 @@ class DnnApp(App[None]):
         self._lab: LabScreen | None = None
         self.suite: SuiteRunner | None = None
         """The suite going on, if any."""
+        self.session_runs: dict[Path, str | None] = {}
+        """Every run shown in this session, oldest first -> its failure message or None."""
 
     def get_default_screen(self) -> LabScreen:
         self._lab = LabScreen(self._config, self.run_root)
@@ -174,6 +179,7 @@ class DnnApp(App[None]):
         if self._worker is not None:
             self._worker.cancel()  # a follower ends at its next poll; a run's controls stop it
         self._run_id += 1
+        self.session_runs[run_dir] = None
         self.controls = controls
         self.lab.begin_run(config, run_dir, self._run_id, controls)
         self.refresh_bindings()
@@ -241,6 +247,8 @@ class DnnApp(App[None]):
             message = str(error) if ours else f"{type(error).__name__}: {error}"
             self.notify(message, title="Training failed", severity="error", timeout=15)
             self.lab.show_failure(message)
+            if self.lab.run_dir is not None:
+                self.session_runs[self.lab.run_dir] = message
         else:
             self.lab.show_worker_done()
         self.controls = None
@@ -248,41 +256,6 @@ class DnnApp(App[None]):
         if self.suite is not None:  # the suite's next run, or its end
             status = event.worker.result if event.state == WorkerState.SUCCESS else "failed"
             self.suite.run_ended(self.lab.run_dir, str(status))
-
-    # --- steering the running job ---------------------------------------------------------------
-
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in RUN_ACTIONS and self.controls is None:
-            return None
-        return True
-
-    def _steer(self, change: Callable[[RunControls], object]) -> None:
-        """Change the shown run's knobs and show the new state at once."""
-        if self.controls is None:
-            return
-        try:
-            change(self.controls)
-        except (ValueError, OSError) as error:  # a threshold out of range, a run dir gone
-            self.notify(str(error), title="Not changed", severity="warning")
-        self.lab.show_controls()
-
-    def action_toggle_pause(self) -> None:
-        self._steer(RunControls.toggle_pause)
-
-    def action_stop_run(self) -> None:
-        self._steer(RunControls.stop)
-
-    def action_toggle_clipping(self) -> None:
-        self._steer(RunControls.toggle_clipping)
-
-    def action_scale_clip_norm(self, factor: float) -> None:
-        self._steer(lambda controls: controls.scale_clip_norm(factor))
-
-    def on_learning_rate_entered(self, message: LearningRateEntered) -> None:
-        """A learning rate confirmed in the form reaches the running job at its next step."""
-        if self.controls is not None:
-            self._steer(lambda controls: controls.set_lr(message.lr))
-            self.notify(f"learning rate {message.lr:g} from the next step", title="Running job")
 
     # --- other screens and quitting -------------------------------------------------------------
 
@@ -327,6 +300,15 @@ class DnnApp(App[None]):
         )
         self.push_screen(ConfirmScreen(question), lambda yes: self.exit() if yes else None)
 
+    def notify(
+        self, message: str, *, title: str = "", severity: SeverityLevel = "information", **rest: Any
+    ) -> None:
+        """To the lab's notice line (a toast would cover the gradient panel)."""
+        if self._lab is None or not self._lab.is_mounted:
+            super().notify(message, title=title, severity=severity, **rest)
+            return
+        self._lab.show_notice(f"{title}: {message}" if title else message, severity)
+
     def on_unmount(self) -> None:
         """However the app ends (ctrl+q, an error, a test's teardown), stop its own running job
         (unless the terminal hung up): it ends within a step, so no training thread outlives
@@ -344,7 +326,14 @@ def run_app(
     watch: Path | None = None,
     sweep: Path | None = None,
 ) -> int:
-    """Run the dashboard until the user quits; returns the process exit code."""
+    """Run the dashboard until the user quits, then print the session's runs to the terminal
+    (unless it hung up); returns the process exit code."""
+    from dnn_tui.app.session_summary import print_session, wait_until
+    from dnn_tui.report import make_console
+
     app = DnnApp(config, start=start, run_root=run_root, watch=watch, sweep=sweep)
     app.run()
+    if not app.detached:
+        wait_until(lambda: not app.running, timeout=5.0)  # its files saved
+        print_session(app.session_runs.items(), make_console())
     return app.return_code or 0

@@ -1,29 +1,105 @@
-"""How numbers, durations and shapes are written on screen, the same in every panel."""
+"""How numbers, durations and shapes are written on screen, the same in every panel.
+
+Numbers that sit in columns have a fixed width whatever their size (a column that
+widens as a loss grows would shift every column after it): ``fmt_fixed`` writes a
+number in at most ``width`` characters, with as many decimals as fit (four, as the
+Keras log prints losses) and in short scientific notation (``2.49e7``) when even the
+integer part does not fit or too few digits would be left.
+"""
 
 from __future__ import annotations
 
 import math
 
+NUMBER_W = 6
+"""Width of a loss (``2.3071``, ``1376.2``, ``2.49e7``) wherever one is written."""
 
-def fmt_loss(value: float | None) -> str:
-    """A loss with four significant digits; ``-`` when unknown, ``nan``/``inf`` as such."""
+
+def _special(value: float | None) -> str | None:
+    """The text of a missing or non-finite value, or None for an ordinary number."""
     if value is None:
         return "-"
-    return f"{value:.4g}" if math.isfinite(value) else str(value)
+    if math.isnan(value):
+        return "nan"
+    if math.isinf(value):
+        return "inf" if value > 0 else "-inf"
+    return None
+
+
+def fmt_sci(value: float, width: int = NUMBER_W) -> str:
+    """Short scientific notation in at most ``width`` characters: ``2.49e7``, ``1.5e-9``.
+
+    The exponent loses its ``+`` and leading zeros; the mantissa keeps the digits that fit
+    (none below one digit, so a very narrow width may still be exceeded).
+    """
+    special = _special(value)
+    if special is not None:
+        return special
+    text = ""
+    for digits in range(3, -1, -1):
+        mantissa, exponent = f"{value:.{digits}e}".split("e")
+        text = f"{mantissa}e{int(exponent)}"
+        if len(text) <= width:
+            return text
+    return text
+
+
+def fmt_fixed(value: float | None, width: int = NUMBER_W, decimals: int = 4) -> str:
+    """A number in at most ``width`` characters: fixed-point with up to ``decimals`` decimals
+    when that fits and keeps at least two significant digits, else ``fmt_sci``."""
+    special = _special(value)
+    if special is not None:
+        return special
+    assert value is not None
+    if value == 0:
+        return f"{0:.{min(decimals, max(width - 2, 0))}f}"
+    for places in range(decimals, -1, -1):
+        text = f"{value:.{places}f}"
+        if len(text) > width:
+            continue
+        if abs(value) >= 10 ** (1 - places):  # two significant digits survive the rounding
+            return text
+        break
+    return fmt_sci(value, width)
+
+
+def fmt_loss(value: float | None) -> str:
+    """A loss in ``NUMBER_W`` characters at most: ``2.3071``, ``1376.2``, ``2.49e7``."""
+    return fmt_fixed(value, NUMBER_W)
 
 
 def fmt_acc(value: float | None) -> str:
-    """An accuracy in [0, 1] as a percentage with one decimal."""
+    """An accuracy in [0, 1] as a percentage with one decimal (``100.0%`` at the widest)."""
     if value is None or not math.isfinite(value):
         return "-"
     return f"{100 * value:.1f}%"
 
 
 def fmt_norm(value: float | None) -> str:
-    """A gradient norm: scientific notation, since they span many decades."""
-    if value is None:
-        return "-"
-    return f"{value:.1e}" if math.isfinite(value) else str(value)
+    """A gradient norm in short scientific notation, since norms span many decades: ``1.5e-9``,
+    ``3.1e-1``, ``1.5e2`` (one decimal; 6 characters, 7 below 1e-9)."""
+    special = _special(value)
+    if special is not None:
+        return special
+    mantissa, exponent = f"{value:.1e}".split("e")
+    return f"{mantissa}e{int(exponent)}"
+
+
+LR_W = 7
+"""Width of a learning rate (``0.00025``, ``3.13e-5``)."""
+
+
+def fmt_lr(value: float | None) -> str:
+    """A learning rate in at most LR_W characters, three significant digits when they fit:
+    ``0.001``, ``0.0005``, ``1e-5``."""
+    special = _special(value)
+    if special is not None:
+        return special
+    text = f"{value:.3g}"
+    if "e" in text:
+        mantissa, exponent = text.split("e")
+        text = f"{mantissa}e{int(exponent)}"
+    return text if len(text) <= LR_W else fmt_sci(value, LR_W)
 
 
 def fmt_count(value: int) -> str:
@@ -42,16 +118,33 @@ def fmt_duration(seconds: float | None) -> str:
 
 
 def fmt_seconds(seconds: float | None) -> str:
-    """A short duration in seconds: two decimals below one second, one above."""
+    """A short duration in seconds in at most 5 characters: ``0.004``, ``0.04``, ``12.3``,
+    ``1234`` (at least one significant digit however fast the epoch)."""
     if seconds is None or not math.isfinite(seconds):
         return "-"
-    return f"{seconds:.2f}" if seconds < 1 else f"{seconds:.1f}"
+    if seconds < 0.1:
+        return f"{seconds:.3f}"
+    if seconds < 1:
+        return f"{seconds:.2f}"
+    if seconds < 100:
+        return f"{seconds:.1f}"
+    return f"{seconds:.0f}"
 
 
-def fmt_rate(samples_per_s: float) -> str:
+def fmt_rate(samples_per_s: float | None) -> str:
     """Samples per second, rounded for reading at a glance."""
-    if not math.isfinite(samples_per_s):
+    if samples_per_s is None or not math.isfinite(samples_per_s):
         return "-"
     if samples_per_s >= 10_000:
         return f"{samples_per_s / 1000:,.0f}k"
     return f"{samples_per_s:,.0f}"
+
+
+def fmt_step_time(seconds: float | None) -> str:
+    """Time a step takes, as the Keras log writes it: ``12 ms/step``, ``1.3 s/step``."""
+    if seconds is None or not math.isfinite(seconds) or seconds < 0:
+        return "- ms/step"
+    if seconds >= 1:
+        return f"{seconds:.1f} s/step"
+    ms = 1000 * seconds
+    return f"{ms:.1f} ms/step" if ms < 10 else f"{ms:.0f} ms/step"

@@ -60,3 +60,13 @@ class RunLost(Message, bubble=False):
         super().__init__()
         self.reason = reason
         self.run_id = run_id
+
+
+class PresetShown(Message):
+    """The form's preset picker now names this preset: the fields hold its experiment, or an
+    edit of it (``name (edited)``), or no preset (``name`` None)."""
+
+    def __init__(self, name: str | None, description: str) -> None:
+        super().__init__()
+        self.name = name
+        self.description = description

@@ -20,6 +20,7 @@ from dnn_tui.training.events import (
     ControlApplied,
     EpochEnded,
     Event,
+    Notice,
     RunFinished,
     RunStarted,
     StepMeasured,
@@ -65,17 +66,20 @@ def _norms(t: float) -> tuple[float, ...]:
     return tuple(scale * 0.35 ** (len(LAYERS) - 1 - i) for i in range(len(LAYERS)))
 
 
-def step(epoch: int, n: int, clipping: bool = False) -> StepMeasured:
+def step(
+    epoch: int, n: int, clipping: bool = False, scale: float = 1.0, lr: float = 0.001
+) -> StepMeasured:
+    """A progress report; ``scale`` multiplies the losses and the gradient norms."""
     t = epoch - 1 + n / STEPS
-    norms = _norms(t)
+    norms = tuple(scale * v for v in _norms(t))
     total = math.sqrt(sum(v * v for v in norms))
     return StepMeasured(
         epoch=epoch,
         step=n,
         steps_per_epoch=STEPS,
-        loss=_loss(t - 0.5 * n / STEPS),
+        loss=scale * _loss(t - 0.5 * n / STEPS),
         acc=1 - 0.9 * math.exp(-1.1 * t),
-        recent_loss=_loss(t) * (1 + 0.08 * math.sin(7 * t)),
+        recent_loss=scale * _loss(t) * (1 + 0.08 * math.sin(7 * t)),
         grad_norm=norms,
         param_grad_norm=tuple(v for norm in norms for v in (norm, norm / 3)),
         grad_norm_total=total,
@@ -84,24 +88,29 @@ def step(epoch: int, n: int, clipping: bool = False) -> StepMeasured:
         samples_per_s=48_000.0,
         clipping=clipping,
         clip_norm=0.5 if clipping else 1.0,
-        lr=0.001,
+        lr=lr,
         elapsed=((epoch - 1) * STEPS + n) * SECONDS_PER_STEP,
     )
 
 
-def epoch_ended(epoch: int, events: list[dict[str, object]] | None = None) -> EpochEnded:
+def epoch_ended(
+    epoch: int,
+    events: list[dict[str, object]] | None = None,
+    scale: float = 1.0,
+    lr: float = 0.001,
+) -> EpochEnded:
     t = float(epoch)
     val_loss = _loss(t) + 0.02 * max(0.0, t - 5) ** 1.5 + 0.04
     record = {
         "epoch": epoch,
-        "train_loss": _loss(t - 0.5),
+        "train_loss": scale * _loss(t - 0.5),
         "train_acc": 1 - 0.9 * math.exp(-1.1 * t),
-        "val_loss": val_loss,
+        "val_loss": scale * val_loss,
         "val_acc": 0.97 - 0.85 * math.exp(-1.0 * t),
-        "lr": 0.001,
+        "lr": lr,
         "seconds": STEPS * SECONDS_PER_STEP,
         "samples_per_s": 48_000.0,
-        "grad_norm": list(_norms(t)),
+        "grad_norm": [scale * v for v in _norms(t)],
         "grad_norm_total": 0.8,
         "clipped_fraction": 0.4 if epoch >= 4 else 0.0,
         "events": events or [],
@@ -192,6 +201,55 @@ def mid_run(epochs_done: int = 6, steps: int = 9) -> list[Event]:
     return events
 
 
+CHANGES: tuple[tuple[int, str, object], ...] = (
+    (2, "pause", True),
+    (2, "pause", False),
+    (4, "clipping", True),
+    (5, "clip_norm", 2.0),
+    (6, "clip_norm", 4.0),
+    (8, "lr", 0.0005),
+    (11, "pause", True),
+    (11, "pause", False),
+    (13, "clipping", False),
+)
+"""(step, kind, value): the controls changed in each of long_numbers_and_events's epochs."""
+
+
+def long_numbers_and_events(epochs_done: int = 5, steps: int = 9) -> list[Event]:
+    """A run whose losses are far too long for short columns (a first loss of 2.5e7,
+    falling a decade an epoch) and whose epochs each changed the controls nine times,
+    the running epoch included; the learning rate halves in every epoch."""
+    events: list[Event] = [started()]
+    lr = 0.001
+    for epoch in range(1, epochs_done + 2):
+        scale = 2.5e7 * 10.0 ** (1 - epoch)
+        last = STEPS if epoch <= epochs_done else steps
+        changes: list[dict[str, object]] = []
+        for n in range(1, last + 1):
+            for at, kind, value in CHANGES:
+                if at == n:
+                    value = lr / 2 if kind == "lr" else value
+                    changes.append({"step": n, "kind": kind, "value": value})
+                    events.append(ControlApplied(epoch, n, kind, value))
+                    lr = value if kind == "lr" else lr  # type: ignore[assignment]
+            events.append(step(epoch, n, scale=scale, lr=lr))
+        if epoch <= epochs_done:
+            events.append(epoch_ended(epoch, changes, scale=scale, lr=lr))
+    return events
+
+
+FALLBACK = (
+    "MNIST not found in /home/user/.cache/dnn-tui/MNIST/raw and could not be downloaded "
+    "(no network); using scikit-learn's bundled digits instead"
+)
+"""What the engine says when ``auto`` falls back to digits (the words of data.py)."""
+
+
+def with_notice(events: list[Event], text: str = FALLBACK, level: str = "warning") -> list[Event]:
+    """events with a notice coming right after the run started (as the dataset fallback does)."""
+    return [events[0], Notice(text, level), *events[1:]]
+
+
 def diverged() -> list[Event]:
     """Two good epochs, then a non-finite gradient in fc1."""
     events = mid_run(epochs_done=2, steps=0)
@@ -205,7 +263,7 @@ def diverged_at() -> dict[str, object]:
 
 def feed(app: DnnApp, events: list[Event], *, clipping: bool = True) -> RunControls:
     """Show a run as if the worker had reported ``events`` (no training, no thread)."""
-    config = events[0].config if isinstance(events[0], RunStarted) else CONFIG
+    config = events[0].config if events and isinstance(events[0], RunStarted) else CONFIG
     controls = RunControls(0.5 if clipping else None, config.train.lr)
     app.lab.begin_run(config, RUN_DIR, 1, controls)
     for event in events:

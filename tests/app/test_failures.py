@@ -18,11 +18,10 @@ from .test_form import Notes
 async def test_dataset_error_is_shown_and_the_app_stays_usable(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    missing = tmp_path / "missing"
-    config = replace(
-        TINY,
-        data=DataConfig("idx", idx_images=str(missing / "images"), idx_labels=str(missing / "l")),
-    )
+    images, labels = tmp_path / "images.idx", tmp_path / "labels.idx"
+    images.write_bytes(b"not an IDX file")  # there, so the form lets it start; the loader refuses
+    labels.write_bytes(b"\0\0\x08\x01")
+    config = replace(TINY, data=DataConfig("idx", idx_images=str(images), idx_labels=str(labels)))
     app = DnnApp(config, run_root=tmp_path / "runs")
     notes = Notes(app, monkeypatch)
     async with app.run_test(size=(120, 40)) as pilot:
@@ -31,7 +30,7 @@ async def test_dataset_error_is_shown_and_the_app_stays_usable(
         await wait_until(pilot, lambda: app.lab.run_status.state == "failed")
         title, message, severity = notes.seen[-1]
         assert (title, severity) == ("Training failed", "error")
-        assert str(missing / "images") in message and "cannot read" in message
+        assert str(images) in message and "not an IDX file" in message
         assert "Traceback" not in message
         assert not app.running and app.controls is None
         assert list((tmp_path / "runs").iterdir()) == []  # the empty run directory is gone

@@ -2,16 +2,26 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from textual.message import Message
-from textual.widgets import Input, Select, Switch
+from textual.widgets import Input, Select, Static, Switch
 
 from dnn_tui.app.app import DnnApp
 from dnn_tui.app.messages import EngineReported
 from dnn_tui.app.widgets.config_form import ConfigForm
-from dnn_tui.config import ConfigError, ModelConfig, parse_option, validate, with_options
+from dnn_tui.config import (
+    ConfigError,
+    DataConfig,
+    ModelConfig,
+    RunConfig,
+    load,
+    parse_option,
+    validate,
+    with_options,
+)
 from dnn_tui.training.events import ControlApplied
 
 from .support import TINY, label_text, wait_until
@@ -116,7 +126,7 @@ async def test_preset_loads_model_and_training_keeps_dataset(tmp_path: Path) -> 
         assert config.preset == "deep-sigmoid"
         assert config.model == ModelConfig(hidden=(64,) * 10, activation="sigmoid", init="default")
         assert config.data == TINY.data  # the dataset (and its limit) stay
-        assert form.query_one("#field-hidden", Input).value == ",".join(["64"] * 10)
+        assert form.query_one("#field-hidden", Input).value == "64x10"  # ten layers of 64
 
 
 async def test_escape_leaves_an_input_so_keys_act_again(tmp_path: Path) -> None:
@@ -144,8 +154,10 @@ async def test_the_config_it_was_started_with_is_kept(tmp_path: Path) -> None:
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
         form = app.lab.config_form
-        assert form.query_one("#field-preset", Select).value == "baseline"
-        assert form.validated_config() == config
+        picker = form.query_one("#field-preset", Select)
+        # A learning rate and epochs of its own: an edit of the baseline, not the baseline.
+        assert picker.value is Select.NULL and picker.prompt == "baseline (edited)"
+        assert form.validated_config() == replace(config, preset="baseline (edited)")
 
 
 async def test_the_form_shows_the_rules_for_hostile_text(tmp_path: Path) -> None:
@@ -217,3 +229,133 @@ async def test_a_running_job_is_never_sent_a_value_beyond_float32(
         if isinstance(m, EngineReported) and isinstance(m.event, ControlApplied)
     ]
     assert "pause" in applied and not {"lr", "clip_norm"} & set(applied)
+
+
+async def test_data_and_init_fields_show_with_the_choices_they_serve(tmp_path: Path) -> None:
+    app = DnnApp(TINY, run_root=tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        form = app.lab.config_form
+
+        def shown(name: str) -> bool:
+            return form.query_one(f"#row-{name}").display
+
+        assert shown("limit") and not shown("idx_images") and not shown("init_std")
+        assert not shown("data_dir")  # digits is bundled: no folder to download into
+        form.query_one("#field-limit", Input).value = "120"
+        form.query_one("#field-seed", Input).value = "3"
+        await pilot.pause()
+        assert form.validated_config().data.limit == 120
+
+        form.query_one("#field-dataset", Select).value = "auto"
+        await pilot.pause()
+        assert shown("data_dir")
+        form.query_one("#field-data_dir", Input).value = str(tmp_path / "cache")
+        await pilot.pause()
+        assert form.validated_config().data.data_dir == str(tmp_path / "cache")
+
+        form.query_one("#field-init", Select).value = "normal"
+        await pilot.pause()
+        assert shown("init_std")
+        form.query_one("#field-init_std", Input).value = "-1"
+        await pilot.pause()
+        assert form.errors["init_std"].startswith("init_std: must be > 0")
+        form.query_one("#field-init_std", Input).value = "0.3"
+        await pilot.pause()
+        assert form.validated_config().model.init_std == 0.3
+
+        form.query_one("#field-dataset", Select).value = "idx"
+        await pilot.pause()
+        assert shown("idx_images") and shown("idx_labels") and not shown("data_dir")
+        missing = tmp_path / "t10k-images-idx3-ubyte.gz"
+        form.query_one("#field-idx_images", Input).value = str(missing)
+        await pilot.pause()
+        # Named before a run starts (the CLI finds out when it loads the data).
+        assert form.errors["idx_images"] == f"idx_images: no such file: {missing}"
+        assert label_text(pilot, "#error-idx_images") == form.errors["idx_images"]
+        assert (
+            form.errors["idx_labels"]
+            == "idx_labels: dataset 'idx' needs both files; this one is empty"
+        )
+
+
+async def test_the_idx_fields_take_real_files(tmp_path: Path) -> None:
+    mnist = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "mnist-t10k"
+    images, labels = mnist / "t10k-images-idx3-ubyte.gz", mnist / "t10k-labels-idx1-ubyte.gz"
+    if not images.is_file():
+        pytest.skip(f"the MNIST test files are not in {mnist}")
+    app = DnnApp(TINY, run_root=tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        form = app.lab.config_form
+        form.query_one("#field-dataset", Select).value = "idx"
+        form.query_one("#field-idx_images", Input).value = str(images)
+        form.query_one("#field-idx_labels", Input).value = str(labels)
+        await pilot.pause()
+        config = form.validated_config()
+        assert (config.data.idx_images, config.data.idx_labels) == (str(images), str(labels))
+        for row in ("idx_images", "idx_labels"):  # the compact form still fits the screen
+            assert form.query_one(f"#row-{row}").region.bottom <= 23
+
+
+async def test_switches_say_on_or_off(tmp_path: Path) -> None:
+    app = DnnApp(TINY, run_root=tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        form = app.lab.config_form
+        assert label_text(pilot, "#state-batchnorm") == "on"  # TINY has batch norm
+        assert label_text(pilot, "#state-clipping") == "off"
+        form.query_one("#field-clipping", Switch).focus()
+        await pilot.press("space")
+        assert label_text(pilot, "#state-clipping") == "on"
+        assert form.query_one("#state-clipping").has_class("-on")
+
+
+async def test_the_picker_follows_the_fields_and_an_edit_is_named(tmp_path: Path) -> None:
+    from dnn_tui.presets import load_preset
+
+    app = DnnApp(RunConfig(data=DataConfig("digits", limit=200)), run_root=tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        form = app.lab.config_form
+        picker = form.query_one("#field-preset", Select)
+        lesson = app.lab.run_status.query_one("#run-lesson", Static)
+        await pilot.pause()
+        assert picker.value == "baseline"  # the defaults are the baseline's experiment
+
+        picker.value = "deep-sigmoid"
+        await pilot.pause()
+        assert "vanishing gradient" in str(lesson.render())
+        epochs = form.query_one("#field-epochs", Input)
+        epochs.value = "30"
+        await pilot.pause()
+        assert picker.value is Select.NULL and picker.prompt == "deep-sigmoid (edited)"
+        config = form.validated_config()
+        assert config.preset == "deep-sigmoid (edited)"
+        assert config.description == load_preset("deep-sigmoid").description
+        assert str(lesson.render()).startswith("deep-sigmoid (edited): The vanishing gradient")
+
+        epochs.value = "20"  # back to the preset's experiment: its name again
+        await pilot.pause()
+        assert picker.value == "deep-sigmoid"
+        form.query_one("#field-hidden", Input).value = "64x10,32"
+        form.query_one("#field-epochs", Input).value = "1"
+        await pilot.pause()
+        await pilot.press("ctrl+r")
+        assert app.lab.run_dir is not None
+        assert app.lab.run_dir.name.endswith("-deep-sigmoid-edited")  # not the preset's name
+        await app.workers.wait_for_complete()
+        saved = load(app.lab.run_dir / "config.toml")
+        assert saved.preset == "deep-sigmoid (edited)" and saved.model.hidden == (64,) * 10 + (32,)
+
+        form.query_one("#field-preset", Select).value = "shallow"
+        await pilot.pause()
+        form.query_one("#field-hidden", Input).value = "7,7"
+        await pilot.pause()
+        assert picker.prompt == "shallow (edited)"
+
+
+async def test_a_custom_config_is_custom(tmp_path: Path) -> None:
+    app = DnnApp(TINY, run_root=tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        picker = app.lab.config_form.query_one("#field-preset", Select)
+        assert picker.value is Select.NULL and picker.prompt == "(custom)"
+        assert app.lab.config_form.validated_config().preset is None
+        assert app.lab.run_status.has_class("-no-lesson")

@@ -1,5 +1,9 @@
 """Pictures of every screen at 80x24 and 120x40, from a scripted run (deterministic).
 
+Some scenes are the cases that broke the dashboard in a real terminal: numbers too long
+for their columns (a loss of 2.5e7), a notice arriving while a run goes on (it must not
+cover a panel), and epochs with long lists of control changes.
+
 Regenerate after an intended change with ``pytest tests/app --snapshot-update`` and look at
 the SVGs in ``tests/app/__snapshots__/`` before committing them.
 """
@@ -88,6 +92,17 @@ def test_signal_view(snap_compare: Compare, tmp_path: Path, size: tuple[int, int
 
 
 @pytest.mark.parametrize("size", SIZES)
+def test_long_numbers_and_events(
+    snap_compare: Compare, tmp_path: Path, size: tuple[int, int]
+) -> None:
+    """Every number whole in its column; the events column ends in an ellipsis and the line
+    under the table lists the running epoch's changes in full; the ★ row's numbers stay named."""
+    assert snap_compare(
+        app(tmp_path), terminal_size=size, run_before=feeding(scripted.long_numbers_and_events())
+    )
+
+
+@pytest.mark.parametrize("size", SIZES)
 def test_compare_regularization(
     snap_compare: Compare, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, size: tuple[int, int]
 ) -> None:
@@ -105,3 +120,23 @@ def test_compare_regularization(
         await pilot.pause()
 
     assert snap_compare(app(tmp_path), terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_notice_during_a_run(snap_compare: Compare, tmp_path: Path, size: tuple[int, int]) -> None:
+    """The dataset fallback's warning on the notice line, every panel still whole."""
+    events = scripted.with_notice(scripted.mid_run())
+    assert snap_compare(app(tmp_path), terminal_size=size, run_before=feeding(events))
+
+
+def test_long_events_of_a_highlighted_epoch(snap_compare: Compare, tmp_path: Path) -> None:
+    """With the focus on the table, the line under it lists the highlighted epoch's changes."""
+
+    async def run_before(pilot: Pilot) -> None:
+        await pilot.pause()
+        scripted.feed(pilot.app, scripted.long_numbers_and_events())
+        pilot.app.lab.epoch_table.focus()
+        await pilot.press("up", "up")
+        await pilot.pause()
+
+    assert snap_compare(app(tmp_path), terminal_size=(80, 24), run_before=run_before)

@@ -113,7 +113,9 @@ def test_remedies_and_small_helpers() -> None:
     assert with_half_lr(clipped, switched_off).train.lr == 0.2
     assert with_half_lr(clipped, switched_off).train.clip_norm is None
     assert with_clipping(config, dict(old, clip_norm=0.5, lr=0.1)).train.clip_norm == 0.25
-    assert error_field(ConfigError("idx_images, idx_labels: dataset 'idx' needs both")) == "dataset"
+    assert error_field(ConfigError("idx_images, idx_labels: dataset 'idx' needs both")) == (
+        "idx_images"
+    )
     assert error_field(ConfigError("lr: must be > 0")) == "lr"
     assert describe_control({"step": 12, "kind": "clipping", "value": True}) == "clip on@12"
     assert describe_control({"step": 3, "kind": "lr", "value": 0.0005}) == "lr 0.0005@3"

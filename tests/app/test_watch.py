@@ -121,3 +121,16 @@ async def test_a_finished_and_an_interrupted_run_open_as_ended(tmp_path: Path) -
         assert f"pid {process.pid}" in str(lab.run_status.query_one("#run-speed").content)
         assert lab.epoch_table.row_count == len(history(killed)["epochs"])
         assert app.controls is None
+
+
+def test_the_summary_of_a_run_that_goes_on_says_how_to_watch_it(live_run) -> None:
+    """What the terminal keeps on quitting, for a run of another process: still running (and
+    how to open it again), or interrupted once its process is gone."""
+    from dnn_tui.app.session_summary import run_lines
+
+    run_dir, process = live_run
+    status = run_lines(run_dir)[1].plain
+    assert status.startswith(f"status: running in its own process (dnn-tui watch {run_dir})")
+    process.kill()
+    process.wait()
+    assert run_lines(run_dir)[1].plain.startswith("status: interrupted after")

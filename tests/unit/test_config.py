@@ -26,6 +26,7 @@ from dnn_tui.config import (
     RunConfig,
     TrainConfig,
     dumps,
+    format_hidden,
     format_option,
     load,
     loads,
@@ -113,7 +114,33 @@ def test_parse_option_reads_what_format_option_writes(name, text, value) -> None
 
 
 @pytest.mark.parametrize(
-    ("name", "text"), [("hidden", "10,x"), ("lr", "fast"), ("epochs", "2.5"), ("batchnorm", "?")]
+    ("text", "widths", "written"),
+    [
+        ("64x10", (64,) * 10, "64x10"),
+        ("256, 128,64X3", (256, 128, 64, 64, 64), "256,128,64x3"),
+        ("100,50,20", (100, 50, 20), "100,50,20"),
+        ("8,8,3", (8, 8, 3), "8,8,3"),
+        ("", (), ""),
+    ],
+)
+def test_hidden_widths_repeat_with_x(text: str, widths: tuple[int, ...], written: str) -> None:
+    assert parse_option("hidden", text) == widths
+    assert format_hidden(widths) == written
+    assert parse_option("hidden", written) == widths
+
+
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        ("hidden", "10,x"),
+        ("hidden", "64x"),
+        ("hidden", "64x0"),
+        ("hidden", "x3"),
+        ("hidden", "1x40"),
+        ("lr", "fast"),
+        ("epochs", "2.5"),
+        ("batchnorm", "?"),
+    ],
 )
 def test_parse_option_rejects_bad_text(name: str, text: str) -> None:
     with pytest.raises(ConfigError, match=f"^{name}: "):

@@ -1,8 +1,9 @@
 """HelpScreen: the key map, and per panel what it shows and what the lab's lessons look like in it.
 
-The gradient and signal bands are quoted from ``widgets.gradient_panel`` and
-``widgets.signal_panel``, and the probe's definitions from ``training.signal``, so the
-text and the colours can never disagree.
+It also states the dashboard's choices (how curves are scaled, where notices go,
+how the speed is smoothed, how an edited preset is named). The numbers are quoted
+from the modules that use them (gradient and signal bands, the probe's definitions,
+notice times, smoothing), so the text and the screen can never disagree.
 """
 
 from __future__ import annotations
@@ -15,8 +16,10 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Markdown
 
+from dnn_tui.app.pace import SMOOTHING_S
 from dnn_tui.app.screens.lab import MIN_SIZE, WIDE, XWIDE
 from dnn_tui.app.widgets.gradient_panel import EXPLODING_ABOVE, SCALE, VANISHING_BELOW
+from dnn_tui.app.widgets.run_status import NOTICE_S
 from dnn_tui.app.widgets.signal_panel import COLLAPSING_BELOW, SHARE_ABOVE
 from dnn_tui.app.widgets.signal_panel import EXPLODING_ABOVE as SIGNAL_EXPLODING_ABOVE
 from dnn_tui.training.signal import HIST_BINS, PROBE_SAMPLES, SATURATED_ABOVE
@@ -33,46 +36,107 @@ HELP = f"""\
 | `c` | clipping on / off for the running job, from its next step |
 | `+` / `-` | double / halve the clipping threshold |
 | `a` | flip between the gradient panel and the signal panel (the forward signal) |
+| `1` `2` `3` | the Setup, Train and Gradients tabs (small terminals) |
 | `g` | model graph: the network node by node, with the latest gradients |
 | `v` | the runs list; `space` selects runs to compare (curves, settings, gaps, gradients) |
 | `u` | run a suite of presets with the form's dataset and epochs, then compare them |
 | `?` | this help |
 | `escape` | leave a text field (then the one-letter keys work again) |
-| `tab` / `shift+tab` | move between fields; the tabs on small screens too |
-| `ctrl+q` | quit (a running job is stopped first) |
+| `tab` / `shift+tab` | move between fields, the epoch table and the gradient panel |
+| arrows, `pageup` / `pagedown` | scroll what has the focus (here: this help) |
+| `b` | start the form's run as a process of its own, watched here (it outlives the dashboard) |
+| `ctrl+q` | quit; during a run it asks first (press it again) |
 
-Every change to a running job is recorded in that epoch's `events` in
-`history.json` and shown in the epoch table's last column. A learning rate typed
-in the form and confirmed with `enter` also reaches the running job.
+While a text field has the focus the footer shows only the keys that still act
+there (`ctrl+r`, `escape`, `ctrl+q`): the others type their character. A focused
+scroll area shows a heavy edge. A learning rate typed in the form and confirmed
+with `enter` also reaches the running job.
+
+## Notices
+Messages (the dataset `auto` fell back to, a start refused, a learning rate sent to
+the running job, a failed run) appear on the notice line under the run status,
+starting with `note:`, `warning:` or `error:`; they never cover a panel. A note goes
+after {NOTICE_S["information"]:.0f} s, a warning after {NOTICE_S["warning"]:.0f} s, an
+error after {NOTICE_S["error"]:.0f} s; what they report stays on screen elsewhere (the
+state line, the dataset line, the form's error lines). In small terminals a notice
+takes the lesson's line while it shows.
 
 ## Run status
 State (idle, loading, running, paused, stopping, finished, early-stopped, stopped,
-diverged), epoch *k* of *N* with a bar through the current epoch, the learning rate
-and clipping in force, samples per second, the epoch's running loss and accuracy,
-elapsed time and ETA, then the dataset (with a note when `auto` fell back to the
-bundled digits), the device and the run directory.
+diverged, failed), epoch *k* of *N*, step *s* of *S* in this epoch with a bar, the
+learning rate and clipping in force. Then samples per second, time per step (as
+the Keras log writes `12 ms/step`), ETA, elapsed time and the epoch's running loss
+and accuracy; then the dataset, the device and the run folder; then the lesson: what
+the experiment shows (the preset's description; `g` shows it whole).
+
+A **full-batch** run (`full-batch`, batch size `full`) counts step 1 of 1: one epoch
+is one step, one gradient of the whole training set. Mini-batches take many
+noisier steps an epoch (`small-batch`: batches of 10) and get further in a few epochs.
+
+**Smoothed speed**: samples/s is a moving average of the speed between progress
+reports (as tqdm smooths its rate) over about the last {SMOOTHING_S:.0f} seconds or the
+last epoch, whichever is shorter, so it holds still between reports and follows a
+real change within seconds; time per step is one batch at that speed. The ETA is the
+training samples left at that speed plus the validations left at their average
+time; with early stopping on it is an upper bound (`≤`).
+
+**The first epoch is slower.** PyTorch's first steps set up memory, kernels and its
+thread pool (a few milliseconds), and while the dashboard draws its first frames,
+the screen's thread competes for the CPU with PyTorch's threads: a step waits for
+all of them, so on a machine with few cores the steps of the first second can take
+many times longer (`benchmarks/first_epoch.py` measures it). Later epochs show the
+steady pace; the line under the epoch table says so when epoch 1 was slow.
 
 ## Config form
 The next run's settings, checked as you type with the command line's rules; an
-invalid field turns red and its rule shows beneath it. A preset sets the model
-and training settings and keeps your dataset and device.
+invalid field turns red and its rule shows beneath it. Rows that matter only for
+some choices appear with them: the IDX files for `idx`, the data folder for the
+downloaded datasets (`auto`, `mnist` ...), the standard deviation for `init normal`.
+`hidden` takes `100,50,20`; `64x10` is ten layers of 64. Switches say `on` or `off`.
+
+A preset sets the model and training settings and keeps your dataset and device.
+The picker follows the fields: it names the preset whose experiment they hold
+(model and training settings; seed and device aside), so the defaults are
+`baseline`. Change a field of a preset and it reads `deep-sigmoid (edited)`: the
+run is saved as `runs/<time>-deep-sigmoid-edited`, with `preset = "deep-sigmoid
+(edited)"` in its config, so no folder or list claims a preset's name for another
+experiment. Fields that match no preset read `(custom)`.
+
 A hidden layer narrower than the number of classes (`bottleneck`: 100,50,**3**)
 squeezes everything through a few numbers: its accuracy stops well below the
 baseline's however long it trains. That is the information bottleneck.
 
 ## Loss and accuracy
-Training loss per progress report (smoothed) and validation loss per epoch;
-training and validation accuracy per epoch; each with its current, lowest and
-highest value. **Overfitting** looks like a training loss that keeps falling while
-the validation loss turns up and the accuracies drift apart: try dropout, L2 or
-early stopping. A **bottleneck** or vanishing gradients look like both curves
-flattening early at a poor value.
+Training and validation loss, training and validation accuracy, each with its
+current, lowest and highest value. All four share one x axis, as TensorBoard draws
+every scalar against the step: training progress from the first step (left) to now
+(right), in epochs. Training loss is measured per progress report (the mean of the
+steps since the previous one, about ten a second); validation loss and both
+accuracies at the end of each epoch, a value holding until the next one.
+
+Loss is drawn on a log scale (it falls over decades: a first loss of 1e3 would
+flatten everything after it on a linear one); accuracy on a linear one within 0% to
+100%. A curve spans at least a factor of 1.26 (a tenth of a decade) of loss or 10
+points of accuracy, centred on its values, so noise smaller than that draws flat
+instead of looking like a trend (`deep-sigmoid`'s loss between 2.303 and 2.315 is
+flat). The training and validation rows of a pair share one range, so the gap
+between them is drawn as it is. **Overfitting** looks like a training loss that
+keeps falling while the validation loss turns up and the accuracies drift apart:
+try dropout, L2 or early stopping. A **bottleneck** or vanishing gradients look like
+both curves flattening early at a poor value.
 
 ## Epoch table
-One row per epoch: training and validation loss and accuracy, the gradient norm
-of the first and the last layer, the share of steps clipping changed, seconds, and
-the controls applied in it. ★ marks the best epoch (lowest validation loss), whose
-weights are restored at the end. Scroll with the arrow keys when it has focus.
+One row per epoch: training and validation loss and accuracy, the learning rate,
+the gradient norm of the first and the last layer, the share of steps clipping
+changed, seconds, and the controls applied in it. Columns have fixed widths; a
+number too long for one is written `2.49e7`. ★ marks the best epoch (lowest
+validation loss), whose weights are restored at the end; the line under the table
+names it however far it has scrolled.
+
+The second line under the table lists control changes in full: those of the epoch
+in progress as they are applied (like the lines the Keras log prints during an
+epoch); they join the epoch's row when it ends. With the focus on the table (tab),
+the arrows move through the rows and the line lists the highlighted epoch's changes.
 
 ## Gradient panel
 One row per Linear layer, input side at the top: the norm of the layer's weight
@@ -88,8 +152,10 @@ gradient before clipping, as a bar on a log scale from 1e{SCALE[0]:.0f} to
   becomes infinite (`exploding`); clipping (`c`, `exploding-clipped`) rescales the
   global norm to the threshold.
 
-Under the rows: the global gradient norm before and after clipping, clipping ON or
-OFF with its threshold, and the share of this epoch's steps that were clipped.
+With batch norm (`batchnorm`) each row also shows the gradient of the BatchNorm
+after the layer: γ (its scale) and β (its shift). Under the rows: the global
+gradient norm before and after clipping, clipping ON or OFF with its threshold, and
+the share of this epoch's steps that were clipped.
 
 ## Signal panel (`a`)
 The forward signal, the cause of what the gradient panel shows: one row per hidden
@@ -125,11 +191,17 @@ The std history shows each layer's std over the run (log scale). `history.json` 
 figures before the first step (`initial`) and at each epoch end.
 
 ## Model graph (`g`)
-Input -> Affine (W, b) -> [BatchNorm (gamma, beta)] -> activation -> [Dropout] ->
-... -> Softmax -> cross-entropy loss, each node with its output shape, parameters
-and, once a run goes, the latest gradient norm of each parameter and the std σ of each
-activation's output (coloured by the signal band); then the Keras-style summary with the
-total parameter count.
+The lesson in full, then Input -> Affine (W, b) -> [BatchNorm (γ, β)] -> activation
+-> [Dropout] -> ... -> Softmax -> cross-entropy loss, each node with its output
+shape, parameters and, once a run goes, the latest gradient norm of each parameter and
+the std σ of each activation's output (coloured by the signal band); then the Keras-style
+summary with the total parameter count. Shapes are written as
+Keras writes them: `(None, 100)`, None being the batch dimension.
+
+A Linear bias followed by BatchNorm shows a gradient of about 1e-8, marked `BN`
+and not coloured as vanishing: BatchNorm subtracts the batch mean, which cancels any
+constant the bias adds, so its gradient is zero up to rounding. It is not a layer
+that barely learns but a parameter with nothing to do; β takes its role.
 
 ## Runs list and comparison (`v`)
 Every run under the runs folder (`--runs DIR`, default `./runs`), suites' and sweeps'
@@ -153,16 +225,26 @@ A suite runs its presets one after the other with the form's dataset and epochs
 `clipping`; `depth`), saved like `dnn-tui suite` under `runs/<time>-suite-NAME/`, and
 opens their comparison when the last one ends. `s` stops the run and the rest of the suite.
 
+## Leaving
+`ctrl+q` stops this dashboard's own running job (it saves what it did; a background or
+watched run goes on) and quits; the terminal then
+keeps a summary of every run of the session, as `dnn-tui train` prints it: the run
+folder, its status, the best epoch with its validation loss and accuracy, and the
+test accuracy.
+
 ## Small terminals
 Below {WIDE[0]} columns or {WIDE[1]} rows the lab shows one region at a time behind tabs
-(Setup, Train, Gradients; `a` turns the third into Signal and back); from {XWIDE} columns
-the table and the gradients sit side by side, with the signal panel under the gradients;
-below {MIN_SIZE[0]}x{MIN_SIZE[1]} it asks for a larger terminal.
+(Setup, Train, Gradients; keys `1`, `2`, `3`; `a` turns the third into Signal and back);
+from {XWIDE} columns the table and the gradients sit side by side, with the signal panel
+under the gradients; below {MIN_SIZE[0]}x{MIN_SIZE[1]} it asks for a larger terminal.
 """
 
 
 class HelpScreen(Screen[None]):
     """The key map and a paragraph per panel (``?``)."""
+
+    AUTO_FOCUS = "#help-body"
+    """The text has the focus: arrows and PageUp/PageDown scroll it at once."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,question_mark", "app.pop_screen", "back", key_display="esc")

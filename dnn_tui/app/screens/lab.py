@@ -14,6 +14,14 @@ classes are set on resize, the stylesheet does the rest):
 
 ``on_engine_reported`` is the one place where engine events reach the widgets; the
 widgets keep what arrived and draw it when ``flush_panels`` runs, every ``REFRESH_S``.
+Every curve is drawn against training progress in epochs (``progress``), one x axis
+for all of them. Notices go to the run status's notice line (``show_notice``), never
+over a panel.
+
+Keys: the one-letter keys act when the focus is not in a text field, and the footer
+hides them while one is (there they type: Textual hides the keys a focused Input
+consumes; ``check_action`` hides ``+``, ``-`` and the tab keys); ``1``, ``2``, ``3``
+bring a tab forward in the compact layout.
 """
 
 from __future__ import annotations
@@ -26,19 +34,21 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Static, Tab, Tabs
+from textual.widgets import DataTable, Footer, Input, Static, Tab, Tabs
 
-from dnn_tui.app.formatting import fmt_acc
-from dnn_tui.app.messages import EngineReported, RunLost
+from dnn_tui.app.messages import EngineReported, PresetShown, RunLost
 from dnn_tui.app.screens.divergence import DivergenceScreen
 from dnn_tui.app.widgets.accuracy_sparklines import AccuracySparklines
 from dnn_tui.app.widgets.config_form import ConfigForm
+from dnn_tui.app.widgets.curves_caption import CurvesCaption
+from dnn_tui.app.widgets.epoch_summary import EpochSummary
 from dnn_tui.app.widgets.epoch_table import EpochTable
 from dnn_tui.app.widgets.gradient_panel import GradientPanel
 from dnn_tui.app.widgets.loss_sparklines import LossSparklines
 from dnn_tui.app.widgets.run_status import RunStatus
 from dnn_tui.app.widgets.signal_panel import SignalPanel
 from dnn_tui.config import ConfigError, RunConfig
+from dnn_tui.presets import load_presets
 from dnn_tui.training.controls import RunControls
 from dnn_tui.training.events import (
     ActivationsMeasured,
@@ -56,8 +66,6 @@ WIDE = (110, 34)
 """From this many columns and rows on, every region shows at once (no tabs)."""
 XWIDE = 170
 """From this many columns on (and WIDE's rows), the table and the gradients sit side by side."""
-CLIP_MAX = Binding.Group("clip max", compact=True)
-"""The footer shows + and - as one entry."""
 REFRESH_S = 0.25
 """Seconds between redraws of the live panels, however fast events come. Each redraw takes CPU
 and the GIL from the training thread: on 2 cores, with the baseline on 8k MNIST images (20
@@ -65,41 +73,41 @@ epochs a second), redrawing 10 times a second kept about 0.85x of headless sampl
 times a second about 1.0x (noisy: headless itself varied from 130k to 175k samples/s).
 Key presses are shown at once, not at this pace."""
 PAGES = ("setup", "train", "gradients")
-"""The compact layout's tabs."""
+"""The compact layout's tabs (keys 1, 2, 3)."""
 GRADIENTS_TAB = {False: "Gradients · a: signal", True: "Signal · a: gradients"}
 """The third tab's label, by whether it shows the signal panel."""
 
 
-def preset_names() -> list[str]:
-    """The presets for the picker; none when a file is broken (``dnn-tui presets`` says which)."""
-    from dnn_tui.presets import list_presets
-
-    try:
-        return [preset.name for preset in list_presets()]
-    except ConfigError:
-        return []
+def progress(epoch: int, step: int, steps: int) -> float:
+    """Training done in epochs: the x axis of every curve."""
+    return epoch - 1 + step / max(steps, 1)
 
 
 class LabScreen(Screen[None]):
     """The main screen: the form, the run status and the live panels."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("ctrl+r", "app.start_run", "start", priority=True),
+        Binding("ctrl+r", "app.start_run", "run", priority=True),
         Binding("r", "app.start_run", "start", show=False),
-        Binding("b", "app.start_background", "bg run"),
+        Binding("b", "start_background(True)", "bg run"),
+        Binding("b", "start_background", show=False),  # the compact footer has no room for it
         Binding("space", "app.toggle_pause", "pause"),
         Binding("s", "app.stop_run", "stop"),
         Binding("c", "app.toggle_clipping", "clip"),
-        Binding("plus", "app.scale_clip_norm(2.0)", "max×2", key_display="+", group=CLIP_MAX),
-        Binding("minus", "app.scale_clip_norm(0.5)", "max÷2", key_display="-", group=CLIP_MAX),
+        Binding("plus", "app.scale_clip_norm(2.0)", "max", key_display="+-"),
+        Binding("minus", "app.scale_clip_norm(0.5)", "max÷2", show=False),
         # The footer shows `a` where it has room; at 80 columns the Gradients tab's label says it.
         Binding("a", "toggle_signal('footer')", "signal"),
         Binding("a", "toggle_signal", "signal", show=False),
+        Binding("1", "show_page('setup')", "tabs", key_display="1-3"),
+        Binding("2", "show_page('train')", "train tab", show=False),
+        Binding("3", "show_page('gradients')", "gradients tab", show=False),
         Binding("g", "app.show_graph", "graph"),
         Binding("v", "app.compare_runs", "runs"),
-        Binding("u", "app.run_suite", "suite"),
+        Binding("u", "run_suite(True)", "suite"),
+        Binding("u", "run_suite", show=False),  # the compact footer has no room for it
         Binding("question_mark", "app.show_help", "help", key_display="?"),
-        Binding("escape", "leave_input", "leave input", show=False),
+        Binding("escape", "leave_input", "leave field", key_display="esc"),
     ]
 
     def __init__(self, config: RunConfig, run_root: Path) -> None:
@@ -127,13 +135,15 @@ class LabScreen(Screen[None]):
         )
         with Horizontal(id="lab-body"):
             with Vertical(id="setup-page", classes="page"):
-                yield ConfigForm(self._config, preset_names())
+                yield ConfigForm(self._config, load_presets())
             with Vertical(id="main-pages"):
                 with Vertical(id="train-page", classes="page"):
                     with Vertical(id="sparklines"):
                         yield LossSparklines()
                         yield AccuracySparklines()
+                        yield CurvesCaption()
                     yield EpochTable()
+                    yield EpochSummary()
                 with VerticalScroll(id="gradients-page", classes="page"):
                     yield GradientPanel()
                     yield SignalPanel()
@@ -170,10 +180,15 @@ class LabScreen(Screen[None]):
     def signal_panel(self) -> SignalPanel:
         return self.query_one(SignalPanel)
 
+    @property
+    def epoch_summary(self) -> EpochSummary:
+        return self.query_one(EpochSummary)
+
     # --- layout -----------------------------------------------------------------------------
 
     def on_mount(self) -> None:
         self.show_page("setup")
+        self.query_one("#form-fields").can_focus = False  # Tab goes straight to the first field
         self.set_interval(REFRESH_S, self.flush_panels)
 
     def flush_panels(self) -> None:
@@ -184,6 +199,15 @@ class LabScreen(Screen[None]):
         self.loss_sparklines.flush()
         self.accuracy_sparklines.flush()
         self.epoch_table.flush()
+        self._show_best()
+        self.query_one(CurvesCaption).show(self.loss_sparklines.x_end)
+
+    def _show_best(self) -> None:
+        """The line under the table names the starred row (once the table shows it)."""
+        table = self.epoch_table
+        best = table.records.get(table.best_epoch) if table.best_epoch is not None else None
+        if best is not self.epoch_summary.best:
+            self.epoch_summary.show_best(best)
 
     def on_resize(self, event: events.Resize) -> None:
         self._fit(event.size.width, event.size.height)
@@ -193,18 +217,22 @@ class LabScreen(Screen[None]):
 
     def _fit(self, width: int, height: int) -> None:
         too_small = width < MIN_SIZE[0] or height < MIN_SIZE[1]
-        self.set_class(too_small, "-too-small")
         compact = width < WIDE[0] or height < WIDE[1]
-        if compact != self.has_class("-compact"):
-            self.set_class(compact, "-compact")
-            self.refresh_bindings()  # `a` shows in the footer only where there is room
+        self.set_class(too_small, "-too-small")
+        self.set_class(compact, "-compact")
         self.set_class(width >= XWIDE and height >= WIDE[1], "-xwide")
+        self.run_status.fit_lesson(1 if compact else 3)
+        self.refresh_bindings()
         if too_small:
             self.query_one("#too-small", Static).update(
                 f"Terminal too small: {width}x{height}.\n"
                 f"dnn-tui needs at least {MIN_SIZE[0]}x{MIN_SIZE[1]}: "
                 "enlarge the window or make the font smaller.\n\nctrl+q quits."
             )
+
+    def action_show_page(self, page: str) -> None:
+        """1, 2, 3: bring a tab forward (compact layout)."""
+        self.show_page(page)
 
     def show_page(self, page: str) -> None:
         """Bring a region forward in the compact layout (the wide one shows them all)."""
@@ -222,11 +250,6 @@ class LabScreen(Screen[None]):
         if focused is not None and focused is not event.tabs and not focused.display:
             self.set_focus(None)
 
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action == "toggle_signal" and parameters == ("footer",):
-            return not self.has_class("-compact")  # the other `a` binding acts, unseen
-        return True
-
     def action_toggle_signal(self, _shown_in: str = "") -> None:
         """Flip between the gradient panel and the signal panel (the widest layout shows both);
         on small screens, bring their tab forward."""
@@ -240,6 +263,54 @@ class LabScreen(Screen[None]):
         """Escape: give the keys back to the lab (r, space, s, c ... act again)."""
         self.set_focus(None)
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        typing = isinstance(self.focused, Input)
+        if action == "leave_input":
+            return typing
+        if action == "show_page":
+            return self.has_class("-compact") and not typing
+        if action in ("start_background", "toggle_signal", "run_suite") and parameters:
+            return not self.has_class("-compact")  # else the binding without a footer entry
+        return True
+
+    async def action_start_background(self, in_footer: bool = False) -> None:
+        """b: the form's run as a process of its own (see DnnApp.action_start_background)."""
+        await self.app.run_action("app.start_background")
+
+    async def action_run_suite(self, in_footer: bool = False) -> None:
+        """u: pick a suite and run it (see DnnApp.action_run_suite)."""
+        await self.app.run_action("app.run_suite")
+
+    # --- the epoch table's highlighted row ------------------------------------------------
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        if event.data_table is self.epoch_table:
+            self._show_highlighted()
+
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        self._show_highlighted()
+
+    def on_descendant_blur(self, event: events.DescendantBlur) -> None:
+        self._show_highlighted()
+
+    def _show_highlighted(self) -> None:
+        """While the table has the focus, the line under it lists the highlighted row's changes."""
+        table = self.epoch_table
+        epoch = table.highlighted_epoch if self.focused is table else None
+        record = table.records.get(epoch) if epoch is not None else None
+        self.epoch_summary.show_row(epoch, record.get("events") if record else None)
+
+    # --- notices and the lesson -------------------------------------------------------------
+
+    def show_notice(self, text: str, level: str = "information") -> None:
+        """Say something on the notice line (never over the panels)."""
+        self.run_status.show_notice(text, level)
+
+    def on_preset_shown(self, message: PresetShown) -> None:
+        """Before the first run, the lesson line tells the form's preset's lesson."""
+        if self.run_status.state == "idle":
+            self.run_status.show_lesson(message.name, message.description)
+
     # --- what the app tells the lab ---------------------------------------------------------
 
     def begin_run(
@@ -251,7 +322,10 @@ class LabScreen(Screen[None]):
         self.run_started = self.last_step = self.last_signal = None
         self.run_status.show_starting(config, run_dir)
         self.run_status.show_controls(controls)
+        if config is not None:
+            self.run_status.show_lesson(config.preset, config.description)
         self.epoch_table.clear_epochs()
+        self.epoch_summary.reset()
         self.loss_sparklines.reset()
         self.accuracy_sparklines.reset()
         if self.has_class("-page-setup"):
@@ -312,53 +386,51 @@ class LabScreen(Screen[None]):
             case StepMeasured() as event:
                 self.last_step = event
                 self.run_status.show_step(event)
-                self.loss_sparklines.train.append(event.recent_loss)
+                x = progress(event.epoch, event.step, event.steps_per_epoch)
+                self.loss_sparklines.add_train(event.recent_loss, x)
+                self.loss_sparklines.advance(x)
+                self.accuracy_sparklines.advance(x)
                 self.gradient_panel.show_step(event)
             case EpochEnded(record=record, best_epoch=best):
+                x = float(record["epoch"])
                 self.epoch_table.add_epoch(record, best)
-                self.loss_sparklines.val.append(record["val_loss"])
-                self.accuracy_sparklines.train.append(record["train_acc"])
-                self.accuracy_sparklines.val.append(record["val_acc"])
+                self.run_status.show_epoch(record)
+                self.loss_sparklines.add_val(record["val_loss"], x)
+                self.accuracy_sparklines.add_train(record["train_acc"], x)
+                self.accuracy_sparklines.add_val(record["val_acc"], x)
+                for pair in (self.loss_sparklines, self.accuracy_sparklines):
+                    pair.advance(x)
+                self.epoch_summary.end_epoch(self.epoch_table.records)
             case ActivationsMeasured() as event:
                 self.last_signal = event
                 self.signal_panel.show_signal(event)
-            case ControlApplied():
+            case ControlApplied(epoch=epoch, step=step, kind=kind, value=value):
+                change = {"step": step, "kind": kind, "value": value}
+                self.epoch_summary.show_control(epoch, change)
                 self.show_controls()
             case RunStarted() as event:
                 self.run_started = event
                 self.run_status.show_starting(event.config, self.run_dir or Path())
+                self.run_status.show_lesson(event.config.preset, event.config.description)
                 self.run_status.show_started(event, self.run_dir or Path())
-                self.gradient_panel.start(event.layers)
+                self.gradient_panel.start(event.layers, event.parameters)
                 self.signal_panel.start()
                 self.show_controls()
             case RunFinished() as event:
                 self._finish(event)
             case Notice(text=text, level=level):
-                severity = level if level in ("warning", "error") else "information"
-                self.notify(text, severity=severity, timeout=10)
+                self.show_notice(text, level)
 
     def _finish(self, event: RunFinished) -> None:
+        """The state line keeps the result (best epoch, test accuracy); a divergence also opens
+        the remedies panel."""
         self.run_status.show_finished(event)
         self.flush_panels()
         self.epoch_table.flush(force=True)
         self.epoch_table.mark_best(event.best_epoch)
-        test = f"test accuracy {fmt_acc(event.test['acc'])}" if event.test else "no test split"
-        if event.status == "completed":
-            self.notify(f"{test} (best epoch {event.best_epoch})", title="Run finished")
-        elif event.status == "early_stopped":
-            self.notify(
-                f"Early stop: best epoch {event.best_epoch} restored; {test}",
-                title="Run finished",
-            )
-        elif event.status == "stopped":
-            self.notify(f"Stopped; {test} with the best epoch so far", title="Run stopped")
-        elif event.status == "diverged" and self.run_started is not None:
+        self._show_best()
+        if event.status == "diverged" and self.run_started is not None:
             detail = event.diverged or {}
-            self.notify(
-                f"epoch {detail.get('epoch')}, step {detail.get('step')}, {detail.get('layer')}",
-                title="Run diverged",
-                severity="error",
-            )
             self.app.push_screen(
                 DivergenceScreen(self.run_started.config, detail, event.best_epoch),
                 self._remedy_chosen,

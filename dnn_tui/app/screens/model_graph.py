@@ -8,12 +8,20 @@ each of its parameters and, on each activation node, the latest std of its outpu
 summary with the total.
 
 It shows the current run's model, or the form's when that describes a different
-model (then without gradients). Shapes come from ``dnn_tui.graph``, which
-needs no torch; while a run goes on the gradient column is refreshed twice a second.
+model (then without gradients), under the experiment's lesson (its preset's
+description, in full). Shapes come from ``dnn_tui.graph``, which needs no torch;
+they are written as Keras writes them, ``(None, 100)``, None standing for the batch
+dimension. While a run goes on the gradient column is refreshed twice a second.
+
+A Linear bias followed by BatchNorm gets a gradient of zero up to rounding (about
+1e-8): the normalisation subtracts the batch mean, so a constant added before it
+changes nothing. Its norm is drawn dim with ``BN`` beside it, not in the band
+colours (it is not vanishing, it is unused: BatchNorm's β does its job).
 """
 
 from __future__ import annotations
 
+from itertools import pairwise
 from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
@@ -33,9 +41,9 @@ from dnn_tui.training.events import ActivationsMeasured
 if TYPE_CHECKING:
     from dnn_tui.app.screens.lab import LabScreen
 
-GRADS_W = 21
-"""Columns of the gradient column (two parameters: ``W 1.8e-02 b 5.9e-03``; an activation's
-std: ``σ 2.2e-01``)."""
+GRADS_W = 24
+"""Columns of the gradient column (two parameters: ``W 1.8e-2 b 5.9e-9 BN``; an activation's
+std: ``σ 2.2e-1``)."""
 REFRESH_S = 0.5
 """Seconds between looks at the lab's latest gradient norms."""
 
@@ -50,9 +58,13 @@ class ModelGraphScreen(Screen[None]):
         self._lab = lab
         self._shown: object = None
 
+    AUTO_FOCUS = "#graph-body"
+    """The body has the focus: arrows and PageUp/PageDown scroll it at once."""
+
     def compose(self) -> ComposeResult:
         yield Label("", id="graph-title")
         with VerticalScroll(id="graph-body"):
+            yield Static("", id="graph-lesson", markup=False)
             yield Static("", id="graph-nodes")
             yield Static("", id="graph-summary")
         yield Footer()
@@ -70,12 +82,23 @@ class ModelGraphScreen(Screen[None]):
         self._shown = key
         title, nodes, norms, signal = self._model()
         self.query_one("#graph-title", Label).update(title)
+        lesson = self._lesson()
+        self.query_one("#graph-lesson", Static).update(lesson)
+        self.query_one("#graph-lesson", Static).display = bool(lesson)
         if nodes is None:
             self.query_one("#graph-nodes", Static).update("")
             self.query_one("#graph-summary", Static).update("")
             return
         self.query_one("#graph-nodes", Static).update(graph_table(nodes, norms, signal))
         self.query_one("#graph-summary", Static).update(summary_text(nodes))
+
+    def _lesson(self) -> str:
+        """The experiment's lesson: the current run's, else the form's (empty for a custom one)."""
+        started = self._lab.run_started
+        config = started.config if started is not None else self._lab.config_form.check()[0]
+        if config is None or not config.description:
+            return ""
+        return f"{config.preset}: {' '.join(config.description.split())}"
 
     def _model(
         self,
@@ -119,6 +142,17 @@ class ModelGraphScreen(Screen[None]):
         return f"Model in the form, on {form.data.dataset} (not trained yet)", nodes, {}, None
 
 
+def cancelled_biases(nodes: list[GraphNode]) -> set[str]:
+    """The Linear biases that a BatchNorm right after them cancels (parameter names)."""
+    return {
+        param.name
+        for node, after in pairwise(nodes)
+        if after.title == "BatchNorm"
+        for param in node.params
+        if param.symbol == "b"
+    }
+
+
 def graph_table(
     nodes: list[GraphNode], norms: dict[str, float], signal: ActivationsMeasured | None = None
 ) -> Text:
@@ -127,28 +161,42 @@ def graph_table(
 
     Fixed columns, cropped at the right edge: the operation goes first when space is short.
     """
+    cancelled = cancelled_biases(nodes)
     text = Text(no_wrap=True, overflow="crop")
-    text.append(f"   {'node':<15}{'output':<11}{'parameters':<17}{'count':>7}  latest |grad|, σ\n")
+    text.append(f"   {'node':<15}{'output':<13}{'parameters':<17}{'count':>9}  latest |grad|, σ\n")
     text.stylize("bold")
     for i, node in enumerate(nodes):
         arrow = "┌" if i == 0 else "└" if i == len(nodes) - 1 else "│"
         name = f"{node.title} {node.name}" if node.module else node.title
-        shape = f"(N, {node.width})" if node.width is not None else "scalar"
+        shape = f"(None, {node.width})" if node.width is not None else "scalar"
         params = " ".join(f"{p.symbol} {'×'.join(map(str, p.shape))}" for p in node.params)
         count = fmt_count(node.trainable) if node.params else ""
         text.append(f" {arrow} ")
         text.append(f"{name:<15}", style="bold" if node.params else "")
-        text.append(f"{shape:<11}{params:<17}{count:>7}  ")
-        grads = [(p.symbol, norms[p.name]) for p in node.params if p.name in norms]
-        for symbol, norm in grads:
-            text.append(f"{symbol} {fmt_norm(norm)} ", style=BAND_STYLES[band(norm)])
-        used = sum(len(symbol) + 9 for symbol, _ in grads)
+        text.append(f"{shape:<13}{params:<17}{count:>9}  ")
+        used = 0
+        for param in node.params:
+            if param.name not in norms:
+                continue
+            norm = norms[param.name]
+            cell = f"{param.symbol} {fmt_norm(norm)} "
+            if param.name in cancelled:
+                cell += "BN "
+                text.append(cell, style="dim")
+            else:
+                text.append(cell, style=BAND_STYLES[band(norm)])
+            used += len(cell)
         if signal is not None and node.name in signal.layers:
             i = signal.layers.index(node.name)
             std = signal.std[i]
             kind = signal_band(std, signal.share[i], signal.share_kind)
-            text.append(f"σ {fmt_norm(std)} ", style=SIGNAL_STYLES[kind])
-            used = 10
-        text.append(" " * max(GRADS_W - used, 1) + node.detail + "\n", style="dim")
+            cell = f"σ {fmt_norm(std)} "
+            text.append(cell, style=SIGNAL_STYLES[kind])
+            used += len(cell)
+        detail = node.detail
+        if any(param.name in cancelled for param in node.params):
+            detail += " (b cancelled by BN)"
+        text.append(" " * max(GRADS_W - used, 1) + detail + "\n", style="dim")
+    text.append("\nNone: the batch dimension (the samples of one step)", style="dim")
     text.rstrip()
     return text

@@ -6,6 +6,7 @@ overfitting: the case for dropout, L2 or early stopping.
 
 from __future__ import annotations
 
+from dnn_tui.app.curves import ACCURACY_SCALE
 from dnn_tui.app.formatting import fmt_acc
 from dnn_tui.app.widgets.sparkline_pair import SparklinePair
 
@@ -15,6 +16,8 @@ class AccuracySparklines(SparklinePair):
 
     QUANTITY = "acc"
     FORMAT = staticmethod(fmt_acc)
+    SCALE = ACCURACY_SCALE
+    HIGHER_IS_BETTER = True
 
     def __init__(self, *, id: str = "accuracy-sparklines") -> None:
         super().__init__(id=id)

@@ -2,17 +2,24 @@
 
 Every text field is parsed with ``config.parse_option`` and the whole form with
 ``config.validate``, so a value the CLI refuses is refused here with the same
-message. An invalid field is marked and its rule shows beneath it; nothing the
-user typed is ever replaced. Settings the form does not show (init_std, data
-paths, limit ...) are kept from the config the form was loaded with.
+message (and an IDX file that does not exist is named before the run starts).
+An invalid field is marked and its rule shows beneath it; nothing the user typed
+is ever replaced. Rows that only matter for some choices show with them: the IDX
+files for ``idx``, the data folder for the downloadable datasets, the standard
+deviation for the ``normal`` init (a row with an invalid value shows anyway).
 
 Loading a preset sets the model and training settings; the dataset and the
 device stay as the user chose them (they describe the machine, not the experiment).
+The picker follows the fields (``presets.name_of``): it names the preset whose
+experiment the fields hold, ``NAME (edited)`` once they differ from the preset
+they came from, or ``(custom)``; the run is saved under that name, and the lab's
+lesson line shows the preset's description. Switches say ``on`` or ``off`` in words.
 """
 
 from __future__ import annotations
 
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 from textual.app import ComposeResult
@@ -20,7 +27,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widget import Widget
 from textual.widgets import Input, Label, Select, Switch
 
-from dnn_tui.app.messages import LearningRateEntered
+from dnn_tui.app.messages import LearningRateEntered, PresetShown
 from dnn_tui.config import (
     ACTIVATIONS,
     DATASETS,
@@ -29,12 +36,14 @@ from dnn_tui.config import (
     OPTIMIZERS,
     ConfigError,
     RunConfig,
+    format_hidden,
     format_option,
     option_value,
     parse_option,
     validate,
     with_options,
 )
+from dnn_tui.presets import name_of
 from dnn_tui.training.controls import DEFAULT_CLIP_NORM
 
 CHOICES: dict[str, tuple[str, ...]] = {
@@ -46,7 +55,12 @@ CHOICES: dict[str, tuple[str, ...]] = {
 }
 """Options picked from a list."""
 TEXT_FIELDS = (
+    "idx_images",
+    "idx_labels",
+    "data_dir",
+    "limit",
     "hidden",
+    "init_std",
     "dropout",
     "l2",
     "lr",
@@ -60,9 +74,14 @@ TEXT_FIELDS = (
 LABELS: dict[str, str] = {
     "preset": "preset",
     "dataset": "dataset",
+    "idx_images": "idx images",
+    "idx_labels": "idx labels",
+    "data_dir": "data dir",
+    "limit": "limit",
     "hidden": "hidden",
     "activation": "activation",
     "init": "init",
+    "init_std": "init std",
     "dropout": "dropout",
     "batchnorm": "batch norm",
     "l2": "L2",
@@ -77,21 +96,22 @@ LABELS: dict[str, str] = {
 }
 """Form rows in display order, with their labels."""
 HINTS: dict[str, str] = {
-    "hidden": "100,50,20",
+    "idx_images": "…-images-idx3-ubyte.gz",
+    "idx_labels": "…-labels-idx1-ubyte.gz",
+    "data_dir": "default: a per-user cache",
+    "limit": "0 = all training samples",
+    "hidden": "100,50,20 or 64x10",
+    "init_std": "std of the normal init",
     "dropout": "0.2 or 0.2,0.2,0",
     "batch_size": "100 or full",
     "early_stopping": "patience; 0 = off",
     "clip_norm": "max norm",
 }
 """Placeholders of the text fields."""
-FIELD_OF: dict[str, str] = {
-    "idx_images": "dataset",
-    "idx_labels": "dataset",
-    "data_dir": "dataset",
-    "limit": "dataset",
-    "init_std": "init",
-}
-"""Options the form does not show -> the field whose value makes them fail."""
+DOWNLOADED = frozenset({"auto", "mnist", "fashion-mnist", "kmnist"})
+"""Datasets that torchvision downloads into the data folder."""
+SWITCHES = ("batchnorm", "clipping")
+"""On/off settings: a Switch with its state in words beside it."""
 ERROR_ROWS: dict[str, str] = {
     **{name: name for name in LABELS if name != "clipping"},
     "clip_norm": "clipping",
@@ -103,19 +123,29 @@ CUSTOM = "(custom)"
 
 def error_field(error: ConfigError) -> str:
     """The form field a ConfigError is about (its message starts with the option name)."""
-    name = str(error).split(":", 1)[0].split(",", 1)[0].strip()
-    return FIELD_OF.get(name, name)
+    return str(error).split(":", 1)[0].split(",", 1)[0].strip()
+
+
+def field_text(config: RunConfig, name: str) -> str:
+    """What a text field shows for config's value (``64x10`` for ten layers of 64)."""
+    value = option_value(config, name)
+    return format_hidden(value) if name == "hidden" else format_option(value)
 
 
 class ConfigForm(Widget):
     """The configuration of the next run (``#config-form``)."""
 
-    def __init__(self, config: RunConfig, presets: list[str], *, id: str = "config-form") -> None:
+    def __init__(
+        self, config: RunConfig, presets: dict[str, RunConfig], *, id: str = "config-form"
+    ) -> None:
         super().__init__(id=id)
         self._base = config
         self._presets = presets
         self._errors: dict[str, str] = {}
         self._shown: dict[str, str] = {}
+        self.preset_name: str | None = None
+        """What the picker names the fields' config (a preset, ``NAME (edited)`` or None)."""
+        self._named: tuple[str | None, str] | None = None
 
     # --- composition ------------------------------------------------------------------------
 
@@ -132,10 +162,9 @@ class ConfigForm(Widget):
 
     def _controls(self, name: str, config: RunConfig) -> ComposeResult:
         if name == "preset":
-            value = config.preset if config.preset in self._presets else Select.NULL
             yield Select(
                 [(p, p) for p in self._presets],
-                value=value,
+                value=Select.NULL,
                 prompt=CUSTOM,
                 compact=True,
                 id="field-preset",
@@ -150,9 +179,11 @@ class ConfigForm(Widget):
             )
         elif name == "batchnorm":
             yield Switch(config.model.batchnorm, id="field-batchnorm")
+            yield Label("", classes="switch-state", id="state-batchnorm")
         elif name == "clipping":
             clip = config.train.clip_norm
             yield Switch(clip is not None, id="field-clipping")
+            yield Label("", classes="switch-state", id="state-clipping")
             yield Input(
                 format_option(clip if clip is not None else DEFAULT_CLIP_NORM),
                 placeholder=HINTS["clip_norm"],
@@ -161,7 +192,7 @@ class ConfigForm(Widget):
             )
         else:
             yield Input(
-                format_option(option_value(config, name)),
+                field_text(config, name),
                 placeholder=HINTS.get(name, ""),
                 compact=True,
                 id=f"field-{name}",
@@ -196,6 +227,9 @@ class ConfigForm(Widget):
         for name in CHOICES:
             options[name] = self.query_one(f"#field-{name}", Select).value
         options["batchnorm"] = self.query_one("#field-batchnorm", Switch).value
+        if options["dataset"] == "idx":
+            for name, error in idx_file_errors(options).items():
+                errors.setdefault(name, error)
         if not self.clipping:
             errors.pop("clip_norm", None)
             options["clip_norm"] = None
@@ -204,7 +238,10 @@ class ConfigForm(Widget):
         return options, errors
 
     def check(self) -> tuple[RunConfig | None, dict[str, str]]:
-        """The validated config (None when any field is invalid) and every field's error."""
+        """The validated config (None when any field is invalid) and every field's error.
+
+        The config's preset and description are what the picker says (``presets.name_of``).
+        """
         options, errors = self._options()
         for name in errors:
             options.pop(name, None)
@@ -213,12 +250,15 @@ class ConfigForm(Widget):
                 config = validate(with_options(self._base, options))
             except ConfigError as error:
                 name = error_field(error)
-                errors[name] = str(error)
+                errors.setdefault(name, str(error))
                 if name not in options:
                     return None, errors
                 del options[name]  # judge the other fields with this one as loaded
             else:
-                return (None if errors else config), errors
+                if errors:
+                    return None, errors
+                name, description = name_of(config, self._presets, self._base)
+                return replace(config, preset=name, description=description), errors
 
     def validated_config(self) -> RunConfig:
         """The form's config; ConfigError (the first field's rule) when a field is invalid."""
@@ -227,6 +267,17 @@ class ConfigForm(Widget):
             name = self._first(errors)
             raise ConfigError(errors[name])
         return config
+
+    def named(self) -> tuple[str | None, str]:
+        """(preset name, description) of the fields as they are, valid or not."""
+        options, errors = self._options()
+        for name in errors:
+            options.pop(name, None)
+        try:
+            config = with_options(self._base, options)
+        except ConfigError:
+            config = self._base
+        return name_of(config, self._presets, self._base)
 
     def _first(self, errors: dict[str, str]) -> str:
         order = [*LABELS, "clip_norm"]
@@ -245,8 +296,6 @@ class ConfigForm(Widget):
         """Show config in every field (replacing what is there) and keep it as the base."""
         self._base = config
         with self.prevent(Input.Changed, Select.Changed, Switch.Changed):
-            preset = self.query_one("#field-preset", Select)
-            preset.value = config.preset if config.preset in self._presets else Select.NULL
             for name in CHOICES:
                 self.query_one(f"#field-{name}", Select).value = option_value(config, name)
             self.query_one("#field-batchnorm", Switch).value = config.model.batchnorm
@@ -256,7 +305,7 @@ class ConfigForm(Widget):
                 value = option_value(config, name)
                 if name == "clip_norm" and value is None:
                     continue  # keep the threshold typed, ready for the switch
-                self.query_one(f"#field-{name}", Input).value = format_option(value)
+                self.query_one(f"#field-{name}", Input).value = field_text(config, name)
         self._revalidate()
 
     def _load_preset(self, name: str) -> None:
@@ -277,8 +326,6 @@ class ConfigForm(Widget):
                 train=replace(preset.train, device=device),
             )
         )
-        if preset.description:
-            self.notify(" ".join(preset.description.split()), title=f"Preset {name}", timeout=8)
 
     # --- reacting -----------------------------------------------------------------------------
 
@@ -293,8 +340,8 @@ class ConfigForm(Widget):
     def on_select_changed(self, event: Select.Changed) -> None:
         event.stop()
         if event.select.id == "field-preset":
-            # The picker also reports the value it starts with: only a new choice loads.
-            if event.value is not Select.NULL and event.value != self._base.preset:
+            # The picker also reports what the form set it to: only a new choice loads.
+            if event.value is not Select.NULL and event.value != self.preset_name:
                 self._load_preset(str(event.value))
         else:
             self._revalidate()
@@ -309,6 +356,22 @@ class ConfigForm(Widget):
         """Mark the invalid fields and show each one's rule; touch only what changed."""
         _, self._errors = self.check()
         self.set_class(not self.clipping, "-clipping-off")
+        for name in SWITCHES:
+            on = self.query_one(f"#field-{name}", Switch).value
+            state = self.query_one(f"#state-{name}", Label)
+            state.update("on" if on else "off")
+            state.set_class(on, "-on")
+        dataset = self.query_one("#field-dataset", Select).value
+        init = self.query_one("#field-init", Select).value
+        shown_rows = {
+            "idx_images": dataset == "idx",
+            "idx_labels": dataset == "idx",
+            "data_dir": dataset in DOWNLOADED,
+            "init_std": init == "normal",
+        }
+        for name, shown in shown_rows.items():
+            self.query_one(f"#row-{name}").display = shown or name in self._errors
+        self._name_preset()
         shown = {name: self._errors.get(name, "") for name in ERROR_ROWS}
         shown["form"] = "\n".join(e for n, e in self._errors.items() if n not in ERROR_ROWS)
         for name, text in shown.items():
@@ -320,3 +383,33 @@ class ConfigForm(Widget):
             label.set_class(bool(text), "-shown")
             for widget in self.query(f"#field-{name}"):
                 widget.set_class(bool(text), "-invalid")
+
+    def _name_preset(self) -> None:
+        """The picker and the description follow the fields (see the module docstring)."""
+        name, description = self.named()
+        if (name, description) == self._named:
+            return
+        self._named, self.preset_name = (name, description), name
+        picker = self.query_one("#field-preset", Select)
+        with self.prevent(Select.Changed):
+            if name in self._presets:
+                picker.value = name
+            else:
+                picker.prompt = name or CUSTOM
+                picker.value = Select.NULL
+        self.post_message(PresetShown(name, description))
+
+
+def idx_file_errors(options: dict[str, Any]) -> dict[str, str]:
+    """The IDX file fields' errors, each on its own field: empty, or no such file. (The CLI
+    finds a missing file when it loads the data; the form says so before the run starts.)"""
+    errors = {}
+    for name in ("idx_images", "idx_labels"):
+        if name not in options:
+            continue  # its text did not parse: that error is shown already
+        path = options[name]
+        if not path:
+            errors[name] = f"{name}: dataset 'idx' needs both files; this one is empty"
+        elif not Path(path).expanduser().is_file():
+            errors[name] = f"{name}: no such file: {path}"
+    return errors

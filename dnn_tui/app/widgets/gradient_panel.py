@@ -2,9 +2,12 @@
 
 One row per Linear layer, input side at the top: the layer name, a bar of the
 latest weight-gradient norm (measured before clipping) on a log10 scale, the
-number, a sparkline of the layer's history, and its band. Under the rows: the
-global norm before and after clipping, clipping ON/OFF with its threshold, and
-the share of this epoch's steps that clipping changed.
+number, a sparkline of the layer's history, and its band. With batch norm, each
+row also shows the gradient norms of the BatchNorm after the layer (γ and β), and
+a line says why the Linear biases there are not shown: the normalisation cancels
+them (their gradient is zero up to rounding). Under the rows: the global norm
+before and after clipping, clipping ON/OFF with its threshold, and the share of
+this epoch's steps that clipping changed.
 
 Bands (the help screen quotes these constants):
 - vanishing: norm below ``VANISHING_BELOW``. The layer barely learns; in a deep
@@ -98,6 +101,9 @@ class GradientPanel(Widget):
         self.layer_names: tuple[str, ...] = ()
         self.latest: tuple[float, ...] = ()
         """The latest norm of each layer (mean since the previous report)."""
+        self.norm_index: list[tuple[int | None, int | None]] = []
+        """Per layer, where the following BatchNorm's γ and β are in the parameter norms."""
+        self.param_norms: tuple[float, ...] = ()
         self.histories: list[CompactingSeries] = []
         """log10 of each layer's norm over the run."""
         self._step: StepMeasured | None = None
@@ -107,17 +113,30 @@ class GradientPanel(Widget):
 
     # --- updates --------------------------------------------------------------------------
 
-    def start(self, layers: tuple[str, ...]) -> None:
-        """A run started: one empty row per layer."""
+    def start(self, layers: tuple[str, ...], parameters: tuple[str, ...] = ()) -> None:
+        """A run started: one empty row per layer (``parameters``: every parameter's name, in
+        the order of ``StepMeasured.param_grad_norm``)."""
         self.layer_names = layers
         self.latest = (math.nan,) * len(layers)
         self.histories = [CompactingSeries(256) for _ in layers]
+        position = {name: index for index, name in enumerate(parameters)}
+        self.norm_index = [
+            (position.get(f"bn{k}.weight"), position.get(f"bn{k}.bias"))
+            for k in range(1, len(layers) + 1)
+        ]
+        self.param_norms = ()
         self._step = None
         self.refresh(layout=True)
+
+    @property
+    def batchnorm(self) -> bool:
+        """Whether the run's layers are followed by BatchNorm (γ and β columns show)."""
+        return any(gamma is not None for gamma, _ in self.norm_index)
 
     def show_step(self, event: StepMeasured) -> None:
         """A progress report: latest norms and clipping figures (drawn at the next flush)."""
         self.latest = event.grad_norm
+        self.param_norms = event.param_grad_norm
         for history, norm in zip(self.histories, event.grad_norm, strict=False):
             if norm > 0:
                 history.append(math.log10(norm))
@@ -143,19 +162,26 @@ class GradientPanel(Widget):
             return Text("Gradient norms per layer appear here once a run starts.", style="dim")
         width = max(self.size.width, 40)
         name_w = max(5, *(len(n) for n in self.layer_names))
-        rest = width - (name_w + 22)  # name, norm and band columns, spaces, a scrollbar
+        bn_w = 16 if self.batchnorm else 0  # " |∇γ| " and " |∇β| " columns
+        rest = width - (name_w + 22 + bn_w)  # name, norm and band columns, spaces, a scrollbar
         bar_w = max(10, rest * 11 // 20)
         spark_w = max(0, rest - bar_w)
         text = Text(no_wrap=True, overflow="crop")
         low, high = SCALE
         text.append(f"{'layer':<{name_w}} ", style="bold")
         axis = f"|∇W| 1e{low:.0f} … 1e{high:.0f} (log)"
-        text.append(
-            f"{axis[:bar_w]:<{bar_w}} {'norm':>7} {'history'[:spark_w]:<{spark_w}} band\n",
-            style="bold",
-        )
-        for name, norm, history in zip(self.layer_names, self.latest, self.histories, strict=False):
-            self._row(text, name, norm, history, name_w, bar_w, spark_w)
+        text.append(f"{axis[:bar_w]:<{bar_w}} {'norm':>7} ", style="bold")
+        if bn_w:
+            text.append(f"{'BN |∇γ|':>7} {'|∇β|':>7} ", style="bold")
+        text.append(f"{'history'[:spark_w]:<{spark_w}} band\n", style="bold")
+        rows = zip(self.layer_names, self.latest, self.histories, strict=False)
+        for index, (name, norm, history) in enumerate(rows):
+            self._row(text, index, name, norm, history, name_w, bar_w, spark_w)
+        if bn_w:
+            text.append(
+                "BN γ, β: the BatchNorm after each layer (it cancels the layer's bias: see g)\n",
+                style="dim",
+            )
         text.append(self._global_line())
         text.append("\n")
         text.append(self._clipping_line())
@@ -164,6 +190,7 @@ class GradientPanel(Widget):
     def _row(
         self,
         text: Text,
+        index: int,
         name: str,
         norm: float,
         history: CompactingSeries,
@@ -189,8 +216,19 @@ class GradientPanel(Widget):
             if cells > 0:
                 text.append("░" * cells, style=TRACK_STYLES[zone])
         text.append(f" {fmt_norm(norm) if known else '-':>7} ", style=style)
+        if self.batchnorm:
+            for position in self.norm_index[index]:
+                self._param_cell(text, position)
         text.append(f"{spark(history.values, spark_w):<{spark_w}} ", style=style)
         text.append(f"{kind if known else '':<9}\n", style=style)
+
+    def _param_cell(self, text: Text, position: int | None) -> None:
+        """One BatchNorm parameter's latest gradient norm (``-`` where there is none)."""
+        if position is None or position >= len(self.param_norms):
+            text.append(f"{'-':>7} ", style=DIM)
+            return
+        norm = self.param_norms[position]
+        text.append(f"{fmt_norm(norm):>7} ", style=BAND_STYLES[band(norm)])
 
     def _global_line(self) -> Text:
         step = self._step

@@ -1,12 +1,13 @@
 """LossSparklines: training loss per progress report (smoothed) and validation loss per epoch.
 
-A training curve that keeps falling while the validation curve turns up is
-overfitting; both flat and high is a model that cannot fit (too narrow, vanishing
-gradients, a learning rate far too small).
+Drawn on a log scale (losses fall over decades). A training curve that keeps
+falling while the validation curve turns up is overfitting; both flat and high is
+a model that cannot fit (too narrow, vanishing gradients, a learning rate far too small).
 """
 
 from __future__ import annotations
 
+from dnn_tui.app.curves import LOSS_SCALE
 from dnn_tui.app.formatting import fmt_loss
 from dnn_tui.app.widgets.sparkline_pair import SparklinePair
 
@@ -16,6 +17,8 @@ class LossSparklines(SparklinePair):
 
     QUANTITY = "loss"
     FORMAT = staticmethod(fmt_loss)
+    SCALE = LOSS_SCALE
+    HIGHER_IS_BETTER = False
 
     def __init__(self, *, id: str = "loss-sparklines") -> None:
         super().__init__(id=id)

@@ -1,21 +1,41 @@
-"""RunStatus: what the run is doing now, where, how fast, and how long it has left.
+"""RunStatus: what the run is doing now, where, how fast, how long it has left, and its lesson.
 
-Three lines: the state with epoch k of N and a progress bar through the current
-epoch; samples/s, the epoch's running loss and accuracy, elapsed time and ETA;
-the dataset (saying so when ``auto`` fell back to digits), device and run directory.
+Lines: the state with epoch k of N, step s of S and a bar through the current
+epoch (a full-batch run counts one step an epoch); samples/s, time per step,
+ETA, elapsed time and the epoch's running loss and accuracy, smoothed by ``Pace``
+(in a narrow terminal the least needed of them are left out, never cut in half);
+the dataset (saying so when ``auto`` fell back to digits), device and run
+directory; the lesson (the preset's description); the notice line.
+
+Notices (a dataset fallback, a refused start, a learning rate sent to the running
+job ...) are written on the notice line, inside the layout, so that they never
+cover a panel; each says its level in words (``note``, ``warning``, ``error``) and
+goes after ``NOTICE_S`` seconds (what it reports stays shown elsewhere: the state
+line, the dataset line, the form's error lines); a long one takes two lines. In
+the compact layout the notice takes the lesson's line while it is shown.
 """
 
 from __future__ import annotations
 
 import os
+import textwrap
 from pathlib import Path
 
+from textual import events
 from textual.app import ComposeResult
 from textual.containers import Horizontal
+from textual.timer import Timer
 from textual.widget import Widget
-from textual.widgets import Label, ProgressBar
+from textual.widgets import Label, ProgressBar, Static
 
-from dnn_tui.app.formatting import fmt_acc, fmt_duration, fmt_loss, fmt_rate
+from dnn_tui.app.formatting import (
+    fmt_acc,
+    fmt_duration,
+    fmt_loss,
+    fmt_rate,
+    fmt_step_time,
+)
+from dnn_tui.app.pace import Pace
 from dnn_tui.config import RunConfig
 from dnn_tui.training.controls import RunControls
 from dnn_tui.training.events import RunFinished, RunStarted, StepMeasured
@@ -34,6 +54,40 @@ STATES: dict[str, str] = {
     "interrupted": "✗ interrupted",
 }
 """Run state -> how the status line writes it (each state also styles the line)."""
+NOTICE_WORDS = {"information": "note", "warning": "warning", "error": "error"}
+"""Notice level -> the word it starts with (readable without colour)."""
+NOTICE_S = {"information": 8.0, "warning": 20.0, "error": 30.0}
+"""Seconds a notice of each level stays on the notice line."""
+
+
+def fit_parts(parts: list[tuple[int, str]], width: int, separator: str = " · ") -> str:
+    """The parts (priority, text) that fit ``width`` joined in their order, dropping the
+    lowest priorities (the largest numbers) first, so that no part is ever cut."""
+    kept = list(parts)
+    while kept and len(separator.join(text for _, text in kept)) > width:
+        kept.remove(max(kept, key=lambda part: part[0]))
+    return separator.join(text for _, text in kept)
+
+
+def fit_path(head: str, path: str, width: int) -> str:
+    """``head + path`` in ``width`` columns: the path loses its start first (``…/name``), since
+    the run folder's own name is the part that tells runs apart."""
+    if len(head) + len(path) <= width:
+        return head + path
+    room = width - len(head) - 1
+    return head + "…" + path[-room:] if room > 8 else (head + path)[: max(width - 1, 0)] + "…"
+
+
+def clamp_lines(text: str, width: int, lines: int) -> str:
+    """text wrapped to ``width`` columns, at most ``lines`` lines, an ellipsis where cut."""
+    if width <= 1:
+        return ""
+    wrapped = textwrap.wrap(" ".join(text.split()), width) or [""]
+    if len(wrapped) <= lines:
+        return "\n".join(wrapped)
+    kept = wrapped[:lines]
+    kept[-1] = kept[-1][: width - 1].rstrip() + "…"
+    return "\n".join(kept)
 
 
 class RunStatus(Widget):
@@ -45,16 +99,30 @@ class RunStatus(Widget):
         self._run_root = run_root
         self._epochs = 0
         self._epoch = 0
+        self._early_stopping = False
         self._step: StepMeasured | None = None
+        self.pace: Pace | None = None
+        """The current run's smoothed speed and ETA (None before it started)."""
+        self.lesson = ""
+        """The lesson line's full text (the preset's name and description)."""
+        self._lesson_lines = 2
+        self._where: tuple[str, str] | None = None
+        """The dataset line: (dataset and device, run folder)."""
+        self.notice: tuple[str, str] | None = None
+        """(text, level) on the notice line, or None."""
+        self._notice_timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="run-line"):
             yield Label(STATES["idle"], id="run-state", classes="-idle")
             yield Label("", id="run-epoch")
-            yield ProgressBar(total=1, show_eta=False, id="epoch-progress")
+            yield Label("", id="run-step")
+            yield ProgressBar(total=1, show_eta=False, show_percentage=False, id="epoch-progress")
             yield Label("", id="run-controls")
         yield Label("no run yet: r or ctrl+r starts one with the form's settings", id="run-speed")
         yield Label(f"runs are saved in {self._run_root}{os.sep}", id="run-where")
+        yield Static("", id="run-lesson", markup=False)
+        yield Static("", id="run-notice", markup=False)
 
     # --- updates --------------------------------------------------------------------------
 
@@ -79,20 +147,24 @@ class RunStatus(Widget):
     def show_starting(self, config: RunConfig | None, run_dir: Path) -> None:
         """A run was launched (config None: one followed that has not said what it runs yet);
         its data is loading."""
+        self._where = ("", str(run_dir))
         if config is None:
             self.show_state("starting")
             self.query_one("#run-speed", Label).update("waiting for the run to start")
-            self.query_one("#run-where", Label).update(str(run_dir))
+            self._draw_where()
             return
         self._epochs, self._epoch, self._step = config.train.epochs, 0, None
-        where = f"{config.data.dataset} · {config.train.device} · {run_dir}"
+        self._early_stopping = config.train.early_stopping > 0
+        self.pace = None
+        self._where = (f"{config.data.dataset} · {config.train.device} · ", str(run_dir))
         self.show_state("starting")
         epoch = self.query_one("#run-epoch", Label)
-        epoch.styles.width = len(f"epoch {self._epochs}/{self._epochs}")  # then no layout per epoch
+        epoch.styles.width = len(f"epoch {self._epochs}/{self._epochs} ")  # no layout per epoch
         epoch.update(f"epoch 0/{self._epochs}")
+        self.query_one("#run-step", Label).update("")
         self.query_one("#epoch-progress", ProgressBar).update(total=None, progress=0)
         self.query_one("#run-speed", Label).update("loading the data and building the model")
-        self.query_one("#run-where", Label).update(where)
+        self._draw_where()
 
     def show_started(self, event: RunStarted, run_dir: Path) -> None:
         """The data is loaded and the model built."""
@@ -100,18 +172,32 @@ class RunStatus(Widget):
         name = str(data["name"])
         if event.dataset_note:
             name = f"{name} (auto fell back)"
-        where = f"{name} {data['train']}/{data['val']}/{data['test']} · {event.device} · {run_dir}"
+        sizes = f"{data['train']}/{data['val']}/{data['test']}"
+        self._where = (f"{name} {sizes} · {event.device} · ", str(run_dir))
+        self.pace = Pace(self._epochs, int(data["train"]), event.config.train.batch_size)
         self.show_state("running")
         self.query_one("#run-epoch", Label).update(f"epoch 1/{self._epochs}")
-        self.query_one("#epoch-progress", ProgressBar).update(
-            total=event.steps_per_epoch, progress=0
+        steps = event.steps_per_epoch
+        step = self.query_one("#run-step", Label)
+        step.styles.width = len(f"step {steps}/{steps} ")
+        step.update(f"step 0/{steps}")
+        self.query_one("#epoch-progress", ProgressBar).update(total=steps, progress=0)
+        one = " (full batch: one step is one epoch)" if steps == 1 else ""
+        self.query_one("#run-speed", Label).update(
+            f"{event.total_params:,} parameters · {steps:,} steps an epoch{one}"
         )
-        self.query_one("#run-speed", Label).update(f"{event.total_params:,} parameters")
-        self.query_one("#run-where", Label).update(where)
+        self._draw_where()
 
     def show_step(self, event: StepMeasured) -> None:
-        """A progress report: drawn at the next flush."""
+        """A progress report: its pace counts now, it is drawn at the next flush."""
+        if self.pace is not None:
+            self.pace.observe(event)
         self._step = event
+
+    def show_epoch(self, record: dict[str, object]) -> None:
+        """An epoch ended (its validation time counts in the ETA)."""
+        if self.pace is not None:
+            self.pace.observe_epoch(record)
 
     def flush(self) -> None:
         """Draw the latest progress report (the bar, the rate, the running loss, the clock)."""
@@ -123,16 +209,28 @@ class RunStatus(Widget):
             self.query_one("#run-epoch", Label).update(
                 f"epoch {event.epoch}/{self._epochs}", layout=False
             )
+        self.query_one("#run-step", Label).update(
+            f"step {event.step}/{event.steps_per_epoch}", layout=False
+        )
         self.query_one("#epoch-progress", ProgressBar).update(
             total=event.steps_per_epoch, progress=event.step
         )
-        done = (event.epoch - 1 + event.step / event.steps_per_epoch) / max(self._epochs, 1)
-        eta = event.elapsed * (1 - done) / done if done > 0 else None
+        pace = self.pace
+        rate = pace.samples_per_s if pace else event.samples_per_s
+        per_step = pace.seconds_per_step if pace else None
+        eta = pace.eta() if pace else None
+        bound = "≤" if self._early_stopping else ""
+        parts = [  # (priority: 0 is kept longest, text) in display order
+            (4, f"{fmt_rate(rate)} samples/s"),
+            (1, fmt_step_time(per_step)),
+            (0, f"ETA {bound}{fmt_duration(eta)}"),
+            (5, f"{fmt_duration(event.elapsed)} elapsed"),
+            (2, f"loss {fmt_loss(event.loss)}"),
+            (3, f"acc {fmt_acc(event.acc)}"),
+        ]
         self.query_one("#run-speed", Label).update(
-            f"{fmt_rate(event.samples_per_s)} samples/s · loss {fmt_loss(event.loss)}"
-            f" · acc {fmt_acc(event.acc)} · {fmt_duration(event.elapsed)} elapsed"
-            f" · ETA {fmt_duration(eta)}",
-            layout=False,  # a fixed-size line: no layout pass at 10 Hz
+            fit_parts(parts, self.content_region.width),
+            layout=False,  # a fixed-size line: no layout pass at every report
         )
 
     def show_finished(self, event: RunFinished) -> None:
@@ -149,3 +247,64 @@ class RunStatus(Widget):
         """The run ended without a RunFinished (it failed, or stopped before it began): say why."""
         self.show_state(state)
         self.query_one("#run-speed", Label).update(message)
+
+    # --- the lesson and the notices -------------------------------------------------------
+
+    def show_lesson(self, name: str | None, description: str) -> None:
+        """The lesson line: what the experiment shows (hidden when there is none)."""
+        text = " ".join(description.split())
+        self.lesson = f"{name}: {text}" if name and text else text
+        self.set_class(not self.lesson, "-no-lesson")
+        self._draw_lesson()
+
+    def fit_lesson(self, lines: int) -> None:
+        """The layout gives the lesson this many lines."""
+        self._lesson_lines = lines
+        self._draw_lesson()
+
+    def on_resize(self, _event: events.Resize) -> None:
+        self._draw_lesson()
+        self._draw_where()
+        self._draw_notice()
+
+    def _draw_notice(self) -> None:
+        """The notice, its level first, in at most two lines."""
+        if self.notice is None:
+            return
+        text, level = self.notice
+        width = self.content_region.width or self.app.size.width - 2
+        self.query_one("#run-notice", Static).update(
+            clamp_lines(f"{NOTICE_WORDS[level]}: {text}", width, 2)
+        )
+
+    def _draw_where(self) -> None:
+        """The dataset, device and run folder line, fitted to the width."""
+        if self._where is not None:
+            head, path = self._where
+            width = self.content_region.width or self.app.size.width - 2
+            self.query_one("#run-where", Label).update(fit_path(head, path, width))
+
+    def _draw_lesson(self) -> None:
+        width = self.content_region.width or self.app.size.width - 2
+        self.query_one("#run-lesson", Static).update(
+            clamp_lines(self.lesson, width, self._lesson_lines)
+        )
+
+    def show_notice(self, text: str, level: str = "information") -> None:
+        """Put a notice on the notice line for NOTICE_S[level] seconds."""
+        level = level if level in NOTICE_WORDS else "information"
+        self.notice = (text, level)
+        line = self.query_one("#run-notice", Static)
+        self._draw_notice()
+        for name in NOTICE_WORDS:
+            line.set_class(name == level, f"-{name}")
+        self.add_class("-noticed")
+        if self._notice_timer is not None:
+            self._notice_timer.stop()
+        self._notice_timer = self.set_timer(NOTICE_S[level], self.clear_notice)
+
+    def clear_notice(self) -> None:
+        """Empty the notice line (the compact layout shows the lesson there again)."""
+        self.notice = None
+        self.query_one("#run-notice", Static).update("")
+        self.remove_class("-noticed")

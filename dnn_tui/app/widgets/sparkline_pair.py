@@ -1,12 +1,20 @@
-"""SparklinePair: a training and a validation curve of one quantity, one row each."""
+"""SparklinePair: a training and a validation curve of one quantity on one x axis and y range.
+
+Both rows are resampled onto the same x axis (training progress in epochs, from 0
+to ``x_end``, which the lab advances with every report) and drawn with one y range
+computed from both, so the gap between training and validation is drawn as it is
+(``dnn_tui.app.curves`` says how the range is chosen).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
+from textual import events
 from textual.app import ComposeResult
 from textual.containers import Vertical
 
+from dnn_tui.app.curves import BARS, Scale, levels, resample, value_range
 from dnn_tui.app.widgets.sparkline_row import SparklineRow
 
 
@@ -15,13 +23,22 @@ class SparklinePair(Vertical):
 
     QUANTITY = ""
     """Short name in the row labels and ids: ``loss`` or ``acc``."""
-    FORMAT: Callable[[float], str] = staticmethod(str)
+    FORMAT: Callable[[float | None], str] = staticmethod(str)
     """How the current, min and max values are written."""
+    SCALE = Scale()
+    """How values map to heights (log for loss, linear within [0, 1] for accuracy)."""
+    HIGHER_IS_BETTER = False
+
+    def __init__(self, *, id: str) -> None:
+        super().__init__(id=id)
+        self.x_end = 0.0
+        """The right edge of the x axis: epochs of training done (fractional within an epoch)."""
+        self._dirty = False
 
     def compose(self) -> ComposeResult:
-        q = self.QUANTITY
-        yield SparklineRow(f"train {q}", self.FORMAT, id=f"train-{q}")
-        yield SparklineRow(f"val {q}", self.FORMAT, id=f"val-{q}")
+        q, better = self.QUANTITY, self.HIGHER_IS_BETTER
+        yield SparklineRow(f"train {q}", self.FORMAT, higher_is_better=better, id=f"train-{q}")
+        yield SparklineRow(f"val {q}", self.FORMAT, higher_is_better=better, id=f"val-{q}")
 
     @property
     def train(self) -> SparklineRow:
@@ -32,9 +49,38 @@ class SparklinePair(Vertical):
         return self.query_one(f"#val-{self.QUANTITY}", SparklineRow)
 
     def reset(self) -> None:
+        self.x_end = 0.0
         self.train.reset()
         self.val.reset()
+        self._dirty = True
+
+    def add_train(self, value: float, x: float) -> None:
+        self.train.append(value, x)
+        self._dirty = True
+
+    def add_val(self, value: float, x: float) -> None:
+        self.val.append(value, x)
+        self._dirty = True
+
+    def advance(self, x: float) -> None:
+        """Training has reached x epochs: the axis ends there (curves hold their last value)."""
+        if x > self.x_end:
+            self.x_end = x
+            self._dirty = True
+
+    def on_resize(self, _event: events.Resize) -> None:
+        self._dirty = True
+        self.flush()
 
     def flush(self) -> None:
-        self.train.flush()
-        self.val.flush()
+        """Rescale and redraw both rows if points arrived (or the size changed)."""
+        if not self._dirty:
+            return
+        self._dirty = False
+        rows = (self.train, self.val)
+        curves = [
+            resample(row.series.xs, row.series.values, self.x_end, row.curve_width) for row in rows
+        ]
+        low, high = value_range(curves, self.SCALE)
+        for row, cells in zip(rows, curves, strict=True):
+            row.show(levels(cells, self.SCALE, low, high, len(BARS) * row.rows))

@@ -1,55 +1,102 @@
-"""SparklineRow: one labelled curve: its name, current, min and max value, and the sparkline.
+"""SparklineRow: one labelled curve: its name, current, lowest and highest value, and the curve.
 
-The history is a ``CompactingSeries``, so a long run keeps its whole curve at a
-bounded cost; buckets of the curve show their mean (a smoothed loss curve)
-rather than Textual's default maximum. Points are drawn when the screen calls
-``flush`` (at most about 10 times a second), however fast they arrive.
+The history is a ``CompactingSeries`` of (x, value) points, so a long run keeps its
+whole curve at a bounded cost. The row does not scale itself: its ``SparklinePair``
+resamples both of its rows onto the shared x axis, gives them one y range (see
+``dnn_tui.app.curves``) and hands each row its bar heights, at most about four
+times a second however fast points arrive.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from statistics import fmean
+from collections.abc import Callable, Sequence
 
-from textual.app import ComposeResult
-from textual.containers import Horizontal
-from textual.widgets import Label, Sparkline
+from rich.style import Style
+from rich.text import Text
+from textual.widget import Widget
 
+from dnn_tui.app.curves import BARS, bars
+from dnn_tui.app.formatting import NUMBER_W
 from dnn_tui.app.series import CompactingSeries
 
+TITLE_W = 10
+"""Columns of the row's name (``train loss``)."""
+LABEL_W = TITLE_W + 3 * (5 + NUMBER_W) + 1
+"""Columns before the curve: the name, ``now``, ``min`` and ``max`` with their numbers, a space.
+Every number fits NUMBER_W, so the curve starts at the same column whatever the values."""
+GRADIENT = ("#5fd75f", "#afd75f", "#d7d75f", "#d7af5f", "#d7875f", "#ff5f5f")
+"""Bar colours from good to bad (green to red); a row picks the end that is good."""
+_STYLES = tuple(Style(color=colour) for colour in GRADIENT)
 
-class SparklineRow(Horizontal):
-    """A metric's history as a sparkline with its current, min and max value."""
 
-    def __init__(self, title: str, fmt: Callable[[float | None], str], *, id: str) -> None:
+class SparklineRow(Widget):
+    """A metric's history as a curve with its current, lowest and highest value."""
+
+    def __init__(
+        self,
+        title: str,
+        fmt: Callable[[float | None], str],
+        *,
+        higher_is_better: bool,
+        id: str,
+    ) -> None:
         super().__init__(id=id, classes="sparkline-row")
         self.title = title
         self._fmt = fmt
+        self._higher_is_better = higher_is_better
         self.series = CompactingSeries()
-        self._dirty = False
+        self.heights: list[int | None] = []
+        """The bar height of each cell as the pair last scaled them (0 = lowest)."""
 
-    def compose(self) -> ComposeResult:
-        yield Label(self._label_text(), classes="sparkline-label")
-        yield Sparkline([], summary_function=fmean, classes="sparkline-curve")
+    @property
+    def curve_width(self) -> int:
+        """Cells of the curve (the row's width less the label)."""
+        return max(0, self.size.width - LABEL_W)
 
-    def _label_text(self) -> str:
-        s, fmt = self.series, self._fmt
-        return f"{self.title:<10} now {fmt(s.last):>6} min {fmt(s.low):>6} max {fmt(s.high):>6}"
+    @property
+    def rows(self) -> int:
+        """Lines of the curve (1, or more when the layout gives the row the height)."""
+        return max(1, self.size.height)
 
     def reset(self) -> None:
         """Forget the curve (a new run starts)."""
         self.series = CompactingSeries()
-        self._dirty = True
+        self.heights = []
 
-    def append(self, value: float) -> None:
-        """Add a point (drawn at the next flush)."""
-        self.series.append(value)
-        self._dirty = True
+    def append(self, value: float, x: float) -> None:
+        """Add a point at x (epochs of training done); drawn when the pair flushes."""
+        self.series.append(value, x)
 
-    def flush(self) -> None:
-        """Redraw the label and the curve if points arrived since the last flush."""
-        if not self._dirty:
-            return
-        self._dirty = False
-        self.query_one(".sparkline-label", Label).update(self._label_text(), layout=False)
-        self.query_one(".sparkline-curve", Sparkline).data = list(self.series.values)
+    def label_text(self) -> str:
+        """``train loss now 2.3071 min 2.3060 max 2.3150``: every number in NUMBER_W columns."""
+        s, fmt, w = self.series, self._fmt, NUMBER_W
+        return (
+            f"{self.title:<{TITLE_W}.{TITLE_W}} now {fmt(s.last):>{w}}"
+            f" min {fmt(s.low):>{w}} max {fmt(s.high):>{w}} "
+        )
+
+    def show(self, heights: Sequence[int | None]) -> None:
+        """Draw these bar heights (the pair scaled them)."""
+        self.heights = list(heights)
+        self.refresh()
+
+    def render(self) -> Text:
+        rows = self.rows
+        lines = bars(self.heights, rows)
+        steps = len(BARS) * rows
+        text = Text(no_wrap=True, overflow="crop")
+        for index in range(rows):
+            text.append(self.label_text() if index == 0 else " " * LABEL_W)
+            line = lines[index] if index < len(lines) else ""
+            for cell, height in zip(line, self.heights, strict=False):
+                text.append(cell, style=self._style(height, steps))
+            if index < rows - 1:
+                text.append("\n")
+        return text
+
+    def _style(self, height: int | None, steps: int) -> Style | str:
+        if height is None:
+            return ""
+        share = min(max(height / max(steps - 1, 1), 0.0), 1.0)  # heights of a taller row
+        badness = 1 - share if self._higher_is_better else share
+        return _STYLES[min(len(_STYLES) - 1, int(badness * len(_STYLES)))]

@@ -1,0 +1,112 @@
+"""EpochSummary: the lines under the epoch table: the best epoch, and an epoch's control changes.
+
+The first line always names the best epoch (lowest validation loss, the weights
+that are kept) with its numbers, however far its starred row has scrolled away.
+The second shows control changes in full (the table's events column may end in an
+ellipsis): those of the highlighted row while the table has the focus; otherwise
+those of the epoch in progress as they are applied (as the Keras log prints what
+happens during an epoch above its progress line, they join the epoch's row when it
+ends). When the first epoch took much longer than the next ones, it says why.
+"""
+
+from __future__ import annotations
+
+import statistics
+from typing import Any
+
+from rich.text import Text
+from textual.widget import Widget
+
+from dnn_tui.app.formatting import fmt_acc, fmt_loss, fmt_seconds
+from dnn_tui.app.widgets.epoch_table import BEST_MARK, describe_controls
+
+SLOW_FIRST = 3.0
+"""The first epoch is called slow when it took this many times the median of the later ones."""
+
+
+def slow_first_epoch(records: dict[int, dict[str, Any]]) -> tuple[float, float] | None:
+    """(first epoch's seconds, median of the later ones) when the first was slow, else None."""
+    first = records.get(1, {}).get("seconds")
+    later = [r["seconds"] for e, r in records.items() if e > 1 and r.get("seconds") is not None]
+    if first is None or not later:
+        return None
+    median = statistics.median(later)
+    return (first, median) if first > SLOW_FIRST * max(median, 1e-3) else None
+
+
+class EpochSummary(Widget):
+    """The best epoch and the control changes of one epoch (``#epoch-summary``)."""
+
+    def __init__(self, *, id: str = "epoch-summary") -> None:
+        super().__init__(id=id)
+        self.best: dict[str, Any] | None = None
+        """The record of the best epoch as the table stars it (None before one ended)."""
+        self._running_epoch: int | None = None
+        self._running_events: list[dict[str, Any]] = []
+        self._shown: tuple[int, list[dict[str, Any]]] | None = None
+        """(epoch, its changes) of the highlighted row, while the table has the focus."""
+        self._slow: tuple[float, float] | None = None
+
+    def reset(self) -> None:
+        """A new run: nothing to say yet."""
+        self.best, self._running_epoch, self._running_events = None, None, []
+        self._shown = self._slow = None
+        self.refresh()
+
+    def show_best(self, record: dict[str, Any] | None) -> None:
+        self.best = record
+        self.refresh()
+
+    def show_control(self, epoch: int, change: dict[str, Any]) -> None:
+        """A control change took effect in the epoch in progress."""
+        if epoch != self._running_epoch:
+            self._running_epoch, self._running_events = epoch, []
+        self._running_events.append(change)
+        self.refresh()
+
+    def end_epoch(self, records: dict[int, dict[str, Any]]) -> None:
+        """An epoch ended: its changes are in its row now."""
+        self._running_epoch, self._running_events = None, []
+        self._slow = slow_first_epoch(records)
+        self.refresh()
+
+    def show_row(self, epoch: int | None, changes: list[dict[str, Any]] | None) -> None:
+        """The highlighted row of the focused table (None: the table lost the focus)."""
+        self._shown = None if epoch is None else (epoch, changes or [])
+        self.refresh()
+
+    def render(self) -> Text:
+        text = Text()
+        best = self.best
+        if best is None:
+            text.append(
+                f"{BEST_MARK} marks the best epoch (lowest val loss): its weights are kept", "dim"
+            )
+        else:
+            text.append(f"{BEST_MARK} best epoch {best['epoch']}", "bold")
+            text.append(
+                f": val loss {fmt_loss(best.get('val_loss'))}, val acc"
+                f" {fmt_acc(best.get('val_acc'))} (the weights kept at the end)"
+            )
+        text.append("\n")
+        text.append_text(self._second_line())
+        return text
+
+    def _second_line(self) -> Text:
+        if self._shown is not None:
+            epoch, changes = self._shown
+            what = describe_controls(changes) if changes else "no changes to the running job"
+            return Text.assemble((f"epoch {epoch}: ", "bold"), what)
+        if self._running_events:
+            return Text.assemble(
+                (f"epoch {self._running_epoch} so far: ", "bold"),
+                describe_controls(self._running_events),
+            )
+        if self._slow is not None:
+            first, later = self._slow
+            return Text(
+                f"epoch 1 took {fmt_seconds(first)} s, the next ones {fmt_seconds(later)} s: "
+                "the first includes PyTorch's warm-up (? says more)",
+                style="dim",
+            )
+        return Text("")

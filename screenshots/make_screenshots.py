@@ -260,6 +260,45 @@ async def regularization(root: Path) -> None:
         save(app, "compare-differences")
 
 
+async def watch(root: Path) -> None:
+    """`dnn-tui watch` on a headless run of another process (as after an SSH drop), with
+    clipping switched on from this dashboard and applied by the run."""
+    import json
+
+    run_dir = root / "long"
+    train = subprocess.Popen(
+        [sys.executable, "-m", "dnn_tui", "train", "--preset", "baseline", "--dataset",
+         "digits", "--batch-size", "10", "--epochs", "400", "--out", str(run_dir)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+
+    def epochs_done() -> int:
+        try:
+            return len(json.loads((run_dir / "history.json").read_text())["epochs"])
+        except (OSError, ValueError, KeyError):
+            return 0
+
+    try:
+        await until(lambda: epochs_done() >= 3)
+        app = DnnApp(RunConfig(), run_root=root, watch=run_dir)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await until(lambda: app.lab.run_status.state == "running")
+            await pilot.press("c")
+            controls = app.lab.run_status.query_one("#run-controls")
+            shown = lambda: str(controls.content)  # noqa: E731
+            await until(lambda: "ON" in shown() and "sent" not in shown())
+            await until(lambda: epochs_done() >= 8)
+            await settle(app)
+            save(app, "watch")
+            await pilot.press("s")  # the run stops after its step, saved as stopped
+            await until(lambda: train.poll() is not None)
+    finally:
+        if train.poll() is None:
+            train.terminate()
+        train.wait()
+
+
 async def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         os.chdir(folder)  # so that the run directories read runs/<time>-<preset>
@@ -269,6 +308,7 @@ async def main() -> None:
         await batches(root)
         await exploding(root)
         await signal(root)
+        await watch(root)
         await overview(root)
         await regularization(root)
 

@@ -28,31 +28,30 @@ from textual import work
 from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.notifications import SeverityLevel
-from textual.worker import Worker, WorkerState, get_current_worker
+from textual.worker import Worker, WorkerState
 
 from dnn_tui.app import hangup
-from dnn_tui.app.messages import EngineReported, RunLost, RunOpened
+from dnn_tui.app.following import Following
+from dnn_tui.app.messages import EngineReported
 from dnn_tui.app.screens.compare import CompareScreen
 from dnn_tui.app.screens.confirm import ConfirmScreen
 from dnn_tui.app.screens.help import HelpScreen
 from dnn_tui.app.screens.lab import LabScreen
 from dnn_tui.app.screens.model_graph import ModelGraphScreen
-from dnn_tui.app.screens.suite_picker import SuitePickerScreen
 from dnn_tui.app.steering import Steering
 from dnn_tui.app.suite_runner import SuiteRunner
+from dnn_tui.app.suites import Suites
 from dnn_tui.config import RunConfig
 from dnn_tui.training.controls import RunControls
-from dnn_tui.training.events import fan_out
 
 if TYPE_CHECKING:
     from dnn_tui.fileio import Folder
-    from dnn_tui.follow import RemoteControls
 
 DEFAULT_RUN_ROOT = Path("runs")
 """Where runs started in the dashboard are saved, as for ``dnn-tui train``."""
 
 
-class DnnApp(Steering, App[None]):
+class DnnApp(Following, Suites, Steering, App[None]):
     """A keyboard-driven deep-learning lab."""
 
     CSS_PATH = "app.tcss"
@@ -198,45 +197,6 @@ class DnnApp(Steering, App[None]):
         result = record_run(config, folder, lambda: load_data(config), controls, post)
         return "stopped" if result is None else result.status
 
-    # --- following a run in another process --------------------------------------------------
-
-    def watch_run(self, run_dir: Path) -> None:
-        """Show a run through its directory: what it did so far, then live."""
-        self._after_asking(
-            "A run is going in this dashboard. Stop it and open the other run?",
-            lambda: self._follow(Path(run_dir)),
-        )
-
-    def on_run_opened(self, message: RunOpened) -> None:
-        """A run chosen in the runs list: the lab comes forward and shows it, live while its
-        process runs, its history when it has ended."""
-        while len(self.screen_stack) > 1 and self.screen is not self.lab:
-            self.pop_screen()
-        self.watch_run(message.path)
-
-    def _follow(self, run_dir: Path) -> None:
-        from dnn_tui.follow import RemoteControls
-
-        controls = RemoteControls.of(run_dir)
-        run_id = self._show(controls.config, run_dir, controls)
-        self._worker = self.follow_in_background(run_dir, controls, run_id)
-
-    @work(thread=True, exclusive=True, exit_on_error=False, group="training")
-    def follow_in_background(self, run_dir: Path, controls: RemoteControls, run_id: int) -> str:
-        """Post the run's events as it writes them, until it ends; returns its status."""
-        from dnn_tui.follow import RunFollower, RunGone
-
-        lab, worker = self.lab, get_current_worker()
-        post = fan_out(
-            controls.observe, lambda event: lab.post_message(EngineReported(event, run_id))
-        )
-        try:
-            finished = RunFollower(run_dir).follow(post, lambda: worker.is_cancelled)
-        except RunGone as gone:
-            lab.post_message(RunLost(str(gone), run_id))
-            return "interrupted"
-        return finished.status if finished is not None else "left"
-
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """Every worker failure ends here: a notification, and the app stays usable."""
         if event.worker is not self._worker or not event.worker.is_finished:
@@ -267,26 +227,6 @@ class DnnApp(Steering, App[None]):
 
     def action_compare_runs(self) -> None:
         self.push_screen(CompareScreen(self.run_root))
-
-    def action_run_suite(self) -> None:
-        """Pick a suite: its presets run one after the other, then their comparison opens."""
-        if self.running and self.local:
-            self.notify("A run is going: stop it (s) first.", title="Suite not started")
-        else:
-            self.push_screen(SuitePickerScreen(), self._start_suite)
-
-    def _start_suite(self, name: str | None) -> None:
-        config = self.lab.form_config() if name is not None else None
-        if name is not None and config is not None:
-            suite = SuiteRunner.start(
-                name, config, self.run_root, self._launch, self.notify, self._compare_suite
-            )
-            self.suite = suite if suite is not None and suite.current is not None else None
-
-    def _compare_suite(self, runs: list[Path]) -> None:
-        self.suite = None
-        if runs:
-            self.push_screen(CompareScreen(self.run_root, select=runs))
 
     def action_request_quit(self) -> None:
         """Quit; while a run goes on, ask first and say what becomes of it (ctrl+q twice quits)."""

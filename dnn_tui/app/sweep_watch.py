@@ -34,8 +34,8 @@ class SweepWatch:
     def start(self) -> None:
         self.app.push_screen(CompareScreen(self.root))
         self.app.notify(
-            f"The sweep runs in its own process (log: {self.root / 'sweep.log'}); "
-            "quitting leaves it going. Its comparison opens when it ends.",
+            "the sweep runs on its own (log: sweep.log), quitting leaves it going; "
+            "its comparison opens when it ends",
             title="Sweep",
         )
         self._timer = self.app.set_interval(POLL_S, self.poll)

@@ -181,7 +181,7 @@ def test_a_sweep_shown_in_the_dashboard_outlives_its_terminal(tmp_path: Path) ->
     args = ["sweep", *LONG, "--epochs", 30, "--grid", "lr=0.01,0.001", "--dashboard", "--out", out]
     app = PtyProcess(args, cwd=tmp_path)
     try:
-        wait_for(lambda: b"sweep.log" in app.text(), "the dashboard on the sweep")
+        wait_for(lambda: b"space selects" in app.text(), "the dashboard on the sweep")
         app.hang_up()
         assert app.wait(timeout=30) == 0
     finally:

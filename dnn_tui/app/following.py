@@ -1,0 +1,64 @@
+"""Following a run of another process through its directory: ``dnn-tui watch``, a background
+run started with ``b``, a running run opened from the runs list. A mixin of ``DnnApp``.
+
+A thread worker (``follow_in_background``) reads the run's events as it writes them and posts
+each to the lab as an ``EngineReported`` message, exactly as a run of this process would; the
+run's keys reach it as requests (``RemoteControls``). A run whose process goes away without
+finishing is reported with ``RunLost`` and shown as interrupted.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from textual import work
+from textual.worker import get_current_worker
+
+from dnn_tui.app.messages import EngineReported, RunLost, RunOpened
+from dnn_tui.training.events import fan_out
+
+if TYPE_CHECKING:
+    from dnn_tui.follow import RemoteControls
+
+
+class Following:
+    """The following of runs; the app supplies ``lab``, ``_show``, ``_after_asking`` and
+    ``_worker``."""
+
+    def watch_run(self, run_dir: Path) -> None:
+        """Show a run through its directory: what it did so far, then live."""
+        self._after_asking(
+            "A run is going in this dashboard. Stop it and open the other run?",
+            lambda: self._follow(Path(run_dir)),
+        )
+
+    def on_run_opened(self, message: RunOpened) -> None:
+        """A run chosen in the runs list: the lab comes forward and shows it, live while its
+        process runs, its history when it has ended."""
+        while len(self.screen_stack) > 1 and self.screen is not self.lab:
+            self.pop_screen()
+        self.watch_run(message.path)
+
+    def _follow(self, run_dir: Path) -> None:
+        from dnn_tui.follow import RemoteControls
+
+        controls = RemoteControls.of(run_dir)
+        run_id = self._show(controls.config, run_dir, controls)
+        self._worker = self.follow_in_background(run_dir, controls, run_id)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="training")
+    def follow_in_background(self, run_dir: Path, controls: RemoteControls, run_id: int) -> str:
+        """Post the run's events as it writes them, until it ends; returns its status."""
+        from dnn_tui.follow import RunFollower, RunGone
+
+        lab, worker = self.lab, get_current_worker()
+        post = fan_out(
+            controls.observe, lambda event: lab.post_message(EngineReported(event, run_id))
+        )
+        try:
+            finished = RunFollower(run_dir).follow(post, lambda: worker.is_cancelled)
+        except RunGone as gone:
+            lab.post_message(RunLost(str(gone), run_id))
+            return "interrupted"
+        return finished.status if finished is not None else "left"

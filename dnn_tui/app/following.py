@@ -44,6 +44,8 @@ class Following:
         from dnn_tui.follow import RemoteControls
 
         controls = RemoteControls.of(run_dir)
+        if controls.config is not None:  # the form shows the run's settings, as for its own
+            self.lab.config_form.load(controls.config)
         run_id = self._show(controls.config, run_dir, controls)
         self._worker = self.follow_in_background(run_dir, controls, run_id)
 

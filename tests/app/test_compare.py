@@ -243,8 +243,19 @@ async def test_enter_on_a_damaged_run_says_why(
         assert any(title == "Damaged run" and str(typed) in m for title, m in notes.seen)
 
 
-async def test_load_a_run_config_into_the_form(tmp_path: Path) -> None:
+async def test_load_a_run_config_into_the_form(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     make_suite(tmp_path)
+    # The runs' config names the IDX files as ../shared/data/mnist-t10k/...: give the form
+    # files at that place (it checks they exist), whether or not the real ones are there.
+    here = tmp_path / "lab"
+    data = tmp_path / "shared" / "data" / "mnist-t10k"
+    data.mkdir(parents=True)
+    here.mkdir()
+    for name in ("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"):
+        (data / name).write_bytes(b"")
+    monkeypatch.chdir(here)
     app = DnnApp(TINY, run_root=tmp_path)
     async with app.run_test(size=(120, 40)) as pilot:
         await open_list(pilot, 4)

@@ -18,6 +18,8 @@ import contextlib
 import os
 import signal
 import sys
+import threading
+import time
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -34,11 +36,27 @@ def install(app: DnnApp) -> None:
         pass  # not the main thread (tests run the app elsewhere), or no POSIX signals
 
 
+EXIT_GRACE_S = 5.0
+"""Seconds the app's own shutdown gets, once no run of this process goes on, after a hang-up."""
+
+
 def hang_up(app: DnnApp) -> None:
-    """The terminal is gone: go quiet and let the run finish unseen."""
+    """The terminal is gone: go quiet and let the run finish unseen, then end the process."""
     app.detached = True
     silence_terminal()
+    threading.Thread(target=exit_when_done, args=(app,), name="hangup-exit", daemon=True).start()
     app.exit()
+
+
+def exit_when_done(app: DnnApp, grace_s: float = EXIT_GRACE_S) -> None:
+    """End the process once the dashboard's own run (if any) has finished and saved, and the
+    app's shutdown had ``grace_s`` to end it first. Textual's shutdown can wait forever on
+    its output thread when that thread died writing to the terminal that went away (EIO),
+    which would leave a watching dashboard behind every dropped SSH session."""
+    while app.running and app.local:  # its files are complete when its worker ends
+        time.sleep(0.2)
+    time.sleep(grace_s)
+    os._exit(0)
 
 
 def silence_terminal() -> None:

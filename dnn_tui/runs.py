@@ -31,7 +31,7 @@ import io
 import json
 import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -81,7 +81,7 @@ RUN_FILES = frozenset(
 MAX_HISTORY_BYTES = 64 * 1024 * 1024
 """history.json larger than this is not read (100,000 epochs of a 32-layer model fit)."""
 
-CSV_COLUMNS = (
+SCALAR_COLUMNS = (
     "epoch",
     "train_loss",
     "train_acc",
@@ -92,15 +92,19 @@ CSV_COLUMNS = (
     "samples_per_s",
     "grad_norm_total",
     "clipped_fraction",
-    "act_std_first",
-    "act_std_last",
-    "act_saturated_max",
-    "act_dead_max",
 )
-"""The scalar columns of an epoch record, in history.csv's order. The ``act_*`` ones come
-from the record's per-layer lists: the first and the last hidden layer's activation std,
-and the largest saturated or dead share of any hidden layer (empty when not measured or
-when the share does not apply to the activation)."""
+"""The scalar keys of an epoch record: history.csv's first columns, in every schema."""
+ACTIVATION_COLUMNS: dict[str, tuple[str, Callable[[list[float]], float]]] = {
+    "act_std_first": ("act_std", lambda values: values[0]),
+    "act_std_last": ("act_std", lambda values: values[-1]),
+    "act_saturated_max": ("act_saturated", max),
+    "act_dead_max": ("act_dead", max),
+}
+"""Schema 2's columns taken from an epoch record's per-layer lists: the first and the last
+hidden layer's activation std, and the largest saturated or dead share of any hidden layer
+(empty when not measured or when the share does not apply to the activation)."""
+CSV_COLUMNS = (*SCALAR_COLUMNS, *ACTIVATION_COLUMNS)
+"""history.csv's columns, in order."""
 
 MAX_CONFIG_BYTES = 1 << 20
 """config.toml is a few hundred bytes; a megabyte is not a config."""
@@ -180,15 +184,9 @@ def history_csv(epochs: list[dict[str, Any]]) -> str:
 
 def csv_value(record: Mapping[str, Any], column: str) -> Any:
     """The record's value for a column; the ``act_*`` columns are taken from its lists."""
-    derived = {
-        "act_std_first": ("act_std", lambda v: v[0]),
-        "act_std_last": ("act_std", lambda v: v[-1]),
-        "act_saturated_max": ("act_saturated", max),
-        "act_dead_max": ("act_dead", max),
-    }
-    if column not in derived:
+    if column not in ACTIVATION_COLUMNS:
         return record.get(column)
-    key, pick = derived[column]
+    key, pick = ACTIVATION_COLUMNS[column]
     values = record.get(key)
     if not isinstance(values, list) or not values or None in values:
         return None
@@ -307,20 +305,7 @@ class _Fields:
 
 HISTORY_KEYS = ("schema", "status", "config", "dataset", "layers", "epochs", "best_epoch", "test")
 """The keys history.json must hold (``diverged`` may be absent, meaning null)."""
-EPOCH_KEYS = (
-    "epoch",
-    "train_loss",
-    "train_acc",
-    "val_loss",
-    "val_acc",
-    "lr",
-    "seconds",
-    "samples_per_s",
-    "grad_norm",
-    "grad_norm_total",
-    "clipped_fraction",
-    "events",
-)
+EPOCH_KEYS = (*SCALAR_COLUMNS, "grad_norm", "events")
 """The keys every epoch record holds (records may hold more: schema 2's statistics)."""
 ACCURACY_KEYS = frozenset({"train_acc", "val_acc", "clipped_fraction"})
 """Fractions: from 0 to 1."""
@@ -371,7 +356,7 @@ def check_history(data: Any, path: Path) -> dict[str, Any]:
         if number <= previous:
             raise f.fail(f"{where}.epoch", f"must follow epoch {previous}", number)
         previous = number
-        for key in EPOCH_KEYS[1:8] + EPOCH_KEYS[9:11]:
+        for key in SCALAR_COLUMNS[1:]:  # every number but the epoch (checked above)
             f.number(record[key], f"{where}.{key}", high=1.0 if key in ACCURACY_KEYS else None)
         norms = record["grad_norm"]
         if not isinstance(norms, list) or len(norms) != len(layers):
@@ -408,14 +393,14 @@ def read_history(path: Path) -> dict[str, Any]:
 
 
 def check_history_csv(data: bytes, path: Path, epochs: int | None) -> None:
-    """history.csv's bytes follow its layout: the columns of CSV_COLUMNS (others may follow;
-    the ``act_*`` ones are absent from schema 1 runs), one row per epoch (``epochs``, when
-    known) of numbers or empty cells."""
+    """history.csv's bytes follow its layout: the columns of SCALAR_COLUMNS (others may follow,
+    such as schema 2's ACTIVATION_COLUMNS), one row per epoch (``epochs``, when known) of
+    numbers or empty cells."""
     rows = list(csv.reader(io.StringIO(_text(path, data))))
     if not rows:
         raise refused(path, "empty: the header row is missing")
     header = rows[0]
-    absent = [column for column in CSV_COLUMNS if column not in header and column[:4] != "act_"]
+    absent = [column for column in SCALAR_COLUMNS if column not in header]
     if absent:
         raise refused(path, f"the columns {', '.join(absent)} are missing", "header")
     for line, row in enumerate(rows[1:], 2):

@@ -211,8 +211,9 @@ def wait_for_epochs(run_dir: Path, process: subprocess.Popen, epochs: int) -> No
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
-@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP])
 def test_a_signal_stops_the_run_and_keeps_its_files(tmp_path: Path, signum: int) -> None:
+    """Ctrl-C, kill, and a closed SSH session (SIGHUP) all stop the run after its step."""
     out = tmp_path / "run"
     log = tmp_path / "stdout.txt"
     args = ["train", "--dataset", "digits", "--batch-size", 10, "--epochs", 1000, "--out", out]
@@ -237,6 +238,7 @@ def test_a_signal_stops_the_run_and_keeps_its_files(tmp_path: Path, signum: int)
     assert history["status"] == "stopped"
     assert 1 <= len(history["epochs"]) < 1000
     assert history["best_epoch"] is not None
+    assert history["partial_epoch"]["events"][-1]["kind"] == "stop"
     assert (out / "model.safetensors").is_file()
     assert (out / "history.csv").is_file()
     output = log.read_text()

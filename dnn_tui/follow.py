@@ -49,6 +49,9 @@ if TYPE_CHECKING:
 
 POLL_S = 0.025
 """Seconds between two looks at events.jsonl while following."""
+HURRY_POLL_S = 0.005
+"""Seconds between two looks while a steering request waits for the run's answer (the key's
+effect shows as soon as the run has applied it)."""
 LIVENESS_CHECK_S = 1.0
 """Seconds between two checks that the run's process is still there."""
 READ_CHUNK = 1 << 20
@@ -149,8 +152,12 @@ class RunFollower:
         emit: Callable[[Event], None],
         cancelled: Callable[[], bool],
         poll_s: float = POLL_S,
+        hurry: Callable[[], bool] | None = None,
     ) -> RunFinished:
         """Emit every event, the past ones first, until the run finishes (returned).
+
+        While ``hurry()`` says so (a request sent and not answered yet), events.jsonl is read
+        every ``HURRY_POLL_S`` instead of every ``poll_s``.
 
         Raises RunGone when the run's process is gone without finishing it; returns early
         (with the finished event if any) when ``cancelled()`` says so.
@@ -170,7 +177,7 @@ class RunFollower:
                     if self.finished is not None:
                         return self.finished
                     raise RunGone(self.gone_reason())
-            time.sleep(poll_s)
+            time.sleep(HURRY_POLL_S if hurry is not None and hurry() else poll_s)
 
     def gone_reason(self) -> str:
         record = read_liveness(self.run_dir)

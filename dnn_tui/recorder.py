@@ -54,6 +54,8 @@ from dnn_tui.runs import (
     SCHEMA,
     WEIGHTS_FILE,
     dumps_history,
+    epoch_csv_row,
+    epoch_line,
     has_ended,
     history_csv,
     strict_json,
@@ -220,6 +222,10 @@ class RunRecorder:
         self._pending_best: tuple[int, dict[str, Tensor]] | None = None
         self._next_best_save = 0.0
         self._history_dirty = False
+        self._epoch_lines: list[str] = []
+        """history.json's and history.csv's text of each epoch record so far (a record never
+        changes once it is written, so each is encoded once)."""
+        self._csv_rows: list[str] = []
         self._closed = False
         self._writer = threading.Thread(target=self._write_loop, name="dnn-tui-recorder")
         self._writer.daemon = True  # a killed process must not hang on it; close() joins it
@@ -330,6 +336,8 @@ class RunRecorder:
             self._history_dirty = True
         elif isinstance(event, EpochEnded) and self.history is not None:
             self.history["epochs"].append(event.record)
+            self._epoch_lines.append(epoch_line(event.record))
+            self._csv_rows.append(epoch_csv_row(event.record))
             self.history["best_epoch"] = event.best_epoch
             self._history_dirty = True
             if event.best_weights is not None:
@@ -383,8 +391,10 @@ class RunRecorder:
     def _write_history(self) -> None:
         if self.history is None:
             return
-        self.folder.write_atomic(HISTORY_FILE, dumps_history(self.history).encode("utf-8"))
-        self.folder.write_atomic(HISTORY_CSV, history_csv(self.history["epochs"]).encode("utf-8"))
+        text = dumps_history(self.history, self._epoch_lines)
+        self.folder.write_atomic(HISTORY_FILE, text.encode("utf-8"))
+        csv_text = history_csv(self.history["epochs"], self._csv_rows)
+        self.folder.write_atomic(HISTORY_CSV, csv_text.encode("utf-8"))
 
     def _write_weights(self, weights: dict[str, Tensor], epoch: int | None) -> None:
         from safetensors.torch import save

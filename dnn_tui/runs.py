@@ -31,7 +31,7 @@ import io
 import json
 import math
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -167,19 +167,64 @@ def strict_json(value: Any) -> Any:
     return value
 
 
-def dumps_history(history: dict[str, Any]) -> str:
-    """history.json's text: strict JSON (no NaN/Infinity), indented for people."""
-    return json.dumps(strict_json(history), indent=2, allow_nan=False) + "\n"
+def epoch_line(record: Mapping[str, Any]) -> str:
+    """One epoch record as history.json writes it: strict JSON on one line."""
+    return json.dumps(strict_json(record), allow_nan=False, separators=(", ", ": "))
 
 
-def history_csv(epochs: list[dict[str, Any]]) -> str:
-    """history.csv's text: a header and one row per epoch record."""
+def _pretty(value: Any, indent: str = "") -> str:
+    """value (strict already) as indented JSON, a list of plain values on one line."""
+    inner = indent + "  "
+    if isinstance(value, dict) and value:
+        items = (f"{inner}{json.dumps(k)}: {_pretty(v, inner)}" for k, v in value.items())
+        return "{\n" + ",\n".join(items) + f"\n{indent}}}"
+    if isinstance(value, list) and any(isinstance(v, dict | list) for v in value):
+        return "[\n" + ",\n".join(inner + _pretty(v, inner) for v in value) + f"\n{indent}]"
+    return json.dumps(value, allow_nan=False, separators=(", ", ": "))
+
+
+def dumps_history(history: dict[str, Any], epoch_lines: Sequence[str] | None = None) -> str:
+    """history.json's text: strict JSON (no NaN/Infinity), indented for people, with a list of
+    numbers on one line and one line per epoch record (an epoch's numbers read across; the
+    file stays short and fast to write).
+
+    ``epoch_lines`` are the records' ``epoch_line`` texts when the writer keeps them (a
+    record never changes once written): only the new ones are encoded at each epoch.
+    """
+    epochs = history.get("epochs")
+    if not isinstance(epochs, list):
+        return _pretty(strict_json(history)) + "\n"
+    lines = list(epoch_lines) if epoch_lines is not None else [epoch_line(r) for r in epochs]
+    parts = []
+    for key, value in history.items():
+        if key == "epochs":
+            text = "[\n    " + ",\n    ".join(lines) + "\n  ]" if lines else "[]"
+        else:
+            text = _pretty(strict_json(value), "  ")
+        parts.append(f"  {json.dumps(str(key))}: {text}")
+    return "{\n" + ",\n".join(parts) + "\n}\n"
+
+
+def csv_header() -> str:
+    """history.csv's first line."""
+    return csv_row(CSV_COLUMNS)
+
+
+def csv_row(cells: Iterable[Any]) -> str:
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(CSV_COLUMNS)
-    for record in epochs:
-        writer.writerow(_csv_cell(csv_value(record, column)) for column in CSV_COLUMNS)
+    csv.writer(out, lineterminator="\n").writerow(cells)
     return out.getvalue()
+
+
+def epoch_csv_row(record: Mapping[str, Any]) -> str:
+    """One epoch record's line of history.csv."""
+    return csv_row(_csv_cell(csv_value(record, column)) for column in CSV_COLUMNS)
+
+
+def history_csv(epochs: list[dict[str, Any]], rows: Sequence[str] | None = None) -> str:
+    """history.csv's text: a header and one row per epoch record (``rows``: their
+    ``epoch_csv_row`` texts when the writer keeps them)."""
+    return csv_header() + "".join(rows if rows is not None else map(epoch_csv_row, epochs))
 
 
 def csv_value(record: Mapping[str, Any], column: str) -> Any:

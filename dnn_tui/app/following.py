@@ -59,7 +59,9 @@ class Following:
             controls.observe, lambda event: lab.post_message(EngineReported(event, run_id))
         )
         try:
-            finished = RunFollower(run_dir).follow(post, lambda: worker.is_cancelled)
+            finished = RunFollower(run_dir).follow(
+                post, lambda: worker.is_cancelled, hurry=lambda: controls.pending
+            )
         except RunGone as gone:
             lab.post_message(RunLost(str(gone), run_id))
             return "interrupted"

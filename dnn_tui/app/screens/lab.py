@@ -67,11 +67,13 @@ WIDE = (110, 34)
 XWIDE = 170
 """From this many columns on (and WIDE's rows), the table and the gradients sit side by side."""
 REFRESH_S = 0.25
-"""Seconds between redraws of the live panels, however fast events come. Each redraw takes CPU
-and the GIL from the training thread: on 2 cores, with the baseline on 8k MNIST images (20
-epochs a second), redrawing 10 times a second kept about 0.85x of headless samples/s and 4
-times a second about 1.0x (noisy: headless itself varied from 130k to 175k samples/s).
-Key presses are shown at once, not at this pace."""
+"""Seconds between redraws of the status line (step, progress bar, rate, ETA), however fast
+events come. Key presses are shown at once, not at this pace."""
+PANELS_EVERY = 2
+"""The panels (curves, gradients, signal, table) are redrawn every this many REFRESH_S, twice
+a second. Each redraw takes CPU and the GIL from training: measured in tmux at 120x40 on 2
+cores with the baseline on 8k MNIST images (10 epochs a second), a watcher redrawing them
+4 times a second used 17.5% of a core beside the run (see benchmarks/dashboard.py)."""
 PAGES = ("setup", "train", "gradients")
 """The compact layout's tabs (keys 1, 2, 3)."""
 GRADIENTS_TAB = {False: "Gradients · a: signal", True: "Signal · a: gradients"}
@@ -189,10 +191,18 @@ class LabScreen(Screen[None]):
     def on_mount(self) -> None:
         self.show_page("setup")
         self.query_one("#form-fields").can_focus = False  # Tab goes straight to the first field
-        self.set_interval(REFRESH_S, self.flush_panels)
+        self._ticks = 0
+        self.set_interval(REFRESH_S, self._tick)
+
+    def _tick(self) -> None:
+        self._ticks += 1
+        if self._ticks % PANELS_EVERY:
+            self.run_status.flush()
+        else:
+            self.flush_panels()
 
     def flush_panels(self) -> None:
-        """Draw what arrived since the last flush (called REFRESH_S apart)."""
+        """Draw what arrived since the last flush (called PANELS_EVERY * REFRESH_S apart)."""
         self.run_status.flush()
         self.gradient_panel.flush()
         self.signal_panel.flush()

@@ -65,10 +65,14 @@ class EpochSummary(Widget):
         self.refresh()
 
     def end_epoch(self, records: dict[int, dict[str, Any]]) -> None:
-        """An epoch ended: its changes are in its row now."""
+        """An epoch ended: its changes are in its row now (a repaint only if the line changes:
+        short epochs end many times a second)."""
+        slow = slow_first_epoch(records)
+        changed = bool(self._running_events) or slow != self._slow
         self._running_epoch, self._running_events = None, []
-        self._slow = slow_first_epoch(records)
-        self.refresh()
+        self._slow = slow
+        if changed:
+            self.refresh()
 
     def show_row(self, epoch: int | None, changes: list[dict[str, Any]] | None) -> None:
         """The highlighted row of the focused table (None: the table lost the focus)."""

@@ -132,7 +132,7 @@ class RunStatus(Widget):
         label.remove_class(f"-{self.state}")
         self.state = state
         self.set_class(state == "idle", "-idle")
-        label.update(STATES[state])
+        label.update(STATES[state], layout=False)  # a fixed width: no layout pass
         label.add_class(f"-{state}")
 
     def show_controls(self, controls: RunControls) -> None:
@@ -142,7 +142,9 @@ class RunStatus(Widget):
         # A run in another process takes a change at its next step: until it says it did,
         # the change is shown as sent.
         sent = " · sent" if getattr(controls, "pending", False) else ""
-        self.query_one("#run-controls", Label).update((f"{lr} · {clip}" if lr else clip) + sent)
+        text = (f"{lr} · {clip}" if lr else clip) + sent
+        # The line's last label takes the width left: a key's effect needs no layout pass.
+        self.query_one("#run-controls", Label).update(text, layout=False)
 
     def show_starting(self, config: RunConfig | None, run_dir: Path) -> None:
         """A run was launched (config None: one followed that has not said what it runs yet);

@@ -127,8 +127,10 @@ class DnnApp(Following, Suites, Steering, App[None]):
 
     def _after_asking(self, question: str, then: Callable[[], None]) -> None:
         """Run then, asking first when the dashboard's own run would be stopped by it."""
-        if self.running and self.local:
-            self.push_screen(ConfirmScreen(question), lambda yes: then() if yes else None)
+        if self.running and self.local and not self.lab.run_ended:
+            self.push_screen(
+                ConfirmScreen(question, about_the_run=True), lambda yes: then() if yes else None
+            )
         else:
             then()
 
@@ -213,6 +215,8 @@ class DnnApp(Following, Suites, Steering, App[None]):
             self.lab.show_worker_done()
         self.controls = None
         self.refresh_bindings()
+        if isinstance(self.screen, ConfirmScreen) and self.screen.about_the_run:
+            self.screen.dismiss(True)  # what it asked to stop has ended: do what was asked
         if self.suite is not None:  # the suite's next run, or its end
             status = event.worker.result if event.state == WorkerState.SUCCESS else "failed"
             self.suite.run_ended(self.lab.run_dir, str(status))
@@ -230,7 +234,12 @@ class DnnApp(Following, Suites, Steering, App[None]):
 
     def action_request_quit(self) -> None:
         """Quit; while a run goes on, ask first and say what becomes of it (ctrl+q twice quits)."""
-        if not self.running or self.controls is None or isinstance(self.screen, ConfirmScreen):
+        if (
+            not self.running
+            or self.controls is None
+            or self.lab.run_ended
+            or isinstance(self.screen, ConfirmScreen)
+        ):
             self.exit()
             return
         question = (
@@ -238,7 +247,9 @@ class DnnApp(Following, Suites, Steering, App[None]):
             if self.local
             else f"Quit? The run goes on in its own process: dnn-tui watch {self.lab.run_dir}"
         )
-        self.push_screen(ConfirmScreen(question), lambda yes: self.exit() if yes else None)
+        self.push_screen(
+            ConfirmScreen(question, about_the_run=True), lambda yes: self.exit() if yes else None
+        )
 
     def notify(
         self, message: str, *, title: str = "", severity: SeverityLevel = "information", **rest: Any

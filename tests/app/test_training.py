@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 from textual.message import Message
@@ -95,6 +96,32 @@ async def test_quit_during_a_run_leaves_no_training_thread(tmp_path: Path) -> No
         assert training_threads()
         await pilot.press("ctrl+q")
     await wait_until_threads_end(2.0)
+
+
+async def test_a_quit_question_about_a_run_is_answered_by_the_run_ending(tmp_path: Path) -> None:
+    """ctrl+q just before the run's end asks whether to stop it; once it has ended, there is
+    nothing left to ask, and the quit goes ahead (the question used to stay, stale)."""
+    app = DnnApp(TINY, run_root=tmp_path)
+    async with app.run_test() as pilot:
+        await pilot.press("ctrl+r")
+        await wait_until(pilot, lambda: app.lab.last_step is not None)
+        await pilot.press("ctrl+q")
+        assert isinstance(app.screen, ConfirmScreen) and not app._exit
+        assert app.controls is not None
+        app.controls.stop()  # the run ends without an answer to the question
+        await wait_until(pilot, lambda: app._exit)
+    history = json.loads((app.lab.run_dir / "history.json").read_text())
+    assert history["status"] == "stopped"
+
+
+async def test_ctrl_q_after_the_run_ended_quits_at_once(tmp_path: Path) -> None:
+    app = DnnApp(replace(TINY, train=replace(TINY.train, epochs=1)), run_root=tmp_path)
+    async with app.run_test() as pilot:
+        await pilot.press("ctrl+r")
+        await wait_until(pilot, lambda: app.lab.run_ended)
+        await pilot.press("ctrl+q")  # the worker may still be winding up: no question
+        assert not isinstance(app.screen, ConfirmScreen)
+        await wait_until(pilot, lambda: app._exit)
 
 
 async def wait_until_threads_end(timeout: float) -> None:

@@ -19,9 +19,11 @@ class ConfirmScreen(ModalScreen[bool]):
         Binding("n,escape", "dismiss(False)", "no"),
     ]
 
-    def __init__(self, question: str) -> None:
+    def __init__(self, question: str, *, about_the_run: bool = False) -> None:
         super().__init__(id="confirm")
         self._question = question
+        self.about_the_run = about_the_run
+        """Asked only because a run is going: the run ending answers it (see DnnApp)."""
 
     def compose(self) -> ComposeResult:
         with Vertical(id="confirm-panel"):

@@ -121,6 +121,8 @@ class LabScreen(Screen[None]):
         self.run_dir: Path | None = None
         self.run_started: RunStarted | None = None
         """The current run's RunStarted (config, layers, parameters), once it arrived."""
+        self.run_ended = False
+        """Whether the shown run's RunFinished arrived (its worker may still be winding up)."""
         self.last_step: StepMeasured | None = None
         """The latest progress report of the current run."""
         self.last_signal: ActivationsMeasured | None = None
@@ -330,6 +332,7 @@ class LabScreen(Screen[None]):
         written one yet): clear the panels and show it loading."""
         self.run_id, self.run_dir, self._controls = run_id, run_dir, controls
         self.run_started = self.last_step = self.last_signal = None
+        self.run_ended = False
         self.run_status.show_starting(config, run_dir)
         self.run_status.show_controls(controls)
         if config is not None:
@@ -434,6 +437,7 @@ class LabScreen(Screen[None]):
     def _finish(self, event: RunFinished) -> None:
         """The state line keeps the result (best epoch, test accuracy); a divergence also opens
         the remedies panel."""
+        self.run_ended = True
         self.run_status.show_finished(event)
         self.flush_panels()
         self.epoch_table.flush(force=True)

@@ -13,7 +13,8 @@ classes are set on resize, the stylesheet does the rest):
 - ``-too-small`` (below ``MIN_SIZE``): a message instead of a broken layout.
 
 ``on_engine_reported`` is the one place where engine events reach the widgets; the
-widgets keep what arrived and draw it when ``flush_panels`` runs, every ``REFRESH_S``.
+widgets keep what arrived and draw it when ``flush_panels`` runs (the status line every
+``REFRESH_S``, the panels every ``PANELS_EVERY`` of those).
 Every curve is drawn against training progress in epochs (``progress``), one x axis
 for all of them. Notices go to the run status's notice line (``show_notice``), never
 over a panel.
@@ -71,9 +72,10 @@ REFRESH_S = 0.25
 events come. Key presses are shown at once, not at this pace."""
 PANELS_EVERY = 2
 """The panels (curves, gradients, signal, table) are redrawn every this many REFRESH_S, twice
-a second. Each redraw takes CPU and the GIL from training: measured in tmux at 120x40 on 2
-cores with the baseline on 8k MNIST images (10 epochs a second), a watcher redrawing them
-4 times a second used 17.5% of a core beside the run (see benchmarks/dashboard.py)."""
+a second. Each redraw takes CPU and the GIL from training: in tmux at 120x40 on 2 cores with
+the baseline on 8k MNIST images (10 epochs a second), a watcher redrawing them 4 times a
+second used 17.5% of a core beside the run, twice a second (and table rows every 2 s)
+11.4%."""
 PAGES = ("setup", "train", "gradients")
 """The compact layout's tabs (keys 1, 2, 3)."""
 GRADIENTS_TAB = {False: "Gradients · a: signal", True: "Signal · a: gradients"}

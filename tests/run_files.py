@@ -14,19 +14,14 @@ CONFIG = cfg.with_options(
     cfg.RunConfig(preset="unit"), {"dataset": "digits", "hidden": (8, 4), "epochs": 3}
 )
 LAYERS = ("fc1", "fc2", "fc3")
+DATASET = {"name": "digits", "train": 10, "val": 5, "test": 5, "input_dim": 64, "classes": 10}
+"""The dataset record of the test runs (RunStarted's, history.json's)."""
 
 
 def started() -> RunStarted:
     return RunStarted(
         config=CONFIG,
-        dataset={
-            "name": "digits",
-            "train": 10,
-            "val": 5,
-            "test": 5,
-            "input_dim": 64,
-            "classes": 10,
-        },
+        dataset=dict(DATASET),
         layers=LAYERS,
         parameters=("fc1.weight", "fc1.bias"),
         summary="",

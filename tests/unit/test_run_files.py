@@ -35,6 +35,8 @@ from dnn_tui.runs import (
     read_history,
 )
 
+from ..run_files import DATASET
+
 FIXTURE = Path(__file__).resolve().parents[1] / "data" / "regularization-mnist" / "baseline"
 
 
@@ -437,14 +439,7 @@ def histories(draw: st.DrawFn) -> dict[str, Any]:
         "schema": schema,
         "status": draw(st.sampled_from(STATUSES)),
         "config": {"preset": draw(maybe(st.text(max_size=8))), "train": {"epochs": count}},
-        "dataset": {
-            "name": "digits",
-            "train": 10,
-            "val": 5,
-            "test": 5,
-            "input_dim": 64,
-            "classes": 10,
-        },
+        "dataset": dict(DATASET),
         "layers": layers,
         "epochs": epochs,
         "best_epoch": draw(st.sampled_from([None, *range(1, count + 1)])),

@@ -226,11 +226,11 @@ def spread(values: list[float]) -> str:
     return f"{statistics.median(values):.2f} [{q1:.2f}, {q3:.2f}]"
 
 
-def measure_throughput(args: argparse.Namespace, work: Path) -> None:
+def measure_processes(args: argparse.Namespace, work: Path) -> None:
     cols, rows = args.size
     print(
-        f"1. samples/s beside the dashboard in tmux {cols}x{rows}, baseline, {args.epochs} epochs, "
-        f"{args.rounds} pairs of runs (which goes first alternates)"
+        f"1b. samples/s beside the dashboard in tmux {cols}x{rows}, baseline, {args.epochs} epochs, "
+        f"{args.rounds} pairs of fresh processes (which goes first alternates)"
     )
     ratios = []
     for r in range(1, args.rounds + 1):
@@ -281,6 +281,82 @@ class Progress:
         while time.monotonic() < end:
             self.read()
             time.sleep(0.02)
+
+
+def started(tmux: Tmux, target: str, history_glob: Path, pattern: str) -> Path:
+    """The run directory of the run the window's process started, once its events exist."""
+    deadline = time.monotonic() + 120
+    while not (found := list(history_glob.glob(pattern))):
+        assert time.monotonic() < deadline, tmux.screen(target)
+        time.sleep(0.05)
+    return found[0].parent
+
+
+def measure_throughput(args: argparse.Namespace, work: Path, phase_s: float = 3.0) -> None:
+    """A dashboard training in its worker thread and a headless run of the same config, both
+    in tmux windows of the same size, take turns: one runs while the other is stopped
+    (SIGSTOP / SIGCONT), phase_s each, which goes first alternating. Each pair of adjacent
+    phases gives one ratio of samples/s, measured seconds apart in the same two processes,
+    so that the machine's drift (headless runs of this baseline vary from 47k to 107k
+    samples/s from one run to the next here) cancels. An epoch cut by a stop is left out
+    (the first 0.3 s of each phase)."""
+    cols, rows = args.size
+    pairs = args.rounds * 2
+    print(
+        f"1. samples/s of the dashboard's run (tmux {cols}x{rows}, baseline) against a headless "
+        f"run taking turns with it: {pairs} pairs of {phase_s:g} s phases"
+    )
+    tmux = Tmux(cols, rows)
+    runs = work / "interleaved"
+    ratios, rates = [], {"dashboard": [], "headless": []}
+    try:
+        alone = tmux.open(dnn_tui("train", *run_options(100_000), "--out", str(runs / "h")), work)
+        alone_dir = started(tmux, alone, runs, "h/events.jsonl")
+        alone_pid = int(tmux.pane_pid(alone))
+        os.kill(alone_pid, signal.SIGSTOP)
+        beside = tmux.open(
+            dnn_tui("tui", *run_options(100_000), "--runs", str(runs / "d"), "--start"), work
+        )
+        beside_dir = started(tmux, beside, runs, "d/*/events.jsonl")
+        beside_pid = int(tmux.pane_pid(beside))
+        processes = {
+            "headless": (alone_pid, Progress(alone_dir)),
+            "dashboard": (beside_pid, Progress(beside_dir)),
+        }
+        current = "dashboard"
+        processes[current][1].follow(3.0)  # the dashboard's first frames and epochs
+        for pair in range(pairs):
+            order = ["headless", "dashboard"] if pair % 2 else ["dashboard", "headless"]
+            phase = {}
+            for name in order:
+                if name != current:
+                    pid, progress = processes[current]
+                    os.kill(pid, signal.SIGSTOP)
+                    progress.read()  # what it wrote before it stopped belongs to its phase
+                    os.kill(processes[name][0], signal.SIGCONT)
+                    current = name
+                start = time.monotonic()
+                processes[name][1].follow(phase_s)
+                phase[name] = processes[name][1].rate(start + 0.3, time.monotonic())
+            if phase["dashboard"] and phase["headless"]:
+                ratios.append(phase["dashboard"] / phase["headless"])
+                for name, value in phase.items():
+                    rates[name].append(value)
+        for pid, _ in processes.values():
+            os.kill(pid, signal.SIGCONT)
+        tmux.keys(alone, "C-c")
+        tmux.keys(beside, "s")
+    finally:
+        tmux.close()
+    print(
+        f"   samples/s: headless median {statistics.median(rates['headless']):.0f} "
+        f"(phases {min(rates['headless']):.0f}-{max(rates['headless']):.0f}), dashboard median "
+        f"{statistics.median(rates['dashboard']):.0f}"
+    )
+    print(
+        f"   dashboard / headless: median [quartiles] {spread(ratios)} over {len(ratios)} pairs "
+        "(target >= 0.9, aim 0.95)"
+    )
 
 
 def measure_watcher(args: argparse.Namespace, work: Path, phase_s: float = 4.0) -> None:
@@ -421,7 +497,9 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=30)
     parser.add_argument("--size", type=size, default=(120, 40), help="terminal COLSxROWS")
     parser.add_argument(
-        "--only", choices=["throughput", "latency", "frame"], help="one measurement only"
+        "--only",
+        choices=["throughput", "processes", "watcher", "latency", "frame"],
+        help="one measurement only (processes: 1b, pairs of fresh processes, only when asked)",
     )
     args = parser.parse_args()
     sys.stdout.reconfigure(line_buffering=True)  # each figure as soon as it is measured
@@ -431,6 +509,8 @@ def main() -> None:
         work = Path(tmp)
         if args.only in (None, "throughput"):
             measure_throughput(args, work)
+        if args.only == "processes":
+            measure_processes(args, work)
         if args.only in (None, "watcher"):
             measure_watcher(args, work)
         if args.only in (None, "latency"):

@@ -7,6 +7,11 @@
   screen goes, and nothing is written to the dead terminal any more (its descriptors are
   pointed at /dev/null), but the run goes on in this process to its end, saving everything
   as usual; then the process exits. Watchers (``dnn-tui watch``) still see it live.
+- SIGSTOP then SIGCONT (``kill -STOP``, a batch scheduler suspending a job, a debugger):
+  the process simply goes on where it stopped. Textual restarts its terminal mode on every
+  SIGCONT, which is right only after ctrl+z (SIGTSTP), when it gave the terminal up; after
+  a plain SIGSTOP each SIGCONT started another input thread and output thread (four more
+  threads a time, two of them reading the keyboard), so it is passed on only then.
 
 The handlers run in the event loop (``loop.add_signal_handler``), so they may touch the app.
 """
@@ -27,13 +32,37 @@ if TYPE_CHECKING:
 
 
 def install(app: DnnApp) -> None:
-    """Handle SIGTERM and SIGHUP as the module docstring says (main thread only)."""
+    """Handle SIGTERM, SIGHUP and SIGCONT as the module docstring says (main thread only)."""
     try:
         loop = asyncio.get_running_loop()
         loop.add_signal_handler(signal.SIGTERM, app.exit)
         loop.add_signal_handler(signal.SIGHUP, lambda: hang_up(app))
-    except (RuntimeError, ValueError, NotImplementedError):
+        resume_only_after_suspend()
+    except (RuntimeError, ValueError, NotImplementedError, AttributeError):
         pass  # not the main thread (tests run the app elsewhere), or no POSIX signals
+
+
+def resume_only_after_suspend() -> None:
+    """Pass SIGCONT on to the terminal driver's handler only when a SIGTSTP came before it."""
+    on_suspend = signal.getsignal(signal.SIGTSTP)
+    on_resume = signal.getsignal(signal.SIGCONT)
+    if not callable(on_suspend) or not callable(on_resume):
+        return  # no driver handlers (a headless test driver)
+    suspended = False
+
+    def suspend(signum, frame) -> None:  # noqa: ANN001 (a signal handler)
+        nonlocal suspended
+        suspended = True
+        on_suspend(signum, frame)
+
+    def resume(signum, frame) -> None:  # noqa: ANN001
+        nonlocal suspended
+        if suspended:
+            suspended = False
+            on_resume(signum, frame)
+
+    signal.signal(signal.SIGTSTP, suspend)
+    signal.signal(signal.SIGCONT, resume)
 
 
 EXIT_GRACE_S = 5.0

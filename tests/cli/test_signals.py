@@ -151,6 +151,41 @@ def test_sighup_lets_the_dashboards_run_finish_unseen(tmp_path: Path) -> None:
     assert (run / "model.safetensors").is_file()
 
 
+def threads(pid: int) -> int:
+    return len(list(Path(f"/proc/{pid}/task").iterdir()))
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="counts threads in /proc")
+def test_a_stopped_and_continued_dashboard_goes_on_as_it_was(tmp_path: Path) -> None:
+    """``kill -STOP`` / ``kill -CONT`` (a scheduler suspending a job): Textual restarted its
+    terminal mode on each SIGCONT, four more threads a time, two more keyboard readers."""
+    app = PtyProcess(["tui", *LONG, "--epochs", 1000, "--start"], cwd=tmp_path)
+    try:
+        run = the_run(tmp_path)
+        wait_for(lambda: epochs_done(run) >= 2, "two epochs")
+        before = threads(app.pid)
+        for _ in range(3):
+            app.signal(signal.SIGSTOP)
+            time.sleep(0.2)
+            app.signal(signal.SIGCONT)
+            time.sleep(0.3)
+        after = threads(app.pid)
+        done = epochs_done(run)
+        wait_for(lambda: epochs_done(run) > done, "an epoch after the last SIGCONT")
+        app.send(b"c")  # clipping on: the keyboard still reaches the app, once
+        wait_for(lambda: b"clip ON" in app.text()[-20000:], "the key's effect on screen")
+        app.signal(signal.SIGTERM)
+        code = app.wait(timeout=30)
+    finally:
+        app.close()
+    assert after <= before, (before, after)
+    assert code == 0
+    history = read_history(run)
+    events = [e for r in history["epochs"] for e in r["events"]]
+    events += history["partial_epoch"]["events"] if history.get("partial_epoch") else []
+    assert [e["kind"] for e in events if e["kind"] == "clipping"] == ["clipping"]
+
+
 def test_a_sweep_shown_in_the_dashboard_outlives_its_terminal(tmp_path: Path) -> None:
     """``sweep --dashboard``: the sweep runs in a session of its own, so the terminal hanging up
     (an SSH drop) ends the dashboard but not the sweep, whose runs all complete."""

@@ -229,7 +229,8 @@ def spread(values: list[float]) -> str:
 def measure_processes(args: argparse.Namespace, work: Path) -> None:
     cols, rows = args.size
     print(
-        f"1b. samples/s beside the dashboard in tmux {cols}x{rows}, baseline, {args.epochs} epochs, "
+        f"1b. samples/s beside the dashboard in tmux {cols}x{rows}, baseline, {args.epochs} "
+        f"epochs, "
         f"{args.rounds} pairs of fresh processes (which goes first alternates)"
     )
     ratios = []

@@ -50,12 +50,12 @@ def resume_only_after_suspend() -> None:
         return  # no driver handlers (a headless test driver)
     suspended = False
 
-    def suspend(signum, frame) -> None:  # noqa: ANN001 (a signal handler)
+    def suspend(signum, frame) -> None:
         nonlocal suspended
         suspended = True
         on_suspend(signum, frame)
 
-    def resume(signum, frame) -> None:  # noqa: ANN001
+    def resume(signum, frame) -> None:
         nonlocal suspended
         if suspended:
             suspended = False

@@ -1,24 +1,27 @@
 """The dashboard's costs in a real terminal (tmux), measured side by side in one run.
 
-1. Training beside the dashboard: ``dnn-tui tui --start`` in a tmux window against
-   ``dnn-tui train`` in a tmux window of the same size, in pairs of fresh processes (which
-   goes first alternates), each waiting for the one before to exit. Target: dashboard /
-   headless samples/s >= 0.9 (aim 0.95). samples/s of a run is the median of its epochs'
-   ``samples_per_s`` in history.json, without the first epoch (warm-up).
+1. Training beside the dashboard: ``dnn-tui tui --start`` and ``dnn-tui train`` of the same
+   config in two tmux windows of the same size take turns, one running while the other is
+   stopped (SIGSTOP / SIGCONT), --phase seconds each, many times over: all the dashboard's
+   epochs' samples over their time against the headless run's. Target: >= 0.9 (aim 0.95).
+   1b (``--only processes``): pairs of fresh processes one after the other, as before; the
+   machine's drift between two runs is larger than the effect.
 2. A watcher's cost: one ``dnn-tui train`` with ``dnn-tui watch`` following it from a
-   second tmux window, the watcher stopped and resumed every few seconds (SIGSTOP /
-   SIGCONT); the run's epochs in each watched phase against those of the unwatched phase
-   before it. Target: >= 0.95.
+   second tmux window, the watcher stopped and resumed every few seconds; the run's epochs
+   in each watched phase against those of the unwatched phase before it. Target: >= 0.95.
 3. Key press to screen in ``watch``: ``c`` sent to the watching dashboard through a tmux
    control-mode client, timed until the screen shows the change (a) requested and
    (b) applied by the run in the other process. Target: (b) <= 100 ms median.
 4. Launch to first painted frame of ``dnn-tui`` against ``python -c "import torch"``.
 
-The machine's speed drifts (here headless runs of the same baseline went from 47k to 80k
-samples/s from one run to the next): each figure is a median of ratios measured close
-together, printed with its quartiles; use more --rounds for a tighter figure.
+A process stopped here runs as a child of its pane's shell: tmux resumes a pane's own
+process at once when it stops. Each stop is checked (the process must show state T).
 
-    python benchmarks/dashboard.py [--rounds 10] [--epochs 30] [--size 120x40]
+The machine's speed drifts (headless epochs of the baseline jump between ~50k and ~80k
+samples/s every second or two, with nothing else running): figures come from turns a few
+seconds apart, with their quartiles; use more --rounds for a tighter figure.
+
+    python benchmarks/dashboard.py [--rounds 10] [--phase 1.5] [--size 120x40]
 
 Uses the real MNIST test images in ../shared/data/mnist-t10k (8,000 for training) when
 present, else the bundled digits (much smaller, so the figures are less telling).
@@ -70,9 +73,14 @@ class Tmux:
         )
         return done.stdout
 
-    def open(self, command: list[str], cwd: Path) -> str:
-        """Run command in a new window of cols x rows; returns the window's target."""
-        line = f"cd {shlex.quote(str(cwd))} && exec {shlex.join(command)}"
+    def open(self, command: list[str], cwd: Path, stoppable: bool = False) -> str:
+        """Run command in a new window of cols x rows; returns the window's target.
+
+        tmux sends SIGCONT at once to a pane's own process that stopped, so a command the
+        benchmark stops and resumes (stoppable) runs as a child of the pane's shell instead
+        (see process_pid)."""
+        run = shlex.join(command)
+        line = f"cd {shlex.quote(str(cwd))} && " + (f"{run}; exit" if stoppable else f"exec {run}")
         if self.windows == 0:  # a window that stays keeps the session when the others end
             self._tmux(
                 "-f", "/dev/null", "new-session", "-d", "-s", "bench", "-x", str(self.cols),
@@ -95,6 +103,13 @@ class Tmux:
 
     def pane_pid(self, target: str) -> str:
         return self._tmux("list-panes", "-t", target, "-F", "#{pane_pid}").split()[0]
+
+    def process_pid(self, target: str) -> int:
+        """The pid of a stoppable command (the one child of its pane's shell)."""
+        shell = self.pane_pid(target)
+        children = Path(f"/proc/{shell}/task/{shell}/children").read_text().split()
+        assert len(children) == 1, children
+        return int(children[0])
 
     def wait_closed(self, target: str, timeout: float = 60) -> None:
         """Wait until the window's process has exited (the next run must not share the cores
@@ -273,8 +288,11 @@ class Progress:
             if b'"EpochEnded"' in line:
                 self.epochs.append((now, json.loads(line)["record"]["samples_per_s"]))
 
+    def rates(self, start: float, end: float) -> list[float]:
+        return [r for t, r in self.epochs if start <= t < end and r]
+
     def rate(self, start: float, end: float) -> float | None:
-        rates = [r for t, r in self.epochs if start <= t < end and r]
+        rates = self.rates(start, end)
         return statistics.median(rates) if len(rates) >= 3 else None
 
     def follow(self, seconds: float) -> None:
@@ -282,6 +300,22 @@ class Progress:
         while time.monotonic() < end:
             self.read()
             time.sleep(0.02)
+
+
+def stop(pid: int) -> None:
+    """SIGSTOP, and make sure the process stays stopped (nothing resumed it)."""
+    os.kill(pid, signal.SIGSTOP)
+    time.sleep(0.02)
+    state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    assert state == "T", f"pid {pid} did not stay stopped ({state})"
+
+
+def wait_gone(pid: int, timeout: float = 60) -> None:
+    """Wait until the process has exited (its files are complete; nothing writes any more)."""
+    deadline = time.monotonic() + timeout
+    while Path(f"/proc/{pid}").exists():
+        assert time.monotonic() < deadline, f"pid {pid} still running after {timeout} s"
+        time.sleep(0.05)
 
 
 def started(tmux: Tmux, target: str, history_glob: Path, pattern: str) -> Path:
@@ -293,33 +327,41 @@ def started(tmux: Tmux, target: str, history_glob: Path, pattern: str) -> Path:
     return found[0].parent
 
 
-def measure_throughput(args: argparse.Namespace, work: Path, phase_s: float = 3.0) -> None:
+def throughput(rates: list[float]) -> float:
+    """samples/s over epochs of equal size: all their samples over all their time."""
+    return len(rates) / sum(1 / r for r in rates)
+
+
+def measure_throughput(args: argparse.Namespace, work: Path) -> None:
     """A dashboard training in its worker thread and a headless run of the same config, both
     in tmux windows of the same size, take turns: one runs while the other is stopped
-    (SIGSTOP / SIGCONT), phase_s each, which goes first alternating. Each pair of adjacent
-    phases gives one ratio of samples/s, measured seconds apart in the same two processes,
-    so that the machine's drift (headless runs of this baseline vary from 47k to 107k
-    samples/s from one run to the next here) cancels. An epoch cut by a stop is left out
-    (the first 0.3 s of each phase)."""
+    (SIGSTOP / SIGCONT), args.phase seconds each, which goes first alternating, so that the
+    machine's drift cancels: headless epochs of this baseline jump between ~50k and ~80k
+    samples/s every second or two here, with nothing else running. An epoch cut by a stop
+    is left out (those seen in the first 0.3 s of each phase). Printed: all the dashboard's
+    samples over all its time against the headless run's (the throughput of each), and the
+    median of the pairs' ratios with its quartiles."""
     cols, rows = args.size
-    pairs = args.rounds * 2
+    pairs = args.rounds * 4
     print(
         f"1. samples/s of the dashboard's run (tmux {cols}x{rows}, baseline) against a headless "
-        f"run taking turns with it: {pairs} pairs of {phase_s:g} s phases"
+        f"run taking turns with it: {pairs} pairs of {args.phase:g} s phases"
     )
     tmux = Tmux(cols, rows)
     runs = work / "interleaved"
-    ratios, rates = [], {"dashboard": [], "headless": []}
+    ratios: list[float] = []
+    rates: dict[str, list[float]] = {"dashboard": [], "headless": []}
     try:
-        alone = tmux.open(dnn_tui("train", *run_options(100_000), "--out", str(runs / "h")), work)
+        options = run_options(100_000)
+        alone = tmux.open(dnn_tui("train", *options, "--out", str(runs / "h")), work, True)
         alone_dir = started(tmux, alone, runs, "h/events.jsonl")
-        alone_pid = int(tmux.pane_pid(alone))
-        os.kill(alone_pid, signal.SIGSTOP)
+        alone_pid = tmux.process_pid(alone)
+        stop(alone_pid)
         beside = tmux.open(
-            dnn_tui("tui", *run_options(100_000), "--runs", str(runs / "d"), "--start"), work
+            dnn_tui("tui", *options, "--runs", str(runs / "d"), "--start"), work, True
         )
         beside_dir = started(tmux, beside, runs, "d/*/events.jsonl")
-        beside_pid = int(tmux.pane_pid(beside))
+        beside_pid = tmux.process_pid(beside)
         processes = {
             "headless": (alone_pid, Progress(alone_dir)),
             "dashboard": (beside_pid, Progress(beside_dir)),
@@ -332,31 +374,35 @@ def measure_throughput(args: argparse.Namespace, work: Path, phase_s: float = 3.
             for name in order:
                 if name != current:
                     pid, progress = processes[current]
-                    os.kill(pid, signal.SIGSTOP)
+                    stop(pid)
                     progress.read()  # what it wrote before it stopped belongs to its phase
                     os.kill(processes[name][0], signal.SIGCONT)
                     current = name
                 start = time.monotonic()
-                processes[name][1].follow(phase_s)
-                phase[name] = processes[name][1].rate(start + 0.3, time.monotonic())
-            if phase["dashboard"] and phase["headless"]:
-                ratios.append(phase["dashboard"] / phase["headless"])
-                for name, value in phase.items():
-                    rates[name].append(value)
+                processes[name][1].follow(args.phase)
+                phase[name] = processes[name][1].rates(start + 0.3, time.monotonic())
+            if all(len(found) >= 3 for found in phase.values()):
+                ratios.append(throughput(phase["dashboard"]) / throughput(phase["headless"]))
+                for name, found in phase.items():
+                    rates[name] += found
         for pid, _ in processes.values():
             os.kill(pid, signal.SIGCONT)
         tmux.keys(alone, "C-c")
         tmux.keys(beside, "s")
+        wait_ended(beside_dir, 60)
+        tmux.keys(beside, "C-q")
+        for pid, _ in processes.values():
+            wait_gone(pid)
     finally:
         tmux.close()
+    alone_rate, beside_rate = throughput(rates["headless"]), throughput(rates["dashboard"])
     print(
-        f"   samples/s: headless median {statistics.median(rates['headless']):.0f} "
-        f"(phases {min(rates['headless']):.0f}-{max(rates['headless']):.0f}), dashboard median "
-        f"{statistics.median(rates['dashboard']):.0f}"
+        f"   samples/s over {len(rates['headless'])} and {len(rates['dashboard'])} epochs: "
+        f"headless {alone_rate:.0f}, dashboard {beside_rate:.0f}"
     )
     print(
-        f"   dashboard / headless: median [quartiles] {spread(ratios)} over {len(ratios)} pairs "
-        "(target >= 0.9, aim 0.95)"
+        f"   dashboard / headless: {beside_rate / alone_rate:.3f}; pairs: median [quartiles] "
+        f"{spread(ratios)} over {len(ratios)} (target >= 0.9, aim 0.95)"
     )
 
 
@@ -381,15 +427,15 @@ def measure_watcher(args: argparse.Namespace, work: Path, phase_s: float = 4.0) 
         while not (out / "events.jsonl").is_file():
             assert time.monotonic() < deadline, "the run never started"
             time.sleep(0.02)
-        watcher = tmux.open(dnn_tui("watch", str(out)), work)
+        watcher = tmux.open(dnn_tui("watch", str(out)), work, True)
         while "samples/s" not in tmux.screen(watcher):
             assert time.monotonic() < deadline, tmux.screen(watcher)
             time.sleep(0.05)
-        pid = int(tmux.pane_pid(watcher))
+        pid = tmux.process_pid(watcher)
         progress = Progress(out)
         progress.follow(2.0)
         for _ in range(cycles):
-            os.kill(pid, signal.SIGSTOP)
+            stop(pid)
             alone_start = time.monotonic()
             progress.follow(phase_s)
             os.kill(pid, signal.SIGCONT)
@@ -495,7 +541,10 @@ def main() -> None:
     parser.add_argument(
         "--rounds", type=int, default=10, help="pairs of runs; the watcher gets twice as many"
     )
-    parser.add_argument("--epochs", type=int, default=30)
+    parser.add_argument("--epochs", type=int, default=30, help="epochs of a run in 1b")
+    parser.add_argument(
+        "--phase", type=float, default=1.5, help="seconds of each turn in 1 (the dashboard's)"
+    )
     parser.add_argument("--size", type=size, default=(120, 40), help="terminal COLSxROWS")
     parser.add_argument(
         "--only",

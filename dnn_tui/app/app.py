@@ -2,13 +2,14 @@
 
 A run the dashboard starts itself runs in a thread worker (``train_in_background``): it
 calls ``launch.record_run``, which writes the run directory and takes steering requests
-from other dashboards, with an ``emit`` that posts each event to the lab screen as an
-``EngineReported`` message. A run in another process (``dnn-tui watch``, a background
-run started with ``b``, a running run opened from the runs list) is followed through its
-directory by a thread worker of its own (``follow_in_background``), which posts the same
-messages; its keys reach it as requests (``RemoteControls``). Either way the lab routes
-the events to its widgets, and keys reach the run only through ``self.controls``. Worker
-failures all go through ``on_worker_state_changed``.
+from other dashboards, with an ``emit`` that hands each event to the lab screen through an
+``EventInbox`` (``EngineReported`` messages, a batch of events each). A run in another
+process (``dnn-tui watch``, a background run started with ``b``, a running run opened from
+the runs list) is followed through its directory by a thread worker of its own
+(``follow_in_background``), which posts the same messages; its keys reach it as requests
+(``RemoteControls``). Either way the lab routes the events to its widgets, and keys reach
+the run only through ``self.controls``. Worker failures all go through
+``on_worker_state_changed``.
 
 torch is imported inside the worker thread only: the dashboard paints before torch has
 loaded, and torch never runs in the UI thread (its thread pools would then slow the
@@ -32,7 +33,7 @@ from textual.worker import Worker, WorkerState
 
 from dnn_tui.app import hangup
 from dnn_tui.app.following import Following
-from dnn_tui.app.messages import EngineReported
+from dnn_tui.app.messages import EventInbox
 from dnn_tui.app.screens.compare import CompareScreen
 from dnn_tui.app.screens.confirm import ConfirmScreen
 from dnn_tui.app.screens.help import HelpScreen
@@ -195,8 +196,9 @@ class DnnApp(Following, Suites, Steering, App[None]):
         from dnn_tui.launch import record_run
 
         lab = self.lab
-        post = lambda event: lab.post_message(EngineReported(event, run_id))  # noqa: E731
-        result = record_run(config, folder, lambda: load_data(config), controls, post)
+        result = record_run(
+            config, folder, lambda: load_data(config), controls, EventInbox(lab, run_id)
+        )
         return "stopped" if result is None else result.status
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:

@@ -2,9 +2,9 @@
 run started with ``b``, a running run opened from the runs list. A mixin of ``DnnApp``.
 
 A thread worker (``follow_in_background``) reads the run's events as it writes them and posts
-each to the lab as an ``EngineReported`` message, exactly as a run of this process would; the
-run's keys reach it as requests (``RemoteControls``). A run whose process goes away without
-finishing is reported with ``RunLost`` and shown as interrupted.
+them to the lab (``EngineReported`` messages through an ``EventInbox``), exactly as a run of
+this process would; the run's keys reach it as requests (``RemoteControls``). A run whose
+process goes away without finishing is reported with ``RunLost`` and shown as interrupted.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from textual import work
 from textual.worker import get_current_worker
 
-from dnn_tui.app.messages import EngineReported, RunLost, RunOpened
+from dnn_tui.app.messages import EventInbox, RunLost, RunOpened
 from dnn_tui.training.events import fan_out
 
 if TYPE_CHECKING:
@@ -55,9 +55,7 @@ class Following:
         from dnn_tui.follow import RunFollower, RunGone
 
         lab, worker = self.lab, get_current_worker()
-        post = fan_out(
-            controls.observe, lambda event: lab.post_message(EngineReported(event, run_id))
-        )
+        post = fan_out(controls.observe, EventInbox(lab, run_id))
         try:
             finished = RunFollower(run_dir).follow(
                 post, lambda: worker.is_cancelled, hurry=lambda: controls.pending

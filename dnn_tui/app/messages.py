@@ -1,39 +1,104 @@
 """Textual messages of the dashboard: past-tense facts, small and cheap to post.
 
-``EngineReported`` carries one engine event from the training thread into the UI
-(``post_message`` is thread-safe). Progress reports coalesce: when the UI falls
-behind, Textual's message loop asks the queued report whether the next one may
-replace it (``can_replace``), so a backlog of ``StepMeasured`` collapses into the
-newest one and the screen never refreshes more often than the engine reports
-(about 10 times a second) however slow a frame is.
+``EngineReported`` carries engine events from the training (or following) thread into
+the UI, through an ``EventInbox``: the thread appends each event to the inbox, which
+posts a message (``post_message`` is thread-safe) at most every ``GAP_S`` for routine
+events (progress, epoch records, activation probes) and at once for the others; the lab
+then takes everything that came meanwhile. At 10 epochs a second (an epoch record, an
+activation probe and a progress report or so an epoch) that is under 10 messages a
+second instead of 30, and a toy dataset's hundreds of epochs a second no longer make
+hundreds of messages. Progress reports coalesce: of
+consecutive ``StepMeasured`` in one batch only the newest is kept, so a UI that fell
+behind catches up in one step.
 """
 
 from __future__ import annotations
 
+import threading
+import time
 from pathlib import Path
 
 from textual.message import Message
+from textual.message_pump import MessagePump
 
-from dnn_tui.training.events import Event, StepMeasured
+from dnn_tui.training.events import ActivationsMeasured, EpochEnded, Event, StepMeasured
 
 
 class EngineReported(Message, bubble=False):
-    """The training engine emitted an event (posted from the training thread)."""
+    """The training engine emitted events, in order: those its inbox held when the lab took
+    them (built directly, it holds what it is given)."""
 
-    def __init__(self, event: Event, run_id: int) -> None:
+    def __init__(self, run_id: int, events: list[Event], inbox: EventInbox | None = None) -> None:
         super().__init__()
-        self.event = event
         self.run_id = run_id
-        """Which run it belongs to: a stopped run's last events are told apart from the next's."""
+        """Which run they belong to: a stopped run's last events are told apart from the next's."""
+        self.events = events
+        self.inbox = inbox
 
-    def can_replace(self, message: Message) -> bool:
-        """A queued progress report is superseded by the next one of the same run."""
-        return (
-            isinstance(self.event, StepMeasured)
-            and isinstance(message, EngineReported)
-            and isinstance(message.event, StepMeasured)
-            and message.run_id == self.run_id
-        )
+    def take(self) -> list[Event]:
+        """The events to show (for an inbox's message, all it held by now)."""
+        if self.inbox is not None:
+            self.events = self.inbox.take()
+        return self.events
+
+
+ROUTINE = (StepMeasured, EpochEnded, ActivationsMeasured)
+"""Events that may wait for the next message (the rest are posted at once)."""
+GAP_S = 0.1
+"""Least seconds between two messages of an inbox for routine events."""
+
+
+class EventInbox:
+    """Engine events from one run's thread to the lab (see the module docstring): call it
+    with each event in that thread. A message is posted when none is waiting to be read and
+    the event is not routine or GAP_S passed since the last one; the lab reads them all
+    (``EngineReported.take``) and ``nudge``s the inbox at each redraw of its status line, so
+    that no event waits longer than that."""
+
+    def __init__(self, lab: MessagePump, run_id: int) -> None:
+        self._lab = lab
+        self.run_id = run_id
+        self._lock = threading.Lock()
+        self._waiting: list[Event] = []
+        self._posted = False
+        self._last_post = -GAP_S
+
+    def __call__(self, event: Event) -> None:
+        with self._lock:
+            self._waiting.append(event)
+            now = time.monotonic()
+            post = not self._posted and (
+                not isinstance(event, ROUTINE) or now - self._last_post >= GAP_S
+            )
+            if post:
+                self._posted, self._last_post = True, now
+        if post:
+            self._lab.post_message(EngineReported(self.run_id, [], self))
+
+    def nudge(self) -> None:
+        """Post a message for events that wait (called by the lab, in the UI thread)."""
+        with self._lock:
+            post = bool(self._waiting) and not self._posted
+            if post:
+                self._posted, self._last_post = True, time.monotonic()
+        if post:
+            self._lab.post_message(EngineReported(self.run_id, [], self))
+
+    def take(self) -> list[Event]:
+        """The events that came since the last take, progress reports coalesced."""
+        with self._lock:
+            events, self._waiting = self._waiting, []
+            self._posted = False
+        return coalesced(events)
+
+
+def coalesced(events: list[Event]) -> list[Event]:
+    """events without each StepMeasured that another StepMeasured directly follows."""
+    return [
+        event
+        for event, after in zip(events, [*events[1:], None], strict=False)
+        if not (isinstance(event, StepMeasured) and isinstance(after, StepMeasured))
+    ]
 
 
 class LearningRateEntered(Message):

@@ -36,6 +36,7 @@ from dnn_tui.training.events import (
     RunStarted,
     StepMeasured,
 )
+from dnn_tui.training.heap import frozen_heap
 from dnn_tui.training.probes import ActivationProbe, GradientProbe
 from dnn_tui.training.signal import PROBE_SAMPLES
 
@@ -267,21 +268,9 @@ class _Run:
     def run(self) -> RunResult:
         self.emit_started()
         status, diverged, error = "completed", None, None
-        patience = self.config.train.early_stopping
         try:
-            for epoch in range(1, self.config.train.epochs + 1):
-                outcome = self.train_epoch(epoch)
-                if outcome is not None:
-                    status, diverged = outcome
-                    self.partial_epoch = {
-                        "epoch": epoch,
-                        "steps": self.where[1] - 1,
-                        "events": self.epoch_events,
-                    }
-                    break
-                if patience and self.best_epoch is not None and epoch - self.best_epoch >= patience:
-                    status = "early_stopped"
-                    break
+            with frozen_heap():
+                status, diverged = self.epochs()
         except Exception as failure:  # any failure ends the run as "failed", its files kept
             epoch, step = self.where
             status = "failed"
@@ -290,6 +279,22 @@ class _Run:
         if status == "stopped" and self.controls.failure is not None:
             status, error = "failed", self.controls.failure
         return self.finish(status, diverged, error)
+
+    def epochs(self) -> tuple[str, dict[str, Any] | None]:
+        """Train epoch after epoch until the last, a stop, divergence or early stopping."""
+        patience = self.config.train.early_stopping
+        for epoch in range(1, self.config.train.epochs + 1):
+            outcome = self.train_epoch(epoch)
+            if outcome is not None:
+                self.partial_epoch = {
+                    "epoch": epoch,
+                    "steps": self.where[1] - 1,
+                    "events": self.epoch_events,
+                }
+                return outcome
+            if patience and self.best_epoch is not None and epoch - self.best_epoch >= patience:
+                return "early_stopped", None
+        return "completed", None
 
     def emit_started(self) -> None:
         if self.data.note:

@@ -267,7 +267,7 @@ def feed(app: DnnApp, events: list[Event], *, clipping: bool = True) -> RunContr
     controls = RunControls(0.5 if clipping else None, config.train.lr)
     app.lab.begin_run(config, RUN_DIR, 1, controls)
     for event in events:
-        app.lab.on_engine_reported(EngineReported(event, 1))
+        app.lab.on_engine_reported(EngineReported(1, [event]))
     app.lab.flush_panels()
     app.lab.epoch_table.flush(force=True)
     return controls

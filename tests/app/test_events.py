@@ -2,36 +2,82 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from pathlib import Path
 
 from textual.message import Message
 from textual.widgets import Input
 
 from dnn_tui.app.app import DnnApp
-from dnn_tui.app.messages import EngineReported
+from dnn_tui.app.messages import EngineReported, EventInbox
 from dnn_tui.app.screens.divergence import DivergenceScreen
 from dnn_tui.app.screens.model_graph import ModelGraphScreen
-from dnn_tui.training.events import EpochEnded, StepMeasured
+from dnn_tui.training.events import EpochEnded, Notice, StepMeasured
 
 from . import scripted
 from .support import wait_until
 
 
-async def test_a_burst_of_progress_reports_coalesces(tmp_path: Path) -> None:
+async def test_a_burst_of_events_comes_in_one_message_with_progress_coalesced(
+    tmp_path: Path,
+) -> None:
     messages: list[Message] = []
     app = DnnApp(scripted.CONFIG, run_root=tmp_path)
     async with app.run_test(message_hook=messages.append) as pilot:
         scripted.feed(app, [scripted.started()])
         steps = [scripted.step(1, n) for n in range(1, 15)]
         burst = [*steps[:7], scripted.epoch_ended(1), *steps[7:]]
+        inbox = EventInbox(app.lab, 1)
         for event in burst:  # as fast as a thread can post: nothing is processed meanwhile
-            app.lab.post_message(EngineReported(event, 1))
-        app.lab.post_message(EngineReported(scripted.step(1, 15), 0))  # an older run's: dropped
+            inbox(event)
+        EventInbox(app.lab, 0)(scripted.step(1, 15))  # an older run's: dropped
         await pilot.pause()
-        seen = [m.event for m in messages if isinstance(m, EngineReported) and m.run_id == 1]
+        ours = [m for m in messages if isinstance(m, EngineReported) and m.run_id == 1]
+        assert len(ours) == 1
+        seen = ours[0].events
         assert [type(e) for e in seen] == [StepMeasured, EpochEnded, StepMeasured]
         assert seen[0] is steps[6] and seen[-1] is steps[-1]  # the newest report wins
         assert app.lab.last_step is steps[-1]
+        later = scripted.step(2, 1)
+        inbox(later)  # within GAP_S of the last message: it waits, at most until a redraw
+        await wait_until(pilot, lambda: app.lab.last_step is later)
+        assert len([m for m in messages if isinstance(m, EngineReported)]) == 3
+        notice = Notice("a notice is not routine: it is posted at once", "information")
+        inbox(scripted.step(2, 2))
+        inbox(notice)
+        await pilot.pause()
+        reported = [m for m in messages if isinstance(m, EngineReported)]
+        assert reported[-1].events[-1] is notice
+
+
+async def test_events_from_a_thread_arrive_in_order_in_few_messages(tmp_path: Path) -> None:
+    messages: list[Message] = []
+    app = DnnApp(scripted.CONFIG, run_root=tmp_path)
+    async with app.run_test(message_hook=messages.append) as pilot:
+        scripted.feed(app, [scripted.started()])
+        inbox = EventInbox(app.lab, 1)
+        epochs = [scripted.epoch_ended(epoch) for epoch in range(1, 301)]
+
+        def worker() -> None:  # a toy dataset: hundreds of epochs a second
+            for event in epochs:
+                inbox(event)
+                time.sleep(0.0005)
+
+        thread = threading.Thread(target=worker)
+        thread.start()
+        while thread.is_alive():
+            await pilot.pause(0.01)
+        thread.join()
+
+        def ours() -> list[EngineReported]:
+            return [m for m in messages if isinstance(m, EngineReported)]
+
+        await wait_until(pilot, lambda: sum(len(m.events) for m in ours()) == len(epochs))
+        assert [e for m in ours() for e in m.events] == epochs
+        assert len(ours()) < len(epochs) / 3
+        app.lab.epoch_table.flush(force=True)
+        assert app.lab.epoch_table.row_count == 300
 
 
 async def test_divergence_offers_remedies_that_rerun(tmp_path: Path) -> None:

@@ -224,9 +224,11 @@ async def test_a_running_job_is_never_sent_a_value_beyond_float32(
         await app.workers.wait_for_complete()
         await wait_until(pilot, lambda: lab.run_status.state == "stopped")
     applied = [
-        m.event.kind
+        event.kind
         for m in messages
-        if isinstance(m, EngineReported) and isinstance(m.event, ControlApplied)
+        if isinstance(m, EngineReported)
+        for event in m.events
+        if isinstance(event, ControlApplied)
     ]
     assert "pause" in applied and not {"lr", "clip_norm"} & set(applied)
 

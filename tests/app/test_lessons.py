@@ -55,7 +55,7 @@ async def test_in_the_compact_layout_a_notice_takes_the_lessons_line(tmp_path: P
         app.lab.begin_run(config, scripted.RUN_DIR, 1, scripted.feed(app, []))
         await pilot.pause()
         assert shown_text(app, "#run-lesson").startswith("deep-sigmoid: The vanishing gradient")
-        app.lab.on_engine_reported(EngineReported(Notice("offline", "warning"), 1))
+        app.lab.on_engine_reported(EngineReported(1, [Notice("offline", "warning")]))
         await pilot.pause()
         assert shown_text(app, "#run-notice") == "warning: offline"
         assert shown_text(app, "#run-lesson") == ""

@@ -21,7 +21,11 @@ from .support import TINY, label_text, training_threads, wait_until
 
 def engine_events(messages: list[Message], kind: type) -> list:
     return [
-        m.event for m in messages if isinstance(m, EngineReported) and isinstance(m.event, kind)
+        event
+        for m in messages
+        if isinstance(m, EngineReported)
+        for event in m.events
+        if isinstance(event, kind)
     ]
 
 

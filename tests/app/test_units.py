@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from dnn_tui.app.messages import EngineReported
+from dnn_tui.app.messages import coalesced
 from dnn_tui.app.screens.divergence import with_clipping, with_half_lr
 from dnn_tui.app.series import CompactingSeries
 from dnn_tui.app.widgets.config_form import error_field
@@ -41,13 +41,13 @@ def test_series_keeps_the_whole_run_in_bounded_memory() -> None:
         CompactingSeries(capacity=1)
 
 
-def test_only_progress_reports_of_the_same_run_coalesce() -> None:
-    first, second = scripted.step(1, 1), scripted.step(1, 2)
+def test_only_consecutive_progress_reports_coalesce() -> None:
+    s1, s2, s3 = (scripted.step(1, n) for n in (1, 2, 3))
     epoch = scripted.epoch_ended(1)
-    assert EngineReported(first, 1).can_replace(EngineReported(second, 1))
-    assert not EngineReported(first, 1).can_replace(EngineReported(second, 2))
-    assert not EngineReported(first, 1).can_replace(EngineReported(epoch, 1))
-    assert not EngineReported(epoch, 1).can_replace(EngineReported(second, 1))
+    assert coalesced([s1, s2, epoch, s3]) == [s2, epoch, s3]
+    assert coalesced([epoch, s1]) == [epoch, s1]
+    assert coalesced([s1, s2, s3]) == [s3]
+    assert coalesced([]) == []
 
 
 def test_bands_and_the_log_scale() -> None:

@@ -13,8 +13,9 @@ classes are set on resize, the stylesheet does the rest):
 - ``-too-small`` (below ``MIN_SIZE``): a message instead of a broken layout.
 
 ``on_engine_reported`` is the one place where engine events reach the widgets; the
-widgets keep what arrived and draw it when ``flush_panels`` runs (the status line every
-``REFRESH_S``, the panels every ``PANELS_EVERY`` of those).
+widgets keep what arrived and draw it at the next redraw: the status line every
+``REFRESH_S``, the panels every ``PANELS_EVERY`` of those, half a ``REFRESH_S`` after
+the status line (``flush_panels`` draws both at once where a run ended).
 Every curve is drawn against training progress in epochs (``progress``), one x axis
 for all of them. Notices go to the run status's notice line (``show_notice``), never
 over a panel.
@@ -37,7 +38,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, Static, Tab, Tabs
 
-from dnn_tui.app.messages import EngineReported, PresetShown, RunLost
+from dnn_tui.app.messages import EngineReported, EventInbox, PresetShown, RunLost
 from dnn_tui.app.screens.divergence import DivergenceScreen
 from dnn_tui.app.widgets.accuracy_sparklines import AccuracySparklines
 from dnn_tui.app.widgets.config_form import ConfigForm
@@ -55,6 +56,7 @@ from dnn_tui.training.events import (
     ActivationsMeasured,
     ControlApplied,
     EpochEnded,
+    Event,
     Notice,
     RunFinished,
     RunStarted,
@@ -70,12 +72,15 @@ XWIDE = 170
 REFRESH_S = 0.25
 """Seconds between redraws of the status line (step, progress bar, rate, ETA), however fast
 events come. Key presses are shown at once, not at this pace."""
-PANELS_EVERY = 2
-"""The panels (curves, gradients, signal, table) are redrawn every this many REFRESH_S, twice
+PANELS_EVERY = 4
+"""The panels (curves, gradients, signal, table) are redrawn every this many REFRESH_S, once
 a second. Each redraw takes CPU and the GIL from training: in tmux at 120x40 on 2 cores with
-the baseline on 8k MNIST images (10 epochs a second), a watcher redrawing them 4 times a
-second used 17.5% of a core beside the run, twice a second (and table rows every 2 s)
-11.4%."""
+the baseline on 8k MNIST images (10 epochs a second) a panel frame takes 9-12 ms of the UI
+thread, a status-line frame 2-3 ms. They are never redrawn in the same frame as the status
+line: Textual redraws every widget inside the box around a frame's changes, and the status
+line (the top rows, the screen's width) with the panels (the right-hand column) spans the
+whole screen, the form included: 129 widgets, 15 ms a frame at 120x40, against 19 widgets
+for the panels alone."""
 PAGES = ("setup", "train", "gradients")
 """The compact layout's tabs (keys 1, 2, 3)."""
 GRADIENTS_TAB = {False: "Gradients · a: signal", True: "Signal · a: gradients"}
@@ -120,6 +125,8 @@ class LabScreen(Screen[None]):
         self._run_root = run_root
         self.run_id = 0
         """The run whose events are shown; events of older runs are dropped."""
+        self._inbox: EventInbox | None = None
+        """Where the shown run's events wait (nudged at each status redraw)."""
         self.run_dir: Path | None = None
         self.run_started: RunStarted | None = None
         """The current run's RunStarted (config, layers, parameters), once it arrived."""
@@ -195,19 +202,26 @@ class LabScreen(Screen[None]):
     def on_mount(self) -> None:
         self.show_page("setup")
         self.query_one("#form-fields").can_focus = False  # Tab goes straight to the first field
-        self._ticks = 0
-        self.set_interval(REFRESH_S, self._tick)
+        self.set_interval(REFRESH_S, self._draw_status)
+        self.set_timer(REFRESH_S / 2, self._start_panels)
 
-    def _tick(self) -> None:
-        self._ticks += 1
-        if self._ticks % PANELS_EVERY:
-            self.run_status.flush()
-        else:
-            self.flush_panels()
+    def _draw_status(self) -> None:
+        if self._inbox is not None:
+            self._inbox.nudge()  # events that came since the last message
+        self.run_status.flush()
+
+    def _start_panels(self) -> None:
+        """The panels' redraws begin half a status period after the status line's (see
+        PANELS_EVERY)."""
+        self.set_interval(REFRESH_S * PANELS_EVERY, self._draw_panels)
 
     def flush_panels(self) -> None:
-        """Draw what arrived since the last flush (called PANELS_EVERY * REFRESH_S apart)."""
+        """Draw everything that arrived: the status line and the panels."""
         self.run_status.flush()
+        self._draw_panels()
+
+    def _draw_panels(self) -> None:
+        """Draw what arrived for the panels since their last redraw."""
         self.gradient_panel.flush()
         self.signal_panel.flush()
         self.loss_sparklines.flush()
@@ -333,6 +347,7 @@ class LabScreen(Screen[None]):
         """A run was launched (or opened from its directory, config None when it has not
         written one yet): clear the panels and show it loading."""
         self.run_id, self.run_dir, self._controls = run_id, run_dir, controls
+        self._inbox = None
         self.run_started = self.last_step = self.last_signal = None
         self.run_ended = False
         self.run_status.show_starting(config, run_dir)
@@ -394,10 +409,16 @@ class LabScreen(Screen[None]):
     # --- the engine's events ----------------------------------------------------------------
 
     def on_engine_reported(self, message: EngineReported) -> None:
-        """Route one engine event to the widgets that show it."""
+        """Route the reported engine events to the widgets that show them."""
         if message.run_id != self.run_id:
             return
-        match message.event:
+        self._inbox = message.inbox
+        for event in message.take():
+            self.show_event(event)
+
+    def show_event(self, event: Event) -> None:
+        """Route one engine event (of the shown run) to the widgets that show it."""
+        match event:
             case StepMeasured() as event:
                 self.last_step = event
                 self.run_status.show_step(event)

@@ -11,7 +11,7 @@ It shows the current run's model, or the form's when that describes a different
 model (then without gradients), under the experiment's lesson (its preset's
 description, in full). Shapes come from ``dnn_tui.graph``, which needs no torch;
 they are written as Keras writes them, ``(None, 100)``, None standing for the batch
-dimension. While a run goes on the gradient column is refreshed twice a second.
+dimension. While a run goes on the gradient column is refreshed four times a second.
 
 A Linear bias followed by BatchNorm gets a gradient of zero up to rounding (about
 1e-8): the normalisation subtracts the batch mean, so a constant added before it

@@ -9,18 +9,23 @@ list of the highlighted or running epoch).
 Rows are only ever added (never the table rebuilt: a refresh of a DataTable is
 the costliest thing on the screen, since adding a row re-renders every visible
 cell), and when the best epoch moves only the two cells that show the star
-change. Epochs that end faster than ``FLUSH_S`` apart (toy datasets run hundreds a
-second) are added together at the next flush. Every epoch stays reachable by
-scrolling; the cursor follows the newest row unless the user moved it up.
+change. A row once drawn is kept as drawn (DataTable draws every visible row anew
+whenever a row is added or the cursor moves, 15-20 ms at 120x40: see
+``_render_line``), and new rows grow the table's scrollable height without a layout
+pass of the screen (see ``_update_dimensions``). Epochs that end faster than ``FLUSH_S`` apart
+(toy datasets run hundreds a second) are added together at the next flush. Every
+epoch stays reachable by scrolling; the cursor follows the newest row unless the user moved it up.
 """
 
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import Any, Self
 
+from rich.style import Style
 from rich.text import Text
 from textual import events
+from textual.strip import Strip
 from textual.widgets import DataTable
 
 from dnn_tui.app.formatting import fmt_acc, fmt_loss, fmt_lr, fmt_norm, fmt_seconds
@@ -37,13 +42,19 @@ COLUMNS: tuple[tuple[str, str, int], ...] = (
     ("clipped", "clip\n%", 5),
     ("seconds", "\nsec", 6),
 )
-"""(column key, two-line header, width) in display order; every width has room for its widest
+"""(name, two-line header, width) in display order; every width has room for its widest
 number and a space before it. |∇W| first/last: the first and the last layer's
-weight-gradient norm. The events column follows, as wide as what is left."""
+weight-gradient norm. The events column follows, as wide as what is left. The table has one
+column (``ROW``) holding each row's text laid out in these widths: DataTable draws a cell
+through Rich's console, about 0.1 ms a cell, so eleven columns cost a millisecond a row;
+at 10 epochs a second a screenful of new rows came every batch."""
+ROW = "row"
 FIXED_W = sum(width for _, _, width in COLUMNS)
 EVENTS_MIN_W = 10
 """The events column is never narrower than this (the table then scrolls sideways)."""
 BEST_MARK = "★"
+DRAWN_MAX = 4096
+"""Drawn lines kept (a screenful is a few dozen; all are dropped when there are more)."""
 FLUSH_S = 2.0
 """Seconds between two batches of new rows at most. A batch costs a layout pass of the screen
 and a redraw of every visible row (20-60 ms at 120x40 beside training on 2 cores); epochs
@@ -76,6 +87,10 @@ class EpochTable(DataTable[Any]):
     """Losses, accuracies, learning rate, gradients and clipping per epoch (``#epoch-table``)."""
 
     def __init__(self, *, id: str = "epoch-table") -> None:
+        self._drawn: dict[tuple[Any, ...], Strip] = {}
+        """Drawn row lines, by everything that decides how one looks (see _render_line)."""
+        self._changes: dict[str, int] = {}
+        """How many times each row's cells changed after it was added (the star moving)."""
         super().__init__(
             id=id, cursor_type="row", zebra_stripes=True, header_height=2, cell_padding=0
         )
@@ -83,29 +98,89 @@ class EpochTable(DataTable[Any]):
         self._pending: list[dict[str, Any]] = []
         self._pending_best: int | None = None
         self._flushed = 0.0
+        self._sizing = False
         self.records: dict[int, dict[str, Any]] = {}
         """Every epoch record shown (or queued), by epoch."""
 
     def on_mount(self) -> None:
-        for key, label, width in COLUMNS:
-            self.add_column(Text(label, justify="right"), key=key, width=width)
-        self.add_column(Text("\n events"), key="events", width=EVENTS_MIN_W)
+        self.add_column(header_text(), key=ROW, width=FIXED_W + EVENTS_MIN_W)
 
     def on_resize(self, _event: events.Resize) -> None:
         """The events column takes the width the fixed columns leave."""
         scrollbar = self.styles.scrollbar_size_vertical
-        width = max(EVENTS_MIN_W, self.size.width - FIXED_W - scrollbar)
-        column = self.columns.get("events")  # type: ignore[call-overload]
+        width = FIXED_W + max(EVENTS_MIN_W, self.size.width - FIXED_W - scrollbar)
+        column = self.columns.get(ROW)  # type: ignore[call-overload]
         if column is not None and column.width != width:
             column.width = width
             self._clear_caches()
             self._require_update_dimensions = True
             self.refresh()
 
+    def _render_line(self, y: int, x1: int, x2: int, base_style: Style) -> Strip:
+        """DataTable's own caches a line under its count of changes to the whole table and the
+        cursor's position, so each new row or cursor move draws every visible row again.
+        Here a row's line is kept under what decides its look: the row and its changes, its
+        line in the row, the stripe, cursor or hover on it, the crop, the width and styles."""
+        try:
+            row_key, line = self._get_offsets(y)
+        except LookupError:
+            return super()._render_line(y, x1, x2, base_style)
+        if row_key is self._header_row_key:
+            return super()._render_line(y, x1, x2, base_style)
+        row = self._row_locations.get(row_key)
+        key = (
+            row_key.value,
+            self._changes.get(str(row_key.value), 0),
+            line,
+            row is not None and row % 2,
+            self.show_cursor and self.cursor_type == "row" and row == self.cursor_row,
+            self._show_hover_cursor and row == self.hover_row,
+            x1,
+            x2,
+            self.size.width,
+            base_style,
+            self._pseudo_class_state,
+        )
+        strip = self._drawn.get(key)
+        if strip is None:
+            if len(self._drawn) >= DRAWN_MAX:
+                self._drawn.clear()
+            strip = self._drawn[key] = super()._render_line(y, x1, x2, base_style)
+        return strip
+
+    def _clear_caches(self) -> None:
+        super()._clear_caches()
+        self._drawn.clear()
+
+    def notify_style_update(self) -> None:
+        self._drawn.clear()
+        super().notify_style_update()
+
+    def _update_dimensions(self, new_rows: Any) -> None:
+        """DataTable's own sets the table's virtual (scrollable) size, a reactive that asks for
+        a layout pass of the whole screen, which then redraws every widget on it: 45 ms a
+        batch of rows at 120x40 beside training. The table's region never depends on its
+        rows, so the size is set without one and only its scrollbars follow."""
+        self._sizing = True
+        try:
+            super()._update_dimensions(new_rows)
+        finally:
+            self._sizing = False
+        self._scroll_update(self.virtual_size)
+
+    def refresh(
+        self, *regions: Any, repaint: bool = True, layout: bool = False, recompose: bool = False
+    ) -> Self:
+        """A refresh; one asked for by a new virtual size repaints only (see _update_dimensions)."""
+        layout = layout and not self._sizing
+        return super().refresh(*regions, repaint=repaint, layout=layout, recompose=recompose)
+
     def clear_epochs(self) -> None:
         """Empty the table for a new run."""
         self.clear()
         self._best = None
+        self._changes.clear()
+        self._drawn.clear()
         self._pending.clear()
         self.records.clear()
 
@@ -143,25 +218,7 @@ class EpochTable(DataTable[Any]):
         return int(key) if key is not None else None
 
     def _add_row(self, record: dict[str, Any]) -> None:
-        norms = record.get("grad_norm") or []
-        numbers = (
-            fmt_loss(record.get("train_loss")),
-            fmt_acc(record.get("train_acc")),
-            fmt_loss(record.get("val_loss")),
-            fmt_acc(record.get("val_acc")),
-            fmt_lr(record.get("lr")),
-            fmt_norm(norms[0] if norms else None),
-            fmt_norm(norms[-1] if norms else None),
-            f"{100 * (record.get('clipped_fraction') or 0.0):.0f}",
-            fmt_seconds(record.get("seconds")),
-        )
-        events_text = describe_controls(record.get("events", []))
-        self.add_row(
-            self._epoch_cell(record["epoch"], best=False),
-            *(Text(number, justify="right") for number in numbers),
-            Text(f" {events_text}", no_wrap=True, overflow="ellipsis"),
-            key=str(record["epoch"]),
-        )
+        self.add_row(row_text(record, best=False), key=str(record["epoch"]))
 
     def mark_best(self, epoch: int | None) -> None:
         """Star the best epoch's row (and unstar the previous best)."""
@@ -169,11 +226,39 @@ class EpochTable(DataTable[Any]):
             return
         for old, best in ((self._best, False), (epoch, True)):
             if old is not None and str(old) in self.rows:
-                self.update_cell(str(old), "epoch", self._epoch_cell(old, best=best))
+                self.update_cell(str(old), ROW, row_text(self.records[old], best=best))
+                self._changes[str(old)] = self._changes.get(str(old), 0) + 1
         self._best = epoch
 
-    @staticmethod
-    def _epoch_cell(epoch: int, *, best: bool) -> Text:
-        if best:
-            return Text(f"{BEST_MARK} {epoch}", style="bold", justify="right")
-        return Text(str(epoch), justify="right")
+
+def header_text() -> Text:
+    """The two header lines, each label right-aligned in its column's width."""
+    lines = [
+        "".join(label.split("\n")[line].rjust(width) for _, label, width in COLUMNS)
+        for line in (0, 1)
+    ]
+    return Text(f"{lines[0]}\n{lines[1]} events", no_wrap=True, overflow="ellipsis")
+
+
+def row_text(record: dict[str, Any], *, best: bool) -> Text:
+    """An epoch's row: each number right-aligned in its column's width, the best epoch's
+    number starred in bold, then the control changes, cut with an ellipsis by the table."""
+    norms = record.get("grad_norm") or []
+    epoch = f"{BEST_MARK} {record['epoch']}" if best else str(record["epoch"])
+    numbers = (
+        fmt_loss(record.get("train_loss")),
+        fmt_acc(record.get("train_acc")),
+        fmt_loss(record.get("val_loss")),
+        fmt_acc(record.get("val_acc")),
+        fmt_lr(record.get("lr")),
+        fmt_norm(norms[0] if norms else None),
+        fmt_norm(norms[-1] if norms else None),
+        f"{100 * (record.get('clipped_fraction') or 0.0):.0f}",
+        fmt_seconds(record.get("seconds")),
+    )
+    widths = [width for _, _, width in COLUMNS]
+    text = Text(no_wrap=True, overflow="ellipsis")
+    text.append(epoch.rjust(widths[0]), style="bold" if best else "")
+    text.append("".join(n.rjust(w) for n, w in zip(numbers, widths[1:], strict=True)))
+    text.append(f" {describe_controls(record.get('events', []))}")
+    return text

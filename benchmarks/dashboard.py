@@ -385,6 +385,7 @@ def measure_throughput(args: argparse.Namespace, work: Path) -> None:
                 ratios.append(throughput(phase["dashboard"]) / throughput(phase["headless"]))
                 for name, found in phase.items():
                     rates[name] += found
+        report_throughput(rates, ratios)
         for pid, _ in processes.values():
             os.kill(pid, signal.SIGCONT)
         tmux.keys(alone, "C-c")
@@ -395,6 +396,9 @@ def measure_throughput(args: argparse.Namespace, work: Path) -> None:
             wait_gone(pid)
     finally:
         tmux.close()
+
+
+def report_throughput(rates: dict[str, list[float]], ratios: list[float]) -> None:
     alone_rate, beside_rate = throughput(rates["headless"]), throughput(rates["dashboard"])
     print(
         f"   samples/s over {len(rates['headless'])} and {len(rates['dashboard'])} epochs: "
@@ -406,51 +410,56 @@ def measure_throughput(args: argparse.Namespace, work: Path) -> None:
     )
 
 
-def measure_watcher(args: argparse.Namespace, work: Path, phase_s: float = 4.0) -> None:
-    """One headless run, its watcher alternately running and stopped (SIGSTOP / SIGCONT)
-    every phase_s: each watched phase is compared with the unwatched one before it, in the
-    same process a few seconds apart, so that the machine's own drift (headless runs of
-    this baseline vary from 47k to 80k samples/s from one run to the next here) cancels.
-    A resumed watcher first catches up on what it missed: that work counts in its phase."""
+def measure_watcher(args: argparse.Namespace, work: Path) -> None:
+    """One headless run, its watcher alternately running and stopped (SIGSTOP / SIGCONT),
+    args.phase seconds each, which comes first alternating: all the run's epochs in watched
+    phases against all those in unwatched ones, in the same process seconds apart, so that
+    the machine's drift cancels. A resumed watcher first catches up on what it missed: that
+    work counts in its phase."""
     cols, rows = args.size
-    cycles = args.rounds * 2
+    pairs = args.rounds * 4
     print(
         f"2. samples/s of a headless run with dnn-tui watch following it (tmux {cols}x{rows}), "
-        f"against the same run with the watcher stopped: {cycles} pairs of {phase_s:g} s phases"
+        f"against the same run with the watcher stopped: {pairs} pairs of {args.phase:g} s phases"
     )
     tmux = Tmux(cols, rows)
     out = work / "watched-run"
-    ratios = []
+    ratios: list[float] = []
+    rates: dict[bool, list[float]] = {True: [], False: []}
     try:
-        tmux.open(dnn_tui("train", *run_options(100_000), "--out", str(out)), work)
-        deadline = time.monotonic() + 120
-        while not (out / "events.jsonl").is_file():
-            assert time.monotonic() < deadline, "the run never started"
-            time.sleep(0.02)
+        run = tmux.open(dnn_tui("train", *run_options(100_000), "--out", str(out)), work)
+        started(tmux, run, work, "watched-run/events.jsonl")
         watcher = tmux.open(dnn_tui("watch", str(out)), work, True)
+        deadline = time.monotonic() + 120
         while "samples/s" not in tmux.screen(watcher):
             assert time.monotonic() < deadline, tmux.screen(watcher)
             time.sleep(0.05)
         pid = tmux.process_pid(watcher)
         progress = Progress(out)
         progress.follow(2.0)
-        for _ in range(cycles):
-            stop(pid)
-            alone_start = time.monotonic()
-            progress.follow(phase_s)
-            os.kill(pid, signal.SIGCONT)
-            watched_start = time.monotonic()
-            progress.follow(phase_s)
-            alone = progress.rate(alone_start + 0.5, watched_start)
-            watched = progress.rate(watched_start, time.monotonic())
-            if alone and watched:
-                ratios.append(watched / alone)
-        tmux.keys(watcher, "C-q")
+        watching = True
+        for pair in range(pairs):
+            phase = {}
+            for watched in (True, False) if pair % 2 else (False, True):
+                if watched != watching:
+                    (os.kill(pid, signal.SIGCONT) if watched else stop(pid))
+                    watching = watched
+                start = time.monotonic()
+                progress.follow(args.phase)
+                phase[watched] = progress.rates(start + 0.3, time.monotonic())
+            if all(len(found) >= 3 for found in phase.values()):
+                ratios.append(throughput(phase[True]) / throughput(phase[False]))
+                for watched, found in phase.items():
+                    rates[watched] += found
+        os.kill(pid, signal.SIGCONT)
+        tmux.keys(run, "C-c")
+        wait_ended(out, 60)  # the watcher (it writes nothing) ends with the tmux session
     finally:
         tmux.close()
     print(
-        f"   watched / unwatched: median [quartiles] {spread(ratios)} over {len(ratios)} pairs "
-        "(target >= 0.95)"
+        f"   watched / unwatched: {throughput(rates[True]) / throughput(rates[False]):.3f} over "
+        f"{len(rates[True])} and {len(rates[False])} epochs; pairs: median [quartiles] "
+        f"{spread(ratios)} over {len(ratios)} (target >= 0.95)"
     )
 
 

@@ -27,15 +27,13 @@ async def test_number_keys_bring_the_tabs_forward_and_the_footer_says_so(tmp_pat
     app = DnnApp(scripted.CONFIG, run_root=tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:
         lab = app.lab
-        await pilot.pause()
-        assert "1-3" in footer_keys(app)
+        await wait_until(pilot, lambda: "1-3" in footer_keys(app))  # the footer composes late
         for key, page in (("2", "train"), ("3", "gradients"), ("1", "setup")):
             await pilot.press(key)
             assert lab.has_class(f"-page-{page}"), key
             assert lab.query_one("#lab-tabs").active == f"tab-{page}"  # type: ignore[attr-defined]
         await pilot.resize_terminal(120, 40)
-        await pilot.pause()
-        assert "1-3" not in footer_keys(app)  # no tabs in the wide layout
+        await wait_until(pilot, lambda: "^q" in footer_keys(app) and "1-3" not in footer_keys(app))
 
 
 async def test_the_compact_footer_keeps_quit_and_b_still_starts_a_background_run(
@@ -45,7 +43,7 @@ async def test_the_compact_footer_keeps_quit_and_b_still_starts_a_background_run
     started: list[str] = []
     monkeypatch.setattr(app, "action_start_background", lambda: started.append("b"))
     async with app.run_test(size=(80, 24)) as pilot:
-        await pilot.pause()
+        await wait_until(pilot, lambda: {"^q", "1-3", "?"} <= footer_keys(app))
         footer = app.screen.query_one(Footer)
         shown = footer_keys(app)
         assert {"^q", "1-3", "?"} <= shown and "b" not in shown  # no room for "bg run"
@@ -53,8 +51,7 @@ async def test_the_compact_footer_keeps_quit_and_b_still_starts_a_background_run
         await pilot.press("b")
         assert started == ["b"]
         await pilot.resize_terminal(120, 40)
-        await pilot.pause()
-        assert {"^q", "b"} <= footer_keys(app)
+        await wait_until(pilot, lambda: {"^q", "b"} <= footer_keys(app))
         await pilot.press("b")
         assert started == ["b", "b"]
 
@@ -115,17 +112,16 @@ async def test_the_footer_hides_keys_that_a_text_field_types(tmp_path: Path) -> 
     app = DnnApp(scripted.CONFIG, run_root=tmp_path)
     async with app.run_test(size=(120, 40)) as pilot:
         scripted.feed(app, scripted.mid_run())  # a run goes on: the steering keys are live
-        await pilot.pause()
+        await wait_until(pilot, lambda: {"+-", "space", "s", "c"} <= footer_keys(app))
         idle = footer_keys(app)
         assert {"+-", "space", "s", "c", "g", "v", "?"} <= idle and "esc" not in idle
         field = app.lab.query_one("#field-lr", Input)
         field.focus()
-        await pilot.pause()
+        await wait_until(pilot, lambda: "esc" in footer_keys(app))
         typing = footer_keys(app)
         assert typing.isdisjoint({"+-", "space", "s", "c", "g", "v", "?", "1-3"})
         assert {"^r", "esc", "^q"} <= typing
         await pilot.press("end", "plus")
         assert field.value.endswith("+")  # typed, not a threshold change
         await pilot.press("backspace", "escape")
-        await pilot.pause()
-        assert footer_keys(app) == idle
+        await wait_until(pilot, lambda: footer_keys(app) == idle)

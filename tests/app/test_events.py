@@ -6,11 +6,13 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
 from textual.message import Message
 from textual.widgets import Input
 
+from dnn_tui.app import messages
 from dnn_tui.app.app import DnnApp
-from dnn_tui.app.messages import EngineReported, EventInbox
+from dnn_tui.app.messages import EngineReported, EventInbox, RunLost
 from dnn_tui.app.screens.divergence import DivergenceScreen
 from dnn_tui.app.screens.model_graph import ModelGraphScreen
 from dnn_tui.training.events import EpochEnded, Notice, StepMeasured
@@ -115,3 +117,23 @@ async def test_the_graph_shows_the_form_before_any_run(tmp_path: Path) -> None:
         await pilot.pause()
         await pilot.press("g")
         assert "invalid" in str(app.screen.query_one("#graph-title").render())
+
+
+async def test_a_lost_run_ends_after_every_event_it_reported(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Routine events wait in the inbox up to a status redraw; RunLost comes as a message of
+    its own, and must not overtake them (the table holds every epoch the run logged)."""
+    monkeypatch.setattr(messages, "GAP_S", 60.0)  # routine events only ever wait
+    app = DnnApp(scripted.CONFIG, run_root=tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        scripted.feed(app, [scripted.started()])
+        inbox = EventInbox(app.lab, 1)
+        inbox(scripted.started())  # not routine: posted at once, the lab knows the inbox
+        await pilot.pause()
+        for epoch in range(1, 6):  # routine: they wait
+            inbox(scripted.epoch_ended(epoch))
+        app.lab.post_message(RunLost("its process is gone", 1))
+        await pilot.pause()
+        assert app.lab.run_status.state == "interrupted"
+        assert app.lab.epoch_table.row_count == 5

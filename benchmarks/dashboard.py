@@ -43,6 +43,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -332,6 +333,44 @@ def throughput(rates: list[float]) -> float:
     return len(rates) / sum(1 / r for r in rates)
 
 
+def take_turns(
+    names: tuple[str, str], switch: Callable[[str], Progress], pairs: int, phase_s: float
+) -> tuple[dict[str, list[float]], list[float]]:
+    """pairs of phase_s-second phases under each of two conditions, which comes first
+    alternating; switch(name) puts a condition in place and returns the Progress to read.
+    Returns the samples/s of every epoch kept, by condition (those seen in a phase's first
+    0.3 s are left out: cut by the switch), and each pair's ratio names[0] / names[1]."""
+    rates: dict[str, list[float]] = {name: [] for name in names}
+    ratios: list[float] = []
+    for pair in range(pairs):
+        phase = {}
+        for name in names[::-1] if pair % 2 else names:
+            progress = switch(name)
+            start = time.monotonic()
+            progress.follow(phase_s)
+            phase[name] = progress.rates(start + 0.3, time.monotonic())
+        if all(len(found) >= 3 for found in phase.values()):
+            ratios.append(throughput(phase[names[0]]) / throughput(phase[names[1]]))
+            for name, found in phase.items():
+                rates[name] += found
+    return rates, ratios
+
+
+def report_turns(
+    names: tuple[str, str], rates: dict[str, list[float]], ratios: list[float], target: str
+) -> None:
+    """All the epochs' throughput under each condition, their ratio, and the pairs' spread."""
+    first, second = (throughput(rates[name]) for name in names)
+    print(
+        f"   samples/s over {len(rates[names[0]])} and {len(rates[names[1]])} epochs: "
+        f"{names[0]} {first:.0f}, {names[1]} {second:.0f}"
+    )
+    print(
+        f"   {names[0]} / {names[1]}: {first / second:.3f}; pairs: median [quartiles] "
+        f"{spread(ratios)} over {len(ratios)} ({target})"
+    )
+
+
 def measure_throughput(args: argparse.Namespace, work: Path) -> None:
     """A dashboard training in its worker thread and a headless run of the same config, both
     in tmux windows of the same size, take turns: one runs while the other is stopped
@@ -349,8 +388,6 @@ def measure_throughput(args: argparse.Namespace, work: Path) -> None:
     )
     tmux = Tmux(cols, rows)
     runs = work / "interleaved"
-    ratios: list[float] = []
-    rates: dict[str, list[float]] = {"dashboard": [], "headless": []}
     try:
         options = run_options(100_000)
         alone = tmux.open(dnn_tui("train", *options, "--out", str(runs / "h")), work, True)
@@ -368,24 +405,20 @@ def measure_throughput(args: argparse.Namespace, work: Path) -> None:
         }
         current = "dashboard"
         processes[current][1].follow(3.0)  # the dashboard's first frames and epochs
-        for pair in range(pairs):
-            order = ["headless", "dashboard"] if pair % 2 else ["dashboard", "headless"]
-            phase = {}
-            for name in order:
-                if name != current:
-                    pid, progress = processes[current]
-                    stop(pid)
-                    progress.read()  # what it wrote before it stopped belongs to its phase
-                    os.kill(processes[name][0], signal.SIGCONT)
-                    current = name
-                start = time.monotonic()
-                processes[name][1].follow(args.phase)
-                phase[name] = processes[name][1].rates(start + 0.3, time.monotonic())
-            if all(len(found) >= 3 for found in phase.values()):
-                ratios.append(throughput(phase["dashboard"]) / throughput(phase["headless"]))
-                for name, found in phase.items():
-                    rates[name] += found
-        report_throughput(rates, ratios)
+
+        def switch(name: str) -> Progress:
+            nonlocal current
+            if name != current:
+                pid, progress = processes[current]
+                stop(pid)
+                progress.read()  # what it wrote before it stopped belongs to its phase
+                os.kill(processes[name][0], signal.SIGCONT)
+                current = name
+            return processes[name][1]
+
+        names = ("dashboard", "headless")
+        rates, ratios = take_turns(names, switch, pairs, args.phase)
+        report_turns(names, rates, ratios, "target >= 0.9, aim 0.95")
         for pid, _ in processes.values():
             os.kill(pid, signal.SIGCONT)
         tmux.keys(alone, "C-c")
@@ -396,18 +429,6 @@ def measure_throughput(args: argparse.Namespace, work: Path) -> None:
             wait_gone(pid)
     finally:
         tmux.close()
-
-
-def report_throughput(rates: dict[str, list[float]], ratios: list[float]) -> None:
-    alone_rate, beside_rate = throughput(rates["headless"]), throughput(rates["dashboard"])
-    print(
-        f"   samples/s over {len(rates['headless'])} and {len(rates['dashboard'])} epochs: "
-        f"headless {alone_rate:.0f}, dashboard {beside_rate:.0f}"
-    )
-    print(
-        f"   dashboard / headless: {beside_rate / alone_rate:.3f}; pairs: median [quartiles] "
-        f"{spread(ratios)} over {len(ratios)} (target >= 0.9, aim 0.95)"
-    )
 
 
 def measure_watcher(args: argparse.Namespace, work: Path) -> None:
@@ -424,8 +445,6 @@ def measure_watcher(args: argparse.Namespace, work: Path) -> None:
     )
     tmux = Tmux(cols, rows)
     out = work / "watched-run"
-    ratios: list[float] = []
-    rates: dict[bool, list[float]] = {True: [], False: []}
     try:
         run = tmux.open(dnn_tui("train", *run_options(100_000), "--out", str(out)), work)
         started(tmux, run, work, "watched-run/events.jsonl")
@@ -438,29 +457,25 @@ def measure_watcher(args: argparse.Namespace, work: Path) -> None:
         progress = Progress(out)
         progress.follow(2.0)
         watching = True
-        for pair in range(pairs):
-            phase = {}
-            for watched in (True, False) if pair % 2 else (False, True):
-                if watched != watching:
-                    (os.kill(pid, signal.SIGCONT) if watched else stop(pid))
-                    watching = watched
-                start = time.monotonic()
-                progress.follow(args.phase)
-                phase[watched] = progress.rates(start + 0.3, time.monotonic())
-            if all(len(found) >= 3 for found in phase.values()):
-                ratios.append(throughput(phase[True]) / throughput(phase[False]))
-                for watched, found in phase.items():
-                    rates[watched] += found
+
+        def switch(name: str) -> Progress:
+            nonlocal watching
+            if (name == "watched") != watching:
+                watching = not watching
+                if watching:
+                    os.kill(pid, signal.SIGCONT)
+                else:
+                    stop(pid)
+            return progress
+
+        names = ("watched", "unwatched")
+        rates, ratios = take_turns(names, switch, pairs, args.phase)
+        report_turns(names, rates, ratios, "target >= 0.95")
         os.kill(pid, signal.SIGCONT)
         tmux.keys(run, "C-c")
         wait_ended(out, 60)  # the watcher (it writes nothing) ends with the tmux session
     finally:
         tmux.close()
-    print(
-        f"   watched / unwatched: {throughput(rates[True]) / throughput(rates[False]):.3f} over "
-        f"{len(rates[True])} and {len(rates[False])} epochs; pairs: median [quartiles] "
-        f"{spread(ratios)} over {len(ratios)} (target >= 0.95)"
-    )
 
 
 def clip_text(screen: str) -> str | None:
@@ -564,7 +579,8 @@ def main() -> None:
     sys.stdout.reconfigure(line_buffering=True)  # each figure as soon as it is measured
     if shutil.which("tmux") is None:
         sys.exit("benchmarks/dashboard.py needs tmux (a real terminal)")
-    with tempfile.TemporaryDirectory() as tmp:
+    # A process hung up by closing tmux may still be saving its run while the folder goes.
+    with tempfile.TemporaryDirectory(ignore_cleanup_errors=True) as tmp:
         work = Path(tmp)
         if args.only in (None, "throughput"):
             measure_throughput(args, work)

@@ -2,13 +2,13 @@
 
 1. Training beside the dashboard: ``dnn-tui tui --start`` and ``dnn-tui train`` of the same
    config in two tmux windows of the same size take turns, one running while the other is
-   stopped (SIGSTOP / SIGCONT), --phase seconds each, many times over: all the dashboard's
-   epochs' samples over their time against the headless run's. Target: >= 0.9 (aim 0.95).
+   stopped (SIGSTOP / SIGCONT), --phase seconds each, many times over: each of the dashboard's
+   phases against the headless phases either side. Target: >= 0.9 (aim 0.95).
    1b (``--only processes``): pairs of fresh processes one after the other, as before; the
    machine's drift between two runs is larger than the effect.
 2. A watcher's cost: one ``dnn-tui train`` with ``dnn-tui watch`` following it from a
    second tmux window, the watcher stopped and resumed every few seconds; the run's epochs
-   in each watched phase against those of the unwatched phase before it. Target: >= 0.95.
+   in each watched phase against those of the unwatched phases either side. Target: >= 0.95.
 3. Key press to screen in ``watch``: ``c`` sent to the watching dashboard through a tmux
    control-mode client, timed until the screen shows the change (a) requested and
    (b) applied by the run in the other process. Target: (b) <= 100 ms median.
@@ -17,9 +17,11 @@
 A process stopped here runs as a child of its pane's shell: tmux resumes a pane's own
 process at once when it stops. Each stop is checked (the process must show state T).
 
-The machine's speed drifts (headless epochs of the baseline jump between ~50k and ~80k
-samples/s every second or two, with nothing else running): figures come from turns a few
-seconds apart, with their quartiles; use more --rounds for a tighter figure.
+The machine's speed drifts (headless epochs of the baseline jump between ~50k and ~110k
+samples/s every few seconds, with nothing else running, and stay within a few percent in
+between): a phase is compared with the phases either side only when those two agree within
+10%, and only epochs wholly inside a phase count. The figures come with two standard errors;
+use more --rounds for a tighter figure.
 
     python benchmarks/dashboard.py [--rounds 10] [--phase 1.5] [--size 120x40]
 
@@ -31,6 +33,7 @@ Needs tmux.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import queue
@@ -45,6 +48,7 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import NamedTuple
 
 REPO = Path(__file__).resolve().parents[1]
 MNIST_T10K = REPO.parent / "shared" / "data" / "mnist-t10k"
@@ -289,18 +293,37 @@ class Progress:
             if b'"EpochEnded"' in line:
                 self.epochs.append((now, json.loads(line)["record"]["samples_per_s"]))
 
-    def rates(self, start: float, end: float) -> list[float]:
-        return [r for t, r in self.epochs if start <= t < end and r]
-
-    def rate(self, start: float, end: float) -> float | None:
-        rates = self.rates(start, end)
-        return statistics.median(rates) if len(rates) >= 3 else None
+    def within(self, start: float, end: float) -> list[float]:
+        """samples/s of the epochs that ran wholly between start and end: seen by then, and
+        begun after start (the epoch before them was seen SEEN_LAG after start)."""
+        return [
+            rate
+            for (before, _), (seen, rate) in itertools.pairwise(self.epochs)
+            if seen <= end and before >= start + SEEN_LAG and rate
+        ]
 
     def follow(self, seconds: float) -> None:
         end = time.monotonic() + seconds
         while time.monotonic() < end:
             self.read()
             time.sleep(0.02)
+
+
+SEEN_LAG = 0.025
+"""Seconds an epoch's end may precede the moment the benchmark sees it (one look every 20 ms)."""
+DRIFT = 0.10
+"""A treatment phase is compared only when the two control phases either side of it differ by
+at most this fraction (the machine's speed jumps every few seconds)."""
+
+
+class Phase(NamedTuple):
+    name: str
+    start: float
+    end: float
+    progress: Progress
+
+    def rates(self) -> list[float]:
+        return self.progress.within(self.start, self.end)
 
 
 def stop(pid: int) -> None:
@@ -334,57 +357,71 @@ def throughput(rates: list[float]) -> float:
 
 
 def take_turns(
-    names: tuple[str, str], switch: Callable[[str], Progress], pairs: int, phase_s: float
-) -> tuple[dict[str, list[float]], list[float]]:
-    """pairs of phase_s-second phases under each of two conditions, which comes first
-    alternating; switch(name) puts a condition in place and returns the Progress to read.
-    Returns the samples/s of every epoch kept, by condition (those seen in a phase's first
-    0.3 s are left out: cut by the switch), and each pair's ratio names[0] / names[1]."""
-    rates: dict[str, list[float]] = {name: [] for name in names}
+    names: tuple[str, str], switch: Callable[[str], Progress], phases: int, phase_s: float
+) -> list[Phase]:
+    """phases phases of phase_s seconds, the control condition (names[1]) and the treatment
+    (names[0]) alternating, control first and last; switch(name) puts a condition in place
+    and returns the Progress of the run to read."""
+    turns = []
+    for turn in range(phases):
+        name = names[turn % 2 == 0]
+        progress = switch(name)
+        start = time.monotonic()
+        progress.follow(phase_s)
+        turns.append(Phase(name, start, time.monotonic(), progress))
+    return turns
+
+
+def report_turns(names: tuple[str, str], turns: list[Phase], target: str) -> None:
+    """Each treatment phase against the mean of the control phases either side of it (so that
+    a steady drift cancels), left out when those two differ by more than DRIFT (the machine's
+    speed jumped in between) or hold under 2 whole epochs. Printed: the mean of the kept
+    ratios with two standard errors, their median and quartiles, and each condition's
+    throughput over the kept phases."""
     ratios: list[float] = []
-    for pair in range(pairs):
-        phase = {}
-        for name in names[::-1] if pair % 2 else names:
-            progress = switch(name)
-            start = time.monotonic()
-            progress.follow(phase_s)
-            phase[name] = progress.rates(start + 0.3, time.monotonic())
-        if all(len(found) >= 3 for found in phase.values()):
-            ratios.append(throughput(phase[names[0]]) / throughput(phase[names[1]]))
-            for name, found in phase.items():
-                rates[name] += found
-    return rates, ratios
-
-
-def report_turns(
-    names: tuple[str, str], rates: dict[str, list[float]], ratios: list[float], target: str
-) -> None:
-    """All the epochs' throughput under each condition, their ratio, and the pairs' spread."""
-    first, second = (throughput(rates[name]) for name in names)
+    kept: dict[str, list[float]] = {name: [] for name in names}
+    left_out = 0
+    for middle in range(1, len(turns) - 1, 2):
+        found = [phase.rates() for phase in turns[middle - 1 : middle + 2]]
+        if min(len(rates) for rates in found) < 2:
+            left_out += 1
+            continue
+        before, during, after = (throughput(rates) for rates in found)
+        if abs(before - after) > DRIFT * min(before, after):
+            left_out += 1
+            continue
+        ratios.append(during / ((before + after) / 2))
+        kept[names[0]] += found[1]
+        kept[names[1]] += found[0] + found[2]
+    if len(ratios) < 2:
+        print(f"   too few comparable phases ({len(ratios)}, {left_out} left out): more --rounds")
+        return
+    mean = statistics.fmean(ratios)
+    error = 2 * statistics.stdev(ratios) / len(ratios) ** 0.5
     print(
-        f"   samples/s over {len(rates[names[0]])} and {len(rates[names[1]])} epochs: "
-        f"{names[0]} {first:.0f}, {names[1]} {second:.0f}"
+        f"   samples/s over the kept phases ({len(kept[names[0]])} and "
+        f"{len(kept[names[1]])} epochs): {names[0]} {throughput(kept[names[0]]):.0f}, "
+        f"{names[1]} {throughput(kept[names[1]]):.0f}"
     )
     print(
-        f"   {names[0]} / {names[1]}: {first / second:.3f}; pairs: median [quartiles] "
-        f"{spread(ratios)} over {len(ratios)} ({target})"
+        f"   {names[0]} / {names[1]}: {mean:.3f} ± {error:.3f} (mean of {len(ratios)} phases "
+        f"against those either side, ± 2 standard errors; {left_out} left out: the speed "
+        f"jumped); median [quartiles] {spread(ratios)} ({target})"
     )
 
 
 def measure_throughput(args: argparse.Namespace, work: Path) -> None:
     """A dashboard training in its worker thread and a headless run of the same config, both
     in tmux windows of the same size, take turns: one runs while the other is stopped
-    (SIGSTOP / SIGCONT), args.phase seconds each, which goes first alternating, so that the
-    machine's drift cancels: headless epochs of this baseline jump between ~50k and ~80k
-    samples/s every second or two here, with nothing else running. An epoch cut by a stop
-    is left out (those seen in the first 0.3 s of each phase). Printed: all the dashboard's
-    samples over all its time against the headless run's (the throughput of each), and the
-    median of the pairs' ratios with its quartiles."""
+    (SIGSTOP / SIGCONT), args.phase seconds each, so that the machine's drift cancels:
+    headless epochs of this baseline jump between ~50k and ~80k samples/s every few seconds
+    here, with nothing else running. Only epochs wholly inside a phase count (see
+    report_turns)."""
     cols, rows = args.size
-    pairs = args.rounds * 4
+    phases = args.rounds * 8 + 1
     print(
         f"1. samples/s of the dashboard's run (tmux {cols}x{rows}, baseline) against a headless "
-        f"run taking turns with it: {pairs} pairs of {args.phase:g} s phases"
+        f"run taking turns with it: {phases} phases of {args.phase:g} s"
     )
     tmux = Tmux(cols, rows)
     runs = work / "interleaved"
@@ -417,8 +454,8 @@ def measure_throughput(args: argparse.Namespace, work: Path) -> None:
             return processes[name][1]
 
         names = ("dashboard", "headless")
-        rates, ratios = take_turns(names, switch, pairs, args.phase)
-        report_turns(names, rates, ratios, "target >= 0.9, aim 0.95")
+        turns = take_turns(names, switch, phases, args.phase)
+        report_turns(names, turns, "target >= 0.9, aim 0.95")
         for pid, _ in processes.values():
             os.kill(pid, signal.SIGCONT)
         tmux.keys(alone, "C-c")
@@ -433,15 +470,15 @@ def measure_throughput(args: argparse.Namespace, work: Path) -> None:
 
 def measure_watcher(args: argparse.Namespace, work: Path) -> None:
     """One headless run, its watcher alternately running and stopped (SIGSTOP / SIGCONT),
-    args.phase seconds each, which comes first alternating: all the run's epochs in watched
-    phases against all those in unwatched ones, in the same process seconds apart, so that
-    the machine's drift cancels. A resumed watcher first catches up on what it missed: that
-    work counts in its phase."""
+    args.phase seconds each: the run's epochs in each watched phase against those in the
+    unwatched phases either side, in the same process seconds apart (see report_turns). A
+    resumed watcher first catches up on what it missed, and its overdue redraws come at
+    once: that work counts in its phase, so the figure overstates the cost a little."""
     cols, rows = args.size
-    pairs = args.rounds * 4
+    phases = args.rounds * 8 + 1
     print(
         f"2. samples/s of a headless run with dnn-tui watch following it (tmux {cols}x{rows}), "
-        f"against the same run with the watcher stopped: {pairs} pairs of {args.phase:g} s phases"
+        f"against the same run with the watcher stopped: {phases} phases of {args.phase:g} s"
     )
     tmux = Tmux(cols, rows)
     out = work / "watched-run"
@@ -469,8 +506,8 @@ def measure_watcher(args: argparse.Namespace, work: Path) -> None:
             return progress
 
         names = ("watched", "unwatched")
-        rates, ratios = take_turns(names, switch, pairs, args.phase)
-        report_turns(names, rates, ratios, "target >= 0.95")
+        turns = take_turns(names, switch, phases, args.phase)
+        report_turns(names, turns, "target >= 0.95")
         os.kill(pid, signal.SIGCONT)
         tmux.keys(run, "C-c")
         wait_ended(out, 60)  # the watcher (it writes nothing) ends with the tmux session
@@ -563,12 +600,13 @@ def size(text: str) -> tuple[int, int]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
-        "--rounds", type=int, default=10, help="pairs of runs; the watcher gets twice as many"
+        "--rounds",
+        type=int,
+        default=10,
+        help="8 phases each in 1 and 2 (one run of each takes ~2 min at 1.5 s); pairs in 1b",
     )
     parser.add_argument("--epochs", type=int, default=30, help="epochs of a run in 1b")
-    parser.add_argument(
-        "--phase", type=float, default=1.5, help="seconds of each turn in 1 (the dashboard's)"
-    )
+    parser.add_argument("--phase", type=float, default=1.5, help="seconds of each turn in 1 and 2")
     parser.add_argument("--size", type=size, default=(120, 40), help="terminal COLSxROWS")
     parser.add_argument(
         "--only",

@@ -47,8 +47,10 @@ from dnn_tui.training.events import (
 if TYPE_CHECKING:
     from dnn_tui.config import RunConfig
 
-POLL_S = 0.025
-"""Seconds between two looks at events.jsonl while following."""
+POLL_S = 0.1
+"""Seconds between two looks at events.jsonl while following. The dashboard draws what came
+every 0.25 s (a status line) and once a second (the panels); each look wakes a thread of the
+watching process, which takes a core from the run it watches."""
 HURRY_POLL_S = 0.005
 """Seconds between two looks while a steering request waits for the run's answer (the key's
 effect shows as soon as the run has applied it)."""

@@ -183,7 +183,7 @@ class DnnApp(Following, Suites, Steering, App[None]):
         self._run_id += 1
         self.session_runs[run_dir] = None
         self.controls = controls
-        self.lab.begin_run(config, run_dir, self._run_id, controls)
+        self.lab.begin_run(config, run_dir, self._run_id, controls, followed=not self.local)
         self.refresh_bindings()
         return self._run_id
 

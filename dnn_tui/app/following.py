@@ -53,13 +53,17 @@ class Following:
     def follow_in_background(self, run_dir: Path, controls: RemoteControls, run_id: int) -> str:
         """Post the run's events as it writes them, until it ends; returns its status."""
         from dnn_tui.follow import RunFollower, RunGone
+        from dnn_tui.training.heap import frozen_heap
 
         lab, worker = self.lab, get_current_worker()
         post = fan_out(controls.observe, EventInbox(lab, run_id))
         try:
-            finished = RunFollower(run_dir).follow(
-                post, lambda: worker.is_cancelled, hurry=lambda: controls.pending
-            )
+            # As for a run of this process: full collections walk only what came since (a
+            # watcher takes its CPU from the run it watches).
+            with frozen_heap():
+                finished = RunFollower(run_dir).follow(
+                    post, lambda: worker.is_cancelled, hurry=lambda: controls.pending
+                )
         except RunGone as gone:
             lab.post_message(RunLost(str(gone), run_id))
             return "interrupted"

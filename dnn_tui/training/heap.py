@@ -9,7 +9,9 @@ every few seconds: 150-300 ms with the GIL held each time, measured on the basel
 the screen move. ``frozen_heap`` moves everything alive when the steps begin out of
 the collector's reach (``gc.freeze``) and gives it back when the run ends
 (``gc.unfreeze``), so that a run's model and data, once dropped, are collected as
-before. Younger collections are untouched.
+before. Younger collections are untouched. A dashboard following a run of another process
+(140,000 objects, 55 ms a full collection) does the same while it follows: its CPU is
+taken from the run it watches.
 """
 
 from __future__ import annotations

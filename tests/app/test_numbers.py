@@ -32,7 +32,7 @@ from dnn_tui.app.formatting import (
 )
 from dnn_tui.app.pace import Pace
 from dnn_tui.app.widgets.curves_caption import caption
-from dnn_tui.app.widgets.epoch_summary import slow_first_epoch
+from dnn_tui.app.widgets.epoch_summary import NEXT_EPOCHS, EpochSummary, slow_first_epoch
 from dnn_tui.app.widgets.run_status import clamp_lines, fit_parts, fit_path
 from dnn_tui.app.widgets.sparkline_row import LABEL_W, TITLE_W
 from dnn_tui.training.events import StepMeasured
@@ -212,6 +212,31 @@ def test_a_slow_first_epoch_is_named_only_when_it_was_slow() -> None:
     assert slow_first_epoch(records) == (12.0, 0.11)
     assert slow_first_epoch({1: {"seconds": 0.2}, 2: {"seconds": 0.1}}) is None
     assert slow_first_epoch({1: {"seconds": 9.0}}) is None  # nothing to compare with yet
+    # "The next ones" are the NEXT_EPOCHS after the first: a long run's later epochs (slower
+    # here) change nothing, and each epoch's end costs the same however long the run.
+    later = {e: {"seconds": 0.1 if e <= 1 + NEXT_EPOCHS else 5.0} for e in range(2, 500)}
+    assert slow_first_epoch({1: {"seconds": 12.0}} | later) == (12.0, 0.1)
+
+
+def test_epochs_ending_repaint_the_summary_only_when_its_line_changes(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Each repaint is a frame: short epochs end many times a second."""
+    summary = EpochSummary()
+    repaints = []
+    monkeypatch.setattr(summary, "refresh", lambda *a, **k: repaints.append(1))
+    records: dict[int, dict] = {}
+    for epoch in range(1, 201):
+        records[epoch] = {"seconds": 12.0 if epoch == 1 else 0.1 + 0.0001 * epoch}
+        summary.end_epoch(records)
+    # The slow first epoch's line appears at epoch 2; the median moves a little at each of the
+    # next epochs, but the line shows it as 0.10 throughout: one repaint, not 200.
+    assert len(repaints) == 1
+    assert "epoch 1 took 12.0 s" in summary._second_line().plain
+    repaints.clear()
+    summary.show_control(201, {"step": 3, "kind": "clipping", "value": True})
+    summary.end_epoch(records | {201: {"seconds": 0.1}})
+    assert len(repaints) == 2  # the change shown, then joined its row
 
 
 def test_lines_fit_without_cutting_a_number() -> None:

@@ -6,6 +6,7 @@ under ``run_test`` and its keys must arrive in the run's own history.json.
 
 from __future__ import annotations
 
+import gc
 import json
 import signal
 import subprocess
@@ -17,6 +18,7 @@ import pytest
 from textual.widgets import Input
 
 from dnn_tui.app.app import DnnApp
+from dnn_tui.app.screens.lab import FOLLOWED_SLOWER, REFRESH_S
 from dnn_tui.config import RunConfig
 
 from ..cli.support import cli_command, cli_env
@@ -67,6 +69,10 @@ async def test_watch_steers_a_run_in_another_process(live_run) -> None:
         lab = app.lab
         await wait_until(pilot, lambda: lab.run_started is not None and lab.last_step is not None)
         assert not app.local and lab.run_status.state == "running"
+        # Drawn at a slower pace than a run of its own, and with the heap out of the full
+        # collections' reach while it follows: the watcher's CPU is taken from the run.
+        assert lab.status_period == REFRESH_S * FOLLOWED_SLOWER > REFRESH_S
+        assert gc.get_freeze_count() > 0
 
         await pilot.press("c")  # clipping on (the run has none configured)
         assert "clip ON ≤1" in str(lab.run_status.query_one("#run-controls").content)
@@ -84,6 +90,12 @@ async def test_watch_steers_a_run_in_another_process(live_run) -> None:
         await wait_until(pilot, lambda: lab.run_status.state == "stopped")
         assert app.controls is None  # ended: the steering keys are greyed out
         assert app.check_action("toggle_clipping", ()) is None
+        assert gc.get_freeze_count() == 0  # given back when the follow ended
+        await pilot.press("ctrl+r")  # a run of its own is drawn at the dashboard's pace
+        await wait_until(pilot, lambda: app.local)
+        assert lab.status_period == REFRESH_S
+        await pilot.press("s")
+        await app.workers.wait_for_complete()
     assert process.wait(timeout=60) == 130
 
     recorded = history(run_dir)

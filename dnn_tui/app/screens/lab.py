@@ -15,7 +15,8 @@ classes are set on resize, the stylesheet does the rest):
 ``on_engine_reported`` is the one place where engine events reach the widgets; the
 widgets keep what arrived and draw it at the next redraw: the status line every
 ``REFRESH_S``, the panels every ``PANELS_EVERY`` of those, half a ``REFRESH_S`` after
-the status line (``flush_panels`` draws both at once where a run ended).
+the status line (``flush_panels`` draws both at once where a run ended); a run of another
+process ``FOLLOWED_SLOWER`` times less often.
 Every curve is drawn against training progress in epochs (``progress``), one x axis
 for all of them. Notices go to the run status's notice line (``show_notice``), never
 over a panel.
@@ -36,6 +37,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
+from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Input, Static, Tab, Tabs
 
 from dnn_tui.app.messages import EngineReported, EventInbox, PresetShown, RunLost
@@ -81,6 +83,12 @@ line: Textual redraws every widget inside the box around a frame's changes, and 
 line (the top rows, the screen's width) with the panels (the right-hand column) spans the
 whole screen, the form included: 129 widgets, 15 ms a frame at 120x40, against 19 widgets
 for the panels alone."""
+FOLLOWED_SLOWER = 2
+"""A run of another process (``watch``, a background run, a running run opened from the runs
+list) is drawn this many times less often: its status line every 0.5 s, its panels every 2 s.
+The watcher's redraws take a core from the run it watches (the target: at most 5% of its
+samples/s on 2 cores), and over SSH each frame is sent down the connection. Key presses are
+still shown at once."""
 PAGES = ("setup", "train", "gradients")
 """The compact layout's tabs (keys 1, 2, 3)."""
 GRADIENTS_TAB = {False: "Gradients · a: signal", True: "Signal · a: gradients"}
@@ -137,6 +145,9 @@ class LabScreen(Screen[None]):
         self.last_signal: ActivationsMeasured | None = None
         """The latest activation figures of the current run."""
         self._controls: RunControls | None = None
+        self._slower = 1
+        """The redraws' pace: 1 for a run of this process, FOLLOWED_SLOWER for another's."""
+        self._redraw_timers: list[Timer] = []
 
     def compose(self) -> ComposeResult:
         yield RunStatus(self._run_root)
@@ -202,8 +213,22 @@ class LabScreen(Screen[None]):
     def on_mount(self) -> None:
         self.show_page("setup")
         self.query_one("#form-fields").can_focus = False  # Tab goes straight to the first field
-        self.set_interval(REFRESH_S, self._draw_status)
-        self.set_timer(REFRESH_S / 2, self._start_panels)
+        self._start_redraws()
+
+    def _start_redraws(self) -> None:
+        """The status line's redraws now, the panels' half a status period later."""
+        for timer in self._redraw_timers:
+            timer.stop()
+        period = self.status_period
+        self._redraw_timers = [
+            self.set_interval(period, self._draw_status),
+            self.set_timer(period / 2, self._start_panels),
+        ]
+
+    @property
+    def status_period(self) -> float:
+        """Seconds between two redraws of the status line (see FOLLOWED_SLOWER)."""
+        return REFRESH_S * self._slower
 
     def _draw_status(self) -> None:
         if self._inbox is not None:
@@ -213,7 +238,8 @@ class LabScreen(Screen[None]):
     def _start_panels(self) -> None:
         """The panels' redraws begin half a status period after the status line's (see
         PANELS_EVERY)."""
-        self.set_interval(REFRESH_S * PANELS_EVERY, self._draw_panels)
+        period = self.status_period * PANELS_EVERY
+        self._redraw_timers.append(self.set_interval(period, self._draw_panels))
 
     def flush_panels(self) -> None:
         """Draw everything that arrived: the status line and the panels."""
@@ -342,11 +368,21 @@ class LabScreen(Screen[None]):
     # --- what the app tells the lab ---------------------------------------------------------
 
     def begin_run(
-        self, config: RunConfig | None, run_dir: Path, run_id: int, controls: RunControls
+        self,
+        config: RunConfig | None,
+        run_dir: Path,
+        run_id: int,
+        controls: RunControls,
+        followed: bool = False,
     ) -> None:
         """A run was launched (or opened from its directory, config None when it has not
-        written one yet): clear the panels and show it loading."""
+        written one yet; followed: it runs in another process): clear the panels and show it
+        loading."""
         self.run_id, self.run_dir, self._controls = run_id, run_dir, controls
+        slower = FOLLOWED_SLOWER if followed else 1
+        if slower != self._slower:
+            self._slower = slower
+            self._start_redraws()
         self._inbox = None
         self.run_started = self.last_step = self.last_signal = None
         self.run_ended = False

@@ -21,17 +21,29 @@ from dnn_tui.app.formatting import fmt_acc, fmt_loss, fmt_seconds
 from dnn_tui.app.widgets.epoch_table import BEST_MARK, describe_controls
 
 SLOW_FIRST = 3.0
-"""The first epoch is called slow when it took this many times the median of the later ones."""
+"""The first epoch is called slow when it took this many times the median of the next ones."""
+NEXT_EPOCHS = 10
+"""How many epochs after the first are "the next ones" (a bounded cost at each epoch's end,
+however long the run)."""
 
 
 def slow_first_epoch(records: dict[int, dict[str, Any]]) -> tuple[float, float] | None:
-    """(first epoch's seconds, median of the later ones) when the first was slow, else None."""
+    """(first epoch's seconds, median of the next ones) when the first was slow, else None."""
     first = records.get(1, {}).get("seconds")
-    later = [r["seconds"] for e, r in records.items() if e > 1 and r.get("seconds") is not None]
+    later = [
+        seconds
+        for epoch in range(2, 2 + NEXT_EPOCHS)
+        if (seconds := records.get(epoch, {}).get("seconds")) is not None
+    ]
     if first is None or not later:
         return None
     median = statistics.median(later)
     return (first, median) if first > SLOW_FIRST * max(median, 1e-3) else None
+
+
+def _shown_figures(slow: tuple[float, float] | None) -> tuple[str, str] | None:
+    """The slow first epoch's figures as the line shows them."""
+    return None if slow is None else (fmt_seconds(slow[0]), fmt_seconds(slow[1]))
 
 
 class EpochSummary(Widget):
@@ -65,10 +77,10 @@ class EpochSummary(Widget):
         self.refresh()
 
     def end_epoch(self, records: dict[int, dict[str, Any]]) -> None:
-        """An epoch ended: its changes are in its row now (a repaint only if the line changes:
-        short epochs end many times a second)."""
+        """An epoch ended: its changes are in its row now (a repaint only if the line shows
+        something else: short epochs end many times a second, and each repaint is a frame)."""
         slow = slow_first_epoch(records)
-        changed = bool(self._running_events) or slow != self._slow
+        changed = bool(self._running_events) or _shown_figures(slow) != _shown_figures(self._slow)
         self._running_epoch, self._running_events = None, []
         self._slow = slow
         if changed:

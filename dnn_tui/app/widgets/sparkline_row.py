@@ -88,8 +88,17 @@ class SparklineRow(Widget):
         for index in range(rows):
             text.append(self.label_text() if index == 0 else " " * LABEL_W)
             line = lines[index] if index < len(lines) else ""
-            for cell, height in zip(line, self.heights, strict=False):
-                text.append(cell, style=self._style(height, steps))
+            # Cells of one colour go in one span: each span costs when the line is drawn.
+            end = min(len(line), len(self.heights))
+            start, span_style = 0, None
+            for at, height in enumerate(self.heights[:end]):
+                style = self._style(height, steps)
+                if style is not span_style and at > start:
+                    text.append(line[start:at], style=span_style or "")
+                    start = at
+                span_style = style
+            if end > start:
+                text.append(line[start:end], style=span_style or "")
             if index < rows - 1:
                 text.append("\n")
         return text

@@ -23,7 +23,7 @@ between): a phase is compared with the phases either side only when those two ag
 10%, and only epochs wholly inside a phase count. The figures come with two standard errors;
 use more --rounds for a tighter figure.
 
-    python benchmarks/dashboard.py [--rounds 10] [--phase 1.5] [--size 120x40]
+    python benchmarks/dashboard.py [--rounds 20] [--phase 1.0] [--size 120x40]
 
 Uses the real MNIST test images in ../shared/data/mnist-t10k (8,000 for training) when
 present, else the bundled digits (much smaller, so the figures are less telling).
@@ -327,11 +327,19 @@ class Phase(NamedTuple):
 
 
 def stop(pid: int) -> None:
-    """SIGSTOP, and make sure the process stays stopped (nothing resumed it)."""
+    """SIGSTOP, and make sure the process stays stopped (nothing resumed it). On a busy
+    machine the stop may take a few ms to reach every thread."""
+
+    def state() -> str:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+
     os.kill(pid, signal.SIGSTOP)
+    deadline = time.monotonic() + 2
+    while state() != "T":
+        assert time.monotonic() < deadline, f"pid {pid} did not stop ({state()})"
+        time.sleep(0.005)
     time.sleep(0.02)
-    state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    assert state == "T", f"pid {pid} did not stay stopped ({state})"
+    assert state() == "T", f"pid {pid} did not stay stopped ({state()})"
 
 
 def wait_gone(pid: int, timeout: float = 60) -> None:
@@ -602,11 +610,11 @@ def main() -> None:
     parser.add_argument(
         "--rounds",
         type=int,
-        default=10,
-        help="8 phases each in 1 and 2 (one run of each takes ~2 min at 1.5 s); pairs in 1b",
+        default=20,
+        help="8 phases each in 1 and 2 (~3 min each at 1 s phases); pairs of runs in 1b",
     )
     parser.add_argument("--epochs", type=int, default=30, help="epochs of a run in 1b")
-    parser.add_argument("--phase", type=float, default=1.5, help="seconds of each turn in 1 and 2")
+    parser.add_argument("--phase", type=float, default=1.0, help="seconds of each turn in 1 and 2")
     parser.add_argument("--size", type=size, default=(120, 40), help="terminal COLSxROWS")
     parser.add_argument(
         "--only",

@@ -49,8 +49,9 @@ if TYPE_CHECKING:
 
 POLL_S = 0.1
 """Seconds between two looks at events.jsonl while following. The dashboard draws what came
-every 0.25 s (a status line) and once a second (the panels); each look wakes a thread of the
-watching process, which takes a core from the run it watches."""
+every 0.5 s (the status line of a followed run) and every 2 s (its panels); each look wakes
+a thread of the watching process, which takes a core from the run it watches. A key's
+request ends the wait at once (see ``RunFollower.follow``)."""
 HURRY_POLL_S = 0.005
 """Seconds between two looks while a steering request waits for the run's answer (the key's
 effect shows as soon as the run has applied it)."""
@@ -155,11 +156,14 @@ class RunFollower:
         cancelled: Callable[[], bool],
         poll_s: float = POLL_S,
         hurry: Callable[[], bool] | None = None,
+        wake: threading.Event | None = None,
     ) -> RunFinished:
         """Emit every event, the past ones first, until the run finishes (returned).
 
         While ``hurry()`` says so (a request sent and not answered yet), events.jsonl is read
-        every ``HURRY_POLL_S`` instead of every ``poll_s``.
+        every ``HURRY_POLL_S`` instead of every ``poll_s``; ``wake`` set (a request was just
+        sent) ends the wait at once, so the hurry begins with the key press, not up to
+        ``poll_s`` after it.
 
         Raises RunGone when the run's process is gone without finishing it; returns early
         (with the finished event if any) when ``cancelled()`` says so.
@@ -179,7 +183,11 @@ class RunFollower:
                     if self.finished is not None:
                         return self.finished
                     raise RunGone(self.gone_reason())
-            time.sleep(HURRY_POLL_S if hurry is not None and hurry() else poll_s)
+            pause = HURRY_POLL_S if hurry is not None and hurry() else poll_s
+            if wake is None:
+                time.sleep(pause)
+            elif wake.wait(pause):
+                wake.clear()
 
     def gone_reason(self) -> str:
         record = read_liveness(self.run_dir)
@@ -256,6 +264,8 @@ class RemoteControls(RunControls):
         """The run's config.toml when it was there to read."""
         self._write_lock = threading.Lock()
         self._sent: set[str] = set()
+        self.requested = threading.Event()
+        """Set when a request was sent (wakes a follower waiting for its next look)."""
 
     @classmethod
     def of(cls, run_dir: str | Path) -> RemoteControls:
@@ -280,6 +290,7 @@ class RemoteControls(RunControls):
             finally:
                 os.close(fd)
         self._sent.add(kind)
+        self.requested.set()
 
     @property
     def pending(self) -> bool:

@@ -9,6 +9,8 @@ import math
 from dataclasses import replace
 
 import pytest
+from rich.console import Console
+from rich.style import Style
 
 from dnn_tui.app.curves import (
     ACCURACY_SCALE,
@@ -34,7 +36,7 @@ from dnn_tui.app.pace import Pace
 from dnn_tui.app.widgets.curves_caption import caption
 from dnn_tui.app.widgets.epoch_summary import NEXT_EPOCHS, EpochSummary, slow_first_epoch
 from dnn_tui.app.widgets.run_status import clamp_lines, fit_parts, fit_path
-from dnn_tui.app.widgets.sparkline_row import LABEL_W, TITLE_W
+from dnn_tui.app.widgets.sparkline_row import LABEL_W, TITLE_W, SparklineRow
 from dnn_tui.training.events import StepMeasured
 
 from . import scripted
@@ -251,3 +253,23 @@ def test_lines_fit_without_cutting_a_number() -> None:
     text = "one two three four five six seven eight nine ten"
     assert clamp_lines(text, 20, 2) == "one two three four\nfive six seven eigh…"
     assert clamp_lines(text, 80, 2) == text
+
+
+def console() -> Console:
+    return Console(width=200)
+
+
+def test_a_sparkline_draws_each_cell_in_its_height_colour() -> None:
+    """Cells of one colour share a span (fewer spans to draw); each keeps its own colour."""
+    row = SparklineRow("val loss", fmt_loss, higher_is_better=False, id="val-loss")
+    row.append(0.5, 1.0)
+    heights = [None, 0, 0, 1, 7, 7, 3, None, 2, 6, 6, 6, 0]
+    row.show(heights)
+    text = row.render()
+    curve = text.plain[LABEL_W:]
+    assert curve == bars(heights, 1)[0]
+    for cell, height in enumerate(heights):
+        expected = row._style(height, len(BARS))
+        want = expected if isinstance(expected, Style) else Style.null()
+        assert text.get_style_at_offset(console(), LABEL_W + cell) == want, cell
+    assert len(text.spans) < len([h for h in heights if h is not None])

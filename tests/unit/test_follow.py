@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 import time
 from pathlib import Path
 
@@ -263,3 +264,34 @@ def test_a_folder_is_written_by_descriptor(tmp_path: Path) -> None:
     assert not tmp_path.exists()
     folder.close()
     moved.rename(tmp_path)
+
+
+def test_a_sent_request_wakes_the_follower_at_once(tmp_path: Path) -> None:
+    """A key's request must not wait out the follower's pause between two looks: the run's
+    answer is looked for from the moment the request went."""
+    run_dir = tmp_path / "run"
+    recorder = RunRecorder(claim_run_dir(run_dir))  # this process is the run's, alive
+    recorder(started())
+    recorder.flush()
+    (run_dir / "control.jsonl").touch()  # a run's channel makes it
+    controls = RemoteControls.of(run_dir)
+    seen: list = []
+    ended: list = []
+    follower = RunFollower(run_dir)
+    thread = threading.Thread(
+        target=lambda: ended.append(
+            follower.follow(seen.append, lambda: False, poll_s=60, wake=controls.requested)
+        )
+    )
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not seen:
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    recorder(finished())  # the run ends while the follower waits out its 60 s pause
+    recorder.flush()
+    sent = time.monotonic()
+    controls.toggle_clipping()
+    thread.join(timeout=10)
+    assert ended and ended[0].status == "completed"
+    assert time.monotonic() - sent < 5

@@ -17,7 +17,7 @@ Bands (the help screen quotes these constants):
 - healthy: in between; with ReLU and He init the rows look alike.
 
 The whole panel is one rendered text (cheaper than a widget per row), redrawn
-when the screen flushes, at most about 10 times a second.
+when the lab draws its panels (once a second, every 2 s for a run of another process).
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ BAND_STYLES = {
     "healthy": Style(color="#5fd75f"),
     "exploding": Style(color="#ff5f5f"),
 }
-"""Band -> style of its rows (cold blue, green, hot red); parsed once, drawn ten times a second."""
+"""Band -> style of its rows (cold blue, green, hot red); parsed once, drawn at every redraw."""
 TRACK_STYLES = {
     "vanishing": Style(color="#2c3e66"),
     "healthy": Style(color="#2c4a2c"),

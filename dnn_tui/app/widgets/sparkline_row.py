@@ -3,8 +3,8 @@
 The history is a ``CompactingSeries`` of (x, value) points, so a long run keeps its
 whole curve at a bounded cost. The row does not scale itself: its ``SparklinePair``
 resamples both of its rows onto the shared x axis, gives them one y range (see
-``dnn_tui.app.curves``) and hands each row its bar heights, at most about four
-times a second however fast points arrive.
+``dnn_tui.app.curves``) and hands each row its bar heights when the lab draws its
+panels (once a second), however fast points arrive.
 """
 
 from __future__ import annotations

@@ -155,15 +155,13 @@ class RunFollower:
         emit: Callable[[Event], None],
         cancelled: Callable[[], bool],
         poll_s: float = POLL_S,
-        hurry: Callable[[], bool] | None = None,
-        wake: threading.Event | None = None,
+        controls: RemoteControls | None = None,
     ) -> RunFinished:
         """Emit every event, the past ones first, until the run finishes (returned).
 
-        While ``hurry()`` says so (a request sent and not answered yet), events.jsonl is read
-        every ``HURRY_POLL_S`` instead of every ``poll_s``; ``wake`` set (a request was just
-        sent) ends the wait at once, so the hurry begins with the key press, not up to
-        ``poll_s`` after it.
+        While a request of ``controls`` waits for the run's answer, events.jsonl is read
+        every ``HURRY_POLL_S`` instead of every ``poll_s``, from the moment it is sent (a
+        request ends the wait at once), so a key's effect shows as soon as the run applied it.
 
         Raises RunGone when the run's process is gone without finishing it; returns early
         (with the finished event if any) when ``cancelled()`` says so.
@@ -183,11 +181,10 @@ class RunFollower:
                     if self.finished is not None:
                         return self.finished
                     raise RunGone(self.gone_reason())
-            pause = HURRY_POLL_S if hurry is not None and hurry() else poll_s
-            if wake is None:
-                time.sleep(pause)
-            elif wake.wait(pause):
-                wake.clear()
+            if controls is None:
+                time.sleep(poll_s)
+            elif controls.requested.wait(HURRY_POLL_S if controls.pending else poll_s):
+                controls.requested.clear()
 
     def gone_reason(self) -> str:
         record = read_liveness(self.run_dir)

@@ -62,10 +62,7 @@ class Following:
             # watcher takes its CPU from the run it watches).
             with frozen_heap():
                 finished = RunFollower(run_dir).follow(
-                    post,
-                    lambda: worker.is_cancelled,
-                    hurry=lambda: controls.pending,
-                    wake=controls.requested,
+                    post, lambda: worker.is_cancelled, controls=controls
                 )
         except RunGone as gone:
             lab.post_message(RunLost(str(gone), run_id))

@@ -66,23 +66,21 @@ class EventInbox:
     def __call__(self, event: Event) -> None:
         with self._lock:
             self._waiting.append(event)
-            now = time.monotonic()
-            post = not self._posted and (
-                not isinstance(event, ROUTINE) or now - self._last_post >= GAP_S
-            )
-            if post:
-                self._posted, self._last_post = True, now
-        if post:
-            self._lab.post_message(EngineReported(self.run_id, [], self))
+            due = not isinstance(event, ROUTINE) or time.monotonic() - self._last_post >= GAP_S
+        if due:
+            self._post()
 
     def nudge(self) -> None:
         """Post a message for events that wait (called by the lab, in the UI thread)."""
+        self._post()
+
+    def _post(self) -> None:
+        """One message for what waits, unless one is already waiting to be read."""
         with self._lock:
-            post = bool(self._waiting) and not self._posted
-            if post:
-                self._posted, self._last_post = True, time.monotonic()
-        if post:
-            self._lab.post_message(EngineReported(self.run_id, [], self))
+            if self._posted or not self._waiting:
+                return
+            self._posted, self._last_post = True, time.monotonic()
+        self._lab.post_message(EngineReported(self.run_id, [], self))
 
     def take(self) -> list[Event]:
         """The events that came since the last take, progress reports coalesced."""

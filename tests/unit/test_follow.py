@@ -280,7 +280,7 @@ def test_a_sent_request_wakes_the_follower_at_once(tmp_path: Path) -> None:
     follower = RunFollower(run_dir)
     thread = threading.Thread(
         target=lambda: ended.append(
-            follower.follow(seen.append, lambda: False, poll_s=60, wake=controls.requested)
+            follower.follow(seen.append, lambda: False, poll_s=60, controls=controls)
         )
     )
     thread.start()

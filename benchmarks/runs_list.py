@@ -29,7 +29,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from dnn_tui.catalog import RunCatalog  # noqa: E402
+from dnn_tui.rundir.catalog import RunCatalog  # noqa: E402
 
 FIXTURES = REPO / "tests" / "data" / "regularization-mnist"
 PRESETS = ("baseline", "l2", "dropout", "bottleneck")

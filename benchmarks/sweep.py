@@ -8,7 +8,7 @@
    start and data loading included; the runs' own samples/s (history.json, epochs after
    the first) are shown beside it. Target on 2 cores: --jobs 2 / --jobs 1 >= 1.6.
 2. A sweep folder of 1,000 finished runs (copies of one small run directory): the time to
-   read every run with ``dnn_tui.runs.load_run`` (config and history, what a runs list
+   read every run with ``dnn_tui.rundir.files.load_run`` (config and history, what a runs list
    shows), and the time to read only each history.json's status. Target: under 1 s.
 
     python benchmarks/sweep.py [--epochs 10] [--runs 1000]
@@ -32,8 +32,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.dashboard import REPO, data_options
-from dnn_tui.runs import load_run
-from dnn_tui.sweep import SWEEP_FILE
+from dnn_tui.rundir.files import load_run
+from dnn_tui.sweeps.planning import SWEEP_FILE
 
 
 def env() -> dict[str, str]:

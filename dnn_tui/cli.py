@@ -16,28 +16,19 @@ import argparse
 import contextlib
 import re
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import NoReturn
 
 from dnn_tui import __version__
 from dnn_tui.commands import compare, evaluate, presets, runs, suite, sweep, train, tui, watch
-from dnn_tui.commands.options import (
-    EXIT_ERROR,
-    EXIT_INTERRUPTED,
-    EXIT_OK,
-    EXIT_USAGE,
-    UsageError,
-    config_from_args,
-)
-from dnn_tui.config import ECHO_LIMIT, shorten_path
+from dnn_tui.commands.options import UsageError, config_from_args
+from dnn_tui.fileio import ECHO_LIMIT, error_line
+from dnn_tui.training.status import EXIT_OK, EXIT_USAGE, run_guarded
 
 __all__ = ["build_parser", "config_from_args", "main"]
 
 COMMANDS = (tui, train, presets, compare, evaluate, suite, sweep, watch, runs)
 """The command modules, in the order ``--help`` lists them."""
-MAX_MESSAGE = 1000
-"""Longest error line printed. Values are shortened where a message echoes them; this
-bounds any other message (a library's, say) that repeats a huge input."""
 
 
 class CommandParser(argparse.ArgumentParser):
@@ -63,37 +54,6 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _message(error: BaseException) -> str:
-    """One line naming what is wrong; OSErrors name their file."""
-    if isinstance(error, OSError) and error.filename is not None:
-        text = f"{shorten_path(error.filename)}: {error.strerror or error}"
-    elif type(error).__module__.startswith("dnn_tui") or isinstance(error, ValueError):
-        text = str(error)
-    else:
-        text = f"{type(error).__name__}: {error}"
-    text = " ".join(text.split())
-    # Values are shortened where they are echoed; this keeps any other message one line too.
-    return text if len(text) <= MAX_MESSAGE else f"{text[: MAX_MESSAGE - 1]}…"
-
-
-def _say(text: str) -> None:
-    """One line on stderr; nothing when stderr is gone too (``2>&1 | head``)."""
-    with contextlib.suppress(OSError, ValueError):
-        print(text, file=sys.stderr, flush=True)
-
-
-def run_guarded(command: Callable[[], int]) -> int:
-    """Run a command; every failure becomes one line on stderr, never a traceback."""
-    try:
-        return command()
-    except KeyboardInterrupt:
-        _say("dnn-tui: interrupted")
-        return EXIT_INTERRUPTED
-    except Exception as error:  # every failure is one line, never a traceback
-        _say(f"dnn-tui: error: {_message(error)}")
-        return EXIT_ERROR
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code (see the module docstring)."""
     words = list(sys.argv[1:] if argv is None else argv)
@@ -112,5 +72,5 @@ def _run(args: argparse.Namespace) -> int:
         return args.handler(args)
     except UsageError as error:
         with contextlib.suppress(SystemExit):
-            args.parser.error(_message(error))
+            args.parser.error(error_line(error))
         return EXIT_USAGE

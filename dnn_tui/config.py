@@ -21,7 +21,14 @@ from typing import Any, Literal
 
 import tomli_w
 
-from dnn_tui.fileio import FileRefused, atomic_write_text, read_small_file
+from dnn_tui.fileio import (
+    ECHO_LIMIT,
+    FileRefused,
+    atomic_write_text,
+    read_small_file,
+    shorten,
+    shorten_path,
+)
 
 ACTIVATIONS = ("relu", "sigmoid", "tanh", "leaky_relu", "elu", "gelu")
 INITS = ("default", "xavier", "he", "normal")
@@ -126,40 +133,6 @@ OPTION_SECTION: dict[str, str] = {
     f.name: section for section, cls in SECTIONS.items() for f in fields(cls)
 }
 """Flat option name -> the section that holds it."""
-
-
-# --- echoing what the user gave -------------------------------------------------------------
-
-ECHO_LIMIT = 40
-"""Characters of a user's value a message repeats; longer values are cut with an ellipsis."""
-PATH_ECHO_LIMIT = 200
-"""Characters of a path a message repeats (head and tail kept, so the file name shows)."""
-
-
-def shorten(value: Any, limit: int = ECHO_LIMIT) -> str:
-    """``repr(value)`` cut to about ``limit`` characters, saying how long the whole was.
-
-    Every message that repeats a user's value goes through here: a pasted 100,000-character
-    value must not come back as a 100,000-character error line.
-    """
-    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 128:
-        # str() of an int with more than 4300 digits raises; nobody reads 39 digits anyway.
-        digits = int(value.bit_length() * math.log10(2)) + 1
-        return f"an integer of about {digits} digits"
-    text = repr(value)
-    if len(text) <= limit:
-        return text
-    size = len(value) if isinstance(value, str) else len(text)
-    return f"{text[: limit - 1]}… ({size} characters)"
-
-
-def shorten_path(path: str | Path, limit: int = PATH_ECHO_LIMIT) -> str:
-    """A path for a message: whole when short, else its head and tail around an ellipsis."""
-    text = str(path)
-    if len(text) <= limit:
-        return text
-    keep = (limit - 1) // 2
-    return f"{text[:keep]}…{text[-keep:]}"
 
 
 # --- validation -----------------------------------------------------------------------------

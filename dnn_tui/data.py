@@ -29,8 +29,8 @@ import numpy as np
 import platformdirs
 import torch
 
-from dnn_tui.config import DataConfig, shorten, shorten_path
-from dnn_tui.fileio import file_kind
+from dnn_tui.config import DataConfig, RunConfig
+from dnn_tui.fileio import file_kind, shorten, shorten_path
 
 DOWNLOAD_TIMEOUT_S = 5.0
 """Seconds any one socket operation of a download may block. urllib waits forever by default, so
@@ -112,6 +112,11 @@ class Dataset:
 def default_data_dir() -> Path:
     """The per-user folder the torchvision datasets are downloaded into."""
     return Path(platformdirs.user_cache_dir("dnn-tui")) / "data"
+
+
+def load_data(config: RunConfig) -> Dataset:
+    """The dataset a run's config names, split with the run's seed."""
+    return load_dataset(config.data, seed=config.train.seed)
 
 
 def load_dataset(config: DataConfig, seed: int = 0) -> Dataset:

@@ -18,13 +18,68 @@ Runs without any UI.
 from __future__ import annotations
 
 import errno
+import math
 import os
 import secrets
 import stat
 from pathlib import Path
+from typing import Any
 
 FILE_MODE = 0o666
 """Mode of new files before the umask (the umask is applied by the kernel)."""
+
+
+# --- text that repeats what a user or a file gave ----------------------------------------
+
+ECHO_LIMIT = 40
+"""Characters of a user's value a message repeats; longer values are cut with an ellipsis."""
+PATH_ECHO_LIMIT = 200
+"""Characters of a path a message repeats (head and tail kept, so the file name shows)."""
+
+
+def shorten(value: Any, limit: int = ECHO_LIMIT) -> str:
+    """``repr(value)`` cut to about ``limit`` characters, saying how long the whole was.
+
+    Every message that repeats a user's value goes through here: a pasted 100,000-character
+    value must not come back as a 100,000-character error line.
+    """
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 128:
+        # str() of an int with more than 4300 digits raises; nobody reads 39 digits anyway.
+        digits = int(value.bit_length() * math.log10(2)) + 1
+        return f"an integer of about {digits} digits"
+    text = repr(value)
+    if len(text) <= limit:
+        return text
+    size = len(value) if isinstance(value, str) else len(text)
+    return f"{text[: limit - 1]}… ({size} characters)"
+
+
+def shorten_path(path: str | Path, limit: int = PATH_ECHO_LIMIT) -> str:
+    """A path for a message: whole when short, else its head and tail around an ellipsis."""
+    text = str(path)
+    if len(text) <= limit:
+        return text
+    keep = (limit - 1) // 2
+    return f"{text[:keep]}…{text[-keep:]}"
+
+
+MAX_MESSAGE = 1000
+"""Longest error line. Values are shortened where a message echoes them; this bounds any other
+message (a library's, say) that repeats a huge input."""
+
+
+def error_line(error: BaseException, limit: int = MAX_MESSAGE) -> str:
+    """One line naming what went wrong: the message of our own errors and of ValueErrors, the
+    file of an OSError, the type and message of anything else, advice for running out of
+    memory. Every failure shown to a user (stderr, a run's files, the dashboard) says it so."""
+    text = " ".join(str(error).split()) or type(error).__name__
+    if isinstance(error, MemoryError) or "out of memory" in text.lower():
+        text = f"out of memory ({text}); try a smaller model, batch or --limit"
+    elif isinstance(error, OSError) and error.filename is not None:
+        text = f"{shorten_path(error.filename)}: {error.strerror or text}"
+    elif not (type(error).__module__.startswith("dnn_tui") or isinstance(error, ValueError)):
+        text = f"{type(error).__name__}: {text}"
+    return text if len(text) <= limit else f"{text[: limit - 1]}…"
 
 
 class FileRefused(OSError):

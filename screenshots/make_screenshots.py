@@ -29,10 +29,10 @@ sys.path.insert(0, str(HERE.parent))
 
 from textual.pilot import Pilot  # noqa: E402
 
-from dnn_tui import recorder  # noqa: E402
 from dnn_tui.app.app import DnnApp  # noqa: E402
 from dnn_tui.config import RunConfig, validate, with_options  # noqa: E402
 from dnn_tui.presets import load_preset  # noqa: E402
+from dnn_tui.rundir import recorder  # noqa: E402
 from dnn_tui.training.events import EpochEnded, Event  # noqa: E402
 
 TIMEOUT_S = 120.0

@@ -33,7 +33,7 @@ from textual.worker import Worker, WorkerState
 
 from dnn_tui.app import hangup
 from dnn_tui.app.following import Following
-from dnn_tui.app.messages import EventInbox
+from dnn_tui.app.messages import EventInbox, SettingsPicked
 from dnn_tui.app.screens.compare import CompareScreen
 from dnn_tui.app.screens.confirm import ConfirmScreen
 from dnn_tui.app.screens.help import HelpScreen
@@ -106,11 +106,24 @@ class DnnApp(Following, Suites, Steering, App[None]):
         return self._worker is not None and not self._worker.is_finished
 
     @property
+    def run_dir_here(self) -> Path | None:
+        """The directory of the run this dashboard shows while it goes on (its own run or one
+        it follows); None when no run goes on here."""
+        return self.lab.run_dir if self.running else None
+
+    @property
     def local(self) -> bool:
         """Whether the shown run trains in this process (not one followed from its files)."""
-        from dnn_tui.follow import RemoteControls
+        from dnn_tui.rundir.follow import RemoteControls
 
         return self.controls is not None and not isinstance(self.controls, RemoteControls)
+
+    def on_settings_picked(self, message: SettingsPicked) -> None:
+        """A saved run's settings go into the form, to run them again or change them first."""
+        self.lab.config_form.load(message.config)
+        self.notify(
+            f"{message.name}'s settings are in the form: r starts the run", title="Config loaded"
+        )
 
     def on_mount(self) -> None:
         hangup.install(self)
@@ -145,7 +158,7 @@ class DnnApp(Following, Suites, Steering, App[None]):
 
     def action_start_background(self) -> None:
         """Start the form's run as a process of its own (it outlives the dashboard); watch it."""
-        from dnn_tui.launch import start_background
+        from dnn_tui.rundir.launch import start_background
 
         config = self.lab.form_config()
         if config is None:
@@ -159,7 +172,7 @@ class DnnApp(Following, Suites, Steering, App[None]):
         self.watch_run(run_dir)
 
     def _launch(self, config: RunConfig, run_dir: Path | None = None) -> bool:
-        from dnn_tui.recorder import ClaimError, claim_new_run_dir, claim_run_dir
+        from dnn_tui.rundir.recorder import ClaimError, claim_new_run_dir, claim_run_dir
 
         try:  # claimed now: a run started within the same second gets another name
             if run_dir is None:
@@ -192,8 +205,8 @@ class DnnApp(Following, Suites, Steering, App[None]):
         self, config: RunConfig, controls: RunControls, folder: Folder, run_id: int
     ) -> str:
         """Load the data and train (in a thread); returns the run's status."""
-        from dnn_tui.commands.options import load_data
-        from dnn_tui.launch import record_run
+        from dnn_tui.data import load_data
+        from dnn_tui.rundir.launch import record_run
 
         lab = self.lab
         result = record_run(
@@ -282,7 +295,7 @@ def run_app(
     """Run the dashboard until the user quits, then print the session's runs to the terminal
     (unless it hung up); returns the process exit code."""
     from dnn_tui.app.session_summary import print_session, wait_until
-    from dnn_tui.report import make_console
+    from dnn_tui.training.report import make_console
 
     app = DnnApp(config, start=start, run_root=run_root, watch=watch, sweep=sweep)
     app.run()

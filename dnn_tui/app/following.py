@@ -19,7 +19,7 @@ from dnn_tui.app.messages import EventInbox, RunLost, RunOpened
 from dnn_tui.training.events import fan_out
 
 if TYPE_CHECKING:
-    from dnn_tui.follow import RemoteControls
+    from dnn_tui.rundir.follow import RemoteControls
 
 
 class Following:
@@ -41,7 +41,7 @@ class Following:
         self.watch_run(message.path)
 
     def _follow(self, run_dir: Path) -> None:
-        from dnn_tui.follow import RemoteControls
+        from dnn_tui.rundir.follow import RemoteControls
 
         controls = RemoteControls.of(run_dir)
         if controls.config is not None:  # the form shows the run's settings, as for its own
@@ -52,7 +52,7 @@ class Following:
     @work(thread=True, exclusive=True, exit_on_error=False, group="training")
     def follow_in_background(self, run_dir: Path, controls: RemoteControls, run_id: int) -> str:
         """Post the run's events as it writes them, until it ends; returns its status."""
-        from dnn_tui.follow import RunFollower, RunGone
+        from dnn_tui.rundir.follow import RunFollower, RunGone
         from dnn_tui.training.heap import frozen_heap
 
         lab, worker = self.lab, get_current_worker()

@@ -17,11 +17,15 @@ from __future__ import annotations
 import threading
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from textual.message import Message
 from textual.message_pump import MessagePump
 
 from dnn_tui.training.events import ActivationsMeasured, EpochEnded, Event, StepMeasured
+
+if TYPE_CHECKING:
+    from dnn_tui.config import RunConfig
 
 
 class EngineReported(Message, bubble=False):
@@ -113,6 +117,15 @@ class RunOpened(Message):
     def __init__(self, path: Path) -> None:
         super().__init__()
         self.path = path
+
+
+class SettingsPicked(Message):
+    """The user asked to put a saved run's settings into the lab's form (from the runs list)."""
+
+    def __init__(self, config: RunConfig, name: str) -> None:
+        super().__init__()
+        self.config = config
+        self.name = name
 
 
 class RunLost(Message, bubble=False):

@@ -17,13 +17,13 @@ from pathlib import Path
 from rich.console import Console
 from rich.text import Text
 
-from dnn_tui.report import fmt_float, plural
+from dnn_tui.training.report import fmt_float, plural
 
 
 def run_lines(run_dir: Path, failure: str | None = None) -> list[Text]:
     """The summary of one run directory (history.json read back), ``train``'s words."""
-    from dnn_tui.liveness import read_liveness
-    from dnn_tui.runs import RUNNING, RunError, load_run
+    from dnn_tui.rundir.files import RUNNING, RunError, load_run
+    from dnn_tui.rundir.liveness import read_liveness
 
     if not run_dir.exists():
         return [Text(f"run {run_dir}: stopped before its first step; nothing was saved")]

@@ -69,7 +69,7 @@ class SuiteRunner:
     ) -> SuiteRunner | None:
         """Check every config, make the suite's folder and start its first run; None (and a
         notification naming the preset or folder) when that cannot be done."""
-        from dnn_tui.recorder import ClaimError, make_new_dir
+        from dnn_tui.rundir.recorder import ClaimError, make_new_dir
 
         try:
             configs = suite_configs(name, form)

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from dnn_tui.app.screens.compare import CompareScreen
-from dnn_tui.sweep import ended, read_state, run_dirs
+from dnn_tui.sweeps.planning import ended, read_state, run_dirs
 
 if TYPE_CHECKING:
     from textual.app import App

@@ -15,13 +15,14 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from dnn_tui.commands.options import EXIT_ERROR, EXIT_OK, choices
-from dnn_tui.figures import ZOOMS
+from dnn_tui.analysis.figures import ZOOMS
+from dnn_tui.commands.options import choices
+from dnn_tui.training.status import EXIT_ERROR, EXIT_OK
 
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from dnn_tui.runs import RunError, SavedRun
+    from dnn_tui.rundir.files import RunError, SavedRun
 
 FIGURE_WIDTH = 100
 """Columns of the figures at most (a pipe gets exactly this many)."""
@@ -56,7 +57,7 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 def load_runs(paths: Sequence[Path]) -> tuple[list[SavedRun], list[RunError]]:
     """The runs that load, and the errors of those that do not, in the given order."""
-    from dnn_tui.runs import RunError, load_run
+    from dnn_tui.rundir.files import RunError, load_run
 
     loaded, damaged = [], []
     for path in paths:
@@ -68,7 +69,7 @@ def load_runs(paths: Sequence[Path]) -> tuple[list[SavedRun], list[RunError]]:
 
 
 def _compare(args: argparse.Namespace) -> int:
-    from dnn_tui.report import make_console
+    from dnn_tui.training.report import make_console
 
     loaded, damaged = load_runs(args.runs)
     if args.csv is not None:
@@ -81,7 +82,7 @@ def _compare(args: argparse.Namespace) -> int:
 
 
 def _write_csv(runs: Sequence[SavedRun], target: str) -> None:
-    from dnn_tui.comparison import tidy_csv
+    from dnn_tui.analysis.comparison import tidy_csv
     from dnn_tui.fileio import atomic_write_text
 
     text = tidy_csv([(str(run.path), run.config.preset, run.history) for run in runs])
@@ -95,8 +96,8 @@ def _write_csv(runs: Sequence[SavedRun], target: str) -> None:
 
 def status_of(run: SavedRun) -> str:
     """The run's status as lists show it: ``interrupted`` when it says running but is not."""
-    from dnn_tui.liveness import is_alive
-    from dnn_tui.runs import INTERRUPTED, RUNNING
+    from dnn_tui.rundir.files import INTERRUPTED, RUNNING
+    from dnn_tui.rundir.liveness import is_alive
 
     status = run.history["status"]
     return INTERRUPTED if status == RUNNING and not is_alive(run.path) else status
@@ -109,9 +110,10 @@ def print_comparison(
     accuracy and loss figures and the gradient heat-strips (markers as in the table)."""
     from rich.table import Table
 
-    from dnn_tui import figures
-    from dnn_tui.comparison import best_val_acc, config_differences, gaps, run_labels
-    from dnn_tui.report import fmt_float
+    from dnn_tui.analysis import figures
+    from dnn_tui.analysis.comparison import config_differences, run_labels
+    from dnn_tui.rundir.readings import best_val_acc, gaps
+    from dnn_tui.training.report import fmt_float
 
     def rank(run: SavedRun) -> float:
         best = best_val_acc(run.history)

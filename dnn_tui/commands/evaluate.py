@@ -5,8 +5,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from dnn_tui.commands.options import EXIT_OK, check_used, choices, given_options
+from dnn_tui.commands.options import check_used, choices, given_options
 from dnn_tui.config import DATASETS, DEVICES, validate, with_options
+from dnn_tui.training.status import EXIT_OK
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -25,7 +26,7 @@ def register(commands: argparse._SubParsersAction) -> None:
 def _eval(args: argparse.Namespace) -> int:
     from dnn_tui.data import load_dataset
     from dnn_tui.model import build_mlp
-    from dnn_tui.runs import WEIGHTS_FILE, RunError, load_run, load_weights
+    from dnn_tui.rundir.files import WEIGHTS_FILE, RunError, load_run, load_weights
     from dnn_tui.training.engine import evaluate, resolve_device
 
     saved = load_run(args.run)
@@ -58,7 +59,7 @@ def _eval(args: argparse.Namespace) -> int:
         ) from None
     metrics = evaluate(model.to(device), data.x_test.to(device), data.y_test.to(device))
 
-    from dnn_tui.report import fmt_float, make_console
+    from dnn_tui.training.report import fmt_float, make_console
 
     console = make_console()
     console.print(

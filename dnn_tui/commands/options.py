@@ -31,13 +31,7 @@ from dnn_tui.config import (
 from dnn_tui.presets import load_preset
 
 if TYPE_CHECKING:
-    from dnn_tui.data import Dataset
-
-EXIT_OK = 0
-EXIT_ERROR = 1
-EXIT_USAGE = 2
-EXIT_DIVERGED = 3
-EXIT_INTERRUPTED = 130
+    pass
 
 
 class CommandError(Exception):
@@ -159,10 +153,3 @@ def config_from_args(
     for text in notices(config):
         warn(text)
     return config
-
-
-def load_data(config: RunConfig) -> Dataset:
-    """The dataset config names (torch loads here)."""
-    from dnn_tui.data import load_dataset
-
-    return load_dataset(config.data, seed=config.train.seed)

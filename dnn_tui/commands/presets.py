@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-from dnn_tui.commands.options import EXIT_OK
 from dnn_tui.presets import list_presets
+from dnn_tui.training.status import EXIT_OK
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -16,7 +16,7 @@ def register(commands: argparse._SubParsersAction) -> None:
 def _presets(args: argparse.Namespace) -> int:
     from rich.table import Table
 
-    from dnn_tui.report import make_console
+    from dnn_tui.training.report import make_console
 
     presets = [(p.name, " ".join(p.description.split())) for p in list_presets()]
     console = make_console()

@@ -1,7 +1,7 @@
 """``dnn-tui runs [DIR] [--json]``: the runs under a folder (suites and sweeps included), with
 their status, for people (a table) or scripts (JSON).
 
-Reads only what the list shows (``dnn_tui.catalog``): each run's history.json and, for a
+Reads only what the list shows (``dnn_tui.rundir.catalog``): each run's history.json and, for a
 run that says it is running, its liveness record.
 """
 
@@ -14,10 +14,11 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from dnn_tui.commands.options import EXIT_OK, CommandError
+from dnn_tui.commands.options import CommandError
+from dnn_tui.training.status import EXIT_OK
 
 if TYPE_CHECKING:
-    from dnn_tui.catalog import RunEntry
+    from dnn_tui.rundir.catalog import RunEntry
 
 DEFAULT_DIR = Path("runs")
 
@@ -53,7 +54,7 @@ def fmt_age(seconds: float | None) -> str:
 
 
 def _runs(args: argparse.Namespace) -> int:
-    from dnn_tui.catalog import list_runs
+    from dnn_tui.rundir.catalog import list_runs
 
     folder: Path = args.folder
     if not folder.is_dir():
@@ -72,7 +73,7 @@ def _runs(args: argparse.Namespace) -> int:
 
 def _print_table(entries: list[RunEntry], folder: Path, now: float) -> None:
     """Aligned plain columns (Rich's table takes longer than the listing for 1,000 runs)."""
-    from dnn_tui.report import fmt_float
+    from dnn_tui.training.report import fmt_float
 
     if not entries:
         print(f"no runs under {folder}")

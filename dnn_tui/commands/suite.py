@@ -9,18 +9,18 @@ from typing import TYPE_CHECKING
 
 from dnn_tui.commands.compare import load_runs, print_comparison
 from dnn_tui.commands.options import (
-    EXIT_OK,
     CommandError,
     UsageError,
     add_run_options,
     choices,
     config_from_args,
-    load_data,
     print_warning,
 )
-from dnn_tui.commands.train import add_out_options, claim_folder, run_headless
+from dnn_tui.commands.train import add_out_options, claim_folder
 from dnn_tui.config import ConfigError, DataConfig, RunConfig
 from dnn_tui.presets import SUITE_ALIASES, SUITES, load_preset, suite_presets
+from dnn_tui.rundir.launch import run_headless
+from dnn_tui.training.status import EXIT_OK
 
 if TYPE_CHECKING:
     from dnn_tui.data import Dataset
@@ -50,6 +50,8 @@ def _cached(
     """A loader of config's data that loads each (data, seed) once for the whole suite."""
 
     def load() -> Dataset:
+        from dnn_tui.data import load_data
+
         key = (config.data, config.train.seed)
         if key not in datasets:
             datasets[key] = load_data(config)
@@ -65,8 +67,8 @@ def _list_suites() -> int:
 
 
 def _suite(args: argparse.Namespace) -> int:
-    from dnn_tui.recorder import make_new_dir
-    from dnn_tui.report import make_console
+    from dnn_tui.rundir.recorder import make_new_dir
+    from dnn_tui.training.report import make_console
 
     if args.list:
         return _list_suites()

@@ -11,9 +11,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from dnn_tui.commands.options import (
-    EXIT_ERROR,
-    EXIT_INTERRUPTED,
-    EXIT_OK,
     RUN_OPTIONS,
     CommandError,
     UsageError,
@@ -24,13 +21,15 @@ from dnn_tui.commands.options import (
     print_warning,
 )
 from dnn_tui.commands.suite import SUITES
-from dnn_tui.config import ConfigError, RunConfig, shorten_path
+from dnn_tui.config import ConfigError, RunConfig
+from dnn_tui.fileio import shorten_path
 from dnn_tui.presets import load_preset
+from dnn_tui.training.status import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK
 
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from dnn_tui.sweep import Row
+    from dnn_tui.sweeps.planning import Row
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
@@ -81,7 +80,7 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 def _bases(args: argparse.Namespace) -> tuple[str, list[tuple[str | None, RunConfig]], list]:
     """The sweep's label, its base configs (fixed options applied) and the sweep file's grid."""
-    from dnn_tui.sweep import load_sweep_file
+    from dnn_tui.sweeps.planning import load_sweep_file
 
     sources = [s for s in ("file", "suite", "preset", "config") if getattr(args, s) is not None]
     if len(sources) > 1:
@@ -111,7 +110,7 @@ def _bases(args: argparse.Namespace) -> tuple[str, list[tuple[str | None, RunCon
 
 
 def _plan(args: argparse.Namespace) -> tuple[str, list, list]:
-    from dnn_tui.sweep import GridError, expand, parse_grid
+    from dnn_tui.sweeps.planning import GridError, expand, parse_grid
 
     label, bases, axes = _bases(args)
     try:
@@ -130,7 +129,7 @@ def _plan(args: argparse.Namespace) -> tuple[str, list, list]:
 
 
 def _folder(args: argparse.Namespace, label: str) -> Path:
-    from dnn_tui.recorder import make_new_dir
+    from dnn_tui.rundir.recorder import make_new_dir
 
     if args.out is None:
         return make_new_dir(f"sweep-{label}", Path(args.runs))
@@ -162,7 +161,7 @@ def _stop_on_signals(stop: threading.Event, kill: threading.Event, say) -> Itera
 
 
 def _sweep(args: argparse.Namespace) -> int:
-    from dnn_tui.sweep_run import available_cores
+    from dnn_tui.sweeps.local import available_cores
 
     for name in ("jobs", "threads"):
         if getattr(args, name) is not None and getattr(args, name) < 1:
@@ -174,7 +173,7 @@ def _sweep(args: argparse.Namespace) -> int:
     jobs = args.jobs or max(1, min(cores, len(runs)))
     threads = args.threads or max(1, cores // jobs)  # jobs x threads fits the cores
     if args.ray is not None:
-        from dnn_tui.sweep_ray import ray_module
+        from dnn_tui.sweeps.ray_tasks import ray_module
 
         ray_module()  # says how to install Ray before anything is made
     root = _folder(args, label)
@@ -221,13 +220,13 @@ def _drive(
     threads: int,
 ) -> int:
     """Run the sweep's runs, report each as it ends, print the comparison; the exit code."""
-    from dnn_tui.report import make_console
-    from dnn_tui.sweep import new_state
-    from dnn_tui.sweep_run import LocalBackend, drive
+    from dnn_tui.sweeps.local import LocalBackend, drive
+    from dnn_tui.sweeps.planning import new_state
+    from dnn_tui.training.report import make_console
 
     console = make_console()
     if args.ray is not None:
-        from dnn_tui.sweep_ray import RayBackend
+        from dnn_tui.sweeps.ray_tasks import RayBackend
 
         threads = args.threads or max(1, int(args.ray_cpus))
         backend: Any = RayBackend(root, args.ray, args.ray_cpus, args.ray_gpus, threads, args.jobs)
@@ -248,7 +247,7 @@ def _drive(
         state = drive(root, runs, state, backend, stop=stop, kill=kill, report=_progress(console))
     if hasattr(backend, "close"):
         backend.close()
-    from dnn_tui.sweep import summarize
+    from dnn_tui.sweeps.planning import summarize
 
     console.print(f"\n== sweep {label}: comparison ({root}) ==", style="bold")
     print_summary(summarize(state["runs"]), [axis.name for axis in axes], console)
@@ -258,7 +257,7 @@ def _drive(
 
 
 def _progress(console: Console):
-    from dnn_tui.report import fmt_float
+    from dnn_tui.training.report import fmt_float
 
     def report(entry: Mapping[str, Any], done: int, total: int) -> None:
         text = f"[{done}/{total}] {entry['dir']}: {entry['status']}"

@@ -7,29 +7,11 @@ SIGINT and SIGTERM stop the run after its current step and save what it did.
 from __future__ import annotations
 
 import argparse
-import contextlib
-import signal
-import threading
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from dnn_tui.commands.options import (
-    EXIT_DIVERGED,
-    EXIT_ERROR,
-    EXIT_INTERRUPTED,
-    EXIT_OK,
-    CommandError,
-    add_run_options,
-    config_from_args,
-    load_data,
-)
-from dnn_tui.config import RunConfig
+from dnn_tui.commands.options import CommandError, add_run_options, config_from_args
 
 if TYPE_CHECKING:
-    from rich.console import Console
-
-    from dnn_tui.data import Dataset
     from dnn_tui.fileio import Folder
 
 
@@ -59,78 +41,10 @@ def add_out_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
-@dataclass(frozen=True)
-class Outcome:
-    """How one headless run ended."""
-
-    status: str
-    interrupted: bool
-    """A SIGINT, SIGTERM or SIGHUP arrived while it ran."""
-    error: str | None = None
-    """Why it failed (status ``failed``)."""
-
-    @property
-    def exit_code(self) -> int:
-        if self.status == "failed":
-            return EXIT_ERROR
-        if self.interrupted or self.status == "stopped":
-            return EXIT_INTERRUPTED
-        return EXIT_DIVERGED if self.status == "diverged" else EXIT_OK
-
-
-STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
-"""Signals that stop a headless run after its current step: Ctrl-C, kill, a hang-up."""
-
-
-@contextlib.contextmanager
-def stop_on_signals(stop: Callable[[], None]) -> Iterator[list[int]]:
-    """STOP_SIGNALS call stop (the run ends after its current step); a second one interrupts.
-
-    ``stop`` runs in a helper thread: a handler runs between two bytecodes of the main
-    thread, which may hold the controls' lock at that moment.
-    """
-    received: list[int] = []
-    if threading.current_thread() is not threading.main_thread():
-        yield received
-        return
-
-    def handle(signum: int, _frame: object) -> None:
-        if received and signum == signal.SIGINT:
-            raise KeyboardInterrupt
-        received.append(signum)
-        threading.Thread(target=stop, name="dnn-tui-stop", daemon=True).start()
-
-    previous = {sig: signal.signal(sig, handle) for sig in STOP_SIGNALS}
-    try:
-        yield received
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
-
-
-def run_headless(
-    config: RunConfig, folder: Folder, data: Dataset | Callable[[], Dataset], console: Console
-) -> Outcome:
-    """Train config into the claimed run directory, printing the report; the signals in
-    STOP_SIGNALS stop it after its current step."""
-    from dnn_tui.launch import record_run
-    from dnn_tui.report import Report
-    from dnn_tui.training.controls import RunControls
-
-    controls = RunControls(config.train.clip_norm, config.train.lr)
-    report = Report(console, run_dir=folder.path)
-    try:
-        with stop_on_signals(controls.stop) as received:
-            result = record_run(config, folder, data, controls, report)
-    finally:
-        report.close()
-    if result is None:
-        return Outcome("stopped", True)
-    return Outcome(result.status, bool(received), result.error)
-
-
 def _train(args: argparse.Namespace) -> int:
-    from dnn_tui.report import make_console
+    from dnn_tui.data import load_data
+    from dnn_tui.rundir.launch import run_headless
+    from dnn_tui.training.report import make_console
 
     config = config_from_args(args)
     folder = claim_folder(args.out, args.force, config.preset)
@@ -143,7 +57,7 @@ def _train(args: argparse.Namespace) -> int:
 
 def claim_folder(out: str | None, force: bool, preset: str | None) -> Folder:
     """The run directory: --out claimed (refused when taken), or a new one under ./runs."""
-    from dnn_tui.recorder import ClaimError, claim_new_run_dir, claim_run_dir
+    from dnn_tui.rundir.recorder import ClaimError, claim_new_run_dir, claim_run_dir
 
     try:
         if out is None:

@@ -28,8 +28,8 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 def newest_running(root: Path) -> Path:
     """The most recently started run under root whose process is alive."""
-    from dnn_tui.liveness import LIVENESS_FILE, read_liveness
-    from dnn_tui.runs import has_ended
+    from dnn_tui.rundir.files import has_ended
+    from dnn_tui.rundir.liveness import LIVENESS_FILE, read_liveness
 
     best: tuple[float, Path] | None = None
     for record_path in root.glob(f"**/{LIVENESS_FILE}"):

@@ -25,6 +25,7 @@ from dnn_tui.config import ConfigError, RunConfig
 from dnn_tui.data import Dataset
 from dnn_tui.graph import build_graph, summary_text, trainable_params
 from dnn_tui.model import build_mlp, l2_penalty, linear_layers
+from dnn_tui.training.activations import PROBE_SAMPLES
 from dnn_tui.training.controls import RunControls
 from dnn_tui.training.events import (
     ActivationsMeasured,
@@ -38,7 +39,6 @@ from dnn_tui.training.events import (
 )
 from dnn_tui.training.heap import frozen_heap
 from dnn_tui.training.probes import ActivationProbe, GradientProbe
-from dnn_tui.training.signal import PROBE_SAMPLES
 
 REPORT_INTERVAL = 0.1
 """Seconds between StepMeasured events: about 10 a second, whatever the step rate."""

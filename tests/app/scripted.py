@@ -14,6 +14,7 @@ from dnn_tui.app.app import DnnApp
 from dnn_tui.app.messages import EngineReported
 from dnn_tui.config import DataConfig, ModelConfig, RunConfig, TrainConfig
 from dnn_tui.graph import build_graph, summary_text, trainable_params
+from dnn_tui.training.activations import HIST_BINS
 from dnn_tui.training.controls import RunControls
 from dnn_tui.training.events import (
     ActivationsMeasured,
@@ -25,7 +26,6 @@ from dnn_tui.training.events import (
     RunStarted,
     StepMeasured,
 )
-from dnn_tui.training.signal import HIST_BINS
 
 CONFIG = RunConfig(
     model=ModelConfig(hidden=(100, 50, 20)),

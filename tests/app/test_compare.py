@@ -15,6 +15,7 @@ import pytest
 from textual.message import Message
 from textual.widgets import Input, OptionList
 
+from dnn_tui.analysis.comparison import tidy_csv
 from dnn_tui.app import screens
 from dnn_tui.app.app import DnnApp
 from dnn_tui.app.messages import RunOpened
@@ -26,10 +27,10 @@ from dnn_tui.app.widgets.difference_table import DifferenceTable
 from dnn_tui.app.widgets.gradient_strips import GradientStrips
 from dnn_tui.app.widgets.run_chart import RunChart
 from dnn_tui.app.widgets.run_list import RunList
-from dnn_tui.comparison import gaps, tidy_csv
 from dnn_tui.config import DataConfig, ModelConfig, RunConfig, TrainConfig
-from dnn_tui.liveness import LIVENESS_FILE, current
-from dnn_tui.runs import MAX_HISTORY_BYTES, load_run
+from dnn_tui.rundir.files import MAX_HISTORY_BYTES, load_run
+from dnn_tui.rundir.liveness import LIVENESS_FILE, current
+from dnn_tui.rundir.readings import gaps
 
 from .support import FIXTURES, PRESETS, SUITE, TINY, make_suite, wait_until
 from .test_watch import start_run

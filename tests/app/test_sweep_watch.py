@@ -13,7 +13,7 @@ from dnn_tui.app import sweep_watch
 from dnn_tui.app.app import DnnApp
 from dnn_tui.app.screens.compare import CompareScreen
 from dnn_tui.app.widgets.run_list import RunList
-from dnn_tui.sweep import SWEEP_FILE
+from dnn_tui.sweeps.planning import SWEEP_FILE
 
 from .support import FIXTURES, PRESETS, wait_until
 

@@ -11,7 +11,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from dnn_tui.liveness import is_alive
+from dnn_tui.rundir.liveness import is_alive
 
 from .support import Cli, cli_command, cli_env, read_history
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from dnn_tui.liveness import LIVENESS_FILE, Liveness, current, hostname
+from dnn_tui.rundir.liveness import LIVENESS_FILE, Liveness, current, hostname
 
 from .support import Cli, read_history
 

@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from dnn_tui.follow import RunFollower, RunGone
-from dnn_tui.liveness import is_alive
+from dnn_tui.rundir.follow import RunFollower, RunGone
+from dnn_tui.rundir.liveness import is_alive
 
 from .support import cli_command, cli_env, read_history, run_cli
 from .terminal import PtyProcess

@@ -18,9 +18,9 @@ from pathlib import Path
 import pytest
 
 from dnn_tui.cli import main
-from dnn_tui.liveness import is_alive
-from dnn_tui.runs import load_run
-from dnn_tui.sweep import SWEEP_FILE, load_sweep_file, summarize
+from dnn_tui.rundir.files import load_run
+from dnn_tui.rundir.liveness import is_alive
+from dnn_tui.sweeps.planning import SWEEP_FILE, load_sweep_file, summarize
 
 from .support import cli_command, cli_env, read_history, run_cli
 from .test_signals import epochs_done, wait_for

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from dnn_tui import catalog
-from dnn_tui.catalog import MAX_DEPTH, RunCatalog, find_run_dirs, list_runs
-from dnn_tui.liveness import LIVENESS_FILE, Liveness, current, hostname
+from dnn_tui.rundir import catalog
+from dnn_tui.rundir.catalog import MAX_DEPTH, RunCatalog, find_run_dirs, list_runs
+from dnn_tui.rundir.liveness import LIVENESS_FILE, Liveness, current, hostname
 
 FIXTURES = Path(__file__).resolve().parents[1] / "data" / "regularization-mnist"
 

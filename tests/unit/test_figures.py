@@ -13,18 +13,10 @@ import pytest
 from rich.console import Console
 
 from dnn_tui import config as cfg
-from dnn_tui import figures
-from dnn_tui.comparison import (
-    TIDY_COLUMNS,
-    Gaps,
-    acc_on_test,
-    best_val_acc,
-    config_differences,
-    gaps,
-    run_labels,
-    tidy_csv,
-)
-from dnn_tui.runs import CSV_COLUMNS, csv_value, load_run
+from dnn_tui.analysis import figures
+from dnn_tui.analysis.comparison import TIDY_COLUMNS, config_differences, run_labels, tidy_csv
+from dnn_tui.rundir.files import CSV_COLUMNS, csv_value, load_run
+from dnn_tui.rundir.readings import Gaps, acc_on_test, best_val_acc, gaps
 
 FIXTURES = Path(__file__).resolve().parents[1] / "data" / "regularization-mnist"
 PRESETS = ("baseline", "l2", "dropout", "bottleneck")

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from dnn_tui.channel import RunChannel, apply_request
 from dnn_tui.fileio import Folder
-from dnn_tui.follow import RemoteControls, RunFollower, history_events
-from dnn_tui.recorder import RunRecorder, claim_run_dir
+from dnn_tui.rundir.channel import RunChannel, apply_request
+from dnn_tui.rundir.follow import RemoteControls, RunFollower, history_events
+from dnn_tui.rundir.recorder import RunRecorder, claim_run_dir
 from dnn_tui.training.controls import RunControls
 from dnn_tui.training.events import (
     EVENT_TYPES,
@@ -212,7 +212,7 @@ def test_remote_controls_reach_the_runs_channel(tmp_path: Path) -> None:
 def test_the_channel_thread_applies_requests_and_keeps_a_heartbeat(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import dnn_tui.channel as channel_module
+    import dnn_tui.rundir.channel as channel_module
 
     monkeypatch.setattr(channel_module, "HEARTBEAT_S", 0.1)
     folder = claim_run_dir(tmp_path / "run")

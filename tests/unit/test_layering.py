@@ -31,9 +31,10 @@ def loaded_after(code: str) -> set[str]:
 def test_the_engine_side_never_imports_textual() -> None:
     code = (
         "import dnn_tui.config, dnn_tui.data, dnn_tui.model, dnn_tui.training, "
-        "dnn_tui.training.engine, dnn_tui.runs, dnn_tui.report, dnn_tui.presets, dnn_tui.cli, "
-        "dnn_tui.graph, dnn_tui.recorder, dnn_tui.commands.train, dnn_tui.commands.compare, "
-        "dnn_tui.catalog, dnn_tui.figures, dnn_tui.comparison, dnn_tui.commands.runs\n"
+        "dnn_tui.training.engine, dnn_tui.rundir.files, dnn_tui.training.report, "
+        "dnn_tui.presets, dnn_tui.cli, dnn_tui.graph, dnn_tui.rundir.recorder, "
+        "dnn_tui.commands.train, dnn_tui.commands.compare, dnn_tui.rundir.catalog, "
+        "dnn_tui.analysis.figures, dnn_tui.analysis.comparison, dnn_tui.commands.runs\n"
         "import sys\n"
         "assert not [m for m in sys.modules if m.startswith('dnn_tui.app')], 'dnn_tui.app loaded'"
     )
@@ -44,8 +45,9 @@ def test_the_engine_side_never_imports_textual() -> None:
 
 def test_config_and_cli_do_not_import_torch() -> None:
     loaded = loaded_after(
-        "import dnn_tui.config, dnn_tui.cli, dnn_tui.presets, dnn_tui.runs, dnn_tui.graph, "
-        "dnn_tui.sweep, dnn_tui.sweep_run, dnn_tui.sweep_ray, dnn_tui.commands.sweep"
+        "import dnn_tui.config, dnn_tui.cli, dnn_tui.presets, dnn_tui.rundir.files, "
+        "dnn_tui.graph, dnn_tui.sweeps.planning, dnn_tui.sweeps.local, dnn_tui.sweeps.ray_tasks, "
+        "dnn_tui.commands.sweep"
     )
     assert "dnn_tui" in loaded
     assert "torch" not in loaded

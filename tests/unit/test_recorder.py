@@ -19,15 +19,16 @@ import torch
 from safetensors import safe_open
 
 from dnn_tui import config as cfg
-from dnn_tui import fileio, liveness
-from dnn_tui.recorder import (
+from dnn_tui import fileio
+from dnn_tui.rundir import liveness
+from dnn_tui.rundir.files import CSV_COLUMNS, SCHEMA, load_weights
+from dnn_tui.rundir.recorder import (
     ClaimError,
     RunRecorder,
     claim_new_run_dir,
     claim_run_dir,
     release,
 )
-from dnn_tui.runs import CSV_COLUMNS, SCHEMA, load_weights
 from dnn_tui.training.events import (
     ControlApplied,
     EpochEnded,
@@ -361,7 +362,7 @@ def test_run_files_follow_the_umask(tmp_path: Path) -> None:
         "from pathlib import Path\n"
         "os.umask(int(sys.argv[2], 8))\n"
         "from tests.run_files import started, finished\n"
-        "from dnn_tui.recorder import RunRecorder, claim_run_dir\n"
+        "from dnn_tui.rundir.recorder import RunRecorder, claim_run_dir\n"
         "r = RunRecorder(claim_run_dir(Path(sys.argv[1])))\n"
         "r(started()); r(finished())\n"
     )

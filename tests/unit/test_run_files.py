@@ -21,8 +21,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from dnn_tui import runs
-from dnn_tui.runs import (
+from dnn_tui.rundir import files as runs
+from dnn_tui.rundir.files import (
     MAX_CONFIG_BYTES,
     MAX_CSV_BYTES,
     MAX_HISTORY_BYTES,

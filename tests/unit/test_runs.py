@@ -8,12 +8,12 @@ from pathlib import Path
 import pytest
 import torch
 
-from dnn_tui.recorder import RunRecorder
-from dnn_tui.runs import (
+from dnn_tui.rundir.files import (
     RunError,
     load_run,
     load_weights,
 )
+from dnn_tui.rundir.recorder import RunRecorder
 from dnn_tui.training.events import EpochEnded
 
 from ..run_files import CONFIG, finished, record, started, strict_load

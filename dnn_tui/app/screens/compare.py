@@ -1,7 +1,7 @@
 """CompareScreen: the runs list and the lesson's figures for the runs selected in it (``v``).
 
 The list (``RunList``) holds every run under the runs folder, suites' and sweeps'
-subfolders included (``dnn_tui.catalog``), with the statuses ``dnn-tui runs`` shows;
+subfolders included (``dnn_tui.rundir.catalog``), with the statuses ``dnn-tui runs`` shows;
 it is scanned again every ``LIVE_S`` in a worker thread, so running runs update live
 and new ones appear. For the runs selected with space: accuracy and loss per epoch
 (training as points, validation as lines, the best epoch starred), the settings that
@@ -32,17 +32,17 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, Label, TabbedContent, TabPane
 from textual.worker import Worker, WorkerState
 
-from dnn_tui.app.messages import RunOpened
+from dnn_tui.analysis.comparison import run_labels, tidy_csv
+from dnn_tui.analysis.figures import ZOOMS, metric_figure, strips_of
+from dnn_tui.app.messages import RunOpened, SettingsPicked
 from dnn_tui.app.screens.confirm import ConfirmScreen
 from dnn_tui.app.screens.export import ExportScreen
 from dnn_tui.app.widgets.difference_table import DifferenceTable
 from dnn_tui.app.widgets.gradient_strips import GradientStrips
 from dnn_tui.app.widgets.run_chart import RunChart
 from dnn_tui.app.widgets.run_list import RunList
-from dnn_tui.catalog import DAMAGED, RunCatalog, RunEntry
-from dnn_tui.comparison import run_labels, tidy_csv
-from dnn_tui.figures import ZOOMS, metric_figure, strips_of
-from dnn_tui.runs import CONFIG_FILE, RUNNING, RunError, SavedRun, load_config, load_run
+from dnn_tui.rundir.catalog import DAMAGED, RunCatalog, RunEntry
+from dnn_tui.rundir.files import CONFIG_FILE, RUNNING, RunError, SavedRun, load_config, load_run
 
 LIVE_S = 2.0
 """Seconds between two scans of the runs folder (a scan costs a stat per unchanged run)."""
@@ -281,8 +281,6 @@ class CompareScreen(Screen[None]):
 
     def action_load_config(self) -> None:
         """Put the run's config into the lab's form (to run it again, or change it first)."""
-        from dnn_tui.app.screens.lab import LabScreen
-
         entry = self.run_list.current
         if entry is None:
             return
@@ -291,14 +289,8 @@ class CompareScreen(Screen[None]):
         except RunError as error:
             self.notify(str(error), title="Config not loaded", severity="error", timeout=10)
             return
-        lab = next((s for s in self.app.screen_stack if isinstance(s, LabScreen)), None)
-        if lab is None:
-            return
-        lab.config_form.load(config)
+        self.post_message(SettingsPicked(config, entry.name))
         self.dismiss()
-        self.app.notify(
-            f"{entry.name}'s settings are in the form: r starts the run", title="Config loaded"
-        )
 
     def action_export(self) -> None:
         runs = self.selected_runs()
@@ -348,13 +340,10 @@ class CompareScreen(Screen[None]):
         )
 
     def _undeletable(self, entry: RunEntry) -> str | None:
-        from dnn_tui.app.screens.lab import LabScreen
-
-        lab = next((s for s in self.app.screen_stack if isinstance(s, LabScreen)), None)
-        running_here = bool(getattr(self.app, "running", False))
-        if lab is not None and lab.run_dir is not None and running_here:
+        here = getattr(self.app, "run_dir_here", None)
+        if here is not None:
             with contextlib.suppress(OSError):
-                if lab.run_dir.resolve() == entry.path.resolve():
+                if here.resolve() == entry.path.resolve():
                     return f"{entry.name} is the run going on here: stop it first"
         if entry.status == RUNNING:
             return f"{entry.name} is running: stop it first"

@@ -22,7 +22,7 @@ from dnn_tui.app.widgets.gradient_panel import EXPLODING_ABOVE, SCALE, VANISHING
 from dnn_tui.app.widgets.run_status import NOTICE_S
 from dnn_tui.app.widgets.signal_panel import COLLAPSING_BELOW, SHARE_ABOVE
 from dnn_tui.app.widgets.signal_panel import EXPLODING_ABOVE as SIGNAL_EXPLODING_ABOVE
-from dnn_tui.training.signal import HIST_BINS, PROBE_SAMPLES, SATURATED_ABOVE
+from dnn_tui.training.activations import HIST_BINS, PROBE_SAMPLES, SATURATED_ABOVE
 
 HELP = f"""\
 # dnn-tui: keys and panels

@@ -3,7 +3,7 @@
 One column per selected run (its marker and name); rows: every config setting whose
 value is not the same in all of them, then the training-minus-validation accuracy gap at
 the last and at the best epoch, the best epoch, its validation accuracy and the test
-accuracy. Numbers come from ``dnn_tui.comparison``, as for ``dnn-tui compare``.
+accuracy. Numbers come from ``dnn_tui.analysis.comparison``, as for ``dnn-tui compare``.
 """
 
 from __future__ import annotations
@@ -11,10 +11,11 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets import DataTable
 
+from dnn_tui.analysis.comparison import config_differences
+from dnn_tui.analysis.figures import RunStyle
 from dnn_tui.app.formatting import fmt_acc
-from dnn_tui.comparison import acc_on_test, best_val_acc, config_differences, gaps
-from dnn_tui.figures import RunStyle
-from dnn_tui.runs import SavedRun
+from dnn_tui.rundir.files import SavedRun
+from dnn_tui.rundir.readings import acc_on_test, best_val_acc, gaps
 
 
 def _gap(value: float | None) -> Text:

@@ -2,7 +2,7 @@
 
 Rows are layers (input at the top), columns epochs, the shade and colour the log of the
 layer's mean gradient norm on one scale for every run: ``deep-sigmoid``'s first layers
-fade out where ``deep-relu-he``'s stay even. Drawn by ``dnn_tui.figures`` as for
+fade out where ``deep-relu-he``'s stay even. Drawn by ``dnn_tui.analysis.figures`` as for
 ``dnn-tui compare``.
 """
 
@@ -11,7 +11,7 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widget import Widget
 
-from dnn_tui.figures import Strip, render_strips
+from dnn_tui.analysis.figures import Strip, render_strips
 
 
 class GradientStrips(Widget):

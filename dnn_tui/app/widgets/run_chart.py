@@ -1,6 +1,6 @@
 """RunChart: one of the comparison figures (accuracy or loss per epoch of the selected runs).
 
-The figure is built by ``dnn_tui.figures`` (plotext), the same code that draws it for
+The figure is built by ``dnn_tui.analysis.figures`` (plotext), the same code that draws it for
 ``dnn-tui compare``; the widget only hands it its size.
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widget import Widget
 
-from dnn_tui.figures import Figure, render
+from dnn_tui.analysis.figures import Figure, render
 
 
 class RunChart(Widget):

@@ -20,9 +20,9 @@ from rich.text import Text
 from textual.message import Message
 from textual.widgets import DataTable
 
+from dnn_tui.analysis.figures import STYLES, RunStyle
 from dnn_tui.app.formatting import fmt_acc
-from dnn_tui.catalog import DAMAGED, RunEntry
-from dnn_tui.figures import STYLES, RunStyle
+from dnn_tui.rundir.catalog import DAMAGED, RunEntry
 
 COLUMNS = ("", "preset", "status", "epochs", "best val", "test", "gap", "dataset", "date", "run")
 """The numbers first, the (long) run directory last: at 80 columns what matters shows."""

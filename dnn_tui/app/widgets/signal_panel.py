@@ -34,8 +34,8 @@ from textual.widget import Widget
 from dnn_tui.app.formatting import fmt_norm
 from dnn_tui.app.series import CompactingSeries
 from dnn_tui.app.widgets.gradient_panel import DIM, spark
+from dnn_tui.training.activations import share_rule
 from dnn_tui.training.events import ActivationsMeasured
-from dnn_tui.training.signal import share_rule
 
 COLLAPSING_BELOW = 0.02
 """Activation std below this is collapsing (MNIST's input pixels spread about 0.3; healthy

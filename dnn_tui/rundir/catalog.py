@@ -28,9 +28,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from dnn_tui.comparison import acc_on_test, best_val_acc, gaps
-from dnn_tui.liveness import LIVENESS_FILE, is_alive
-from dnn_tui.runs import (
+from dnn_tui.rundir.files import (
     CONFIG_FILE,
     HISTORY_CSV,
     HISTORY_FILE,
@@ -42,6 +40,8 @@ from dnn_tui.runs import (
     load_config,
     read_history,
 )
+from dnn_tui.rundir.liveness import LIVENESS_FILE, is_alive
+from dnn_tui.rundir.readings import acc_on_test, best_val_acc, gaps
 
 MAX_DEPTH = 6
 """Folder levels searched below the root: suites use 2, sweeps a few more."""

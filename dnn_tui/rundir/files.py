@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING, Any
 
 from dnn_tui.config import ConfigError, RunConfig, loads
 from dnn_tui.fileio import FileRefused, read_file_head, read_small_file
-from dnn_tui.liveness import LIVENESS_FILE
+from dnn_tui.rundir.liveness import LIVENESS_FILE
 
 if TYPE_CHECKING:
     from torch import Tensor

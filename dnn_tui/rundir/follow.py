@@ -7,7 +7,7 @@ from one whose process is gone without finishing (``liveness``). A run older tha
 log (only ``history.json``) is replayed from its history.
 
 ``RemoteControls`` are ``RunControls`` whose changes go to the run as requests appended to
-its ``control.jsonl`` (see ``dnn_tui.channel``) instead of to an engine in this process;
+its ``control.jsonl`` (see ``dnn_tui.rundir.channel``) instead of to an engine in this process;
 their state follows what the run reports it applied, so every watcher shows the same.
 """
 
@@ -23,8 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from dnn_tui.fileio import read_small_file
-from dnn_tui.liveness import is_alive, read_liveness
-from dnn_tui.runs import (
+from dnn_tui.rundir.files import (
     CONFIG_FILE,
     CONTROL_FILE,
     EVENTS_FILE,
@@ -32,6 +31,7 @@ from dnn_tui.runs import (
     MAX_HISTORY_BYTES,
     RUNNING,
 )
+from dnn_tui.rundir.liveness import is_alive, read_liveness
 from dnn_tui.training.controls import RunControls
 from dnn_tui.training.events import (
     ActivationsMeasured,

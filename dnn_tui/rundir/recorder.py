@@ -1,7 +1,7 @@
 """The writing side of a run directory: claiming it, and keeping it up to date as a run goes on.
 
 Runs without any UI; torch and safetensors are imported only when weights are written.
-``dnn_tui.runs`` describes the files and reads them back.
+``dnn_tui.rundir.files`` describes the files and reads them back.
 
 A run directory is claimed atomically before anything else happens (``claim_run_dir``,
 ``claim_new_run_dir``): a new folder is made with ``mkdir`` (never shared), or an existing
@@ -38,10 +38,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from dnn_tui import liveness
 from dnn_tui.config import config_hash, dumps, to_dict
 from dnn_tui.fileio import Folder
-from dnn_tui.runs import (
+from dnn_tui.rundir import liveness
+from dnn_tui.rundir.files import (
     CONFIG_FILE,
     CONTROL_FILE,
     EVENTS_FILE,

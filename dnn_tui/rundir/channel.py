@@ -1,7 +1,7 @@
 """The run's side of its directory while it goes on: a heartbeat, and steering requests.
 
 Runs without any UI. One thread per run: every ``POLL_S`` it reads the requests that
-watchers appended to ``control.jsonl`` (see ``dnn_tui.follow.RemoteControls``) and
+watchers appended to ``control.jsonl`` (see ``dnn_tui.rundir.follow.RemoteControls``) and
 applies each to the run's ``RunControls``, exactly as a key of the dashboard that started
 it would: the engine takes it at its next step and records it, and every watcher sees it
 applied in events.jsonl. Every ``HEARTBEAT_S`` it rewrites ``liveness.json``.
@@ -26,9 +26,9 @@ from collections.abc import Callable
 from typing import Any
 
 from dnn_tui.fileio import Folder
-from dnn_tui.liveness import HEARTBEAT_S
-from dnn_tui.recorder import heartbeat
-from dnn_tui.runs import CONTROL_FILE
+from dnn_tui.rundir.files import CONTROL_FILE
+from dnn_tui.rundir.liveness import HEARTBEAT_S
+from dnn_tui.rundir.recorder import heartbeat
 from dnn_tui.training.controls import RunControls
 
 POLL_S = 0.01

@@ -7,27 +7,34 @@ channel (heartbeat, steering requests from watchers) before the data loads, and 
 that ends before it started gives its directory back.
 
 ``start_background`` claims a new run directory, writes the config there and starts
-``python -m dnn_tui.launch RUN_DIR`` in a new session (no controlling terminal, so no
+``python -m dnn_tui.rundir.launch RUN_DIR`` in a new session (no controlling terminal, so no
 SIGHUP when the terminal goes), its output in ``RUN_DIR/output.log``. The child adopts
 the claim (its pid goes into liveness.json) and runs like ``dnn-tui train``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import subprocess
 import sys
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from dnn_tui.config import RunConfig, dumps, load
 from dnn_tui.fileio import Folder
-from dnn_tui.recorder import RunRecorder, claim_new_run_dir, heartbeat, release
-from dnn_tui.runs import CONFIG_FILE, LOG_FILE
+from dnn_tui.rundir.files import CONFIG_FILE, LOG_FILE
+from dnn_tui.rundir.recorder import RunRecorder, claim_new_run_dir, heartbeat, release
+from dnn_tui.training.status import Status, exit_code, run_guarded
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
     from dnn_tui.data import Dataset
     from dnn_tui.training.controls import RunControls
     from dnn_tui.training.engine import RunResult
@@ -45,7 +52,7 @@ def record_run(
 
     ``data`` may be a loader: it runs with the heartbeat and the steering channel in place.
     """
-    from dnn_tui.channel import RunChannel
+    from dnn_tui.rundir.channel import RunChannel
     from dnn_tui.training.engine import train
     from dnn_tui.training.events import fan_out
 
@@ -61,6 +68,71 @@ def record_run(
         recorder.close()
         if recorder.history is None:  # it never started: nothing to keep
             release(folder)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """How one headless run ended."""
+
+    status: str
+    interrupted: bool
+    """A SIGINT, SIGTERM or SIGHUP arrived while it ran."""
+    error: str | None = None
+    """Why it failed (status ``failed``)."""
+
+    @property
+    def exit_code(self) -> int:
+        return exit_code(self.status, self.interrupted)
+
+
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+"""Signals that stop a headless run after its current step: Ctrl-C, kill, a hang-up."""
+
+
+@contextlib.contextmanager
+def stop_on_signals(stop: Callable[[], None]) -> Iterator[list[int]]:
+    """STOP_SIGNALS call stop (the run ends after its current step); a second one interrupts.
+
+    ``stop`` runs in a helper thread: a handler runs between two bytecodes of the main
+    thread, which may hold the controls' lock at that moment.
+    """
+    received: list[int] = []
+    if threading.current_thread() is not threading.main_thread():
+        yield received
+        return
+
+    def handle(signum: int, _frame: object) -> None:
+        if received and signum == signal.SIGINT:
+            raise KeyboardInterrupt
+        received.append(signum)
+        threading.Thread(target=stop, name="dnn-tui-stop", daemon=True).start()
+
+    previous = {sig: signal.signal(sig, handle) for sig in STOP_SIGNALS}
+    try:
+        yield received
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def run_headless(
+    config: RunConfig, folder: Folder, data: Dataset | Callable[[], Dataset], console: Console
+) -> Outcome:
+    """Train config into the claimed run directory, printing the report; the signals in
+    STOP_SIGNALS stop it after its current step."""
+    from dnn_tui.training.controls import RunControls
+    from dnn_tui.training.report import Report
+
+    controls = RunControls(config.train.clip_norm, config.train.lr)
+    report = Report(console, run_dir=folder.path)
+    try:
+        with stop_on_signals(controls.stop) as received:
+            result = record_run(config, folder, data, controls, report)
+    finally:
+        report.close()
+    if result is None:
+        return Outcome(Status.STOPPED, True)
+    return Outcome(result.status, bool(received), result.error)
 
 
 def start_background(config: RunConfig, root: Path = Path("runs")) -> tuple[Path, int]:
@@ -83,7 +155,7 @@ def child_env(threads: int | None = None) -> dict[str, str]:
     """The environment of a run's own process: this very package importable, and with
     ``threads`` the number of PyTorch (OpenMP) threads it may use."""
     env = dict(os.environ)
-    package_root = str(Path(__file__).resolve().parents[1])
+    package_root = str(Path(__file__).resolve().parents[2])
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [package_root, env.get("PYTHONPATH")]))
     env.pop("TEXTUAL", None)
     if threads is not None:
@@ -94,15 +166,15 @@ def child_env(threads: int | None = None) -> dict[str, str]:
 def spawn_adopted(
     folder: Folder, config: RunConfig, *, threads: int | None = None, stderr: Any = None
 ) -> subprocess.Popen[bytes]:
-    """Write config into the claimed folder and start ``python -m dnn_tui.launch`` on it, in a
-    new session (no controlling terminal: a closed one sends no SIGHUP, and Ctrl-C reaches
+    """Write config into the claimed folder and start ``python -m dnn_tui.rundir.launch`` on it,
+    in a new session (no controlling terminal: a closed one sends no SIGHUP, and Ctrl-C reaches
     only whoever started it). Its output goes to ``output.log``; stderr there too unless given.
     """
     folder.write_atomic(CONFIG_FILE, dumps(config).encode("utf-8"))
     log = folder.open_append(LOG_FILE)
     try:
         return subprocess.Popen(
-            [sys.executable, "-m", "dnn_tui.launch", str(folder.path.resolve())],
+            [sys.executable, "-m", "dnn_tui.rundir.launch", str(folder.path.resolve())],
             stdin=subprocess.DEVNULL,
             stdout=log,
             stderr=log if stderr is None else stderr,
@@ -116,9 +188,8 @@ def spawn_adopted(
 
 def _run_adopted(run_dir: Path) -> int:
     """The child of start_background: adopt the claimed directory and run headless."""
-    from dnn_tui.commands.options import load_data
-    from dnn_tui.commands.train import run_headless
-    from dnn_tui.report import make_console
+    from dnn_tui.data import load_data
+    from dnn_tui.training.report import make_console
 
     config = load(run_dir / CONFIG_FILE)
     folder = Folder(run_dir)
@@ -131,6 +202,4 @@ def _run_adopted(run_dir: Path) -> int:
 
 
 if __name__ == "__main__":
-    from dnn_tui.cli import run_guarded
-
     sys.exit(run_guarded(lambda: _run_adopted(Path(sys.argv[1]))))

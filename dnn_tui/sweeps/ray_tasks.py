@@ -1,6 +1,6 @@
 """A sweep's runs as Ray tasks (``dnn-tui sweep --ray [ADDRESS]``); Ray is an optional extra.
 
-Runs without any UI. Each task runs its run as on this machine (``python -m dnn_tui.launch``
+Runs without any UI. Each task runs its run as on this machine (``python -m dnn_tui.rundir.launch``
 in a run directory of its own, here in a temporary folder on the worker), then sends the
 run directory's files back: the driver writes them into its sweep folder when the task
 ends, so the workers need no shared filesystem, only dnn-tui installed. While a task runs,
@@ -20,23 +20,26 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from dnn_tui.commands.options import CommandError
 from dnn_tui.config import dumps, loads
-from dnn_tui.runs import RUN_FILES
-from dnn_tui.sweep import PlannedRun
-from dnn_tui.sweep_run import Ended, error_line, keep_output
+from dnn_tui.rundir.files import RUN_FILES
+from dnn_tui.sweeps.local import Ended, error_line, keep_output
+from dnn_tui.sweeps.planning import PlannedRun
 
 INSTALL = 'pip install "dnn-tui[ray]" (in a checkout: pip install -e ".[ray]")'
 POLL_S = 0.5
 """Seconds between two looks of a running task at the stop flag."""
 
 
+class RayMissing(Exception):
+    """``--ray`` without Ray installed; the message says how to install it."""
+
+
 def ray_module() -> ModuleType:
-    """The ray package; CommandError says how to install it when it is missing."""
+    """The ray package; RayMissing says how to install it when it is missing."""
     try:
         import ray
     except ImportError:
-        raise CommandError(f"--ray: Ray is not installed; {INSTALL}") from None
+        raise RayMissing(f"--ray: Ray is not installed; {INSTALL}") from None
     return ray
 
 
@@ -55,8 +58,8 @@ class StopFlag:
 
 def run_task(name: str, config_text: str, threads: int, flag: Any) -> dict[str, Any]:
     """On a worker: run one run in a temporary folder; return its files and exit code."""
-    from dnn_tui.launch import spawn_adopted
-    from dnn_tui.recorder import claim_run_dir
+    from dnn_tui.rundir.launch import spawn_adopted
+    from dnn_tui.rundir.recorder import claim_run_dir
 
     ray = ray_module()
     if ray.get(flag.get.remote()):

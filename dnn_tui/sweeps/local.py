@@ -1,8 +1,8 @@
 """Running a sweep: its runs as processes of their own on this machine (``LocalBackend``) or
-as Ray tasks (``dnn_tui.sweep_ray``), and the loop that keeps ``sweep.json`` up to date.
+as Ray tasks (``dnn_tui.sweeps.ray_tasks``), and the loop that keeps ``sweep.json`` up to date.
 
 Runs without any UI; torch is imported only by the runs' own processes. Each run is the
-headless ``train`` of a background run (``python -m dnn_tui.launch RUN_DIR``), started in a
+headless ``train`` of a background run (``python -m dnn_tui.rundir.launch RUN_DIR``), started in a
 session of its own with its PyTorch threads set through ``OMP_NUM_THREADS``. Stopping sends
 each running run SIGTERM, so it stops after its current step and saves itself as
 ``stopped``; a run that ends before its first step (refused by the engine, stopped while its
@@ -27,8 +27,7 @@ from typing import IO, Any, Protocol
 
 from dnn_tui.config import to_dict
 from dnn_tui.fileio import atomic_write_text, read_small_file
-from dnn_tui.liveness import is_alive
-from dnn_tui.runs import (
+from dnn_tui.rundir.files import (
     HISTORY_CSV,
     HISTORY_FILE,
     LOG_FILE,
@@ -38,7 +37,8 @@ from dnn_tui.runs import (
     dumps_history,
     history_csv,
 )
-from dnn_tui.sweep import OK_STATUSES, PlannedRun, write_state
+from dnn_tui.rundir.liveness import is_alive
+from dnn_tui.sweeps.planning import OK_STATUSES, PlannedRun, write_state
 
 ERROR_PREFIX = "dnn-tui: error: "
 
@@ -89,8 +89,8 @@ class LocalBackend:
         return bool(self.running)
 
     def submit(self, run: PlannedRun) -> None:
-        from dnn_tui.launch import spawn_adopted
-        from dnn_tui.recorder import claim_run_dir
+        from dnn_tui.rundir.launch import spawn_adopted
+        from dnn_tui.rundir.recorder import claim_run_dir
 
         folder = claim_run_dir(self.root / run.name)
         errors = tempfile.TemporaryFile()  # noqa: SIM115 - its stderr: the reason, should it fail

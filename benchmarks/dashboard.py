@@ -17,9 +17,9 @@
 A process stopped here runs as a child of its pane's shell: tmux resumes a pane's own
 process at once when it stops. Each stop is checked (the process must show state T).
 
-The machine's speed drifts (headless epochs of the baseline jump between ~50k and ~110k
-samples/s every few seconds, with nothing else running, and stay within a few percent in
-between): a phase is compared with the phases either side only when those two agree within
+The machine's speed drifts: headless epochs of the baseline jump every few seconds, with
+nothing else running, and stay within a few percent in between (docs/benchmarks.md has the
+figures), so a phase is compared with the phases either side only when those two agree within
 10%, and only epochs wholly inside a phase count. The figures come with two standard errors;
 use more --rounds for a tighter figure.
 
@@ -421,9 +421,8 @@ def report_turns(names: tuple[str, str], turns: list[Phase], target: str) -> Non
 def measure_throughput(args: argparse.Namespace, work: Path) -> None:
     """A dashboard training in its worker thread and a headless run of the same config, both
     in tmux windows of the same size, take turns: one runs while the other is stopped
-    (SIGSTOP / SIGCONT), args.phase seconds each, so that the machine's drift cancels:
-    headless epochs of this baseline jump between ~50k and ~80k samples/s every few seconds
-    here, with nothing else running. Only epochs wholly inside a phase count (see
+    (SIGSTOP / SIGCONT), args.phase seconds each, so that the machine's drift (see the
+    module's docstring) cancels. Only epochs wholly inside a phase count (see
     report_turns)."""
     cols, rows = args.size
     phases = args.rounds * 8 + 1

@@ -1,9 +1,9 @@
 """How long refusing a data file whose header declares too much takes, beside a real load.
 
-Builds the file of the report: a valid 5.9 MB gzip of 7.6 M blank 28x28 images (6 GB
-unpacked), with 7.6 M matching labels, and times ``load_dataset`` refusing it against
-loading the real 10,000-image MNIST test set (or 10,000 random images when it is absent),
-rounds interleaved. Also reports the peak of Python-tracked memory while refusing.
+Builds a file whose header declares too much: a valid 5.9 MB gzip of 7.6 M blank 28x28
+images (6 GB unpacked), with 7.6 M matching labels, and times ``load_dataset`` refusing it
+against loading the real 10,000-image MNIST test set (or 10,000 random images when it is
+absent), rounds interleaved. Also reports the peak of Python-tracked memory while refusing.
 
     python benchmarks/data_refusal.py [--rounds 20]
 """

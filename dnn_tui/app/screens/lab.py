@@ -76,13 +76,10 @@ REFRESH_S = 0.25
 events come. Key presses are shown at once, not at this pace."""
 PANELS_EVERY = 4
 """The panels (curves, gradients, signal, table) are redrawn every this many REFRESH_S, once
-a second (every 2 s for a run of another process: FOLLOWED_SLOWER). Each redraw takes CPU
-and the GIL from training: in tmux at 120x40 on 2 cores with the baseline on 8k MNIST images
-(10 epochs a second) a panel frame takes 9-12 ms of the UI thread, a status-line frame
-2-3 ms. They are never redrawn in the same frame as the status line: Textual redraws every
-widget inside the box around a frame's changes, and the status line (the top rows, the
-screen's width) with the panels (the right-hand column) spans the whole screen, the form
-included: 129 widgets, 15 ms a frame at 120x40, against 19 widgets for the panels alone."""
+a second (every 2 s for a run of another process: FOLLOWED_SLOWER), never in the same frame
+as the status line. Why: a redraw takes CPU and the GIL from training, and Textual redraws
+the box around a frame's changes, which for the status line and the panels together is the
+whole screen (measured in docs/benchmarks.md)."""
 FOLLOWED_SLOWER = 2
 """A run of another process (``watch``, a background run, a running run opened from the runs
 list) is drawn this many times less often: its status line every 0.5 s, its panels every 2 s.

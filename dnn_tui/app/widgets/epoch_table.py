@@ -45,9 +45,8 @@ COLUMNS: tuple[tuple[str, str, int], ...] = (
 """(name, two-line header, width) in display order; every width has room for its widest
 number and a space before it. |∇W| first/last: the first and the last layer's
 weight-gradient norm. The events column follows, as wide as what is left. The table has one
-column (``ROW``) holding each row's text laid out in these widths: DataTable draws a cell
-through Rich's console, about 0.1 ms a cell, so eleven columns cost a millisecond a row;
-at 10 epochs a second a screenful of new rows came every batch."""
+column (``ROW``) holding each row's text laid out in these widths, since DataTable draws each
+cell through Rich's console (the cost per cell: docs/benchmarks.md)."""
 ROW = "row"
 FIXED_W = sum(width for _, _, width in COLUMNS)
 EVENTS_MIN_W = 10
@@ -56,10 +55,9 @@ BEST_MARK = "★"
 DRAWN_MAX = 4096
 """Drawn lines kept (a screenful is a few dozen; all are dropped when there are more)."""
 FLUSH_S = 2.0
-"""Seconds between two batches of new rows at most. A batch costs a layout pass of the screen
-and a redraw of every visible row (20-60 ms at 120x40 beside training on 2 cores); epochs
-slower than this get their row as they end, faster ones (10 a second on 8k MNIST images)
-arrive a batch every 2 s."""
+"""Seconds between two batches of new rows at most; epochs slower than this get their row as
+they end. Why: a batch costs a layout pass of the screen and a redraw of every visible row
+(measured in docs/benchmarks.md)."""
 
 
 def describe_control(change: dict[str, Any]) -> str:

@@ -4,4 +4,7 @@
 ``screens/`` holds one module per screen and ``widgets/`` one module per widget.
 Nothing here imports torch at module level: the dashboard paints first, and the
 training thread imports the engine when a run starts.
+
+This layer may import ``sweeps``, ``analysis``, ``rundir``, ``training`` and the layers below
+them; never ``commands`` or ``cli``. No other layer imports ``textual``.
 """

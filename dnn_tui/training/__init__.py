@@ -3,4 +3,7 @@
 This package's ``__init__`` imports no torch, so the dashboard can use the
 controls and events while torch is still loading; the loop itself is in
 ``dnn_tui.training.engine``.
+
+This layer may import data, model, graph, presets, config and fileio; never ``rundir``,
+``analysis``, ``sweeps``, ``app``, ``commands`` or ``cli``.
 """

@@ -21,9 +21,7 @@ def test_the_import_contracts_are_kept() -> None:
     linter = shutil.which("lint-imports") or str(Path(sys.executable).with_name("lint-imports"))
     if not Path(linter).exists():
         pytest.skip("import-linter is not installed (it comes with the dev extra)")
-    done = subprocess.run(
-        [linter], cwd=PACKAGE.parent, capture_output=True, text=True, timeout=300
-    )
+    done = subprocess.run([linter], cwd=PACKAGE.parent, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
     assert "0 broken" in done.stdout
 

@@ -43,6 +43,7 @@ from dnn_tui.app.steering import Steering
 from dnn_tui.app.suite_runner import SuiteRunner
 from dnn_tui.app.suites import Suites
 from dnn_tui.config import RunConfig
+from dnn_tui.fileio import error_line
 from dnn_tui.training.controls import RunControls
 
 if TYPE_CHECKING:
@@ -219,9 +220,7 @@ class DnnApp(Following, Suites, Steering, App[None]):
         if event.worker is not self._worker or not event.worker.is_finished:
             return
         if event.state == WorkerState.ERROR:
-            error = event.worker.error
-            ours = type(error).__module__.startswith("dnn_tui")
-            message = str(error) if ours else f"{type(error).__name__}: {error}"
+            message = error_line(event.worker.error)
             self.notify(message, title="Training failed", severity="error", timeout=15)
             self.lab.show_failure(message)
             if self.lab.run_dir is not None:

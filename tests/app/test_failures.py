@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from textual.worker import WorkerFailed
 
 from dnn_tui.app.app import DnnApp
 from dnn_tui.config import DataConfig
@@ -51,7 +53,8 @@ async def test_unexpected_exception_is_shown_with_its_type(
     notes = Notes(app, monkeypatch)
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("r")
-        await app.workers.wait_for_complete()
+        with contextlib.suppress(WorkerFailed):  # Textual re-raises the failure it reports
+            await app.workers.wait_for_complete()
         await wait_until(pilot, lambda: app.lab.run_status.state == "failed")
         assert notes.seen[-1][:2] == ("Training failed", "RuntimeError: boom")
         assert app.is_running

@@ -165,22 +165,25 @@ def _finite(name: str, value: Any) -> float:
 
 
 def float32_setting(
-    name: str, value: Any, *, zero: bool = False, rule: str = "", off: str = ""
+    name: str, value: Any, *, zero: bool = False, called: str = "", how_to_turn_off: str = ""
 ) -> float:
     """The one rule for a positive real setting the engine hands to float32 tensors.
 
     A finite number, > 0 (or 0 when ``zero``), and within float32's normal range, so that
     PyTorch can neither overflow it ("value cannot be converted to type float without
-    overflow") nor flush it to 0. ``rule`` names the setting in words (``the learning rate``);
-    ``off`` says how to turn the setting off instead of giving 0. validate() and RunControls
+    overflow") nor flush it to 0. The error names the option (``lr``); ``called`` also names
+    the setting in words (``the learning rate``), and ``how_to_turn_off`` follows the rule of
+    a setting that cannot be 0 to say how to turn it off instead. validate() and RunControls
     (what the dashboard changes mid-run) both call it.
     """
     number = _finite(name, value)
-    what = f"{rule} must be" if rule else "must be"
+    what = f"{called} must be" if called else "must be"
     if number == 0 and zero:
         return 0.0
     if number <= 0:
-        raise ConfigError(f"{name}: {what} {'>= 0' if zero else '> 0'}{off}, got {number:g}")
+        raise ConfigError(
+            f"{name}: {what} {'>= 0' if zero else '> 0'}{how_to_turn_off}, got {number:g}"
+        )
     if number > FLOAT32_MAX:
         raise ConfigError(
             f"{name}: {what} at most {FLOAT32_MAX:.4g} (the largest float32), got {number:g}"
@@ -195,12 +198,14 @@ def float32_setting(
 
 def check_lr(value: Any) -> float:
     """The learning-rate rule (validate() and a mid-run change share it)."""
-    return float32_setting("lr", value, rule="the learning rate")
+    return float32_setting("lr", value, called="the learning rate")
 
 
 def check_clip_norm(value: Any) -> float:
     """The clipping-threshold rule (validate() and a mid-run change share it)."""
-    return float32_setting("clip_norm", value, off=" (leave it out to turn clipping off)")
+    return float32_setting(
+        "clip_norm", value, how_to_turn_off=" (leave it out to turn clipping off)"
+    )
 
 
 def _integer(name: str, value: Any, low: int, high: int = INT64_MAX) -> int:

@@ -14,7 +14,7 @@ import json
 import math
 import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Literal
@@ -29,22 +29,16 @@ from dnn_tui.fileio import (
     shorten,
     shorten_path,
 )
-
-ACTIVATIONS = ("relu", "sigmoid", "tanh", "leaky_relu", "elu", "gelu")
-INITS = ("default", "xavier", "he", "normal")
-OPTIMIZERS = ("adam", "adamw", "sgd", "momentum", "rmsprop")
-DATASETS = (
-    "auto",
-    "mnist",
-    "fashion-mnist",
-    "kmnist",
-    "digits",
-    "idx",
-    "moons",
-    "circles",
-    "spiral",
+from dnn_tui.options import (
+    ACTIVATIONS,
+    DATASETS,
+    DEVICES,
+    INITS,
+    OPTIMIZERS,
+    OPTIONS,
+    OPTIONS_BY_NAME,
+    Syntax,
 )
-DEVICES = ("auto", "cpu", "cuda", "mps")
 
 MAX_LAYER_WIDTH = 4096
 """Wider layers than this are almost certainly a typo (and would not fit a laptop)."""
@@ -130,9 +124,10 @@ class RunConfig:
 
 SECTIONS: dict[str, type] = {"model": ModelConfig, "data": DataConfig, "train": TrainConfig}
 OPTION_SECTION: dict[str, str] = {
-    f.name: section for section, cls in SECTIONS.items() for f in fields(cls)
+    f.name: OPTIONS_BY_NAME[f.name].section for cls in SECTIONS.values() for f in fields(cls)
 }
-"""Flat option name -> the section that holds it."""
+"""Flat option name -> the section that holds it (the option table's), in the order of the
+sections' fields."""
 
 
 # --- validation -----------------------------------------------------------------------------
@@ -165,22 +160,25 @@ def _finite(name: str, value: Any) -> float:
 
 
 def float32_setting(
-    name: str, value: Any, *, zero: bool = False, rule: str = "", off: str = ""
+    name: str, value: Any, *, zero: bool = False, called: str = "", how_to_turn_off: str = ""
 ) -> float:
     """The one rule for a positive real setting the engine hands to float32 tensors.
 
     A finite number, > 0 (or 0 when ``zero``), and within float32's normal range, so that
     PyTorch can neither overflow it ("value cannot be converted to type float without
-    overflow") nor flush it to 0. ``rule`` names the setting in words (``the learning rate``);
-    ``off`` says how to turn the setting off instead of giving 0. validate() and RunControls
+    overflow") nor flush it to 0. The error names the option (``lr``); ``called`` also names
+    the setting in words (``the learning rate``), and ``how_to_turn_off`` follows the rule of
+    a setting that cannot be 0 to say how to turn it off instead. validate() and RunControls
     (what the dashboard changes mid-run) both call it.
     """
     number = _finite(name, value)
-    what = f"{rule} must be" if rule else "must be"
+    what = f"{called} must be" if called else "must be"
     if number == 0 and zero:
         return 0.0
     if number <= 0:
-        raise ConfigError(f"{name}: {what} {'>= 0' if zero else '> 0'}{off}, got {number:g}")
+        raise ConfigError(
+            f"{name}: {what} {'>= 0' if zero else '> 0'}{how_to_turn_off}, got {number:g}"
+        )
     if number > FLOAT32_MAX:
         raise ConfigError(
             f"{name}: {what} at most {FLOAT32_MAX:.4g} (the largest float32), got {number:g}"
@@ -195,12 +193,14 @@ def float32_setting(
 
 def check_lr(value: Any) -> float:
     """The learning-rate rule (validate() and a mid-run change share it)."""
-    return float32_setting("lr", value, rule="the learning rate")
+    return float32_setting("lr", value, called="the learning rate")
 
 
 def check_clip_norm(value: Any) -> float:
     """The clipping-threshold rule (validate() and a mid-run change share it)."""
-    return float32_setting("clip_norm", value, off=" (leave it out to turn clipping off)")
+    return float32_setting(
+        "clip_norm", value, how_to_turn_off=" (leave it out to turn clipping off)"
+    )
 
 
 def _integer(name: str, value: Any, low: int, high: int = INT64_MAX) -> int:
@@ -314,29 +314,21 @@ def validate(config: RunConfig) -> RunConfig:
     )
 
 
-TORCHVISION_DATASETS = ("mnist", "fashion-mnist", "kmnist")
-"""The datasets read from (and downloaded into) ``data_dir``; ``auto`` tries MNIST there."""
-
-
 def unused_options(config: RunConfig) -> dict[str, str]:
     """Settings of config that the run will not read -> why, naming the setting that decides.
 
-    A command-line option in this list was given for nothing (the CLI refuses it); a config
-    file may hold such values (every saved config.toml holds init_std), so they are no error
-    there.
+    The option table's ``used_when`` decides (the form hides the same rows). A command-line
+    option in this list was given for nothing (the CLI refuses it); a config file may hold
+    such values (every saved config.toml holds init_std), so they are no error there. An
+    option that is not set (None) is never in the list.
     """
     unused: dict[str, str] = {}
-    dataset = config.data.dataset
-    for name in ("idx_images", "idx_labels"):
-        if dataset != "idx" and option_value(config, name) is not None:
-            unused[name] = f"only read with dataset idx (the dataset is {dataset})"
-    if config.data.data_dir is not None and dataset not in ("auto", *TORCHVISION_DATASETS):
-        unused["data_dir"] = (
-            f"only read by datasets auto, {', '.join(TORCHVISION_DATASETS)} "
-            f"(the dataset is {dataset})"
-        )
-    if config.model.init != "normal":
-        unused["init_std"] = f"only used by init normal (the init is {config.model.init})"
+    for option in OPTIONS:
+        if option.used_when is None or option_value(config, option.name) is None:
+            continue
+        why = option.used_when.why_unused(option_value(config, option.used_when.option))
+        if why is not None:
+            unused[option.name] = why
     return unused
 
 
@@ -384,7 +376,7 @@ def _parse_int(name: str, text: str) -> int:
     return int(_number_text(name, text, _INT_TEXT, "an integer"))
 
 
-def _parse_hidden(text: str) -> tuple[int, ...]:
+def _parse_hidden(name: str, text: str) -> tuple[int, ...]:
     """``100,50,20``; ``64x10`` is ten layers of 64 (``256,64x8`` mixes both); empty or
     ``none``: no hidden layer, a linear model (softmax regression)."""
     if text == "" or text.lower() == "none":
@@ -394,16 +386,16 @@ def _parse_hidden(text: str) -> tuple[int, ...]:
         width, times, count = (q.strip() for q in part.lower().partition("x"))
         if not _INT_TEXT.fullmatch(width) or (times and not count.isdigit()):
             raise ConfigError(
-                "hidden: must be comma-separated positive integers like 100,50,20; "
+                f"{name}: must be comma-separated positive integers like 100,50,20; "
                 f"64x10 is ten layers of 64; got {shorten(text)}"
             )
-        repeat = _parse_int("hidden", count) if times else 1
+        repeat = _parse_int(name, count) if times else 1
         if repeat < 1 or len(widths) + repeat > MAX_DEPTH:
             raise ConfigError(
-                f"hidden: 1 to {MAX_DEPTH} hidden layers (64x10 = ten layers of 64); "
+                f"{name}: 1 to {MAX_DEPTH} hidden layers (64x10 = ten layers of 64); "
                 f"got {shorten(text)}"
             )
-        widths += [_parse_int("hidden", width)] * repeat
+        widths += [_parse_int(name, width)] * repeat
     return tuple(widths)
 
 
@@ -421,41 +413,50 @@ def format_hidden(hidden: tuple[int, ...]) -> str:
     return ",".join(parts)
 
 
+def _parse_dropout(name: str, text: str) -> float | tuple[float, ...]:
+    """One probability, or one per hidden layer."""
+    values = tuple(_parse_float(name, p.strip()) for p in text.split(","))
+    return values[0] if len(values) == 1 else values
+
+
+def _parse_bool(name: str, text: str) -> bool:
+    if text.lower() in _TRUE:
+        return True
+    if text.lower() in _FALSE:
+        return False
+    raise ConfigError(f"{name}: must be true or false, got {shorten(text)}")
+
+
+_READERS: dict[Syntax, Callable[[str, str], Any]] = {
+    "word": lambda name, text: text,
+    "bool": _parse_bool,
+    "integer": _parse_int,
+    "number": _parse_float,
+    "path": lambda name, text: text or None,
+    "widths": _parse_hidden,
+    "dropout": _parse_dropout,
+    "size": lambda name, text: "full" if text.lower() == "full" else _parse_int(name, text),
+    "norm": lambda name, text: (
+        None if text.lower() in ("", "off", "none") else _parse_float(name, text)
+    ),
+}
+"""How each ``Syntax`` of the option table reads a text: (option name, stripped text) -> value."""
+
+
 def parse_option(name: str, text: str) -> Any:
     """Turn the text of an option (as typed on the command line or in a form) into its value.
 
-    Only the syntax is checked here; ``validate`` checks the rules. Numbers are ASCII
-    decimals of at most ``MAX_NUMBER_CHARS`` characters; every error names the option and
-    repeats the text shortened. An empty text is the option's "none" (no hidden layer,
-    clipping off, no path), as an emptied form field means; the command line refuses empty
-    values before they get here (an unset shell variable is not a choice).
+    The option table's ``syntax`` says how. Only the syntax is checked here; ``validate``
+    checks the rules. Numbers are ASCII decimals of at most ``MAX_NUMBER_CHARS`` characters;
+    every error names the option and repeats the text shortened. An empty text is the
+    option's "none" (no hidden layer, clipping off, no path), as an emptied form field means;
+    the command line refuses empty values before they get here (an unset shell variable is
+    not a choice).
     """
-    text = text.strip()
-    if name == "hidden":
-        return _parse_hidden(text)
-    if name == "dropout":
-        parts = [p.strip() for p in text.split(",")]
-        values = tuple(_parse_float("dropout", p) for p in parts)
-        return values[0] if len(values) == 1 else values
-    if name == "batch_size":
-        return "full" if text.lower() == "full" else _parse_int("batch_size", text)
-    if name == "clip_norm":
-        return None if text.lower() in ("", "off", "none") else _parse_float("clip_norm", text)
-    if name == "batchnorm":
-        if text.lower() in _TRUE:
-            return True
-        if text.lower() in _FALSE:
-            return False
-        raise ConfigError(f"batchnorm: must be true or false, got {shorten(text)}")
-    if name in ("lr", "l2", "init_std"):
-        return _parse_float(name, text)
-    if name in ("epochs", "early_stopping", "seed", "limit"):
-        return _parse_int(name, text)
-    if name in ("data_dir", "idx_images", "idx_labels"):
-        return text or None
-    if name in OPTION_SECTION:
-        return text
-    raise ConfigError(f"{shorten(name)}: not a run option")
+    option = OPTIONS_BY_NAME.get(name)
+    if option is None:
+        raise ConfigError(f"{shorten(name)}: not a run option")
+    return _READERS[option.syntax](name, text.strip())
 
 
 def with_options(config: RunConfig, options: Mapping[str, Any]) -> RunConfig:

@@ -7,16 +7,11 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from dnn_tui.config import (
-    ACTIVATIONS,
-    DATASETS,
-    DEVICES,
-    INITS,
-    OPTIMIZERS,
     ConfigError,
     RunConfig,
     format_option,
@@ -28,10 +23,8 @@ from dnn_tui.config import (
     validate,
     with_options,
 )
+from dnn_tui.options import OPTIONS, braces
 from dnn_tui.presets import load_preset
-
-if TYPE_CHECKING:
-    pass
 
 
 class CommandError(Exception):
@@ -43,33 +36,12 @@ class UsageError(CommandError):
     errors, the command line prints its usage and exits 2."""
 
 
-def choices(values: Sequence[str]) -> str:
-    return "{" + ",".join(values) + "}"
+choices = braces
+"""A metavar that lists the values (``{relu,tanh}``), as the run options' choices show them."""
 
-
-RUN_OPTIONS: tuple[tuple[str, str, str], ...] = (
-    ("dataset", choices(DATASETS), "the data; auto = MNIST, or digits when offline"),
-    ("data_dir", "DIR", "download/cache folder of mnist, fashion-mnist, kmnist and auto"),
-    ("idx_images", "FILE", "IDX images file (only with --dataset idx)"),
-    ("idx_labels", "FILE", "IDX labels file (only with --dataset idx)"),
-    ("limit", "N", "keep at most N training samples; 0 = all"),
-    ("hidden", "100,50,20", "hidden layer widths; none = no hidden layer"),
-    ("activation", choices(ACTIVATIONS), "activation of the hidden layers"),
-    ("init", choices(INITS), "weight initialisation"),
-    ("init_std", "F", "standard deviation of --init normal (only with it)"),
-    ("dropout", "P[,P...]", "dropout after every hidden layer, or one value per layer"),
-    ("batchnorm", "", "BatchNorm1d between each Linear and its activation"),
-    ("l2", "LAMBDA", "L2 penalty on the Linear weights"),
-    ("optimizer", choices(OPTIMIZERS), "the optimizer (momentum = SGD with momentum 0.9)"),
-    ("lr", "F", "learning rate"),
-    ("batch_size", "N|full", "samples per step; full = full-batch gradient descent"),
-    ("epochs", "N", "passes over the training set"),
-    ("early_stopping", "PATIENCE", "stop after PATIENCE epochs without a better val loss; 0 = off"),
-    ("clip_norm", "MAX", "clip the global gradient norm to MAX; off = no clipping"),
-    ("seed", "N", "random seed (same seed, same numbers on CPU)"),
-    ("device", choices(DEVICES), "where to train"),
-)
-"""Flat option name, metavar, help; the values are checked by config.validate, not argparse."""
+RUN_OPTIONS: tuple[str, ...] = tuple(option.name for option in OPTIONS)
+"""The run options' flat names in ``--help`` order (the table is ``dnn_tui.options``); the
+values are checked by config.validate, not argparse."""
 
 
 def flag(name: str) -> str:
@@ -78,18 +50,23 @@ def flag(name: str) -> str:
 
 
 def add_run_options(parser: argparse.ArgumentParser, *, source: bool = True) -> None:
+    """Add every option of the table (``dnn_tui.options``), and with ``source`` the preset or
+    config file they override; a switch is ``--name``/``--no-name``, the rest take a value."""
     if source:
         start = parser.add_mutually_exclusive_group()
         start.add_argument("--preset", metavar="NAME", help="start from a preset (dnn-tui presets)")
         start.add_argument("--config", metavar="FILE.toml", help="start from a config file")
     group = parser.add_argument_group("run options (override the preset or config file)")
     defaults = RunConfig()
-    for name, metavar, text in RUN_OPTIONS:
-        default = format_option(option_value(defaults, name)) or "none"
-        if name == "batchnorm":
-            group.add_argument(flag(name), action=argparse.BooleanOptionalAction, help=text)
+    for option in OPTIONS:
+        name = flag(option.name)
+        if option.kind == "switch":
+            group.add_argument(name, action=argparse.BooleanOptionalAction, help=option.help)
         else:
-            group.add_argument(flag(name), metavar=metavar, help=f"{text} (default: {default})")
+            default = format_option(option_value(defaults, option.name)) or "none"
+            group.add_argument(
+                name, metavar=option.metavar, help=f"{option.help} (default: {default})"
+            )
     parser.set_defaults(parser=parser)  # a UsageError prints this command's usage
 
 
@@ -147,7 +124,7 @@ def config_from_args(
         config = load(Path(config_file))
     else:
         config = RunConfig()
-    options = given_options(args, (name for name, _, _ in RUN_OPTIONS))
+    options = given_options(args, RUN_OPTIONS)
     config = validate(with_options(config, options))
     check_used(config, options)
     for text in notices(config):

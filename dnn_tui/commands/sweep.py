@@ -115,7 +115,7 @@ def _plan(args: argparse.Namespace) -> tuple[str, list, list]:
     label, bases, axes = _bases(args)
     try:
         axes = axes + [parse_grid(text) for text in args.grid]
-        given = {name for name, _, _ in RUN_OPTIONS if getattr(args, name, None) is not None}
+        given = {name for name in RUN_OPTIONS if getattr(args, name, None) is not None}
         for axis in axes:
             if axis.name in given:
                 raise GridError(f"{axis.name}: also given as {flag(axis.name)}; give it once")

@@ -7,11 +7,13 @@ from pathlib import Path
 
 import pytest
 from textual.message import Message
-from textual.widgets import Input, Select, Static, Switch
+from textual.widgets import Input, Label, Select, Static, Switch
 
 from dnn_tui.app.app import DnnApp
 from dnn_tui.app.messages import EngineReported
 from dnn_tui.app.widgets.config_form import ConfigForm
+from dnn_tui.cli import build_parser
+from dnn_tui.commands.options import UsageError, config_from_args, flag
 from dnn_tui.config import (
     ConfigError,
     DataConfig,
@@ -22,6 +24,7 @@ from dnn_tui.config import (
     validate,
     with_options,
 )
+from dnn_tui.options import OPTIONS
 from dnn_tui.training.events import ControlApplied
 
 from .support import TINY, label_text, wait_until
@@ -361,3 +364,59 @@ async def test_a_custom_config_is_custom(tmp_path: Path) -> None:
         assert picker.value is Select.NULL and picker.prompt == "(custom)"
         assert app.lab.config_form.validated_config().preset is None
         assert app.lab.run_status.has_class("-no-lesson")
+
+
+async def test_every_option_of_the_table_has_its_row(tmp_path: Path) -> None:
+    """Labels, placeholders and choices come from the option table, in its order."""
+    app = DnnApp(TINY, run_root=tmp_path)
+    async with app.run_test(size=(120, 40)):
+        form = app.lab.config_form
+        rows = [row.id for row in form.query(".form-field")]
+        expected = ["preset", *("clipping" if o.name == "clip_norm" else o.name for o in OPTIONS)]
+        assert rows == [f"row-{name}" for name in expected]
+        for option in OPTIONS:
+            row = form.query_one(
+                "#row-" + ("clipping" if option.name == "clip_norm" else option.name)
+            )
+            assert str(row.query_one(".field-label", Label).content) == option.label
+            field = form.query_one(f"#field-{option.name}")
+            if option.kind == "choice":
+                assert isinstance(field, Select)
+                assert [value for _, value in field._options] == list(option.choices)
+            elif option.kind == "switch":
+                assert isinstance(field, Switch)
+            else:
+                assert isinstance(field, Input)
+                assert field.placeholder == option.hint
+
+
+def cli_takes(options: dict[str, str]) -> bool:
+    """Whether ``dnn-tui train`` takes these options, or refuses one as given for nothing."""
+    args = build_parser().parse_args(
+        ["train", *(text for name, value in options.items() for text in (flag(name), value))]
+    )
+    try:
+        config_from_args(args, warn=lambda text: None)
+    except UsageError:
+        return False
+    return True
+
+
+async def test_a_row_shows_when_the_cli_would_take_its_option(tmp_path: Path) -> None:
+    """The form hides an option's row exactly when the CLI refuses it as given for nothing."""
+    decided = {o.name: o.used_when for o in OPTIONS if o.used_when is not None}
+    sample = {"data_dir": "cache", "idx_images": "i.gz", "idx_labels": "l.gz", "init_std": "0.1"}
+    app = DnnApp(TINY, run_root=tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        form = app.lab.config_form
+        for dataset in ("digits", "auto", "kmnist", "moons", "idx"):
+            for init in ("xavier", "normal"):
+                form.query_one("#field-dataset", Select).value = dataset
+                form.query_one("#field-init", Select).value = init
+                await pilot.pause()
+                chosen = {"dataset": dataset, "init": init}
+                if dataset == "idx":  # the CLI needs both files before it judges the rest
+                    chosen |= {"idx_images": "i.gz", "idx_labels": "l.gz"}
+                for name in decided:
+                    shown = form.query_one(f"#row-{name}").display
+                    assert shown == cli_takes({**chosen, name: sample[name]}), (dataset, init, name)

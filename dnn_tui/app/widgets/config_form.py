@@ -4,9 +4,12 @@ Every text field is parsed with ``config.parse_option`` and the whole form with
 ``config.validate``, so a value the CLI refuses is refused here with the same
 message (and an IDX file that does not exist is named before the run starts).
 An invalid field is marked and its rule shows beneath it; nothing the user typed
-is ever replaced. Rows that only matter for some choices show with them: the IDX
-files for ``idx``, the data folder for the downloadable datasets, the standard
-deviation for the ``normal`` init (a row with an invalid value shows anyway).
+is ever replaced. The rows, their labels, placeholders and choices come from the
+option table (``dnn_tui.options``), as the CLI's options do. Rows that only matter
+for some choices show with them (the table's ``used_when``, the rule by which the
+CLI refuses an option given for nothing): the IDX files for ``idx``, the data
+folder for the downloadable datasets, the standard deviation for the ``normal``
+init (a row with an invalid value shows anyway).
 
 Loading a preset sets the model and training settings; the dataset and the
 device stay as the user chose them (they describe the machine, not the experiment).
@@ -29,11 +32,6 @@ from textual.widgets import Input, Label, Select, Switch
 
 from dnn_tui.app.messages import LearningRateEntered, PresetShown
 from dnn_tui.config import (
-    ACTIVATIONS,
-    DATASETS,
-    DEVICES,
-    INITS,
-    OPTIMIZERS,
     ConfigError,
     RunConfig,
     format_hidden,
@@ -43,78 +41,33 @@ from dnn_tui.config import (
     validate,
     with_options,
 )
+from dnn_tui.options import OPTIONS, UsedWhen
 from dnn_tui.presets import name_of
 from dnn_tui.training.controls import DEFAULT_CLIP_NORM
 
-CHOICES: dict[str, tuple[str, ...]] = {
-    "dataset": DATASETS,
-    "activation": ACTIVATIONS,
-    "init": INITS,
-    "optimizer": OPTIMIZERS,
-    "device": DEVICES,
-}
+CHOICES: dict[str, tuple[str, ...]] = {o.name: o.choices for o in OPTIONS if o.kind == "choice"}
 """Options picked from a list."""
-TEXT_FIELDS = (
-    "idx_images",
-    "idx_labels",
-    "data_dir",
-    "limit",
-    "hidden",
-    "init_std",
-    "dropout",
-    "l2",
-    "lr",
-    "batch_size",
-    "epochs",
-    "early_stopping",
-    "seed",
-    "clip_norm",
-)
+TEXT_FIELDS: tuple[str, ...] = tuple(o.name for o in OPTIONS if o.kind == "text")
 """Options typed as text and read with ``parse_option``."""
+CLIPPING = "clipping"
+"""The row of ``clip_norm``: a switch turns clipping on or off, and the threshold's field keeps
+its value while clipping is off."""
 LABELS: dict[str, str] = {
     "preset": "preset",
-    "dataset": "dataset",
-    "idx_images": "idx images",
-    "idx_labels": "idx labels",
-    "data_dir": "data dir",
-    "limit": "limit",
-    "hidden": "hidden",
-    "activation": "activation",
-    "init": "init",
-    "init_std": "init std",
-    "dropout": "dropout",
-    "batchnorm": "batch norm",
-    "l2": "L2",
-    "optimizer": "optimizer",
-    "lr": "learn rate",
-    "batch_size": "batch size",
-    "epochs": "epochs",
-    "early_stopping": "early stop",
-    "clipping": "clipping",
-    "seed": "seed",
-    "device": "device",
+    **{CLIPPING if o.name == "clip_norm" else o.name: o.label for o in OPTIONS},
 }
-"""Form rows in display order, with their labels."""
-HINTS: dict[str, str] = {
-    "idx_images": "…-images-idx3-ubyte.gz",
-    "idx_labels": "…-labels-idx1-ubyte.gz",
-    "data_dir": "default: a per-user cache",
-    "limit": "0 = all training samples",
-    "hidden": "100,50,20 or 64x10",
-    "init_std": "std of the normal init",
-    "dropout": "0.2 or 0.2,0.2,0",
-    "batch_size": "100 or full",
-    "early_stopping": "patience; 0 = off",
-    "clip_norm": "max norm",
-}
+"""Form rows in display order, with their labels: the preset picker, then the option table's."""
+HINTS: dict[str, str] = {o.name: o.hint for o in OPTIONS if o.hint}
 """Placeholders of the text fields."""
-DOWNLOADED = frozenset({"auto", "mnist", "fashion-mnist", "kmnist"})
-"""Datasets that torchvision downloads into the data folder."""
-SWITCHES = ("batchnorm", "clipping")
-"""On/off settings: a Switch with its state in words beside it."""
+USED_WHEN: dict[str, UsedWhen] = {o.name: o.used_when for o in OPTIONS if o.used_when is not None}
+"""Rows shown only when the run reads their option (the rule the CLI refuses options by)."""
+SWITCH_FIELDS: tuple[str, ...] = tuple(o.name for o in OPTIONS if o.kind == "switch")
+"""Options switched on and off."""
+SWITCHES = (*SWITCH_FIELDS, CLIPPING)
+"""On/off rows: a Switch with its state in words beside it."""
 ERROR_ROWS: dict[str, str] = {
-    **{name: name for name in LABELS if name != "clipping"},
-    "clip_norm": "clipping",
+    **{name: name for name in LABELS if name != CLIPPING},
+    "clip_norm": CLIPPING,
 }
 """Field -> the row whose error line shows its rule (the threshold's is the clipping row's)."""
 CUSTOM = "(custom)"
@@ -177,10 +130,10 @@ class ConfigForm(Widget):
                 compact=True,
                 id=f"field-{name}",
             )
-        elif name == "batchnorm":
-            yield Switch(config.model.batchnorm, id="field-batchnorm")
-            yield Label("", classes="switch-state", id="state-batchnorm")
-        elif name == "clipping":
+        elif name in SWITCH_FIELDS:
+            yield Switch(option_value(config, name), id=f"field-{name}")
+            yield Label("", classes="switch-state", id=f"state-{name}")
+        elif name == CLIPPING:
             clip = config.train.clip_norm
             yield Switch(clip is not None, id="field-clipping")
             yield Label("", classes="switch-state", id="state-clipping")
@@ -226,7 +179,8 @@ class ConfigForm(Widget):
                 errors[name] = str(error)
         for name in CHOICES:
             options[name] = self.query_one(f"#field-{name}", Select).value
-        options["batchnorm"] = self.query_one("#field-batchnorm", Switch).value
+        for name in SWITCH_FIELDS:
+            options[name] = self.query_one(f"#field-{name}", Switch).value
         if options["dataset"] == "idx":
             for name, error in idx_file_errors(options).items():
                 errors.setdefault(name, error)
@@ -298,7 +252,8 @@ class ConfigForm(Widget):
         with self.prevent(Input.Changed, Select.Changed, Switch.Changed):
             for name in CHOICES:
                 self.query_one(f"#field-{name}", Select).value = option_value(config, name)
-            self.query_one("#field-batchnorm", Switch).value = config.model.batchnorm
+            for name in SWITCH_FIELDS:
+                self.query_one(f"#field-{name}", Switch).value = option_value(config, name)
             clip = config.train.clip_norm
             self.query_one("#field-clipping", Switch).value = clip is not None
             for name in TEXT_FIELDS:
@@ -361,16 +316,10 @@ class ConfigForm(Widget):
             state = self.query_one(f"#state-{name}", Label)
             state.update("on" if on else "off")
             state.set_class(on, "-on")
-        dataset = self.query_one("#field-dataset", Select).value
-        init = self.query_one("#field-init", Select).value
-        shown_rows = {
-            "idx_images": dataset == "idx",
-            "idx_labels": dataset == "idx",
-            "data_dir": dataset in DOWNLOADED,
-            "init_std": init == "normal",
-        }
-        for name, shown in shown_rows.items():
-            self.query_one(f"#row-{name}").display = shown or name in self._errors
+        for name, used_when in USED_WHEN.items():
+            deciding = self.query_one(f"#field-{used_when.option}", Select).value
+            used = used_when.why_unused(deciding) is None
+            self.query_one(f"#row-{name}").display = used or name in self._errors
         self._name_preset()
         shown = {name: self._errors.get(name, "") for name in ERROR_ROWS}
         shown["form"] = "\n".join(e for n, e in self._errors.items() if n not in ERROR_ROWS)

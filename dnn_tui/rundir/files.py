@@ -150,7 +150,7 @@ class RunError(Exception):
         """The rule it breaks, or what went wrong reading it."""
 
 
-def refused(file: Path, rule: str, field: str | None = None) -> RunError:
+def run_error(file: Path, rule: str, field: str | None = None) -> RunError:
     """A RunError for ``file`` (and ``field``) breaking ``rule``."""
     where = f"{file}: {field}" if field else str(file)
     return RunError(f"{where}: {rule}", file=file, field=field, rule=rule)
@@ -252,18 +252,18 @@ def read_run_file(path: Path, limit: int, missing: str = "missing") -> bytes:
     try:
         return read_small_file(path, limit)
     except FileNotFoundError:
-        raise refused(path, missing) from None
+        raise run_error(path, missing) from None
     except FileRefused as error:
-        raise refused(path, f"not read: {error.strerror}") from None
+        raise run_error(path, f"not read: {error.strerror}") from None
     except OSError as error:
-        raise refused(path, f"cannot read: {error.strerror or error}") from None
+        raise run_error(path, f"cannot read: {error.strerror or error}") from None
 
 
 def _text(path: Path, data: bytes) -> str:
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as error:
-        raise refused(path, f"not UTF-8 text (byte {error.start})") from None
+        raise run_error(path, f"not UTF-8 text (byte {error.start})") from None
 
 
 def _reject_constant(name: str) -> None:
@@ -274,16 +274,16 @@ def parse_json(path: Path, data: bytes) -> Any:
     """Strict JSON (no NaN or Infinity) from a file's bytes, or RunError naming the file."""
     text = _text(path, data)
     if not text.strip():
-        raise refused(path, "empty (the run wrote nothing, or the file was truncated)")
+        raise run_error(path, "empty (the run wrote nothing, or the file was truncated)")
     try:
         return json.loads(text, parse_constant=_reject_constant)
     except json.JSONDecodeError as error:
-        raise refused(
+        raise run_error(
             path, f"not valid JSON (truncated or damaged): {error.msg} at line {error.lineno}"
         ) from None
     except (ValueError, RecursionError) as error:  # huge integers, NaN, deep nesting
         reason = "nested too deeply" if isinstance(error, RecursionError) else str(error)
-        raise refused(path, f"not valid JSON: {reason}") from None
+        raise run_error(path, f"not valid JSON: {reason}") from None
 
 
 # --- the layout of history.json ---------------------------------------------------------------
@@ -303,7 +303,7 @@ class _Fields:
 
     def fail(self, field: str, rule: str, value: Any = ...) -> RunError:
         got = "" if value is ... else f", got {_shown(value)}"
-        return refused(self.path, rule + got, field or None)
+        return run_error(self.path, rule + got, field or None)
 
     def object(self, value: Any, field: str, *, null: bool = False) -> dict[str, Any] | None:
         if value is None and null:
@@ -443,15 +443,15 @@ def check_history_csv(data: bytes, path: Path, epochs: int | None) -> None:
     numbers or empty cells."""
     rows = list(csv.reader(io.StringIO(_text(path, data))))
     if not rows:
-        raise refused(path, "empty: the header row is missing")
+        raise run_error(path, "empty: the header row is missing")
     header = rows[0]
     absent = [column for column in SCALAR_COLUMNS if column not in header]
     if absent:
-        raise refused(path, f"the columns {', '.join(absent)} are missing", "header")
+        raise run_error(path, f"the columns {', '.join(absent)} are missing", "header")
     for line, row in enumerate(rows[1:], 2):
         if len(row) != len(header):
             rule = f"{len(row)} cells where the header has {len(header)} (truncated?)"
-            raise refused(path, rule, f"line {line}")
+            raise run_error(path, rule, f"line {line}")
         for column, cell in zip(header, row, strict=True):
             if column in CSV_COLUMNS and cell:
                 try:
@@ -460,10 +460,10 @@ def check_history_csv(data: bytes, path: Path, epochs: int | None) -> None:
                     value = math.nan
                 if not math.isfinite(value):
                     rule = f"must be a number or empty, got {_shown(cell)}"
-                    raise refused(path, rule, f"line {line}, {column}")
+                    raise run_error(path, rule, f"line {line}, {column}")
     if epochs is not None and len(rows) - 1 != epochs:
         rule = f"{len(rows) - 1} epoch rows, but history.json has {epochs} epochs"
-        raise refused(path, rule)
+        raise run_error(path, rule)
 
 
 def check_weights_header(path: Path) -> None:
@@ -473,12 +473,12 @@ def check_weights_header(path: Path) -> None:
         head, size = read_file_head(path, 8, MAX_WEIGHTS_BYTES)
         length = int.from_bytes(head, "little") if len(head) == 8 else -1
         if not 2 <= length <= min(MAX_SAFETENSORS_HEADER, size - 8):
-            raise refused(path, "not a valid safetensors file (no valid header; truncated?)")
+            raise run_error(path, "not a valid safetensors file (no valid header; truncated?)")
         head, _ = read_file_head(path, 8 + length, MAX_WEIGHTS_BYTES)
     except FileRefused as error:
-        raise refused(path, f"not read: {error.strerror}") from None
+        raise run_error(path, f"not read: {error.strerror}") from None
     except OSError as error:
-        raise refused(path, f"cannot read: {error.strerror or error}") from None
+        raise run_error(path, f"cannot read: {error.strerror or error}") from None
     try:
         header = json.loads(head[8:].decode("utf-8"))
         ends = [
@@ -487,10 +487,12 @@ def check_weights_header(path: Path) -> None:
             if name != "__metadata__"
         ]
     except (ValueError, RecursionError, TypeError, KeyError, IndexError, AttributeError):
-        raise refused(path, "not a valid safetensors file (its header is not JSON)") from None
+        raise run_error(path, "not a valid safetensors file (its header is not JSON)") from None
     expected = 8 + length + max(ends, default=0)
     if expected != size:
-        raise refused(path, f"{size:,} bytes where its header describes {expected:,} (truncated?)")
+        raise run_error(
+            path, f"{size:,} bytes where its header describes {expected:,} (truncated?)"
+        )
 
 
 # --- a whole run directory --------------------------------------------------------------------
@@ -533,9 +535,9 @@ def load_run(run_dir: str | Path) -> SavedRun:
     RunError names the file, the field and the rule."""
     path = Path(run_dir)
     if not path.exists():
-        raise refused(path, "no such run directory")
+        raise run_error(path, "no such run directory")
     if not path.is_dir():
-        raise refused(path, "not a run directory (it is a file)")
+        raise run_error(path, "not a run directory (it is a file)")
     config = load_config(path / CONFIG_FILE)
     history = read_history(path / HISTORY_FILE)
     csv_path = path / HISTORY_CSV
@@ -564,10 +566,10 @@ def load_weights(path: str | Path) -> dict[str, Tensor]:
     try:
         data = read_small_file(path, MAX_WEIGHTS_BYTES)
     except FileRefused as error:
-        raise refused(path, f"not read: {error.strerror}") from None
+        raise run_error(path, f"not read: {error.strerror}") from None
     except OSError as error:
-        raise refused(path, f"cannot read the weights: {error.strerror or error}") from None
+        raise run_error(path, f"cannot read the weights: {error.strerror or error}") from None
     try:
         return load(data)
     except (SafetensorError, ValueError, RuntimeError) as error:
-        raise refused(path, f"not a valid safetensors file ({error})") from None
+        raise run_error(path, f"not a valid safetensors file ({error})") from None

@@ -89,13 +89,13 @@ class LocalBackend:
         return bool(self.running)
 
     def submit(self, run: PlannedRun) -> None:
-        from dnn_tui.rundir.launch import spawn_adopted
+        from dnn_tui.rundir.launch import spawn_run_process
         from dnn_tui.rundir.recorder import claim_run_dir
 
         folder = claim_run_dir(self.root / run.name)
         errors = tempfile.TemporaryFile()  # noqa: SIM115 - its stderr: the reason, should it fail
         try:
-            child = spawn_adopted(folder, run.config, threads=self.threads, stderr=errors)
+            child = spawn_run_process(folder, run.config, threads=self.threads, stderr=errors)
         except BaseException:
             errors.close()
             raise

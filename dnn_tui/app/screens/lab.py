@@ -428,11 +428,11 @@ class LabScreen(Screen[None]):
     def show_worker_done(self) -> None:
         """The worker ended. One stopped while its data loaded never started the run, so no
         RunFinished will come to say so."""
-        self.show_waiting()
+        self.show_queued_events()
         if self.run_started is None and self.run_status.state in ("starting", "stopping"):
             self.run_status.show_ended("stopped", "stopped before the first step")
 
-    def show_waiting(self) -> None:
+    def show_queued_events(self) -> None:
         """Show the events still waiting in the run's inbox (routine ones wait up to a status
         redraw): what tells of a run's end must come after everything it reported."""
         if self._inbox is not None:
@@ -442,14 +442,14 @@ class LabScreen(Screen[None]):
     def on_run_lost(self, message: RunLost) -> None:
         """The followed run's process is gone without finishing: it was interrupted."""
         if message.run_id == self.run_id:
-            self.show_waiting()
+            self.show_queued_events()
             self.flush_panels()
             self.epoch_table.flush(force=True)
             self.run_status.show_ended("interrupted", message.reason)
 
     def show_failure(self, message: str) -> None:
         """The run's worker failed (the app has notified the user)."""
-        self.show_waiting()
+        self.show_queued_events()
         self.run_status.show_ended("failed", message)
 
     # --- the engine's events ----------------------------------------------------------------

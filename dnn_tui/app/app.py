@@ -44,6 +44,7 @@ from dnn_tui.app.suite_runner import SuiteRunner
 from dnn_tui.app.suites import Suites
 from dnn_tui.config import RunConfig
 from dnn_tui.training.controls import RunControls
+from dnn_tui.training.status import Status
 
 if TYPE_CHECKING:
     from dnn_tui.fileio import Folder
@@ -212,7 +213,7 @@ class DnnApp(Following, Suites, Steering, App[None]):
         result = record_run(
             config, folder, lambda: load_data(config), controls, EventInbox(lab, run_id)
         )
-        return "stopped" if result is None else result.status
+        return Status.STOPPED if result is None else result.status
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """Every worker failure ends here: a notification, and the app stays usable."""
@@ -233,7 +234,7 @@ class DnnApp(Following, Suites, Steering, App[None]):
         if isinstance(self.screen, ConfirmScreen) and self.screen.about_the_run:
             self.screen.dismiss(True)  # what it asked to stop has ended: do what was asked
         if self.suite is not None:  # the suite's next run, or its end
-            status = event.worker.result if event.state == WorkerState.SUCCESS else "failed"
+            status = event.worker.result if event.state == WorkerState.SUCCESS else Status.FAILED
             self.suite.run_ended(self.lab.run_dir, str(status))
 
     # --- other screens and quitting -------------------------------------------------------------

@@ -36,9 +36,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from dnn_tui.config import ConfigError, RunConfig, loads
+from dnn_tui.config import ConfigError, RunConfig, loads, to_dict
 from dnn_tui.fileio import FileRefused, read_file_head, read_small_file
 from dnn_tui.rundir.liveness import LIVENESS_FILE
+from dnn_tui.training.status import RECORDED, Status
 
 if TYPE_CHECKING:
     from torch import Tensor
@@ -48,12 +49,8 @@ SCHEMA = 2
 ``activations``, ``initial`` and the ``act_*`` keys of the epoch records."""
 READABLE_SCHEMAS = (1, 2)
 """The versions the loader accepts."""
-RUNNING = "running"
-"""history.json's status while the run is still going (or was killed without a chance to end)."""
-STATUSES = (RUNNING, "completed", "early_stopped", "stopped", "diverged", "failed")
-"""Every status history.json may hold."""
-INTERRUPTED = "interrupted"
-"""What readers show for a run whose history says running but whose process is gone."""
+STATUSES = RECORDED
+"""Every status history.json may hold (``check_history``'s name for ``status.RECORDED``)."""
 
 CONFIG_FILE = "config.toml"
 HISTORY_FILE = "history.json"
@@ -122,7 +119,7 @@ def has_ended(run_dir: Path) -> bool:
         status = json.loads(read_small_file(run_dir / HISTORY_FILE, MAX_HISTORY_BYTES))["status"]
     except (OSError, ValueError, KeyError, TypeError):
         return False
-    return isinstance(status, str) and status != RUNNING
+    return isinstance(status, str) and status != Status.RUNNING
 
 
 class RunError(Exception):
@@ -181,6 +178,34 @@ def _pretty(value: Any, indent: str = "") -> str:
     if isinstance(value, list) and any(isinstance(v, dict | list) for v in value):
         return "[\n" + ",\n".join(inner + _pretty(v, inner) for v in value) + f"\n{indent}]"
     return json.dumps(value, allow_nan=False, separators=(", ", ": "))
+
+
+def new_history(
+    config: RunConfig,
+    *,
+    status: str = Status.RUNNING,
+    dataset: dict[str, Any] | None = None,
+    layers: Sequence[str] = (),
+    error: str | None = None,
+) -> dict[str, Any]:
+    """history.json as a run starts it (running, no epoch yet), or, given its status and
+    error, as a run that ended before its first step leaves it: one layout for both, so
+    every reader meets the same keys in the same order."""
+    return {
+        "schema": SCHEMA,
+        "status": status,
+        "config": to_dict(config),
+        "dataset": dataset,
+        "layers": list(layers),
+        "activations": None,
+        "initial": None,
+        "epochs": [],
+        "best_epoch": None,
+        "test": None,
+        "diverged": None,
+        "error": error,
+        "partial_epoch": None,
+    }
 
 
 def dumps_history(history: dict[str, Any], epoch_lines: Sequence[str] | None = None) -> str:
@@ -541,7 +566,7 @@ def load_run(run_dir: str | Path) -> SavedRun:
     config = load_config(path / CONFIG_FILE)
     history = read_history(path / HISTORY_FILE)
     csv_path = path / HISTORY_CSV
-    running = history["status"] == RUNNING
+    running = history["status"] == Status.RUNNING
     try:
         csv_data = read_run_file(csv_path, MAX_CSV_BYTES)
     except RunError as error:

@@ -64,6 +64,7 @@ from dnn_tui.training.events import (
     RunStarted,
     StepMeasured,
 )
+from dnn_tui.training.status import Status
 
 MIN_SIZE = (60, 18)
 """Below this many columns or rows the lab shows a "terminal too small" message."""
@@ -404,12 +405,12 @@ class LabScreen(Screen[None]):
             return
         self.run_status.show_controls(controls)
         self.gradient_panel.show_controls(controls.clipping, controls.clip_norm)
-        if self.run_status.state not in ("starting", "running", "paused"):
+        if self.run_status.state not in ("starting", Status.RUNNING, "paused"):
             return
         if controls.stop_requested:
             self.run_status.show_state("stopping")
         elif self.run_status.state != "starting":
-            self.run_status.show_state("paused" if controls.paused else "running")
+            self.run_status.show_state("paused" if controls.paused else Status.RUNNING)
 
     def form_config(self) -> RunConfig | None:
         """The form's config to start a run with; None (said on screen) when a field is invalid."""
@@ -430,7 +431,7 @@ class LabScreen(Screen[None]):
         RunFinished will come to say so."""
         self.show_queued_events()
         if self.run_started is None and self.run_status.state in ("starting", "stopping"):
-            self.run_status.show_ended("stopped", "stopped before the first step")
+            self.run_status.show_ended(Status.STOPPED, "stopped before the first step")
 
     def show_queued_events(self) -> None:
         """Show the events still waiting in the run's inbox (routine ones wait up to a status
@@ -445,12 +446,12 @@ class LabScreen(Screen[None]):
             self.show_queued_events()
             self.flush_panels()
             self.epoch_table.flush(force=True)
-            self.run_status.show_ended("interrupted", message.reason)
+            self.run_status.show_ended(Status.INTERRUPTED, message.reason)
 
     def show_failure(self, message: str) -> None:
         """The run's worker failed (the app has notified the user)."""
         self.show_queued_events()
-        self.run_status.show_ended("failed", message)
+        self.run_status.show_ended(Status.FAILED, message)
 
     # --- the engine's events ----------------------------------------------------------------
 
@@ -512,7 +513,7 @@ class LabScreen(Screen[None]):
         self.epoch_table.flush(force=True)
         self.epoch_table.mark_best(event.best_epoch)
         self._show_best()
-        if event.status == "diverged" and self.run_started is not None:
+        if event.status == Status.DIVERGED and self.run_started is not None:
             detail = event.diverged or {}
             self.app.push_screen(
                 DivergenceScreen(self.run_started.config, detail, event.best_epoch),

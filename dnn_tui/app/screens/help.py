@@ -18,11 +18,17 @@ from textual.widgets import Footer, Markdown
 
 from dnn_tui.app.pace import SMOOTHING_S
 from dnn_tui.app.screens.lab import MIN_SIZE, WIDE, XWIDE
-from dnn_tui.app.widgets.gradient_panel import EXPLODING_ABOVE, SCALE, VANISHING_BELOW
+from dnn_tui.app.widgets.gradient_panel import SCALE
 from dnn_tui.app.widgets.run_status import NOTICE_S
-from dnn_tui.app.widgets.signal_panel import COLLAPSING_BELOW, SHARE_ABOVE
-from dnn_tui.app.widgets.signal_panel import EXPLODING_ABOVE as SIGNAL_EXPLODING_ABOVE
-from dnn_tui.training.activations import HIST_BINS, PROBE_SAMPLES, SATURATED_ABOVE
+from dnn_tui.training.activations import HIST_BINS, PROBE_SAMPLES
+from dnn_tui.training.lessons import (
+    GRADIENT_EXPLODING_ABOVE,
+    GRADIENT_VANISHING_BELOW,
+    SATURATED_ABOVE,
+    SHARE_ABOVE,
+    SIGNAL_COLLAPSING_BELOW,
+    SIGNAL_EXPLODING_ABOVE,
+)
 
 HELP = f"""\
 # dnn-tui: keys and panels
@@ -143,12 +149,12 @@ One row per Linear layer, input side at the top: the norm of the layer's weight
 gradient before clipping, as a bar on a log scale from 1e{SCALE[0]:.0f} to
 1e{SCALE[1]:.0f}, the number and its history. Bands:
 
-- **vanishing**, below {VANISHING_BELOW:g} (blue): the layer barely learns. In a deep
+- **vanishing**, below {GRADIENT_VANISHING_BELOW:g} (blue): the layer barely learns. In a deep
   sigmoid stack (`deep-sigmoid`) each layer passes back at most a quarter of the
   gradient, so the first rows sit millions of times below the last.
-- **healthy**, from {VANISHING_BELOW:g} to {EXPLODING_ABOVE:g} (green): ReLU with He init
-  (`deep-relu-he`) keeps the rows even.
-- **exploding**, above {EXPLODING_ABOVE:g} (red): the steps overshoot and the loss soon
+- **healthy**, from {GRADIENT_VANISHING_BELOW:g} to {GRADIENT_EXPLODING_ABOVE:g} (green):
+  ReLU with He init (`deep-relu-he`) keeps the rows even.
+- **exploding**, above {GRADIENT_EXPLODING_ABOVE:g} (red): the steps overshoot and the loss soon
   becomes infinite (`exploding`); clipping (`c`, `exploding-clipped`) rescales the
   global norm to the threshold.
 
@@ -174,8 +180,8 @@ the batch) and the share of **saturated** or **dead** units:
 
 Bands:
 
-- **collapsing**, std below {COLLAPSING_BELOW:g} (blue): every image looks alike to the layers
-  above. A deep tanh or ReLU stack with PyTorch's default init (`deep-tanh`, `deep-relu`)
+- **collapsing**, std below {SIGNAL_COLLAPSING_BELOW:g} (blue): every image looks alike to the
+  layers above. A deep tanh or ReLU stack with PyTorch's default init (`deep-tanh`, `deep-relu`)
   shrinks the signal by about half per layer, a sigmoid one (`deep-sigmoid`) faster still
   (its slope is at most 1/4); Xavier (`deep-tanh-xavier`) and He
   (`deep-relu-he`) keep each layer's output variance close to its input's, so the rows stay

@@ -27,11 +27,11 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import work
 from textual.app import App
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.notifications import SeverityLevel
 from textual.worker import Worker, WorkerState
 
-from dnn_tui.app import hangup
+from dnn_tui.app import hangup, keys
 from dnn_tui.app.following import Following
 from dnn_tui.app.messages import EventInbox, SettingsPicked
 from dnn_tui.app.screens.compare import CompareScreen
@@ -60,9 +60,8 @@ class DnnApp(Following, Suites, Steering, App[None]):
     TITLE = "dnn-tui"
     ENABLE_COMMAND_PALETTE = False
     AUTO_FOCUS = None
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("ctrl+q", "request_quit", "quit", priority=True),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = list(keys.bindings(where="app"))
+    """ctrl+q, on every screen (``dnn_tui.app.keys``)."""
 
     def __init__(
         self,

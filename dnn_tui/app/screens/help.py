@@ -16,6 +16,7 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Markdown
 
+from dnn_tui.app.keys import keys_markdown
 from dnn_tui.app.pace import SMOOTHING_S
 from dnn_tui.app.screens.lab import MIN_SIZE, WIDE, XWIDE
 from dnn_tui.app.widgets.gradient_panel import SCALE
@@ -33,25 +34,7 @@ from dnn_tui.training.lessons import (
 HELP = f"""\
 # dnn-tui: keys and panels
 
-| key | what it does |
-|---|---|
-| `ctrl+r` | start a run with the form's settings (works even while typing) |
-| `r` | start a run (when the focus is not in a text field) |
-| `space` | pause / resume the running job |
-| `s` | stop the running job after the current step (files are saved) |
-| `c` | clipping on / off for the running job, from its next step |
-| `+` / `-` | double / halve the clipping threshold |
-| `a` | flip between the gradient panel and the signal panel (the forward signal) |
-| `1` `2` `3` | the Setup, Train and Gradients tabs (small terminals) |
-| `g` | model graph: the network node by node, with the latest gradients |
-| `v` | the runs list; `space` selects runs to compare (curves, settings, gaps, gradients) |
-| `u` | run a suite of presets with the form's dataset and epochs, then compare them |
-| `?` | this help |
-| `escape` | leave a text field (then the one-letter keys work again) |
-| `tab` / `shift+tab` | move between fields, the epoch table and the gradient panel |
-| arrows, `pageup` / `pagedown` | scroll what has the focus (here: this help) |
-| `b` | start the form's run as a process of its own, watched here (it outlives the dashboard) |
-| `ctrl+q` | quit; during a run it asks first (press it again) |
+{keys_markdown()}
 
 While a text field has the focus the footer shows only the keys that still act
 there (`ctrl+r`, `escape`, `ctrl+q`): the others type their character. A focused

@@ -34,12 +34,13 @@ from typing import ClassVar
 
 from textual import events
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Input, Static, Tab, Tabs
 
+from dnn_tui.app import keys
 from dnn_tui.app.messages import EngineReported, EventInbox, PresetShown, RunLost
 from dnn_tui.app.screens.divergence import DivergenceScreen
 from dnn_tui.app.widgets.accuracy_sparklines import AccuracySparklines
@@ -104,29 +105,8 @@ def progress(epoch: int, step: int, steps: int) -> float:
 class LabScreen(Screen[None]):
     """The main screen: the form, the run status and the live panels."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("ctrl+r", "app.start_run", "run", priority=True),
-        Binding("r", "app.start_run", "start", show=False),
-        Binding("b", "start_background(True)", "bg run"),
-        Binding("b", "start_background", show=False),  # the compact footer has no room for it
-        Binding("space", "app.toggle_pause", "pause"),
-        Binding("s", "app.stop_run", "stop"),
-        Binding("c", "app.toggle_clipping", "clip"),
-        Binding("plus", "app.scale_clip_norm(2.0)", "max", key_display="+-"),
-        Binding("minus", "app.scale_clip_norm(0.5)", "max÷2", show=False),
-        # The footer shows `a` where it has room; at 80 columns the Gradients tab's label says it.
-        Binding("a", "toggle_signal('footer')", "signal"),
-        Binding("a", "toggle_signal", "signal", show=False),
-        Binding("1", "show_page('setup')", "tabs", key_display="1-3"),
-        Binding("2", "show_page('train')", "train tab", show=False),
-        Binding("3", "show_page('gradients')", "gradients tab", show=False),
-        Binding("g", "app.show_graph", "graph"),
-        Binding("v", "app.compare_runs", "runs"),
-        Binding("u", "run_suite(True)", "suite"),
-        Binding("u", "run_suite", show=False),  # the compact footer has no room for it
-        Binding("question_mark", "app.show_help", "help", key_display="?"),
-        Binding("escape", "leave_input", "leave field", key_display="esc"),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = list(keys.bindings())
+    """The lab's keys, described in ``dnn_tui.app.keys``."""
 
     def __init__(self, config: RunConfig, run_root: Path) -> None:
         super().__init__(id="lab")

@@ -27,11 +27,11 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import work
 from textual.app import App
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.notifications import SeverityLevel
 from textual.worker import Worker, WorkerState
 
-from dnn_tui.app import hangup
+from dnn_tui.app import hangup, keys
 from dnn_tui.app.following import Following
 from dnn_tui.app.messages import EventInbox, SettingsPicked
 from dnn_tui.app.screens.compare import CompareScreen
@@ -45,6 +45,7 @@ from dnn_tui.app.suites import Suites
 from dnn_tui.config import RunConfig
 from dnn_tui.fileio import error_line
 from dnn_tui.training.controls import RunControls
+from dnn_tui.training.status import Status
 
 if TYPE_CHECKING:
     from dnn_tui.fileio import Folder
@@ -60,9 +61,8 @@ class DnnApp(Following, Suites, Steering, App[None]):
     TITLE = "dnn-tui"
     ENABLE_COMMAND_PALETTE = False
     AUTO_FOCUS = None
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("ctrl+q", "request_quit", "quit", priority=True),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = list(keys.bindings(where="app"))
+    """ctrl+q, on every screen (``dnn_tui.app.keys``)."""
 
     def __init__(
         self,
@@ -213,7 +213,7 @@ class DnnApp(Following, Suites, Steering, App[None]):
         result = record_run(
             config, folder, lambda: load_data(config), controls, EventInbox(lab, run_id)
         )
-        return "stopped" if result is None else result.status
+        return Status.STOPPED if result is None else result.status
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """Every worker failure ends here: a notification, and the app stays usable."""
@@ -232,7 +232,7 @@ class DnnApp(Following, Suites, Steering, App[None]):
         if isinstance(self.screen, ConfirmScreen) and self.screen.about_the_run:
             self.screen.dismiss(True)  # what it asked to stop has ended: do what was asked
         if self.suite is not None:  # the suite's next run, or its end
-            status = event.worker.result if event.state == WorkerState.SUCCESS else "failed"
+            status = event.worker.result if event.state == WorkerState.SUCCESS else Status.FAILED
             self.suite.run_ended(self.lab.run_dir, str(status))
 
     # --- other screens and quitting -------------------------------------------------------------

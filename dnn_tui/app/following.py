@@ -17,6 +17,7 @@ from textual.worker import get_current_worker
 
 from dnn_tui.app.messages import EventInbox, RunLost, RunOpened
 from dnn_tui.training.events import fan_out
+from dnn_tui.training.status import Status
 
 if TYPE_CHECKING:
     from dnn_tui.rundir.follow import RemoteControls
@@ -66,5 +67,5 @@ class Following:
                 )
         except RunGone as gone:
             lab.post_message(RunLost(str(gone), run_id))
-            return "interrupted"
+            return Status.INTERRUPTED
         return finished.status if finished is not None else "left"

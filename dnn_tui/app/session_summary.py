@@ -17,12 +17,13 @@ from pathlib import Path
 from rich.console import Console
 from rich.text import Text
 
-from dnn_tui.training.report import fmt_float, plural
+from dnn_tui.training.report import summary_lines
+from dnn_tui.training.status import Status
 
 
 def run_lines(run_dir: Path, failure: str | None = None) -> list[Text]:
     """The summary of one run directory (history.json read back), ``train``'s words."""
-    from dnn_tui.rundir.files import RUNNING, RunError, load_run
+    from dnn_tui.rundir.files import RunError, load_run
     from dnn_tui.rundir.liveness import read_liveness
 
     if not run_dir.exists():
@@ -34,54 +35,28 @@ def run_lines(run_dir: Path, failure: str | None = None) -> list[Text]:
     history = run.history
     epochs = history.get("epochs") or []
     status = str(history.get("status"))
-    if status == RUNNING:
+    if status == Status.RUNNING:
         owner = read_liveness(run_dir)
         if failure is None and owner is not None and owner.pid != os.getpid() and owner.alive():
             status = f"running in its own process (dnn-tui watch {run_dir})"
         else:
-            status = "failed" if failure else "interrupted"
+            status = Status.FAILED if failure else Status.INTERRUPTED
     seconds = sum(record.get("seconds") or 0.0 for record in epochs)
-    ok = status in ("completed", "early_stopped") or status.startswith("running")
-    lines = [
-        Text.assemble(
-            ("run ", "bold"), (run.config.preset or "custom", "bold cyan"), f": {run_dir}"
-        ),
-        Text.assemble(
-            ("status: ", "bold"),
-            (status, "bold green" if ok else "bold red"),
-            f" after {plural(len(epochs), 'epoch')} ({seconds:.1f} s of epochs)",
+    header = Text.assemble(
+        ("run ", "bold"), (run.config.preset or "custom", "bold cyan"), f": {run_dir}"
+    )
+    return [
+        header,
+        *summary_lines(
+            status,
+            epochs,
+            f"({seconds:.1f} s of epochs)",
+            best_epoch=history.get("best_epoch"),
+            test=history.get("test"),
+            diverged=history.get("diverged"),
+            failure=failure,
         ),
     ]
-    if failure:
-        lines.append(Text(f"failed: {failure}", style="red"))
-    if history.get("diverged"):
-        where = history["diverged"]
-        lines.append(
-            Text(
-                f"diverged: a non-finite value at epoch {where.get('epoch')}, step "
-                f"{where.get('step')}, first in {where.get('layer')}",
-                style="red",
-            )
-        )
-    best_epoch = history.get("best_epoch")
-    best = next((r for r in epochs if r.get("epoch") == best_epoch), None)
-    if best is not None:
-        lines.append(
-            Text(
-                f"best epoch: {best_epoch} (val loss {fmt_float(best.get('val_loss'), '.4f')}"
-                f", val acc {fmt_float(best.get('val_acc'), '.4f')})"
-            )
-        )
-    test = history.get("test")
-    if test:
-        lines.append(
-            Text.assemble(
-                ("test accuracy: ", "bold"),
-                (fmt_float(test.get("acc"), ".4f"), "bold"),
-                f" (test loss {fmt_float(test.get('loss'), '.4f')})",
-            )
-        )
-    return lines
 
 
 def wait_until(done: Callable[[], bool], timeout: float) -> None:

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from dnn_tui.config import ConfigError, RunConfig, option_value, validate, with_options
 from dnn_tui.presets import load_preset, suite_presets
+from dnn_tui.training.status import Status
 
 FORM_OPTIONS = ("dataset", "data_dir", "idx_images", "idx_labels", "limit", "epochs", "device")
 """What every preset of a suite takes from the form (as ``dnn-tui suite`` from its options)."""
@@ -109,7 +110,7 @@ class SuiteRunner:
             return
         if run_dir.is_dir():
             self.done.append(run_dir)
-        if status == "stopped":  # stopped by the user: the rest of the suite too
+        if status == Status.STOPPED:  # stopped by the user: the rest of the suite too
             self._end()
         else:
             self._next()

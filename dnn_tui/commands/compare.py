@@ -94,15 +94,6 @@ def _write_csv(runs: Sequence[SavedRun], target: str) -> None:
     print(f"wrote {target}: {rows} rows of {len(runs)} runs")
 
 
-def status_of(run: SavedRun) -> str:
-    """The run's status as lists show it: ``interrupted`` when it says running but is not."""
-    from dnn_tui.rundir.files import INTERRUPTED, RUNNING
-    from dnn_tui.rundir.liveness import is_alive
-
-    status = run.history["status"]
-    return INTERRUPTED if status == RUNNING and not is_alive(run.path) else status
-
-
 def print_comparison(
     runs: Sequence[SavedRun], console: Console, *, zoom: str = ZOOMS[0], log: bool = True
 ) -> None:
@@ -112,6 +103,7 @@ def print_comparison(
 
     from dnn_tui.analysis import figures
     from dnn_tui.analysis.comparison import config_differences, run_labels
+    from dnn_tui.rundir.liveness import shown_status
     from dnn_tui.rundir.readings import best_val_acc, gaps
     from dnn_tui.training.report import fmt_float
 
@@ -148,7 +140,7 @@ def print_comparison(
             fmt_float(gap.best, ".4f"),
             fmt_float(last.get("train_loss"), ".4f"),
             fmt_float(last.get("val_loss"), ".4f"),
-            status_of(run),
+            shown_status(run.history["status"], run.path),
             str(run.path),
         )
     console.print(table)

@@ -24,7 +24,7 @@ from dnn_tui.commands.suite import SUITES
 from dnn_tui.config import ConfigError, RunConfig
 from dnn_tui.fileio import shorten_path
 from dnn_tui.presets import load_preset
-from dnn_tui.training.status import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK
+from dnn_tui.training.status import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK, Status
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -251,9 +251,9 @@ def _drive(
 
     console.print(f"\n== sweep {label}: comparison ({root}) ==", style="bold")
     print_summary(summarize(state["runs"]), [axis.name for axis in axes], console)
-    if state["status"] == "stopped":
+    if state["status"] == Status.STOPPED:
         return EXIT_INTERRUPTED
-    return EXIT_OK if state["status"] == "completed" else EXIT_ERROR
+    return EXIT_OK if state["status"] == Status.COMPLETED else EXIT_ERROR
 
 
 def _progress(console: Console):

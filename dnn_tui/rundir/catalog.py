@@ -32,16 +32,15 @@ from dnn_tui.rundir.files import (
     CONFIG_FILE,
     HISTORY_CSV,
     HISTORY_FILE,
-    INTERRUPTED,
     RUN_FILES,
-    RUNNING,
     WEIGHTS_FILE,
     RunError,
     load_config,
     read_history,
 )
-from dnn_tui.rundir.liveness import LIVENESS_FILE, is_alive
+from dnn_tui.rundir.liveness import LIVENESS_FILE, shown_status
 from dnn_tui.rundir.readings import acc_on_test, best_val_acc, gaps
+from dnn_tui.training.status import Status
 
 MAX_DEPTH = 6
 """Folder levels searched below the root: suites use 2, sweeps a few more."""
@@ -139,13 +138,10 @@ def summarize(path: Path, name: str) -> RunEntry:
     config = history["config"]
     train = config.get("train")
     planned = train.get("epochs") if isinstance(train, dict) else None
-    status = history["status"]
-    if status == RUNNING and not is_alive(path):
-        status = INTERRUPTED
     return RunEntry(
         path=path,
         name=name,
-        status=status,
+        status=shown_status(history["status"], path),
         preset=config.get("preset"),
         dataset=history["dataset"]["name"],
         epochs=len(history["epochs"]),
@@ -170,7 +166,7 @@ def _before_history(path: Path, name: str) -> RunEntry:
     """A run that has not written history.json: running while its process lives (it is
     loading its data), else ``interrupted`` (it went before its first write). Its preset,
     dataset and planned epochs come from config.toml when that reads well."""
-    status = RUNNING if is_alive(path) else INTERRUPTED
+    status = shown_status(Status.RUNNING, path)
     try:
         config = load_config(path / CONFIG_FILE)
     except RunError:
@@ -243,10 +239,10 @@ class RunCatalog:
         cached = self._read.get(path)
         if cached is not None and cached[0] == key and key[2] > 0:
             entry = cached[1]
-            if entry.status in (RUNNING, INTERRUPTED):
-                alive = is_alive(path)
-                if alive != (entry.status == RUNNING):
-                    entry = replace(entry, status=RUNNING if alive else INTERRUPTED)
+            if entry.status in (Status.RUNNING, Status.INTERRUPTED):
+                status = shown_status(Status.RUNNING, path)
+                if status != entry.status:
+                    entry = replace(entry, status=status)
         else:
             entry = summarize(path, _relative(path, self.root))
         self._read[path] = (key, entry)

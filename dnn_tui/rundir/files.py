@@ -36,9 +36,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from dnn_tui.config import ConfigError, RunConfig, loads
+from dnn_tui.config import ConfigError, RunConfig, loads, to_dict
 from dnn_tui.fileio import FileRefused, read_file_head, read_small_file
 from dnn_tui.rundir.liveness import LIVENESS_FILE
+from dnn_tui.training.status import RECORDED, Status
 
 if TYPE_CHECKING:
     from torch import Tensor
@@ -48,12 +49,8 @@ SCHEMA = 2
 ``activations``, ``initial`` and the ``act_*`` keys of the epoch records."""
 READABLE_SCHEMAS = (1, 2)
 """The versions the loader accepts."""
-RUNNING = "running"
-"""history.json's status while the run is still going (or was killed without a chance to end)."""
-STATUSES = (RUNNING, "completed", "early_stopped", "stopped", "diverged", "failed")
-"""Every status history.json may hold."""
-INTERRUPTED = "interrupted"
-"""What readers show for a run whose history says running but whose process is gone."""
+STATUSES = RECORDED
+"""Every status history.json may hold (``check_history``'s name for ``status.RECORDED``)."""
 
 CONFIG_FILE = "config.toml"
 HISTORY_FILE = "history.json"
@@ -122,7 +119,7 @@ def has_ended(run_dir: Path) -> bool:
         status = json.loads(read_small_file(run_dir / HISTORY_FILE, MAX_HISTORY_BYTES))["status"]
     except (OSError, ValueError, KeyError, TypeError):
         return False
-    return isinstance(status, str) and status != RUNNING
+    return isinstance(status, str) and status != Status.RUNNING
 
 
 class RunError(Exception):
@@ -150,7 +147,7 @@ class RunError(Exception):
         """The rule it breaks, or what went wrong reading it."""
 
 
-def refused(file: Path, rule: str, field: str | None = None) -> RunError:
+def run_error(file: Path, rule: str, field: str | None = None) -> RunError:
     """A RunError for ``file`` (and ``field``) breaking ``rule``."""
     where = f"{file}: {field}" if field else str(file)
     return RunError(f"{where}: {rule}", file=file, field=field, rule=rule)
@@ -181,6 +178,34 @@ def _pretty(value: Any, indent: str = "") -> str:
     if isinstance(value, list) and any(isinstance(v, dict | list) for v in value):
         return "[\n" + ",\n".join(inner + _pretty(v, inner) for v in value) + f"\n{indent}]"
     return json.dumps(value, allow_nan=False, separators=(", ", ": "))
+
+
+def new_history(
+    config: RunConfig,
+    *,
+    status: str = Status.RUNNING,
+    dataset: dict[str, Any] | None = None,
+    layers: Sequence[str] = (),
+    error: str | None = None,
+) -> dict[str, Any]:
+    """history.json as a run starts it (running, no epoch yet), or, given its status and
+    error, as a run that ended before its first step leaves it: one layout for both, so
+    every reader meets the same keys in the same order."""
+    return {
+        "schema": SCHEMA,
+        "status": status,
+        "config": to_dict(config),
+        "dataset": dataset,
+        "layers": list(layers),
+        "activations": None,
+        "initial": None,
+        "epochs": [],
+        "best_epoch": None,
+        "test": None,
+        "diverged": None,
+        "error": error,
+        "partial_epoch": None,
+    }
 
 
 def dumps_history(history: dict[str, Any], epoch_lines: Sequence[str] | None = None) -> str:
@@ -252,18 +277,18 @@ def read_run_file(path: Path, limit: int, missing: str = "missing") -> bytes:
     try:
         return read_small_file(path, limit)
     except FileNotFoundError:
-        raise refused(path, missing) from None
+        raise run_error(path, missing) from None
     except FileRefused as error:
-        raise refused(path, f"not read: {error.strerror}") from None
+        raise run_error(path, f"not read: {error.strerror}") from None
     except OSError as error:
-        raise refused(path, f"cannot read: {error.strerror or error}") from None
+        raise run_error(path, f"cannot read: {error.strerror or error}") from None
 
 
 def _text(path: Path, data: bytes) -> str:
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as error:
-        raise refused(path, f"not UTF-8 text (byte {error.start})") from None
+        raise run_error(path, f"not UTF-8 text (byte {error.start})") from None
 
 
 def _reject_constant(name: str) -> None:
@@ -274,16 +299,16 @@ def parse_json(path: Path, data: bytes) -> Any:
     """Strict JSON (no NaN or Infinity) from a file's bytes, or RunError naming the file."""
     text = _text(path, data)
     if not text.strip():
-        raise refused(path, "empty (the run wrote nothing, or the file was truncated)")
+        raise run_error(path, "empty (the run wrote nothing, or the file was truncated)")
     try:
         return json.loads(text, parse_constant=_reject_constant)
     except json.JSONDecodeError as error:
-        raise refused(
+        raise run_error(
             path, f"not valid JSON (truncated or damaged): {error.msg} at line {error.lineno}"
         ) from None
     except (ValueError, RecursionError) as error:  # huge integers, NaN, deep nesting
         reason = "nested too deeply" if isinstance(error, RecursionError) else str(error)
-        raise refused(path, f"not valid JSON: {reason}") from None
+        raise run_error(path, f"not valid JSON: {reason}") from None
 
 
 # --- the layout of history.json ---------------------------------------------------------------
@@ -303,7 +328,7 @@ class _Fields:
 
     def fail(self, field: str, rule: str, value: Any = ...) -> RunError:
         got = "" if value is ... else f", got {_shown(value)}"
-        return refused(self.path, rule + got, field or None)
+        return run_error(self.path, rule + got, field or None)
 
     def object(self, value: Any, field: str, *, null: bool = False) -> dict[str, Any] | None:
         if value is None and null:
@@ -443,15 +468,15 @@ def check_history_csv(data: bytes, path: Path, epochs: int | None) -> None:
     numbers or empty cells."""
     rows = list(csv.reader(io.StringIO(_text(path, data))))
     if not rows:
-        raise refused(path, "empty: the header row is missing")
+        raise run_error(path, "empty: the header row is missing")
     header = rows[0]
     absent = [column for column in SCALAR_COLUMNS if column not in header]
     if absent:
-        raise refused(path, f"the columns {', '.join(absent)} are missing", "header")
+        raise run_error(path, f"the columns {', '.join(absent)} are missing", "header")
     for line, row in enumerate(rows[1:], 2):
         if len(row) != len(header):
             rule = f"{len(row)} cells where the header has {len(header)} (truncated?)"
-            raise refused(path, rule, f"line {line}")
+            raise run_error(path, rule, f"line {line}")
         for column, cell in zip(header, row, strict=True):
             if column in CSV_COLUMNS and cell:
                 try:
@@ -460,10 +485,10 @@ def check_history_csv(data: bytes, path: Path, epochs: int | None) -> None:
                     value = math.nan
                 if not math.isfinite(value):
                     rule = f"must be a number or empty, got {_shown(cell)}"
-                    raise refused(path, rule, f"line {line}, {column}")
+                    raise run_error(path, rule, f"line {line}, {column}")
     if epochs is not None and len(rows) - 1 != epochs:
         rule = f"{len(rows) - 1} epoch rows, but history.json has {epochs} epochs"
-        raise refused(path, rule)
+        raise run_error(path, rule)
 
 
 def check_weights_header(path: Path) -> None:
@@ -473,12 +498,12 @@ def check_weights_header(path: Path) -> None:
         head, size = read_file_head(path, 8, MAX_WEIGHTS_BYTES)
         length = int.from_bytes(head, "little") if len(head) == 8 else -1
         if not 2 <= length <= min(MAX_SAFETENSORS_HEADER, size - 8):
-            raise refused(path, "not a valid safetensors file (no valid header; truncated?)")
+            raise run_error(path, "not a valid safetensors file (no valid header; truncated?)")
         head, _ = read_file_head(path, 8 + length, MAX_WEIGHTS_BYTES)
     except FileRefused as error:
-        raise refused(path, f"not read: {error.strerror}") from None
+        raise run_error(path, f"not read: {error.strerror}") from None
     except OSError as error:
-        raise refused(path, f"cannot read: {error.strerror or error}") from None
+        raise run_error(path, f"cannot read: {error.strerror or error}") from None
     try:
         header = json.loads(head[8:].decode("utf-8"))
         ends = [
@@ -487,10 +512,12 @@ def check_weights_header(path: Path) -> None:
             if name != "__metadata__"
         ]
     except (ValueError, RecursionError, TypeError, KeyError, IndexError, AttributeError):
-        raise refused(path, "not a valid safetensors file (its header is not JSON)") from None
+        raise run_error(path, "not a valid safetensors file (its header is not JSON)") from None
     expected = 8 + length + max(ends, default=0)
     if expected != size:
-        raise refused(path, f"{size:,} bytes where its header describes {expected:,} (truncated?)")
+        raise run_error(
+            path, f"{size:,} bytes where its header describes {expected:,} (truncated?)"
+        )
 
 
 # --- a whole run directory --------------------------------------------------------------------
@@ -533,13 +560,13 @@ def load_run(run_dir: str | Path) -> SavedRun:
     RunError names the file, the field and the rule."""
     path = Path(run_dir)
     if not path.exists():
-        raise refused(path, "no such run directory")
+        raise run_error(path, "no such run directory")
     if not path.is_dir():
-        raise refused(path, "not a run directory (it is a file)")
+        raise run_error(path, "not a run directory (it is a file)")
     config = load_config(path / CONFIG_FILE)
     history = read_history(path / HISTORY_FILE)
     csv_path = path / HISTORY_CSV
-    running = history["status"] == RUNNING
+    running = history["status"] == Status.RUNNING
     try:
         csv_data = read_run_file(csv_path, MAX_CSV_BYTES)
     except RunError as error:
@@ -564,10 +591,10 @@ def load_weights(path: str | Path) -> dict[str, Tensor]:
     try:
         data = read_small_file(path, MAX_WEIGHTS_BYTES)
     except FileRefused as error:
-        raise refused(path, f"not read: {error.strerror}") from None
+        raise run_error(path, f"not read: {error.strerror}") from None
     except OSError as error:
-        raise refused(path, f"cannot read the weights: {error.strerror or error}") from None
+        raise run_error(path, f"cannot read the weights: {error.strerror or error}") from None
     try:
         return load(data)
     except (SafetensorError, ValueError, RuntimeError) as error:
-        raise refused(path, f"not a valid safetensors file ({error})") from None
+        raise run_error(path, f"not a valid safetensors file ({error})") from None

@@ -29,7 +29,6 @@ from dnn_tui.rundir.files import (
     EVENTS_FILE,
     HISTORY_FILE,
     MAX_HISTORY_BYTES,
-    RUNNING,
 )
 from dnn_tui.rundir.liveness import is_alive, read_liveness
 from dnn_tui.training.controls import RunControls
@@ -43,6 +42,7 @@ from dnn_tui.training.events import (
     StepMeasured,
     from_record,
 )
+from dnn_tui.training.status import Status
 
 if TYPE_CHECKING:
     from dnn_tui.config import RunConfig
@@ -230,7 +230,7 @@ def history_events(history: dict[str, Any], config: Any) -> list[Event]:
         signal(record, epoch if isinstance(epoch, int) else 0)
         events.append(EpochEnded(record, best, config.train.epochs))
     status = history.get("status")
-    if status and status != RUNNING:
+    if status and status != Status.RUNNING:
         events.append(
             RunFinished(
                 status=status,

@@ -142,7 +142,7 @@ def start_background(config: RunConfig, root: Path = Path("runs")) -> tuple[Path
     """
     folder = claim_new_run_dir(config.preset, root)
     try:
-        child = spawn_adopted(folder, config)
+        child = spawn_run_process(folder, config)
     except BaseException:
         release(folder)
         raise
@@ -163,7 +163,7 @@ def child_env(threads: int | None = None) -> dict[str, str]:
     return env
 
 
-def spawn_adopted(
+def spawn_run_process(
     folder: Folder, config: RunConfig, *, threads: int | None = None, stderr: Any = None
 ) -> subprocess.Popen[bytes]:
     """Write config into the claimed folder and start ``python -m dnn_tui.rundir.launch`` on it,

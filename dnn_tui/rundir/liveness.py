@@ -25,6 +25,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from dnn_tui.fileio import read_small_file
+from dnn_tui.training.status import Status
 
 LIVENESS_FILE = "liveness.json"
 HEARTBEAT_S = 2.0
@@ -137,3 +138,12 @@ def is_alive(run_dir: str | Path) -> bool:
     """Whether the process of the run in run_dir is still there."""
     record = read_liveness(run_dir)
     return record is not None and record.alive()
+
+
+def shown_status(status: str, run_dir: str | Path) -> str:
+    """The status every view shows for a run whose history says ``status``: ``interrupted``
+    when it says running but its process is gone (killed without a chance to end it: SIGKILL,
+    a lost node), else the status as recorded. The liveness record is read only then."""
+    if status == Status.RUNNING and not is_alive(run_dir):
+        return Status.INTERRUPTED
+    return status

@@ -38,7 +38,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from dnn_tui.config import config_hash, dumps, to_dict
+from dnn_tui.config import config_hash, dumps
 from dnn_tui.fileio import Folder
 from dnn_tui.rundir import liveness
 from dnn_tui.rundir.files import (
@@ -50,14 +50,13 @@ from dnn_tui.rundir.files import (
     LIVENESS_FILE,
     LOG_FILE,
     RUN_FILES,
-    RUNNING,
-    SCHEMA,
     WEIGHTS_FILE,
     dumps_history,
     epoch_csv_row,
     epoch_line,
     has_ended,
     history_csv,
+    new_history,
     strict_json,
 )
 from dnn_tui.training.events import (
@@ -368,21 +367,7 @@ class RunRecorder:
 
     def _started(self, event: RunStarted) -> None:
         self._hash = config_hash(event.config)
-        self.history = {
-            "schema": SCHEMA,
-            "status": RUNNING,
-            "config": to_dict(event.config),
-            "dataset": event.dataset,
-            "layers": list(event.layers),
-            "activations": None,
-            "initial": None,
-            "epochs": [],
-            "best_epoch": None,
-            "test": None,
-            "diverged": None,
-            "error": None,
-            "partial_epoch": None,
-        }
+        self.history = new_history(event.config, dataset=event.dataset, layers=event.layers)
         # Weights left by an earlier run in the same folder would not match this config.
         self.folder.remove(WEIGHTS_FILE)
         self.folder.write_atomic(CONFIG_FILE, dumps(event.config).encode("utf-8"))

@@ -25,20 +25,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, Protocol
 
-from dnn_tui.config import to_dict
 from dnn_tui.fileio import atomic_write_text, read_small_file
 from dnn_tui.rundir.files import (
     HISTORY_CSV,
     HISTORY_FILE,
     LOG_FILE,
     MAX_HISTORY_BYTES,
-    RUNNING,
-    SCHEMA,
     dumps_history,
     history_csv,
+    new_history,
 )
-from dnn_tui.rundir.liveness import is_alive
-from dnn_tui.sweeps.planning import OK_STATUSES, PlannedRun, write_state
+from dnn_tui.rundir.liveness import shown_status
+from dnn_tui.sweeps.planning import PlannedRun, write_state
+from dnn_tui.training.status import ENDED_ON_ITS_OWN, Status
 
 ERROR_PREFIX = "dnn-tui: error: "
 
@@ -76,7 +75,7 @@ def error_line(text: str) -> str | None:
 class LocalBackend:
     """Up to ``jobs`` runs at once, each a process of its own with ``threads`` torch threads."""
 
-    queued_status = "running"
+    queued_status = Status.RUNNING
 
     def __init__(self, root: Path, jobs: int, threads: int) -> None:
         self.root, self.jobs, self.threads = root, jobs, threads
@@ -89,13 +88,13 @@ class LocalBackend:
         return bool(self.running)
 
     def submit(self, run: PlannedRun) -> None:
-        from dnn_tui.rundir.launch import spawn_adopted
+        from dnn_tui.rundir.launch import spawn_run_process
         from dnn_tui.rundir.recorder import claim_run_dir
 
         folder = claim_run_dir(self.root / run.name)
         errors = tempfile.TemporaryFile()  # noqa: SIM115 - its stderr: the reason, should it fail
         try:
-            child = spawn_adopted(folder, run.config, threads=self.threads, stderr=errors)
+            child = spawn_run_process(folder, run.config, threads=self.threads, stderr=errors)
         except BaseException:
             errors.close()
             raise
@@ -150,19 +149,7 @@ def _history(run_dir: Path) -> dict[str, Any] | None:
 
 def write_unstarted(run_dir: Path, run: PlannedRun, status: str, error: str | None) -> None:
     """history.json of a run that ended before its first step, so the folder says so."""
-    history = {
-        "schema": SCHEMA,
-        "status": status,
-        "config": to_dict(run.config),
-        "dataset": None,
-        "layers": [],
-        "epochs": [],
-        "best_epoch": None,
-        "test": None,
-        "diverged": None,
-        "error": error,
-        "partial_epoch": None,
-    }
+    history = new_history(run.config, status=status, error=error)
     run_dir.mkdir(parents=True, exist_ok=True)
     atomic_write_text(run_dir / HISTORY_FILE, dumps_history(history))
     atomic_write_text(run_dir / HISTORY_CSV, history_csv([]))
@@ -174,13 +161,11 @@ def outcome(root: Path, ended: Ended, stopping: bool) -> dict[str, Any]:
     history = _history(run_dir)
     stopped_code = ended.code in (130, -signal.SIGTERM, -signal.SIGINT)
     if history is None:
-        status = "stopped" if stopping and stopped_code else "failed"
-        reason = ended.error or (None if status == "stopped" else f"exit code {ended.code}")
+        status = Status.STOPPED if stopping and stopped_code else Status.FAILED
+        reason = ended.error or (None if status == Status.STOPPED else f"exit code {ended.code}")
         write_unstarted(run_dir, ended.run, status, reason)
         history = {"status": status, "epochs": [], "error": reason}
-    status = history.get("status")
-    if status == RUNNING and not is_alive(run_dir):
-        status = "interrupted"  # its process is gone without ending it (SIGKILL, a lost node)
+    status = shown_status(history.get("status"), run_dir)
     accs = [e.get("val_acc") for e in history["epochs"] if isinstance(e, dict)]
     accs = [a for a in accs if isinstance(a, int | float) and math.isfinite(a)]
     test = history.get("test") if isinstance(history.get("test"), dict) else {}
@@ -190,7 +175,7 @@ def outcome(root: Path, ended: Ended, stopping: bool) -> dict[str, Any]:
         "epochs": len(history["epochs"]),
         "best_val_acc": max(accs) if accs else None,
         "test_acc": test.get("acc"),
-        "error": history.get("error") or (ended.error if status == "failed" else None),
+        "error": history.get("error") or (ended.error if status == Status.FAILED else None),
     }
 
 
@@ -230,7 +215,7 @@ def drive(
             try:
                 backend.submit(run)
             except Exception as error:  # this run cannot start; the others go on
-                entry.update(status="failed", error=str(error), seconds=0.0)
+                entry.update(status=Status.FAILED, error=str(error), seconds=0.0)
                 done += 1
                 report(entry, done, len(runs))
             else:
@@ -248,9 +233,10 @@ def drive(
             report(entry, done, len(runs))
     statuses = [entry["status"] for entry in state["runs"]]
     if stopping:
-        state["status"] = "stopped"
+        state["status"] = Status.STOPPED
     else:
-        state["status"] = "completed" if all(s in OK_STATUSES for s in statuses) else "failed"
+        ended_so = all(s in ENDED_ON_ITS_OWN for s in statuses)
+        state["status"] = Status.COMPLETED if ended_so else Status.FAILED
     state["ended"] = time.time()
     write_state(root, state)
     return state

@@ -49,6 +49,7 @@ from dnn_tui.config import (
 )
 from dnn_tui.fileio import FileRefused, atomic_write_text, read_small_file
 from dnn_tui.presets import load_preset
+from dnn_tui.training.status import Status
 
 SWEEP_FILE = "sweep.json"
 SWEEP_SCHEMA = 1
@@ -56,8 +57,6 @@ LIST_OPTIONS = frozenset({"hidden", "dropout"})
 """Options whose values hold commas: on the command line their grid values are split on ``/``."""
 SEED = "seed"
 """The grid axis the comparison averages over (mean and spread)."""
-OK_STATUSES = frozenset({"completed", "early_stopped", "diverged"})
-"""Ends of a run that are results; any other (failed, interrupted, stopped) is not."""
 
 
 class GridError(ConfigError):
@@ -222,7 +221,7 @@ def new_state(runs: Sequence[PlannedRun], axes: Sequence[Axis], **info: Any) -> 
     """sweep.json's content before any run starts; ``info`` adds backend, jobs, threads..."""
     return {
         "schema": SWEEP_SCHEMA,
-        "status": "running",
+        "status": Status.RUNNING,
         "grid": {axis.name: list(axis.values) for axis in axes},
         **info,
         "runs": [
@@ -302,7 +301,7 @@ def read_state(root: Path) -> dict[str, Any] | None:
 
 def ended(state: Mapping[str, Any]) -> bool:
     """Whether the sweep is over (every run ended, or it was stopped)."""
-    return state.get("status") != "running"
+    return state.get("status") != Status.RUNNING
 
 
 def run_dirs(root: Path, state: Mapping[str, Any]) -> list[Path]:

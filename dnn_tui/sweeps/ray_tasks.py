@@ -58,7 +58,7 @@ class StopFlag:
 
 def run_task(name: str, config_text: str, threads: int, flag: Any) -> dict[str, Any]:
     """On a worker: run one run in a temporary folder; return its files and exit code."""
-    from dnn_tui.rundir.launch import spawn_adopted
+    from dnn_tui.rundir.launch import spawn_run_process
     from dnn_tui.rundir.recorder import claim_run_dir
 
     ray = ray_module()
@@ -70,7 +70,9 @@ def run_task(name: str, config_text: str, threads: int, flag: Any) -> dict[str, 
         folder = claim_run_dir(run_dir)
         with tempfile.TemporaryFile() as errors:
             try:
-                child = spawn_adopted(folder, loads(config_text), threads=threads, stderr=errors)
+                child = spawn_run_process(
+                    folder, loads(config_text), threads=threads, stderr=errors
+                )
             finally:
                 folder.close()
             stopping = False

@@ -1,4 +1,5 @@
-"""Training: the engine, its controls and the events it emits. Runs without any UI.
+"""Training: the engine, its controls and the events it emits, the statuses a run ends with
+and the lesson rules (``lessons``: the bands a view calls a layer by). Runs without any UI.
 
 This package's ``__init__`` imports no torch, so the dashboard can use the
 controls and events while torch is still loading; the loop itself is in

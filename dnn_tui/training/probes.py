@@ -19,8 +19,9 @@ import torch.nn.functional as F
 from torch import nn
 
 from dnn_tui.model import linear_layers
-from dnn_tui.training.activations import HIST_BINS, HIST_RANGES, SATURATED_ABOVE, share_kind
+from dnn_tui.training.activations import HIST_BINS, HIST_RANGES
 from dnn_tui.training.events import ActivationsMeasured
+from dnn_tui.training.lessons import SATURATED_ABOVE, share_kind
 
 CLIP_EPS = 1e-6
 """Same epsilon as torch.nn.utils.clip_grad_norm_, so both clip identically."""

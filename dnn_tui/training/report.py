@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import os
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -28,12 +29,15 @@ from dnn_tui.training.events import (
     RunStarted,
     StepMeasured,
 )
+from dnn_tui.training.status import ENDED_WELL, Status
 
 PIPE_WIDTH = 10_000
 """Line width when stdout is not a terminal: so wide that no line or table is ever wrapped
 (nothing printed here fills the width: tables take their content's width)."""
 
 _NOTICE_STYLES = {"information": "cyan", "warning": "yellow", "error": "bold red"}
+DIVERGED_ADVICE = "try clipping (--clip-norm 1.0) or a lower --lr"
+"""What ``train`` adds to a divergence (the dashboard offers its remedies on a panel)."""
 
 
 class ReportConsole(Console):
@@ -78,6 +82,58 @@ def fmt_float(value: float | None, spec: str) -> str:
     if spec.endswith("f") and abs(value) >= 1e6:
         return format(value, ".3e")  # a diverged model's loss has too many digits for a column
     return format(value, spec)
+
+
+def summary_lines(
+    status: str,
+    epochs: Sequence[Mapping[str, Any]],
+    took: str,
+    *,
+    best_epoch: int | None,
+    test: Mapping[str, Any] | None,
+    diverged: Mapping[str, Any] | None,
+    failure: str | None = None,
+    advice: str | None = None,
+) -> list[Text]:
+    """A run's closing lines, in the same words wherever a run ends: ``train``'s report and
+    what the dashboard leaves in the terminal. The status (green when the run ended well or
+    goes on elsewhere) after its epochs and ``took`` (how long, as the caller measured it),
+    then why it failed or where it diverged (with ``advice``), the best epoch and the test
+    accuracy."""
+    good = status in ENDED_WELL or status.startswith(Status.RUNNING)
+    lines = [
+        Text.assemble(
+            ("status: ", "bold"),
+            (status, "bold green" if good else "bold red"),
+            f" after {plural(len(epochs), 'epoch')} {took}",
+        )
+    ]
+    if failure:
+        lines.append(Text(f"failed: {failure}", style="red"))
+    if diverged:
+        where = (
+            f"diverged: a non-finite value at epoch {diverged.get('epoch')}, step "
+            f"{diverged.get('step')}, first in {diverged.get('layer')}"
+        )
+        lines.append(Text(f"{where}; {advice}" if advice else where, style="red"))
+    if best_epoch is not None:
+        best = next((r for r in epochs if r.get("epoch") == best_epoch), None)
+        if best is not None:
+            lines.append(
+                Text(
+                    f"best epoch: {best_epoch} (val loss {fmt_float(best.get('val_loss'), '.4f')}"
+                    f", val acc {fmt_float(best.get('val_acc'), '.4f')})"
+                )
+            )
+    if test:
+        lines.append(
+            Text.assemble(
+                ("test accuracy: ", "bold"),
+                (fmt_float(test.get("acc"), ".4f"), "bold"),
+                f" (test loss {fmt_float(test.get('loss'), '.4f')})",
+            )
+        )
+    return lines
 
 
 class Report:
@@ -231,36 +287,16 @@ class Report:
 
     def _finished(self, event: RunFinished) -> None:
         self._print("")
-        status_style = {"completed": "bold green", "early_stopped": "bold green"}
-        status = Text.assemble(
-            ("status: ", "bold"),
-            (event.status, status_style.get(event.status, "bold red")),
-            f" after {plural(len(self._records), 'epoch')} in {event.seconds:.1f} s",
+        lines = summary_lines(
+            event.status,
+            list(self._records.values()),
+            f"in {event.seconds:.1f} s",
+            best_epoch=event.best_epoch,
+            test=event.test,
+            diverged=event.diverged,
+            advice=DIVERGED_ADVICE,
         )
-        self._print(status)
-        if event.diverged:
-            where = event.diverged
-            self._print(
-                Text(
-                    f"diverged: a non-finite value at epoch {where.get('epoch')}, step "
-                    f"{where.get('step')}, first in {where.get('layer')}; try clipping "
-                    "(--clip-norm 1.0) or a lower --lr",
-                    style="red",
-                )
-            )
-        best = self._records.get(event.best_epoch) if event.best_epoch is not None else None
-        if best is not None:
-            self._print(
-                f"best epoch: {event.best_epoch} (val loss {fmt_float(best.get('val_loss'), '.4f')}"
-                f", val acc {fmt_float(best.get('val_acc'), '.4f')})"
-            )
-        if event.test is not None:
-            self._print(
-                Text.assemble(
-                    ("test accuracy: ", "bold"),
-                    (fmt_float(event.test.get("acc"), ".4f"), "bold"),
-                    f" (test loss {fmt_float(event.test.get('loss'), '.4f')})",
-                )
-            )
+        for line in lines:
+            self._print(line)
         if self.run_dir is not None:
             self._print(f"run directory: {self.run_dir}")

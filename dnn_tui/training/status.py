@@ -32,6 +32,13 @@ class Status(StrEnum):
 
 RECORDED = tuple(s for s in Status if s is not Status.INTERRUPTED)
 """Every status a history.json may hold."""
+ENDED_WELL = frozenset({Status.COMPLETED, Status.EARLY_STOPPED})
+"""A run that ran its course (every epoch, or until early stopping kept its best): summaries
+show it green, and its process exits with EXIT_OK."""
+ENDED_ON_ITS_OWN = ENDED_WELL | {Status.DIVERGED}
+"""Ends of a run that are results, diverging included (it answers a sweep's question: that
+learning rate is too high); stopped, failed and interrupted are not. A sweep whose runs all
+ended so is completed."""
 
 EXIT_OK = 0
 """Completed or early-stopped."""

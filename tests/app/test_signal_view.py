@@ -7,15 +7,11 @@ from pathlib import Path
 from textual.widgets import Static, Tab
 
 from dnn_tui.app.app import DnnApp
-from dnn_tui.app.widgets.signal_panel import (
-    COLLAPSING_BELOW,
-    EXPLODING_ABOVE,
-    SHARE_ABOVE,
-    STRIP_BARS,
-    axis,
-    band,
-    strip,
-)
+from dnn_tui.app.widgets.signal_panel import STRIP_BARS, axis, strip
+from dnn_tui.training.lessons import SHARE_ABOVE
+from dnn_tui.training.lessons import SIGNAL_COLLAPSING_BELOW as COLLAPSING_BELOW
+from dnn_tui.training.lessons import SIGNAL_EXPLODING_ABOVE as EXPLODING_ABOVE
+from dnn_tui.training.lessons import signal_band as band
 
 from . import scripted
 from .support import TINY, wait_until

@@ -13,17 +13,12 @@ from dnn_tui.app.screens.divergence import with_clipping, with_half_lr
 from dnn_tui.app.series import CompactingSeries
 from dnn_tui.app.widgets.config_form import error_field
 from dnn_tui.app.widgets.epoch_table import describe_control
-from dnn_tui.app.widgets.gradient_panel import (
-    EXPLODING_ABOVE,
-    SCALE,
-    SPARK_BARS,
-    VANISHING_BELOW,
-    band,
-    scale_position,
-    spark,
-)
+from dnn_tui.app.widgets.gradient_panel import SCALE, SPARK_BARS, scale_position, spark
 from dnn_tui.config import ConfigError, ModelConfig, RunConfig, TrainConfig
 from dnn_tui.graph import DATASET_SHAPES, build_graph, summary_text, trainable_params
+from dnn_tui.training.lessons import GRADIENT_EXPLODING_ABOVE as EXPLODING_ABOVE
+from dnn_tui.training.lessons import GRADIENT_VANISHING_BELOW as VANISHING_BELOW
+from dnn_tui.training.lessons import gradient_band as band
 
 from . import scripted
 

@@ -14,10 +14,11 @@ from dnn_tui.config import DataConfig, ModelConfig, RunConfig, TrainConfig, vali
 from dnn_tui.data import Dataset, load_dataset
 from dnn_tui.model import build_mlp
 from dnn_tui.training import engine
-from dnn_tui.training.activations import HIST_BINS, HIST_RANGES, PROBE_SAMPLES, share_kind
+from dnn_tui.training.activations import HIST_BINS, HIST_RANGES, PROBE_SAMPLES
 from dnn_tui.training.controls import RunControls
 from dnn_tui.training.engine import train
 from dnn_tui.training.events import ActivationsMeasured, EpochEnded, Event, StepMeasured
+from dnn_tui.training.lessons import share_kind
 from dnn_tui.training.probes import ActivationProbe
 
 

@@ -42,7 +42,8 @@ from dnn_tui.app.widgets.gradient_strips import GradientStrips
 from dnn_tui.app.widgets.run_chart import RunChart
 from dnn_tui.app.widgets.run_list import RunList
 from dnn_tui.rundir.catalog import DAMAGED, RunCatalog, RunEntry
-from dnn_tui.rundir.files import CONFIG_FILE, RUNNING, RunError, SavedRun, load_config, load_run
+from dnn_tui.rundir.files import CONFIG_FILE, RunError, SavedRun, load_config, load_run
+from dnn_tui.training.status import Status
 
 LIVE_S = 2.0
 """Seconds between two scans of the runs folder (a scan costs a stat per unchanged run)."""
@@ -345,7 +346,7 @@ class CompareScreen(Screen[None]):
             with contextlib.suppress(OSError):
                 if here.resolve() == entry.path.resolve():
                     return f"{entry.name} is the run going on here: stop it first"
-        if entry.status == RUNNING:
+        if entry.status == Status.RUNNING:
             return f"{entry.name} is running: stop it first"
         root = self.root.resolve()
         path = entry.path.resolve()

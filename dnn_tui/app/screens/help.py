@@ -16,36 +16,25 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Markdown
 
+from dnn_tui.app.keys import keys_markdown
 from dnn_tui.app.pace import SMOOTHING_S
 from dnn_tui.app.screens.lab import MIN_SIZE, WIDE, XWIDE
-from dnn_tui.app.widgets.gradient_panel import EXPLODING_ABOVE, SCALE, VANISHING_BELOW
+from dnn_tui.app.widgets.gradient_panel import SCALE
 from dnn_tui.app.widgets.run_status import NOTICE_S
-from dnn_tui.app.widgets.signal_panel import COLLAPSING_BELOW, SHARE_ABOVE
-from dnn_tui.app.widgets.signal_panel import EXPLODING_ABOVE as SIGNAL_EXPLODING_ABOVE
-from dnn_tui.training.activations import HIST_BINS, PROBE_SAMPLES, SATURATED_ABOVE
+from dnn_tui.training.activations import HIST_BINS, PROBE_SAMPLES
+from dnn_tui.training.lessons import (
+    GRADIENT_EXPLODING_ABOVE,
+    GRADIENT_VANISHING_BELOW,
+    SATURATED_ABOVE,
+    SHARE_ABOVE,
+    SIGNAL_COLLAPSING_BELOW,
+    SIGNAL_EXPLODING_ABOVE,
+)
 
 HELP = f"""\
 # dnn-tui: keys and panels
 
-| key | what it does |
-|---|---|
-| `ctrl+r` | start a run with the form's settings (works even while typing) |
-| `r` | start a run (when the focus is not in a text field) |
-| `space` | pause / resume the running job |
-| `s` | stop the running job after the current step (files are saved) |
-| `c` | clipping on / off for the running job, from its next step |
-| `+` / `-` | double / halve the clipping threshold |
-| `a` | flip between the gradient panel and the signal panel (the forward signal) |
-| `1` `2` `3` | the Setup, Train and Gradients tabs (small terminals) |
-| `g` | model graph: the network node by node, with the latest gradients |
-| `v` | the runs list; `space` selects runs to compare (curves, settings, gaps, gradients) |
-| `u` | run a suite of presets with the form's dataset and epochs, then compare them |
-| `?` | this help |
-| `escape` | leave a text field (then the one-letter keys work again) |
-| `tab` / `shift+tab` | move between fields, the epoch table and the gradient panel |
-| arrows, `pageup` / `pagedown` | scroll what has the focus (here: this help) |
-| `b` | start the form's run as a process of its own, watched here (it outlives the dashboard) |
-| `ctrl+q` | quit; during a run it asks first (press it again) |
+{keys_markdown()}
 
 While a text field has the focus the footer shows only the keys that still act
 there (`ctrl+r`, `escape`, `ctrl+q`): the others type their character. A focused
@@ -143,12 +132,12 @@ One row per Linear layer, input side at the top: the norm of the layer's weight
 gradient before clipping, as a bar on a log scale from 1e{SCALE[0]:.0f} to
 1e{SCALE[1]:.0f}, the number and its history. Bands:
 
-- **vanishing**, below {VANISHING_BELOW:g} (blue): the layer barely learns. In a deep
+- **vanishing**, below {GRADIENT_VANISHING_BELOW:g} (blue): the layer barely learns. In a deep
   sigmoid stack (`deep-sigmoid`) each layer passes back at most a quarter of the
   gradient, so the first rows sit millions of times below the last.
-- **healthy**, from {VANISHING_BELOW:g} to {EXPLODING_ABOVE:g} (green): ReLU with He init
-  (`deep-relu-he`) keeps the rows even.
-- **exploding**, above {EXPLODING_ABOVE:g} (red): the steps overshoot and the loss soon
+- **healthy**, from {GRADIENT_VANISHING_BELOW:g} to {GRADIENT_EXPLODING_ABOVE:g} (green):
+  ReLU with He init (`deep-relu-he`) keeps the rows even.
+- **exploding**, above {GRADIENT_EXPLODING_ABOVE:g} (red): the steps overshoot and the loss soon
   becomes infinite (`exploding`); clipping (`c`, `exploding-clipped`) rescales the
   global norm to the threshold.
 
@@ -174,8 +163,8 @@ the batch) and the share of **saturated** or **dead** units:
 
 Bands:
 
-- **collapsing**, std below {COLLAPSING_BELOW:g} (blue): every image looks alike to the layers
-  above. A deep tanh or ReLU stack with PyTorch's default init (`deep-tanh`, `deep-relu`)
+- **collapsing**, std below {SIGNAL_COLLAPSING_BELOW:g} (blue): every image looks alike to the
+  layers above. A deep tanh or ReLU stack with PyTorch's default init (`deep-tanh`, `deep-relu`)
   shrinks the signal by about half per layer, a sigmoid one (`deep-sigmoid`) faster still
   (its slope is at most 1/4); Xavier (`deep-tanh-xavier`) and He
   (`deep-relu-he`) keep each layer's output variance close to its input's, so the rows stay

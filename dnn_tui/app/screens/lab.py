@@ -34,12 +34,13 @@ from typing import ClassVar
 
 from textual import events
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Input, Static, Tab, Tabs
 
+from dnn_tui.app import keys
 from dnn_tui.app.messages import EngineReported, EventInbox, PresetShown, RunLost
 from dnn_tui.app.screens.divergence import DivergenceScreen
 from dnn_tui.app.widgets.accuracy_sparklines import AccuracySparklines
@@ -64,6 +65,7 @@ from dnn_tui.training.events import (
     RunStarted,
     StepMeasured,
 )
+from dnn_tui.training.status import Status
 
 MIN_SIZE = (60, 18)
 """Below this many columns or rows the lab shows a "terminal too small" message."""
@@ -100,29 +102,8 @@ def progress(epoch: int, step: int, steps: int) -> float:
 class LabScreen(Screen[None]):
     """The main screen: the form, the run status and the live panels."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("ctrl+r", "app.start_run", "run", priority=True),
-        Binding("r", "app.start_run", "start", show=False),
-        Binding("b", "start_background(True)", "bg run"),
-        Binding("b", "start_background", show=False),  # the compact footer has no room for it
-        Binding("space", "app.toggle_pause", "pause"),
-        Binding("s", "app.stop_run", "stop"),
-        Binding("c", "app.toggle_clipping", "clip"),
-        Binding("plus", "app.scale_clip_norm(2.0)", "max", key_display="+-"),
-        Binding("minus", "app.scale_clip_norm(0.5)", "max÷2", show=False),
-        # The footer shows `a` where it has room; at 80 columns the Gradients tab's label says it.
-        Binding("a", "toggle_signal('footer')", "signal"),
-        Binding("a", "toggle_signal", "signal", show=False),
-        Binding("1", "show_page('setup')", "tabs", key_display="1-3"),
-        Binding("2", "show_page('train')", "train tab", show=False),
-        Binding("3", "show_page('gradients')", "gradients tab", show=False),
-        Binding("g", "app.show_graph", "graph"),
-        Binding("v", "app.compare_runs", "runs"),
-        Binding("u", "run_suite(True)", "suite"),
-        Binding("u", "run_suite", show=False),  # the compact footer has no room for it
-        Binding("question_mark", "app.show_help", "help", key_display="?"),
-        Binding("escape", "leave_input", "leave field", key_display="esc"),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = list(keys.bindings())
+    """The lab's keys, described in ``dnn_tui.app.keys``."""
 
     def __init__(self, config: RunConfig, run_root: Path) -> None:
         super().__init__(id="lab")
@@ -401,12 +382,12 @@ class LabScreen(Screen[None]):
             return
         self.run_status.show_controls(controls)
         self.gradient_panel.show_controls(controls.clipping, controls.clip_norm)
-        if self.run_status.state not in ("starting", "running", "paused"):
+        if self.run_status.state not in ("starting", Status.RUNNING, "paused"):
             return
         if controls.stop_requested:
             self.run_status.show_state("stopping")
         elif self.run_status.state != "starting":
-            self.run_status.show_state("paused" if controls.paused else "running")
+            self.run_status.show_state("paused" if controls.paused else Status.RUNNING)
 
     def form_config(self) -> RunConfig | None:
         """The form's config to start a run with; None (said on screen) when a field is invalid."""
@@ -425,11 +406,11 @@ class LabScreen(Screen[None]):
     def show_worker_done(self) -> None:
         """The worker ended. One stopped while its data loaded never started the run, so no
         RunFinished will come to say so."""
-        self.show_waiting()
+        self.show_queued_events()
         if self.run_started is None and self.run_status.state in ("starting", "stopping"):
-            self.run_status.show_ended("stopped", "stopped before the first step")
+            self.run_status.show_ended(Status.STOPPED, "stopped before the first step")
 
-    def show_waiting(self) -> None:
+    def show_queued_events(self) -> None:
         """Show the events still waiting in the run's inbox (routine ones wait up to a status
         redraw): what tells of a run's end must come after everything it reported."""
         if self._inbox is not None:
@@ -439,15 +420,15 @@ class LabScreen(Screen[None]):
     def on_run_lost(self, message: RunLost) -> None:
         """The followed run's process is gone without finishing: it was interrupted."""
         if message.run_id == self.run_id:
-            self.show_waiting()
+            self.show_queued_events()
             self.flush_panels()
             self.epoch_table.flush(force=True)
-            self.run_status.show_ended("interrupted", message.reason)
+            self.run_status.show_ended(Status.INTERRUPTED, message.reason)
 
     def show_failure(self, message: str) -> None:
         """The run's worker failed (the app has notified the user)."""
-        self.show_waiting()
-        self.run_status.show_ended("failed", message)
+        self.show_queued_events()
+        self.run_status.show_ended(Status.FAILED, message)
 
     # --- the engine's events ----------------------------------------------------------------
 
@@ -509,7 +490,7 @@ class LabScreen(Screen[None]):
         self.epoch_table.flush(force=True)
         self.epoch_table.mark_best(event.best_epoch)
         self._show_best()
-        if event.status == "diverged" and self.run_started is not None:
+        if event.status == Status.DIVERGED and self.run_started is not None:
             detail = event.diverged or {}
             self.app.push_screen(
                 DivergenceScreen(self.run_started.config, detail, event.best_epoch),

@@ -32,11 +32,11 @@ from textual.screen import Screen
 from textual.widgets import Footer, Label, Static
 
 from dnn_tui.app.formatting import fmt_count, fmt_norm
-from dnn_tui.app.widgets.gradient_panel import BAND_STYLES, band
+from dnn_tui.app.widgets.gradient_panel import BAND_STYLES
 from dnn_tui.app.widgets.signal_panel import BAND_STYLES as SIGNAL_STYLES
-from dnn_tui.app.widgets.signal_panel import band as signal_band
 from dnn_tui.graph import DATASET_SHAPES, GraphNode, build_graph, summary_text
 from dnn_tui.training.events import ActivationsMeasured
+from dnn_tui.training.lessons import gradient_band, signal_band
 
 if TYPE_CHECKING:
     from dnn_tui.app.screens.lab import LabScreen
@@ -184,7 +184,7 @@ def graph_table(
                 cell += "BN "
                 text.append(cell, style="dim")
             else:
-                text.append(cell, style=BAND_STYLES[band(norm)])
+                text.append(cell, style=BAND_STYLES[gradient_band(norm)])
             used += len(cell)
         if signal is not None and node.name in signal.layers:
             i = signal.layers.index(node.name)

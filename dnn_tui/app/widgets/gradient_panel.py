@@ -9,12 +9,8 @@ them (their gradient is zero up to rounding). Under the rows: the global norm
 before and after clipping, clipping ON/OFF with its threshold, and the share of
 this epoch's steps that clipping changed.
 
-Bands (the help screen quotes these constants):
-- vanishing: norm below ``VANISHING_BELOW``. The layer barely learns; in a deep
-  sigmoid stack the first layers sit millions of times below the last.
-- exploding: norm above ``EXPLODING_ABOVE`` (or not finite): steps that large
-  overshoot and the loss soon becomes inf/nan; clipping bounds them.
-- healthy: in between; with ReLU and He init the rows look alike.
+The bands (vanishing, healthy, exploding) are the lesson rules of
+``dnn_tui.training.lessons``; this panel gives them their colours.
 
 The whole panel is one rendered text (cheaper than a widget per row), redrawn
 when the lab draws its panels (once a second, every 2 s for a run of another process).
@@ -31,11 +27,12 @@ from textual.widget import Widget
 from dnn_tui.app.formatting import fmt_norm
 from dnn_tui.app.series import CompactingSeries
 from dnn_tui.training.events import StepMeasured
+from dnn_tui.training.lessons import (
+    GRADIENT_EXPLODING_ABOVE,
+    GRADIENT_VANISHING_BELOW,
+    gradient_band,
+)
 
-VANISHING_BELOW = 1e-4
-"""Weight-gradient norms below this are vanishing (healthy layers sit around 0.01 to 1)."""
-EXPLODING_ABOVE = 1e2
-"""Weight-gradient norms above this are exploding (a hundred times a large healthy one)."""
 SCALE = (-10.0, 4.0)
 """The bar's log10 range: 1e-10 (deep-sigmoid's first layer) to 1e4."""
 
@@ -55,13 +52,6 @@ DIM = Style(dim=True)
 SPARK_BARS = "▁▂▃▄▅▆▇█"
 MIN_SPAN = 1.0
 """A row's sparkline spans at least one decade, so noise does not look like a trend."""
-
-
-def band(norm: float) -> str:
-    """vanishing, healthy or exploding."""
-    if not math.isfinite(norm) or norm > EXPLODING_ABOVE:
-        return "exploding"
-    return "vanishing" if norm < VANISHING_BELOW else "healthy"
 
 
 def scale_position(norm: float, width: int) -> int:
@@ -199,14 +189,14 @@ class GradientPanel(Widget):
         spark_w: int,
     ) -> None:
         known = not math.isnan(norm)
-        kind = band(norm) if known else "healthy"
+        kind = gradient_band(norm) if known else "healthy"
         style = BAND_STYLES[kind] if known else DIM
         filled = scale_position(norm, bar_w) if known else 0
         text.append(f"{name:<{name_w}} ", style=style)
         text.append("█" * filled, style=style)
         # The empty part of the bar in one span per band zone (spans are what costs to draw).
-        low = scale_position(VANISHING_BELOW, bar_w)
-        high = scale_position(EXPLODING_ABOVE, bar_w)
+        low = scale_position(GRADIENT_VANISHING_BELOW, bar_w)
+        high = scale_position(GRADIENT_EXPLODING_ABOVE, bar_w)
         for zone, start, end in (
             ("vanishing", 0, low),
             ("healthy", low, high),
@@ -228,7 +218,7 @@ class GradientPanel(Widget):
             text.append(f"{'-':>7} ", style=DIM)
             return
         norm = self.param_norms[position]
-        text.append(f"{fmt_norm(norm):>7} ", style=BAND_STYLES[band(norm)])
+        text.append(f"{fmt_norm(norm):>7} ", style=BAND_STYLES[gradient_band(norm)])
 
     def _global_line(self) -> Text:
         step = self._step

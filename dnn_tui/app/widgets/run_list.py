@@ -23,15 +23,16 @@ from textual.widgets import DataTable
 from dnn_tui.analysis.figures import STYLES, RunStyle
 from dnn_tui.app.formatting import fmt_acc
 from dnn_tui.rundir.catalog import DAMAGED, RunEntry
+from dnn_tui.training.status import Status
 
 COLUMNS = ("", "preset", "status", "epochs", "best val", "test", "gap", "dataset", "date", "run")
 """The numbers first, the (long) run directory last: at 80 columns what matters shows."""
 STATUS_STYLES = {
-    "running": "bold green",
-    "interrupted": "yellow",
-    "diverged": "red",
-    "failed": "red",
-    "damaged": "bold red",
+    Status.RUNNING: "bold green",
+    Status.INTERRUPTED: "yellow",
+    Status.DIVERGED: "red",
+    Status.FAILED: "red",
+    DAMAGED: "bold red",
 }
 
 

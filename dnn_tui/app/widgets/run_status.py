@@ -39,19 +39,20 @@ from dnn_tui.app.pace import Pace
 from dnn_tui.config import RunConfig
 from dnn_tui.training.controls import RunControls
 from dnn_tui.training.events import RunFinished, RunStarted, StepMeasured
+from dnn_tui.training.status import Status
 
 STATES: dict[str, str] = {
     "idle": "○ idle",
     "starting": "◌ loading",
-    "running": "● running",
+    Status.RUNNING: "● running",
     "paused": "‖ paused",
     "stopping": "■ stopping",
-    "completed": "✓ finished",
-    "early_stopped": "✓ early-stopped",
-    "stopped": "■ stopped",
-    "diverged": "✗ diverged",
-    "failed": "✗ failed",
-    "interrupted": "✗ interrupted",
+    Status.COMPLETED: "✓ finished",
+    Status.EARLY_STOPPED: "✓ early-stopped",
+    Status.STOPPED: "■ stopped",
+    Status.DIVERGED: "✗ diverged",
+    Status.FAILED: "✗ failed",
+    Status.INTERRUPTED: "✗ interrupted",
 }
 """Run state -> how the status line writes it (each state also styles the line)."""
 NOTICE_WORDS = {"information": "note", "warning": "warning", "error": "error"}
@@ -177,7 +178,7 @@ class RunStatus(Widget):
         sizes = f"{data['train']}/{data['val']}/{data['test']}"
         self._where = (f"{name} {sizes} · {event.device} · ", str(run_dir))
         self.pace = Pace(self._epochs, int(data["train"]), event.config.train.batch_size)
-        self.show_state("running")
+        self.show_state(Status.RUNNING)
         self.query_one("#run-epoch", Label).update(f"epoch 1/{self._epochs}")
         steps = event.steps_per_epoch
         step = self.query_one("#run-step", Label)
@@ -238,7 +239,7 @@ class RunStatus(Widget):
     def show_finished(self, event: RunFinished) -> None:
         """The run ended; the line keeps the final numbers."""
         self.flush()
-        self.show_state(event.status if event.status in STATES else "stopped")
+        self.show_state(event.status if event.status in STATES else Status.STOPPED)
         test = f"test acc {fmt_acc(event.test['acc'])}" if event.test else "no test split"
         best = f"best epoch {event.best_epoch}" if event.best_epoch else "no epoch finished"
         self.query_one("#run-speed", Label).update(

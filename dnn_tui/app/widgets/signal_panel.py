@@ -7,16 +7,8 @@ the activations, the share of saturated (sigmoid, tanh) or dead (ReLU-like) unit
 sparkline of the std over the run, and the band. Under the rows: what was measured and
 when, and what the share counts.
 
-Bands (the help screen quotes these constants):
-- collapsing: std below ``COLLAPSING_BELOW``: a unit's output hardly changes from one
-  image to the next, so the layers above it see almost the same input for every image
-  (deep tanh or ReLU stacks with PyTorch's default init, deep sigmoid).
-- saturated / dead: more than ``SHARE_ABOVE`` of the layer's values saturated (sigmoid or
-  tanh in a flat end) or of its units dead (ReLU-like, never positive): those pass almost
-  no gradient back.
-- exploding: std above ``EXPLODING_ABOVE`` (or not finite): the signal grows layer after
-  layer (weights too large for the activation).
-- healthy: the rest; Xavier (tanh), He (ReLU) and batch norm keep the rows alike.
+The bands (collapsing, saturated / dead, exploding, healthy) are the lesson rules of
+``dnn_tui.training.lessons``; this panel gives them their colours.
 
 The figures come from ``ActivationsMeasured`` (the engine's probe: at the start of the
 run, about once a second and at each epoch end); the panel is one rendered text, redrawn
@@ -34,16 +26,8 @@ from textual.widget import Widget
 from dnn_tui.app.formatting import fmt_norm
 from dnn_tui.app.series import CompactingSeries
 from dnn_tui.app.widgets.gradient_panel import DIM, spark
-from dnn_tui.training.activations import share_rule
 from dnn_tui.training.events import ActivationsMeasured
-
-COLLAPSING_BELOW = 0.02
-"""Activation std below this is collapsing (MNIST's input pixels spread about 0.3; healthy
-layers stay around 0.1 to 1)."""
-EXPLODING_ABOVE = 10.0
-"""Activation std above this is exploding (ten times the largest healthy one)."""
-SHARE_ABOVE = 0.25
-"""A layer with more than this share saturated or dead is in the saturated / dead band."""
+from dnn_tui.training.lessons import share_rule, signal_band
 
 BAND_STYLES = {
     "collapsing": Style(color="#6f9cff"),
@@ -55,17 +39,6 @@ BAND_STYLES = {
 """Band -> style of its rows: cold blue, green, amber, hot red (as the gradient panel)."""
 STRIP_BARS = "▁▂▃▄▅▆▇█"
 EMPTY_BIN = "·"
-
-
-def band(std: float, share: float, share_kind: str) -> str:
-    """collapsing, exploding, saturated or dead (``share_kind``), or healthy."""
-    if not math.isfinite(std) or std > EXPLODING_ABOVE:
-        return "exploding"
-    if std < COLLAPSING_BELOW:
-        return "collapsing"
-    if share > SHARE_ABOVE:
-        return share_kind
-    return "healthy"
 
 
 def strip(hist: tuple[float, ...]) -> str:
@@ -152,7 +125,7 @@ class SignalPanel(Widget):
         )
         for i, name in enumerate(event.layers):
             std, share = event.std[i], event.share[i]
-            kind = band(std, share, event.share_kind)
+            kind = signal_band(std, share, event.share_kind)
             style = BAND_STYLES[kind]
             text.append(f"{name:<{name_w}} ", style=style)
             text.append(strip(event.hist[i]), style=style)

@@ -102,7 +102,7 @@ def print_comparison(
     from rich.table import Table
 
     from dnn_tui.analysis import figures
-    from dnn_tui.analysis.comparison import config_differences, run_labels
+    from dnn_tui.analysis.comparison import run_labels
     from dnn_tui.rundir.liveness import shown_status
     from dnn_tui.rundir.readings import best_val_acc, gaps
     from dnn_tui.training.report import fmt_float
@@ -145,18 +145,9 @@ def print_comparison(
         )
     console.print(table)
     console.print("gap: training minus validation accuracy, at the last and at the best epoch")
-    differences = config_differences([run.config for run in ordered])
     if len(ordered) > 1:
-        diff = Table(header_style="bold", title="settings that differ", title_justify="left")
-        diff.add_column("setting")
-        for style, label in zip(styles, labels, strict=True):
-            diff.add_column(f"{style.marker} {label}")
-        for key, values in differences:
-            diff.add_row(key, *values)
-        if differences:
-            console.print(diff)
-        else:
-            console.print("\nthe runs have the same settings")
+        headers = [f"{style.marker} {label}" for style, label in zip(styles, labels, strict=True)]
+        _print_differences(ordered, headers, console)
     width = min(console.width, FIGURE_WIDTH)
     pairs = [(label, run.history) for label, run in zip(labels, ordered, strict=True)]
     for metric, height in (("acc", 24), ("loss", 18)):
@@ -165,3 +156,22 @@ def print_comparison(
         console.print(figures.render(figure, width, height))
     console.print()
     console.print(figures.render_strips(figures.strips_of(pairs), width))
+
+
+def _print_differences(runs: Sequence[SavedRun], headers: Sequence[str], console: Console) -> None:
+    """The settings whose values differ between the runs, a column per run."""
+    from rich.table import Table
+
+    from dnn_tui.analysis.comparison import config_differences
+
+    differences = config_differences([run.config for run in runs])
+    if not differences:
+        console.print("\nthe runs have the same settings")
+        return
+    diff = Table(header_style="bold", title="settings that differ", title_justify="left")
+    diff.add_column("setting")
+    for header in headers:
+        diff.add_column(header)
+    for key, values in differences:
+        diff.add_row(key, *values)
+    console.print(diff)

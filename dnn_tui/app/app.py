@@ -33,7 +33,7 @@ from textual.worker import Worker, WorkerState
 
 from dnn_tui.app import hangup, keys
 from dnn_tui.app.following import Following
-from dnn_tui.app.messages import EventInbox, SettingsPicked
+from dnn_tui.app.messages import EventInbox
 from dnn_tui.app.screens.compare import CompareScreen
 from dnn_tui.app.screens.confirm import ConfirmScreen
 from dnn_tui.app.screens.help import HelpScreen
@@ -118,13 +118,6 @@ class DnnApp(Following, Suites, Steering, App[None]):
         from dnn_tui.rundir.follow import RemoteControls
 
         return self.controls is not None and not isinstance(self.controls, RemoteControls)
-
-    def on_settings_picked(self, message: SettingsPicked) -> None:
-        """A saved run's settings go into the form, to run them again or change them first."""
-        self.lab.config_form.load(message.config)
-        self.notify(
-            f"{message.name}'s settings are in the form: r starts the run", title="Config loaded"
-        )
 
     def on_mount(self) -> None:
         hangup.install(self)

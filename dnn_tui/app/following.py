@@ -1,5 +1,6 @@
 """Following a run of another process through its directory: ``dnn-tui watch``, a background
-run started with ``b``, a running run opened from the runs list. A mixin of ``DnnApp``.
+run started with ``b``, a running run opened from the runs list (whose settings can also go
+into the form). A mixin of ``DnnApp``.
 
 A thread worker (``follow_in_background``) reads the run's events as it writes them and posts
 them to the lab (``EngineReported`` messages through an ``EventInbox``), exactly as a run of
@@ -15,7 +16,7 @@ from typing import TYPE_CHECKING
 from textual import work
 from textual.worker import get_current_worker
 
-from dnn_tui.app.messages import EventInbox, RunLost, RunOpened
+from dnn_tui.app.messages import EventInbox, RunLost, RunOpened, SettingsPicked
 from dnn_tui.training.events import fan_out
 from dnn_tui.training.status import Status
 
@@ -40,6 +41,13 @@ class Following:
         while len(self.screen_stack) > 1 and self.screen is not self.lab:
             self.pop_screen()
         self.watch_run(message.path)
+
+    def on_settings_picked(self, message: SettingsPicked) -> None:
+        """A saved run's settings go into the form, to run them again or change them first."""
+        self.lab.config_form.load(message.config)
+        self.notify(
+            f"{message.name}'s settings are in the form: r starts the run", title="Config loaded"
+        )
 
     def _follow(self, run_dir: Path) -> None:
         from dnn_tui.rundir.follow import RemoteControls

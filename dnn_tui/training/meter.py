@@ -1,10 +1,10 @@
 """One epoch's bookkeeping: running sums, accuracy, throttled progress reports, the record.
 
 Runs without any UI. The engine's loop hands the meter each step's numbers after the
-optimizer step (``add``); the meter says when a progress report is due (``due``: about
-every ``engine.REPORT_INTERVAL`` seconds, whatever the step rate), builds it (``progress``), and
-at the epoch's end builds the epoch's record (``record``). When an epoch ends early (a
-stop, a divergence), ``pending`` says whether steps since the last report still need one.
+optimizer step (``add``); the meter says when a progress report is due (``due``: about every
+``engine.REPORT_INTERVAL`` seconds, whatever the step rate), builds it (``progress``), and at
+the epoch's end builds the epoch's record (``record``). When an epoch ends early (a stop, a
+divergence), ``pending`` says whether steps since the last report still need one.
 
 The per-step numbers (parameter norms, loss, global norms) are summed on the host: they
 are there already for the divergence check before the optimizer step. The logits stay on

@@ -395,6 +395,22 @@ def _open_idx(path: Path, stack: ExitStack) -> tuple[BinaryIO, _IdxHeader]:
     payload, and the header. DatasetError names the file and the rule.
     """
     name = shorten_path(path)
+    handle, size, compressed = _open_regular(path, name, stack)
+    if size == 0:
+        raise DatasetError(f"{name}: an empty file, not an IDX file")
+    stream: BinaryIO = handle
+    if compressed:
+        stream = stack.enter_context(gzip.GzipFile(fileobj=handle, mode="rb"))
+    header = _read_idx_header(stream, path, name, compressed)
+    _check_idx_sizes(header, size)
+    return stream, header
+
+
+def _open_regular(path: Path, name: str, stack: ExitStack) -> tuple[BinaryIO, int, bool]:
+    """The opened file (closed with stack), its size, and whether it holds gzip data.
+
+    DatasetError when it cannot be opened or is not a regular file.
+    """
     try:
         # Without blocking: opening a FIFO would wait for a writer. The opened file itself is
         # checked, so a link to /dev/zero is a device, not an endless read.
@@ -408,16 +424,15 @@ def _open_idx(path: Path, stack: ExitStack) -> tuple[BinaryIO, _IdxHeader]:
             os.close(fd)
             raise
         handle = stack.enter_context(os.fdopen(fd, "rb"))
-        size = info.st_size
         compressed = handle.read(2) == b"\x1f\x8b"
         handle.seek(0)
     except OSError as error:
         raise DatasetError(f"{name}: cannot read the file ({error.strerror or error})") from None
-    if size == 0:
-        raise DatasetError(f"{name}: an empty file, not an IDX file")
-    stream: BinaryIO = handle
-    if compressed:
-        stream = stack.enter_context(gzip.GzipFile(fileobj=handle, mode="rb"))
+    return handle, info.st_size, compressed
+
+
+def _read_idx_header(stream: BinaryIO, path: Path, name: str, compressed: bool) -> _IdxHeader:
+    """The magic number and the dimensions, read from the start of the (unpacked) data."""
     magic = _read_up_to(stream, 4, name)
     if len(magic) < 4 or magic[:2] != b"\0\0" or magic[2] not in _IDX_TYPES or magic[3] == 0:
         raise DatasetError(
@@ -434,8 +449,13 @@ def _open_idx(path: Path, stack: ExitStack) -> tuple[BinaryIO, _IdxHeader]:
     if len(sizes) < 4 * ndim:
         raise DatasetError(f"{name}: truncated inside the header ({4 + len(sizes)} bytes)")
     shape = tuple(int.from_bytes(sizes[i : i + 4], "big") for i in range(0, 4 * ndim, 4))
-    header = _IdxHeader(path, _IDX_TYPES[magic[2]], shape, compressed)
-    if 0 in shape:
+    return _IdxHeader(path, _IDX_TYPES[magic[2]], shape, compressed)
+
+
+def _check_idx_sizes(header: _IdxHeader, size: int) -> None:
+    """The declared shape against the limits and against the file's size (``size`` bytes)."""
+    name = header.name
+    if 0 in header.shape:
         raise DatasetError(
             f"{name}: the header declares {header.shape_text} values; every dimension needs at "
             "least 1"
@@ -446,17 +466,16 @@ def _open_idx(path: Path, stack: ExitStack) -> tuple[BinaryIO, _IdxHeader]:
             f"most {MAX_IDX_VALUES:,} are read (in float32 they alone would take "
             f"{4 * header.values / 2**30:,.1f} GiB)"
         )
-    follows = size - 4 - 4 * ndim
-    if compressed and header.payload > MAX_GZIP_RATIO * size:
+    follows = size - 4 - 4 * len(header.shape)
+    if header.compressed and header.payload > MAX_GZIP_RATIO * size:
         raise DatasetError(
             f"{name}: the header declares {header.shape_text} values ({header.payload:,} bytes), "
             f"more than {size:,} bytes of gzip data can hold ({MAX_GZIP_RATIO * size:,} at most)"
         )
-    if not compressed and follows < header.payload:
+    if not header.compressed and follows < header.payload:
         raise DatasetError(_truncated(header, follows))
-    if not compressed and follows > header.payload:
+    if not header.compressed and follows > header.payload:
         raise DatasetError(_extra(header, follows - header.payload))
-    return stream, header
 
 
 def _truncated(header: _IdxHeader, follows: int) -> str:

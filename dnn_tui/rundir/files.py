@@ -418,29 +418,38 @@ def check_history(data: Any, path: Path) -> dict[str, Any]:
         raise f.fail("epochs", "must be a list of epoch records", epochs)
     previous = 0
     for index, record in enumerate(epochs):
-        where = f"epochs[{index}]"
-        f.object(record, where)
-        f.require(record, EPOCH_KEYS, f"{where}.")
-        number = f.integer(record["epoch"], f"{where}.epoch", low=1)
-        assert number is not None
-        if number <= previous:
-            raise f.fail(f"{where}.epoch", f"must follow epoch {previous}", number)
-        previous = number
-        for key in SCALAR_COLUMNS[1:]:  # every number but the epoch (checked above)
-            f.number(record[key], f"{where}.{key}", high=1.0 if key in ACCURACY_KEYS else None)
-        norms = record["grad_norm"]
-        if not isinstance(norms, list) or len(norms) != len(layers):
-            raise f.fail(f"{where}.grad_norm", f"must be a list of {len(layers)} norms", norms)
-        for i, norm in enumerate(norms):
-            f.number(norm, f"{where}.grad_norm[{i}]")
-        events = record["events"]
-        if not isinstance(events, list):
-            raise f.fail(f"{where}.events", "must be a list", events)
-        for i, event in enumerate(events):
-            f.object(event, f"{where}.events[{i}]")
-            f.integer(event.get("step"), f"{where}.events[{i}].step")
-            f.text(event.get("kind"), f"{where}.events[{i}].kind")
-    numbers = {record["epoch"] for record in epochs}
+        previous = _check_epoch(f, record, f"epochs[{index}]", previous, len(layers))
+    _check_outcome(f, history, {record["epoch"] for record in epochs})
+    return history
+
+
+def _check_epoch(f: _Fields, record: Any, where: str, previous: int, layers: int) -> int:
+    """One epoch record (``where``: its place), following epoch ``previous``; its number."""
+    f.object(record, where)
+    f.require(record, EPOCH_KEYS, f"{where}.")
+    number = f.integer(record["epoch"], f"{where}.epoch", low=1)
+    assert number is not None
+    if number <= previous:
+        raise f.fail(f"{where}.epoch", f"must follow epoch {previous}", number)
+    for key in SCALAR_COLUMNS[1:]:  # every number but the epoch (checked above)
+        f.number(record[key], f"{where}.{key}", high=1.0 if key in ACCURACY_KEYS else None)
+    norms = record["grad_norm"]
+    if not isinstance(norms, list) or len(norms) != layers:
+        raise f.fail(f"{where}.grad_norm", f"must be a list of {layers} norms", norms)
+    for i, norm in enumerate(norms):
+        f.number(norm, f"{where}.grad_norm[{i}]")
+    events = record["events"]
+    if not isinstance(events, list):
+        raise f.fail(f"{where}.events", "must be a list", events)
+    for i, event in enumerate(events):
+        f.object(event, f"{where}.events[{i}]")
+        f.integer(event.get("step"), f"{where}.events[{i}].step")
+        f.text(event.get("kind"), f"{where}.events[{i}].kind")
+    return number
+
+
+def _check_outcome(f: _Fields, history: dict[str, Any], numbers: set[int]) -> None:
+    """How the run ended: ``best_epoch`` (one of the epoch ``numbers``), ``test``, ``diverged``."""
     best = f.integer(history["best_epoch"], "best_epoch", low=1, null=True)
     if best is not None and best not in numbers:
         raise f.fail("best_epoch", "must be the number of a recorded epoch", best)
@@ -453,7 +462,6 @@ def check_history(data: Any, path: Path) -> dict[str, Any]:
         f.integer(diverged.get("epoch"), "diverged.epoch", low=1, null=True)
         f.integer(diverged.get("step"), "diverged.step", null=True)
         f.text(diverged.get("layer"), "diverged.layer", null=True)
-    return history
 
 
 def read_history(path: Path) -> dict[str, Any]:

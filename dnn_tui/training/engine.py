@@ -35,10 +35,11 @@ from dnn_tui.training.events import (
     Notice,
     RunFinished,
     RunStarted,
-    StepMeasured,
 )
 from dnn_tui.training.heap import frozen_heap
+from dnn_tui.training.meter import EpochMeter, EpochOutcome, Stopwatch
 from dnn_tui.training.probes import ActivationProbe, GradientProbe
+from dnn_tui.training.status import Status
 
 REPORT_INTERVAL = 0.1
 """Seconds between StepMeasured events: about 10 a second, whatever the step rate."""
@@ -158,34 +159,6 @@ def _ignore(_event: object) -> None:
     pass
 
 
-class _Sums:
-    """Running sums of the per-step host numbers (parameter norms, loss, global norms)."""
-
-    __slots__ = ("loss", "params", "post", "steps", "total")
-
-    def __init__(self, size: int) -> None:
-        self.params = [0.0] * size
-        self.loss = self.total = self.post = 0.0
-        self.steps = 0
-
-    def add(self, norms: list[float], loss: float, total: float, post: float) -> None:
-        self.params = [a + b for a, b in zip(self.params, norms, strict=True)]
-        self.loss += loss
-        self.total += total
-        self.post += post
-        self.steps += 1
-
-    def merge(self, other: _Sums) -> None:
-        self.params = [a + b for a, b in zip(self.params, other.params, strict=True)]
-        self.loss += other.loss
-        self.total += other.total
-        self.post += other.post
-        self.steps += other.steps
-
-    def mean_params(self) -> list[float]:
-        return [v / max(self.steps, 1) for v in self.params]
-
-
 class _Run:
     """The state of one run; ``train`` is its only user."""
 
@@ -217,7 +190,7 @@ class _Run:
             else None
         )
         self.last_signal = 0.0
-        """perf_counter() of the latest activation probe."""
+        """The clock (``watch.clock``) at the latest activation probe."""
         self.optimizer = make_optimizer(config.train.optimizer, self.probe.params, config.train.lr)
         self.lr = config.train.lr
         self.seen_version = -1  # changes made before the first step apply at the first step
@@ -236,9 +209,10 @@ class _Run:
         self.best_epoch: int | None = None
         self.best_loss = math.inf
         self.best_state: dict[str, torch.Tensor] | None = None
-        self.paused_seconds = 0.0
-        self.started = time.perf_counter()
+        # time.perf_counter looked up here, not bound at import: the benchmark can swap it.
+        self.watch = Stopwatch(time.perf_counter)
         self.epoch_events: list[dict[str, Any]] = []
+        """The controls applied in the current epoch, as its record lists them."""
 
     # --- controls ---------------------------------------------------------------------------
 
@@ -255,13 +229,10 @@ class _Run:
             self.epoch_events.append({"step": step, "kind": kind, "value": value})
             self.emit(ControlApplied(epoch, step, kind, value))
         if self.controls.paused and not self.controls.stop_requested:
-            paused_at = time.perf_counter()
+            paused_at = self.watch.clock()
             self.controls.wait_while_paused()
-            self.paused_seconds += time.perf_counter() - paused_at
+            self.watch.paused += self.watch.clock() - paused_at
             self.apply_controls(epoch, step)
-
-    def elapsed(self) -> float:
-        return time.perf_counter() - self.started - self.paused_seconds
 
     # --- the loop ---------------------------------------------------------------------------
 
@@ -285,13 +256,13 @@ class _Run:
         patience = self.config.train.early_stopping
         for epoch in range(1, self.config.train.epochs + 1):
             outcome = self.train_epoch(epoch)
-            if outcome is not None:
+            if outcome.status is not Status.COMPLETED:
                 self.partial_epoch = {
                     "epoch": epoch,
-                    "steps": self.where[1] - 1,
+                    "steps": outcome.steps,
                     "events": self.epoch_events,
                 }
-                return outcome
+                return outcome.status.value, outcome.diverged  # a plain str, as run() reports
             if patience and self.best_epoch is not None and epoch - self.best_epoch >= patience:
                 return "early_stopped", None
         return "completed", None
@@ -320,142 +291,95 @@ class _Run:
         if self.signal is None:
             return None
         measured = self.signal.measure(epoch, step)
-        self.last_signal = time.perf_counter()
+        self.last_signal = self.watch.clock()
         self.emit(measured)
         return measured
 
-    def train_epoch(self, epoch: int) -> tuple[str, dict[str, Any] | None] | None:
-        """One pass over the training set; returns (status, diverged) when the run must end."""
-        model, optimizer, probe, controls = self.model, self.optimizer, self.probe, self.controls
-        weight_index, params = probe.weight_index, probe.params
+    def train_epoch(self, epoch: int) -> EpochOutcome:
+        """One pass over the training set, in the order of a plain PyTorch loop."""
+        model, probe, controls = self.model, self.probe, self.controls
         l2 = self.config.train.l2
-        x, y, bounds, steps = self.x, self.y, self.bounds, self.steps_per_epoch
-        n = len(x)
         self.epoch_events = []
-        epoch_start = time.perf_counter()
-        paused_before = self.paused_seconds
-        order = torch.randperm(n, device=x.device, generator=self.generator)
-        target = y[order]
-        # Each step's logits are copied into one buffer and accuracy is counted only when a
-        # report is due, in one argmax (an argmax per step cost about 1.5% of the step time,
-        # keeping each step's logits alive about 1%, this copy about 0.5%).
-        logits_seen = self.logits_seen
-        correct = counted = 0  # right predictions among the first ``counted`` samples
-        # Sums since the last report and over the epoch, kept on the host: the
-        # per-step numbers are there already for the divergence check.
-        recent = _Sums(len(probe.names))
-        whole = _Sums(len(probe.names))
-        clipped_steps = 0
-        last_report = time.perf_counter()
+        order = torch.randperm(len(self.x), device=self.x.device, generator=self.generator)
+        target = self.y[order]
+        meter = EpochMeter(
+            epoch,
+            self.bounds,
+            target,
+            self.logits_seen,
+            probe,
+            controls,
+            self.watch,
+            REPORT_INTERVAL,  # the run sets its pace, as with PROBE_INTERVAL
+        )
         model.train()
-
-        def report(done: int) -> None:
-            """Emit StepMeasured for the steps since the last report (``done`` steps so far)."""
-            nonlocal recent, last_report, correct, counted
-            last_report = time.perf_counter()
-            seen = bounds[done - 1][1]
-            if seen > counted:
-                predicted = logits_seen[counted:seen].argmax(1)
-                correct += int((predicted == target[counted:seen]).sum())
-                counted = seen
-            whole.merge(recent)
-            train_seconds = last_report - epoch_start - (self.paused_seconds - paused_before)
-            means = recent.mean_params()
-            self.emit(
-                StepMeasured(
-                    epoch=epoch,
-                    step=done,
-                    steps_per_epoch=steps,
-                    loss=whole.loss / done,
-                    acc=correct / seen,
-                    recent_loss=recent.loss / recent.steps,
-                    grad_norm=tuple(means[i] for i in weight_index),
-                    param_grad_norm=tuple(means),
-                    grad_norm_total=recent.total / recent.steps,
-                    grad_norm_clipped=recent.post / recent.steps,
-                    clipped_fraction=clipped_steps / done,
-                    samples_per_s=seen / max(train_seconds, 1e-9),
-                    clipping=controls.clipping,
-                    clip_norm=controls.clip_norm,
-                    lr=self.lr,
-                    elapsed=self.elapsed(),
-                )
-            )
-            recent = _Sums(len(probe.names))
-            if done < steps and last_report - self.last_signal >= PROBE_INTERVAL:
-                self.measure_signal(epoch, done)
-
-        for step, (begin, end) in enumerate(bounds, 1):
+        for step, (begin, end) in enumerate(self.bounds, 1):
             self.where = (epoch, step)
             self.apply_controls(epoch, step)
             if controls.stop_requested:
-                if recent.steps:
-                    report(step - 1)
-                return "stopped", None
+                self.report(meter, step - 1)
+                return EpochOutcome(Status.STOPPED, step - 1)
             # index_select gathers the batch's rows about 3x faster than x[index] (same values).
-            logits = model(torch.index_select(x, 0, order[begin:end]))
+            logits = model(torch.index_select(self.x, 0, order[begin:end]))
             loss = F.cross_entropy(logits, target[begin:end])
             objective = loss + l2 * l2_penalty(model) if l2 else loss
-            for p in params:  # optimizer.zero_grad(set_to_none=True) without its overhead
+            for p in probe.params:  # optimizer.zero_grad(set_to_none=True) without its overhead
                 p.grad = None
             objective.backward()
-
-            norms, loss_value = probe.measure(loss)
+            norms, loss_value = probe.measure(loss)  # the step's one host read
             total = math.hypot(*norms)
             if not (math.isfinite(total) and math.isfinite(loss_value)):
-                if recent.steps:  # show the norms that led up to it
-                    report(step - 1)
-                layer = probe.first_bad_module(math.isfinite(loss_value))
-                return "diverged", {
-                    "epoch": epoch,
-                    "step": step,
-                    "layer": layer,
-                    # The settings in force at the failing step: the remedies start from them.
-                    "clip_norm": controls.effective_clip_norm,
-                    "lr": self.lr,
-                }
-            max_norm = controls.effective_clip_norm
-            post = total
-            if max_norm is not None:
-                coef = probe.clip(total, max_norm)
-                if coef < 1.0:
-                    clipped_steps += 1
-                    post = total * coef
-            optimizer.step()
-            logits_seen[begin:end] = logits.detach()
-            recent.add(norms, loss_value, total, post)
-            if step == steps or time.perf_counter() - last_report >= REPORT_INTERVAL:
-                report(step)
+                self.report(meter, step - 1)  # show the norms that led up to it
+                return self.diverged(epoch, step, probe.first_bad_module(math.isfinite(loss_value)))
+            coef = self.clip(total)
+            self.optimizer.step()
+            meter.add(step, logits, norms, loss_value, total, coef)
+            if meter.due(step):
+                self.report(meter, step)
+        return self.end_epoch(meter)
 
-        train_seconds = time.perf_counter() - epoch_start - (self.paused_seconds - paused_before)
-        # Like validation, the epoch-end probe is not part of the training steps' time.
-        val = evaluate(model, self.x_val, self.y_val)
-        signal = self.measure_signal(epoch, steps)
-        means = whole.mean_params()
-        record = {
+    def clip(self, total: float) -> float:
+        """Clip the gradients to the threshold in force; the factor applied (1.0: unchanged)."""
+        max_norm = self.controls.effective_clip_norm
+        return 1.0 if max_norm is None else self.probe.clip(total, max_norm)
+
+    def diverged(self, epoch: int, step: int, layer: str) -> EpochOutcome:
+        """The run ends at this step, before its optimizer step: where, and the settings."""
+        where = {
             "epoch": epoch,
-            "train_loss": whole.loss / steps,
-            "train_acc": correct / n,
-            "val_loss": val["loss"],
-            "val_acc": val["acc"],
+            "step": step,
+            "layer": layer,
+            # The settings in force at the failing step: the remedies start from them.
+            "clip_norm": self.controls.effective_clip_norm,
             "lr": self.lr,
-            "seconds": time.perf_counter() - epoch_start - (self.paused_seconds - paused_before),
-            "samples_per_s": n / max(train_seconds, 1e-9),
-            "grad_norm": [means[i] for i in weight_index],
-            "grad_norm_total": whole.total / steps,
-            "clipped_fraction": clipped_steps / steps,
-            "events": self.epoch_events,
         }
+        return EpochOutcome(Status.DIVERGED, step - 1, where)
+
+    def report(self, meter: EpochMeter, done: int) -> None:
+        """Emit the steps since the latest report (if any); probe the signal when it is due."""
+        if not meter.pending:
+            return
+        self.emit(meter.progress(done, self.lr))
+        if done < self.steps_per_epoch and meter.reported - self.last_signal >= PROBE_INTERVAL:
+            self.measure_signal(meter.epoch, done)
+
+    def end_epoch(self, meter: EpochMeter) -> EpochOutcome:
+        """Validate, record the epoch and keep the best weights so far; the run goes on."""
+        train_seconds = meter.seconds()
+        # Like validation, the epoch-end probe is not part of the training steps' time.
+        val = evaluate(self.model, self.x_val, self.y_val)
+        signal = self.measure_signal(meter.epoch, self.steps_per_epoch)
+        record = meter.record(val, self.lr, train_seconds, self.epoch_events)
         if signal is not None:
             record.update(signal.record())
         self.history.append(record)
         improved = val["loss"] < self.best_loss
         if improved:
-            self.best_loss, self.best_epoch = val["loss"], epoch
-            self.best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+            self.best_loss, self.best_epoch = val["loss"], meter.epoch
+            self.best_state = {k: v.detach().clone() for k, v in self.model.state_dict().items()}
         best_weights = self.best_state if improved else None
         self.emit(EpochEnded(record, self.best_epoch, self.config.train.epochs, best_weights))
-        return None
+        return EpochOutcome(Status.COMPLETED, self.steps_per_epoch)
 
     def finish(self, status: str, diverged: dict[str, Any] | None, error: str | None) -> RunResult:
         """Restore the best epoch's weights, evaluate the test split, report."""
@@ -471,7 +395,7 @@ class _Run:
         weights = {k: v.detach().cpu().contiguous() for k, v in self.model.state_dict().items()}
         if self.best_state is None and status == "failed":
             weights = {}  # no epoch finished: the weights of a failed step are worth nothing
-        seconds = self.elapsed()
+        seconds = self.watch.elapsed()
         self.emit(
             RunFinished(
                 status,

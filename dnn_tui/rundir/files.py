@@ -49,8 +49,6 @@ SCHEMA = 2
 ``activations``, ``initial`` and the ``act_*`` keys of the epoch records."""
 READABLE_SCHEMAS = (1, 2)
 """The versions the loader accepts."""
-STATUSES = RECORDED
-"""Every status history.json may hold (``check_history``'s name for ``status.RECORDED``)."""
 
 CONFIG_FILE = "config.toml"
 HISTORY_FILE = "history.json"
@@ -399,8 +397,8 @@ def check_history(data: Any, path: Path) -> dict[str, Any]:
         raise f.fail("schema", f"must be {versions} (a newer dnn-tui wrote it?)", schema)
     f.require(history, HISTORY_KEYS, "")
     status = history["status"]
-    if status not in STATUSES:
-        raise f.fail("status", "must be one of " + ", ".join(STATUSES), status)
+    if status not in RECORDED:
+        raise f.fail("status", "must be one of " + ", ".join(RECORDED), status)
     config = f.object(history["config"], "config")
     assert config is not None
     f.text(config.get("preset"), "config.preset", null=True)

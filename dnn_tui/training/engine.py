@@ -23,6 +23,7 @@ from torch import nn
 
 from dnn_tui.config import ConfigError, RunConfig
 from dnn_tui.data import Dataset
+from dnn_tui.fileio import error_line
 from dnn_tui.graph import build_graph, summary_text, trainable_params
 from dnn_tui.model import build_mlp, l2_penalty, linear_layers
 from dnn_tui.training.activations import PROBE_SAMPLES
@@ -143,18 +144,6 @@ def check_trainable(config: RunConfig, data: Dataset) -> None:
             )
 
 
-def describe_failure(error: BaseException) -> str:
-    """One line for an exception that ended a run: its type (unless it is ours) and message."""
-    text = " ".join(str(error).split()) or type(error).__name__
-    if isinstance(error, MemoryError) or "out of memory" in text.lower():
-        return f"out of memory ({text}); try a smaller model, batch or --limit"
-    if isinstance(error, OSError) and error.filename:
-        return f"{error.filename}: {error.strerror or text}"
-    if type(error).__module__.startswith("dnn_tui") or isinstance(error, ConfigError):
-        return text
-    return f"{type(error).__name__}: {text}"
-
-
 def _ignore(_event: object) -> None:
     pass
 
@@ -238,20 +227,20 @@ class _Run:
 
     def run(self) -> RunResult:
         self.emit_started()
-        status, diverged, error = "completed", None, None
+        status, diverged, error = Status.COMPLETED, None, None
         try:
             with frozen_heap():
                 status, diverged = self.epochs()
         except Exception as failure:  # any failure ends the run as "failed", its files kept
             epoch, step = self.where
-            status = "failed"
-            error = f"epoch {epoch}, step {step}: {describe_failure(failure)}"
+            status = Status.FAILED
+            error = f"epoch {epoch}, step {step}: {error_line(failure)}"
             self.partial_epoch = {"epoch": epoch, "steps": step - 1, "events": self.epoch_events}
-        if status == "stopped" and self.controls.failure is not None:
-            status, error = "failed", self.controls.failure
+        if status == Status.STOPPED and self.controls.failure is not None:
+            status, error = Status.FAILED, self.controls.failure
         return self.finish(status, diverged, error)
 
-    def epochs(self) -> tuple[str, dict[str, Any] | None]:
+    def epochs(self) -> tuple[Status, dict[str, Any] | None]:
         """Train epoch after epoch until the last, a stop, divergence or early stopping."""
         patience = self.config.train.early_stopping
         for epoch in range(1, self.config.train.epochs + 1):
@@ -262,10 +251,10 @@ class _Run:
                     "steps": outcome.steps,
                     "events": self.epoch_events,
                 }
-                return outcome.status.value, outcome.diverged  # a plain str, as run() reports
+                return outcome.status, outcome.diverged
             if patience and self.best_epoch is not None and epoch - self.best_epoch >= patience:
-                return "early_stopped", None
-        return "completed", None
+                return Status.EARLY_STOPPED, None
+        return Status.COMPLETED, None
 
     def emit_started(self) -> None:
         if self.data.note:
@@ -386,14 +375,14 @@ class _Run:
         if self.best_state is not None:
             self.model.load_state_dict(self.best_state)
         test = None
-        if len(self.x_test) and (status != "failed" or self.best_state is not None):
+        if len(self.x_test) and (status != Status.FAILED or self.best_state is not None):
             try:
                 test = evaluate(self.model, self.x_test, self.y_test)
             except Exception as failure:  # the run failed already, or fails here: keep the rest
-                status = "failed"
-                error = error or f"evaluating the test split: {describe_failure(failure)}"
+                status = Status.FAILED
+                error = error or f"evaluating the test split: {error_line(failure)}"
         weights = {k: v.detach().cpu().contiguous() for k, v in self.model.state_dict().items()}
-        if self.best_state is None and status == "failed":
+        if self.best_state is None and status == Status.FAILED:
             weights = {}  # no epoch finished: the weights of a failed step are worth nothing
         seconds = self.watch.elapsed()
         self.emit(

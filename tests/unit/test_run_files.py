@@ -27,13 +27,13 @@ from dnn_tui.rundir.files import (
     MAX_CSV_BYTES,
     MAX_HISTORY_BYTES,
     MAX_WEIGHTS_BYTES,
-    STATUSES,
     RunError,
     dumps_history,
     load_run,
     load_weights,
     read_history,
 )
+from dnn_tui.training.status import RECORDED
 
 from ..run_files import DATASET
 
@@ -437,7 +437,7 @@ def histories(draw: st.DrawFn) -> dict[str, Any]:
     schema = draw(st.sampled_from([1, 2]))
     history: dict[str, Any] = {
         "schema": schema,
-        "status": draw(st.sampled_from(STATUSES)),
+        "status": draw(st.sampled_from(RECORDED)),
         "config": {"preset": draw(maybe(st.text(max_size=8))), "train": {"epochs": count}},
         "dataset": dict(DATASET),
         "layers": layers,

@@ -8,7 +8,6 @@ import csv
 import json
 import os
 import shutil
-import time
 from pathlib import Path
 
 import pytest
@@ -31,9 +30,8 @@ from dnn_tui.config import DataConfig, ModelConfig, RunConfig, TrainConfig
 from dnn_tui.rundir.files import MAX_HISTORY_BYTES, load_run
 from dnn_tui.rundir.liveness import LIVENESS_FILE, current
 from dnn_tui.rundir.readings import gaps
-
-from .support import FIXTURES, PRESETS, SUITE, TINY, make_suite, wait_until
-from .test_watch import start_run
+from tests.helpers.app import FIXTURES, PRESETS, SUITE, TINY, make_suite, wait_until
+from tests.helpers.cli import start_train, wait_for_run_files
 
 
 async def open_list(pilot, rows: int) -> CompareScreen:
@@ -202,12 +200,9 @@ async def test_enter_follows_a_running_run_live(tmp_path: Path) -> None:
     root = tmp_path / "runs"
     root.mkdir()
     run = root / "20250106-090000-custom"
-    process = start_run(run, 100_000)
+    process = start_train(run, 100_000)
     try:
-        deadline = time.monotonic() + 120
-        while not (run / "history.json").is_file():
-            assert process.poll() is None and time.monotonic() < deadline
-            time.sleep(0.05)
+        wait_for_run_files(run, process)
         app = DnnApp(TINY, run_root=root)
         async with app.run_test(size=(120, 40)) as pilot:
             screen = await open_list(pilot, 1)

@@ -16,10 +16,8 @@ from dnn_tui.app.widgets.signal_panel import (
     band,
     strip,
 )
-
-from . import scripted
-from .support import TINY, wait_until
-from .test_layout import shown
+from tests.helpers import scripted
+from tests.helpers.app import TINY, shown, wait_until
 
 
 def test_bands() -> None:

@@ -24,8 +24,7 @@ from dnn_tui.app.widgets.gradient_panel import (
 )
 from dnn_tui.config import ConfigError, ModelConfig, RunConfig, TrainConfig
 from dnn_tui.graph import DATASET_SHAPES, build_graph, summary_text, trainable_params
-
-from . import scripted
+from tests.helpers import scripted
 
 
 def test_series_keeps_the_whole_run_in_bounded_memory() -> None:

@@ -6,7 +6,7 @@ import re
 import shutil
 from pathlib import Path
 
-from .support import Cli, read_history
+from tests.helpers.cli import Cli, read_history
 
 
 def best_val_acc(run_dir: Path) -> float:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from .support import Cli, read_history
+from tests.helpers.cli import Cli, read_history
 
 
 @pytest.mark.parametrize(

@@ -8,12 +8,10 @@ import resource
 import shutil
 import signal
 import subprocess
-import time
 from pathlib import Path
 
 from dnn_tui.rundir.liveness import is_alive
-
-from .support import Cli, cli_command, cli_env, read_history
+from tests.helpers.cli import Cli, cli_command, cli_env, read_history, wait_for_run_files
 
 TINY = ("--dataset", "digits", "--limit", 200, "--hidden", "8", "--epochs", 2)
 
@@ -87,10 +85,7 @@ def test_a_deleted_run_directory_ends_the_run_as_failed(tmp_path: Path) -> None:
         cwd=tmp_path, env=cli_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
     try:
-        deadline = time.monotonic() + 120
-        while not (out / "history.json").is_file():
-            assert time.monotonic() < deadline and process.poll() is None
-            time.sleep(0.05)
+        wait_for_run_files(out, process)
         while (tmp_path / "runs").exists():  # the run may write a file between two removals
             shutil.rmtree(tmp_path / "runs", ignore_errors=True)
         _, stderr = process.communicate(timeout=60)

@@ -15,8 +15,7 @@ from pathlib import Path
 import pytest
 
 from dnn_tui.rundir.liveness import LIVENESS_FILE, Liveness, current, hostname
-
-from .support import Cli, read_history
+from tests.helpers.cli import Cli, read_history
 
 FIXTURES = Path(__file__).resolve().parents[1] / "data" / "regularization-mnist"
 PRESETS = ("baseline", "l2", "dropout", "bottleneck")

@@ -21,9 +21,8 @@ from dnn_tui.cli import main
 from dnn_tui.rundir.files import load_run
 from dnn_tui.rundir.liveness import is_alive
 from dnn_tui.sweeps.planning import SWEEP_FILE, load_sweep_file, summarize
-
-from .support import cli_command, cli_env, read_history, run_cli
-from .test_signals import epochs_done, wait_for
+from tests.helpers.cli import cli_command, cli_env, epochs_done, read_history, run_cli
+from tests.helpers.waiting import wait_for
 
 TINY = ("--dataset", "moons", "--limit", 200, "--hidden", 8, "--epochs", 1, "--batchnorm")
 GRID = ("--grid", "batch_size=1,50", "--grid", "lr=0.01,0.001")

@@ -37,8 +37,8 @@ from dnn_tui.training.events import (
     StepMeasured,
     from_record,
 )
-
-from ..run_files import CONFIG, LAYERS, finished, record, signal, started, strict_load
+from tests.helpers.run_files import CONFIG, LAYERS, finished, record, signal, started, strict_load
+from tests.helpers.waiting import wait_for
 
 
 def events_of(run: Path) -> list:
@@ -170,13 +170,12 @@ def test_a_new_best_epoch_saves_its_weights_while_the_run_goes_on(tmp_path: Path
             record(2), best_epoch=2, epochs=3, best_weights={"fc1.weight": 2 * best["fc1.weight"]}
         )
     )
-    deadline = time.monotonic() + 10
-    epoch = "1"
-    while epoch != "2" and time.monotonic() < deadline:
-        time.sleep(0.05)
+
+    def saved_epoch() -> str:
         with safe_open(tmp_path / "model.safetensors", "pt") as handle:
-            epoch = handle.metadata()["epoch"]
-    assert epoch == "2"
+            return handle.metadata()["epoch"]
+
+    wait_for(lambda: saved_epoch() == "2", "the second best weights saved", timeout=10)
     recorder.close()
 
 
@@ -361,7 +360,7 @@ def test_run_files_follow_the_umask(tmp_path: Path) -> None:
         "import os, sys\n"
         "from pathlib import Path\n"
         "os.umask(int(sys.argv[2], 8))\n"
-        "from tests.run_files import started, finished\n"
+        "from tests.helpers.run_files import started, finished\n"
         "from dnn_tui.rundir.recorder import RunRecorder, claim_run_dir\n"
         "r = RunRecorder(claim_run_dir(Path(sys.argv[1])))\n"
         "r(started()); r(finished())\n"

@@ -8,6 +8,9 @@ from pathlib import Path
 
 import numpy as np
 
+MNIST_T10K = Path(__file__).resolve().parents[2].parent / "shared/data/mnist-t10k"
+"""Real MNIST test images, kept beside the repository (never copied into it)."""
+
 
 def idx_bytes(array: np.ndarray) -> bytes:
     """The IDX encoding of a uint8 array: magic 0x0000 08 <ndim>, big-endian sizes, the bytes."""
@@ -48,3 +51,22 @@ def gzip_of_zeros(header: bytes, zeros: int) -> bytes:
     size = (len(header) + zeros) % 2**32
     parts.append(crc.to_bytes(4, "little") + size.to_bytes(4, "little"))
     return b"".join(parts)
+
+
+def images_and_labels(n: int, seed: int, shape: tuple[int, ...] = (28, 28)):
+    rng = np.random.default_rng(seed)
+    images = rng.integers(0, 256, (n, *shape), dtype=np.uint8)
+    labels = rng.integers(0, 10, n, dtype=np.uint8)
+    return images, labels
+
+
+def write_torchvision_layout(root: Path, folder: str, train: int = 60, test: int = 20):
+    """The four files, unpacked, where torchvision's MNIST-style classes look for them."""
+    raw = root / folder / "raw"
+    train_images, train_labels = images_and_labels(train, seed=1)
+    test_images, test_labels = images_and_labels(test, seed=2)
+    write_idx(raw / "train-images-idx3-ubyte", train_images)
+    write_idx(raw / "train-labels-idx1-ubyte", train_labels)
+    write_idx(raw / "t10k-images-idx3-ubyte", test_images)
+    write_idx(raw / "t10k-labels-idx1-ubyte", test_labels)
+    return raw, train_images, train_labels, test_images, test_labels

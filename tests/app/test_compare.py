@@ -194,6 +194,7 @@ async def test_enter_shows_a_finished_run_in_the_lab(tmp_path: Path) -> None:
         assert app.controls is None and not app.running  # nothing to steer
 
 
+@pytest.mark.e2e
 async def test_enter_follows_a_running_run_live(tmp_path: Path) -> None:
     """A headless run in another process, opened from the list: the lab follows it through
     the watch path, and says interrupted when its process is killed."""

@@ -22,6 +22,9 @@ from dnn_tui.config import RunConfig
 from tests.helpers.app import wait_until
 from tests.helpers.cli import start_train, wait_for_run_files
 
+pytestmark = pytest.mark.e2e
+"""Every test here follows a run of another process (a real ``train``)."""
+
 
 def history(run_dir: Path) -> dict:
     return json.loads((run_dir / "history.json").read_text())

@@ -10,6 +10,8 @@ import signal
 import subprocess
 from pathlib import Path
 
+import pytest
+
 from dnn_tui.rundir.liveness import is_alive
 from tests.helpers.cli import Cli, cli_command, cli_env, read_history, wait_for_run_files
 
@@ -50,6 +52,7 @@ def test_out_must_name_a_new_or_empty_directory(cli: Cli, tmp_path: Path) -> Non
     assert (tmp_path / "empty" / "model.safetensors").is_file()
 
 
+@pytest.mark.e2e
 def test_runs_started_in_the_same_second_never_share_a_directory(tmp_path: Path) -> None:
     processes = [
         subprocess.Popen(
@@ -77,6 +80,7 @@ def test_a_data_failure_gives_the_claimed_directory_back(cli: Cli, tmp_path: Pat
     assert not (tmp_path / "run").exists()
 
 
+@pytest.mark.e2e
 def test_a_deleted_run_directory_ends_the_run_as_failed(tmp_path: Path) -> None:
     out = tmp_path / "runs" / "victim"
     process = subprocess.Popen(

@@ -200,6 +200,7 @@ def test_a_diverging_run_exits_3(cli_process: Cli, tmp_path: Path) -> None:
     assert "--clip-norm" in done.stdout  # a remedy
 
 
+@pytest.mark.e2e
 @pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP])
 def test_a_signal_stops_the_run_and_keeps_its_files(tmp_path: Path, signum: int) -> None:

@@ -2,59 +2,38 @@
 
 ``cli`` runs ``dnn_tui.cli.main`` in this process, the way a shell would see it (argv in,
 stdout, stderr and an exit code out): parsing, usage errors, messages and exit codes need no
-new interpreter, and a new one costs about a second of imports. ``cli_process`` runs
+new interpreter, which costs seconds of imports with torch. ``cli_process`` runs
 ``python -m dnn_tui`` in a subprocess, for the smoke tests of the real entry point. The
-shared runs are real ``train`` processes on tiny offline data (scikit-learn's digits, the
-2-D moons), made once a session.
+shared runs train on tiny offline data (scikit-learn's digits in a real ``train`` process,
+the 2-D moons in this one), once a session.
 """
 
 from __future__ import annotations
 
-import contextlib
 import subprocess
-import warnings
 from pathlib import Path
 
 import pytest
 
-from dnn_tui.cli import main
-from tests.helpers.cli import Cli, run_cli
+from tests.helpers.cli import Cli, run_cli, run_in_process
 
-SHELL_ONLY = ("FORCE_COLOR", "TTY_COMPATIBLE", "TTY_INTERACTIVE", "COLUMNS")
-"""Variables a user's shell would not set (helpers.cli.cli_env drops them for a subprocess)."""
-
-
-def _as_python_shows(caught: list[warnings.WarningMessage]) -> str:
-    return "".join(
-        warnings.formatwarning(w.message, w.category, w.filename, w.lineno, w.line) for w in caught
-    )
+SHARED_RUNS = {"digits_run", "moons_run"}
+"""The session's runs: made once per xdist worker that asks for them."""
 
 
-@pytest.fixture
-def cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> Cli:
-    """``dnn-tui ARGS`` in this process, from the directory cwd.
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups into the node ids
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The tests of the shared runs go to one worker (``--dist loadgroup``), which makes each
+    run once instead of once per worker."""
+    for item in items:
+        if SHARED_RUNS & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.xdist_group("shared-cli-runs"))
 
-    A warning the command raises is written to its stderr as the interpreter's default
-    filters would show it (pytest would otherwise keep it for its summary), so a test of
-    "one line on stderr" still fails on a stray warning.
-    """
-    for name in SHELL_ONLY:
-        monkeypatch.delenv(name, raising=False)
 
-    def run(*args: object, cwd: Path) -> subprocess.CompletedProcess[str]:
-        argv = [str(arg) for arg in args]
-        capsys.readouterr()  # what the test printed before is not the command's
-        with contextlib.chdir(cwd), warnings.catch_warnings(record=True) as caught:
-            warnings.resetwarnings()
-            warnings.simplefilter("default")  # the interpreter's defaults, outside __main__:
-            for category in (DeprecationWarning, PendingDeprecationWarning, ImportWarning):
-                warnings.simplefilter("ignore", category)
-            warnings.simplefilter("ignore", ResourceWarning)
-            code = main(argv)
-        out = capsys.readouterr()
-        return subprocess.CompletedProcess(argv, code, out.out, out.err + _as_python_shows(caught))
-
-    return run
+@pytest.fixture(scope="session")
+def cli() -> Cli:
+    """``dnn-tui ARGS`` in this process (helpers.cli.run_in_process)."""
+    return run_in_process
 
 
 @pytest.fixture(scope="session")
@@ -81,9 +60,10 @@ def digits_run(workdir: Path) -> tuple[Path, subprocess.CompletedProcess[str]]:
 
 @pytest.fixture(scope="session")
 def moons_run(workdir: Path) -> tuple[Path, subprocess.CompletedProcess[str]]:
-    """Three epochs on the moons, into the default run directory (./runs/<time>-custom)."""
+    """Three epochs on the moons, into the default run directory (./runs/<time>-custom), in
+    this process (digits_run is the real process)."""
     before = set((workdir / "runs").glob("*"))
-    done = run_cli(
+    done = run_in_process(
         "train",
         "--dataset",
         "moons",

@@ -101,6 +101,7 @@ def test_a_deleted_run_directory_ends_the_run_as_failed(tmp_path: Path) -> None:
     assert not (tmp_path / "runs").exists()  # not made again, half empty
 
 
+@pytest.mark.e2e  # a real process under an OS limit (RLIMIT_FSIZE is process-wide), trained to it
 def test_a_full_disk_ends_the_run_naming_the_file_and_keeps_the_last_good_files(
     tmp_path: Path,
 ) -> None:

@@ -4,11 +4,14 @@ where only parsing, messages and exit codes are under test; and the reading of w
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import os
 import subprocess
 import sys
-from collections.abc import Callable
+import warnings
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from tests.helpers.waiting import wait_for
@@ -18,11 +21,15 @@ REPO = Path(__file__).resolve().parents[2]
 Cli = Callable[..., subprocess.CompletedProcess[str]]
 
 
+SHELL_ONLY = ("FORCE_COLOR", "TTY_COMPATIBLE", "TTY_INTERACTIVE", "COLUMNS")
+"""Variables of the test runner's terminal that a user's piped shell would not pass on."""
+
+
 def cli_env() -> dict[str, str]:
     """A user's shell environment: the checkout importable, no forced colour, one torch thread."""
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
-    for name in ("FORCE_COLOR", "TTY_COMPATIBLE", "TTY_INTERACTIVE", "COLUMNS"):
+    for name in SHELL_ONLY:
         env.pop(name, None)
     # One torch thread, as in-process tests have (tests/conftest.py): on a busy 2-core machine
     # a second OpenMP thread makes small steps wait for a time slice, many times slower.
@@ -40,6 +47,49 @@ def run_cli(*args: object, cwd: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         cli_command(*args), cwd=cwd, env=cli_env(), capture_output=True, text=True, timeout=300
     )
+
+
+@contextlib.contextmanager
+def _shell_environment() -> Iterator[None]:
+    """os.environ without SHELL_ONLY for the time of a command, as cli_env gives a subprocess."""
+    saved = {name: os.environ.pop(name) for name in SHELL_ONLY if name in os.environ}
+    try:
+        yield
+    finally:
+        os.environ.update(saved)
+
+
+def run_in_process(*args: object, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """``dnn-tui ARGS`` run by ``dnn_tui.cli.main`` in this process, from the directory cwd,
+    with stdout and stderr captured (not terminals, as in a pipe).
+
+    What a shell would see, without a new interpreter (about a second of imports, more for
+    torch): the exit code main returns (``__main__`` only hands it to SystemExit), the
+    output, and the warnings the command raised, written to its stderr as the interpreter's
+    default filters show them (pytest would keep them for its summary otherwise), so a test
+    of "one line on stderr" still fails on a stray warning.
+    """
+    from dnn_tui.cli import main
+
+    argv = [str(arg) for arg in args]
+    out, err = io.StringIO(), io.StringIO()
+    with (
+        contextlib.chdir(cwd),
+        _shell_environment(),
+        contextlib.redirect_stdout(out),
+        contextlib.redirect_stderr(err),
+        warnings.catch_warnings(record=True) as caught,
+    ):
+        warnings.resetwarnings()
+        warnings.simplefilter("default")  # the interpreter's defaults, outside __main__
+        for category in (DeprecationWarning, PendingDeprecationWarning, ImportWarning):
+            warnings.simplefilter("ignore", category)
+        warnings.simplefilter("ignore", ResourceWarning)
+        code = main(argv)
+    shown = "".join(
+        warnings.formatwarning(w.message, w.category, w.filename, w.lineno, w.line) for w in caught
+    )
+    return subprocess.CompletedProcess(argv, code, out.getvalue(), err.getvalue() + shown)
 
 
 def read_history(run_dir: Path) -> dict:

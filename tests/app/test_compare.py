@@ -301,7 +301,9 @@ async def test_a_running_run_updates_live(tmp_path: Path, monkeypatch: pytest.Mo
     def write(epochs: int) -> None:
         history = dict(full, status="running", epochs=full["epochs"][:epochs], test=None)
         history["best_epoch"] = min(full["best_epoch"], epochs)
-        (run / "history.json").write_text(json.dumps(history))
+        # Atomically, as a run writes it: the list reads the file while the test writes it.
+        (run / "history.json.tmp").write_text(json.dumps(history))
+        os.replace(run / "history.json.tmp", run / "history.json")
 
     write(3)
     (run / "history.csv").unlink()

@@ -1,4 +1,5 @@
-"""``dnn-tui presets``, ``compare``, ``eval`` and ``suite`` in a subprocess."""
+"""``dnn-tui presets``, ``compare``, ``eval`` and ``suite``, run in-process by the ``cli``
+fixture (tests/cli/conftest.py) on runs a real ``train`` process made."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """``dnn-tui runs``, ``compare --csv``, damaged runs in ``compare`` and ``eval``, and the suites
-list, in a subprocess on the fixed MNIST runs of the regularization suite."""
+list, in-process (the ``cli`` fixture) on the fixed MNIST runs of the regularization suite."""
 
 from __future__ import annotations
 

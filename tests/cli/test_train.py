@@ -1,4 +1,6 @@
-"""``dnn-tui train`` in a subprocess: run directory, exit codes, messages, signals."""
+"""``dnn-tui train``: run directory, exit codes, messages, signals. A real process where the
+process is under test (the shared run, --help, exit 3, signals: e2e); parsing and errors run
+in-process."""
 
 from __future__ import annotations
 

@@ -37,9 +37,12 @@ def _timed_out(condition: Condition, what: str | None, timeout: float) -> WaitTi
 
 
 def wait_for(
-    condition: Condition, what: str | None = None, timeout: float = 60.0, interval: float = 0.05
+    condition: Condition, what: str | None = None, timeout: float = 120.0, interval: float = 0.05
 ) -> None:
     """Sleep in steps of interval until condition() is true; fail after timeout seconds.
+
+    The default deadline is long: it only keeps a broken test from hanging the suite, and a
+    busy 2-core machine may take a minute to start a process that trains.
 
     The condition may itself raise (an ``assert`` that a process is still alive): that ends
     the wait at once with its own message.

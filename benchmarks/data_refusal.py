@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from dnn_tui.config import DataConfig
 from dnn_tui.data import DatasetError, load_dataset
-from tests.idx_files import gzip_of_zeros, write_idx
+from tests.helpers.idx_files import gzip_of_zeros, write_idx
 
 MNIST_T10K = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "mnist-t10k"
 COUNT = 7_600_000

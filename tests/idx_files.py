@@ -1,50 +1,7 @@
-"""Write IDX files (the MNIST format) from numpy arrays, for tests that need dataset files."""
+"""The IDX writers' old address, kept for ``benchmarks/data_refusal.py`` (outside tests/):
+the writers live in ``tests/helpers/idx_files.py``; once the benchmark imports them from
+there, this module goes."""
 
-from __future__ import annotations
+from tests.helpers.idx_files import gzip_of_zeros, idx_bytes, write_idx
 
-import gzip as gzip_module
-import zlib
-from pathlib import Path
-
-import numpy as np
-
-
-def idx_bytes(array: np.ndarray) -> bytes:
-    """The IDX encoding of a uint8 array: magic 0x0000 08 <ndim>, big-endian sizes, the bytes."""
-    if array.dtype != np.uint8:
-        raise TypeError(f"write IDX from uint8 arrays, got {array.dtype}")
-    header = bytes([0, 0, 0x08, array.ndim]) + np.asarray(array.shape, ">u4").tobytes()
-    return header + np.ascontiguousarray(array).tobytes()
-
-
-def write_idx(path: Path, array: np.ndarray, gzip: bool = False) -> Path:
-    """Write a uint8 array (1-D labels or 3-D images) as an IDX file, gzip-compressed if asked."""
-    data = idx_bytes(array)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(gzip_module.compress(data, mtime=0) if gzip else data)
-    return path
-
-
-def gzip_of_zeros(header: bytes, zeros: int) -> bytes:
-    """A valid gzip file of header followed by `zeros` zero bytes, made without holding them.
-
-    After a full flush deflate starts afresh, so every further MiB of zeros packs to the
-    same bytes: they are packed once and repeated (about 1 kB per MiB). The CRC-32 in the
-    trailer is computed over the real data, so a full unpacking checks out.
-    """
-    chunk = 1 << 20
-    whole, rest = divmod(zeros, chunk)
-    packer = zlib.compressobj(9, zlib.DEFLATED, -zlib.MAX_WBITS)  # raw deflate
-    parts = [b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x02\xff"]  # gzip header, no name, mtime 0
-    parts.append(packer.compress(header) + packer.flush(zlib.Z_FULL_FLUSH))
-    block = packer.compress(bytes(chunk)) + packer.flush(zlib.Z_FULL_FLUSH)
-    parts.append(block * whole)
-    parts.append(packer.compress(bytes(rest)) + packer.flush(zlib.Z_FINISH))
-    crc = zlib.crc32(header)
-    zero_chunk = bytes(chunk)
-    for _ in range(whole):
-        crc = zlib.crc32(zero_chunk, crc)
-    crc = zlib.crc32(bytes(rest), crc)
-    size = (len(header) + zeros) % 2**32
-    parts.append(crc.to_bytes(4, "little") + size.to_bytes(4, "little"))
-    return b"".join(parts)
+__all__ = ["gzip_of_zeros", "idx_bytes", "write_idx"]

@@ -8,7 +8,6 @@ import csv
 import json
 import os
 import shutil
-import time
 from pathlib import Path
 
 import pytest
@@ -31,9 +30,8 @@ from dnn_tui.config import DataConfig, ModelConfig, RunConfig, TrainConfig
 from dnn_tui.rundir.files import MAX_HISTORY_BYTES, load_run
 from dnn_tui.rundir.liveness import LIVENESS_FILE, current
 from dnn_tui.rundir.readings import gaps
-
-from .support import FIXTURES, PRESETS, SUITE, TINY, make_suite, wait_until
-from .test_watch import start_run
+from tests.helpers.app import FIXTURES, PRESETS, SUITE, TINY, make_suite, wait_until
+from tests.helpers.cli import start_train, wait_for_run_files
 
 
 async def open_list(pilot, rows: int) -> CompareScreen:
@@ -196,18 +194,16 @@ async def test_enter_shows_a_finished_run_in_the_lab(tmp_path: Path) -> None:
         assert app.controls is None and not app.running  # nothing to steer
 
 
+@pytest.mark.e2e
 async def test_enter_follows_a_running_run_live(tmp_path: Path) -> None:
     """A headless run in another process, opened from the list: the lab follows it through
     the watch path, and says interrupted when its process is killed."""
     root = tmp_path / "runs"
     root.mkdir()
     run = root / "20250106-090000-custom"
-    process = start_run(run, 100_000)
+    process = start_train(run, 100_000)
     try:
-        deadline = time.monotonic() + 120
-        while not (run / "history.json").is_file():
-            assert process.poll() is None and time.monotonic() < deadline
-            time.sleep(0.05)
+        wait_for_run_files(run, process)
         app = DnnApp(TINY, run_root=root)
         async with app.run_test(size=(120, 40)) as pilot:
             screen = await open_list(pilot, 1)
@@ -305,7 +301,9 @@ async def test_a_running_run_updates_live(tmp_path: Path, monkeypatch: pytest.Mo
     def write(epochs: int) -> None:
         history = dict(full, status="running", epochs=full["epochs"][:epochs], test=None)
         history["best_epoch"] = min(full["best_epoch"], epochs)
-        (run / "history.json").write_text(json.dumps(history))
+        # Atomically, as a run writes it: the list reads the file while the test writes it.
+        (run / "history.json.tmp").write_text(json.dumps(history))
+        os.replace(run / "history.json.tmp", run / "history.json")
 
     write(3)
     (run / "history.csv").unlink()

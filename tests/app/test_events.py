@@ -16,9 +16,8 @@ from dnn_tui.app.messages import EngineReported, EventInbox, RunLost
 from dnn_tui.app.screens.divergence import DivergenceScreen
 from dnn_tui.app.screens.model_graph import ModelGraphScreen
 from dnn_tui.training.events import EpochEnded, Notice, StepMeasured
-
-from . import scripted
-from .support import wait_until
+from tests.helpers import scripted
+from tests.helpers.app import wait_until
 
 
 async def test_a_burst_of_events_comes_in_one_message_with_progress_coalesced(
@@ -68,8 +67,7 @@ async def test_events_from_a_thread_arrive_in_order_in_few_messages(tmp_path: Pa
 
         thread = threading.Thread(target=worker)
         thread.start()
-        while thread.is_alive():
-            await pilot.pause(0.01)
+        await wait_until(pilot, lambda: not thread.is_alive(), what="the worker", interval=0.01)
         thread.join()
 
         def ours() -> list[EngineReported]:

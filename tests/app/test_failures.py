@@ -12,9 +12,7 @@ from textual.worker import WorkerFailed
 
 from dnn_tui.app.app import DnnApp
 from dnn_tui.config import DataConfig
-
-from .support import TINY, wait_until
-from .test_form import Notes
+from tests.helpers.app import TINY, Notes, wait_until
 
 
 async def test_dataset_error_is_shown_and_the_app_stays_usable(

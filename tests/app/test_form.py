@@ -26,19 +26,7 @@ from dnn_tui.config import (
 )
 from dnn_tui.options import OPTIONS
 from dnn_tui.training.events import ControlApplied
-
-from .support import TINY, label_text, wait_until
-
-
-class Notes:
-    """Records the app's notifications (run_test turns the toasts off)."""
-
-    def __init__(self, app: DnnApp, monkeypatch: pytest.MonkeyPatch) -> None:
-        self.seen: list[tuple[str, str, str]] = []
-        monkeypatch.setattr(app, "notify", self.notify)
-
-    def notify(self, message: str, *, title: str = "", severity: str = "information", **_: object):
-        self.seen.append((title, message, severity))
+from tests.helpers.app import TINY, Notes, label_text, wait_until
 
 
 async def test_invalid_field_blocks_start_and_keeps_the_text(

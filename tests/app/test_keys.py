@@ -12,9 +12,8 @@ from textual.widgets import DataTable, Footer, Input, Select
 from textual.widgets._footer import FooterKey
 
 from dnn_tui.app.app import DnnApp
-
-from . import scripted
-from .support import wait_until
+from tests.helpers import scripted
+from tests.helpers.app import wait_until
 
 
 def footer_keys(app: DnnApp) -> set[str]:

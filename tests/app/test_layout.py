@@ -6,13 +6,11 @@ import subprocess
 import sys
 from pathlib import Path
 
-from textual.widget import Widget
 from textual.widgets import Static, Tabs
 
 from dnn_tui.app.app import DnnApp
-
-from . import scripted
-from .support import TINY, wait_until
+from tests.helpers import scripted
+from tests.helpers.app import TINY, shown, wait_until
 
 REGIONS = (
     "#config-form",
@@ -22,14 +20,6 @@ REGIONS = (
     "#accuracy-sparklines",
     "#gradient-panel",
 )
-
-
-def shown(app: DnnApp, selector: str) -> bool:
-    """Displayed, with a non-empty region entirely on the screen."""
-    widget = app.screen.query_one(selector, Widget)
-    region, (width, height) = widget.region, app.size
-    visible = all(node.display for node in widget.ancestors_with_self if isinstance(node, Widget))
-    return visible and region.area > 0 and region.right <= width and region.bottom <= height
 
 
 async def test_everything_at_once_on_a_large_terminal(tmp_path: Path) -> None:

@@ -16,9 +16,8 @@ from dnn_tui.config import ModelConfig, validate, with_options
 from dnn_tui.graph import build_graph
 from dnn_tui.presets import load_preset
 from dnn_tui.training.events import Notice
-
-from . import scripted
-from .support import wait_until
+from tests.helpers import scripted
+from tests.helpers.app import wait_until
 
 
 def shown_text(app: DnnApp, selector: str) -> str:

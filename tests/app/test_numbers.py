@@ -38,8 +38,7 @@ from dnn_tui.app.widgets.epoch_summary import NEXT_EPOCHS, EpochSummary, slow_fi
 from dnn_tui.app.widgets.run_status import clamp_lines, fit_parts, fit_path
 from dnn_tui.app.widgets.sparkline_row import LABEL_W, TITLE_W, SparklineRow
 from dnn_tui.training.events import StepMeasured
-
-from . import scripted
+from tests.helpers import scripted
 
 MAGNITUDES = [m * 10.0**e for e in range(-12, 13) for m in (1.0, 2.492, 9.99)]
 

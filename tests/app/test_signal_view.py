@@ -12,10 +12,8 @@ from dnn_tui.training.lessons import SHARE_ABOVE
 from dnn_tui.training.lessons import SIGNAL_COLLAPSING_BELOW as COLLAPSING_BELOW
 from dnn_tui.training.lessons import SIGNAL_EXPLODING_ABOVE as EXPLODING_ABOVE
 from dnn_tui.training.lessons import signal_band as band
-
-from . import scripted
-from .support import TINY, wait_until
-from .test_layout import shown
+from tests.helpers import scripted
+from tests.helpers.app import TINY, shown, wait_until
 
 
 def test_bands() -> None:

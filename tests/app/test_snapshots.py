@@ -18,9 +18,8 @@ from textual.pilot import Pilot
 
 from dnn_tui.app.app import DnnApp
 from dnn_tui.app.widgets.run_list import RunList
-
-from . import scripted
-from .support import PRESETS, make_suite, wait_until
+from tests.helpers import scripted
+from tests.helpers.app import PRESETS, make_suite, wait_until
 
 SIZES = [(80, 24), (120, 40)]
 Compare = Callable[..., bool]

@@ -14,8 +14,7 @@ from dnn_tui.app.app import DnnApp
 from dnn_tui.app.screens.compare import CompareScreen
 from dnn_tui.app.widgets.run_list import RunList
 from dnn_tui.sweeps.planning import SWEEP_FILE
-
-from .support import FIXTURES, PRESETS, wait_until
+from tests.helpers.app import FIXTURES, PRESETS, wait_until
 
 
 def write_sweep(root: Path, status: str, statuses: list[str]) -> None:

@@ -15,8 +15,13 @@ from dnn_tui.app.screens.compare import CompareScreen
 from dnn_tui.app.screens.confirm import ConfirmScreen
 from dnn_tui.app.screens.model_graph import ModelGraphScreen
 from dnn_tui.training.events import ControlApplied, EpochEnded, RunFinished, RunStarted
-
-from .support import TINY, label_text, training_threads, wait_until
+from tests.helpers.app import (
+    TINY,
+    label_text,
+    training_threads,
+    wait_until,
+    wait_until_threads_end,
+)
 
 
 def engine_events(messages: list[Message], kind: type) -> list:
@@ -126,16 +131,6 @@ async def test_ctrl_q_after_the_run_ended_quits_at_once(tmp_path: Path) -> None:
         await pilot.press("ctrl+q")  # the worker may still be winding up: no question
         assert not isinstance(app.screen, ConfirmScreen)
         await wait_until(pilot, lambda: app._exit)
-
-
-async def wait_until_threads_end(timeout: float) -> None:
-    import asyncio
-    import time
-
-    deadline = time.monotonic() + timeout
-    while training_threads():
-        assert time.monotonic() < deadline, f"still training: {training_threads()}"
-        await asyncio.sleep(0.05)
 
 
 async def test_pause_lr_and_restart_asks_first(tmp_path: Path) -> None:

@@ -19,8 +19,7 @@ from dnn_tui.graph import DATASET_SHAPES, build_graph, summary_text, trainable_p
 from dnn_tui.training.lessons import GRADIENT_EXPLODING_ABOVE as EXPLODING_ABOVE
 from dnn_tui.training.lessons import GRADIENT_VANISHING_BELOW as VANISHING_BELOW
 from dnn_tui.training.lessons import gradient_band as band
-
-from . import scripted
+from tests.helpers import scripted
 
 
 def test_series_keeps_the_whole_run_in_bounded_memory() -> None:

@@ -10,7 +10,6 @@ import gc
 import json
 import signal
 import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,11 +19,11 @@ from textual.widgets import Input
 from dnn_tui.app.app import DnnApp
 from dnn_tui.app.screens.lab import FOLLOWED_SLOWER, REFRESH_S
 from dnn_tui.config import RunConfig
+from tests.helpers.app import wait_until
+from tests.helpers.cli import start_train, wait_for_run_files
 
-from ..cli.support import cli_command, cli_env
-from .support import wait_until
-
-ARGS = ("--dataset", "digits", "--limit", 400, "--batch-size", 10, "--hidden", "32,16")
+pytestmark = pytest.mark.e2e
+"""Every test here follows a run of another process (a real ``train``)."""
 
 
 def history(run_dir: Path) -> dict:
@@ -37,26 +36,11 @@ def logged_epochs(run_dir: Path) -> int:
     return sum(json.loads(line)["event"] == "EpochEnded" for line in lines if line.strip())
 
 
-def start_run(out: Path, epochs: int) -> subprocess.Popen:
-    return subprocess.Popen(
-        cli_command("train", *ARGS, "--epochs", epochs, "--out", out),
-        cwd=out.parent,
-        env=cli_env(),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-
-
 @pytest.fixture
 def live_run(tmp_path: Path) -> Iterator[tuple[Path, subprocess.Popen]]:
     out = tmp_path / "live"
-    process = start_run(out, 100_000)
-    deadline = time.monotonic() + 120
-    while not (out / "history.json").is_file():
-        assert process.poll() is None, process.stderr.read() if process.stderr else ""
-        assert time.monotonic() < deadline
-        time.sleep(0.05)
+    process = start_train(out, 100_000)
+    wait_for_run_files(out, process)
     yield out, process
     process.kill()
     process.wait()
@@ -115,16 +99,11 @@ async def test_watch_steers_a_run_in_another_process(live_run) -> None:
 
 async def test_a_finished_and_an_interrupted_run_open_as_ended(tmp_path: Path) -> None:
     finished = tmp_path / "finished"
-    done = start_run(finished, 3)
+    done = start_train(finished, 3)
     assert done.wait(timeout=120) == 0
     killed = tmp_path / "killed"
-    process = start_run(killed, 100_000)
-    deadline = time.monotonic() + 120
-    while (
-        not (history_exists := (killed / "history.json").is_file()) or not history(killed)["epochs"]
-    ):
-        assert time.monotonic() < deadline and history_exists is not None
-        time.sleep(0.05)
+    process = start_train(killed, 100_000)
+    wait_for_run_files(killed, process, epochs=1)
     process.send_signal(signal.SIGKILL)
     process.wait()
 

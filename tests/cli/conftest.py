@@ -1,7 +1,11 @@
-"""Fixtures of the command-line tests: the CLI runner and runs shared by several tests.
+"""Fixtures of the command-line tests: the CLI runners and runs shared by several tests.
 
-The runs use tiny offline data (scikit-learn's digits, the 2-D moons) and are
-shared across tests (session scope) to keep the whole folder fast.
+``cli`` runs ``dnn_tui.cli.main`` in this process, the way a shell would see it (argv in,
+stdout, stderr and an exit code out): parsing, usage errors, messages and exit codes need no
+new interpreter, which costs seconds of imports with torch. ``cli_process`` runs
+``python -m dnn_tui`` in a subprocess, for the smoke tests of the real entry point. The
+shared runs train on tiny offline data (scikit-learn's digits in a real ``train`` process,
+the 2-D moons in this one), once a session.
 """
 
 from __future__ import annotations
@@ -11,11 +15,30 @@ from pathlib import Path
 
 import pytest
 
-from .support import Cli, run_cli
+from tests.helpers.cli import Cli, run_cli, run_in_process
+
+SHARED_RUNS = {"digits_run", "moons_run"}
+"""The session's runs: made once per xdist worker that asks for them."""
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups into the node ids
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The tests of the shared runs go to one worker (``--dist loadgroup``), which makes each
+    run once instead of once per worker."""
+    for item in items:
+        if SHARED_RUNS & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.xdist_group("shared-cli-runs"))
 
 
 @pytest.fixture(scope="session")
 def cli() -> Cli:
+    """``dnn-tui ARGS`` in this process (helpers.cli.run_in_process)."""
+    return run_in_process
+
+
+@pytest.fixture(scope="session")
+def cli_process() -> Cli:
+    """``python -m dnn_tui ARGS`` in a subprocess: the real entry point and exit status."""
     return run_cli
 
 
@@ -27,7 +50,7 @@ def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def digits_run(workdir: Path) -> tuple[Path, subprocess.CompletedProcess[str]]:
-    """Two epochs on 300 digits, into an explicit --out."""
+    """Two epochs on 300 digits, into an explicit --out (a real ``train`` process)."""
     out = workdir / "digits"
     done = run_cli(
         "train", "--dataset", "digits", "--limit", 300, "--epochs", 2, "--out", out, cwd=workdir
@@ -37,9 +60,10 @@ def digits_run(workdir: Path) -> tuple[Path, subprocess.CompletedProcess[str]]:
 
 @pytest.fixture(scope="session")
 def moons_run(workdir: Path) -> tuple[Path, subprocess.CompletedProcess[str]]:
-    """Three epochs on the moons, into the default run directory (./runs/<time>-custom)."""
+    """Three epochs on the moons, into the default run directory (./runs/<time>-custom), in
+    this process (digits_run is the real process)."""
     before = set((workdir / "runs").glob("*"))
-    done = run_cli(
+    done = run_in_process(
         "train",
         "--dataset",
         "moons",

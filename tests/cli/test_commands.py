@@ -1,4 +1,5 @@
-"""``dnn-tui presets``, ``compare``, ``eval`` and ``suite`` in a subprocess."""
+"""``dnn-tui presets``, ``compare``, ``eval`` and ``suite``, run in-process by the ``cli``
+fixture (tests/cli/conftest.py) on runs a real ``train`` process made."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import re
 import shutil
 from pathlib import Path
 
-from .support import Cli, read_history
+from tests.helpers.cli import Cli, read_history
 
 
 def best_val_acc(run_dir: Path) -> float:

@@ -1,6 +1,6 @@
-"""Options that are taken or ignored silently, in a subprocess: given for nothing (exit 2 with
-the usage), empty, not ASCII numbers, too long, or beyond what PyTorch takes (exit 1, naming the
-option), or unable to change the run (a warning)."""
+"""Options that are taken or ignored silently, through ``dnn_tui.cli.main`` in-process: given
+for nothing (exit 2 with the usage), empty, not ASCII numbers, too long, or beyond what PyTorch
+takes (exit 1, naming the option), or unable to change the run (a warning)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from .support import Cli, read_history
+from tests.helpers.cli import Cli, read_history
 
 
 @pytest.mark.parametrize(

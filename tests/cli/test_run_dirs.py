@@ -8,12 +8,12 @@ import resource
 import shutil
 import signal
 import subprocess
-import time
 from pathlib import Path
 
-from dnn_tui.rundir.liveness import is_alive
+import pytest
 
-from .support import Cli, cli_command, cli_env, read_history
+from dnn_tui.rundir.liveness import is_alive
+from tests.helpers.cli import Cli, cli_command, cli_env, read_history, wait_for_run_files
 
 TINY = ("--dataset", "digits", "--limit", 200, "--hidden", "8", "--epochs", 2)
 
@@ -52,6 +52,7 @@ def test_out_must_name_a_new_or_empty_directory(cli: Cli, tmp_path: Path) -> Non
     assert (tmp_path / "empty" / "model.safetensors").is_file()
 
 
+@pytest.mark.e2e
 def test_runs_started_in_the_same_second_never_share_a_directory(tmp_path: Path) -> None:
     processes = [
         subprocess.Popen(
@@ -79,6 +80,7 @@ def test_a_data_failure_gives_the_claimed_directory_back(cli: Cli, tmp_path: Pat
     assert not (tmp_path / "run").exists()
 
 
+@pytest.mark.e2e
 def test_a_deleted_run_directory_ends_the_run_as_failed(tmp_path: Path) -> None:
     out = tmp_path / "runs" / "victim"
     process = subprocess.Popen(
@@ -87,10 +89,7 @@ def test_a_deleted_run_directory_ends_the_run_as_failed(tmp_path: Path) -> None:
         cwd=tmp_path, env=cli_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
     try:
-        deadline = time.monotonic() + 120
-        while not (out / "history.json").is_file():
-            assert time.monotonic() < deadline and process.poll() is None
-            time.sleep(0.05)
+        wait_for_run_files(out, process)
         while (tmp_path / "runs").exists():  # the run may write a file between two removals
             shutil.rmtree(tmp_path / "runs", ignore_errors=True)
         _, stderr = process.communicate(timeout=60)
@@ -102,6 +101,7 @@ def test_a_deleted_run_directory_ends_the_run_as_failed(tmp_path: Path) -> None:
     assert not (tmp_path / "runs").exists()  # not made again, half empty
 
 
+@pytest.mark.e2e  # a real process under an OS limit (RLIMIT_FSIZE is process-wide), trained to it
 def test_a_full_disk_ends_the_run_naming_the_file_and_keeps_the_last_good_files(
     tmp_path: Path,
 ) -> None:

@@ -1,5 +1,5 @@
 """``dnn-tui runs``, ``compare --csv``, damaged runs in ``compare`` and ``eval``, and the suites
-list, in a subprocess on the fixed MNIST runs of the regularization suite."""
+list, in-process (the ``cli`` fixture) on the fixed MNIST runs of the regularization suite."""
 
 from __future__ import annotations
 
@@ -15,8 +15,7 @@ from pathlib import Path
 import pytest
 
 from dnn_tui.rundir.liveness import LIVENESS_FILE, Liveness, current, hostname
-
-from .support import Cli, read_history
+from tests.helpers.cli import Cli, read_history
 
 FIXTURES = Path(__file__).resolve().parents[1] / "data" / "regularization-mnist"
 PRESETS = ("baseline", "l2", "dropout", "bottleneck")

@@ -20,29 +20,17 @@ import pytest
 
 from dnn_tui.rundir.follow import RunFollower, RunGone
 from dnn_tui.rundir.liveness import is_alive
+from tests.helpers.cli import LONG_RUN, cli_command, cli_env, epochs_done, read_history, run_cli
+from tests.helpers.terminal import PtyProcess
+from tests.helpers.waiting import wait_for
 
-from .support import cli_command, cli_env, read_history, run_cli
-from .terminal import PtyProcess
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals and terminals"),
+]
 
-pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals and terminals")
-
-LONG = ("--dataset", "digits", "--limit", 400, "--batch-size", 10, "--hidden", "32,16")
-"""A run on 320 digits in batches of 10: a few hundredths of a second an epoch."""
-
-
-def epochs_done(run_dir: Path) -> int:
-    try:
-        return len(read_history(run_dir)["epochs"])
-    except (FileNotFoundError, json.JSONDecodeError):
-        return 0
-
-
-def wait_for(condition, what: str, timeout: float = 120.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-        time.sleep(0.05)
+LONG = LONG_RUN
+"""A run of a few hundredths of a second an epoch (tests/helpers/cli.py)."""
 
 
 def the_run(root: Path) -> Path:

@@ -21,9 +21,8 @@ from dnn_tui.cli import main
 from dnn_tui.rundir.files import load_run
 from dnn_tui.rundir.liveness import is_alive
 from dnn_tui.sweeps.planning import SWEEP_FILE, load_sweep_file, summarize
-
-from .support import cli_command, cli_env, read_history, run_cli
-from .test_signals import epochs_done, wait_for
+from tests.helpers.cli import Cli, cli_command, cli_env, epochs_done, read_history, run_cli
+from tests.helpers.waiting import wait_for
 
 TINY = ("--dataset", "moons", "--limit", 200, "--hidden", 8, "--epochs", 1, "--batchnorm")
 GRID = ("--grid", "batch_size=1,50", "--grid", "lr=0.01,0.001")
@@ -61,6 +60,7 @@ def check_grid_of_four(root: Path, stdout: str) -> None:
     assert "comparison" in stdout and "best val acc" in stdout
 
 
+@pytest.mark.e2e
 def test_a_grid_of_four_with_two_jobs(tmp_path: Path) -> None:
     root = tmp_path / "sweep"
     done = run_cli("sweep", *TINY, *GRID, "--jobs", 2, "--out", root, cwd=tmp_path)
@@ -72,6 +72,7 @@ def test_a_grid_of_four_with_two_jobs(tmp_path: Path) -> None:
     assert (state["backend"], state["jobs"], state["threads"]) == ("local", 2, 1)
 
 
+@pytest.mark.e2e
 def test_the_same_grid_on_a_local_ray(tmp_path, monkeypatch, capsys) -> None:
     ray = pytest.importorskip("ray")
     monkeypatch.chdir(tmp_path)
@@ -88,6 +89,7 @@ def test_the_same_grid_on_a_local_ray(tmp_path, monkeypatch, capsys) -> None:
     assert json.loads((root / SWEEP_FILE).read_text())["backend"] == "ray"
 
 
+@pytest.mark.e2e
 def test_ctrl_c_stops_every_run_and_starts_no_more(tmp_path: Path) -> None:
     root = tmp_path / "sweep"
     long = ("--dataset", "digits", "--limit", 400, "--batch-size", 10, "--epochs", 1000)
@@ -159,7 +161,7 @@ def test_without_ray_the_option_says_how_to_install_it(tmp_path, monkeypatch, ca
     assert not (tmp_path / "runs").exists()
 
 
-def test_a_sweep_file_is_read_and_checked_by_file_and_key(tmp_path: Path) -> None:
+def test_a_sweep_file_is_read_and_checked_by_file_and_key(cli: Cli, tmp_path: Path) -> None:
     good = tmp_path / "lesson.toml"
     good.write_text(
         'base = "baseline"\n[train]\nepochs = 3\n'
@@ -182,7 +184,7 @@ def test_a_sweep_file_is_read_and_checked_by_file_and_key(tmp_path: Path) -> Non
     }
     for text, message in cases.items():
         good.write_text(text)
-        done = run_cli("sweep", good, cwd=tmp_path) if "rate" in text else None
+        done = cli("sweep", good, cwd=tmp_path) if "rate" in text else None
         with pytest.raises(ValueError, match=r"lesson\.toml") as error:
             load_sweep_file(good)
         assert message in str(error.value), (text, str(error.value))

@@ -1,4 +1,6 @@
-"""``dnn-tui train`` in a subprocess: run directory, exit codes, messages, signals."""
+"""``dnn-tui train``: run directory, exit codes, messages, signals. A real process where the
+process is under test (the shared run, --help, exit 3, signals: e2e); parsing and errors run
+in-process."""
 
 from __future__ import annotations
 
@@ -7,12 +9,11 @@ import re
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
-from .support import Cli, cli_command, cli_env, read_history
+from tests.helpers.cli import Cli, cli_command, cli_env, read_history, wait_for_run_files
 
 TIMING = ("seconds", "samples_per_s")
 """Epoch-record fields that measure the machine, not the run."""
@@ -166,17 +167,21 @@ def test_usage_errors_exit_2(cli: Cli, tmp_path: Path, args) -> None:
     assert "Traceback" not in done.stderr
 
 
-def test_help_and_version_exit_0(cli: Cli, tmp_path: Path) -> None:
-    done = cli("train", "--help", cwd=tmp_path)
+def test_help_and_version_exit_0(cli_process: Cli, tmp_path: Path) -> None:
+    """Through a real ``python -m dnn_tui``: __main__ turns main's code into the exit status."""
+    done = cli_process("train", "--help", cwd=tmp_path)
     assert done.returncode == 0
     for option in ("--preset", "--batch-size", "--clip-norm", "--no-batchnorm", "--out"):
         assert option in done.stdout
-    assert cli("--version", cwd=tmp_path).stdout.startswith("dnn-tui ")
+    assert cli_process("--version", cwd=tmp_path).stdout.startswith("dnn-tui ")
+    usage = cli_process("frobnicate", cwd=tmp_path)  # and a usage error's 2 (the rest: in-process)
+    assert usage.returncode == 2 and "usage: dnn-tui" in usage.stderr
 
 
-def test_a_diverging_run_exits_3(cli: Cli, tmp_path: Path) -> None:
+def test_a_diverging_run_exits_3(cli_process: Cli, tmp_path: Path) -> None:
+    """Through a real process: the exit status of a run that diverged."""
     out = tmp_path / "run"
-    done = cli(
+    done = cli_process(
         "train",
         "--preset",
         "exploding",
@@ -197,19 +202,7 @@ def test_a_diverging_run_exits_3(cli: Cli, tmp_path: Path) -> None:
     assert "--clip-norm" in done.stdout  # a remedy
 
 
-def wait_for_epochs(run_dir: Path, process: subprocess.Popen, epochs: int) -> None:
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        assert process.poll() is None, "the run ended before it was interrupted"
-        try:
-            if len(read_history(run_dir)["epochs"]) >= epochs:
-                return
-        except FileNotFoundError:
-            pass
-        time.sleep(0.05)
-    raise AssertionError(f"no {epochs} epochs in {run_dir} after 120 s")
-
-
+@pytest.mark.e2e
 @pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP])
 def test_a_signal_stops_the_run_and_keeps_its_files(tmp_path: Path, signum: int) -> None:
@@ -227,7 +220,7 @@ def test_a_signal_stops_the_run_and_keeps_its_files(tmp_path: Path, signum: int)
             text=True,
         )
         try:
-            wait_for_epochs(out, process, 1)
+            wait_for_run_files(out, process, epochs=1)
             process.send_signal(signum)
             _, stderr = process.communicate(timeout=60)
         finally:

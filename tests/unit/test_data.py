@@ -6,8 +6,6 @@ from __future__ import annotations
 import gzip
 import socket
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 import numpy as np
@@ -17,44 +15,15 @@ import torch
 from dnn_tui import data
 from dnn_tui.config import DATASETS, DataConfig
 from dnn_tui.data import Dataset, DatasetError, load_dataset
-from tests.idx_files import idx_bytes, write_idx
-
-MNIST_T10K = Path(__file__).resolve().parents[2].parent / "shared/data/mnist-t10k"
-"""Real MNIST test images, kept beside the repository (never copied into it)."""
+from tests.helpers.idx_files import (
+    MNIST_T10K,
+    idx_bytes,
+    images_and_labels,
+    write_idx,
+    write_torchvision_layout,
+)
 
 TORCHVISION_FOLDERS = {"mnist": "MNIST", "fashion-mnist": "FashionMNIST", "kmnist": "KMNIST"}
-
-
-def images_and_labels(n: int, seed: int, shape: tuple[int, ...] = (28, 28)):
-    rng = np.random.default_rng(seed)
-    images = rng.integers(0, 256, (n, *shape), dtype=np.uint8)
-    labels = rng.integers(0, 10, n, dtype=np.uint8)
-    return images, labels
-
-
-def write_torchvision_layout(root: Path, folder: str, train: int = 60, test: int = 20):
-    """The four files, unpacked, where torchvision's MNIST-style classes look for them."""
-    raw = root / folder / "raw"
-    train_images, train_labels = images_and_labels(train, seed=1)
-    test_images, test_labels = images_and_labels(test, seed=2)
-    write_idx(raw / "train-images-idx3-ubyte", train_images)
-    write_idx(raw / "train-labels-idx1-ubyte", train_labels)
-    write_idx(raw / "t10k-images-idx3-ubyte", test_images)
-    write_idx(raw / "t10k-labels-idx1-ubyte", test_labels)
-    return raw, train_images, train_labels, test_images, test_labels
-
-
-@pytest.fixture
-def offline(monkeypatch: pytest.MonkeyPatch) -> list[float | None]:
-    """Every download fails as on a machine without a network; records the socket timeout."""
-    timeouts: list[float | None] = []
-
-    def refuse(*args, **kwargs):
-        timeouts.append(socket.getdefaulttimeout())
-        raise urllib.error.URLError("[Errno -2] Name or service not known")
-
-    monkeypatch.setattr(urllib.request, "urlopen", refuse)
-    return timeouts
 
 
 def as_bytes(x: torch.Tensor) -> np.ndarray:

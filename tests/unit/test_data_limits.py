@@ -16,12 +16,11 @@ import pytest
 from dnn_tui import data
 from dnn_tui.config import DataConfig
 from dnn_tui.data import DatasetError, load_dataset
-from tests.idx_files import gzip_of_zeros, write_idx
-
-from .test_data import (
+from tests.helpers.idx_files import (
     MNIST_T10K,
+    gzip_of_zeros,
     images_and_labels,
-    offline,  # noqa: F401  (a fixture)
+    write_idx,
     write_torchvision_layout,
 )
 
@@ -287,7 +286,7 @@ class Marker:
 
 def test_pickles_in_the_processed_folder_are_never_read(
     tmp_path: Path,
-    offline: list[float | None],  # noqa: F811
+    offline: list[float | None],
 ) -> None:
     """torchvision's MNIST prefers legacy processed/*.pt files (pickles) over the raw ones:
     here they are ignored, the message names them and never suggests weights_only=False, and
@@ -312,7 +311,7 @@ def test_pickles_in_the_processed_folder_are_never_read(
 
 def test_pickles_beside_valid_raw_files_change_nothing(
     tmp_path: Path,
-    offline: list[float | None],  # noqa: F811
+    offline: list[float | None],
 ) -> None:
     write_torchvision_layout(tmp_path, "MNIST")
     processed = tmp_path / "MNIST" / "processed"
@@ -336,7 +335,7 @@ def test_pickles_beside_valid_raw_files_change_nothing(
 )
 def test_a_damaged_cache_file_is_named_and_auto_falls_back(
     tmp_path: Path,
-    offline: list[float | None],  # noqa: F811
+    offline: list[float | None],
     spoil: Callable[[Path], object],
     problem: str,
 ) -> None:
@@ -357,7 +356,7 @@ def test_a_damaged_cache_file_is_named_and_auto_falls_back(
 
 def test_an_archive_that_fails_its_checksum_is_named(
     tmp_path: Path,
-    offline: list[float | None],  # noqa: F811
+    offline: list[float | None],
 ) -> None:
     raw, *_ = write_torchvision_layout(tmp_path, "KMNIST")
     (raw / "t10k-labels-idx1-ubyte").unlink()
@@ -372,7 +371,7 @@ def test_an_archive_that_fails_its_checksum_is_named(
 
 def test_test_images_of_another_shape_than_the_training_images_are_refused(
     tmp_path: Path,
-    offline: list[float | None],  # noqa: F811
+    offline: list[float | None],
 ) -> None:
     """Training would end in a shape error at the test evaluation, after every epoch."""
     raw, *_ = write_torchvision_layout(tmp_path, "FashionMNIST")

@@ -27,8 +27,8 @@ from dnn_tui.training.events import (
     from_record,
     to_record,
 )
-
-from ..run_files import CONFIG, finished, record, signal, started
+from tests.helpers.run_files import CONFIG, finished, record, signal, started
+from tests.helpers.waiting import wait_for
 
 
 def step(epoch: int = 1, clipping: bool = False, clip_norm: float = 1.0, lr: float = 0.1):
@@ -220,10 +220,8 @@ def test_the_channel_thread_applies_requests_and_keeps_a_heartbeat(
     controls = RunControls(None, 0.1)
     with RunChannel(folder, controls):
         RemoteControls(tmp_path / "run", None, 0.1).stop()
-        deadline = time.monotonic() + 5
-        while not controls.stop_requested and time.monotonic() < deadline:
-            time.sleep(0.01)
-        time.sleep(0.3)
+        wait_for(lambda: controls.stop_requested, "the stop applied", timeout=5, interval=0.01)
+        time.sleep(0.3)  # three heartbeats: liveness.json must have been rewritten meanwhile
     assert controls.stop_requested
     after = json.loads((tmp_path / "run" / "liveness.json").read_text())
     assert after["heartbeat"] > before and after["pid"] == os.getpid()
@@ -284,10 +282,7 @@ def test_a_sent_request_wakes_the_follower_at_once(tmp_path: Path) -> None:
         )
     )
     thread.start()
-    deadline = time.monotonic() + 10
-    while not seen:
-        assert time.monotonic() < deadline
-        time.sleep(0.01)
+    wait_for(lambda: seen, "the follower's first event", timeout=10, interval=0.01)
     recorder(finished())  # the run ends while the follower waits out its 60 s pause
     recorder.flush()
     sent = time.monotonic()

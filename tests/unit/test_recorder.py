@@ -37,8 +37,8 @@ from dnn_tui.training.events import (
     StepMeasured,
     from_record,
 )
-
-from ..run_files import CONFIG, LAYERS, finished, record, signal, started, strict_load
+from tests.helpers.run_files import CONFIG, LAYERS, finished, record, signal, started, strict_load
+from tests.helpers.waiting import wait_for
 
 
 def events_of(run: Path) -> list:
@@ -170,13 +170,12 @@ def test_a_new_best_epoch_saves_its_weights_while_the_run_goes_on(tmp_path: Path
             record(2), best_epoch=2, epochs=3, best_weights={"fc1.weight": 2 * best["fc1.weight"]}
         )
     )
-    deadline = time.monotonic() + 10
-    epoch = "1"
-    while epoch != "2" and time.monotonic() < deadline:
-        time.sleep(0.05)
+
+    def saved_epoch() -> str:
         with safe_open(tmp_path / "model.safetensors", "pt") as handle:
-            epoch = handle.metadata()["epoch"]
-    assert epoch == "2"
+            return handle.metadata()["epoch"]
+
+    wait_for(lambda: saved_epoch() == "2", "the second best weights saved", timeout=10)
     recorder.close()
 
 
@@ -356,22 +355,25 @@ def test_release_removes_an_unused_claim(tmp_path: Path) -> None:
 
 
 def test_run_files_follow_the_umask(tmp_path: Path) -> None:
-    """Run in a child process: the umask is process-wide."""
+    """Run in a child process: the umask is process-wide. One child writes the three runs,
+    each after its own umask, so a umask read once (at import) would show in the later ones."""
+    umasks = {"022": 0o644, "077": 0o600, "002": 0o664}
     code = (
         "import os, sys\n"
         "from pathlib import Path\n"
-        "os.umask(int(sys.argv[2], 8))\n"
-        "from tests.run_files import started, finished\n"
+        "from tests.helpers.run_files import started, finished\n"
         "from dnn_tui.rundir.recorder import RunRecorder, claim_run_dir\n"
-        "r = RunRecorder(claim_run_dir(Path(sys.argv[1])))\n"
-        "r(started()); r(finished())\n"
+        "for umask in sys.argv[2:]:\n"
+        "    os.umask(int(umask, 8))\n"
+        "    r = RunRecorder(claim_run_dir(Path(sys.argv[1]) / umask))\n"
+        "    r(started()); r(finished())\n"
     )
     root = Path(__file__).resolve().parents[2]
-    for umask, mode in (("022", 0o644), ("077", 0o600), ("002", 0o664)):
+    subprocess.run(
+        [sys.executable, "-c", code, str(tmp_path), *umasks], cwd=root, check=True, timeout=120
+    )
+    for umask, mode in umasks.items():
         run = tmp_path / umask
-        subprocess.run(
-            [sys.executable, "-c", code, str(run), umask], cwd=root, check=True, timeout=120
-        )
         modes = {p.name: stat.S_IMODE(p.stat().st_mode) for p in run.iterdir()}
         assert set(modes) >= {"config.toml", "history.json", "model.safetensors", "events.jsonl"}
         assert set(modes.values()) == {mode}, (umask, modes)

@@ -34,8 +34,7 @@ from dnn_tui.rundir.files import (
     read_history,
 )
 from dnn_tui.training.status import RECORDED
-
-from ..run_files import DATASET
+from tests.helpers.run_files import DATASET
 
 FIXTURE = Path(__file__).resolve().parents[1] / "data" / "regularization-mnist" / "baseline"
 

@@ -15,8 +15,7 @@ from dnn_tui.rundir.files import (
 )
 from dnn_tui.rundir.recorder import RunRecorder
 from dnn_tui.training.events import EpochEnded
-
-from ..run_files import CONFIG, finished, record, started, strict_load
+from tests.helpers.run_files import CONFIG, finished, record, started, strict_load
 
 
 def test_load_run_reads_what_the_recorder_wrote(tmp_path: Path) -> None:

@@ -1,4 +1,10 @@
-"""A dnn-tui process in a pseudo-terminal, as a shell over SSH runs it, for the signal tests."""
+"""The one pty driver: a dnn-tui process in a pseudo-terminal, as a shell over SSH runs it.
+
+The signal tests look at the raw bytes the program wrote (escape sequences that give the
+terminal back); the tests of what stays on screen read it through a terminal emulator (pyte),
+as a user's terminal keeps it. Both come from the same kept output. A reader thread drains the
+terminal all the time: a program blocks when nobody reads its terminal.
+"""
 
 from __future__ import annotations
 
@@ -11,11 +17,13 @@ import signal
 import struct
 import termios
 import threading
-import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from .support import cli_command, cli_env
+import pyte
+
+from tests.helpers.cli import cli_command, cli_env
+from tests.helpers.waiting import WaitTimedOut, wait_for
 
 
 class PtyProcess:
@@ -35,12 +43,15 @@ class PtyProcess:
         self.pid, self.fd = pid, fd
         self.output = bytearray()
         self.returncode: int | None = None
+        self.screen = pyte.Screen(cols, rows)
+        self._stream = pyte.ByteStream(self.screen)
+        self._fed = 0
         self._lock = threading.Lock()
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
 
     def _read(self) -> None:
-        """Drain the terminal (a program blocks when nobody reads its terminal)."""
+        """Drain the terminal until the program has gone (EIO) or the test closed it."""
         while True:
             try:
                 ready, _, _ = select.select([self.fd], [], [], 0.1)
@@ -55,8 +66,24 @@ class PtyProcess:
                 self.output.extend(data)
 
     def text(self) -> bytes:
+        """Every byte the program has written so far."""
         with self._lock:
             return bytes(self.output)
+
+    def screen_text(self) -> str:
+        """What the emulated terminal shows now, line by line (pyte has no alternate screen:
+        what a program leaves on the normal screen is written over its last frame)."""
+        with self._lock:
+            self._stream.feed(bytes(self.output[self._fed :]))
+            self._fed = len(self.output)
+        return "\n".join(line.rstrip() for line in self.screen.display)
+
+    def wait_for_text(self, text: str, timeout: float = 60.0) -> None:
+        """Wait until text is on the emulated screen; the failure shows the screen."""
+        try:
+            wait_for(lambda: text in self.screen_text(), f"{text!r} on the screen", timeout)
+        except WaitTimedOut as error:
+            raise WaitTimedOut(f"{error}; the screen:\n{self.screen_text()}") from None
 
     def send(self, keys: bytes) -> None:
         os.write(self.fd, keys)
@@ -79,11 +106,11 @@ class PtyProcess:
         return self.returncode
 
     def wait(self, timeout: float) -> int:
-        deadline = time.monotonic() + timeout
-        while self.poll() is None:
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"pid {self.pid} still running after {timeout} s")
-            time.sleep(0.05)
+        """The exit code, once the program has ended and its last output has been read."""
+        wait_for(lambda: self.poll() is not None, f"pid {self.pid} to end", timeout)
+        # What it wrote just before ending may still be unread: the reader ends at EIO, once
+        # every holder of the terminal is gone (or goes on, if a child of it still holds it).
+        self._reader.join(timeout=1)
         assert self.returncode is not None
         return self.returncode
 

@@ -1,4 +1,5 @@
-"""Helpers of the dashboard tests: a tiny real config, waiting on the app, reading widgets."""
+"""Helpers of the dashboard tests: a tiny real config, waiting on the app, reading widgets,
+recording notifications."""
 
 from __future__ import annotations
 
@@ -10,10 +11,14 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+from textual.app import App
 from textual.pilot import Pilot
+from textual.widget import Widget
 from textual.widgets import Label
 
 from dnn_tui.config import DataConfig, ModelConfig, RunConfig, TrainConfig
+from tests.helpers.waiting import wait_for_async
 
 TINY = RunConfig(
     model=ModelConfig(hidden=(16, 8), batchnorm=True, dropout=0.1),
@@ -24,18 +29,45 @@ TINY = RunConfig(
 is far more than any test waits for (the tests stop it)."""
 
 
-async def wait_until(pilot: Pilot, condition: Callable[[], bool], timeout: float = 20.0) -> None:
-    """Let the app run until condition() holds; fail after timeout seconds."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {condition}")
-        await pilot.pause(0.05)
+async def wait_until(
+    pilot: Pilot,
+    condition: Callable[[], object],
+    timeout: float = 20.0,
+    what: str | None = None,
+    interval: float = 0.05,
+) -> None:
+    """Let the app run until condition() holds; fail after timeout seconds, naming the wait.
+
+    ``wait_for_async`` with ``pilot.pause`` between looks: the app handles its messages
+    (the worker's events among them) while the test waits.
+    """
+    await wait_for_async(condition, what, timeout, interval, pause=pilot.pause)
 
 
 def label_text(pilot: Pilot, selector: str) -> str:
     """The text a Label shows."""
     return str(pilot.app.screen.query_one(selector, Label).content)
+
+
+def shown(app: App, selector: str) -> bool:
+    """Displayed, with a non-empty region entirely on the screen."""
+    widget = app.screen.query_one(selector, Widget)
+    region, (width, height) = widget.region, app.size
+    visible = all(node.display for node in widget.ancestors_with_self if isinstance(node, Widget))
+    return visible and region.area > 0 and region.right <= width and region.bottom <= height
+
+
+class Notes:
+    """Records the app's notifications (run_test turns the toasts off)."""
+
+    def __init__(self, app: App, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.seen: list[tuple[str, str, str]] = []
+        monkeypatch.setattr(app, "notify", self.notify)
+
+    def notify(
+        self, message: str, *, title: str = "", severity: str = "information", **_: object
+    ) -> None:
+        self.seen.append((title, message, severity))
 
 
 def training_threads() -> list[str]:
@@ -50,6 +82,12 @@ def training_threads() -> list[str]:
                 break
             walker = walker.f_back
     return busy
+
+
+async def wait_until_threads_end(timeout: float) -> None:
+    """The app's training worker has left the engine: no thread is inside it any more
+    (awaited after the app has exited, so plain asyncio pauses)."""
+    await wait_for_async(lambda: not training_threads(), "the training threads to end", timeout)
 
 
 FIXTURES = Path(__file__).resolve().parents[1] / "data" / "regularization-mnist"

@@ -14,7 +14,18 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import dnn_tui.rundir.channel as channel_module
+from dnn_tui.fileio import Folder
 from dnn_tui.rundir.catalog import list_runs
+from dnn_tui.rundir.channel import (
+    MAX_REQUEST_BYTES,
+    MIN_APPLY_S,
+    REFUSALS_NOTED,
+    RunChannel,
+    apply_request,
+    parse_request,
+)
+from dnn_tui.rundir.files import CONTROL_FILE
 from dnn_tui.rundir.liveness import (
     CLOCK_SKEW_S,
     LIVENESS_FILE,
@@ -26,6 +37,7 @@ from dnn_tui.rundir.liveness import (
     shown_status,
 )
 from dnn_tui.rundir.recorder import claim_run_dir
+from dnn_tui.training.controls import RunControls
 
 FIXTURES = Path(__file__).resolve().parents[1] / "data" / "regularization-mnist"
 
@@ -156,3 +168,192 @@ def test_generated_liveness_records_never_raise_and_only_valid_ones_are_kept(rec
 def test_liveness_bytes_never_raise(raw: bytes) -> None:
     parsed = parse_liveness(raw)
     assert parsed is None or isinstance(parsed, Liveness)
+
+
+# --- control.jsonl ------------------------------------------------------------------------------
+
+
+def _channel(tmp_path: Path, notes: list[str]) -> tuple[Folder, RunControls, RunChannel]:
+    folder = claim_run_dir(tmp_path / "run")
+    controls = RunControls(None, 0.1)
+    return folder, controls, RunChannel(folder, controls, note=notes.append)
+
+
+def _append(tmp_path: Path, data: bytes) -> None:
+    with (tmp_path / "run" / CONTROL_FILE).open("ab") as handle:
+        handle.write(data)
+
+
+HOSTILE_LINES = [
+    b"[" * 1000,
+    b"[" * 500 + b"]" * 500,
+    b'{"kind": "lr", "value": 1' + b"0" * 400 + b"}",
+    b'{"kind": "lr", "value": 1e999}',
+    b'{"kind": "clip_norm", "value": NaN}',
+    b'{"kind": "lr", "value": -Infinity}',
+    b'{"kind": ' + b"[" * 400 + b"]" * 400 + b"}",
+    b"\xff\xfe not utf-8",
+    b"\x00" * 100,
+    b'{"kind": "pause", "value": "yes"}',
+]
+
+
+@pytest.mark.parametrize("line", HOSTILE_LINES)
+def test_every_hostile_request_is_refused_with_a_reason(tmp_path: Path, line: bytes) -> None:
+    notes: list[str] = []
+    folder, controls, channel = _channel(tmp_path, notes)
+    _append(tmp_path, line + b"\n")
+    channel.poll()
+    assert len(notes) == 1 and "refused" in notes[0]
+    assert controls.version == 0
+    channel.close()
+    folder.close()
+
+
+@settings(max_examples=1000, deadline=None)
+@given(line=st.binary(max_size=300) | JSON.map(lambda v: json.dumps(v).encode()))
+def test_generated_request_lines_never_raise_and_only_requests_pass(line: bytes) -> None:
+    parsed = parse_request(line)
+    if isinstance(parsed, str):
+        assert parsed
+        return
+    kind, value = parsed
+    assert kind in ("stop", "pause", "clipping", "clip_norm", "lr")
+    if kind == "stop":
+        assert value is True
+    elif kind in ("pause", "clipping"):
+        assert isinstance(value, bool)
+    else:
+        assert isinstance(value, int | float) and not isinstance(value, bool)
+    controls = RunControls(None, 0.1)
+    reason = apply_request(controls, json.loads(line))  # a value out of range: a reason
+    assert reason is None or isinstance(reason, str)
+
+
+def test_the_tail_of_an_over_long_line_is_no_request(tmp_path: Path) -> None:
+    notes: list[str] = []
+    folder, controls, channel = _channel(tmp_path, notes)
+    _append(tmp_path, b"x" * (MAX_REQUEST_BYTES + 10))
+    channel.poll()
+    _append(tmp_path, b'{"kind": "stop", "value": true}\n')  # the end of the long line
+    channel.poll()
+    assert not controls.stop_requested
+    assert len(notes) == 1 and "longer than" in notes[0]
+    _append(tmp_path, b'{"kind": "stop", "value": true}\n')  # a line of its own
+    channel.poll()
+    assert controls.stop_requested
+    channel.close()
+    folder.close()
+
+
+def test_a_long_line_split_across_polls_is_dropped_whole(tmp_path: Path) -> None:
+    notes: list[str] = []
+    folder, controls, channel = _channel(tmp_path, notes)
+    _append(tmp_path, b"[" * 2000)
+    channel.poll()
+    _append(tmp_path, b"]" * 2000 + b'{"kind": "pause", "value": true}\n')
+    channel.poll()
+    assert not controls.paused
+    channel.close()
+    folder.close()
+
+
+def test_a_flood_of_requests_is_coalesced_and_told_once(tmp_path: Path) -> None:
+    notes: list[str] = []
+    folder, controls, channel = _channel(tmp_path, notes)
+    flood = b"".join(
+        json.dumps({"kind": "lr", "value": 0.001 * (1 + i % 7)}).encode() + b"\n"
+        for i in range(300_000)
+    )
+    _append(tmp_path, flood)
+    polls = 0
+    while channel._offset < len(flood):
+        channel.poll()
+        polls += 1
+    channel.close()
+    assert len(controls.take_changes()) <= polls  # at most one lr change per poll
+    assert channel.ignored >= 300_000 - polls
+    summaries = [note for note in notes if "ignored" in note]
+    assert len(summaries) == 1 and "control.jsonl" in summaries[0]
+    folder.close()
+
+
+def test_garbage_lines_get_a_few_notices_and_one_count(tmp_path: Path) -> None:
+    notes: list[str] = []
+    folder, _controls, channel = _channel(tmp_path, notes)
+    _append(tmp_path, b"garbage\n" * 10_000)
+    while channel._offset < 8 * 10_000:
+        channel.poll()
+    channel.close()
+    assert len(notes) == REFUSALS_NOTED + 1
+    assert f"refused {10_000 - REFUSALS_NOTED:,} more" in notes[-1]
+    folder.close()
+
+
+def test_requests_of_one_kind_are_applied_at_most_every_min_apply_s(tmp_path: Path) -> None:
+    notes: list[str] = []
+    folder, controls, channel = _channel(tmp_path, notes)
+    _append(tmp_path, b'{"kind": "lr", "value": 0.5}\n')
+    channel.poll()
+    _append(tmp_path, b'{"kind": "lr", "value": 0.25}\n{"kind": "lr", "value": 0.125}\n')
+    channel.poll()
+    assert controls.lr == 0.5  # the second waits; the latest of its kind replaces it
+    time.sleep(MIN_APPLY_S)
+    channel.poll()
+    assert controls.lr == 0.125
+    _append(tmp_path, b'{"kind": "stop", "value": true}\n')
+    channel.poll()
+    assert controls.stop_requested  # never held back
+    channel.close()
+    folder.close()
+
+
+def _beat(tmp_path: Path) -> float:
+    return json.loads((tmp_path / "run" / LIVENESS_FILE).read_text())["heartbeat"]
+
+
+def test_a_live_channel_survives_anything_appended_to_control_jsonl(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(channel_module, "HEARTBEAT_S", 0.05)
+    notes: list[str] = []
+    folder, controls, channel = _channel(tmp_path, notes)
+    with channel:
+        for line in HOSTILE_LINES:
+            _append(tmp_path, line + b"\n")
+        _append(tmp_path, bytes(range(256)) * 50 + b"\n" + b"{" * 5000)
+        _append(tmp_path, b"\n" + json.dumps({"kind": "lr", "value": 10**400}).encode() + b"\n")
+        time.sleep(0.3)
+        assert channel._thread.is_alive()
+        first = _beat(tmp_path)
+        time.sleep(0.3)
+        assert _beat(tmp_path) > first  # the heartbeat goes on
+        _append(tmp_path, b'{"kind": "stop", "value": true}\n')
+        deadline = time.monotonic() + 5
+        while not controls.stop_requested and time.monotonic() < deadline:
+            time.sleep(0.01)
+    assert controls.stop_requested
+    assert notes and all(isinstance(note, str) for note in notes)
+    folder.close()
+
+
+def test_a_failing_poll_is_told_once_and_the_heartbeat_goes_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(channel_module, "HEARTBEAT_S", 0.05)
+    notes: list[str] = []
+    folder, _controls, channel = _channel(tmp_path, notes)
+
+    def broken() -> int:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(channel, "poll", broken)
+    with channel:
+        time.sleep(0.2)
+        first = _beat(tmp_path)
+        time.sleep(0.3)
+        assert _beat(tmp_path) > first
+    assert [note for note in notes if "a bug" in note] == [
+        "steering requests cannot be read: RuntimeError: a bug"
+    ]
+    folder.close()

@@ -174,22 +174,29 @@ class Folder:
             raise
 
     def open_append(self, name: str) -> int:
-        """A descriptor that appends to ``name`` in the folder (created when missing)."""
+        """A descriptor that appends to ``name`` in the folder (created when missing); as
+        ``open_read_create``, never through a symbolic link and only to a regular file."""
         self._check()
-        flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC
+        flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_NOFOLLOW | os.O_NONBLOCK
         try:
-            return os.open(name, flags, FILE_MODE, dir_fd=self._fd)
+            fd = os.open(name, flags | os.O_CLOEXEC, FILE_MODE, dir_fd=self._fd)
         except OSError as error:
-            raise type(error)(error.errno, error.strerror, str(self.path / name)) from None
+            raise _refused_link(error, str(self.path / name)) from None
+        return _regular_only(fd, str(self.path / name))
 
     def open_read_create(self, name: str) -> int:
-        """A read-only descriptor of ``name`` in the folder, created empty when missing."""
+        """A read-only descriptor of ``name`` in the folder, created empty when missing.
+
+        Someone else may have put ``name`` there first: a symbolic link is not followed, a FIFO
+        is not waited on, and anything but a regular file is refused (FileRefused).
+        """
         self._check()
+        flags = os.O_RDONLY | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
         try:
-            fd = os.open(name, os.O_RDONLY | os.O_CREAT | os.O_CLOEXEC, FILE_MODE, dir_fd=self._fd)
+            fd = os.open(name, flags, FILE_MODE, dir_fd=self._fd)
         except OSError as error:
-            raise type(error)(error.errno, error.strerror, str(self.path / name)) from None
-        return fd
+            raise _refused_link(error, str(self.path / name)) from None
+        return _regular_only(fd, str(self.path / name))
 
     def create_exclusive(self, name: str, data: bytes) -> None:
         """Create ``name`` with data; FileExistsError when it is there already (a claim)."""
@@ -205,6 +212,28 @@ class Folder:
         """Remove ``name`` from the folder if it is there."""
         with _suppress_oserror(errno.ENOENT):
             os.unlink(name, dir_fd=self._fd)
+
+
+def _refused_link(error: OSError, path: str) -> OSError:
+    """error naming path; a symbolic link that O_NOFOLLOW refused (ELOOP) says so in words."""
+    if error.errno == errno.ELOOP:
+        return FileRefused(errno.ELOOP, "a symbolic link, not followed", path)
+    if error.errno == errno.ENXIO:  # O_WRONLY | O_NONBLOCK on a FIFO nobody reads
+        return FileRefused(errno.ENXIO, "a FIFO, not a regular file", path)
+    return type(error)(error.errno, error.strerror, path)
+
+
+def _regular_only(fd: int, path: str) -> int:
+    """fd when it is a regular file's; else it is closed and FileRefused names what it is."""
+    try:
+        mode = os.fstat(fd).st_mode
+    except BaseException:
+        os.close(fd)
+        raise
+    if not stat.S_ISREG(mode):
+        os.close(fd)
+        raise FileRefused(errno.EINVAL, f"{file_kind(mode)}, not a regular file", path)
+    return fd
 
 
 class _suppress_oserror:

@@ -4,10 +4,16 @@ what breaks a rule is refused by name or counted, never raised."""
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import json
+import os
 import shutil
 import subprocess
+import threading
 import time
+from collections.abc import Callable
+from dataclasses import fields
 from pathlib import Path
 
 import pytest
@@ -15,6 +21,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import dnn_tui.rundir.channel as channel_module
+import dnn_tui.rundir.follow as follow_module
 from dnn_tui.fileio import Folder
 from dnn_tui.rundir.catalog import list_runs
 from dnn_tui.rundir.channel import (
@@ -25,7 +32,9 @@ from dnn_tui.rundir.channel import (
     apply_request,
     parse_request,
 )
-from dnn_tui.rundir.files import CONTROL_FILE
+from dnn_tui.rundir.eventlog import check_event, parse_event_line
+from dnn_tui.rundir.files import CONTROL_FILE, EVENTS_FILE
+from dnn_tui.rundir.follow import RemoteControls, RunFollower, SteeringFailed
 from dnn_tui.rundir.liveness import (
     CLOCK_SKEW_S,
     LIVENESS_FILE,
@@ -36,8 +45,19 @@ from dnn_tui.rundir.liveness import (
     read_liveness,
     shown_status,
 )
-from dnn_tui.rundir.recorder import claim_run_dir
+from dnn_tui.rundir.recorder import RunRecorder, claim_run_dir, log_line
 from dnn_tui.training.controls import RunControls
+from dnn_tui.training.events import (
+    EVENT_TYPES,
+    ControlApplied,
+    EpochEnded,
+    Notice,
+    RunFinished,
+    RunStarted,
+    to_record,
+)
+
+from ..run_files import finished, record, started
 
 FIXTURES = Path(__file__).resolve().parents[1] / "data" / "regularization-mnist"
 
@@ -357,3 +377,284 @@ def test_a_failing_poll_is_told_once_and_the_heartbeat_goes_on(
         "steering requests cannot be read: RuntimeError: a bug"
     ]
     folder.close()
+
+
+# --- files that are not what they seem --------------------------------------------------------
+
+
+def _never_blocks(call: Callable[[], object], seconds: float = 5.0) -> object:
+    """call()'s result; fails when it has not returned within seconds (a wait on a FIFO)."""
+    result: list[object] = []
+    failure: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            result.append(call())
+        except Exception as error:
+            failure.append(error)
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    thread.join(seconds)
+    assert not thread.is_alive(), "blocked (on a FIFO?)"
+    if failure:
+        raise failure[0]
+    return result[0]
+
+
+@pytest.mark.parametrize("name", [EVENTS_FILE, CONTROL_FILE, LIVENESS_FILE, "history.json"])
+def test_no_reader_or_watcher_blocks_on_a_fifo(tmp_path: Path, name: str) -> None:
+    root = tmp_path / "runs"
+    run = make_run(root / "run", status="running")
+    (run / name).unlink(missing_ok=True)
+    os.mkfifo(run / name)
+    follower = RunFollower(run)
+    _never_blocks(follower.read_new)
+    _never_blocks(lambda: read_liveness(run))
+    _never_blocks(lambda: shown_status("running", run))
+    _never_blocks(lambda: list_runs(root))
+    controls = RemoteControls(run, None, 0.1)
+    if name == CONTROL_FILE:
+        with pytest.raises(SteeringFailed, match="FIFO"):
+            _never_blocks(controls.pause)
+        assert not controls.paused
+    else:
+        with contextlib.suppress(SteeringFailed):  # the fixture has no control.jsonl
+            _never_blocks(controls.pause)
+
+
+def test_a_run_never_waits_on_a_fifo_control_jsonl_and_keeps_its_heartbeat(
+    tmp_path: Path,
+) -> None:
+    notes: list[str] = []
+    folder = claim_run_dir(tmp_path / "run")
+    os.mkfifo(tmp_path / "run" / CONTROL_FILE)
+    channel = _never_blocks(lambda: RunChannel(folder, RunControls(None, 0.1), note=notes.append))
+    assert isinstance(channel, RunChannel)
+    assert channel.poll() == 0
+    channel.close()
+    assert len(notes) == 1 and "control.jsonl" in notes[0] and "FIFO" in notes[0]
+    folder.close()
+
+
+def test_a_watcher_never_reads_or_writes_through_a_link(tmp_path: Path) -> None:
+    run = make_run(tmp_path / "run", status="running")
+    elsewhere = tmp_path / "elsewhere.jsonl"
+    elsewhere.write_text("")
+    (run / CONTROL_FILE).symlink_to(elsewhere)
+    with pytest.raises(SteeringFailed, match="symbolic link"):
+        RemoteControls(run, None, 0.1).stop()
+    assert elsewhere.read_text() == ""
+    secret = tmp_path / "secret.jsonl"
+    secret.write_text(json.dumps(to_record(Notice("from elsewhere"))) + "\n")
+    (run / EVENTS_FILE).symlink_to(secret)
+    follower = RunFollower(run)
+    (notice,) = follower.read_new()
+    assert isinstance(notice, Notice) and "symbolic link" in notice.text
+    assert follower.read_new() == []  # said once
+
+
+@pytest.mark.parametrize("target", ["/dev/zero", "/dev/null"])
+def test_a_watcher_never_reads_or_writes_a_device(tmp_path: Path, target: str) -> None:
+    run = make_run(tmp_path / "run", status="running")
+    (run / EVENTS_FILE).symlink_to(target)
+    (run / CONTROL_FILE).symlink_to(target)
+    (notice,) = _never_blocks(RunFollower(run).read_new)  # type: ignore[misc]
+    assert isinstance(notice, Notice)
+    with pytest.raises(SteeringFailed):
+        RemoteControls(run, None, 0.1).set_lr(0.5)
+
+
+def test_a_run_never_writes_through_a_link_in_its_folder(tmp_path: Path) -> None:
+    notes: list[str] = []
+    folder = claim_run_dir(tmp_path / "run")
+    outside = tmp_path / "outside"
+    outside.write_text("kept\n")
+    (tmp_path / "run" / CONTROL_FILE).symlink_to(outside)
+    (tmp_path / "run" / EVENTS_FILE).symlink_to(outside)
+    channel = RunChannel(folder, RunControls(None, 0.1), note=notes.append)
+    channel.close()
+    assert "symbolic link" in notes[0]
+    recorder = RunRecorder(folder)
+    recorder(Notice("hello"))
+    recorder.close()
+    assert recorder.error is not None and "symbolic link" in recorder.error
+    assert outside.read_text() == "kept\n"
+    folder.close()
+
+
+# --- a request that could not be written ------------------------------------------------------
+
+
+def test_a_request_that_cannot_be_written_says_so_and_changes_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    run = make_run(tmp_path / "run", status="running")
+    (run / CONTROL_FILE).write_text("")
+    controls = RemoteControls(run, None, 0.1)
+    real_write = os.write
+
+    def full_disk(fd: int, data: bytes) -> int:
+        if os.path.basename(os.readlink(f"/proc/self/fd/{fd}")) == CONTROL_FILE:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real_write(fd, data)
+
+    monkeypatch.setattr(os, "write", full_disk)
+    for change, shown in (
+        (RemoteControls.pause, lambda c: c.paused),
+        (RemoteControls.toggle_clipping, lambda c: c.clipping),
+        (RemoteControls.stop, lambda c: c.stop_requested),
+    ):
+        with pytest.raises(SteeringFailed, match="No space left on device") as failure:
+            change(controls)
+        assert CONTROL_FILE in str(failure.value)
+        assert not shown(controls) and not controls.pending
+    with pytest.raises(SteeringFailed):
+        controls.set_lr(0.5)
+    assert controls.lr == 0.1
+    monkeypatch.setattr(os, "write", real_write)
+    controls.pause()
+    assert controls.paused and controls.pending
+
+
+def test_a_request_to_a_run_without_control_jsonl_fails_by_name(tmp_path: Path) -> None:
+    run = make_run(tmp_path / "run", status="running")
+    controls = RemoteControls(run, None, 0.1)
+    with pytest.raises(SteeringFailed, match="No such file"):
+        controls.pause()
+    assert not controls.paused
+    assert not (run / CONTROL_FILE).exists()  # never created by a watcher
+
+
+# --- events.jsonl -------------------------------------------------------------------------------
+
+
+def _good_lines() -> list[str]:
+    return [  # as the recorder writes them: strict JSON
+        log_line(event).decode().rstrip("\n")
+        for event in (
+            started(),
+            EpochEnded(record(1), 1, 3),
+            ControlApplied(1, 2, "lr", 0.5),
+            finished(),
+        )
+    ]
+
+
+BAD_EVENTS = {
+    "record a list": {"event": "EpochEnded", "record": [1], "best_epoch": 1, "epochs": 3},
+    "record without keys": {"event": "EpochEnded", "record": {}, "best_epoch": 1, "epochs": 3},
+    "epoch a string": {
+        "event": "EpochEnded",
+        "record": dict(record(1), epoch="1"),
+        "best_epoch": 1,
+        "epochs": 3,
+    },
+    "loss a list": {
+        "event": "EpochEnded",
+        "record": dict(record(1), val_loss=[1]),
+        "best_epoch": 1,
+        "epochs": 3,
+    },
+    "epochs a string": {"event": "EpochEnded", "record": record(1), "best_epoch": 1, "epochs": "3"},
+    "lr a list": {"event": "ControlApplied", "epoch": 1, "step": 1, "kind": "lr", "value": [1]},
+    "notice text a number": {"event": "Notice", "text": 5, "level": "warning"},
+    "status unknown": {
+        "event": "RunFinished",
+        "status": "exploded",
+        "best_epoch": None,
+        "test": None,
+        "diverged": None,
+        "seconds": 1.0,
+    },
+    "test values text": {
+        "event": "RunFinished",
+        "status": "completed",
+        "best_epoch": None,
+        "test": {"acc": "high"},
+        "diverged": None,
+        "seconds": 1.0,
+    },
+}
+
+
+@pytest.mark.parametrize("name", sorted(BAD_EVENTS))
+def test_a_wrongly_typed_event_line_is_named_and_skipped(tmp_path: Path, name: str) -> None:
+    good = _good_lines()
+    lines = [good[0], json.dumps(BAD_EVENTS[name]), *good[1:]]
+    (tmp_path / EVENTS_FILE).write_text("\n".join(lines) + "\n")
+    follower = RunFollower(tmp_path)
+    seen: list[object] = []
+    finished_event = follower.follow(seen.append, lambda: False, poll_s=0.01)
+    assert finished_event is not None and finished_event.status == "completed"
+    assert follower.skipped == 1
+    notices = [e for e in seen if isinstance(e, Notice)]
+    assert len(notices) == 1 and notices[0].text.startswith(f"{EVENTS_FILE} line 2: skipped")
+    assert [type(e) for e in seen if not isinstance(e, Notice)] == [
+        RunStarted,
+        EpochEnded,
+        ControlApplied,
+        RunFinished,
+    ]
+
+
+def test_an_over_long_event_line_is_skipped_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(follow_module, "MAX_LINE_BYTES", 100)
+    good = _good_lines()
+    notice = json.dumps(to_record(Notice("x" * 200)))
+    follower = RunFollower(tmp_path)
+    log = tmp_path / EVENTS_FILE
+    log.write_text(good[0] + "\n" + notice[:150])
+    follower.read_new()
+    with log.open("a") as handle:
+        handle.write(notice[150:] + "\n" + good[3] + "\n")
+    assert [type(e) for e in follower.read_new()] == [RunFinished]
+    assert follower.problems == [f"{EVENTS_FILE} line 2: skipped: longer than 100 bytes"]
+
+
+_GOOD = _good_lines()
+FIELD_NAMES = sorted({spec.name for cls in EVENT_TYPES.values() for spec in fields(cls)})
+EVENT_NAMES = st.sampled_from(
+    [
+        "Notice",
+        "RunStarted",
+        "StepMeasured",
+        "ActivationsMeasured",
+        "ControlApplied",
+        "EpochEnded",
+        "RunFinished",
+        "Other",
+    ]
+)
+
+
+@settings(max_examples=1000, deadline=None)
+@given(
+    base=st.sampled_from(range(4)),
+    event_name=EVENT_NAMES,
+    changes=st.dictionaries(st.text(max_size=12) | st.sampled_from(FIELD_NAMES), JSON, max_size=4),
+)
+def test_generated_event_lines_never_raise_and_only_typed_events_pass(
+    base: int, event_name: str, changes: dict[str, object]
+) -> None:
+    record_ = json.loads(_GOOD[base])
+    record_.update(changes)
+    if event_name != "Other" and "event" not in changes:
+        record_["event"] = event_name
+    try:
+        event = parse_event_line(json.dumps(record_).encode())
+    except ValueError as error:
+        assert str(error)
+        return
+    check_event(event)  # what passed has its documented types
+    if isinstance(event, EpochEnded):
+        assert isinstance(event.record, dict) and isinstance(event.record["epoch"], int)
+
+
+@settings(max_examples=1000, deadline=None)
+@given(line=st.binary(max_size=300))
+def test_event_line_bytes_never_raise_anything_but_value_error(line: bytes) -> None:
+    with contextlib.suppress(ValueError):
+        parse_event_line(line)

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from dnn_tui.config import RunConfig, dumps, load
-from dnn_tui.fileio import Folder
+from dnn_tui.fileio import Folder, error_line
 from dnn_tui.rundir.files import CONFIG_FILE, LOG_FILE
 from dnn_tui.rundir.recorder import RunRecorder, claim_new_run_dir, heartbeat, release
 from dnn_tui.training.status import Status, exit_code, run_guarded
@@ -38,7 +38,7 @@ if TYPE_CHECKING:
     from dnn_tui.data import Dataset
     from dnn_tui.training.controls import RunControls
     from dnn_tui.training.engine import RunResult
-    from dnn_tui.training.events import Emit
+    from dnn_tui.training.events import Emit, Event
 
 
 def record_run(
@@ -58,16 +58,46 @@ def record_run(
 
     recorder = RunRecorder(folder, on_error=controls.fail)
     channel = RunChannel(folder, controls, note=recorder.note).start()
+    view = None if emit is None else ViewSink(emit, recorder.note)
     try:
         dataset = data() if callable(data) else data
         if controls.stop_requested:
             return None
-        return train(config, dataset, controls, fan_out(recorder, emit))
+        return train(config, dataset, controls, fan_out(recorder, view))
     finally:
         channel.close()
         recorder.close()
         if recorder.history is None:  # it never started: nothing to keep
             release(folder)
+
+
+class ViewSink:
+    """An event sink that shows the run (the console of ``train``) and never ends it.
+
+    A view is not the run: when it cannot be written (a full disk or a failing device under
+    stdout: ENOSPC, EIO) the run goes on to its end and writes its files, says so once in
+    them (a notice in events.jsonl), and shows nothing more. A closed pipe is the console's
+    own affair (``ReportConsole``). Failures other than OSError are the run's: they end it.
+    """
+
+    def __init__(self, view: Emit, say: Callable[[str], None]) -> None:
+        self.view = view
+        self.say = say
+        self.failure: str | None = None
+        """Why the view stopped showing the run; None while it shows it."""
+
+    def __call__(self, event: Event) -> None:
+        if self.failure is not None:
+            return
+        try:
+            self.view(event)
+        except OSError as error:
+            self.failure = error.strerror or error_line(error)
+            self.say(f"the console cannot be written ({self.failure}); the run goes on")
+            from dnn_tui.training.report import Report
+
+            if isinstance(self.view, Report):
+                self.view.silence()
 
 
 @dataclass(frozen=True)

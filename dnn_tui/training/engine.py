@@ -266,16 +266,25 @@ class _Run:
     # --- the loop ---------------------------------------------------------------------------
 
     def run(self) -> RunResult:
-        self.emit_started()
         status, diverged, error = "completed", None, None
         try:
+            # The start is inside: a failure there (an observer's, the probe's) ends the run as
+            # "failed" with its reason too, never leaves its files saying "running".
+            self.emit_started()
             with frozen_heap():
                 status, diverged = self.epochs()
         except Exception as failure:  # any failure ends the run as "failed", its files kept
             epoch, step = self.where
             status = "failed"
-            error = f"epoch {epoch}, step {step}: {describe_failure(failure)}"
-            self.partial_epoch = {"epoch": epoch, "steps": step - 1, "events": self.epoch_events}
+            if epoch == 0:
+                error = f"before the first step: {describe_failure(failure)}"
+            else:
+                error = f"epoch {epoch}, step {step}: {describe_failure(failure)}"
+                self.partial_epoch = {
+                    "epoch": epoch,
+                    "steps": step - 1,
+                    "events": self.epoch_events,
+                }
         if status == "stopped" and self.controls.failure is not None:
             status, error = "failed", self.controls.failure
         return self.finish(status, diverged, error)

@@ -57,7 +57,7 @@ from dnn_tui.training.events import (
     to_record,
 )
 
-from ..run_files import finished, record, started
+from ..run_files import CONFIG, finished, record, started
 
 FIXTURES = Path(__file__).resolve().parents[1] / "data" / "regularization-mnist"
 
@@ -658,3 +658,88 @@ def test_generated_event_lines_never_raise_and_only_typed_events_pass(
 def test_event_line_bytes_never_raise_anything_but_value_error(line: bytes) -> None:
     with contextlib.suppress(ValueError):
         parse_event_line(line)
+
+
+# --- the run's own failures ---------------------------------------------------------------------
+
+
+def _digits():
+    from dnn_tui.config import DataConfig
+    from dnn_tui.data import load_dataset
+
+    return load_dataset(DataConfig(dataset="digits", limit=200), seed=0)
+
+
+def _history(run: Path) -> dict:
+    return json.loads((run / "history.json").read_text())
+
+
+def _notices(run: Path) -> list[str]:
+    lines = (run / EVENTS_FILE).read_text().splitlines()
+    return [r["text"] for r in map(json.loads, lines) if r["event"] == "Notice"]
+
+
+class _FailingConsole:
+    """A console that fails on the given event type: an error, an OSError ENOSPC or EIO."""
+
+    def __init__(self, on: type, error: BaseException) -> None:
+        self.on, self.error, self.failed, self.after = on, error, False, 0
+
+    def __call__(self, event: object) -> None:
+        self.after += self.failed
+        if isinstance(event, self.on):
+            self.failed = True
+            raise self.error
+
+
+def test_a_failure_while_the_run_starts_ends_it_as_failed_with_the_error(tmp_path: Path) -> None:
+    from dnn_tui.rundir.launch import record_run
+
+    folder = claim_run_dir(tmp_path / "run")
+    controls = RunControls(None, 0.1)
+    console = _FailingConsole(RunStarted, RuntimeError("the console broke"))
+    with contextlib.suppress(RuntimeError):  # RunFinished reaches the broken console too
+        record_run(CONFIG, folder, _digits(), controls, console)
+    history = _history(tmp_path / "run")
+    assert history["status"] == "failed"
+    assert history["error"] == "before the first step: RuntimeError: the console broke"
+    assert shown_status(history["status"], tmp_path / "run") == "failed"
+    folder.close()
+
+
+@pytest.mark.parametrize("code", [errno.ENOSPC, errno.EIO])
+@pytest.mark.parametrize("on", [RunStarted, EpochEnded])
+def test_a_console_that_cannot_be_written_never_fails_the_run(
+    tmp_path: Path, code: int, on: type
+) -> None:
+    from dnn_tui.rundir.launch import record_run
+
+    folder = claim_run_dir(tmp_path / "run")
+    console = _FailingConsole(on, OSError(code, os.strerror(code)))
+    result = record_run(CONFIG, folder, _digits(), RunControls(None, 0.1), console)
+    assert result is not None and result.status == "completed"
+    assert _history(tmp_path / "run")["status"] == "completed"
+    said = [text for text in _notices(tmp_path / "run") if "console" in text]
+    assert said == [f"the console cannot be written ({os.strerror(code)}); the run goes on"]
+    assert console.failed and console.after == 0  # nothing more was shown through it
+    folder.close()
+
+
+def test_a_full_disk_under_stdout_leaves_the_report_quiet(tmp_path: Path) -> None:
+    import io
+
+    from rich.console import Console
+
+    from dnn_tui.rundir.launch import run_headless
+
+    class FullDisk(io.StringIO):
+        def write(self, text: str) -> int:
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+    console = Console(file=FullDisk(), force_terminal=False)
+    folder = claim_run_dir(tmp_path / "run")
+    outcome = run_headless(CONFIG, folder, _digits(), console)
+    assert outcome.status == "completed" and outcome.error is None
+    assert _history(tmp_path / "run")["status"] == "completed"
+    assert any("console cannot be written" in text for text in _notices(tmp_path / "run"))
+    folder.close()

@@ -31,14 +31,15 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from dnn_tui.fileio import error_line, file_kind, read_small_file
+from dnn_tui.fileio import error_line, file_kind
 from dnn_tui.rundir.eventlog import parse_event_line
 from dnn_tui.rundir.files import (
     CONFIG_FILE,
     CONTROL_FILE,
     EVENTS_FILE,
     HISTORY_FILE,
-    MAX_HISTORY_BYTES,
+    RunError,
+    read_history,
 )
 from dnn_tui.rundir.liveness import is_alive, read_liveness
 from dnn_tui.training.controls import RunControls
@@ -200,10 +201,10 @@ class RunFollower:
         """A run without events.jsonl (older, or a plain copy): its history as events."""
         from dnn_tui.config import ConfigError, load
 
-        try:
-            history = json.loads(read_small_file(self.run_dir / HISTORY_FILE, MAX_HISTORY_BYTES))
+        try:  # checked as the loader checks it: a damaged history replays nothing
+            history = read_history(self.run_dir / HISTORY_FILE)
             config = load(self.run_dir / CONFIG_FILE)
-        except (OSError, ValueError, ConfigError):
+        except (RunError, OSError, ValueError, ConfigError):
             return []
         self._from_history = True
         try:

@@ -67,6 +67,12 @@ JSON = st.recursive(
     max_leaves=12,
 )
 """Any JSON value (NaN and infinities included: Python's json reads and writes them)."""
+SMALL_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=8),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner),
+    max_leaves=4,
+)
+"""Small JSON values: one field's replacement."""
 
 
 def make_run(path: Path, **changes: object) -> Path:
@@ -634,7 +640,9 @@ EVENT_NAMES = st.sampled_from(
 @given(
     base=st.sampled_from(range(4)),
     event_name=EVENT_NAMES,
-    changes=st.dictionaries(st.text(max_size=12) | st.sampled_from(FIELD_NAMES), JSON, max_size=4),
+    changes=st.dictionaries(
+        st.text(max_size=12) | st.sampled_from(FIELD_NAMES), SMALL_JSON, max_size=3
+    ),
 )
 def test_generated_event_lines_never_raise_and_only_typed_events_pass(
     base: int, event_name: str, changes: dict[str, object]
@@ -743,3 +751,14 @@ def test_a_full_disk_under_stdout_leaves_the_report_quiet(tmp_path: Path) -> Non
     assert _history(tmp_path / "run")["status"] == "completed"
     assert any("console cannot be written" in text for text in _notices(tmp_path / "run"))
     folder.close()
+
+
+@pytest.mark.parametrize(
+    "text", ["[" * 100_000, '{"schema": 2, "epochs": [1]}', '{"schema": 2, "status": []}']
+)
+def test_a_damaged_history_replays_nothing_and_never_raises(tmp_path: Path, text: str) -> None:
+    run = make_run(tmp_path / "run")
+    (run / "history.json").write_text(text)
+    follower = RunFollower(run)
+    assert follower.read_new() == []
+    assert follower.finished is None

@@ -31,7 +31,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from dnn_tui.fileio import error_line, file_kind
+from dnn_tui.fileio import FILE_MODE, error_line, file_kind
 from dnn_tui.rundir.eventlog import parse_event_line
 from dnn_tui.rundir.files import (
     CONFIG_FILE,
@@ -94,9 +94,9 @@ APPEND_FLAGS = os.O_WRONLY | os.O_APPEND | os.O_NONBLOCK | os.O_NOFOLLOW | os.O_
 
 def open_run_file(path: Path, flags: int) -> int:
     """A descriptor of the regular file at path opened with flags; OSError naming the path and
-    the rule otherwise (FileNotFoundError when it is missing)."""
+    the rule otherwise (FileNotFoundError when it is missing and flags do not create it)."""
     try:
-        fd = os.open(path, flags)
+        fd = os.open(path, flags, FILE_MODE)
     except OSError as error:
         if error.errno == errno.ELOOP:
             raise OSError(errno.ELOOP, "a symbolic link, not followed", str(path)) from None

@@ -35,6 +35,7 @@ from dnn_tui.rundir.files import (
     history_csv,
     new_history,
 )
+from dnn_tui.rundir.follow import APPEND_FLAGS, open_run_file
 from dnn_tui.rundir.liveness import shown_status
 from dnn_tui.sweeps.planning import PlannedRun, write_state
 from dnn_tui.training.status import ENDED_ON_ITS_OWN, Status
@@ -132,16 +133,21 @@ class LocalBackend:
 
 
 def keep_output(run_dir: Path, text: str) -> None:
-    """Append what a run's process said on stderr to its output.log."""
+    """Append what a run's process said on stderr to its output.log (only to a regular file:
+    never through a link someone put there, never waiting on a FIFO)."""
     if text and run_dir.is_dir():
-        with contextlib.suppress(OSError), open(run_dir / LOG_FILE, "a", encoding="utf-8") as log:
-            log.write(text)
+        with contextlib.suppress(OSError):
+            fd = open_run_file(run_dir / LOG_FILE, APPEND_FLAGS | os.O_CREAT)
+            try:
+                os.write(fd, text.encode("utf-8", "replace"))
+            finally:
+                os.close(fd)
 
 
 def _history(run_dir: Path) -> dict[str, Any] | None:
     try:
         history = json.loads(read_small_file(run_dir / HISTORY_FILE, MAX_HISTORY_BYTES))
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):
         return None
     valid = isinstance(history, dict) and isinstance(history.get("epochs"), list)
     return history if valid else None

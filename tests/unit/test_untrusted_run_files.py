@@ -762,3 +762,28 @@ def test_a_damaged_history_replays_nothing_and_never_raises(tmp_path: Path, text
     follower = RunFollower(run)
     assert follower.read_new() == []
     assert follower.finished is None
+
+
+def test_a_sweep_keeps_a_runs_output_only_in_a_regular_file(tmp_path: Path) -> None:
+    from dnn_tui.sweeps.local import keep_output
+
+    run = tmp_path / "run"
+    run.mkdir()
+    keep_output(run, "said\n")
+    assert (run / "output.log").read_text() == "said\n"
+    outside = tmp_path / "outside"
+    outside.write_text("kept\n")
+    (run / "output.log").unlink()
+    (run / "output.log").symlink_to(outside)
+    keep_output(run, "not through a link\n")
+    assert outside.read_text() == "kept\n"
+    (run / "output.log").unlink()
+    os.mkfifo(run / "output.log")
+    _never_blocks(lambda: keep_output(run, "not into a FIFO\n"))
+
+
+def test_a_sweep_reads_a_deeply_nested_history_as_none(tmp_path: Path) -> None:
+    from dnn_tui.sweeps.local import _history
+
+    (tmp_path / "history.json").write_text("[" * 100_000)
+    assert _history(tmp_path) is None

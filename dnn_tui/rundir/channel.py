@@ -130,6 +130,8 @@ class RunChannel:
         """Where refused requests are reported (the recorder's events.jsonl)."""
         self.started = started if started is not None else time.time()
         self._stop = threading.Event()
+        self._lock = threading.Lock()
+        """Held while requests are taken or counted (the run's thread tells the counts)."""
         self._offset = 0
         self._partial = b""
         self._skipping = False
@@ -163,7 +165,7 @@ class RunChannel:
         self._stop.set()
         if self._thread.is_alive():
             self._thread.join()
-        self._summarise(force=True)
+        self.tell_counts()
         if self._fd >= 0:
             os.close(self._fd)
             self._fd = -1
@@ -194,6 +196,16 @@ class RunChannel:
 
     def poll(self) -> int:
         """Apply the requests appended since the last poll; returns how many lines were read."""
+        with self._lock:
+            return self._poll()
+
+    def tell_counts(self) -> None:
+        """Say now what was ignored or refused since the last notice (the run is ending: its
+        files are written once more, and the count belongs in them)."""
+        with self._lock:
+            self._summarise(force=True)
+
+    def _poll(self) -> int:
         lines: list[bytes] = []
         if self._fd >= 0:
             size = os.fstat(self._fd).st_size

@@ -54,16 +54,23 @@ def record_run(
     """
     from dnn_tui.rundir.channel import RunChannel
     from dnn_tui.training.engine import train
-    from dnn_tui.training.events import fan_out
+    from dnn_tui.training.events import RunFinished, fan_out
 
     recorder = RunRecorder(folder, on_error=controls.fail)
     channel = RunChannel(folder, controls, note=recorder.note).start()
     view = None if emit is None else ViewSink(emit, recorder.note)
+
+    def before_the_end(event: Event) -> None:
+        """The steering requests ignored or refused, counted in the run's files before its
+        last write."""
+        if isinstance(event, RunFinished):
+            channel.tell_counts()
+
     try:
         dataset = data() if callable(data) else data
         if controls.stop_requested:
             return None
-        return train(config, dataset, controls, fan_out(recorder, view))
+        return train(config, dataset, controls, fan_out(before_the_end, recorder, view))
     finally:
         channel.close()
         recorder.close()

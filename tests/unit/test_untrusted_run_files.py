@@ -8,6 +8,7 @@ import contextlib
 import errno
 import json
 import os
+import re
 import shutil
 import subprocess
 import threading
@@ -787,3 +788,29 @@ def test_a_sweep_reads_a_deeply_nested_history_as_none(tmp_path: Path) -> None:
 
     (tmp_path / "history.json").write_text("[" * 100_000)
     assert _history(tmp_path) is None
+
+
+def test_a_flood_during_a_run_is_counted_in_its_files(tmp_path: Path) -> None:
+    from dnn_tui.rundir.launch import record_run
+
+    folder = claim_run_dir(tmp_path / "run")
+    flood = b"".join(
+        json.dumps({"kind": "clipping", "value": i % 2 == 0}).encode() + b"\n"
+        for i in range(10_000)
+    )
+    (tmp_path / "run" / CONTROL_FILE).write_bytes(flood + b"garbage\n" * 50)
+
+    def slowly(event: object) -> None:  # long enough for the channel to read the flood
+        if isinstance(event, EpochEnded):
+            time.sleep(0.2)
+
+    result = record_run(CONFIG, folder, _digits(), RunControls(None, 0.1), slowly)
+    assert result is not None and result.status == "completed"
+    notices = _notices(tmp_path / "run")
+    assert len(notices) == REFUSALS_NOTED + 1
+    ignored = re.search(r"ignored ([\d,]+) requests", notices[-1])
+    assert ignored and int(ignored[1].replace(",", "")) >= 9_990
+    assert "refused 45 more" in notices[-1]
+    applied = [e for r in _history(tmp_path / "run")["epochs"] for e in r["events"]]
+    assert 1 <= len(applied) <= 10  # not 10,000
+    folder.close()

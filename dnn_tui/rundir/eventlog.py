@@ -26,6 +26,7 @@ from dnn_tui.training.events import (
     EpochEnded,
     Event,
     RunFinished,
+    StepMeasured,
     from_record,
 )
 
@@ -73,6 +74,10 @@ def check_event(event: Event) -> None:
             raise ValueError(f"ControlApplied.value: {event.kind} must be true or false")
         if event.kind in NUMBER_CONTROLS and not _is_number(event.value):
             raise ValueError(f"ControlApplied.value: {event.kind} must be a number")
+    elif isinstance(event, StepMeasured) and not (
+        _is_number(event.clip_norm) and _is_number(event.lr)
+    ):
+        raise ValueError("StepMeasured.clip_norm, lr: must be numbers (the knobs in force)")
     elif isinstance(event, RunFinished) and event.status not in STATUSES:
         raise ValueError(f"RunFinished.status: must be one of {', '.join(STATUSES)}")
     elif isinstance(event, ActivationsMeasured):

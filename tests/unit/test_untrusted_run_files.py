@@ -55,6 +55,7 @@ from dnn_tui.training.events import (
     Notice,
     RunFinished,
     RunStarted,
+    StepMeasured,
     to_record,
 )
 
@@ -565,6 +566,14 @@ BAD_EVENTS = {
     },
     "epochs a string": {"event": "EpochEnded", "record": record(1), "best_epoch": 1, "epochs": "3"},
     "lr a list": {"event": "ControlApplied", "epoch": 1, "step": 1, "kind": "lr", "value": [1]},
+    "step lr null": dict(
+        to_record(
+            StepMeasured(
+                1, 1, 10, 0.5, 0.5, 0.5, (1.0,), (1.0,), 1.0, 1.0, 0.0, 1.0, False, 1.0, 0.1, 1.0
+            )
+        ),
+        lr=None,
+    ),
     "notice text a number": {"event": "Notice", "text": 5, "level": "warning"},
     "status unknown": {
         "event": "RunFinished",

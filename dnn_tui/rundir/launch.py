@@ -231,7 +231,8 @@ def _run_adopted(run_dir: Path) -> int:
     config = load(run_dir / CONFIG_FILE)
     folder = Folder(run_dir)
     heartbeat(folder, time.time())  # the claim is ours now: our pid in liveness.json
-    print(f"background run of {config.preset or 'a custom config'}, pid {os.getpid()}")
+    with contextlib.suppress(OSError):  # output.log is a view: a full disk never stops the run
+        print(f"background run of {config.preset or 'a custom config'}, pid {os.getpid()}")
     outcome = run_headless(config, folder, lambda: load_data(config), make_console())
     if outcome.error:
         print(f"dnn-tui: error: the run failed: {outcome.error}", file=sys.stderr)

@@ -166,7 +166,11 @@ class Report:
             self._finished(event)
 
     def silence(self) -> None:
-        """Print nothing more (its output cannot be written): the progress line stops too."""
+        """Print nothing more (its output cannot be written): the progress line stops too, and
+        what is left in stdout's buffer goes nowhere (a failing flush at exit would change the
+        exit status)."""
+        if isinstance(self.console, ReportConsole):
+            self.console.on_broken_pipe()
         self.console.quiet = True
         live, self._live = self._live, None
         if live is not None:

@@ -54,7 +54,6 @@ REFUSALS_NOTED = 5
 """Refused requests that get a notice each; further ones are counted (see ``SUMMARY_S``)."""
 SUMMARY_S = 10.0
 """Seconds between two notices that count the requests ignored or refused since the last."""
-KINDS = ("stop", "pause", "clipping", "clip_norm", "lr")
 
 
 def parse_request(line: bytes) -> tuple[str, Any] | str:
@@ -189,10 +188,12 @@ class RunChannel:
                 next_beat = time.monotonic() + HEARTBEAT_S
                 try:
                     heartbeat(self.folder, self.started)
-                except Exception as error:  # the recorder names a folder that cannot be written
-                    if not self._beat_failed and not isinstance(error, OSError):
+                except OSError:
+                    pass  # a folder that cannot be written: the recorder names it
+                except Exception as error:  # a bug: said once, the next beat is tried anyway
+                    if not self._beat_failed:
+                        self._beat_failed = True
                         self._say(f"the heartbeat failed: {error_line(error)}")
-                    self._beat_failed = True
 
     def poll(self) -> int:
         """Apply the requests appended since the last poll; returns how many lines were read."""

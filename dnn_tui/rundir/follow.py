@@ -24,14 +24,13 @@ import contextlib
 import errno
 import json
 import os
-import stat
 import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from dnn_tui.fileio import FILE_MODE, error_line, file_kind
+from dnn_tui.fileio import error_line, open_regular
 from dnn_tui.rundir.eventlog import parse_event_line
 from dnn_tui.rundir.files import (
     CONFIG_FILE,
@@ -86,28 +85,10 @@ class SteeringFailed(OSError):
     which file and why."""
 
 
-READ_FLAGS = os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW | os.O_CLOEXEC
-"""How a watcher opens a run file: never through a symbolic link, never waiting on a FIFO."""
-APPEND_FLAGS = os.O_WRONLY | os.O_APPEND | os.O_NONBLOCK | os.O_NOFOLLOW | os.O_CLOEXEC
-"""How a watcher appends a request: as READ_FLAGS, to a file the run created."""
-
-
-def open_run_file(path: Path, flags: int) -> int:
-    """A descriptor of the regular file at path opened with flags; OSError naming the path and
-    the rule otherwise (FileNotFoundError when it is missing and flags do not create it)."""
-    try:
-        fd = os.open(path, flags, FILE_MODE)
-    except OSError as error:
-        if error.errno == errno.ELOOP:
-            raise OSError(errno.ELOOP, "a symbolic link, not followed", str(path)) from None
-        if error.errno == errno.ENXIO:
-            raise OSError(errno.ENXIO, "a FIFO, not a regular file", str(path)) from None
-        raise
-    mode = os.fstat(fd).st_mode
-    if not stat.S_ISREG(mode):
-        os.close(fd)
-        raise OSError(errno.EINVAL, f"{file_kind(mode)}, not a regular file", str(path))
-    return fd
+READ_FLAGS = os.O_RDONLY
+"""How a watcher opens events.jsonl (``open_regular`` adds: no link followed, no FIFO waited on)."""
+APPEND_FLAGS = os.O_WRONLY | os.O_APPEND
+"""How a watcher appends a request to control.jsonl, a file the run created."""
 
 
 class RunFollower:
@@ -137,7 +118,7 @@ class RunFollower:
             return []
         path = self.run_dir / EVENTS_FILE
         try:
-            fd = open_run_file(path, READ_FLAGS)
+            fd = open_regular(path, READ_FLAGS)
         except FileNotFoundError:
             return self._replay_history() if self._offset == 0 else []
         except OSError as error:  # a FIFO, a device, a link: never read; said once
@@ -364,7 +345,7 @@ class RemoteControls(RunControls):
         try:
             with self._write_lock:
                 # Appends of one short line are atomic: several watchers may write at once.
-                fd = open_run_file(path, APPEND_FLAGS)
+                fd = open_regular(path, APPEND_FLAGS)
                 try:
                     written = os.write(fd, line)
                 finally:

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, Protocol
 
-from dnn_tui.fileio import atomic_write_text, read_small_file
+from dnn_tui.fileio import atomic_write_text, open_regular, read_small_file
 from dnn_tui.rundir.files import (
     HISTORY_CSV,
     HISTORY_FILE,
@@ -35,7 +35,6 @@ from dnn_tui.rundir.files import (
     history_csv,
     new_history,
 )
-from dnn_tui.rundir.follow import APPEND_FLAGS, open_run_file
 from dnn_tui.rundir.liveness import shown_status
 from dnn_tui.sweeps.planning import PlannedRun, write_state
 from dnn_tui.training.status import ENDED_ON_ITS_OWN, Status
@@ -137,7 +136,7 @@ def keep_output(run_dir: Path, text: str) -> None:
     never through a link someone put there, never waiting on a FIFO)."""
     if text and run_dir.is_dir():
         with contextlib.suppress(OSError):
-            fd = open_run_file(run_dir / LOG_FILE, APPEND_FLAGS | os.O_CREAT)
+            fd = open_regular(run_dir / LOG_FILE, os.O_WRONLY | os.O_APPEND | os.O_CREAT)
             try:
                 os.write(fd, text.encode("utf-8", "replace"))
             finally:

@@ -174,22 +174,21 @@ class Folder:
             raise
 
     def open_append(self, name: str) -> int:
-        """A descriptor that appends to ``name`` in the folder (created when missing)."""
+        """A descriptor that appends to ``name`` in the folder (created when missing); as
+        ``open_read_create``, never through a symbolic link and only to a regular file."""
         self._check()
-        flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC
-        try:
-            return os.open(name, flags, FILE_MODE, dir_fd=self._fd)
-        except OSError as error:
-            raise type(error)(error.errno, error.strerror, str(self.path / name)) from None
+        flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND
+        return open_regular(name, flags, dir_fd=self._fd, shown=str(self.path / name))
 
     def open_read_create(self, name: str) -> int:
-        """A read-only descriptor of ``name`` in the folder, created empty when missing."""
+        """A read-only descriptor of ``name`` in the folder, created empty when missing.
+
+        Someone else may have put ``name`` there first: a symbolic link is not followed, a FIFO
+        is not waited on, and anything but a regular file is refused (``open_regular``).
+        """
         self._check()
-        try:
-            fd = os.open(name, os.O_RDONLY | os.O_CREAT | os.O_CLOEXEC, FILE_MODE, dir_fd=self._fd)
-        except OSError as error:
-            raise type(error)(error.errno, error.strerror, str(self.path / name)) from None
-        return fd
+        flags = os.O_RDONLY | os.O_CREAT
+        return open_regular(name, flags, dir_fd=self._fd, shown=str(self.path / name))
 
     def create_exclusive(self, name: str, data: bytes) -> None:
         """Create ``name`` with data; FileExistsError when it is there already (a claim)."""
@@ -205,6 +204,34 @@ class Folder:
         """Remove ``name`` from the folder if it is there."""
         with _suppress_oserror(errno.ENOENT):
             os.unlink(name, dir_fd=self._fd)
+
+
+def open_regular(
+    path: str | Path, flags: int, *, dir_fd: int | None = None, shown: str | None = None
+) -> int:
+    """A descriptor of the regular file at path (relative to ``dir_fd`` when given), opened
+    with flags and never through a symbolic link (O_NOFOLLOW) nor waiting on a FIFO
+    (O_NONBLOCK): files in a run directory may have been put there by anyone. FileRefused
+    names a link, a FIFO, a device or a folder; other errors (FileNotFoundError ...) keep
+    their type. ``shown`` is the path messages name (default: path)."""
+    shown = shown if shown is not None else str(path)
+    flags |= os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
+    try:
+        fd = os.open(path, flags, FILE_MODE, dir_fd=dir_fd)
+    except OSError as error:
+        if error.errno == errno.ELOOP:
+            raise FileRefused(errno.ELOOP, "a symbolic link, not followed", shown) from None
+        if error.errno == errno.ENXIO:  # O_WRONLY | O_NONBLOCK on a FIFO nobody reads
+            raise FileRefused(errno.ENXIO, "a FIFO, not a regular file", shown) from None
+        raise type(error)(error.errno, error.strerror, shown) from None
+    try:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            raise FileRefused(errno.EINVAL, f"{file_kind(mode)}, not a regular file", shown)
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
 
 
 class _suppress_oserror:

@@ -13,11 +13,19 @@ A request is one JSON object a line: ``{"kind": K, "value": V}`` with K one of
 ``stop`` (value true), ``pause`` (true pauses, false resumes), ``clipping`` (true/false),
 ``clip_norm`` (a number > 0) and ``lr`` (a number > 0). Anything else is refused with a
 notice in events.jsonl, and the run goes on.
+
+control.jsonl is untrusted input: anyone who can write to the runs folder can append to it.
+So nothing in it can end the thread (every line is refused with a reason or applied, and a
+failure of a whole poll is recorded once and the loop goes on), the heartbeat has its own
+guard, and a flood is not amplified: of the requests of one kind only the latest counts, a
+kind is applied at most every ``MIN_APPLY_S``, a line longer than ``MAX_REQUEST_BYTES`` is
+dropped whole up to its newline, only the first ``REFUSALS_NOTED`` refusals get a notice
+each, and what was ignored or refused beyond them is counted and told in one notice (at most
+every ``SUMMARY_S``, and when the run ends).
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import threading
@@ -25,7 +33,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from dnn_tui.fileio import Folder
+from dnn_tui.fileio import FileRefused, Folder, error_line, shorten
 from dnn_tui.rundir.files import CONTROL_FILE
 from dnn_tui.rundir.liveness import HEARTBEAT_S
 from dnn_tui.rundir.recorder import heartbeat
@@ -38,27 +46,69 @@ MAX_REQUEST_BYTES = 1024
 """A request line longer than this is not one."""
 MAX_READ_BYTES = 64 * 1024
 """Bytes read from control.jsonl per poll, at most (a flood cannot stall the run)."""
+MIN_APPLY_S = 0.1
+"""Seconds between two requests of one kind applied, at least (``stop`` excepted): a key held
+down is followed within this, a flood writes at most ten changes a second per kind into the
+run's history. A request that comes sooner waits, replaced by any later one of its kind."""
+REFUSALS_NOTED = 5
+"""Refused requests that get a notice each; further ones are counted (see ``SUMMARY_S``)."""
+SUMMARY_S = 10.0
+"""Seconds between two notices that count the requests ignored or refused since the last."""
 
 
-def apply_request(controls: RunControls, request: Any) -> str | None:
-    """Apply one request to controls; the reason when it is refused, else None."""
+def parse_request(line: bytes) -> tuple[str, Any] | str:
+    """``(kind, value)`` of a well-formed request line, else the reason it is refused.
+
+    Never raises: the line is untrusted (deep nesting, huge numbers, bytes that are no UTF-8
+    all end as a reason). Values are checked by type here and by range when applied.
+    """
+    if len(line) > MAX_REQUEST_BYTES:
+        return f"a request line is longer than {MAX_REQUEST_BYTES} bytes"
+    try:
+        request = json.loads(line)
+    except RecursionError:
+        return "a request line is nested too deeply"
+    except (ValueError, UnicodeDecodeError):
+        return "a request line is not JSON"
+    return check_request(request)
+
+
+def check_request(request: Any) -> tuple[str, Any] | str:
+    """``(kind, value)`` when request (a JSON value) is a steering request, else the reason."""
     if not isinstance(request, dict) or not isinstance(request.get("kind"), str):
         return "a request must be an object with a 'kind'"
     kind, value = request["kind"], request.get("value")
+    if kind == "stop" and value is True:
+        return kind, value
+    if kind in ("pause", "clipping") and isinstance(value, bool):
+        return kind, value
+    if kind in ("clip_norm", "lr"):
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            return f"{kind}: must be a number, got {shorten(value)}"
+        return kind, value
+    return f"{shorten(kind)} with value {shorten(value)} is not a steering request"
+
+
+def apply_request(controls: RunControls, request: Any) -> str | None:
+    """Apply one request (a JSON value) to controls; the reason when it is refused, else None."""
+    checked = check_request(request)
+    return checked if isinstance(checked, str) else _apply(controls, *checked)
+
+
+def _apply(controls: RunControls, kind: str, value: Any) -> str | None:
+    """Turn the knob of a well-formed request; the reason when its value is out of range."""
     try:
-        if kind == "stop" and value is True:
+        if kind == "stop":
             controls.stop()
-        elif kind == "pause" and isinstance(value, bool):
+        elif kind == "pause":
             controls.pause() if value else controls.resume()
-        elif kind == "clipping" and isinstance(value, bool):
+        elif kind == "clipping":
             controls.set_clipping(value)
-        elif kind in ("clip_norm", "lr") and isinstance(value, int | float):
-            if isinstance(value, bool):
-                raise ValueError(f"{kind}: must be a number, got {value!r}")
-            (controls.set_clip_norm if kind == "clip_norm" else controls.set_lr)(float(value))
+        elif kind == "clip_norm":
+            controls.set_clip_norm(value)
         else:
-            return f"{kind[:40]!r} with value {str(value)[:40]!r} is not a steering request"
-    except ValueError as error:
+            controls.set_lr(value)
+    except (ValueError, OverflowError) as error:
         return str(error)
     return None
 
@@ -79,9 +129,30 @@ class RunChannel:
         """Where refused requests are reported (the recorder's events.jsonl)."""
         self.started = started if started is not None else time.time()
         self._stop = threading.Event()
+        self._lock = threading.Lock()
+        """Held while requests are taken or counted (the run's thread tells the counts)."""
         self._offset = 0
         self._partial = b""
-        self._fd = folder.open_read_create(CONTROL_FILE)
+        self._skipping = False
+        """Inside a line longer than MAX_REQUEST_BYTES: dropped up to its newline."""
+        self._waiting: dict[str, Any] = {}
+        """The latest request of each kind that waits for MIN_APPLY_S to pass."""
+        self._applied_at: dict[str, float] = {}
+        self.ignored = 0
+        """Requests replaced by a later one of their kind before they were applied."""
+        self.refused = 0
+        """Requests refused (a reason each)."""
+        self._untold = [0, 0]
+        """Ignored and refused requests no notice told of yet."""
+        self._last_reason = ""
+        self._next_summary = time.monotonic() + SUMMARY_S
+        self._poll_failed = False
+        self._beat_failed = False
+        self._fd = -1
+        try:
+            self._fd = folder.open_read_create(CONTROL_FILE)
+        except FileRefused as error:  # a FIFO, a device or a link put there: never read
+            self._say(f"steering requests are not read: {error_line(error)}")
         self._thread = threading.Thread(target=self._loop, name="dnn-tui-channel", daemon=True)
 
     def start(self) -> RunChannel:
@@ -93,6 +164,7 @@ class RunChannel:
         self._stop.set()
         if self._thread.is_alive():
             self._thread.join()
+        self.tell_counts()
         if self._fd >= 0:
             os.close(self._fd)
             self._fd = -1
@@ -106,36 +178,108 @@ class RunChannel:
     def _loop(self) -> None:
         next_beat = time.monotonic() + HEARTBEAT_S
         while not self._stop.wait(POLL_S):
-            with contextlib.suppress(OSError):  # a folder gone or unreadable: the recorder says so
+            try:
                 self.poll()
+            except Exception as error:  # a folder gone, or a bug: said once, the loop goes on
+                if not self._poll_failed:
+                    self._poll_failed = True
+                    self._say(f"steering requests cannot be read: {error_line(error)}")
             if time.monotonic() >= next_beat:
                 next_beat = time.monotonic() + HEARTBEAT_S
-                with contextlib.suppress(OSError):
+                try:
                     heartbeat(self.folder, self.started)
+                except OSError:
+                    pass  # a folder that cannot be written: the recorder names it
+                except Exception as error:  # a bug: said once, the next beat is tried anyway
+                    if not self._beat_failed:
+                        self._beat_failed = True
+                        self._say(f"the heartbeat failed: {error_line(error)}")
 
     def poll(self) -> int:
         """Apply the requests appended since the last poll; returns how many lines were read."""
-        size = os.fstat(self._fd).st_size
-        if size <= self._offset:
-            return 0
-        data = os.pread(self._fd, min(size - self._offset, MAX_READ_BYTES), self._offset)
-        self._offset += len(data)
-        *lines, self._partial = (self._partial + data).split(b"\n")
-        if len(self._partial) > MAX_REQUEST_BYTES:
-            self._partial = b""
-            self._refuse("a request line is too long")
+        with self._lock:
+            return self._poll()
+
+    def tell_counts(self) -> None:
+        """Say now what was ignored or refused since the last notice (the run is ending: its
+        files are written once more, and the count belongs in them)."""
+        with self._lock:
+            self._summarise(force=True)
+
+    def _poll(self) -> int:
+        lines: list[bytes] = []
+        if self._fd >= 0:
+            size = os.fstat(self._fd).st_size
+            if size > self._offset:
+                data = os.pread(self._fd, min(size - self._offset, MAX_READ_BYTES), self._offset)
+                self._offset += len(data)
+                lines = self._lines(data)
         for line in lines:
             if not line.strip():
                 continue
-            try:
-                request = json.loads(line) if len(line) <= MAX_REQUEST_BYTES else None
-            except (ValueError, UnicodeDecodeError):
-                request = None
-            reason = apply_request(self.controls, request)
-            if reason is not None:
-                self._refuse(reason)
+            parsed = parse_request(line)
+            if isinstance(parsed, str):
+                self._refuse(parsed)
+                continue
+            kind, value = parsed
+            if kind in self._waiting:
+                self.ignored += 1
+                self._untold[0] += 1
+            self._waiting.pop(kind, None)
+            self._waiting[kind] = value  # latest last: kinds are applied in their order
+        self._apply_waiting()
+        self._summarise()
         return len(lines)
 
+    def _lines(self, data: bytes) -> list[bytes]:
+        """The whole lines data completes; a line over the limit is dropped up to its newline."""
+        if self._skipping:
+            end = data.find(b"\n")
+            if end < 0:
+                return []
+            self._skipping = False
+            data = data[end + 1 :]
+        *lines, self._partial = (self._partial + data).split(b"\n")
+        if len(self._partial) > MAX_REQUEST_BYTES:
+            self._partial = b""
+            self._skipping = True
+            self._refuse(f"a request line is longer than {MAX_REQUEST_BYTES} bytes")
+        return lines
+
+    def _apply_waiting(self) -> None:
+        now = time.monotonic()
+        for kind, value in list(self._waiting.items()):
+            if kind != "stop" and now - self._applied_at.get(kind, -MIN_APPLY_S) < MIN_APPLY_S:
+                continue
+            del self._waiting[kind]
+            self._applied_at[kind] = now
+            reason = _apply(self.controls, kind, value)
+            if reason is not None:
+                self._refuse(reason)
+
     def _refuse(self, reason: str) -> None:
+        self.refused += 1
+        self._last_reason = reason
+        if self.refused <= REFUSALS_NOTED:
+            self._say(f"steering request refused: {reason}")
+        else:
+            self._untold[1] += 1
+
+    def _summarise(self, *, force: bool = False) -> None:
+        """One notice that counts what was ignored or refused without a notice of its own."""
+        now = time.monotonic()
+        ignored, refused = self._untold
+        if (not force and now < self._next_summary) or not (ignored or refused):
+            return
+        self._next_summary = now + SUMMARY_S
+        self._untold = [0, 0]
+        parts = []
+        if ignored:
+            parts.append(f"ignored {ignored:,} requests replaced by a later one of their kind")
+        if refused:
+            parts.append(f"refused {refused:,} more (the latest: {self._last_reason})")
+        self._say(f"{CONTROL_FILE}: steering requests " + "; ".join(parts))
+
+    def _say(self, text: str) -> None:
         if self.note is not None:
-            self.note(f"steering request refused: {reason}")
+            self.note(text)

@@ -8,12 +8,20 @@ log (only ``history.json``) is replayed from its history.
 
 ``RemoteControls`` are ``RunControls`` whose changes go to the run as requests appended to
 its ``control.jsonl`` (see ``dnn_tui.rundir.channel``) instead of to an engine in this process;
-their state follows what the run reports it applied, so every watcher shows the same.
+their state follows what the run reports it applied, so every watcher shows the same. A request
+that cannot be written (a read-only folder, a full disk) raises ``SteeringFailed`` saying why,
+and the knob keeps the state the run last reported: a watcher never shows "paused" for a pause
+the run never got.
+
+Both read and write run files others may have made: events.jsonl and control.jsonl are opened
+without following a symbolic link and without waiting on a FIFO, and used only when they are
+regular files.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
 import threading
@@ -22,13 +30,15 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from dnn_tui.fileio import read_small_file
+from dnn_tui.fileio import error_line, open_regular
+from dnn_tui.rundir.eventlog import parse_event_line
 from dnn_tui.rundir.files import (
     CONFIG_FILE,
     CONTROL_FILE,
     EVENTS_FILE,
     HISTORY_FILE,
-    MAX_HISTORY_BYTES,
+    RunError,
+    read_history,
 )
 from dnn_tui.rundir.liveness import is_alive, read_liveness
 from dnn_tui.training.controls import RunControls
@@ -37,10 +47,10 @@ from dnn_tui.training.events import (
     ControlApplied,
     EpochEnded,
     Event,
+    Notice,
     RunFinished,
     RunStarted,
     StepMeasured,
-    from_record,
 )
 from dnn_tui.training.status import Status
 
@@ -62,10 +72,23 @@ READ_CHUNK = 1 << 20
 MAX_LINE_BYTES = 16 << 20
 """An events.jsonl line longer than this is damaged (a RunStarted of a 32-layer model is
 a few kB)."""
+PROBLEMS_NAMED = 5
+"""Damaged events.jsonl lines named in a notice each; further ones are only counted."""
 
 
 class RunGone(Exception):
     """The run's process ended without finishing the run (killed, or its machine went away)."""
+
+
+class SteeringFailed(OSError):
+    """A steering request could not be written to the run's control.jsonl; the message says
+    which file and why."""
+
+
+READ_FLAGS = os.O_RDONLY
+"""How a watcher opens events.jsonl (``open_regular`` adds: no link followed, no FIFO waited on)."""
+APPEND_FLAGS = os.O_WRONLY | os.O_APPEND
+"""How a watcher appends a request to control.jsonl, a file the run created."""
 
 
 class RunFollower:
@@ -78,6 +101,13 @@ class RunFollower:
         self.started: RunStarted | None = None
         self.skipped = 0
         """Lines that were not events (damaged, or from a newer version): left out."""
+        self.refused: str | None = None
+        """Why events.jsonl is not read (not a regular file), once it was refused."""
+        self.problems: list[str] = []
+        """The first damaged lines, each named by its number and with the broken rule."""
+        self._told = 0
+        self._line = 0
+        self._skipping = False
         self._offset = 0
         self._partial = b""
         self._from_history = False
@@ -88,9 +118,14 @@ class RunFollower:
             return []
         path = self.run_dir / EVENTS_FILE
         try:
-            fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+            fd = open_regular(path, READ_FLAGS)
         except FileNotFoundError:
             return self._replay_history() if self._offset == 0 else []
+        except OSError as error:  # a FIFO, a device, a link: never read; said once
+            if self.refused is not None:
+                return []
+            self.refused = error_line(error)
+            return [Notice(f"{self.refused}; the run's events are not shown", "warning")]
         events: list[Event] = []
         try:
             while True:
@@ -104,34 +139,53 @@ class RunFollower:
         return events
 
     def _parse(self, chunk: bytes) -> list[Event]:
+        if self._skipping:  # the rest of a line over MAX_LINE_BYTES, up to its newline
+            end = chunk.find(b"\n")
+            if end < 0:
+                return []
+            self._skipping = False
+            self._line += 1
+            chunk = chunk[end + 1 :]
         *lines, self._partial = (self._partial + chunk).split(b"\n")
-        if len(self._partial) > MAX_LINE_BYTES:
-            self._partial = b""
-            self.skipped += 1
         events = []
         for line in lines:
+            self._line += 1
             if not line.strip():
                 continue
             try:
-                event = from_record(json.loads(line))
-            except (ValueError, UnicodeDecodeError, RecursionError):
-                self.skipped += 1
+                event = parse_event_line(line)
+            except ValueError as error:
+                self._skip(str(error))
                 continue
             if isinstance(event, RunStarted):
                 self.started = event
             elif isinstance(event, RunFinished):
                 self.finished = event
             events.append(event)
+        if len(self._partial) > MAX_LINE_BYTES:
+            self._partial = b""
+            self._skipping = True
+            self._skip(f"longer than {MAX_LINE_BYTES:,} bytes", self._line + 1)
         return events
+
+    def _skip(self, reason: str, line: int | None = None) -> None:
+        """Leave out a damaged line, naming it (the first PROBLEMS_NAMED of them)."""
+        self.skipped += 1
+        if len(self.problems) < PROBLEMS_NAMED:
+            self.problems.append(
+                f"{EVENTS_FILE} line {line or self._line}: skipped: {reason[:200]}"
+            )
+        elif len(self.problems) == PROBLEMS_NAMED:
+            self.problems.append(f"{EVENTS_FILE}: further damaged lines are skipped unnamed")
 
     def _replay_history(self) -> list[Event]:
         """A run without events.jsonl (older, or a plain copy): its history as events."""
         from dnn_tui.config import ConfigError, load
 
-        try:
-            history = json.loads(read_small_file(self.run_dir / HISTORY_FILE, MAX_HISTORY_BYTES))
+        try:  # checked as the loader checks it: a damaged history replays nothing
+            history = read_history(self.run_dir / HISTORY_FILE)
             config = load(self.run_dir / CONFIG_FILE)
-        except (OSError, ValueError, ConfigError):
+        except (RunError, OSError, ValueError, ConfigError):
             return []
         self._from_history = True
         try:
@@ -170,6 +224,9 @@ class RunFollower:
         while True:
             for event in self.read_new():
                 emit(event)
+            for problem in self.problems[self._told :]:  # the watch goes on, and says so
+                emit(Notice(problem, "warning"))
+            self._told = len(self.problems)
             if self.finished is not None or cancelled():
                 return self.finished  # type: ignore[return-value]
             now = time.monotonic()
@@ -261,6 +318,8 @@ class RemoteControls(RunControls):
         """The run's config.toml when it was there to read."""
         self._write_lock = threading.Lock()
         self._sent: set[str] = set()
+        self._known = self._state()
+        """Each knob as the run reported it or as a request that was written asks."""
         self.requested = threading.Event()
         """Set when a request was sent (wakes a follower waiting for its next look)."""
 
@@ -276,18 +335,54 @@ class RemoteControls(RunControls):
         return cls(run_dir, config.train.clip_norm, config.train.lr, config)
 
     def _changed(self, kind: str, value: Any) -> None:
-        """Send the change to the run (the run applies it at its next step and says so)."""
+        """Send the change to the run (the run applies it at its next step and says so).
+
+        Called with the knob already turned; when the request cannot be written the knob is
+        turned back and SteeringFailed says why.
+        """
+        line = (json.dumps({"kind": kind, "value": value}, allow_nan=False) + "\n").encode()
+        path = self.run_dir / CONTROL_FILE
+        try:
+            with self._write_lock:
+                # Appends of one short line are atomic: several watchers may write at once.
+                fd = open_regular(path, APPEND_FLAGS)
+                try:
+                    written = os.write(fd, line)
+                finally:
+                    os.close(fd)
+            if written != len(line):
+                raise OSError(errno.ENOSPC, "only part of the request was written")
+        except OSError as error:
+            self._restore(kind)
+            reason = error.strerror or str(error)
+            raise SteeringFailed(f"{path}: {kind} not sent to the run: {reason}") from None
         self.version += 1
-        line = json.dumps({"kind": kind, "value": value}, allow_nan=False) + "\n"
-        with self._write_lock:
-            # Appends of one short line are atomic: several watchers may write at once.
-            fd = os.open(self.run_dir / CONTROL_FILE, os.O_WRONLY | os.O_APPEND | os.O_CLOEXEC)
-            try:
-                os.write(fd, line.encode("utf-8"))
-            finally:
-                os.close(fd)
+        self._known = self._state()
         self._sent.add(kind)
         self.requested.set()
+
+    def _state(self) -> dict[str, Any]:
+        return {
+            "stop": self._stop.is_set(),
+            "pause": not self._resumed.is_set(),
+            "clipping": self._clipping,
+            "clip_norm": self._clip_norm,
+            "lr": self._lr,
+        }
+
+    def _restore(self, kind: str) -> None:
+        """Turn one knob back to the state known before a request that was not sent."""
+        value = self._known[kind]
+        if kind == "stop":
+            (self._stop.set if value else self._stop.clear)()
+        elif kind == "pause":
+            (self._resumed.clear if value else self._resumed.set)()
+        elif kind == "clipping":
+            self._clipping = value
+        elif kind == "clip_norm":
+            self._clip_norm = value
+        else:
+            self._lr = value
 
     @property
     def pending(self) -> bool:
@@ -325,3 +420,4 @@ class RemoteControls(RunControls):
                 self._stop.set()
                 self._resumed.set()
                 self._sent.clear()
+            self._known = self._state()

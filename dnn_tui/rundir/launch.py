@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from dnn_tui.config import RunConfig, dumps, load
-from dnn_tui.fileio import Folder
+from dnn_tui.fileio import Folder, error_line
 from dnn_tui.rundir.files import CONFIG_FILE, LOG_FILE
 from dnn_tui.rundir.recorder import RunRecorder, claim_new_run_dir, heartbeat, release
 from dnn_tui.training.status import Status, exit_code, run_guarded
@@ -38,7 +38,7 @@ if TYPE_CHECKING:
     from dnn_tui.data import Dataset
     from dnn_tui.training.controls import RunControls
     from dnn_tui.training.engine import RunResult
-    from dnn_tui.training.events import Emit
+    from dnn_tui.training.events import Emit, Event
 
 
 def record_run(
@@ -54,20 +54,57 @@ def record_run(
     """
     from dnn_tui.rundir.channel import RunChannel
     from dnn_tui.training.engine import train
-    from dnn_tui.training.events import fan_out
+    from dnn_tui.training.events import RunFinished, fan_out
 
     recorder = RunRecorder(folder, on_error=controls.fail)
     channel = RunChannel(folder, controls, note=recorder.note).start()
+    view = None if emit is None else ViewSink(emit, recorder.note)
+
+    def before_the_end(event: Event) -> None:
+        """The steering requests ignored or refused, counted in the run's files before its
+        last write."""
+        if isinstance(event, RunFinished):
+            channel.tell_counts()
+
     try:
         dataset = data() if callable(data) else data
         if controls.stop_requested:
             return None
-        return train(config, dataset, controls, fan_out(recorder, emit))
+        return train(config, dataset, controls, fan_out(before_the_end, recorder, view))
     finally:
         channel.close()
         recorder.close()
         if recorder.history is None:  # it never started: nothing to keep
             release(folder)
+
+
+class ViewSink:
+    """An event sink that shows the run (the console of ``train``) and never ends it.
+
+    A view is not the run: when it cannot be written (a full disk or a failing device under
+    stdout: ENOSPC, EIO) the run goes on to its end and writes its files, says so once in
+    them (a notice in events.jsonl), and shows nothing more. A closed pipe is the console's
+    own affair (``ReportConsole``). Failures other than OSError are the run's: they end it.
+    """
+
+    def __init__(self, view: Emit, say: Callable[[str], None]) -> None:
+        self.view = view
+        self.say = say
+        self.failure: str | None = None
+        """Why the view stopped showing the run; None while it shows it."""
+
+    def __call__(self, event: Event) -> None:
+        if self.failure is not None:
+            return
+        try:
+            self.view(event)
+        except OSError as error:
+            self.failure = error.strerror or error_line(error)
+            self.say(f"the console cannot be written ({self.failure}); the run goes on")
+            from dnn_tui.training.report import Report
+
+            if isinstance(self.view, Report):
+                self.view.silence()
 
 
 @dataclass(frozen=True)
@@ -194,7 +231,8 @@ def _run_adopted(run_dir: Path) -> int:
     config = load(run_dir / CONFIG_FILE)
     folder = Folder(run_dir)
     heartbeat(folder, time.time())  # the claim is ours now: our pid in liveness.json
-    print(f"background run of {config.preset or 'a custom config'}, pid {os.getpid()}")
+    with contextlib.suppress(OSError):  # output.log is a view: a full disk never stops the run
+        print(f"background run of {config.preset or 'a custom config'}, pid {os.getpid()}")
     outcome = run_headless(config, folder, lambda: load_data(config), make_console())
     if outcome.error:
         print(f"dnn-tui: error: the run failed: {outcome.error}", file=sys.stderr)

@@ -12,17 +12,23 @@ whose history.json says ``running`` really is:
   ``STALE_S``.
 
 Everything else (no file, an unreadable one, a dead pid) means the process is gone, and
-readers show such a run as ``interrupted``.
+readers show such a run as ``interrupted``. The record is untrusted input (anyone who can
+write to a shared runs folder wrote it): ``parse_liveness`` checks every field's type and
+range in one place, and a record that breaks a rule counts as no record, never as an error.
+A heartbeat dated more than ``CLOCK_SKEW_S`` ahead does not count: it would otherwise keep a
+dead run "running" until that date.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import os
 import socket
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 from dnn_tui.fileio import read_small_file
 from dnn_tui.training.status import Status
@@ -34,6 +40,14 @@ STALE_S = 30.0
 """A heartbeat older than this, from another host, means the run's process is gone."""
 MAX_BYTES = 4096
 """liveness.json is a handful of fields; anything larger is not one."""
+CLOCK_SKEW_S = 60.0
+"""How far ahead of this host's clock another host's heartbeat may be and still count: clocks
+of a cluster agree to within seconds; a heartbeat further ahead is damaged or made up."""
+MAX_PID = 2**22
+"""Linux's largest pid (``pid_max`` cannot be set higher): beyond it a pid is not one (and
+``os.kill`` would overflow)."""
+MAX_HOST = 255
+"""A host name is at most 255 characters (RFC 1035's limit for a whole name)."""
 
 
 @dataclass(frozen=True)
@@ -52,7 +66,8 @@ class Liveness:
     def alive(self, now: float | None = None) -> bool:
         """Whether the run's process is still there (see the module docstring)."""
         if self.host != hostname():
-            return (now if now is not None else time.time()) - self.heartbeat < STALE_S
+            age = (now if now is not None else time.time()) - self.heartbeat
+            return -CLOCK_SKEW_S <= age < STALE_S
         if not pid_exists(self.pid):
             return False
         current = process_start_time(self.pid)
@@ -111,27 +126,61 @@ def current(started: float | None = None) -> Liveness:
     )
 
 
+def _is_time(value: Any) -> bool:
+    """A Unix time a record may hold: a finite, non-negative number (not a boolean)."""
+    return (
+        isinstance(value, int | float)
+        and not isinstance(value, bool)
+        and math.isfinite(value)
+        and 0 <= value < 2**40
+    )
+
+
+def parse_liveness(raw: bytes) -> Liveness | None:
+    """The record liveness.json's bytes hold, or None when they are not a valid one.
+
+    The one place the fields are checked: ``pid`` an integer from 1 to ``MAX_PID``, ``host``
+    a non-empty string of at most ``MAX_HOST`` characters, ``started`` and ``heartbeat``
+    finite times, ``process_start`` null or a non-negative integer. Never raises: a damaged
+    record means the same as a missing one (the run is shown as interrupted).
+    """
+    try:
+        data = json.loads(raw)
+    except (ValueError, RecursionError):
+        return None
+    if not isinstance(data, dict):
+        return None
+    pid, host = data.get("pid"), data.get("host")
+    started, beat = data.get("started"), data.get("heartbeat")
+    process_start = data.get("process_start")
+    if not isinstance(pid, int) or isinstance(pid, bool) or not 0 < pid <= MAX_PID:
+        return None
+    if not isinstance(host, str) or not 0 < len(host) <= MAX_HOST:
+        return None
+    if not (_is_time(started) and _is_time(beat)):
+        return None
+    if process_start is not None and (
+        not isinstance(process_start, int)
+        or isinstance(process_start, bool)
+        or not 0 <= process_start < 2**63
+    ):
+        return None
+    return Liveness(
+        pid=pid,
+        host=host,
+        started=float(started),
+        heartbeat=float(beat),
+        process_start=process_start,
+    )
+
+
 def read_liveness(run_dir: str | Path) -> Liveness | None:
     """The run's liveness record, or None when it is missing or not a valid one."""
     try:
-        data = json.loads(read_small_file(Path(run_dir) / LIVENESS_FILE, MAX_BYTES))
-        record = Liveness(
-            pid=data["pid"],
-            host=data["host"],
-            started=data["started"],
-            heartbeat=data["heartbeat"],
-            process_start=data.get("process_start"),
-        )
-    except (OSError, ValueError, KeyError, TypeError):
+        data = read_small_file(Path(run_dir) / LIVENESS_FILE, MAX_BYTES)
+    except OSError:
         return None
-    numbers = (record.pid, record.started, record.heartbeat)
-    if not isinstance(record.host, str) or not all(
-        isinstance(v, int | float) and not isinstance(v, bool) for v in numbers
-    ):
-        return None
-    if record.process_start is not None and not isinstance(record.process_start, int):
-        return None
-    return record
+    return parse_liveness(data)
 
 
 def is_alive(run_dir: str | Path) -> bool:

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, Protocol
 
-from dnn_tui.fileio import atomic_write_text, read_small_file
+from dnn_tui.fileio import atomic_write_text, open_regular, read_small_file
 from dnn_tui.rundir.files import (
     HISTORY_CSV,
     HISTORY_FILE,
@@ -132,16 +132,21 @@ class LocalBackend:
 
 
 def keep_output(run_dir: Path, text: str) -> None:
-    """Append what a run's process said on stderr to its output.log."""
+    """Append what a run's process said on stderr to its output.log (only to a regular file:
+    never through a link someone put there, never waiting on a FIFO)."""
     if text and run_dir.is_dir():
-        with contextlib.suppress(OSError), open(run_dir / LOG_FILE, "a", encoding="utf-8") as log:
-            log.write(text)
+        with contextlib.suppress(OSError):
+            fd = open_regular(run_dir / LOG_FILE, os.O_WRONLY | os.O_APPEND | os.O_CREAT)
+            try:
+                os.write(fd, text.encode("utf-8", "replace"))
+            finally:
+                os.close(fd)
 
 
 def _history(run_dir: Path) -> dict[str, Any] | None:
     try:
         history = json.loads(read_small_file(run_dir / HISTORY_FILE, MAX_HISTORY_BYTES))
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):
         return None
     valid = isinstance(history, dict) and isinstance(history.get("epochs"), list)
     return history if valid else None

@@ -226,16 +226,25 @@ class _Run:
     # --- the loop ---------------------------------------------------------------------------
 
     def run(self) -> RunResult:
-        self.emit_started()
         status, diverged, error = Status.COMPLETED, None, None
         try:
+            # The start is inside: a failure there (an observer's, the probe's) ends the run as
+            # "failed" with its reason too, never leaves its files saying "running".
+            self.emit_started()
             with frozen_heap():
                 status, diverged = self.epochs()
         except Exception as failure:  # any failure ends the run as "failed", its files kept
             epoch, step = self.where
             status = Status.FAILED
-            error = f"epoch {epoch}, step {step}: {error_line(failure)}"
-            self.partial_epoch = {"epoch": epoch, "steps": step - 1, "events": self.epoch_events}
+            if epoch == 0:
+                error = f"before the first step: {error_line(failure)}"
+            else:
+                error = f"epoch {epoch}, step {step}: {error_line(failure)}"
+                self.partial_epoch = {
+                    "epoch": epoch,
+                    "steps": step - 1,
+                    "events": self.epoch_events,
+                }
         if status == Status.STOPPED and self.controls.failure is not None:
             status, error = Status.FAILED, self.controls.failure
         return self.finish(status, diverged, error)

@@ -9,6 +9,7 @@ a log stays readable.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 from collections.abc import Mapping, Sequence
@@ -163,6 +164,18 @@ class Report:
         elif isinstance(event, RunFinished):
             self.close()
             self._finished(event)
+
+    def silence(self) -> None:
+        """Print nothing more (its output cannot be written): the progress line stops too, and
+        what is left in stdout's buffer goes nowhere (a failing flush at exit would change the
+        exit status)."""
+        if isinstance(self.console, ReportConsole):
+            self.console.on_broken_pipe()
+        self.console.quiet = True
+        live, self._live = self._live, None
+        if live is not None:
+            with contextlib.suppress(OSError):
+                live.stop()
 
     def close(self) -> None:
         """Remove the progress line (safe to call more than once)."""

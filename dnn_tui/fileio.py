@@ -13,6 +13,9 @@ Runs without any UI.
 - ``read_small_file`` reads only regular files up to a size limit, and never blocks on a
   FIFO: run files and liveness records come from disks anybody may have written to;
   ``read_file_head`` reads the first bytes of such a file (a header) with the same care.
+- ``visible`` makes the control characters of text from a file or a path visible before it
+  reaches a terminal: a run folder, a preset or a description may hold an escape sequence
+  that retitles the window or writes the clipboard.
 """
 
 from __future__ import annotations
@@ -37,6 +40,28 @@ PATH_ECHO_LIMIT = 200
 """Characters of a path a message repeats (head and tail kept, so the file name shows)."""
 
 
+def _control_escape(code: int) -> str:
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+CONTROLS = {
+    code: _control_escape(code)
+    for code in (*range(0x00, 0x20), *range(0x7F, 0xA0), 0x2028, 0x2029, 0x202E)
+}
+"""What ``visible`` replaces: C0 controls, DEL, C1 controls (CSI is U+009B, OSC U+009D), and
+the line and paragraph separators and right-to-left override, which a terminal or a log
+viewer may also act on."""
+
+
+def visible(text: object) -> str:
+    """``str(text)`` with every control character written as a Python-style escape (ESC as
+    ``\\x1b``, a newline as ``\\x0a``, CSI as ``\\x9b``), so that text from a file or a
+    path is shown, never obeyed: a description holding ``ESC ] 0 ; ... BEL`` would retitle the
+    terminal, OSC 52 would write its clipboard. Other characters, backslashes included, are
+    kept; the result holds no control character, so a second call changes nothing."""
+    return str(text).translate(CONTROLS)
+
+
 def shorten(value: Any, limit: int = ECHO_LIMIT) -> str:
     """``repr(value)`` cut to about ``limit`` characters, saying how long the whole was.
 
@@ -56,7 +81,7 @@ def shorten(value: Any, limit: int = ECHO_LIMIT) -> str:
 
 def shorten_path(path: str | Path, limit: int = PATH_ECHO_LIMIT) -> str:
     """A path for a message: whole when short, else its head and tail around an ellipsis."""
-    text = str(path)
+    text = visible(path)
     if len(text) <= limit:
         return text
     keep = (limit - 1) // 2
@@ -71,7 +96,8 @@ message (a library's, say) that repeats a huge input."""
 def error_line(error: BaseException, limit: int = MAX_MESSAGE) -> str:
     """One line naming what went wrong: the message of our own errors and of ValueErrors, the
     file of an OSError, the type and message of anything else, advice for running out of
-    memory. Every failure shown to a user (stderr, a run's files, the dashboard) says it so."""
+    memory, control characters made visible. Every failure shown to a user (stderr, a run's
+    files, the dashboard) says it so."""
     text = " ".join(str(error).split()) or type(error).__name__
     if isinstance(error, MemoryError) or "out of memory" in text.lower():
         text = f"out of memory ({text}); try a smaller model, batch or --limit"
@@ -79,6 +105,7 @@ def error_line(error: BaseException, limit: int = MAX_MESSAGE) -> str:
         text = f"{shorten_path(error.filename)}: {error.strerror or text}"
     elif not (type(error).__module__.startswith("dnn_tui") or isinstance(error, ValueError)):
         text = f"{type(error).__name__}: {text}"
+    text = visible(text)  # a path or a file's words may hold escape sequences
     return text if len(text) <= limit else f"{text[: limit - 1]}…"
 
 

@@ -24,6 +24,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import ClassVar
 
+from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -41,6 +42,7 @@ from dnn_tui.app.widgets.difference_table import DifferenceTable
 from dnn_tui.app.widgets.gradient_strips import GradientStrips
 from dnn_tui.app.widgets.run_chart import RunChart
 from dnn_tui.app.widgets.run_list import RunList
+from dnn_tui.fileio import visible
 from dnn_tui.rundir.catalog import DAMAGED, RunCatalog, RunEntry
 from dnn_tui.rundir.files import CONFIG_FILE, RunError, SavedRun, load_config, load_run
 from dnn_tui.training.status import Status
@@ -84,7 +86,7 @@ class CompareScreen(Screen[None]):
         change."""
 
     def compose(self) -> ComposeResult:
-        yield Label(f"Runs in {self.root}", id="compare-title")
+        yield Label(Text(f"Runs in {visible(self.root)}"), id="compare-title")
         yield Input(
             placeholder="filter: words of the name, preset, dataset or status", id="run-filter"
         )
@@ -168,7 +170,7 @@ class CompareScreen(Screen[None]):
             if run_list.filter_text:
                 parts.append(f"filter: {run_list.filter_text}")
             text = ", ".join(parts) + "   space selects, enter opens"
-        self.query_one("#compare-title", Label).update(text)
+        self.query_one("#compare-title", Label).update(Text(visible(text)))
 
     def on_run_list_selection_changed(self, _message: RunList.SelectionChanged) -> None:
         self._show_title()
@@ -212,7 +214,7 @@ class CompareScreen(Screen[None]):
 
     def show_figures(self) -> None:
         runs = self.selected_runs()
-        labels = run_labels([(path, run.config.preset) for path, run in runs])
+        labels = [visible(label) for label in run_labels([(p, r.config.preset) for p, r in runs])]
         styles = [self.run_list.style_of(path) for path, _ in runs]
         pairs = [(label, run.history) for label, (_, run) in zip(labels, runs, strict=True)]
         self.query_one("#accuracy-chart", RunChart).show(

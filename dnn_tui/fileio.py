@@ -15,7 +15,8 @@ Runs without any UI.
   ``read_file_head`` reads the first bytes of such a file (a header) with the same care.
 - ``visible`` makes the control characters of text from a file or a path visible before it
   reaches a terminal: a run folder, a preset or a description may hold an escape sequence
-  that retitles the window or writes the clipboard.
+  that retitles the window or writes the clipboard; ``spreadsheet_cell`` keeps a CSV cell
+  from being read as a formula.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from __future__ import annotations
 import errno
 import math
 import os
+import re
 import secrets
 import stat
 from pathlib import Path
@@ -60,6 +62,26 @@ def visible(text: object) -> str:
     terminal, OSC 52 would write its clipboard. Other characters, backslashes included, are
     kept; the result holds no control character, so a second call changes nothing."""
     return str(text).translate(CONTROLS)
+
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+"""What makes a spreadsheet read a cell as a formula (OWASP's list for CSV injection)."""
+_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
+
+
+def spreadsheet_cell(value: Any) -> str:
+    """A CSV cell that a spreadsheet shows as text, never runs: a run folder named
+    ``=HYPERLINK(...)`` or ``+cmd`` would be a formula in ``compare --csv``'s file. As OWASP
+    recommends, a cell that starts with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return
+    gets a single quote in front. Numbers, and text that is exactly a decimal number
+    (``-0.5``, ``1e-05``), are left as they are, so a negative number stays a number. A
+    cell that already starts with a quote is kept, so a second call changes nothing."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return str(value)
+    text = str(value)
+    if text.startswith(FORMULA_STARTS) and not _NUMBER.fullmatch(text):
+        return "'" + text
+    return text
 
 
 def shorten(value: Any, limit: int = ECHO_LIMIT) -> str:

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from dnn_tui.config import RunConfig, format_option, to_dict
+from dnn_tui.fileio import spreadsheet_cell
 from dnn_tui.rundir.files import CSV_COLUMNS, csv_value
 
 TIDY_COLUMNS = ("run", "preset", *CSV_COLUMNS)
@@ -58,23 +59,25 @@ def _setting_order(key: str) -> tuple[int, str]:
 
 def tidy_csv(runs: Sequence[tuple[str, str | None, Mapping[str, Any]]]) -> str:
     """One CSV of runs given as (run name, preset, history): a header (``TIDY_COLUMNS``) and one
-    row per run and epoch; non-finite or missing values are empty cells."""
+    row per run and epoch; non-finite or missing values are empty cells. Every cell goes
+    through ``spreadsheet_cell``: a run folder named ``+cmd`` stays text in a spreadsheet."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(TIDY_COLUMNS)
     for name, preset, history in runs:
         for record in history.get("epochs") or []:
             cells = [_cell(csv_value(record, column)) for column in CSV_COLUMNS]
-            writer.writerow([name, preset or "", *cells])
+            row = [name, preset or "", *cells]
+            writer.writerow([spreadsheet_cell(cell) for cell in row])
     return out.getvalue()
 
 
-def _cell(value: Any) -> str:
+def _cell(value: Any) -> Any:
     if value is None or isinstance(value, bool):
         return ""
     if isinstance(value, float) and not math.isfinite(value):
         return ""
-    return str(value)
+    return value
 
 
 def run_labels(runs: Sequence[tuple[Path, str | None]]) -> list[str]:

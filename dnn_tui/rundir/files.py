@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from dnn_tui.config import ConfigError, RunConfig, loads, to_dict
-from dnn_tui.fileio import FileRefused, read_file_head, read_small_file
+from dnn_tui.fileio import FileRefused, read_file_head, read_small_file, spreadsheet_cell
 from dnn_tui.rundir.liveness import LIVENESS_FILE
 from dnn_tui.training.status import RECORDED, Status
 
@@ -264,9 +264,11 @@ def csv_value(record: Mapping[str, Any], column: str) -> Any:
 
 
 def _csv_cell(value: Any) -> str:
+    """A history.csv cell: numbers as they are; anything else (a record holds numbers only, but
+    the file is opened in spreadsheets) kept from being read as a formula."""
     if value is None or (isinstance(value, float) and not math.isfinite(value)):
         return ""
-    return str(value)
+    return spreadsheet_cell(value)
 
 
 # --- reading files --------------------------------------------------------------------------

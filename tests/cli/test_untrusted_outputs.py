@@ -4,6 +4,7 @@ preset, description and a config value hold escape sequences."""
 
 from __future__ import annotations
 
+import csv
 import io
 import shutil
 from pathlib import Path
@@ -84,3 +85,17 @@ def test_the_session_summary_shows_escapes(tmp_path: Path) -> None:
     )
     assert raw_controls(out.getvalue()) == []
     assert "\\x1b]0;owned\\x07" in out.getvalue()
+
+
+def test_compare_csv_keeps_formulas_out_of_spreadsheets(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    hostile_run(tmp_path, "+cmd")
+    hostile_run(tmp_path, "=1+1", source="l2")
+    code, _ = outputs(capsys, "compare", "+cmd", "=1+1", "--csv", "tidy.csv")
+    assert code == 0
+    rows = list(csv.DictReader((tmp_path / "tidy.csv").open(newline="")))
+    assert {row["run"] for row in rows} == {"'+cmd", "'=1+1"}
+    code = cli.main(["compare", "+cmd", "--csv", "-"])
+    assert code == 0 and "\n'+cmd," in capsys.readouterr().out

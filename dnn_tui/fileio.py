@@ -27,6 +27,7 @@ import os
 import re
 import secrets
 import stat
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -168,6 +169,74 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
 def atomic_write_text(path: Path, text: str) -> None:
     """atomic_write_bytes for UTF-8 text."""
     atomic_write_bytes(path, text.encode("utf-8"))
+
+
+class WriteRefused(OSError):
+    """A file a user named that is not written: a link, a FIFO, a device, a run's own file."""
+
+
+def write_user_file(
+    path: Path, data: bytes, *, guarded_by: Iterable[str] = (), reserved: Iterable[str] = ()
+) -> None:
+    """Write a file a user named (``compare --csv FILE``) atomically, only as a new or a
+    regular file: a symlink, a FIFO, a device or a folder there is refused by name, never
+    followed or replaced. In a folder holding any of ``guarded_by`` (a run's or a sweep's
+    files), only a new file whose name is not in ``reserved`` is written: a mistyped
+    ``--csv runs/x/history.json`` must not replace the run's record. Everything is done
+    relative to a descriptor of the folder, and the target is checked again just before the
+    rename, so a file swapped for a link meanwhile is refused too."""
+    path = Path(path)
+    name = path.name
+    if not name or name in (".", ".."):
+        raise WriteRefused(errno.EISDIR, "a folder: name a file", str(path))
+    folder = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+
+        def present(entry: str) -> os.stat_result | None:
+            try:
+                return os.stat(entry, dir_fd=folder, follow_symlinks=False)
+            except FileNotFoundError:
+                return None
+
+        def check() -> None:
+            info = present(name)
+            if info is not None and stat.S_ISLNK(info.st_mode):
+                raise WriteRefused(
+                    errno.ELOOP, "a symbolic link: only a new or regular file is written", str(path)
+                )
+            if info is not None and not stat.S_ISREG(info.st_mode):
+                raise WriteRefused(
+                    errno.EINVAL,
+                    f"{file_kind(info.st_mode)}: only a new or regular file is written",
+                    str(path),
+                )
+            marker = next((m for m in guarded_by if present(m) is not None), None)
+            if marker is not None and (info is not None or name in set(reserved)):
+                raise WriteRefused(
+                    errno.EEXIST,
+                    f"the folder holds a run or a sweep ({marker}): only a new file whose name "
+                    "is not one of its files is written there",
+                    str(path),
+                )
+
+        check()
+        tmp = _temp_name(name)
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC
+        fd = os.open(tmp, flags, FILE_MODE, dir_fd=folder)
+        try:
+            try:
+                _write_all(fd, data)
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+            check()
+            os.replace(tmp, name, src_dir_fd=folder, dst_dir_fd=folder)
+        except BaseException:
+            with _suppress_oserror():
+                os.unlink(tmp, dir_fd=folder)
+            raise
+    finally:
+        os.close(folder)
 
 
 class Folder:

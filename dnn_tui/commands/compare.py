@@ -83,14 +83,13 @@ def _compare(args: argparse.Namespace) -> int:
 
 
 def _write_csv(runs: Sequence[SavedRun], target: str) -> None:
-    from dnn_tui.analysis.comparison import tidy_csv
-    from dnn_tui.fileio import atomic_write_text
+    from dnn_tui.analysis.comparison import tidy_csv, write_tidy_csv
 
     text = tidy_csv([(str(run.path), run.config.preset, run.history) for run in runs])
     if target == "-":
         sys.stdout.write(text)
         return
-    atomic_write_text(Path(target), text)
+    write_tidy_csv(Path(target), text)
     rows = sum(len(run.history["epochs"]) for run in runs)
     print(f"wrote {visible(target)}: {rows} rows of {len(runs)} runs")
 

@@ -42,7 +42,7 @@ from dnn_tui.app.widgets.difference_table import DifferenceTable
 from dnn_tui.app.widgets.gradient_strips import GradientStrips
 from dnn_tui.app.widgets.run_chart import RunChart
 from dnn_tui.app.widgets.run_list import RunList
-from dnn_tui.fileio import visible
+from dnn_tui.fileio import error_line, visible
 from dnn_tui.rundir.catalog import DAMAGED, RunCatalog, RunEntry
 from dnn_tui.rundir.files import CONFIG_FILE, RunError, SavedRun, load_config, load_run
 from dnn_tui.training.status import Status
@@ -306,18 +306,16 @@ class CompareScreen(Screen[None]):
         def write(target: Path | None) -> None:
             if target is None:
                 return
-            from dnn_tui.fileio import atomic_write_text
+            from dnn_tui.analysis.comparison import write_tidy_csv
 
             rows = [
                 (name, run.config.preset, run.history)
                 for name, (_, run) in zip(names, runs, strict=True)
             ]
             try:
-                atomic_write_text(target, tidy_csv(rows))
+                write_tidy_csv(target, tidy_csv(rows))
             except OSError as error:
-                self.notify(
-                    f"{target}: {error.strerror or error}", title="Not exported", severity="error"
-                )
+                self.notify(error_line(error), title="Not exported", severity="error")
                 return
             count = sum(len(run.history["epochs"]) for _, run in runs)
             self.notify(f"{target}: {count} rows of {len(runs)} runs", title="Exported")

@@ -22,7 +22,7 @@ from dnn_tui.commands.options import (
 )
 from dnn_tui.commands.suite import SUITES
 from dnn_tui.config import ConfigError, RunConfig
-from dnn_tui.fileio import shorten_path
+from dnn_tui.fileio import shorten, shorten_path
 from dnn_tui.presets import load_preset
 from dnn_tui.training.status import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK, Status
 
@@ -56,6 +56,12 @@ def register(commands: argparse._SubParsersAction) -> None:
     where.add_argument("--out", metavar="DIR", help="the sweep folder (new or empty)")
     where.add_argument(
         "--runs", metavar="DIR", default="runs", help="make the sweep folder in DIR (default: runs)"
+    )
+    sweep.add_argument(
+        "--max-runs",
+        type=int,
+        metavar="N",
+        help="the most runs the grid may make (default: 10,000; at most 100,000)",
     )
     sweep.add_argument("--jobs", type=int, metavar="N", help="runs at once (default: the cores)")
     sweep.add_argument("--threads", type=int, metavar="N", help="torch threads a run")
@@ -110,8 +116,18 @@ def _bases(args: argparse.Namespace) -> tuple[str, list[tuple[str | None, RunCon
 
 
 def _plan(args: argparse.Namespace) -> tuple[str, list, list]:
-    from dnn_tui.sweeps.planning import GridError, expand, parse_grid
+    from dnn_tui.sweeps.planning import (
+        DEFAULT_MAX_RUNS,
+        MAX_SWEEP_RUNS,
+        GridError,
+        GridTooLarge,
+        expand,
+        parse_grid,
+    )
 
+    limit = DEFAULT_MAX_RUNS if args.max_runs is None else args.max_runs
+    if not 1 <= limit <= MAX_SWEEP_RUNS:
+        raise UsageError(f"--max-runs: must be 1 to {MAX_SWEEP_RUNS:,}, got {shorten(limit)}")
     label, bases, axes = _bases(args)
     try:
         axes = axes + [parse_grid(text) for text in args.grid]
@@ -121,7 +137,9 @@ def _plan(args: argparse.Namespace) -> tuple[str, list, list]:
                 raise GridError(f"{axis.name}: also given as {flag(axis.name)}; give it once")
         if not axes and args.suite is None:
             raise GridError("give at least one KEY=V1,V2 (or a sweep file with a [grid] table)")
-        return label, expand(bases, axes), axes
+        return label, expand(bases, axes, limit), axes
+    except GridTooLarge as error:
+        raise UsageError(str(error)) from None
     except GridError as error:
         if args.file is not None and not args.grid:
             raise ConfigError(f"{shorten_path(args.file)}: grid.{error}") from None

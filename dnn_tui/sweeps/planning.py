@@ -59,8 +59,39 @@ SEED = "seed"
 """The grid axis the comparison averages over (mean and spread)."""
 
 
+DEFAULT_MAX_RUNS = 10_000
+"""Runs a sweep makes at most unless ``--max-runs`` says more: a typo in a grid (a value list
+pasted twice, one axis too many) multiplies the runs, and 10^9 planned runs end in a
+MemoryError after minutes, so the count is checked before anything is allocated."""
+MAX_SWEEP_RUNS = 100_000
+"""The most ``--max-runs`` allows: sweep.json's read limit is derived from it
+(``MAX_SWEEP_BYTES``), so a sweep the tool makes is one it can read back."""
+
+
 class GridError(ConfigError):
     """A --grid value that breaks the option's rules; the message names the key."""
+
+
+class GridTooLarge(GridError):
+    """A grid with more combinations than the limit (a usage error, checked before expanding)."""
+
+
+def grid_size(bases: int, axes: Sequence[Axis]) -> int:
+    """The number of runs a grid makes: the bases times the product of the value counts."""
+    return bases * math.prod(len(axis.values) for axis in axes)
+
+
+def check_grid_size(bases: int, axes: Sequence[Axis], limit: int = DEFAULT_MAX_RUNS) -> int:
+    """The run count of the grid, counted (never expanded); GridTooLarge names the count and
+    the limit when it is over it."""
+    count = grid_size(bases, axes)
+    if count > limit:
+        shown = f"{count:,}" if count < 10**30 else f"about 10^{len(str(count)) - 1}"
+        raise GridTooLarge(
+            f"the grid makes {shown} runs, more than the limit of {limit:,}; "
+            f"give --max-runs N to allow up to {MAX_SWEEP_RUNS:,}"
+        )
+    return count
 
 
 @dataclass(frozen=True)
@@ -112,8 +143,14 @@ def _axis(key: str, parts: Sequence[str]) -> Axis:
     return Axis(key, tuple(parts))
 
 
-def expand(bases: Sequence[tuple[str | None, RunConfig]], axes: Sequence[Axis]) -> list[PlannedRun]:
-    """Every combination of every base, validated; GridError names the key and the rule."""
+def expand(
+    bases: Sequence[tuple[str | None, RunConfig]],
+    axes: Sequence[Axis],
+    max_runs: int = DEFAULT_MAX_RUNS,
+) -> list[PlannedRun]:
+    """Every combination of every base, validated; GridError names the key and the rule.
+    The runs are counted before anything is expanded: over ``max_runs``, GridTooLarge."""
+    check_grid_size(len(bases), axes, max_runs)
     names = [axis.name for axis in axes]
     if len(set(names)) != len(names):
         twice = next(name for name in names if names.count(name) > 1)

@@ -17,7 +17,6 @@ as one tidy CSV; ``h`` hides a run, ``H`` shows the hidden ones again, ``/`` fil
 from __future__ import annotations
 
 import contextlib
-import shutil
 import time
 from collections.abc import Sequence
 from dataclasses import replace
@@ -43,7 +42,7 @@ from dnn_tui.app.widgets.gradient_strips import GradientStrips
 from dnn_tui.app.widgets.run_chart import RunChart
 from dnn_tui.app.widgets.run_list import RunList
 from dnn_tui.fileio import error_line, visible
-from dnn_tui.rundir.catalog import DAMAGED, RunCatalog, RunEntry
+from dnn_tui.rundir.catalog import DAMAGED, RunCatalog, RunEntry, delete_run
 from dnn_tui.rundir.files import CONFIG_FILE, RunError, SavedRun, load_config, load_run
 from dnn_tui.training.status import Status
 
@@ -333,7 +332,7 @@ class CompareScreen(Screen[None]):
 
         def delete(yes: bool | None) -> None:
             if yes:
-                self._delete(entry.path)
+                self._delete(entry)
 
         self.app.push_screen(
             ConfirmScreen(f"Delete {entry.name}? Its folder and every file in it are removed."),
@@ -354,23 +353,17 @@ class CompareScreen(Screen[None]):
             return f"{entry.path} is not inside {self.root}"
         return None
 
-    def _delete(self, path: Path) -> None:
+    def _delete(self, entry: RunEntry) -> None:
+        """Delete after the confirmation: ``delete_run`` checks everything again at that
+        moment (no link followed, not running), since the folder may have changed while the
+        question was on screen."""
+        path = entry.path
         try:
-            shutil.rmtree(path)
+            delete_run(self.root, entry.name)
         except OSError as error:
-            self.notify(
-                f"{error.filename or path}: {error.strerror or error}",
-                title="Not deleted",
-                severity="error",
-            )
+            self.notify(error_line(error), title="Not deleted", severity="error")
             self.rescan()
             return
-        # An emptied suite folder goes too (never the runs folder itself).
-        parent = path.parent
-        with contextlib.suppress(OSError):
-            while parent.resolve() != self.root.resolve() and not any(parent.iterdir()):
-                parent.rmdir()
-                parent = parent.parent
         self.catalog.forget(path)
         self._loaded.pop(path, None)
         self.notify(f"{path} deleted", title="Run deleted")

@@ -146,17 +146,21 @@ def _plan(args: argparse.Namespace) -> tuple[str, list, list]:
         raise UsageError(f"--grid {error}") from None
 
 
-def _folder(args: argparse.Namespace, label: str) -> Path:
+def _folder(args: argparse.Namespace, label: str, runs: list, axes: list) -> Path:
+    """The sweep folder, claimed (``claim_sweep_dir``): two sweeps never share one."""
     from dnn_tui.rundir.recorder import make_new_dir
+    from dnn_tui.sweeps.planning import SweepClaimError, claim_sweep_dir, new_state
 
     if args.out is None:
-        return make_new_dir(f"sweep-{label}", Path(args.runs))
-    root = Path(args.out)
-    if not args.out.strip():
+        root = make_new_dir(f"sweep-{label}", Path(args.runs))
+    elif not args.out.strip():
         raise CommandError("--out: the sweep folder must not be empty")
-    if root.exists() and (not root.is_dir() or any(root.iterdir())):
-        raise CommandError(f"{root}: --out must be a new or empty folder")
-    root.mkdir(parents=True, exist_ok=True)
+    else:
+        root = Path(args.out)
+    try:
+        claim_sweep_dir(root, new_state(runs, axes))
+    except SweepClaimError as error:
+        raise CommandError(str(error)) from None
     return root
 
 
@@ -194,7 +198,7 @@ def _sweep(args: argparse.Namespace) -> int:
         from dnn_tui.sweeps.ray_tasks import ray_module
 
         ray_module()  # says how to install Ray before anything is made
-    root = _folder(args, label)
+    root = _folder(args, label, runs, axes)
     if args.dashboard:
         return _with_dashboard(root, lambda: _drive(args, label, runs, axes, root, jobs, threads))
     return _drive(args, label, runs, axes, root, jobs, threads)

@@ -24,6 +24,7 @@ from __future__ import annotations
 import itertools
 import json
 import math
+import os
 import re
 import statistics
 import tomllib
@@ -47,7 +48,7 @@ from dnn_tui.config import (
     validate,
     with_options,
 )
-from dnn_tui.fileio import FileRefused, atomic_write_text, read_small_file
+from dnn_tui.fileio import FileRefused, Folder, atomic_write_text, read_small_file
 from dnn_tui.presets import load_preset
 from dnn_tui.training.status import Status
 
@@ -266,6 +267,37 @@ def new_state(runs: Sequence[PlannedRun], axes: Sequence[Axis], **info: Any) -> 
             for run in runs
         ],
     }
+
+
+class SweepClaimError(ConfigError):
+    """A sweep folder that is not this sweep's: not a folder, not empty, or claimed by another."""
+
+
+def claim_sweep_dir(root: Path, state: Mapping[str, Any]) -> None:
+    """Make root this sweep's folder, as a run claims its directory: made with ``mkdir`` or
+    found empty, then claimed by creating ``sweep.json`` (the sweep's first state)
+    exclusively, so that of two sweeps started together on the same ``--out`` one goes on
+    and the other is refused, naming the folder. Whoever made the folder claims it the same
+    way: a sweep that found it a moment later may have claimed it first."""
+    try:
+        root.mkdir(parents=True)
+    except FileExistsError:
+        if not root.is_dir():
+            raise SweepClaimError(
+                f"{shorten_path(root)}: --out must be a new or empty folder"
+            ) from None
+    data = (json.dumps(state, indent=2, allow_nan=False) + "\n").encode()
+    with Folder(root) as folder:
+        try:
+            folder.create_exclusive(SWEEP_FILE, data)
+        except FileExistsError:
+            raise SweepClaimError(
+                f"{shorten_path(root)}: --out must be a new or empty folder "
+                f"(another sweep claimed it: its {SWEEP_FILE} is there)"
+            ) from None
+        if any(name != SWEEP_FILE for name in os.listdir(root)):
+            folder.remove(SWEEP_FILE)
+            raise SweepClaimError(f"{shorten_path(root)}: --out must be a new or empty folder")
 
 
 def write_state(root: Path, state: Mapping[str, Any]) -> None:

@@ -22,7 +22,7 @@ from dnn_tui.commands.options import (
 )
 from dnn_tui.commands.suite import SUITES
 from dnn_tui.config import ConfigError, RunConfig
-from dnn_tui.fileio import shorten, shorten_path
+from dnn_tui.fileio import shorten, shorten_path, visible
 from dnn_tui.presets import load_preset
 from dnn_tui.training.status import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK, Status
 
@@ -256,7 +256,10 @@ def _drive(
     else:
         backend = LocalBackend(root, jobs, threads)
         where = f"{jobs} at once"
-    console.print(f"sweep of {len(runs)} runs, {where}, {threads} torch threads each: {root}")
+    console.print(
+        f"sweep of {len(runs)} runs, {where}, {threads} torch threads each: {visible(root)}",
+        markup=False,
+    )
     state = new_state(
         runs, axes, backend="ray" if args.ray else "local", jobs=jobs, threads=threads
     )
@@ -271,7 +274,9 @@ def _drive(
         backend.close()
     from dnn_tui.sweeps.planning import summarize
 
-    console.print(f"\n== sweep {label}: comparison ({root}) ==", style="bold")
+    console.print(
+        f"\n== sweep {visible(label)}: comparison ({visible(root)}) ==", style="bold", markup=False
+    )
     print_summary(summarize(state["runs"]), [axis.name for axis in axes], console)
     if state["status"] == Status.STOPPED:
         return EXIT_INTERRUPTED
@@ -289,7 +294,7 @@ def _progress(console: Console):
             text += f" ({entry['seconds']:.1f} s)"
         if entry.get("error"):
             text += f": {entry['error']}"
-        console.print(text, markup=False, soft_wrap=True)
+        console.print(visible(text), markup=False, soft_wrap=True)  # errors come from run files
 
     return report
 
@@ -316,8 +321,8 @@ def print_summary(rows: list[Row], axes: list[str], console: Console) -> None:
     table.add_column("test acc", justify="right")
     table.add_column("status")
     for row in rows:
-        cells = [str(row.base)] if len(table.columns) > len(names) + 4 else []
-        cells += [row.values.get(name, "") for name in names]
+        cells = [visible(row.base)] if len(table.columns) > len(names) + 4 else []
+        cells += [visible(row.values.get(name, "")) for name in names]
         status = ", ".join(f"{n} {s}" for s, n in row.statuses.items())
         cells += [str(row.runs), _mean(row.val), _mean(row.test), status]
         table.add_row(*cells)

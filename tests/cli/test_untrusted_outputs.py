@@ -99,3 +99,18 @@ def test_compare_csv_keeps_formulas_out_of_spreadsheets(
     assert {row["run"] for row in rows} == {"'+cmd", "'=1+1"}
     code = cli.main(["compare", "+cmd", "--csv", "-"])
     assert code == 0 and "\n'+cmd," in capsys.readouterr().out
+
+
+def test_a_sweep_s_progress_and_summary_show_escapes() -> None:
+    from dnn_tui.commands.sweep import _progress, print_summary
+    from dnn_tui.sweeps.planning import Row
+
+    out = io.StringIO()
+    console = Console(file=out, width=200, color_system=None, force_terminal=False)
+    report = _progress(console)
+    report({"dir": f"01-lr=0.1{TITLE}", "status": "failed", "error": f"bad{TITLE}"}, 1, 2)
+    row = Row(f"base{TITLE}", {"lr": f"0.1{TITLE}"}, 1, {"completed": 1}, None, None)
+    other = Row("plain", {"lr": "0.2"}, 1, {"completed": 1}, None, None)
+    print_summary([row, other], ["lr"], console)
+    assert raw_controls(out.getvalue()) == []
+    assert "\\x1b]0;owned\\x07" in out.getvalue()

@@ -286,7 +286,7 @@ def claim_sweep_dir(root: Path, state: Mapping[str, Any]) -> None:
             raise SweepClaimError(
                 f"{shorten_path(root)}: --out must be a new or empty folder"
             ) from None
-    data = (json.dumps(state, indent=2, allow_nan=False) + "\n").encode()
+    data = _state_json(state).encode()
     with Folder(root) as folder:
         try:
             folder.create_exclusive(SWEEP_FILE, data)
@@ -301,7 +301,78 @@ def claim_sweep_dir(root: Path, state: Mapping[str, Any]) -> None:
 
 
 def write_state(root: Path, state: Mapping[str, Any]) -> None:
-    atomic_write_text(root / SWEEP_FILE, json.dumps(state, indent=2, allow_nan=False) + "\n")
+    """Rewrite sweep.json atomically; its texts are cut to ``STATE_TEXT_BYTES`` (see
+    ``MAX_STATE_BYTES``)."""
+    atomic_write_text(root / SWEEP_FILE, _state_json(state))
+
+
+def _state_json(state: Mapping[str, Any]) -> str:
+    return json.dumps(_bounded(state), indent=2, allow_nan=False) + "\n"
+
+
+STATE_TEXT_BYTES = 400
+"""The most bytes of JSON a text in sweep.json takes (a longer error, path or grid value is cut
+with an ellipsis; the run's own files keep the whole): what bounds each entry."""
+
+
+def _bounded(value: Any) -> Any:
+    """value with every text cut so that its JSON takes at most STATE_TEXT_BYTES."""
+    if isinstance(value, str):
+        if len(json.dumps(value)) <= STATE_TEXT_BYTES:
+            return value
+        keep = STATE_TEXT_BYTES // 6 - 2  # a character takes at most 6 bytes (\u001b)
+        while keep < len(value) and len(json.dumps(value[: keep + 1] + "…")) <= STATE_TEXT_BYTES:
+            keep += 1
+        return value[:keep] + "…"
+    if isinstance(value, dict):
+        return {_bounded(k) if isinstance(k, str) else k: _bounded(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_bounded(v) for v in value]
+    return value
+
+
+def largest_state_entry() -> dict[str, Any]:
+    """A sweep.json run entry with every field the sweep writes at its longest: a text of
+    STATE_TEXT_BYTES in each (longer than any number; a result read from a run's history.json
+    may be a text) and every run option on the grid."""
+    text = "x" * (STATE_TEXT_BYTES - 2)  # its JSON takes STATE_TEXT_BYTES, as much as any
+    fields = ("dir", "base", "status", "started", "exit_code", "epochs", "best_val_acc")
+    return {
+        **{key: text for key in fields},
+        "values": {name: text for name in OPTION_SECTION},
+        **{key: text for key in ("test_acc", "error", "seconds")},
+    }
+
+
+def _largest_state(runs: int, grid_values: int) -> dict[str, Any]:
+    text = "x" * (STATE_TEXT_BYTES - 2)  # its JSON takes STATE_TEXT_BYTES, as much as any
+    return {
+        "schema": SWEEP_SCHEMA,
+        "status": text,
+        "grid": {name: [text] * grid_values for name in OPTION_SECTION},
+        "backend": text,
+        "jobs": 2**63 - 1,
+        "threads": 2**63 - 1,
+        "runs": [largest_state_entry()] * runs,
+    }
+
+
+def _state_bytes(runs: int, grid_values: int) -> int:
+    return len(_state_json(_largest_state(runs, grid_values)))
+
+
+MAX_STATE_ENTRY_BYTES = _state_bytes(2, 1) - _state_bytes(1, 1)
+"""The most bytes one run adds to sweep.json."""
+MAX_GRID_VALUE_BYTES = _state_bytes(1, 2) - _state_bytes(1, 1)
+"""The most bytes one grid value of every option adds to sweep.json."""
+MAX_STATE_BYTES = (
+    _state_bytes(1, 1)
+    + (MAX_SWEEP_RUNS - 1) * MAX_STATE_ENTRY_BYTES
+    + (MAX_SWEEP_RUNS - 1) * MAX_GRID_VALUE_BYTES
+)
+"""sweep.json larger than this is not read: derived from the most runs a sweep may make
+(``MAX_SWEEP_RUNS``, each entry at its longest) and a grid of as many values (an axis holds at
+most as many values as the sweep has runs), so every sweep.json a sweep writes reads back."""
 
 
 @dataclass(frozen=True)
@@ -346,10 +417,6 @@ def summarize(entries: Sequence[Mapping[str, Any]]) -> list[Row]:
             )
         )
     return sorted(rows, key=lambda row: -math.inf if row.val is None else row.val[0], reverse=True)
-
-
-MAX_STATE_BYTES = 16 << 20
-"""sweep.json: about 200 bytes a run; a sweep of 50,000 runs stays below this."""
 
 
 def read_state(root: Path) -> dict[str, Any] | None:

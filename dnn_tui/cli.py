@@ -22,7 +22,7 @@ from typing import NoReturn
 from dnn_tui import __version__
 from dnn_tui.commands import compare, evaluate, presets, runs, suite, sweep, train, tui, watch
 from dnn_tui.commands.options import UsageError, config_from_args
-from dnn_tui.fileio import ECHO_LIMIT, error_line
+from dnn_tui.fileio import ECHO_LIMIT, error_line, visible
 from dnn_tui.training.status import EXIT_OK, EXIT_USAGE, run_guarded
 
 __all__ = ["build_parser", "config_from_args", "main"]
@@ -37,7 +37,8 @@ class CommandParser(argparse.ArgumentParser):
 
     def error(self, message: str) -> NoReturn:
         long_word = re.compile(rf"\S{{{ECHO_LIMIT + 1},}}")
-        super().error(long_word.sub(lambda m: f"{m[0][: ECHO_LIMIT - 1]}…", message))
+        message = long_word.sub(lambda m: f"{m[0][: ECHO_LIMIT - 1]}…", message)
+        super().error(visible(message))
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -13,6 +13,10 @@ Runs without any UI.
 - ``read_small_file`` reads only regular files up to a size limit, and never blocks on a
   FIFO: run files and liveness records come from disks anybody may have written to;
   ``read_file_head`` reads the first bytes of such a file (a header) with the same care.
+- ``visible`` makes the control characters of text from a file or a path visible before it
+  reaches a terminal: a run folder, a preset or a description may hold an escape sequence
+  that retitles the window or writes the clipboard; ``spreadsheet_cell`` keeps a CSV cell
+  from being read as a formula.
 """
 
 from __future__ import annotations
@@ -20,8 +24,10 @@ from __future__ import annotations
 import errno
 import math
 import os
+import re
 import secrets
 import stat
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +41,48 @@ ECHO_LIMIT = 40
 """Characters of a user's value a message repeats; longer values are cut with an ellipsis."""
 PATH_ECHO_LIMIT = 200
 """Characters of a path a message repeats (head and tail kept, so the file name shows)."""
+
+
+def _control_escape(code: int) -> str:
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+CONTROLS = {
+    code: _control_escape(code)
+    for code in (*range(0x00, 0x20), *range(0x7F, 0xA0), 0x2028, 0x2029, 0x202E)
+}
+"""What ``visible`` replaces: C0 controls, DEL, C1 controls (CSI is U+009B, OSC U+009D), and
+the line and paragraph separators and right-to-left override, which a terminal or a log
+viewer may also act on."""
+
+
+def visible(text: object) -> str:
+    """``str(text)`` with every control character written as a Python-style escape (ESC as
+    ``\\x1b``, a newline as ``\\x0a``, CSI as ``\\x9b``), so that text from a file or a
+    path is shown, never obeyed: a description holding ``ESC ] 0 ; ... BEL`` would retitle the
+    terminal, OSC 52 would write its clipboard. Other characters, backslashes included, are
+    kept; the result holds no control character, so a second call changes nothing."""
+    return str(text).translate(CONTROLS)
+
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+"""What makes a spreadsheet read a cell as a formula (OWASP's list for CSV injection)."""
+_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
+
+
+def spreadsheet_cell(value: Any) -> str:
+    """A CSV cell that a spreadsheet shows as text, never runs: a run folder named
+    ``=HYPERLINK(...)`` or ``+cmd`` would be a formula in ``compare --csv``'s file. As OWASP
+    recommends, a cell that starts with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return
+    gets a single quote in front. Numbers, and text that is exactly a decimal number
+    (``-0.5``, ``1e-05``), are left as they are, so a negative number stays a number. A
+    cell that already starts with a quote is kept, so a second call changes nothing."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return str(value)
+    text = str(value)
+    if text.startswith(FORMULA_STARTS) and not _NUMBER.fullmatch(text):
+        return "'" + text
+    return text
 
 
 def shorten(value: Any, limit: int = ECHO_LIMIT) -> str:
@@ -56,7 +104,7 @@ def shorten(value: Any, limit: int = ECHO_LIMIT) -> str:
 
 def shorten_path(path: str | Path, limit: int = PATH_ECHO_LIMIT) -> str:
     """A path for a message: whole when short, else its head and tail around an ellipsis."""
-    text = str(path)
+    text = visible(path)
     if len(text) <= limit:
         return text
     keep = (limit - 1) // 2
@@ -71,7 +119,8 @@ message (a library's, say) that repeats a huge input."""
 def error_line(error: BaseException, limit: int = MAX_MESSAGE) -> str:
     """One line naming what went wrong: the message of our own errors and of ValueErrors, the
     file of an OSError, the type and message of anything else, advice for running out of
-    memory. Every failure shown to a user (stderr, a run's files, the dashboard) says it so."""
+    memory, control characters made visible. Every failure shown to a user (stderr, a run's
+    files, the dashboard) says it so."""
     text = " ".join(str(error).split()) or type(error).__name__
     if isinstance(error, MemoryError) or "out of memory" in text.lower():
         text = f"out of memory ({text}); try a smaller model, batch or --limit"
@@ -79,6 +128,7 @@ def error_line(error: BaseException, limit: int = MAX_MESSAGE) -> str:
         text = f"{shorten_path(error.filename)}: {error.strerror or text}"
     elif not (type(error).__module__.startswith("dnn_tui") or isinstance(error, ValueError)):
         text = f"{type(error).__name__}: {text}"
+    text = visible(text)  # a path or a file's words may hold escape sequences
     return text if len(text) <= limit else f"{text[: limit - 1]}…"
 
 
@@ -119,6 +169,74 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
 def atomic_write_text(path: Path, text: str) -> None:
     """atomic_write_bytes for UTF-8 text."""
     atomic_write_bytes(path, text.encode("utf-8"))
+
+
+class WriteRefused(OSError):
+    """A file a user named that is not written: a link, a FIFO, a device, a run's own file."""
+
+
+def write_user_file(
+    path: Path, data: bytes, *, guarded_by: Iterable[str] = (), reserved: Iterable[str] = ()
+) -> None:
+    """Write a file a user named (``compare --csv FILE``) atomically, only as a new or a
+    regular file: a symlink, a FIFO, a device or a folder there is refused by name, never
+    followed or replaced. In a folder holding any of ``guarded_by`` (a run's or a sweep's
+    files), only a new file whose name is not in ``reserved`` is written: a mistyped
+    ``--csv runs/x/history.json`` must not replace the run's record. Everything is done
+    relative to a descriptor of the folder, and the target is checked again just before the
+    rename, so a file swapped for a link meanwhile is refused too."""
+    path = Path(path)
+    name = path.name
+    if not name or name in (".", ".."):
+        raise WriteRefused(errno.EISDIR, "a folder: name a file", str(path))
+    folder = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+
+        def present(entry: str) -> os.stat_result | None:
+            try:
+                return os.stat(entry, dir_fd=folder, follow_symlinks=False)
+            except FileNotFoundError:
+                return None
+
+        def check() -> None:
+            info = present(name)
+            if info is not None and stat.S_ISLNK(info.st_mode):
+                raise WriteRefused(
+                    errno.ELOOP, "a symbolic link: only a new or regular file is written", str(path)
+                )
+            if info is not None and not stat.S_ISREG(info.st_mode):
+                raise WriteRefused(
+                    errno.EINVAL,
+                    f"{file_kind(info.st_mode)}: only a new or regular file is written",
+                    str(path),
+                )
+            marker = next((m for m in guarded_by if present(m) is not None), None)
+            if marker is not None and (info is not None or name in set(reserved)):
+                raise WriteRefused(
+                    errno.EEXIST,
+                    f"the folder holds a run or a sweep ({marker}): only a new file whose name "
+                    "is not one of its files is written there",
+                    str(path),
+                )
+
+        check()
+        tmp = _temp_name(name)
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC
+        fd = os.open(tmp, flags, FILE_MODE, dir_fd=folder)
+        try:
+            try:
+                _write_all(fd, data)
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+            check()
+            os.replace(tmp, name, src_dir_fd=folder, dst_dir_fd=folder)
+        except BaseException:
+            with _suppress_oserror():
+                os.unlink(tmp, dir_fd=folder)
+            raise
+    finally:
+        os.close(folder)
 
 
 class Folder:

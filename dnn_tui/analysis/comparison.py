@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from dnn_tui.config import RunConfig, format_option, to_dict
-from dnn_tui.rundir.files import CSV_COLUMNS, csv_value
+from dnn_tui.fileio import spreadsheet_cell, write_user_file
+from dnn_tui.rundir.files import CONFIG_FILE, CSV_COLUMNS, HISTORY_FILE, RUN_FILES, csv_value
 
 TIDY_COLUMNS = ("run", "preset", *CSV_COLUMNS)
 """The tidy CSV's header: the run, its preset, then every scalar column of an epoch record."""
@@ -58,23 +59,41 @@ def _setting_order(key: str) -> tuple[int, str]:
 
 def tidy_csv(runs: Sequence[tuple[str, str | None, Mapping[str, Any]]]) -> str:
     """One CSV of runs given as (run name, preset, history): a header (``TIDY_COLUMNS``) and one
-    row per run and epoch; non-finite or missing values are empty cells."""
+    row per run and epoch; non-finite or missing values are empty cells. Every cell goes
+    through ``spreadsheet_cell``: a run folder named ``+cmd`` stays text in a spreadsheet."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(TIDY_COLUMNS)
     for name, preset, history in runs:
         for record in history.get("epochs") or []:
             cells = [_cell(csv_value(record, column)) for column in CSV_COLUMNS]
-            writer.writerow([name, preset or "", *cells])
+            row = [name, preset or "", *cells]
+            writer.writerow([spreadsheet_cell(cell) for cell in row])
     return out.getvalue()
 
 
-def _cell(value: Any) -> str:
+SWEEP_FILE = "sweep.json"
+"""A sweep folder's record (``sweeps.planning.SWEEP_FILE``; sweeps sit above this layer)."""
+OTHERS_FILES = frozenset(
+    {*RUN_FILES, SWEEP_FILE, "evaluation.json", "checkpoint.json", "checkpoint.safetensors"}
+)
+"""The files of a run or a sweep: in a folder holding one, a CSV is never written over them."""
+
+
+def write_tidy_csv(target: Path, text: str) -> None:
+    """Write a tidy CSV to the file a user named: atomically, as a new or a regular file only
+    (a link, a FIFO or a device is refused by name), and in a run's or a sweep's folder only
+    as a new file that is none of its own (``fileio.write_user_file``)."""
+    guard = (CONFIG_FILE, HISTORY_FILE, SWEEP_FILE)
+    write_user_file(target, text.encode("utf-8"), guarded_by=guard, reserved=OTHERS_FILES)
+
+
+def _cell(value: Any) -> Any:
     if value is None or isinstance(value, bool):
         return ""
     if isinstance(value, float) and not math.isfinite(value):
         return ""
-    return str(value)
+    return value
 
 
 def run_labels(runs: Sequence[tuple[Path, str | None]]) -> list[str]:

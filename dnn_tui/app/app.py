@@ -43,7 +43,7 @@ from dnn_tui.app.steering import Steering
 from dnn_tui.app.suite_runner import SuiteRunner
 from dnn_tui.app.suites import Suites
 from dnn_tui.config import RunConfig
-from dnn_tui.fileio import error_line
+from dnn_tui.fileio import error_line, visible
 from dnn_tui.training.controls import RunControls
 from dnn_tui.training.status import Status
 
@@ -261,9 +261,12 @@ class DnnApp(Following, Suites, Steering, App[None]):
     def notify(
         self, message: str, *, title: str = "", severity: SeverityLevel = "information", **rest: Any
     ) -> None:
-        """To the lab's notice line (a toast would cover the gradient panel)."""
+        """To the lab's notice line (a toast would cover the gradient panel). Notices repeat
+        folder names, presets and errors read from files: their control characters are made
+        visible and markup is never interpreted."""
+        message, title = visible(message), visible(title)
         if self._lab is None or not self._lab.is_mounted:
-            super().notify(message, title=title, severity=severity, **rest)
+            super().notify(message, title=title, severity=severity, **{**rest, "markup": False})
             return
         self._lab.show_notice(f"{title}: {message}" if title else message, severity)
 

@@ -4,7 +4,8 @@ Runs without Textual: ``run_app`` calls ``print_session`` after the app has left
 the alternate screen, so the lines stay in the terminal's scrollback, as
 ``dnn-tui train`` leaves its summary (same words, same number formats). What is
 printed is read back from each run directory's history.json, the record that
-stays, not from what the screen last showed.
+stays, not from what the screen last showed. Folder names, presets and failures are shown with
+their control characters made visible (``fileio.visible``), as Text, never as markup.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.text import Text
 
+from dnn_tui.fileio import visible
 from dnn_tui.training.report import summary_lines
 from dnn_tui.training.status import Status
 
@@ -27,24 +29,23 @@ def run_lines(run_dir: Path, failure: str | None = None) -> list[Text]:
     from dnn_tui.rundir.liveness import read_liveness
 
     if not run_dir.exists():
-        return [Text(f"run {run_dir}: stopped before its first step; nothing was saved")]
+        return [Text(f"run {visible(run_dir)}: stopped before its first step; nothing was saved")]
     try:
         run = load_run(run_dir)
     except RunError as error:
-        return [Text(f"run {run_dir}: {failure or error}", style="red")]
+        return [Text(f"run {visible(run_dir)}: {visible(failure or error)}", style="red")]
     history = run.history
     epochs = history.get("epochs") or []
     status = str(history.get("status"))
     if status == Status.RUNNING:
         owner = read_liveness(run_dir)
         if failure is None and owner is not None and owner.pid != os.getpid() and owner.alive():
-            status = f"running in its own process (dnn-tui watch {run_dir})"
+            status = f"running in its own process (dnn-tui watch {visible(run_dir)})"
         else:
             status = Status.FAILED if failure else Status.INTERRUPTED
     seconds = sum(record.get("seconds") or 0.0 for record in epochs)
-    header = Text.assemble(
-        ("run ", "bold"), (run.config.preset or "custom", "bold cyan"), f": {run_dir}"
-    )
+    preset = visible(run.config.preset or "custom")
+    header = Text.assemble(("run ", "bold"), (preset, "bold cyan"), f": {visible(run_dir)}")
     return [
         header,
         *summary_lines(

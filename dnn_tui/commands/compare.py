@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from dnn_tui.analysis.figures import ZOOMS
 from dnn_tui.commands.options import choices
+from dnn_tui.fileio import visible
 from dnn_tui.training.status import EXIT_ERROR, EXIT_OK
 
 if TYPE_CHECKING:
@@ -77,21 +78,20 @@ def _compare(args: argparse.Namespace) -> int:
     elif loaded:
         print_comparison(loaded, make_console(), zoom=args.zoom, log=not args.linear_loss)
     for error in damaged:
-        print(f"dnn-tui: damaged run: {error}", file=sys.stderr)
+        print(f"dnn-tui: damaged run: {visible(error)}", file=sys.stderr)
     return EXIT_ERROR if damaged else EXIT_OK
 
 
 def _write_csv(runs: Sequence[SavedRun], target: str) -> None:
-    from dnn_tui.analysis.comparison import tidy_csv
-    from dnn_tui.fileio import atomic_write_text
+    from dnn_tui.analysis.comparison import tidy_csv, write_tidy_csv
 
     text = tidy_csv([(str(run.path), run.config.preset, run.history) for run in runs])
     if target == "-":
         sys.stdout.write(text)
         return
-    atomic_write_text(Path(target), text)
+    write_tidy_csv(Path(target), text)
     rows = sum(len(run.history["epochs"]) for run in runs)
-    print(f"wrote {target}: {rows} rows of {len(runs)} runs")
+    print(f"wrote {visible(target)}: {rows} rows of {len(runs)} runs")
 
 
 def print_comparison(
@@ -113,7 +113,8 @@ def print_comparison(
 
     ordered = sorted(runs, key=rank, reverse=True)
     styles = [figures.STYLES[i % len(figures.STYLES)] for i in range(len(ordered))]
-    labels = run_labels([(run.path, run.config.preset) for run in ordered])
+    # Folder names, presets and settings come from files: their control characters are shown.
+    labels = [visible(label) for label in run_labels([(r.path, r.config.preset) for r in ordered])]
     table = Table(header_style="bold")
     table.add_column("", justify="right")
     table.add_column("run")
@@ -132,7 +133,7 @@ def print_comparison(
         table.add_row(
             style.marker,
             label,
-            str(run.history["dataset"].get("name", run.config.data.dataset)),
+            visible(run.history["dataset"].get("name", run.config.data.dataset)),
             "-" if best is None else str(best),
             fmt_float(best_val_acc(run.history), ".4f"),
             fmt_float(test.get("acc"), ".4f"),
@@ -140,8 +141,8 @@ def print_comparison(
             fmt_float(gap.best, ".4f"),
             fmt_float(last.get("train_loss"), ".4f"),
             fmt_float(last.get("val_loss"), ".4f"),
-            shown_status(run.history["status"], run.path),
-            str(run.path),
+            visible(shown_status(run.history["status"], run.path)),
+            visible(run.path),
         )
     console.print(table)
     console.print("gap: training minus validation accuracy, at the last and at the best epoch")
@@ -173,5 +174,5 @@ def _print_differences(runs: Sequence[SavedRun], headers: Sequence[str], console
     for header in headers:
         diff.add_column(header)
     for key, values in differences:
-        diff.add_row(key, *values)
+        diff.add_row(visible(key), *(visible(value) for value in values))
     console.print(diff)

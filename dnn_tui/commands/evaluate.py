@@ -59,11 +59,12 @@ def _eval(args: argparse.Namespace) -> int:
         ) from None
     metrics = evaluate(model.to(device), data.x_test.to(device), data.y_test.to(device))
 
+    from dnn_tui.fileio import visible
     from dnn_tui.training.report import fmt_float, make_console
 
     console = make_console()
     console.print(
-        f"{saved.path}: test accuracy {metrics['acc']:.4f} (loss {metrics['loss']:.4f}) "
+        f"{visible(saved.path)}: test accuracy {metrics['acc']:.4f} (loss {metrics['loss']:.4f}) "
         f"on {data.name}, {len(data.y_test)} samples",
         soft_wrap=True,
     )

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from dnn_tui.commands.options import CommandError
+from dnn_tui.fileio import visible
 from dnn_tui.training.status import EXIT_OK
 
 if TYPE_CHECKING:
@@ -67,31 +68,32 @@ def _runs(args: argparse.Namespace) -> int:
         _print_table(entries, folder, now)
     for entry in entries:
         if entry.damaged:
-            print(f"dnn-tui: damaged run: {entry.problem}", file=sys.stderr)
+            print(f"dnn-tui: damaged run: {visible(entry.problem)}", file=sys.stderr)
     return EXIT_OK
 
 
 def _print_table(entries: list[RunEntry], folder: Path, now: float) -> None:
-    """Aligned plain columns (Rich's table takes longer than the listing for 1,000 runs)."""
+    """Aligned plain columns (Rich's table takes longer than the listing for 1,000 runs); names,
+    presets and datasets come from folders and files, so their control characters are shown."""
     from dnn_tui.training.report import fmt_float
 
     if not entries:
-        print(f"no runs under {folder}")
+        print(f"no runs under {visible(folder)}")
         return
     header = ("run", "preset", "dataset", "status", "epochs", "best val", "test", "age")
     rows = [header]
     for entry in entries:
         age = fmt_age(None if entry.modified is None else now - entry.modified)
         if entry.damaged:
-            rows.append((entry.name, "", "", "damaged", "", "", "", age))
+            rows.append((visible(entry.name), "", "", "damaged", "", "", "", age))
             continue
         planned = f"/{entry.planned}" if entry.planned is not None else ""
         rows.append(
             (
-                entry.name,
-                entry.preset or "custom",
-                entry.dataset or "-",
-                entry.status,
+                visible(entry.name),
+                visible(entry.preset or "custom"),
+                visible(entry.dataset or "-"),
+                visible(entry.status),
                 f"{entry.epochs}{planned}",
                 fmt_float(entry.best_val_acc, ".4f"),
                 fmt_float(entry.test_acc, ".4f"),

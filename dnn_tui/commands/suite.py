@@ -18,6 +18,7 @@ from dnn_tui.commands.options import (
 )
 from dnn_tui.commands.train import add_out_options, claim_folder
 from dnn_tui.config import ConfigError, DataConfig, RunConfig
+from dnn_tui.fileio import visible
 from dnn_tui.presets import SUITE_ALIASES, SUITES, load_preset, suite_presets
 from dnn_tui.rundir.launch import run_headless
 from dnn_tui.training.status import EXIT_OK
@@ -103,7 +104,7 @@ def _suite(args: argparse.Namespace) -> int:
         folder = claim_folder(str(root / name), args.force, name)
         outcome = run_headless(config, folder, _cached(datasets, config), console)
         if outcome.error:
-            console.print(f"run {name} failed: {outcome.error}", style="red", markup=False)
+            console.print(f"run {name} failed: {visible(outcome.error)}", style="red", markup=False)
         done.append(root / name)
         code = max(code, outcome.exit_code)
         if outcome.interrupted:
@@ -113,5 +114,5 @@ def _suite(args: argparse.Namespace) -> int:
     if runs:
         print_comparison(runs, console)
     for error in damaged:
-        console.print(f"not compared: {error}", style="red", markup=False)
+        console.print(f"not compared: {visible(error)}", style="red", markup=False)
     return code

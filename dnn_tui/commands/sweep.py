@@ -22,7 +22,7 @@ from dnn_tui.commands.options import (
 )
 from dnn_tui.commands.suite import SUITES
 from dnn_tui.config import ConfigError, RunConfig
-from dnn_tui.fileio import shorten_path
+from dnn_tui.fileio import shorten, shorten_path, visible
 from dnn_tui.presets import load_preset
 from dnn_tui.training.status import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK, Status
 
@@ -56,6 +56,12 @@ def register(commands: argparse._SubParsersAction) -> None:
     where.add_argument("--out", metavar="DIR", help="the sweep folder (new or empty)")
     where.add_argument(
         "--runs", metavar="DIR", default="runs", help="make the sweep folder in DIR (default: runs)"
+    )
+    sweep.add_argument(
+        "--max-runs",
+        type=int,
+        metavar="N",
+        help="the most runs the grid may make (default: 10,000; at most 100,000)",
     )
     sweep.add_argument("--jobs", type=int, metavar="N", help="runs at once (default: the cores)")
     sweep.add_argument("--threads", type=int, metavar="N", help="torch threads a run")
@@ -110,8 +116,18 @@ def _bases(args: argparse.Namespace) -> tuple[str, list[tuple[str | None, RunCon
 
 
 def _plan(args: argparse.Namespace) -> tuple[str, list, list]:
-    from dnn_tui.sweeps.planning import GridError, expand, parse_grid
+    from dnn_tui.sweeps.planning import (
+        DEFAULT_MAX_RUNS,
+        MAX_SWEEP_RUNS,
+        GridError,
+        GridTooLarge,
+        expand,
+        parse_grid,
+    )
 
+    limit = DEFAULT_MAX_RUNS if args.max_runs is None else args.max_runs
+    if not 1 <= limit <= MAX_SWEEP_RUNS:
+        raise UsageError(f"--max-runs: must be 1 to {MAX_SWEEP_RUNS:,}, got {shorten(limit)}")
     label, bases, axes = _bases(args)
     try:
         axes = axes + [parse_grid(text) for text in args.grid]
@@ -121,24 +137,30 @@ def _plan(args: argparse.Namespace) -> tuple[str, list, list]:
                 raise GridError(f"{axis.name}: also given as {flag(axis.name)}; give it once")
         if not axes and args.suite is None:
             raise GridError("give at least one KEY=V1,V2 (or a sweep file with a [grid] table)")
-        return label, expand(bases, axes), axes
+        return label, expand(bases, axes, limit), axes
+    except GridTooLarge as error:
+        raise UsageError(str(error)) from None
     except GridError as error:
         if args.file is not None and not args.grid:
             raise ConfigError(f"{shorten_path(args.file)}: grid.{error}") from None
         raise UsageError(f"--grid {error}") from None
 
 
-def _folder(args: argparse.Namespace, label: str) -> Path:
+def _folder(args: argparse.Namespace, label: str, runs: list, axes: list) -> Path:
+    """The sweep folder, claimed (``claim_sweep_dir``): two sweeps never share one."""
     from dnn_tui.rundir.recorder import make_new_dir
+    from dnn_tui.sweeps.planning import SweepClaimError, claim_sweep_dir, new_state
 
     if args.out is None:
-        return make_new_dir(f"sweep-{label}", Path(args.runs))
-    root = Path(args.out)
-    if not args.out.strip():
+        root = make_new_dir(f"sweep-{label}", Path(args.runs))
+    elif not args.out.strip():
         raise CommandError("--out: the sweep folder must not be empty")
-    if root.exists() and (not root.is_dir() or any(root.iterdir())):
-        raise CommandError(f"{root}: --out must be a new or empty folder")
-    root.mkdir(parents=True, exist_ok=True)
+    else:
+        root = Path(args.out)
+    try:
+        claim_sweep_dir(root, new_state(runs, axes))
+    except SweepClaimError as error:
+        raise CommandError(str(error)) from None
     return root
 
 
@@ -176,7 +198,7 @@ def _sweep(args: argparse.Namespace) -> int:
         from dnn_tui.sweeps.ray_tasks import ray_module
 
         ray_module()  # says how to install Ray before anything is made
-    root = _folder(args, label)
+    root = _folder(args, label, runs, axes)
     if args.dashboard:
         return _with_dashboard(root, lambda: _drive(args, label, runs, axes, root, jobs, threads))
     return _drive(args, label, runs, axes, root, jobs, threads)
@@ -234,7 +256,10 @@ def _drive(
     else:
         backend = LocalBackend(root, jobs, threads)
         where = f"{jobs} at once"
-    console.print(f"sweep of {len(runs)} runs, {where}, {threads} torch threads each: {root}")
+    console.print(
+        f"sweep of {len(runs)} runs, {where}, {threads} torch threads each: {visible(root)}",
+        markup=False,
+    )
     state = new_state(
         runs, axes, backend="ray" if args.ray else "local", jobs=jobs, threads=threads
     )
@@ -249,7 +274,9 @@ def _drive(
         backend.close()
     from dnn_tui.sweeps.planning import summarize
 
-    console.print(f"\n== sweep {label}: comparison ({root}) ==", style="bold")
+    console.print(
+        f"\n== sweep {visible(label)}: comparison ({visible(root)}) ==", style="bold", markup=False
+    )
     print_summary(summarize(state["runs"]), [axis.name for axis in axes], console)
     if state["status"] == Status.STOPPED:
         return EXIT_INTERRUPTED
@@ -267,7 +294,7 @@ def _progress(console: Console):
             text += f" ({entry['seconds']:.1f} s)"
         if entry.get("error"):
             text += f": {entry['error']}"
-        console.print(text, markup=False, soft_wrap=True)
+        console.print(visible(text), markup=False, soft_wrap=True)  # errors come from run files
 
     return report
 
@@ -294,8 +321,8 @@ def print_summary(rows: list[Row], axes: list[str], console: Console) -> None:
     table.add_column("test acc", justify="right")
     table.add_column("status")
     for row in rows:
-        cells = [str(row.base)] if len(table.columns) > len(names) + 4 else []
-        cells += [row.values.get(name, "") for name in names]
+        cells = [visible(row.base)] if len(table.columns) > len(names) + 4 else []
+        cells += [visible(row.values.get(name, "")) for name in names]
         status = ", ".join(f"{n} {s}" for s, n in row.statuses.items())
         cells += [str(row.runs), _mean(row.val), _mean(row.test), status]
         table.add_row(*cells)

@@ -21,6 +21,7 @@ with the file and the reason; it never stops the others from being listed.
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import stat
 from collections.abc import Iterator
@@ -261,3 +262,66 @@ class RunCatalog:
             return (-newest[top], top, entry.modified or 0.0, entry.name)
 
         return key
+
+
+# --- deleting a run from a list ---------------------------------------------------------------
+
+
+class DeleteRefused(OSError):
+    """A run that is not deleted: it runs, or its path leaves the runs folder or holds a link."""
+
+
+def delete_run(root: Path, name: str) -> None:
+    """Delete the run directory ``root / name`` and the folders it leaves empty (a suite's),
+    never ``root`` itself.
+
+    A list asks before it deletes, and anything may change meanwhile, so everything is
+    checked again now: each folder of ``name`` is opened relative to the one before without
+    following a symlink (a folder swapped for a link to elsewhere is refused, never deleted
+    through), the run is read back through the descriptor it is deleted by and refused while
+    it runs, and the tree is removed relative to its parent's descriptor (``shutil.rmtree``
+    with ``dir_fd``, which never follows a link)."""
+    import shutil
+
+    parts = Path(name).parts
+    if not parts or any(part in ("", ".", "..") for part in parts) or Path(name).is_absolute():
+        raise DeleteRefused(errno.EINVAL, "not a run folder inside the runs folder", name)
+    fds = [os.open(root, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)]
+    try:
+        for part in parts:
+            try:
+                fds.append(os.open(part, _NO_LINK_DIR, dir_fd=fds[-1]))
+            except OSError as error:
+                if error.errno in (errno.ELOOP, errno.ENOTDIR, errno.EMLINK):
+                    raise DeleteRefused(
+                        errno.ELOOP, f"{part} is a symbolic link or no folder: never followed", name
+                    ) from None
+                raise type(error)(error.errno, error.strerror, name) from None
+        status = summarize(_by_descriptor(fds[-1], root / name), name).status
+        if status == Status.RUNNING:
+            raise DeleteRefused(errno.EBUSY, "the run is running: stop it first", name)
+        held = os.fstat(fds[-1])
+        os.close(fds.pop())
+        there = os.stat(parts[-1], dir_fd=fds[-1], follow_symlinks=False)
+        if (there.st_dev, there.st_ino) != (held.st_dev, held.st_ino):
+            raise DeleteRefused(errno.EBUSY, "the folder changed while it was checked", name)
+        shutil.rmtree(parts[-1], dir_fd=fds[-1])
+        for part in reversed(parts[:-1]):  # an emptied suite folder goes too
+            os.close(fds.pop())
+            try:
+                os.rmdir(part, dir_fd=fds[-1])
+            except OSError:
+                break  # not empty, or changed: kept
+    finally:
+        for fd in fds:
+            os.close(fd)
+
+
+_NO_LINK_DIR = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+
+
+def _by_descriptor(fd: int, path: Path) -> Path:
+    """A path that reaches the folder held by fd itself (``/proc/self/fd/N``) where the system
+    has one, so that what is read is what will be deleted; else the path."""
+    held = Path(f"/proc/self/fd/{fd}")
+    return held if held.is_dir() else path

@@ -36,9 +36,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from dnn_tui.config import ConfigError, RunConfig, loads, to_dict
-from dnn_tui.fileio import FileRefused, read_file_head, read_small_file
+from dnn_tui.config import MAX_DEPTH, MAX_EPOCHS, ConfigError, RunConfig, loads, to_dict
+from dnn_tui.fileio import FileRefused, read_file_head, read_small_file, spreadsheet_cell
 from dnn_tui.rundir.liveness import LIVENESS_FILE
+from dnn_tui.training.activations import HIST_BINS
 from dnn_tui.training.status import RECORDED, Status
 
 if TYPE_CHECKING:
@@ -73,8 +74,6 @@ RUN_FILES = frozenset(
     }
 )
 """Every file a run directory may hold."""
-MAX_HISTORY_BYTES = 64 * 1024 * 1024
-"""history.json larger than this is not read (100,000 epochs of a 32-layer model fit)."""
 
 SCALAR_COLUMNS = (
     "epoch",
@@ -103,8 +102,6 @@ CSV_COLUMNS = (*SCALAR_COLUMNS, *ACTIVATION_COLUMNS)
 
 MAX_CONFIG_BYTES = 1 << 20
 """config.toml is a few hundred bytes; a megabyte is not a config."""
-MAX_CSV_BYTES = 16 << 20
-"""history.csv: about 150 bytes an epoch."""
 MAX_WEIGHTS_BYTES = 4 << 30
 """model.safetensors: the largest model the config allows (32 layers of 4096) is about 2 GB."""
 MAX_SAFETENSORS_HEADER = 100 << 20
@@ -262,9 +259,55 @@ def csv_value(record: Mapping[str, Any], column: str) -> Any:
 
 
 def _csv_cell(value: Any) -> str:
+    """A history.csv cell: numbers as they are; anything else (a record holds numbers only, but
+    the file is opened in spreadsheets) kept from being read as a formula."""
     if value is None or (isinstance(value, float) and not math.isfinite(value)):
         return ""
-    return str(value)
+    return spreadsheet_cell(value)
+
+
+# --- the read limits, derived from what a run may write ---------------------------------------
+
+LONGEST_FLOAT = -2.2250738585072014e-308
+"""A finite number whose JSON text is as long as any float's (24 characters)."""
+EVENTS_PER_EPOCH = 64
+"""Steering changes an epoch record is budgeted for, on average over a run of the most epochs
+(a person at the keys changes a setting a few times an epoch at most)."""
+
+
+def largest_epoch_record(depth: int = MAX_DEPTH) -> dict[str, Any]:
+    """An epoch record of the deepest model the config allows with every number at its
+    longest: the most bytes an epoch adds to history.json and history.csv. Every per-layer
+    list is given one entry per Linear layer (``depth + 1``), more than any holds."""
+    n, layers = LONGEST_FLOAT, depth + 1
+    event = {"step": 2**63 - 1, "kind": "x" * 32, "value": n}
+    return {
+        "epoch": MAX_EPOCHS,
+        **{key: n for key in SCALAR_COLUMNS if key != "epoch"},
+        "grad_norm": [n] * layers,
+        "events": [event] * EVENTS_PER_EPOCH,
+        "act_mean": [n] * layers,
+        "act_std": [n] * layers,
+        "act_saturated": [n] * layers,
+        "act_dead": [n] * layers,
+        "act_hist": [[n] * HIST_BINS] * layers,
+    }
+
+
+MAX_EPOCH_BYTES = len(epoch_line(largest_epoch_record())) + len(",\n    ")
+"""The most bytes one epoch record adds to history.json (about 26 KB)."""
+MAX_HISTORY_HEAD_BYTES = 8 * MAX_CONFIG_BYTES + 4 * MAX_EPOCH_BYTES
+"""history.json without its epochs: the config (from a config file of at most
+``MAX_CONFIG_BYTES``, each byte at most six in JSON), the dataset and layers, the initial
+activations and a partial epoch (each at most an epoch record), an error line."""
+MAX_HISTORY_BYTES = MAX_HISTORY_HEAD_BYTES + MAX_EPOCHS * MAX_EPOCH_BYTES
+"""history.json larger than this is not read: derived from the allowed ranges (the most epochs
+of the deepest model, every number at its longest, ``EVENTS_PER_EPOCH`` steering changes an
+epoch), so every history a run writes reads back (about 2.6 GB; a real one of 32 layers is
+about 6 KB an epoch)."""
+MAX_CSV_BYTES = len(csv_header()) + MAX_EPOCHS * len(epoch_csv_row(largest_epoch_record()))
+"""history.csv: the most epochs, every cell at its longest (about 33 MB; 150 bytes an epoch is
+usual)."""
 
 
 # --- reading files --------------------------------------------------------------------------

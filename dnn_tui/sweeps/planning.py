@@ -24,6 +24,7 @@ from __future__ import annotations
 import itertools
 import json
 import math
+import os
 import re
 import statistics
 import tomllib
@@ -47,7 +48,7 @@ from dnn_tui.config import (
     validate,
     with_options,
 )
-from dnn_tui.fileio import FileRefused, atomic_write_text, read_small_file
+from dnn_tui.fileio import FileRefused, Folder, atomic_write_text, read_small_file
 from dnn_tui.presets import load_preset
 from dnn_tui.training.status import Status
 
@@ -59,8 +60,39 @@ SEED = "seed"
 """The grid axis the comparison averages over (mean and spread)."""
 
 
+DEFAULT_MAX_RUNS = 10_000
+"""Runs a sweep makes at most unless ``--max-runs`` says more: a typo in a grid (a value list
+pasted twice, one axis too many) multiplies the runs, and 10^9 planned runs end in a
+MemoryError after minutes, so the count is checked before anything is allocated."""
+MAX_SWEEP_RUNS = 100_000
+"""The most ``--max-runs`` allows: sweep.json's read limit is derived from it
+(``MAX_SWEEP_BYTES``), so a sweep the tool makes is one it can read back."""
+
+
 class GridError(ConfigError):
     """A --grid value that breaks the option's rules; the message names the key."""
+
+
+class GridTooLarge(GridError):
+    """A grid with more combinations than the limit (a usage error, checked before expanding)."""
+
+
+def grid_size(bases: int, axes: Sequence[Axis]) -> int:
+    """The number of runs a grid makes: the bases times the product of the value counts."""
+    return bases * math.prod(len(axis.values) for axis in axes)
+
+
+def check_grid_size(bases: int, axes: Sequence[Axis], limit: int = DEFAULT_MAX_RUNS) -> int:
+    """The run count of the grid, counted (never expanded); GridTooLarge names the count and
+    the limit when it is over it."""
+    count = grid_size(bases, axes)
+    if count > limit:
+        shown = f"{count:,}" if count < 10**30 else f"about 10^{len(str(count)) - 1}"
+        raise GridTooLarge(
+            f"the grid makes {shown} runs, more than the limit of {limit:,}; "
+            f"give --max-runs N to allow up to {MAX_SWEEP_RUNS:,}"
+        )
+    return count
 
 
 @dataclass(frozen=True)
@@ -112,8 +144,14 @@ def _axis(key: str, parts: Sequence[str]) -> Axis:
     return Axis(key, tuple(parts))
 
 
-def expand(bases: Sequence[tuple[str | None, RunConfig]], axes: Sequence[Axis]) -> list[PlannedRun]:
-    """Every combination of every base, validated; GridError names the key and the rule."""
+def expand(
+    bases: Sequence[tuple[str | None, RunConfig]],
+    axes: Sequence[Axis],
+    max_runs: int = DEFAULT_MAX_RUNS,
+) -> list[PlannedRun]:
+    """Every combination of every base, validated; GridError names the key and the rule.
+    The runs are counted before anything is expanded: over ``max_runs``, GridTooLarge."""
+    check_grid_size(len(bases), axes, max_runs)
     names = [axis.name for axis in axes]
     if len(set(names)) != len(names):
         twice = next(name for name in names if names.count(name) > 1)
@@ -231,8 +269,110 @@ def new_state(runs: Sequence[PlannedRun], axes: Sequence[Axis], **info: Any) -> 
     }
 
 
+class SweepClaimError(ConfigError):
+    """A sweep folder that is not this sweep's: not a folder, not empty, or claimed by another."""
+
+
+def claim_sweep_dir(root: Path, state: Mapping[str, Any]) -> None:
+    """Make root this sweep's folder, as a run claims its directory: made with ``mkdir`` or
+    found empty, then claimed by creating ``sweep.json`` (the sweep's first state)
+    exclusively, so that of two sweeps started together on the same ``--out`` one goes on
+    and the other is refused, naming the folder. Whoever made the folder claims it the same
+    way: a sweep that found it a moment later may have claimed it first."""
+    try:
+        root.mkdir(parents=True)
+    except FileExistsError:
+        if not root.is_dir():
+            raise SweepClaimError(
+                f"{shorten_path(root)}: --out must be a new or empty folder"
+            ) from None
+    data = _state_json(state).encode()
+    with Folder(root) as folder:
+        try:
+            folder.create_exclusive(SWEEP_FILE, data)
+        except FileExistsError:
+            raise SweepClaimError(
+                f"{shorten_path(root)}: --out must be a new or empty folder "
+                f"(another sweep claimed it: its {SWEEP_FILE} is there)"
+            ) from None
+        if any(name != SWEEP_FILE for name in os.listdir(root)):
+            folder.remove(SWEEP_FILE)
+            raise SweepClaimError(f"{shorten_path(root)}: --out must be a new or empty folder")
+
+
 def write_state(root: Path, state: Mapping[str, Any]) -> None:
-    atomic_write_text(root / SWEEP_FILE, json.dumps(state, indent=2, allow_nan=False) + "\n")
+    """Rewrite sweep.json atomically; its texts are cut to ``STATE_TEXT_BYTES`` (see
+    ``MAX_STATE_BYTES``)."""
+    atomic_write_text(root / SWEEP_FILE, _state_json(state))
+
+
+def _state_json(state: Mapping[str, Any]) -> str:
+    return json.dumps(_bounded(state), indent=2, allow_nan=False) + "\n"
+
+
+STATE_TEXT_BYTES = 400
+"""The most bytes of JSON a text in sweep.json takes (a longer error, path or grid value is cut
+with an ellipsis; the run's own files keep the whole): what bounds each entry."""
+
+
+def _bounded(value: Any) -> Any:
+    """value with every text cut so that its JSON takes at most STATE_TEXT_BYTES."""
+    if isinstance(value, str):
+        if len(json.dumps(value)) <= STATE_TEXT_BYTES:
+            return value
+        keep = STATE_TEXT_BYTES // 6 - 2  # a character takes at most 6 bytes (\u001b)
+        while keep < len(value) and len(json.dumps(value[: keep + 1] + "…")) <= STATE_TEXT_BYTES:
+            keep += 1
+        return value[:keep] + "…"
+    if isinstance(value, dict):
+        return {_bounded(k) if isinstance(k, str) else k: _bounded(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_bounded(v) for v in value]
+    return value
+
+
+def largest_state_entry() -> dict[str, Any]:
+    """A sweep.json run entry with every field the sweep writes at its longest: a text of
+    STATE_TEXT_BYTES in each (longer than any number; a result read from a run's history.json
+    may be a text) and every run option on the grid."""
+    text = "x" * (STATE_TEXT_BYTES - 2)  # its JSON takes STATE_TEXT_BYTES, as much as any
+    fields = ("dir", "base", "status", "started", "exit_code", "epochs", "best_val_acc")
+    return {
+        **{key: text for key in fields},
+        "values": {name: text for name in OPTION_SECTION},
+        **{key: text for key in ("test_acc", "error", "seconds")},
+    }
+
+
+def _largest_state(runs: int, grid_values: int) -> dict[str, Any]:
+    text = "x" * (STATE_TEXT_BYTES - 2)  # its JSON takes STATE_TEXT_BYTES, as much as any
+    return {
+        "schema": SWEEP_SCHEMA,
+        "status": text,
+        "grid": {name: [text] * grid_values for name in OPTION_SECTION},
+        "backend": text,
+        "jobs": 2**63 - 1,
+        "threads": 2**63 - 1,
+        "runs": [largest_state_entry()] * runs,
+    }
+
+
+def _state_bytes(runs: int, grid_values: int) -> int:
+    return len(_state_json(_largest_state(runs, grid_values)))
+
+
+MAX_STATE_ENTRY_BYTES = _state_bytes(2, 1) - _state_bytes(1, 1)
+"""The most bytes one run adds to sweep.json."""
+MAX_GRID_VALUE_BYTES = _state_bytes(1, 2) - _state_bytes(1, 1)
+"""The most bytes one grid value of every option adds to sweep.json."""
+MAX_STATE_BYTES = (
+    _state_bytes(1, 1)
+    + (MAX_SWEEP_RUNS - 1) * MAX_STATE_ENTRY_BYTES
+    + (MAX_SWEEP_RUNS - 1) * MAX_GRID_VALUE_BYTES
+)
+"""sweep.json larger than this is not read: derived from the most runs a sweep may make
+(``MAX_SWEEP_RUNS``, each entry at its longest) and a grid of as many values (an axis holds at
+most as many values as the sweep has runs), so every sweep.json a sweep writes reads back."""
 
 
 @dataclass(frozen=True)
@@ -277,10 +417,6 @@ def summarize(entries: Sequence[Mapping[str, Any]]) -> list[Row]:
             )
         )
     return sorted(rows, key=lambda row: -math.inf if row.val is None else row.val[0], reverse=True)
-
-
-MAX_STATE_BYTES = 16 << 20
-"""sweep.json: about 200 bytes a run; a sweep of 50,000 runs stays below this."""
 
 
 def read_state(root: Path) -> dict[str, Any] | None:

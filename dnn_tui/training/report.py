@@ -21,6 +21,7 @@ from rich.live import Live
 from rich.text import Text
 
 from dnn_tui.config import describe
+from dnn_tui.fileio import visible
 from dnn_tui.training.events import (
     ControlApplied,
     EpochEnded,
@@ -105,16 +106,16 @@ def summary_lines(
     lines = [
         Text.assemble(
             ("status: ", "bold"),
-            (status, "bold green" if good else "bold red"),
+            (visible(status), "bold green" if good else "bold red"),
             f" after {plural(len(epochs), 'epoch')} {took}",
         )
     ]
     if failure:
-        lines.append(Text(f"failed: {failure}", style="red"))
+        lines.append(Text(f"failed: {visible(failure)}", style="red"))
     if diverged:
         where = (
             f"diverged: a non-finite value at epoch {diverged.get('epoch')}, step "
-            f"{diverged.get('step')}, first in {diverged.get('layer')}"
+            f"{diverged.get('step')}, first in {visible(diverged.get('layer'))}"
         )
         lines.append(Text(f"{where}; {advice}" if advice else where, style="red"))
     if best_epoch is not None:
@@ -191,14 +192,14 @@ class Report:
     def _notice(self, text: str, level: str) -> None:
         self._notices.add(text)
         label = "note" if level == "information" else level
-        self._print(Text(f"{label}: {text}", style=_NOTICE_STYLES.get(level, "")))
+        self._print(Text(f"{label}: {visible(text)}", style=_NOTICE_STYLES.get(level, "")))
 
     def _started(self, event: RunStarted) -> None:
         config, data = event.config, event.dataset
         self._layers = event.layers
         self._hidden = len(config.model.hidden)
         self._epochs = config.train.epochs
-        name = config.preset or "custom"
+        name = visible(config.preset or "custom")  # a config file's words: shown, never obeyed
         self._print(Text.assemble(("run ", "bold"), (name, "bold cyan"), f": {describe(config)}"))
         self._print(
             f"data: {data.get('name')}: {data.get('train')} train, {data.get('val')} val, "
@@ -312,4 +313,4 @@ class Report:
         for line in lines:
             self._print(line)
         if self.run_dir is not None:
-            self._print(f"run directory: {self.run_dir}")
+            self._print(f"run directory: {visible(self.run_dir)}")

@@ -17,13 +17,13 @@ as one tidy CSV; ``h`` hides a run, ``H`` shows the hidden ones again, ``/`` fil
 from __future__ import annotations
 
 import contextlib
-import shutil
 import time
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import ClassVar
 
+from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -41,7 +41,8 @@ from dnn_tui.app.widgets.difference_table import DifferenceTable
 from dnn_tui.app.widgets.gradient_strips import GradientStrips
 from dnn_tui.app.widgets.run_chart import RunChart
 from dnn_tui.app.widgets.run_list import RunList
-from dnn_tui.rundir.catalog import DAMAGED, RunCatalog, RunEntry
+from dnn_tui.fileio import error_line, visible
+from dnn_tui.rundir.catalog import DAMAGED, RunCatalog, RunEntry, delete_run
 from dnn_tui.rundir.files import CONFIG_FILE, RunError, SavedRun, load_config, load_run
 from dnn_tui.training.status import Status
 
@@ -84,7 +85,7 @@ class CompareScreen(Screen[None]):
         change."""
 
     def compose(self) -> ComposeResult:
-        yield Label(f"Runs in {self.root}", id="compare-title")
+        yield Label(Text(f"Runs in {visible(self.root)}"), id="compare-title")
         yield Input(
             placeholder="filter: words of the name, preset, dataset or status", id="run-filter"
         )
@@ -168,7 +169,7 @@ class CompareScreen(Screen[None]):
             if run_list.filter_text:
                 parts.append(f"filter: {run_list.filter_text}")
             text = ", ".join(parts) + "   space selects, enter opens"
-        self.query_one("#compare-title", Label).update(text)
+        self.query_one("#compare-title", Label).update(Text(visible(text)))
 
     def on_run_list_selection_changed(self, _message: RunList.SelectionChanged) -> None:
         self._show_title()
@@ -212,7 +213,7 @@ class CompareScreen(Screen[None]):
 
     def show_figures(self) -> None:
         runs = self.selected_runs()
-        labels = run_labels([(path, run.config.preset) for path, run in runs])
+        labels = [visible(label) for label in run_labels([(p, r.config.preset) for p, r in runs])]
         styles = [self.run_list.style_of(path) for path, _ in runs]
         pairs = [(label, run.history) for label, (_, run) in zip(labels, runs, strict=True)]
         self.query_one("#accuracy-chart", RunChart).show(
@@ -304,18 +305,16 @@ class CompareScreen(Screen[None]):
         def write(target: Path | None) -> None:
             if target is None:
                 return
-            from dnn_tui.fileio import atomic_write_text
+            from dnn_tui.analysis.comparison import write_tidy_csv
 
             rows = [
                 (name, run.config.preset, run.history)
                 for name, (_, run) in zip(names, runs, strict=True)
             ]
             try:
-                atomic_write_text(target, tidy_csv(rows))
+                write_tidy_csv(target, tidy_csv(rows))
             except OSError as error:
-                self.notify(
-                    f"{target}: {error.strerror or error}", title="Not exported", severity="error"
-                )
+                self.notify(error_line(error), title="Not exported", severity="error")
                 return
             count = sum(len(run.history["epochs"]) for _, run in runs)
             self.notify(f"{target}: {count} rows of {len(runs)} runs", title="Exported")
@@ -333,7 +332,7 @@ class CompareScreen(Screen[None]):
 
         def delete(yes: bool | None) -> None:
             if yes:
-                self._delete(entry.path)
+                self._delete(entry)
 
         self.app.push_screen(
             ConfirmScreen(f"Delete {entry.name}? Its folder and every file in it are removed."),
@@ -354,23 +353,17 @@ class CompareScreen(Screen[None]):
             return f"{entry.path} is not inside {self.root}"
         return None
 
-    def _delete(self, path: Path) -> None:
+    def _delete(self, entry: RunEntry) -> None:
+        """Delete after the confirmation: ``delete_run`` checks everything again at that
+        moment (no link followed, not running), since the folder may have changed while the
+        question was on screen."""
+        path = entry.path
         try:
-            shutil.rmtree(path)
+            delete_run(self.root, entry.name)
         except OSError as error:
-            self.notify(
-                f"{error.filename or path}: {error.strerror or error}",
-                title="Not deleted",
-                severity="error",
-            )
+            self.notify(error_line(error), title="Not deleted", severity="error")
             self.rescan()
             return
-        # An emptied suite folder goes too (never the runs folder itself).
-        parent = path.parent
-        with contextlib.suppress(OSError):
-            while parent.resolve() != self.root.resolve() and not any(parent.iterdir()):
-                parent.rmdir()
-                parent = parent.parent
         self.catalog.forget(path)
         self._loaded.pop(path, None)
         self.notify(f"{path} deleted", title="Run deleted")

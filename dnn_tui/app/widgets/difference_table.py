@@ -14,6 +14,7 @@ from textual.widgets import DataTable
 from dnn_tui.analysis.comparison import config_differences
 from dnn_tui.analysis.figures import RunStyle
 from dnn_tui.app.formatting import fmt_acc
+from dnn_tui.fileio import visible
 from dnn_tui.rundir.files import SavedRun
 from dnn_tui.rundir.readings import acc_on_test, best_val_acc, gaps
 
@@ -35,11 +36,13 @@ class DifferenceTable(DataTable[Text | str]):
             return
         self.add_column("setting", key="setting")
         for i, (label, style, _) in enumerate(runs):
-            self.add_column(Text(f"{style.marker} {label}", style=style.colour), key=f"run-{i}")
+            self.add_column(
+                Text(f"{style.marker} {visible(label)}", style=style.colour), key=f"run-{i}"
+            )
         saved = [run for _, _, run in runs]
         differences = config_differences([run.config for run in saved])
         for key, values in differences:
-            self.add_row(key, *values)
+            self.add_row(Text(visible(key)), *(Text(visible(value)) for value in values))
         if len(saved) > 1 and not differences:
             self.add_row(Text("same settings", style="dim"), *[""] * len(saved))
         self.add_row(

@@ -22,6 +22,7 @@ from textual.widgets import DataTable
 
 from dnn_tui.analysis.figures import STYLES, RunStyle
 from dnn_tui.app.formatting import fmt_acc
+from dnn_tui.fileio import visible
 from dnn_tui.rundir.catalog import DAMAGED, RunEntry
 from dnn_tui.training.status import Status
 
@@ -164,23 +165,25 @@ class RunList(DataTable[Text | str]):
             mark = Text(style.marker, style=style.colour)
         else:
             mark = Text("·", style="dim")
-        status = Text(entry.status, style=STATUS_STYLES.get(entry.status, ""))
+        # Names, presets, datasets and problems come from folders and files: drawn as Text
+        # (never markup) with their control characters made visible.
+        status = Text(visible(entry.status), style=STATUS_STYLES.get(entry.status, ""))
         if entry.damaged:
-            problem = Text(f"{entry.name}: {entry.problem or ''}", style="red")
+            problem = Text(f"{visible(entry.name)}: {visible(entry.problem or '')}", style="red")
             return [mark, "", status, "", "", "", "", "", fmt_date(entry.modified), problem]
         planned = f"/{entry.planned}" if entry.planned is not None else ""
         gap = "-" if entry.gap is None else f"{entry.gap:.3f}"
         return [
             mark,
-            entry.preset or "custom",
+            Text(visible(entry.preset or "custom")),
             status,
             Text(f"{entry.epochs}{planned}", justify="right"),
             Text(fmt_acc(entry.best_val_acc), justify="right"),
             Text(fmt_acc(entry.test_acc), justify="right"),
             Text(gap, justify="right"),
-            entry.dataset or "-",
+            Text(visible(entry.dataset or "-")),
             fmt_date(entry.modified),
-            entry.name,
+            Text(visible(entry.name)),
         ]
 
     def _update_row(self, path: Path) -> None:

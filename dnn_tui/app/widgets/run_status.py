@@ -21,6 +21,7 @@ import os
 import textwrap
 from pathlib import Path
 
+from rich.text import Text
 from textual import events
 from textual.app import ComposeResult
 from textual.containers import Horizontal
@@ -37,6 +38,7 @@ from dnn_tui.app.formatting import (
 )
 from dnn_tui.app.pace import Pace
 from dnn_tui.config import RunConfig
+from dnn_tui.fileio import visible
 from dnn_tui.training.controls import RunControls
 from dnn_tui.training.events import RunFinished, RunStarted, StepMeasured
 from dnn_tui.training.status import Status
@@ -255,8 +257,8 @@ class RunStatus(Widget):
 
     def show_lesson(self, name: str | None, description: str) -> None:
         """The lesson line: what the experiment shows (hidden when there is none)."""
-        text = " ".join(description.split())
-        self.lesson = f"{name}: {text}" if name and text else text
+        text = visible(" ".join(description.split()))  # a preset file's words: shown, not obeyed
+        self.lesson = f"{visible(name)}: {text}" if name and text else text
         self.set_class(not self.lesson, "-no-lesson")
         self._draw_lesson()
 
@@ -285,7 +287,8 @@ class RunStatus(Widget):
         if self._where is not None:
             head, path = self._where
             width = self.content_region.width or self.app.size.width - 2
-            self.query_one("#run-where", Label).update(fit_path(head, path, width))
+            fitted = fit_path(visible(head), visible(path), width)
+            self.query_one("#run-where", Label).update(Text(fitted))  # a folder name is no markup
 
     def _draw_lesson(self) -> None:
         width = self.content_region.width or self.app.size.width - 2
@@ -296,7 +299,7 @@ class RunStatus(Widget):
     def show_notice(self, text: str, level: str = "information") -> None:
         """Put a notice on the notice line for NOTICE_S[level] seconds."""
         level = level if level in NOTICE_WORDS else "information"
-        self.notice = (text, level)
+        self.notice = (visible(text), level)
         line = self.query_one("#run-notice", Static)
         self._draw_notice()
         for name in NOTICE_WORDS:

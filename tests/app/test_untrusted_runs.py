@@ -1,0 +1,61 @@
+"""The dashboard draws run folders, presets, descriptions and settings written by someone else
+with their control characters made visible and their markup as plain text."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rich.text import Text
+from textual.widgets import Label
+
+from dnn_tui.app.app import DnnApp
+from dnn_tui.app.widgets.difference_table import DifferenceTable
+from dnn_tui.app.widgets.run_list import RunList
+from tests.helpers.untrusted_runs import hostile_run, raw_controls
+
+from .support import TINY, make_suite, wait_until
+from .test_compare import open_list
+
+
+def cell_text(cell: object) -> str:
+    return cell.plain if isinstance(cell, Text) else str(cell)
+
+
+async def test_the_runs_list_shows_a_hostile_run_without_raw_escapes(tmp_path: Path) -> None:
+    make_suite(tmp_path)
+    hostile_run(tmp_path)
+    app = DnnApp(TINY, run_root=tmp_path)
+    async with app.run_test(size=(160, 40)) as pilot:
+        screen = await open_list(pilot, 5)
+        run_list = screen.query_one(RunList)
+        rows = [
+            [cell_text(cell) for cell in run_list.get_row_at(i)] for i in range(run_list.row_count)
+        ]
+        hostile = next(row for row in rows if row[-1].startswith("run"))
+        assert hostile[-1] == "run\\x1b]0;owned\\x07[bold red]x[/]"  # markup kept as text
+        assert hostile[1].startswith("base\\x1b[31m\\x1b]52;c;")
+        assert all(raw_controls(cell) == [] for row in rows for cell in row)
+        # Selected beside a plain run: the differences table shows the settings made visible.
+        other = 1 if rows.index(hostile) == 0 else 0
+        for row in (rows.index(hostile), other):
+            run_list.move_cursor(row=row)
+            await pilot.pause()
+            assert run_list.toggle_selected() is None
+        await pilot.press("3")
+        table = screen.query_one(DifferenceTable)
+        await wait_until(pilot, lambda: len(table.ordered_columns) == 3)
+        cells = [cell_text(c) for i in range(table.row_count) for c in table.get_row_at(i)]
+        headers = [cell_text(column.label) for column in table.ordered_columns]
+        assert any("images\\x1b]0;owned\\x07.gz" in cell for cell in cells)
+        assert all(raw_controls(text) == [] for text in cells + headers)
+        title = str(screen.query_one("#compare-title", Label).content)
+        assert raw_controls(title) == []
+
+
+async def test_a_notice_from_a_hostile_run_is_shown_not_obeyed(tmp_path: Path) -> None:
+    app = DnnApp(TINY, run_root=tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        app.notify("gone: run\x1b]0;owned\x07[bold]", title="Damaged\x1b[2J")
+        await pilot.pause()
+        text, _level = app.lab.run_status.notice
+        assert text == "Damaged\\x1b[2J: gone: run\\x1b]0;owned\\x07[bold]"

@@ -30,16 +30,8 @@ from dnn_tui.config import DataConfig, ModelConfig, RunConfig, TrainConfig
 from dnn_tui.rundir.files import MAX_HISTORY_BYTES, load_run
 from dnn_tui.rundir.liveness import LIVENESS_FILE, current
 from dnn_tui.rundir.readings import gaps
-from tests.helpers.app import FIXTURES, PRESETS, SUITE, TINY, make_suite, wait_until
+from tests.helpers.app import FIXTURES, PRESETS, SUITE, TINY, make_suite, open_list, wait_until
 from tests.helpers.cli import start_train, wait_for_run_files
-
-
-async def open_list(pilot, rows: int) -> CompareScreen:
-    await pilot.press("v")
-    screen = pilot.app.screen
-    assert isinstance(screen, CompareScreen)
-    await wait_until(pilot, lambda: screen.query_one(RunList).row_count == rows)
-    return screen
 
 
 async def select_rows(pilot, count: int) -> None:

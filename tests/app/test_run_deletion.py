@@ -11,10 +11,8 @@ import pytest
 from dnn_tui.app.app import DnnApp
 from dnn_tui.app.screens.confirm import ConfirmScreen
 from dnn_tui.app.widgets.run_list import RunList
-
-from ..unit.test_run_deletion import a_run, make_running
-from .support import TINY, make_suite, wait_until
-from .test_compare import Notes, open_list
+from tests.helpers.app import TINY, Notes, make_suite, open_list, wait_until
+from tests.helpers.run_files import a_run, make_running
 
 
 async def test_changes_while_the_question_is_shown_are_caught(
@@ -36,7 +34,7 @@ async def test_changes_while_the_question_is_shown_are_caught(
         shutil.rmtree(target)
         target.symlink_to(outside)
         await pilot.press("y")
-        await wait_until(pilot, lambda: any(t == "Not deleted" for t, _ in notes.seen))
+        await wait_until(pilot, lambda: any(t == "Not deleted" for t, *_ in notes.seen))
         assert (outside / "history.json").is_file() and target.is_symlink()
         # Started running after the question.
         notes.seen.clear()
@@ -46,7 +44,7 @@ async def test_changes_while_the_question_is_shown_are_caught(
         assert isinstance(app.screen, ConfirmScreen)
         make_running(running)
         await pilot.press("y")
-        await wait_until(pilot, lambda: any(t == "Not deleted" for t, _ in notes.seen))
+        await wait_until(pilot, lambda: any(t == "Not deleted" for t, *_ in notes.seen))
         assert (running / "history.json").is_file()
-        assert any("running: stop it first" in message for _, message in notes.seen)
+        assert any("running: stop it first" in message for _, message, _ in notes.seen)
     assert all(path.exists() or path.is_symlink() for path in paths)

@@ -12,9 +12,8 @@ from dnn_tui.config import RunConfig, dumps
 from dnn_tui.rundir.files import CONFIG_FILE, EVENTS_FILE, LIVENESS_FILE
 from dnn_tui.rundir.liveness import current
 from dnn_tui.rundir.recorder import log_line
-
-from ..run_files import CONFIG, started
-from .support import wait_until
+from tests.helpers.app import wait_until
+from tests.helpers.run_files import CONFIG, started
 
 
 def followed_run(path: Path) -> Path:

@@ -11,10 +11,8 @@ from textual.widgets import Label
 from dnn_tui.app.app import DnnApp
 from dnn_tui.app.widgets.difference_table import DifferenceTable
 from dnn_tui.app.widgets.run_list import RunList
+from tests.helpers.app import TINY, make_suite, open_list, wait_until
 from tests.helpers.untrusted_runs import hostile_run, raw_controls
-
-from .support import TINY, make_suite, wait_until
-from .test_compare import open_list
 
 
 def cell_text(cell: object) -> str:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from .support import cli_command, cli_env
+from tests.helpers.cli import cli_command, cli_env
 
 pytestmark = pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
 

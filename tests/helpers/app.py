@@ -10,6 +10,7 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from textual.app import App
@@ -19,6 +20,9 @@ from textual.widgets import Label
 
 from dnn_tui.config import DataConfig, ModelConfig, RunConfig, TrainConfig
 from tests.helpers.waiting import wait_for_async
+
+if TYPE_CHECKING:
+    from dnn_tui.app.screens.compare import CompareScreen
 
 TINY = RunConfig(
     model=ModelConfig(hidden=(16, 8), batchnorm=True, dropout=0.1),
@@ -107,3 +111,15 @@ def make_suite(root: Path) -> list[Path]:
         os.utime(path / "history.json", (stamp, stamp))
         paths.append(path)
     return paths
+
+
+async def open_list(pilot: Pilot, rows: int) -> CompareScreen:
+    """Open the runs list with ``v`` and wait until it shows ``rows`` runs."""
+    from dnn_tui.app.screens.compare import CompareScreen
+    from dnn_tui.app.widgets.run_list import RunList
+
+    await pilot.press("v")
+    screen = pilot.app.screen
+    assert isinstance(screen, CompareScreen)
+    await wait_until(pilot, lambda: screen.query_one(RunList).row_count == rows)
+    return screen

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import torch
@@ -81,3 +82,23 @@ def strict_load(path: Path) -> dict:
         raise AssertionError(f"{path} is not strict JSON: it holds {name}")
 
     return json.loads(path.read_text(), parse_constant=refuse)
+
+
+BASELINE = Path(__file__).resolve().parents[1] / "data" / "regularization-mnist" / "baseline"
+"""A finished run of the regularization fixtures."""
+
+
+def a_run(path: Path) -> Path:
+    """A copy of a finished run at path."""
+    shutil.copytree(BASELINE, path)
+    return path
+
+
+def make_running(path: Path) -> None:
+    """Make the run at path say it is running, with this process as its live one."""
+    from dnn_tui.rundir.liveness import LIVENESS_FILE, current
+
+    history = json.loads((path / "history.json").read_text())
+    history["status"] = "running"
+    (path / "history.json").write_text(json.dumps(history))
+    (path / LIVENESS_FILE).write_text(current().to_json())

@@ -7,7 +7,7 @@ import json
 import shutil
 from pathlib import Path
 
-FIXTURES = Path(__file__).resolve().parent / "data" / "regularization-mnist"
+FIXTURES = Path(__file__).resolve().parents[1] / "data" / "regularization-mnist"
 
 TITLE = "\x1b]0;owned\x07"
 """OSC 0: retitles the terminal window."""

@@ -35,8 +35,7 @@ from dnn_tui.sweeps.planning import (
     write_state,
 )
 from dnn_tui.training.activations import HIST_BINS
-
-from ..run_files import record, signal
+from tests.helpers.run_files import record, signal
 
 
 def history_of(epochs: list[dict], description: str = "") -> dict:

@@ -3,7 +3,6 @@ followed, no live run is deleted, nothing outside the runs folder is touched."""
 
 from __future__ import annotations
 
-import json
 import shutil
 from pathlib import Path
 
@@ -11,20 +10,7 @@ import pytest
 
 from dnn_tui.rundir.catalog import DeleteRefused, delete_run
 from dnn_tui.rundir.liveness import LIVENESS_FILE, current
-
-FIXTURE = Path(__file__).resolve().parents[1] / "data" / "regularization-mnist" / "baseline"
-
-
-def a_run(path: Path) -> Path:
-    shutil.copytree(FIXTURE, path)
-    return path
-
-
-def make_running(path: Path) -> None:
-    history = json.loads((path / "history.json").read_text())
-    history["status"] = "running"
-    (path / "history.json").write_text(json.dumps(history))
-    (path / LIVENESS_FILE).write_text(current().to_json())
+from tests.helpers.run_files import a_run, make_running
 
 
 def test_a_finished_run_and_its_emptied_suite_folder_are_deleted(tmp_path: Path) -> None:

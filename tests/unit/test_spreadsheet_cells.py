@@ -13,8 +13,7 @@ from hypothesis import strategies as st
 from dnn_tui.analysis.comparison import tidy_csv
 from dnn_tui.fileio import FORMULA_STARTS, spreadsheet_cell
 from dnn_tui.rundir.files import epoch_csv_row
-
-from ..run_files import record
+from tests.helpers.run_files import record
 
 FORMULAS = st.sampled_from(["=", "+", "-", "@", "\t", "\r", "=HYPERLINK(", "-2+3", "@SUM("])
 CELLS = st.lists(st.one_of(st.text(), FORMULAS)).map("".join)

@@ -58,8 +58,7 @@ from dnn_tui.training.events import (
     StepMeasured,
     to_record,
 )
-
-from ..run_files import CONFIG, finished, record, started
+from tests.helpers.run_files import CONFIG, finished, record, started
 
 FIXTURES = Path(__file__).resolve().parents[1] / "data" / "regularization-mnist"
 

@@ -27,7 +27,7 @@ import os
 import re
 import secrets
 import stat
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -146,24 +146,47 @@ def _write_all(fd: int, data: bytes) -> None:
         view = view[os.write(fd, view) :]
 
 
+def _replace_in(
+    folder: int,
+    name: str,
+    data: bytes,
+    *,
+    fsync: bool = True,
+    before_rename: Callable[[], None] | None = None,
+) -> None:
+    """Replace ``name`` in the folder open as ``folder`` with data, atomically: a temp file
+    beside it, fsync, rename. ``before_rename`` may refuse at the last moment; the temp file
+    never outlives a failure."""
+    tmp = _temp_name(name)
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC
+    fd = os.open(tmp, flags, FILE_MODE, dir_fd=folder)
+    try:
+        try:
+            _write_all(fd, data)
+            if fsync:
+                os.fsync(fd)
+        finally:
+            os.close(fd)
+        if before_rename is not None:
+            before_rename()
+        os.replace(tmp, name, src_dir_fd=folder, dst_dir_fd=folder)
+    except BaseException:
+        with _suppress_oserror():
+            os.unlink(tmp, dir_fd=folder)
+        raise
+
+
 def atomic_write_bytes(path: Path, data: bytes) -> None:
     """Replace path with data so that readers see the old or the new file, never a mix.
 
     The folder must exist: a write never creates a folder a user (or a test) deleted.
     """
     path = Path(path)
-    tmp = path.with_name(_temp_name(path.name))
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, FILE_MODE)
+    folder = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
     try:
-        try:
-            _write_all(fd, data)
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+        _replace_in(folder, path.name, data)
+    finally:
+        os.close(folder)
 
 
 def atomic_write_text(path: Path, text: str) -> None:
@@ -220,21 +243,7 @@ def write_user_file(
                 )
 
         check()
-        tmp = _temp_name(name)
-        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC
-        fd = os.open(tmp, flags, FILE_MODE, dir_fd=folder)
-        try:
-            try:
-                _write_all(fd, data)
-                os.fsync(fd)
-            finally:
-                os.close(fd)
-            check()
-            os.replace(tmp, name, src_dir_fd=folder, dst_dir_fd=folder)
-        except BaseException:
-            with _suppress_oserror():
-                os.unlink(tmp, dir_fd=folder)
-            raise
+        _replace_in(folder, name, data, before_rename=check)
     finally:
         os.close(folder)
 
@@ -268,28 +277,10 @@ class Folder:
     def write_atomic(self, name: str, data: bytes, *, fsync: bool = True) -> None:
         """Replace the file ``name`` in the folder atomically (temp file, fsync, rename)."""
         self._check()
-        tmp = _temp_name(name)
-        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC
         try:
-            fd = os.open(tmp, flags, FILE_MODE, dir_fd=self._fd)
+            _replace_in(self._fd, name, data, fsync=fsync)
         except OSError as error:
             raise type(error)(error.errno, error.strerror, str(self.path / name)) from None
-        try:
-            try:
-                _write_all(fd, data)
-                if fsync:
-                    os.fsync(fd)
-            finally:
-                os.close(fd)
-            os.replace(tmp, name, src_dir_fd=self._fd, dst_dir_fd=self._fd)
-        except OSError as error:
-            with _suppress_oserror():
-                os.unlink(tmp, dir_fd=self._fd)
-            raise type(error)(error.errno, error.strerror, str(self.path / name)) from None
-        except BaseException:
-            with _suppress_oserror():
-                os.unlink(tmp, dir_fd=self._fd)
-            raise
 
     def open_append(self, name: str) -> int:
         """A descriptor that appends to ``name`` in the folder (created when missing); as

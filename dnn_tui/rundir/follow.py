@@ -125,7 +125,9 @@ class RunFollower:
             if self.refused is not None:
                 return []
             self.refused = error_line(error)
-            return [Notice(f"{self.refused}; the run's events are not shown", "warning")]
+            replayed = self._replay_history() if self._offset == 0 else []
+            shown = "shown from its history.json" if replayed else "the run's events are not shown"
+            return [Notice(f"{self.refused}; {shown}", "warning"), *replayed]
         events: list[Event] = []
         try:
             while True:

@@ -822,3 +822,27 @@ def test_a_flood_during_a_run_is_counted_in_its_files(tmp_path: Path) -> None:
     applied = [e for r in _history(tmp_path / "run")["epochs"] for e in r["events"]]
     assert 1 <= len(applied) <= 10  # not 10,000
     folder.close()
+
+
+@pytest.mark.parametrize("kind", ["fifo", "link", "folder"])
+def test_an_ended_run_whose_events_file_is_refused_is_shown_from_its_history(
+    tmp_path: Path, kind: str
+) -> None:
+    """The watcher refuses a special events.jsonl (said once) and shows what history.json
+    holds, as for a run without events.jsonl: the run is not mistaken for an interrupted one."""
+    run = tmp_path / "run"
+    shutil.copytree(FIXTURES / "baseline", run)
+    events = run / EVENTS_FILE
+    if kind == "fifo":
+        os.mkfifo(events)
+    elif kind == "link":
+        (tmp_path / "elsewhere.jsonl").write_text("")
+        events.symlink_to(tmp_path / "elsewhere.jsonl")
+    else:
+        events.mkdir()
+    follower = RunFollower(run)
+    read = _never_blocks(follower.read_new)
+    assert isinstance(read[0], Notice) and "shown from its history.json" in read[0].text
+    assert follower.finished is not None and follower.finished.status == "completed"
+    assert sum(isinstance(event, EpochEnded) for event in read) == 20
+    assert _never_blocks(follower.read_new) == []  # said once, replayed once

@@ -133,7 +133,7 @@ def print_comparison(
         table.add_row(
             style.marker,
             label,
-            visible(run.history["dataset"].get("name", run.config.data.dataset)),
+            visible((run.history["dataset"] or {}).get("name", run.config.data.dataset)),
             "-" if best is None else str(best),
             fmt_float(best_val_acc(run.history), ".4f"),
             fmt_float(test.get("acc"), ".4f"),

@@ -144,7 +144,7 @@ def summarize(path: Path, name: str) -> RunEntry:
         name=name,
         status=shown_status(history["status"], path),
         preset=config.get("preset"),
-        dataset=history["dataset"]["name"],
+        dataset=_dataset_name(history),
         epochs=len(history["epochs"]),
         planned=planned if isinstance(planned, int) and not isinstance(planned, bool) else None,
         best_val_acc=best_val_acc(history),
@@ -325,3 +325,13 @@ def _by_descriptor(fd: int, path: Path) -> Path:
     has one, so that what is read is what will be deleted; else the path."""
     held = Path(f"/proc/self/fd/{fd}")
     return held if held.is_dir() else path
+
+
+def _dataset_name(history: dict[str, Any]) -> str:
+    """The dataset a run trained on; for a run that ended before its data loaded (no
+    ``dataset`` record), the one its config names."""
+    if history["dataset"] is not None:
+        return history["dataset"]["name"]
+    data = history["config"].get("data")
+    name = data.get("dataset") if isinstance(data, dict) else None
+    return name if isinstance(name, str) else "?"

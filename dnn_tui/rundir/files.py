@@ -445,12 +445,13 @@ def check_history(data: Any, path: Path) -> dict[str, Any]:
     config = f.object(history["config"], "config")
     assert config is not None
     f.text(config.get("preset"), "config.preset", null=True)
-    dataset = f.object(history["dataset"], "dataset")
-    assert dataset is not None
-    f.text(dataset.get("name"), "dataset.name")
-    for key in ("train", "val", "test", "input_dim", "classes"):
-        if key in dataset:
-            f.integer(dataset[key], f"dataset.{key}")
+    # null only for a run that ended before its first step: its data never loaded
+    dataset = f.object(history["dataset"], "dataset", null=history["epochs"] == [])
+    if dataset is not None:
+        f.text(dataset.get("name"), "dataset.name")
+        for key in ("train", "val", "test", "input_dim", "classes"):
+            if key in dataset:
+                f.integer(dataset[key], f"dataset.{key}")
     layers = history["layers"]
     if not isinstance(layers, list) or not all(isinstance(name, str) for name in layers):
         raise f.fail("layers", "must be a list of layer names", layers)

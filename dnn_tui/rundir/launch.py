@@ -4,7 +4,8 @@ its own that outlives the terminal (``start_background``).
 Runs without any UI. ``record_run`` is what every run does, headless or in the dashboard:
 the claimed run directory gets its recorder (history, events.jsonl, weights) and its
 channel (heartbeat, steering requests from watchers) before the data loads, and a run
-that ends before it started gives its directory back.
+stopped before it started gives its directory back; one that failed before its first step
+keeps it, its history.json saying ``failed`` and why.
 
 ``start_background`` claims a new run directory, writes the config there and starts
 ``python -m dnn_tui.rundir.launch RUN_DIR`` in a new session (no controlling terminal, so no
@@ -29,7 +30,13 @@ from typing import TYPE_CHECKING, Any
 from dnn_tui.config import RunConfig, dumps, load
 from dnn_tui.fileio import Folder, error_line
 from dnn_tui.rundir.files import CONFIG_FILE, LOG_FILE
-from dnn_tui.rundir.recorder import RunRecorder, claim_new_run_dir, heartbeat, release
+from dnn_tui.rundir.recorder import (
+    RunRecorder,
+    claim_new_run_dir,
+    heartbeat,
+    record_unstarted,
+    release,
+)
 from dnn_tui.training.status import Status, exit_code, run_guarded
 
 if TYPE_CHECKING:
@@ -66,16 +73,23 @@ def record_run(
         if isinstance(event, RunFinished):
             channel.tell_counts()
 
+    failure: str | None = None
     try:
         dataset = data() if callable(data) else data
         if controls.stop_requested:
             return None
         return train(config, dataset, controls, fan_out(before_the_end, recorder, view))
+    except Exception as error:
+        failure = f"before the first step: {error_line(error)}"
+        raise
     finally:
         channel.close()
         recorder.close()
-        if recorder.history is None:  # it never started: nothing to keep
+        if recorder.history is None and failure is None:  # stopped before it started
             release(folder)
+        elif recorder.history is None:  # failed before it started: the folder says why
+            with contextlib.suppress(OSError):
+                record_unstarted(folder, config, Status.FAILED, failure)
 
 
 class ViewSink:

@@ -38,7 +38,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from dnn_tui.config import config_hash, dumps
+from dnn_tui.config import RunConfig, config_hash, dumps
 from dnn_tui.fileio import Folder
 from dnn_tui.rundir import liveness
 from dnn_tui.rundir.files import (
@@ -174,6 +174,17 @@ def release(folder: Folder) -> None:
     folder.close()
     with contextlib.suppress(OSError):  # something else is in it now (or it is gone): leave it
         folder.path.rmdir()
+
+
+def record_unstarted(folder: Folder, config: RunConfig, status: str, error: str | None) -> None:
+    """The files of a run that ended before its first step (a dataset that would not load, a
+    sweep run that never started): history.json says so and why, history.csv has its header,
+    and nothing claims the run is alive. output.log, if any, stays."""
+    history = new_history(config, status=status, error=error)
+    folder.write_atomic(HISTORY_FILE, dumps_history(history).encode("utf-8"))
+    folder.write_atomic(HISTORY_CSV, history_csv([]).encode("utf-8"))
+    for name in (LIVENESS_FILE, CONTROL_FILE, EVENTS_FILE):
+        folder.remove(name)
 
 
 def heartbeat(folder: Folder, started: float) -> None:

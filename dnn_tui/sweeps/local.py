@@ -25,17 +25,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, Protocol
 
-from dnn_tui.fileio import atomic_write_text, open_regular, read_small_file
+from dnn_tui.fileio import Folder, open_regular, read_small_file
 from dnn_tui.rundir.files import (
-    HISTORY_CSV,
     HISTORY_FILE,
     LOG_FILE,
     MAX_HISTORY_BYTES,
-    dumps_history,
-    history_csv,
-    new_history,
 )
 from dnn_tui.rundir.liveness import shown_status
+from dnn_tui.rundir.recorder import record_unstarted
 from dnn_tui.sweeps.planning import PlannedRun, write_state
 from dnn_tui.training.status import ENDED_ON_ITS_OWN, Status
 
@@ -154,10 +151,9 @@ def _history(run_dir: Path) -> dict[str, Any] | None:
 
 def write_unstarted(run_dir: Path, run: PlannedRun, status: str, error: str | None) -> None:
     """history.json of a run that ended before its first step, so the folder says so."""
-    history = new_history(run.config, status=status, error=error)
     run_dir.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(run_dir / HISTORY_FILE, dumps_history(history))
-    atomic_write_text(run_dir / HISTORY_CSV, history_csv([]))
+    with Folder(run_dir) as folder:
+        record_unstarted(folder, run.config, status, error)
 
 
 def outcome(root: Path, ended: Ended, stopping: bool) -> dict[str, Any]:

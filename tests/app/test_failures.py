@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import threading
 from dataclasses import replace
 from pathlib import Path
@@ -33,7 +34,13 @@ async def test_dataset_error_is_shown_and_the_app_stays_usable(
         assert str(images) in message and "not an IDX file" in message
         assert "Traceback" not in message
         assert not app.running and app.controls is None
-        assert list((tmp_path / "runs").iterdir()) == []  # the empty run directory is gone
+        # the run's folder stays and says why it failed (nothing in it claims to be alive)
+        (run,) = (tmp_path / "runs").iterdir()
+        history = json.loads((run / "history.json").read_text())
+        assert history["status"] == "failed" and history["epochs"] == []
+        assert history["error"].startswith("before the first step: ")
+        assert "not an IDX file" in history["error"]
+        assert not (run / "liveness.json").exists()
         await pilot.press("question_mark")  # still responsive
         assert type(app.screen).__name__ == "HelpScreen"
 

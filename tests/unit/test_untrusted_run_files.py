@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable
 from dataclasses import fields
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -23,6 +24,7 @@ from hypothesis import strategies as st
 
 import dnn_tui.rundir.channel as channel_module
 import dnn_tui.rundir.follow as follow_module
+from dnn_tui.data import DatasetError
 from dnn_tui.fileio import Folder
 from dnn_tui.rundir.catalog import list_runs
 from dnn_tui.rundir.channel import (
@@ -456,8 +458,9 @@ def test_a_watcher_never_reads_or_writes_through_a_link(tmp_path: Path) -> None:
     secret.write_text(json.dumps(to_record(Notice("from elsewhere"))) + "\n")
     (run / EVENTS_FILE).symlink_to(secret)
     follower = RunFollower(run)
-    (notice,) = follower.read_new()
+    notice, *replayed = follower.read_new()  # then what history.json holds, not the link's
     assert isinstance(notice, Notice) and "symbolic link" in notice.text
+    assert not any(isinstance(e, Notice) and e.text == "from elsewhere" for e in replayed)
     assert follower.read_new() == []  # said once
 
 
@@ -466,8 +469,8 @@ def test_a_watcher_never_reads_or_writes_a_device(tmp_path: Path, target: str) -
     run = make_run(tmp_path / "run", status="running")
     (run / EVENTS_FILE).symlink_to(target)
     (run / CONTROL_FILE).symlink_to(target)
-    (notice,) = _never_blocks(RunFollower(run).read_new)  # type: ignore[misc]
-    assert isinstance(notice, Notice)
+    notice, *_replayed = _never_blocks(RunFollower(run).read_new)  # type: ignore[misc]
+    assert isinstance(notice, Notice) and "events.jsonl" in notice.text
     with pytest.raises(SteeringFailed):
         RemoteControls(run, None, 0.1).set_lr(0.5)
 
@@ -846,3 +849,54 @@ def test_an_ended_run_whose_events_file_is_refused_is_shown_from_its_history(
     assert follower.finished is not None and follower.finished.status == "completed"
     assert sum(isinstance(event, EpochEnded) for event in read) == 20
     assert _never_blocks(follower.read_new) == []  # said once, replayed once
+
+
+def _no_data() -> Any:
+    raise DatasetError("images.idx: not an IDX file (its magic number is 0x6e6f7420)")
+
+
+def _no_model() -> Any:
+    raise RuntimeError("out of memory while building the model")
+
+
+@pytest.mark.parametrize(
+    ("load", "said"),
+    [
+        (_no_data, "before the first step: images.idx: not an IDX file"),
+        (_no_model, "before the first step: out of memory (out of memory while building"),
+    ],
+)
+def test_a_failure_before_the_run_started_keeps_its_folder_saying_why(
+    tmp_path: Path, load: Callable[[], Any], said: str
+) -> None:
+    """A run whose data (or anything before its first step) fails after the claim ends as
+    ``failed`` with the error, not as a folder given back (a background run's output.log,
+    the only place the error was, went with it) nor as `running` then `interrupted`."""
+    from dnn_tui.rundir.launch import record_run
+
+    folder = claim_run_dir(tmp_path / "run")
+    (tmp_path / "run" / "output.log").write_text("background run of baseline, pid 1\n")
+    with pytest.raises((DatasetError, RuntimeError)):
+        record_run(CONFIG, folder, load, RunControls(None, 0.1))
+    history = _history(tmp_path / "run")
+    assert history["status"] == "failed" and history["error"].startswith(said)
+    assert history["dataset"] is None and history["epochs"] == []
+    assert not (tmp_path / "run" / "liveness.json").exists()
+    assert (tmp_path / "run" / "output.log").read_text().startswith("background run")
+    (entry,) = list_runs(tmp_path)  # listed as failed, not damaged
+    assert (entry.status, entry.dataset) == ("failed", CONFIG.data.dataset)
+    folder.close()
+
+
+def test_a_stop_before_the_first_step_still_gives_the_folder_back(tmp_path: Path) -> None:
+    from dnn_tui.rundir.launch import record_run
+
+    folder = claim_run_dir(tmp_path / "run")
+    controls = RunControls(None, 0.1)
+
+    def stopped_while_loading() -> Any:
+        controls.stop()
+        return _digits()
+
+    assert record_run(CONFIG, folder, stopped_while_loading, controls) is None
+    assert not (tmp_path / "run").exists()

@@ -51,12 +51,14 @@ from dnn_tui.rundir.files import (
     LOG_FILE,
     RUN_FILES,
     WEIGHTS_FILE,
+    RunError,
     dumps_history,
     epoch_csv_row,
     epoch_line,
     has_ended,
     history_csv,
     new_history,
+    read_history,
     strict_json,
 )
 from dnn_tui.training.events import (
@@ -69,6 +71,7 @@ from dnn_tui.training.events import (
     StepMeasured,
     to_record,
 )
+from dnn_tui.training.status import Status
 
 if TYPE_CHECKING:
     from torch import Tensor
@@ -124,9 +127,19 @@ def _clear_old_run(path: Path) -> None:
         (path / name).unlink(missing_ok=True)
 
 
+def _ended_unstarted(path: Path) -> bool:
+    """Whether path holds a run that ended before its first step (it failed to load its data,
+    say): no epoch, no weights, nothing to lose; it is claimed again without --force."""
+    try:
+        history = read_history(path / HISTORY_FILE)
+    except (RunError, OSError):
+        return False
+    return history["status"] != Status.RUNNING and not history["epochs"]
+
+
 def claim_run_dir(path: str | Path, *, force: bool = False) -> Folder:
     """Make path this run's directory: new, or existing and empty (or a finished run's, with
-    force). ClaimError says why not."""
+    force; or one that ended before its first step, without). ClaimError says why not."""
     if str(path).strip() == "":  # Path("") would be ".", the current directory
         raise ClaimError("--out: the run directory must not be empty")
     path = Path(path)
@@ -136,7 +149,7 @@ def claim_run_dir(path: str | Path, *, force: bool = False) -> Folder:
         if not path.is_dir():
             raise ClaimError(f"{path}: exists and is not a directory") from None
         if any(path.iterdir()):
-            if not force:
+            if not force and not _ended_unstarted(path):
                 raise ClaimError(
                     f"{path}: not empty; choose a new directory, or --force to replace the "
                     "finished run in it"

@@ -71,13 +71,24 @@ def test_runs_started_in_the_same_second_never_share_a_directory(tmp_path: Path)
     assert sorted(read_history(run)["config"]["train"]["seed"] for run in runs) == [0, 1, 2]
 
 
-def test_a_data_failure_gives_the_claimed_directory_back(cli: Cli, tmp_path: Path) -> None:
+def test_a_data_failure_keeps_the_directory_saying_why_and_it_is_claimed_again(
+    cli: Cli, tmp_path: Path
+) -> None:
+    """A run that fails before its first step says so in its folder (failed, the error);
+    nothing in it is worth keeping, so the same --out is claimed again without --force."""
     done = cli(
         "train", "--dataset", "idx", "--idx-images", "absent", "--idx-labels", "absent",
         "--out", tmp_path / "run", cwd=tmp_path,
     )  # fmt: skip
     assert done.returncode == 1 and "absent" in done.stderr
-    assert not (tmp_path / "run").exists()
+    history = read_history(tmp_path / "run")
+    assert history["status"] == "failed" and "absent" in history["error"]
+    again = cli(
+        "train", "--dataset", "digits", "--limit", 100, "--epochs", 1, "--hidden", 8,
+        "--out", tmp_path / "run", cwd=tmp_path,
+    )  # fmt: skip
+    assert again.returncode == 0, again.stderr
+    assert read_history(tmp_path / "run")["status"] == "completed"
 
 
 @pytest.mark.e2e

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
 from pathlib import Path
 
 import torch
@@ -84,14 +85,30 @@ def strict_load(path: Path) -> dict:
     return json.loads(path.read_text(), parse_constant=refuse)
 
 
-BASELINE = Path(__file__).resolve().parents[1] / "data" / "regularization-mnist" / "baseline"
-"""A finished run of the regularization fixtures."""
+FIXTURES = Path(__file__).resolve().parents[1] / "data" / "regularization-mnist"
+"""Finished runs of the regularization suite (baseline, l2, dropout, bottleneck)."""
+
+
+def make_run(path: Path, preset: str = "baseline", **changes: object) -> Path:
+    """A copy of a finished fixture run at path, its history.json's top-level keys changed."""
+    shutil.copytree(FIXTURES / preset, path)
+    if changes:
+        history = json.loads((path / "history.json").read_text())
+        history.update(changes)
+        (path / "history.json").write_text(json.dumps(history))
+    return path
 
 
 def a_run(path: Path) -> Path:
     """A copy of a finished run at path."""
-    shutil.copytree(BASELINE, path)
-    return path
+    return make_run(path)
+
+
+def dead_pid() -> int:
+    """The pid of a process that has ended (and been reaped)."""
+    child = subprocess.Popen(["true"])
+    child.wait()
+    return child.pid
 
 
 def make_running(path: Path) -> None:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import subprocess
 import time
 from pathlib import Path
 
@@ -15,23 +14,9 @@ import pytest
 from dnn_tui.rundir import catalog
 from dnn_tui.rundir.catalog import MAX_DEPTH, RunCatalog, find_run_dirs, list_runs
 from dnn_tui.rundir.liveness import LIVENESS_FILE, Liveness, current, hostname
+from tests.helpers.run_files import dead_pid, make_run
 
 FIXTURES = Path(__file__).resolve().parents[1] / "data" / "regularization-mnist"
-
-
-def make_run(path: Path, preset: str = "baseline", **changes: object) -> Path:
-    shutil.copytree(FIXTURES / preset, path)
-    if changes:
-        history = json.loads((path / "history.json").read_text())
-        history.update(changes)
-        (path / "history.json").write_text(json.dumps(history))
-    return path
-
-
-def dead_pid() -> int:
-    child = subprocess.Popen(["true"])
-    child.wait()
-    return child.pid
 
 
 def write_liveness(run: Path, record: Liveness) -> None:

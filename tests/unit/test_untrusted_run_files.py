@@ -10,7 +10,6 @@ import json
 import os
 import re
 import shutil
-import subprocess
 import threading
 import time
 from collections.abc import Callable
@@ -60,7 +59,7 @@ from dnn_tui.training.events import (
     StepMeasured,
     to_record,
 )
-from tests.helpers.run_files import CONFIG, finished, record, started
+from tests.helpers.run_files import CONFIG, dead_pid, finished, make_run, record, started
 
 FIXTURES = Path(__file__).resolve().parents[1] / "data" / "regularization-mnist"
 
@@ -76,21 +75,6 @@ SMALL_JSON = st.recursive(
     max_leaves=4,
 )
 """Small JSON values: one field's replacement."""
-
-
-def make_run(path: Path, **changes: object) -> Path:
-    shutil.copytree(FIXTURES / "baseline", path)
-    if changes:
-        history = json.loads((path / "history.json").read_text())
-        history.update(changes)
-        (path / "history.json").write_text(json.dumps(history))
-    return path
-
-
-def dead_pid() -> int:
-    child = subprocess.Popen(["true"])
-    child.wait()
-    return child.pid
 
 
 # --- liveness.json ------------------------------------------------------------------------------

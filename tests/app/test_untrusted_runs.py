@@ -3,6 +3,8 @@ with their control characters made visible and their markup as plain text."""
 
 from __future__ import annotations
 
+import html
+import re
 from pathlib import Path
 
 from rich.text import Text
@@ -12,7 +14,7 @@ from dnn_tui.app.app import DnnApp
 from dnn_tui.app.widgets.difference_table import DifferenceTable
 from dnn_tui.app.widgets.run_list import RunList
 from tests.helpers.app import TINY, make_suite, open_list, wait_until
-from tests.helpers.untrusted_runs import hostile_run, raw_controls
+from tests.helpers.untrusted_runs import TITLE, hostile_run, raw_controls
 
 
 def cell_text(cell: object) -> str:
@@ -57,3 +59,24 @@ async def test_a_notice_from_a_hostile_run_is_shown_not_obeyed(tmp_path: Path) -
         await pilot.pause()
         text, _level = app.lab.run_status.notice
         assert text == "Damaged\\x1b[2J: gone: run\\x1b]0;owned\\x07[bold]"
+
+
+async def test_the_form_names_a_hostile_preset_as_typed(tmp_path: Path) -> None:
+    """A watched or loaded run's preset name comes from its config.toml: the form's picker
+    shows its control characters as escapes and its markup as text."""
+    from dataclasses import replace
+
+    from textual.widgets import Select
+
+    name = f"x{TITLE}[b]bold[/b]"
+    config = replace(TINY, train=replace(TINY.train, epochs=3), preset=name)
+    app = DnnApp(TINY, run_root=tmp_path)
+    async with app.run_test(size=(160, 40)) as pilot:
+        app.lab.config_form.load(config)
+        picker = app.lab.query_one("#field-preset", Select)
+        await wait_until(pilot, lambda: "owned" in picker.prompt)
+        assert not raw_controls(picker.prompt)
+        svg = app.export_screenshot()
+        texts = re.findall(r"<text[^>]*>(.*?)</text>", svg, re.S)
+        shown = "".join(html.unescape(re.sub(r"<[^>]+>", "", text)) for text in texts)
+        assert "\x1b" not in shown and "\\x1b]0;owned\\x07[b]b" in shown

@@ -27,6 +27,7 @@ from typing import Any
 
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.markup import escape
 from textual.widget import Widget
 from textual.widgets import Input, Label, Select, Switch
 
@@ -41,6 +42,7 @@ from dnn_tui.config import (
     validate,
     with_options,
 )
+from dnn_tui.fileio import visible
 from dnn_tui.options import OPTIONS, UsedWhen
 from dnn_tui.presets import name_of
 from dnn_tui.training.controls import DEFAULT_CLIP_NORM
@@ -344,7 +346,8 @@ class ConfigForm(Widget):
             if name in self._presets:
                 picker.value = name
             else:
-                picker.prompt = name or CUSTOM
+                # a name from a file: its control characters shown, its markup not applied
+                picker.prompt = escape(visible(name)) if name else CUSTOM
                 picker.value = Select.NULL
         self.post_message(PresetShown(name, description))
 

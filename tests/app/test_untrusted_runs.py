@@ -80,3 +80,28 @@ async def test_the_form_names_a_hostile_preset_as_typed(tmp_path: Path) -> None:
         texts = re.findall(r"<text[^>]*>(.*?)</text>", svg, re.S)
         shown = "".join(html.unescape(re.sub(r"<[^>]+>", "", text)) for text in texts)
         assert "\x1b" not in shown and "\\x1b]0;owned\\x07[b]b" in shown
+
+
+async def test_the_model_graph_shows_a_hostile_lesson_as_typed(tmp_path: Path) -> None:
+    """``g`` writes the run's preset and description (from its config.toml) above the graph:
+    control characters as escapes, markup as text."""
+    from dataclasses import replace
+
+    from textual.widgets import Static
+
+    config = replace(
+        TINY,
+        train=replace(TINY.train, epochs=3),
+        preset=f"p{TITLE}",
+        description=f"d{TITLE}[bold]x[/bold]",
+    )
+    app = DnnApp(TINY, run_root=tmp_path)
+    async with app.run_test(size=(160, 40)) as pilot:
+        app.lab.config_form.load(config)
+        await pilot.pause()
+        await pilot.press("g")
+        lesson = app.screen.query_one("#graph-lesson", Static)
+        await wait_until(pilot, lambda: "owned" in str(lesson.render()))
+        shown = str(lesson.render())
+        assert not raw_controls(shown)
+        assert shown == "p\\x1b]0;owned\\x07: d\\x1b]0;owned\\x07[bold]x[/bold]"

@@ -34,6 +34,7 @@ from textual.widgets import Footer, Label, Static
 from dnn_tui.app.formatting import fmt_count, fmt_norm
 from dnn_tui.app.widgets.gradient_panel import BAND_STYLES
 from dnn_tui.app.widgets.signal_panel import BAND_STYLES as SIGNAL_STYLES
+from dnn_tui.fileio import visible
 from dnn_tui.graph import DATASET_SHAPES, GraphNode, build_graph, summary_text
 from dnn_tui.training.events import ActivationsMeasured
 from dnn_tui.training.lessons import gradient_band, signal_band
@@ -81,9 +82,10 @@ class ModelGraphScreen(Screen[None]):
             return
         self._shown = key
         title, nodes, norms, signal = self._model()
-        self.query_one("#graph-title", Label).update(title)
+        # the preset, description and dataset name come from the run's files: shown as typed
+        self.query_one("#graph-title", Label).update(Text(visible(title)))
         lesson = self._lesson()
-        self.query_one("#graph-lesson", Static).update(lesson)
+        self.query_one("#graph-lesson", Static).update(Text(visible(lesson)))
         self.query_one("#graph-lesson", Static).display = bool(lesson)
         if nodes is None:
             self.query_one("#graph-nodes", Static).update("")

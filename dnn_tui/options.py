@@ -72,6 +72,10 @@ class UsedWhen:
         return f"{self.reason} (the {self.option} is {deciding})"
 
 
+IDX_ONLY = UsedWhen("dataset", ("idx",), "only read with dataset idx")
+"""The rule of the two IDX file options."""
+
+
 @dataclass(frozen=True)
 class Option:
     """One run option: everything the command line, the form and config parsing know of it."""
@@ -138,7 +142,7 @@ OPTIONS: tuple[Option, ...] = (
         "IDX images file (only with --dataset idx)",
         "idx images",
         hint="…-images-idx3-ubyte.gz",
-        used_when=UsedWhen("dataset", ("idx",), "only read with dataset idx"),
+        used_when=IDX_ONLY,
     ),
     Option(
         "idx_labels",
@@ -148,7 +152,7 @@ OPTIONS: tuple[Option, ...] = (
         "IDX labels file (only with --dataset idx)",
         "idx labels",
         hint="…-labels-idx1-ubyte.gz",
-        used_when=UsedWhen("dataset", ("idx",), "only read with dataset idx"),
+        used_when=IDX_ONLY,
     ),
     Option(
         "limit",

@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from dnn_tui.commands.options import check_used, choices, given_options
-from dnn_tui.config import DATASETS, DEVICES, validate, with_options
+from dnn_tui.config import DATASETS, DEVICES
 from dnn_tui.training.status import EXIT_OK
 
 
@@ -24,51 +24,25 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 
 def _eval(args: argparse.Namespace) -> int:
-    from dnn_tui.data import load_dataset
-    from dnn_tui.model import build_mlp
-    from dnn_tui.rundir.files import WEIGHTS_FILE, RunError, load_run, load_weights
-    from dnn_tui.training.engine import evaluate, resolve_device
+    from dnn_tui.analysis.restore import restore_run
+    from dnn_tui.training.engine import evaluate
 
-    saved = load_run(args.run)
-    if saved.weights is None:
-        raise RunError(f"{saved.path / WEIGHTS_FILE}: missing; the run saved no weights")
-    weights = load_weights(saved.weights)
-    recorded = saved.history.get("dataset") or {}
     options = given_options(args, ("dataset", "data_dir", "idx_images", "idx_labels", "device"))
-    if args.dataset is None and saved.config.data.dataset == "auto":
-        # The data the run trained on (digits when auto fell back), even if MNIST came since.
-        options["dataset"] = recorded.get("name", "auto")
-    config = validate(with_options(saved.config, options))
-    check_used(config, options)
-    device = resolve_device(config.train.device)
-
-    data = load_dataset(config.data, seed=config.train.seed)
-    expected = (recorded.get("input_dim"), recorded.get("classes"))
-    if None not in expected and expected != (data.input_dim, data.classes):
-        raise RunError(
-            f"{data.name}: {data.input_dim} inputs and {data.classes} classes, but the model of "
-            f"{saved.path} takes {expected[0]} inputs and gives {expected[1]} classes"
-        )
-    model = build_mlp(config.model, data.input_dim, data.classes)
-    try:
-        model.load_state_dict(weights)
-    except RuntimeError as error:
-        first = str(error).splitlines()[0]
-        raise RunError(
-            f"{saved.weights}: weights do not fit config.toml's model ({first})"
-        ) from None
-    metrics = evaluate(model.to(device), data.x_test.to(device), data.y_test.to(device))
+    run = restore_run(args.run, options, check=lambda config: check_used(config, options))
+    data, device = run.data, run.device
+    metrics = evaluate(run.model, data.x_test.to(device), data.y_test.to(device))
 
     from dnn_tui.fileio import visible
     from dnn_tui.training.report import fmt_float, make_console
 
     console = make_console()
     console.print(
-        f"{visible(saved.path)}: test accuracy {metrics['acc']:.4f} (loss {metrics['loss']:.4f}) "
-        f"on {data.name}, {len(data.y_test)} samples",
+        f"{visible(run.saved.path)}: test accuracy {metrics['acc']:.4f} "
+        f"(loss {metrics['loss']:.4f}) on {data.name}, {len(data.y_test)} samples",
         soft_wrap=True,
     )
-    if data.name == recorded.get("name") and saved.history.get("test"):
-        recorded_acc = saved.history["test"].get("acc")
+    recorded = run.saved.history.get("dataset") or {}
+    if data.name == recorded.get("name") and run.saved.history.get("test"):
+        recorded_acc = run.saved.history["test"].get("acc")
         console.print(f"the run recorded test accuracy {fmt_float(recorded_acc, '.4f')}")
     return EXIT_OK

@@ -25,6 +25,7 @@ from dnn_tui.fileio import (
     ECHO_LIMIT,
     FileRefused,
     atomic_write_text,
+    did_you_mean,
     read_small_file,
     shorten,
     shorten_path,
@@ -214,7 +215,10 @@ def _integer(name: str, value: Any, low: int, high: int = INT64_MAX) -> int:
 
 def _choice(name: str, value: Any, choices: tuple[str, ...]) -> str:
     if not isinstance(value, str) or value not in choices:
-        raise ConfigError(f"{name}: must be one of {', '.join(choices)}; got {shorten(value)}")
+        raise ConfigError(
+            f"{name}: must be one of {', '.join(choices)}; got {shorten(value)}"
+            + did_you_mean(value, choices)
+        )
     return value
 
 

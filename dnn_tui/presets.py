@@ -17,6 +17,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from dnn_tui.config import ConfigError, ModelConfig, RunConfig, load
+from dnn_tui.fileio import did_you_mean, shorten
 
 EDITED = " (edited)"
 """Appended to the name of a preset whose experiment was changed."""
@@ -57,7 +58,9 @@ def load_preset(name: str) -> RunConfig:
     paths = _preset_paths()
     if name not in paths:
         known = ", ".join(paths) or f"none (no preset files in {presets_dir()})"
-        raise ConfigError(f"preset: unknown preset {name!r}; known presets: {known}")
+        raise ConfigError(
+            f"preset: unknown preset {shorten(name)}{did_you_mean(name, paths)} (known: {known})"
+        )
     config = load(paths[name])
     return config if config.preset == name else replace(config, preset=name)
 
@@ -71,15 +74,18 @@ SUITES: dict[str, tuple[str, ...]] = {
 }
 """Named lists of presets, run one after the other and compared (``dnn-tui suite NAME``, or
 from the dashboard)."""
-SUITE_ALIASES = {"batch": "batching"}
-"""Former names that still work."""
+SUITE_ALIASES = {"batch": "batching", "regularisation": "regularization"}
+"""Former names and British spellings that still work."""
 
 
 def suite_presets(name: str) -> tuple[str, ...]:
     """The presets of a suite (by its name or a former one); ConfigError lists the suites."""
     presets = SUITES.get(SUITE_ALIASES.get(name, name))
     if presets is None:
-        raise ConfigError(f"suite {name!r}: no such suite (known: {', '.join(SUITES)})")
+        raise ConfigError(
+            f"suite {shorten(name)}: no such suite{did_you_mean(name, [*SUITES, *SUITE_ALIASES])} "
+            f"(known: {', '.join(SUITES)})"
+        )
     return presets
 
 

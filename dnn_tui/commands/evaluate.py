@@ -5,21 +5,24 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from dnn_tui.commands.options import check_used, choices, given_options
+from dnn_tui.commands.options import check_used, choices, flag, given_options
 from dnn_tui.config import DATASETS, DEVICES
+from dnn_tui.options import OPTIONS_BY_NAME
 from dnn_tui.training.status import EXIT_OK
 
 
 def register(commands: argparse._SubParsersAction) -> None:
     evaluate = commands.add_parser("eval", help="evaluate a saved model on a test split")
-    evaluate.add_argument("run", metavar="RUN_DIR", type=Path)
+    evaluate.add_argument("run", metavar="RUN_DIR", type=Path, help="a run directory")
     evaluate.add_argument(
         "--dataset", metavar=choices(DATASETS), help="another dataset's test split"
     )
-    evaluate.add_argument("--data-dir", metavar="DIR")
-    evaluate.add_argument("--idx-images", metavar="FILE")
-    evaluate.add_argument("--idx-labels", metavar="FILE")
-    evaluate.add_argument("--device", metavar=choices(DEVICES))
+    for name in ("data_dir", "idx_images", "idx_labels"):
+        option = OPTIONS_BY_NAME[name]
+        evaluate.add_argument(flag(name), metavar=option.metavar, help=option.help)
+    evaluate.add_argument(
+        "--device", metavar=choices(DEVICES), help="where to evaluate (default: the run's)"
+    )
     evaluate.set_defaults(handler=_eval, parser=evaluate)
 
 

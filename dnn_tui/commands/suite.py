@@ -37,11 +37,19 @@ def register(commands: argparse._SubParsersAction) -> None:
         "(3 when one diverged).",
     )
     suite.add_argument(
-        "suite", nargs="?", choices=[*SUITES, *SUITE_ALIASES], metavar=choices(SUITES)
+        "suite",
+        nargs="?",
+        choices=[*SUITES, *SUITE_ALIASES],
+        metavar=choices(SUITES),
+        help="the suite to run (--list shows them)",
     )
     suite.add_argument("--list", action="store_true", help="list the suites and their presets")
     add_run_options(suite, source=False)
-    add_out_options(suite)
+    add_out_options(
+        suite,
+        "the suite's directory, one run directory per preset in it "
+        "(default: runs/<time>-suite-<name>)",
+    )
     suite.set_defaults(handler=_suite)
 
 
@@ -84,8 +92,8 @@ def _suite(args: argparse.Namespace) -> int:
                 base=load_preset(name),
                 warn=lambda text, name=name: print_warning(f"preset {name}: {text}"),
             )
-        except ConfigError as error:
-            raise ConfigError(f"preset {name}: {error}") from None
+        except (ConfigError, UsageError) as error:
+            raise type(error)(f"preset {name}: {error}") from None
     if args.out is None:
         root = make_new_dir(f"suite-{args.suite}")
     else:  # each run's directory in it is claimed (and checked) as it starts

@@ -52,9 +52,7 @@ def samples_per_s(options: list[str], extra_env: dict[str, str], epochs: int) ->
         out = Path(folder, "run")
         argv = [sys.executable, "-m", "dnn_tui", "train", "--preset", "baseline"]
         argv += ["--epochs", str(epochs), "--device", "cpu", "--out", str(out)]
-        subprocess.run(
-            [*argv, *data_options(), *options], env=env, check=True, capture_output=True
-        )
+        subprocess.run([*argv, *data_options(), *options], env=env, check=True, capture_output=True)
         history = json.loads((out / "history.json").read_text())
     return statistics.median(record["samples_per_s"] for record in history["epochs"][1:])
 

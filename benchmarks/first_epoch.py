@@ -50,7 +50,7 @@ def one(kind: str, epochs: int) -> list[float]:
     argv = ["train", "--preset", "baseline", "--epochs", str(epochs), "--device", "cpu"]
     args = build_parser().parse_args([*argv, *data_options()])
     config = config_from_args(args)
-    data = load_dataset(config.data, config.train.seed)
+    data = load_dataset(config.data)
     if kind == "one-thread":
         torch.set_num_threads(1)
     if kind in ("busy", "one-thread"):

@@ -164,6 +164,15 @@ OPTIONS: tuple[Option, ...] = (
         hint="0 = all training samples",
     ),
     Option(
+        "split_seed",
+        "data",
+        "integer",
+        "N",
+        "seed of the train/validation/test split; the same for every --seed",
+        "split seed",
+        hint="which samples are test",
+    ),
+    Option(
         "hidden",
         "model",
         "widths",
@@ -238,7 +247,14 @@ OPTIONS: tuple[Option, ...] = (
         "clipping",
         hint="max norm",
     ),
-    Option("seed", "train", "integer", "N", "random seed (same seed, same numbers on CPU)", "seed"),
+    Option(
+        "seed",
+        "train",
+        "integer",
+        "N",
+        "seed of init, dropout and batch order (same seed, same numbers on CPU)",
+        "seed",
+    ),
     _choice("device", "train", DEVICES, "where to train", "device"),
 )
 """Every run option, in ``--help`` order (also the form's, below its preset picker)."""

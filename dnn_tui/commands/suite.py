@@ -45,18 +45,16 @@ def register(commands: argparse._SubParsersAction) -> None:
     suite.set_defaults(handler=_suite)
 
 
-def _cached(
-    datasets: dict[tuple[DataConfig, int], Dataset], config: RunConfig
-) -> Callable[[], Dataset]:
-    """A loader of config's data that loads each (data, seed) once for the whole suite."""
+def _cached(datasets: dict[DataConfig, Dataset], config: RunConfig) -> Callable[[], Dataset]:
+    """A loader of config's data that loads each data config (split seed included) once for
+    the whole suite."""
 
     def load() -> Dataset:
         from dnn_tui.data import load_data
 
-        key = (config.data, config.train.seed)
-        if key not in datasets:
-            datasets[key] = load_data(config)
-        return datasets[key]
+        if config.data not in datasets:
+            datasets[config.data] = load_data(config)
+        return datasets[config.data]
 
     return load
 
@@ -95,7 +93,7 @@ def _suite(args: argparse.Namespace) -> int:
         if root.exists() and not root.is_dir():
             raise CommandError(f"{root}: --out must be a directory, and this is a file")
     console = make_console()
-    datasets: dict[tuple[DataConfig, int], Dataset] = {}
+    datasets: dict[DataConfig, Dataset] = {}
     code, done = EXIT_OK, []
     for i, (name, config) in enumerate(configs.items(), 1):
         console.print(

@@ -65,6 +65,16 @@ class EnsembleScore:
     def mean_member_loss(self) -> float:
         return sum(member.loss for member in self.members) / len(self.members)
 
+    def summary(self) -> str:
+        """One line: the ensemble against its members."""
+        gain = (self.acc - self.mean_member_acc) * 100
+        members = " ".join(f"{member.acc:.4f}" for member in self.members)
+        return (
+            f"ensemble of {len(self.members)} runs on the test split of {self.dataset} "
+            f"({self.count} samples): acc {self.acc:.4f}, {gain:+.2f} points from the mean "
+            f"member {self.mean_member_acc:.4f} (members {members}); loss {self.loss:.4f}"
+        )
+
     def to_json(self) -> dict[str, Any]:
         """What ``eval --ensemble --json`` prints."""
         return {

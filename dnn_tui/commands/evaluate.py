@@ -6,10 +6,16 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from dnn_tui.commands.options import UsageError, check_used, choices, given_options
 from dnn_tui.config import DATASETS, DEVICES
 from dnn_tui.training.status import EXIT_OK
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from dnn_tui.analysis.ensemble import EnsembleScore
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -87,10 +93,17 @@ def _eval_ensemble(args: argparse.Namespace) -> int:
     if args.json:
         sys.stdout.write(json.dumps(score.to_json(), indent=1, allow_nan=False) + "\n")
         return EXIT_OK
-    from dnn_tui.fileio import visible
-    from dnn_tui.training.report import fmt_float, make_console
+    from dnn_tui.training.report import make_console
 
-    console = make_console()
+    print_ensemble(score, make_console())
+    return EXIT_OK
+
+
+def print_ensemble(score: EnsembleScore, console: Console) -> None:
+    """Each member's test accuracy and loss, their mean, and the ensemble's."""
+    from dnn_tui.fileio import visible
+    from dnn_tui.training.report import fmt_float
+
     console.print(
         f"ensemble of {len(score.members)} runs on the test split of {score.dataset} "
         f"({score.count} samples, split seed {score.split_seed})",
@@ -110,4 +123,3 @@ def _eval_ensemble(args: argparse.Namespace) -> int:
         )
     gain = (score.acc - score.mean_member_acc) * 100
     console.print(f"the ensemble is {gain:+.2f} points from the mean member", markup=False)
-    return EXIT_OK

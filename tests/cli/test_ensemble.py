@@ -1,18 +1,25 @@
 """``dnn-tui eval RUN... --ensemble``: the members' softmax outputs averaged on their shared
-test split, checked against the average computed here with plain PyTorch."""
+test split, checked against the average computed here with plain PyTorch; the suite of seeds
+and the sweep summary's ensembles, checked against it."""
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 
 import pytest
 import torch
+from rich.console import Console
 from safetensors.torch import load_file
 
+from dnn_tui.analysis.ensemble import evaluate_ensemble
+from dnn_tui.commands.sweep import print_summary
 from dnn_tui.config import DataConfig, ModelConfig
 from dnn_tui.data import load_dataset
 from dnn_tui.model import build_mlp
+from dnn_tui.rundir.files import load_run
+from dnn_tui.sweeps.planning import summarize, with_ensembles
 from tests.helpers.cli import Cli
 from tests.helpers.idx_files import images_and_labels, write_idx
 
@@ -133,3 +140,59 @@ def test_an_ensemble_of_one_is_refused(cli: Cli, seeds: list[Path]) -> None:
     done = cli("eval", seeds[0], "--ensemble", cwd=seeds[0].parent)
     assert done.returncode == 1
     assert "an ensemble needs at least two runs" in done.stderr
+
+
+# --- the suite of seeds and the sweep summary -----------------------------------------------
+
+
+def test_the_suite_ensemble_trains_three_seeds_then_their_ensemble(
+    cli: Cli, tmp_path: Path
+) -> None:
+    out = tmp_path / "suite"
+    done = cli(
+        "suite", "ensemble", "--dataset", "digits", "--limit", 100, "--epochs", 1, "--out", out,
+        cwd=tmp_path,
+    )  # fmt: skip
+
+    assert done.returncode == 0, done.stderr
+    runs = [out / f"baseline-seed{seed}" for seed in range(3)]
+    assert sorted(p.name for p in out.iterdir()) == [run.name for run in runs]
+    for seed, run in enumerate(runs):
+        config = load_run(run).config
+        assert (config.preset, config.train.seed, config.data.split_seed) == ("baseline", seed, 0)
+    _, ensemble = done.stdout.split("== suite ensemble: ensemble ==")
+    score = evaluate_ensemble(runs)
+    assert f"ensemble of 3 runs on the test split of digits ({score.count} samples" in ensemble
+    assert [line.split()[-2] for line in ensemble.splitlines()[3:6]] == [
+        f"{member.acc:.4f}" for member in score.members
+    ]
+    assert ensemble.splitlines()[7].split()[1:] == [f"{score.acc:.4f}", f"{score.loss:.4f}"]
+
+
+def test_the_suite_of_seeds_refuses_a_seed(cli: Cli, tmp_path: Path) -> None:
+    done = cli("suite", "ensemble", "--dataset", "digits", "--seed", 3, cwd=tmp_path)
+    assert done.returncode == 2
+    assert "--seed: the suite ensemble sets the seeds (0, 1, 2)" in done.stderr
+
+
+def test_the_sweep_summary_evaluates_each_point_s_seeds_as_one_ensemble(
+    seeds: list[Path],
+) -> None:
+    root = seeds[0].parent
+    entries = [
+        {"dir": run.name, "values": {"lr": "0.01", "seed": str(seed)}, "status": "completed"}
+        for seed, run in enumerate(seeds)
+    ] + [
+        {"dir": "gone", "values": {"lr": "0.1", "seed": "0"}, "status": "completed"},
+        {"dir": "failed", "values": {"lr": "0.1", "seed": "1"}, "status": "failed"},
+    ]
+    rows = {row.values["lr"]: row for row in with_ensembles(root, summarize(entries))}
+
+    assert rows["0.01"].members == tuple(run.name for run in seeds)
+    assert rows["0.01"].ensemble == evaluate_ensemble(seeds).acc
+    assert rows["0.1"].ensemble is None  # one member that ran its course (and no folder)
+    out = io.StringIO()
+    print_summary(list(rows.values()), ["lr", "seed"], Console(file=out, width=120))
+    header, *_ = (line for line in out.getvalue().splitlines() if "lr" in line)
+    assert "ensemble test acc" in header
+    assert f"{evaluate_ensemble(seeds).acc:.4f}" in out.getvalue()

@@ -213,9 +213,10 @@ lesson: L2 and dropout narrow the gap between the hollow (training) and filled
 ## Suites (`u`)
 A suite runs its presets one after the other with the form's dataset and epochs
 (`regularization`: baseline, l2, dropout, bottleneck; `gradients`; `batching`;
-`clipping`; `depth`; `ensemble`: the baseline with seeds 0, 1, 2, whose comparison
-opens with their ensemble evaluated), saved like `dnn-tui suite` under
-`runs/<time>-suite-NAME/`, and opens their comparison when the last one ends. `s` stops the run and the rest of the suite.
+`clipping`; `depth`; `ensemble`: the baseline with seeds 0, 1, 2), saved like `dnn-tui
+suite` under `runs/<time>-suite-NAME/`, and opens their comparison when the last one
+ends (`ensemble` with its runs evaluated as one ensemble). `s` stops the run and the
+rest of the suite.
 
 ## Leaving
 `ctrl+q` stops this dashboard's own running job (it saves what it did; a background or

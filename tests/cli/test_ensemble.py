@@ -20,7 +20,7 @@ from dnn_tui.data import load_dataset
 from dnn_tui.model import build_mlp
 from dnn_tui.rundir.files import load_run
 from dnn_tui.sweeps.planning import summarize, with_ensembles
-from tests.helpers.cli import Cli
+from tests.helpers.cli import Cli, run_cli
 from tests.helpers.idx_files import images_and_labels, write_idx
 
 DIGITS = ("--dataset", "digits", "--limit", 200, "--epochs", 2, "--hidden", "16", "--lr", 0.01)
@@ -196,3 +196,19 @@ def test_the_sweep_summary_evaluates_each_point_s_seeds_as_one_ensemble(
     header, *_ = (line for line in out.getvalue().splitlines() if "lr" in line)
     assert "ensemble test acc" in header
     assert f"{evaluate_ensemble(seeds).acc:.4f}" in out.getvalue()
+
+
+@pytest.mark.e2e
+def test_a_sweep_over_seeds_prints_each_point_s_ensemble(tmp_path: Path) -> None:
+    root = tmp_path / "sweep"
+    done = run_cli(
+        "sweep", "--dataset", "digits", "--limit", 100, "--epochs", 1, "--hidden", 8,
+        "--grid", "seed=0,1", "--jobs", 2, "--out", root, cwd=tmp_path,
+    )  # fmt: skip
+
+    assert done.returncode == 0, done.stderr
+    runs = sorted(path for path in root.iterdir() if path.is_dir())
+    assert len(runs) == 2
+    _, comparison = done.stdout.split("comparison")
+    assert "ensemble test acc" in comparison
+    assert f"{evaluate_ensemble(runs).acc:.4f}" in comparison

@@ -106,10 +106,21 @@ def evaluate_ensemble(
     """
     if len(paths) < 2:
         raise EnsembleError("an ensemble needs at least two runs")
-    members = [restore_run(path, options, check) for path in paths]
-    for path, member in zip(paths[1:], members[1:], strict=True):
-        _check_same_split(str(paths[0]), members[0], str(path), member)
-    return average(members, [str(path) for path in paths])
+    first = restore_run(paths[0], options, check)
+    x = first.data.x_test
+    outputs = [_logits(first, x)]
+    for path in paths[1:]:
+        # One member restored at a time: its copy of the data goes once it is checked.
+        member = restore_run(path, options, check)
+        _check_same_split(str(paths[0]), first, str(path), member)
+        outputs.append(_logits(member, x))
+    return score(
+        outputs,
+        first.data.y_test,
+        names=[str(path) for path in paths],
+        dataset=first.data.name,
+        split_seed=first.config.data.split_seed,
+    )
 
 
 def _check_same_split(first: str, a: RestoredRun, other: str, b: RestoredRun) -> None:
@@ -139,31 +150,28 @@ def _check_same_split(first: str, a: RestoredRun, other: str, b: RestoredRun) ->
         raise EnsembleError(f"{both}: different test samples of {a.data.name} (other data files?)")
 
 
-def average(members: Sequence[RestoredRun], names: Sequence[str]) -> EnsembleScore:
-    """Score each member and the average of their class probabilities on the first member's
-    test split (the caller has checked that they share it)."""
-    data = members[0].data
-    y = data.y_test
-    scores = []
-    log_probs = []
-    for name, member in zip(names, members, strict=True):
-        logits = _logits(member, data.x_test)
-        scores.append(
-            MemberScore(
-                run=name,
-                acc=_accuracy(logits, y),
-                loss=F.cross_entropy(logits, y).item(),
-            )
-        )
-        log_probs.append(F.log_softmax(logits, dim=1))
-    # log of the mean probability, without leaving log space: a member's certain mistake
-    # (probability 0 in float32) does not turn the ensemble's loss infinite.
-    mean_log = torch.logsumexp(torch.stack(log_probs), dim=0) - math.log(len(members))
+def score(
+    outputs: Sequence[torch.Tensor],
+    y: torch.Tensor,
+    names: Sequence[str],
+    dataset: str,
+    split_seed: int,
+) -> EnsembleScore:
+    """Each member's outputs (logits) for the samples of labels y scored alone, and the
+    average of their class probabilities."""
+    members = tuple(
+        MemberScore(run=name, acc=_accuracy(logits, y), loss=F.cross_entropy(logits, y).item())
+        for name, logits in zip(names, outputs, strict=True)
+    )
+    # The log of the mean probability, without leaving log space: a member's certain mistake
+    # (probability 0 in float32) does not make the ensemble's loss infinite.
+    log_probs = torch.stack([F.log_softmax(logits, dim=1) for logits in outputs])
+    mean_log = torch.logsumexp(log_probs, dim=0) - math.log(len(outputs))
     return EnsembleScore(
-        dataset=data.name,
-        split_seed=members[0].config.data.split_seed,
+        dataset=dataset,
+        split_seed=split_seed,
         count=len(y),
-        members=tuple(scores),
+        members=members,
         acc=_accuracy(mean_log, y),
         loss=F.nll_loss(mean_log, y).item(),
     )

@@ -50,7 +50,7 @@ def one(kind: str, epochs: int) -> list[float]:
         argv += ["--threads", "1"]
     args = build_parser().parse_args([*argv, *data_options()])
     config = config_from_args(args)
-    data = load_dataset(config.data, config.train.seed)
+    data = load_dataset(config.data)
     if kind in ("busy", "one-thread"):
 
         def spin() -> None:

@@ -89,6 +89,11 @@ class DataConfig:
     """IDX label file for ``dataset = "idx"``."""
     limit: int = 0
     """Keep at most this many training samples; 0 keeps all."""
+    split_seed: int = 0
+    """Seeds which samples are train, validation and test (and the points of a 2-D toy set),
+    apart from ``train.seed``, so that runs of several training seeds share their test
+    samples. A config file without it (every file written before it existed) splits by its
+    ``train.seed``, as it did then: ``from_dict`` reads the absent key so."""
 
 
 @dataclass(frozen=True)
@@ -279,6 +284,7 @@ def _validate_data(d: DataConfig) -> DataConfig:
         idx_images=images,
         idx_labels=labels,
         limit=_integer("limit", d.limit, 0),
+        split_seed=_integer("split_seed", d.split_seed, 0),
     )
 
 
@@ -542,7 +548,10 @@ def key_text(text: str) -> str:
 def from_dict(data: Mapping[str, Any], source: str = "config") -> RunConfig:
     """Build and validate a config from a dict laid out like the TOML file.
 
-    Unknown keys and wrong types raise ConfigError naming the key and ``source``.
+    Unknown keys and wrong types raise ConfigError naming the key and ``source``. A
+    ``[data]`` table without ``split_seed`` splits by ``train.seed``: such a file was written
+    before the split had a seed of its own, and so repeats its run; every config the tool
+    writes holds the key.
     """
     try:
         top: dict[str, Any] = {}
@@ -565,10 +574,14 @@ def from_dict(data: Mapping[str, Any], source: str = "config") -> RunConfig:
                 raise ConfigError(
                     f"{key_text(key)}: unknown key (known: preset, description, model, data, train)"
                 )
-        config = RunConfig(
-            **{name: cls(**sections.get(name, {})) for name, cls in SECTIONS.items()}, **top
+        config = validate(
+            RunConfig(
+                **{name: cls(**sections.get(name, {})) for name, cls in SECTIONS.items()}, **top
+            )
         )
-        return validate(config)
+        if "split_seed" not in sections.get("data", {}):
+            config = replace(config, data=replace(config.data, split_seed=config.train.seed))
+        return config
     except ConfigError as error:
         raise ConfigError(f"{source}: {error}") from None
 

@@ -167,6 +167,15 @@ OPTIONS: tuple[Option, ...] = (
         hint="0 = all training samples",
     ),
     Option(
+        "split_seed",
+        "data",
+        "integer",
+        "N",
+        "seed of the train/validation/test split; the same for every --seed",
+        "split seed",
+        hint="which samples are test",
+    ),
+    Option(
         "hidden",
         "model",
         "widths",
@@ -241,7 +250,14 @@ OPTIONS: tuple[Option, ...] = (
         "clipping",
         hint="max norm",
     ),
-    Option("seed", "train", "integer", "N", "random seed (same seed, same numbers on CPU)", "seed"),
+    Option(
+        "seed",
+        "train",
+        "integer",
+        "N",
+        "seed of init, dropout and batch order (same seed, same numbers on CPU)",
+        "seed",
+    ),
     _choice("device", "train", DEVICES, "where to train", "device"),
     Option(
         "threads",

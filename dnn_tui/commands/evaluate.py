@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 import argparse
+import json
+import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from dnn_tui.commands.options import check_used, choices, flag, given_options
+from dnn_tui.commands.options import UsageError, check_used, choices, flag, given_options
 from dnn_tui.config import DATASETS, DEVICES
 from dnn_tui.options import OPTIONS_BY_NAME
 from dnn_tui.training.status import EXIT_OK
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from dnn_tui.analysis.ensemble import EnsembleScore
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -23,14 +31,21 @@ def register(commands: argparse._SubParsersAction) -> None:
     evaluate.add_argument(
         "--device", metavar=choices(DEVICES), help="where to evaluate (default: the run's)"
     )
+    _add_ensemble_arguments(evaluate)
     evaluate.set_defaults(handler=_eval, parser=evaluate)
+
+
+DATA_OPTIONS = ("dataset", "data_dir", "idx_images", "idx_labels", "device")
+"""The run options eval takes: where the test split comes from and where the model runs."""
 
 
 def _eval(args: argparse.Namespace) -> int:
     from dnn_tui.analysis.restore import restore_run
     from dnn_tui.training.engine import evaluate
 
-    options = given_options(args, ("dataset", "data_dir", "idx_images", "idx_labels", "device"))
+    if args.ensemble or args.more_runs or args.json:
+        return _eval_ensemble(args)
+    options = given_options(args, DATA_OPTIONS)
     run = restore_run(args.run, options, check=lambda config: check_used(config, options))
     data, device = run.data, run.device
     metrics = evaluate(run.model, data.x_test.to(device), data.y_test.to(device))
@@ -49,3 +64,65 @@ def _eval(args: argparse.Namespace) -> int:
         recorded_acc = run.saved.history["test"].get("acc")
         console.print(f"the run recorded test accuracy {fmt_float(recorded_acc, '.4f')}")
     return EXIT_OK
+
+
+# --- ensembles --------------------------------------------------------------------------------
+
+
+def _add_ensemble_arguments(evaluate: argparse.ArgumentParser) -> None:
+    evaluate.add_argument(
+        "more_runs", nargs="*", metavar="RUN_DIR", type=Path, help="more runs (with --ensemble)"
+    )
+    evaluate.add_argument(
+        "--ensemble",
+        action="store_true",
+        help="average the runs' softmax outputs on their shared test split",
+    )
+    evaluate.add_argument("--json", action="store_true", help="print the result as JSON")
+
+
+def _eval_ensemble(args: argparse.Namespace) -> int:
+    """``eval RUN... --ensemble [--json]``: each member's test accuracy and loss, and the
+    ensemble's."""
+    if not args.ensemble:
+        what = "several runs" if args.more_runs else "--json"
+        raise UsageError(f"{what}: only with --ensemble (average the runs' outputs)")
+    from dnn_tui.analysis.ensemble import evaluate_ensemble
+
+    options = given_options(args, DATA_OPTIONS)
+    score = evaluate_ensemble(
+        [args.run, *args.more_runs], options, check=lambda config: check_used(config, options)
+    )
+    if args.json:
+        sys.stdout.write(json.dumps(score.to_json(), indent=1, allow_nan=False) + "\n")
+        return EXIT_OK
+    from dnn_tui.training.report import make_console
+
+    print_ensemble(score, make_console())
+    return EXIT_OK
+
+
+def print_ensemble(score: EnsembleScore, console: Console) -> None:
+    """Each member's test accuracy and loss, their mean, and the ensemble's."""
+    from dnn_tui.fileio import visible
+    from dnn_tui.training.report import fmt_float
+
+    console.print(
+        f"ensemble of {len(score.members)} runs on the test split of {score.dataset} "
+        f"({score.count} samples, split seed {score.split_seed})",
+        soft_wrap=True,
+        markup=False,
+    )
+    width = max(len("mean member"), *(len(visible(m.run)) for m in score.members))
+    rows = [(visible(m.run), m.acc, m.loss) for m in score.members]
+    rows += [("mean member", score.mean_member_acc, score.mean_member_loss)]
+    rows += [("ensemble", score.acc, score.loss)]
+    console.print(f"{'run':<{width}}  {'test acc':>8}  {'loss':>8}", markup=False)
+    for name, acc, loss in rows:
+        console.print(
+            f"{name:<{width}}  {fmt_float(acc, '.4f'):>8}  {fmt_float(loss, '.4f'):>8}",
+            soft_wrap=True,
+            markup=False,
+        )
+    gain = (score.acc - score.mean_member_acc) * 100
+    console.print(f"the ensemble is {gain:+.2f} points from the mean member", markup=False)

@@ -283,12 +283,13 @@ def _drive(
         state = drive(root, runs, state, backend, stop=stop, kill=kill, report=_progress(console))
     if hasattr(backend, "close"):
         backend.close()
-    from dnn_tui.sweeps.planning import summarize
+    from dnn_tui.sweeps.planning import summarize, with_ensembles
 
     console.print(
         f"\n== sweep {visible(label)}: comparison ({visible(root)}) ==", style="bold", markup=False
     )
-    print_summary(summarize(state["runs"]), [axis.name for axis in axes], console)
+    rows = with_ensembles(root, summarize(state["runs"]))
+    print_summary(rows, [axis.name for axis in axes], console)
     if state["status"] == Status.STOPPED:
         return EXIT_INTERRUPTED
     return EXIT_OK if state["status"] == Status.COMPLETED else EXIT_ERROR
@@ -318,7 +319,8 @@ def _mean(pair: tuple[float, float | None] | None) -> str:
 
 
 def print_summary(rows: list[Row], axes: list[str], console: Console) -> None:
-    """The comparison: one row per grid point (seeds averaged: mean ± standard deviation)."""
+    """The comparison: one row per grid point (seeds averaged: mean ± standard deviation, and
+    with several seeds the test accuracy of their ensemble)."""
     from rich.table import Table
 
     table = Table(header_style="bold")
@@ -330,11 +332,17 @@ def print_summary(rows: list[Row], axes: list[str], console: Console) -> None:
     table.add_column("runs", justify="right")
     table.add_column("best val acc", justify="right")
     table.add_column("test acc", justify="right")
+    ensembles = any(row.ensemble is not None for row in rows)
+    if ensembles:
+        table.add_column("ensemble test acc", justify="right")
     table.add_column("status")
     for row in rows:
-        cells = [visible(row.base)] if len(table.columns) > len(names) + 4 else []
+        cells = [visible(row.base)] if len(table.columns) > len(names) + 4 + ensembles else []
         cells += [visible(row.values.get(name, "")) for name in names]
         status = ", ".join(f"{n} {s}" for s, n in row.statuses.items())
-        cells += [str(row.runs), _mean(row.val), _mean(row.test), status]
+        cells += [str(row.runs), _mean(row.val), _mean(row.test)]
+        if ensembles:
+            cells.append("-" if row.ensemble is None else f"{row.ensemble:.4f}")
+        cells.append(status)
         table.add_row(*cells)
     console.print(table)

@@ -453,7 +453,7 @@ def check_history(data: Any, path: Path) -> dict[str, Any]:
     dataset = f.object(history["dataset"], "dataset", null=history["epochs"] == [])
     if dataset is not None:
         f.text(dataset.get("name"), "dataset.name")
-        for key in ("train", "val", "test", "input_dim", "classes"):
+        for key in ("train", "val", "test", "input_dim", "classes", "split_seed"):
             if key in dataset:
                 f.integer(dataset[key], f"dataset.{key}")
     layers = history["layers"]

@@ -49,6 +49,7 @@ def test_train_writes_the_run_directory(digits_run) -> None:
         "test": 180,
         "input_dim": 64,
         "classes": 10,
+        "split_seed": 0,
     }
     assert history["layers"] == ["fc1", "fc2", "fc3", "fc4"]
     assert [record["epoch"] for record in history["epochs"]] == [1, 2]

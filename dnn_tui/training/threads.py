@@ -150,13 +150,13 @@ class ThreadPolicy:
     def _decide(self, load: Load | None) -> ThreadsNote | None:
         if load is None:
             return None
-        starved = load.others + self.threads > load.cores + BUSY_MARGIN
+        # A single thread has nothing to give up: the load slows it, but no setting helps.
+        starved = self.threads > 1 and load.others + self.threads > load.cores + BUSY_MARGIN
         if self.requested == "auto":
             fitting = max(1, min(self.cap, math.floor(load.idle + BUSY_MARGIN)))
             if fitting != self.threads:
                 self.threads = fitting
-                starved = load.others + fitting > load.cores + BUSY_MARGIN
-                self.starved = starved
+                self.starved = fitting > 1 and load.others + fitting > load.cores + BUSY_MARGIN
                 return _moved(load, fitting)
         if starved == self.starved:
             return None

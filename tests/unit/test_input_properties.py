@@ -143,6 +143,7 @@ PLAUSIBLE = {
     "clip_norm": st.floats(-1.0, 1e39),
     "seed": st.integers(-1, 2**63 - 1),
     "device": st.sampled_from(DEVICES),
+    "threads": st.one_of(st.integers(-1, 2000), st.sampled_from(["auto", "AUTO", "x"])),
 }
 """Values of the right type, in range or near its edges."""
 

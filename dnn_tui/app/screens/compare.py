@@ -64,6 +64,7 @@ class CompareScreen(Screen[None]):
         Binding("l", "toggle_log", "log"),
         Binding("f", "load_config", "to form"),
         Binding("e", "export", "csv"),
+        Binding("x", "show_errors", "errors"),
         Binding("d,delete", "delete", "delete"),
         *(Binding(str(i), f"show_pane('{name}')", show=False) for i, name in enumerate(PANES, 1)),
     ]
@@ -293,6 +294,18 @@ class CompareScreen(Screen[None]):
             return
         self.post_message(SettingsPicked(config, entry.name))
         self.dismiss()
+
+    def action_show_errors(self) -> None:
+        """x: the errors screen of the run under the cursor."""
+        from dnn_tui.app.screens.errors import ErrorsScreen
+
+        entry = self.run_list.current
+        if entry is None:
+            return
+        if entry.damaged:
+            self.notify(entry.problem or entry.name, title="Damaged run", severity="error")
+            return
+        self.app.push_screen(ErrorsScreen(entry.path))
 
     def action_export(self) -> None:
         runs = self.selected_runs()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
@@ -118,7 +119,7 @@ def test_a_run_without_evaluation_json_loads(tmp_path: Path) -> None:
     assert load_run(run).history["test"] is not None
 
 
-def damage(path: Path, change) -> None:  # noqa: ANN001
+def damage(path: Path, change: Callable[[dict], object]) -> None:
     data = json.loads(path.read_text())
     change(data)
     path.write_text(json.dumps(data))
@@ -142,9 +143,9 @@ def damage(path: Path, change) -> None:  # noqa: ANN001
 )
 def test_a_damaged_evaluation_is_refused_by_file_field_and_rule(
     tmp_path: Path,
-    change,
+    change: Callable[[dict], object],
     field: str,
-    rule: str,  # noqa: ANN001
+    rule: str,
 ) -> None:
     run = tmp_path / "run"
     shutil.copytree(FIXTURE, run)
@@ -160,7 +161,7 @@ def test_a_damaged_evaluation_does_not_stop_the_run_list(tmp_path: Path) -> None
     run = tmp_path / "runs" / "run"
     shutil.copytree(FIXTURE, run)
     (run / EVALUATION_FILE).write_text('{"schema": 1, "confusion": NaN')
-    with pytest.raises(RunError, match="evaluation.json: not valid JSON"):
+    with pytest.raises(RunError, match=r"evaluation\.json: not valid JSON"):
         load_evaluation(run)
     assert load_run(run).weights is not None
     (entry,) = RunCatalog(tmp_path / "runs").scan()

@@ -134,3 +134,20 @@ def test_errors_screen(snap_compare: Compare, tmp_path: Path, size: tuple[int, i
 
     app = DnnApp(scripted.CONFIG, run_root=Path("runs"))
     assert snap_compare(app, terminal_size=size, run_before=run_before)
+
+
+async def test_the_per_class_tab_shows_the_selected_runs_accuracy_class_by_class(
+    tmp_path: Path,
+) -> None:
+    from dnn_tui.app.widgets.class_accuracy_table import ClassAccuracyTable
+
+    run = a_run(tmp_path / "runs")
+    stored = json.loads((run / "evaluation.json").read_text())
+    app = DnnApp(scripted.CONFIG, run_root=tmp_path / "runs")
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_list(pilot, 1)
+        await pilot.press("space", "5")
+        table = screen.query_one(ClassAccuracyTable)
+        await wait_until(pilot, lambda: table.row_count == 11)
+        assert str(table.get_cell_at((3, 1))) == f"{stored['per_class_acc'][3]:.3f}"
+        assert str(table.get_cell_at((10, 1))) == f"{stored['acc']:.3f}"

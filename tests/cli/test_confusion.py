@@ -83,3 +83,21 @@ def test_json_alone_is_a_usage_error(cli: Cli, run: Path) -> None:
     done = cli("eval", run, "--json", cwd=run.parent)
     assert done.returncode == 2
     assert "--json goes with --confusion" in done.stderr
+
+
+def test_compare_per_class_puts_the_runs_side_by_side(cli: Cli, run: Path) -> None:
+    old = run.parent / "old-run"
+    shutil.copytree(run, old)
+    (old / "evaluation.json").unlink()
+    damaged = run.parent / "damaged-run"
+    shutil.copytree(run, damaged)
+    (damaged / "evaluation.json").write_text("{")
+    done = cli("compare", run, old, damaged, "--per-class", cwd=run.parent)
+    stored = json.loads((run / "evaluation.json").read_text())
+    rows = {line.split()[1]: line.split()[3:-1] for line in done.stdout.splitlines() if "│" in line}
+    assert rows["3"][0] == f"{stored['per_class_acc'][3]:.3f}"
+    assert rows["3"][2] == rows["3"][4] == "-"  # no evaluation.json; a damaged one
+    assert rows["all"][0] == f"{stored['acc']:.3f}"
+    assert "no evaluation.json" in done.stdout and "old-run" in done.stdout
+    assert done.returncode == 1
+    assert "damaged-run/evaluation.json: not valid JSON" in done.stderr

@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from dnn_tui.config import RunConfig
-    from dnn_tui.training.evaluation import Evaluation
 
 
 @dataclass(frozen=True)
@@ -197,9 +196,10 @@ class RunFinished(Event):
     partial_epoch: dict[str, Any] | None = None
     """The epoch the run ended in without finishing it: {"epoch", "steps" (done), "events"
     (the controls applied in it, stop included)}; None when the last epoch finished."""
-    evaluation: Evaluation | None = field(default=None, repr=False, compare=False)
-    """The test split class by class with the restored weights, for
-    evaluation.json; None without a test split. Never in events.jsonl (it has its file)."""
+    evaluation: Any = field(default=None, repr=False, compare=False)
+    """The test split class by class with the restored weights, for evaluation.json (a
+    ``training.evaluation.Evaluation``, typed loosely: events' field types are read at run
+    time); None without a test split. Never in events.jsonl (it has its own file)."""
 
 
 NOT_LOGGED = frozenset({"best_weights", "weights", "evaluation"})

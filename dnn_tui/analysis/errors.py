@@ -45,8 +45,9 @@ class Pictures:
     """An image's (rows, columns)."""
     inputs: Mapping[int, tuple[float, ...]] = field(default_factory=dict)
     """Each worst mistake's input by its index in the split (pixels in [0, 1], or a point)."""
-    plane: tuple[tuple[float, float], ...] = ()
-    """Every point of the split, for a 2-D dataset: where a mistake lies among them."""
+    plane: tuple[tuple[float, float, int], ...] = ()
+    """Every point of the split with its class, for a 2-D dataset: where a mistake lies
+    among them."""
     note: str | None = None
     """Why there are no pictures, when there are none."""
 
@@ -142,7 +143,7 @@ def pictures_of(evaluation: Evaluation, data: Dataset) -> Pictures:
     inputs = {m.index: tuple(x[m.index].tolist()) for m in evaluation.worst}
     features = x.shape[1]
     if features == 2:
-        points = tuple((float(a), float(b)) for a, b in x.tolist())
+        points = tuple((a, b, c) for (a, b), c in zip(x.tolist(), y.tolist(), strict=True))
         return Pictures("plane", inputs=inputs, plane=points)
     shape = image_shape(features)
     if shape is None:

@@ -49,8 +49,8 @@ def test_half_blocks_draw_two_pixel_rows_a_character() -> None:
 
 
 def test_a_point_is_drawn_on_its_plane() -> None:
-    lines = plane_lines((1.0, 1.0), [(0.0, 0.0), (1.0, 0.0)])
-    assert lines[0].endswith("●") and lines[-1].startswith("·") and lines[-1].endswith("·")
+    lines = plane_lines((1.0, 1.0), [(0.0, 0.0, 0), (1.0, 0.0, 1)])
+    assert lines[0].endswith("●") and lines[-1].startswith("·") and lines[-1].endswith("+")
 
 
 async def test_x_in_the_runs_list_shows_the_run_under_the_cursor(tmp_path: Path) -> None:

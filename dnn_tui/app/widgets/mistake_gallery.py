@@ -3,8 +3,9 @@
 An image is drawn with half blocks, two pixel rows a character (``▀ ▄ █``): a pixel is ink
 or not, so the shape reads the same without colour; a 28x28 image is halved first (14x14
 pixels: 14 columns and 7 rows), an 8x8 one kept as it is. A 2-D point is drawn on its
-plane among the split's points. Under each: the true and the predicted class and the
-model's confidence. Tiles fill the width, then the next row, as many as fit.
+plane among the split's points, each with its class's mark (``MARKS``). Under each: the
+true and the predicted class and the model's confidence. Tiles fill the width, then the
+next row, as many as fit.
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ MAX_SIDE = 16
 PLANE = (14, 7)
 """Columns and rows of a 2-D point's plane."""
 GAP = 2
+MARKS = "·+x*o%#=~^"
+"""The mark of each class's points on a plane (classes beyond them share the last)."""
 
 
 def halved(pixels: Sequence[float], rows: int, cols: int) -> tuple[list[float], int, int]:
@@ -61,8 +64,8 @@ def image_lines(pixels: Sequence[float], shape: tuple[int, int]) -> list[str]:
     return lines
 
 
-def plane_lines(point: Sequence[float], plane: Sequence[tuple[float, float]]) -> list[str]:
-    """The split's points as dots on a small plane, point as ``●``."""
+def plane_lines(point: Sequence[float], plane: Sequence[tuple[float, float, int]]) -> list[str]:
+    """The split's points on a small plane, each its class's mark, point as ``●``."""
     cols, rows = PLANE
     xs = [p[0] for p in plane] + [point[0]]
     ys = [p[1] for p in plane] + [point[1]]
@@ -74,9 +77,9 @@ def plane_lines(point: Sequence[float], plane: Sequence[tuple[float, float]]) ->
         return r, c
 
     grid = [[" "] * cols for _ in range(rows)]
-    for x, y in plane:
+    for x, y, label in plane:
         r, c = place(x, y)
-        grid[r][c] = "·"
+        grid[r][c] = MARKS[min(label, len(MARKS) - 1)]
     r, c = place(point[0], point[1])
     grid[r][c] = "●"
     return ["".join(row) for row in grid]

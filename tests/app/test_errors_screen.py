@@ -151,3 +151,15 @@ async def test_the_per_class_tab_shows_the_selected_runs_accuracy_class_by_class
         await wait_until(pilot, lambda: table.row_count == 11)
         assert str(table.get_cell_at((3, 1))) == f"{stored['per_class_acc'][3]:.3f}"
         assert str(table.get_cell_at((10, 1))) == f"{stored['acc']:.3f}"
+
+
+async def test_x_in_the_lab_shows_the_run_it_shows(tmp_path: Path) -> None:
+    run = a_run(tmp_path / "runs")
+    app = DnnApp(scripted.CONFIG, run_root=tmp_path / "runs")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_list(pilot, 1)
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: app.screen is app.lab and app.lab.run_dir == run)
+        await pilot.press("x")
+        screen = await loaded(pilot)
+        assert screen.path == run and screen.errors is not None

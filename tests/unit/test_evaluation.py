@@ -196,3 +196,35 @@ def test_on_mnist_the_confusion_matrix_sums_to_the_test_split_and_gives_the_test
     diagonal = sum(evaluation.confusion[i][i] for i in range(10))
     assert diagonal / evaluation.count == history["test"]["acc"]
     assert len(evaluation.worst) == min(100, evaluation.count - diagonal)
+
+
+def test_the_pictures_are_the_test_split_s_inputs_at_the_mistakes(tmp_path: Path) -> None:
+    from dnn_tui.analysis.errors import pictures_of, run_errors
+
+    run = tmp_path / "run"
+    shutil.copytree(FIXTURE, run)
+    errors = run_errors(run)
+    data = load_dataset(load_run(run).config.data, seed=0)
+    assert errors.source == "evaluation.json"
+    assert errors.pictures.kind == "image" and errors.pictures.shape == (8, 8)
+    for mistake in errors.evaluation.worst:
+        assert errors.pictures.inputs[mistake.index] == tuple(data.x_test[mistake.index].tolist())
+    # another split than the evaluated one: no pictures, and the reason
+    other = replace(errors.evaluation, count=errors.evaluation.count + 1)
+    assert "differs" in (pictures_of(other, data).note or "")
+
+
+def test_a_plane_s_mistakes_are_points_among_the_split_s_points() -> None:
+    from dnn_tui.analysis.errors import pictures_of
+
+    config = cfg.with_options(
+        cfg.RunConfig(), {"dataset": "moons", "hidden": (4,), "epochs": 1, "device": "cpu"}
+    )
+    data = load_dataset(config.data, seed=0)
+    evaluation = train(config, data).evaluation
+    assert evaluation is not None and evaluation.worst
+    pictures = pictures_of(evaluation, data)
+    assert pictures.kind == "plane" and len(pictures.plane) == len(data.y_test)
+    first = evaluation.worst[0]
+    assert pictures.inputs[first.index] == tuple(data.x_test[first.index].tolist())
+    assert pictures.plane[first.index][2] == first.true

@@ -40,19 +40,17 @@ def one(kind: str, epochs: int) -> list[float]:
     import threading
     import time
 
-    import torch
-
     from dnn_tui.cli import build_parser
     from dnn_tui.commands.options import config_from_args
     from dnn_tui.data import load_dataset
     from dnn_tui.training.engine import train
 
     argv = ["train", "--preset", "baseline", "--epochs", str(epochs), "--device", "cpu"]
+    if kind == "one-thread":
+        argv += ["--threads", "1"]
     args = build_parser().parse_args([*argv, *data_options()])
     config = config_from_args(args)
-    data = load_dataset(config.data, config.train.seed)
-    if kind == "one-thread":
-        torch.set_num_threads(1)
+    data = load_dataset(config.data)
     if kind in ("busy", "one-thread"):
 
         def spin() -> None:

@@ -127,7 +127,10 @@ def main() -> None:
     config = validate(
         RunConfig(
             train=TrainConfig(
-                epochs=args.epochs, device="cpu", clip_norm=1.0 if args.clip else None
+                epochs=args.epochs,
+                device="cpu",
+                clip_norm=1.0 if args.clip else None,
+                threads=torch.get_num_threads(),  # the loops side by side use the same threads
             )
         )
     )

@@ -6,8 +6,9 @@ without any UI; ``tui`` imports the dashboard lazily, so this module never pulls
 Textual. torch is imported only by the commands that train or evaluate, so ``--help``,
 ``presets`` and ``compare`` start fast.
 
-Exit codes: 0 completed or early-stopped; 1 invalid input or a failure (one line
-on stderr, no traceback); 2 usage error; 3 diverged; 130 interrupted.
+Exit codes: 0 completed or early-stopped; 1 a bad file, dataset or run, or a failure (one
+line on stderr, no traceback); 2 the command line is wrong (a mistyped command, option or
+name, a value outside its rule: the usage, then one line); 3 diverged; 130 interrupted.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from typing import NoReturn
 from dnn_tui import __version__
 from dnn_tui.commands import compare, evaluate, presets, runs, suite, sweep, train, tui, watch
 from dnn_tui.commands.options import UsageError, config_from_args
-from dnn_tui.fileio import ECHO_LIMIT, error_line, visible
+from dnn_tui.fileio import ECHO_LIMIT, did_you_mean, error_line, visible
 from dnn_tui.training.status import EXIT_OK, EXIT_USAGE, run_guarded
 
 __all__ = ["build_parser", "config_from_args", "main"]
@@ -32,13 +33,38 @@ COMMANDS = (tui, train, presets, compare, evaluate, suite, sweep, watch, runs)
 
 
 class CommandParser(argparse.ArgumentParser):
-    """argparse with short error lines: its messages repeat the words it could not parse
-    (``unrecognized arguments: ...``), which may be a pasted 100,000-character value."""
+    """argparse with short error lines that suggest the closest name: its messages repeat the
+    words it could not parse (``unrecognized arguments: ...``), which may be a pasted
+    100,000-character value."""
+
+    words: Sequence[str] = ()
+    """The command line being parsed (the root parser reports unknown options of a command)."""
 
     def error(self, message: str) -> NoReturn:
+        message += self._suggestion(message)
         long_word = re.compile(rf"\S{{{ECHO_LIMIT + 1},}}")
         message = long_word.sub(lambda m: f"{m[0][: ECHO_LIMIT - 1]}…", message)
         super().error(visible(message))
+
+    def _suggestion(self, message: str) -> str:
+        """``did you mean`` for a mistyped command, choice or option (argparse 3.11 has none)."""
+        choice = re.match(r"argument .*: invalid choice: '(.*)' \(choose from (.*)\)$", message)
+        if choice:
+            return did_you_mean(choice[1], re.findall(r"'([^']*)'", choice[2]))
+        unknown = re.match(r"unrecognized arguments: (\S+)", message)
+        if unknown and unknown[1].startswith("--"):
+            return did_you_mean(unknown[1].split("=")[0], self._chosen_options())
+        return ""
+
+    def _chosen_options(self) -> list[str]:
+        """The option strings of this parser, and of the command the words chose."""
+        options = [o for action in self._actions for o in action.option_strings]
+        for action in self._actions:
+            if isinstance(action, argparse._SubParsersAction) and self.words:
+                command = action.choices.get(self.words[0])
+                if command is not None:
+                    options += [o for a in command._actions for o in a.option_strings]
+        return options
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -61,7 +87,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not words or (words[0].startswith("-") and words[0] not in ("-h", "--help", "--version")):
         words.insert(0, "tui")
     try:
-        args = build_parser().parse_args(words)
+        parser = build_parser()
+        parser.words = words
+        args = parser.parse_args(words)
     except SystemExit as exit_:
         return EXIT_USAGE if exit_.code not in (0, None) else EXIT_OK
     return run_guarded(lambda: _run(args))

@@ -25,6 +25,7 @@ from dnn_tui.fileio import (
     ECHO_LIMIT,
     FileRefused,
     atomic_write_text,
+    did_you_mean,
     read_small_file,
     shorten,
     shorten_path,
@@ -88,6 +89,11 @@ class DataConfig:
     """IDX label file for ``dataset = "idx"``."""
     limit: int = 0
     """Keep at most this many training samples; 0 keeps all."""
+    split_seed: int = 0
+    """Seeds which samples are train, validation and test (and the points of a 2-D toy set),
+    apart from ``train.seed``, so that runs of several training seeds share their test
+    samples. A config file without it (every file written before it existed) splits by its
+    ``train.seed``, as it did then: ``from_dict`` reads the absent key so."""
 
 
 @dataclass(frozen=True)
@@ -107,6 +113,11 @@ class TrainConfig:
     """Clip the global gradient norm to this; None = clipping off."""
     seed: int = 0
     device: str = "auto"
+    threads: int | Literal["auto"] = "auto"
+    """PyTorch threads, or ``"auto"``: the idle cores, looked at again as the run goes (a
+    second thread gains a small MLP little, and costs it up to 9x when another process holds
+    a core). The count changes only the last bits of float32 sums: give a number for runs
+    that repeat bit for bit on a machine whose load changes."""
 
 
 @dataclass(frozen=True)
@@ -214,7 +225,10 @@ def _integer(name: str, value: Any, low: int, high: int = INT64_MAX) -> int:
 
 def _choice(name: str, value: Any, choices: tuple[str, ...]) -> str:
     if not isinstance(value, str) or value not in choices:
-        raise ConfigError(f"{name}: must be one of {', '.join(choices)}; got {shorten(value)}")
+        raise ConfigError(
+            f"{name}: must be one of {', '.join(choices)}; got {shorten(value)}"
+            + did_you_mean(value, choices)
+        )
     return value
 
 
@@ -270,6 +284,7 @@ def _validate_data(d: DataConfig) -> DataConfig:
         idx_images=images,
         idx_labels=labels,
         limit=_integer("limit", d.limit, 0),
+        split_seed=_integer("split_seed", d.split_seed, 0),
     )
 
 
@@ -280,6 +295,21 @@ def _batch_size(value: Any) -> int | Literal["full"]:
         return "full"
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= INT64_MAX:
         raise ConfigError(f"batch_size: must be a positive integer or 'full', got {shorten(value)}")
+    return value
+
+
+MAX_THREADS = 1024
+"""The most PyTorch threads a run may ask for."""
+
+
+def _threads(value: Any) -> int | Literal["auto"]:
+    """A whole number of threads from 1 to ``MAX_THREADS``, or ``auto`` in any letter case."""
+    if isinstance(value, str) and value.lower() == "auto":
+        return "auto"
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_THREADS:
+        raise ConfigError(
+            f"threads: must be an integer from 1 to {MAX_THREADS} or 'auto', got {shorten(value)}"
+        )
     return value
 
 
@@ -296,6 +326,7 @@ def _validate_train(t: TrainConfig) -> TrainConfig:
         clip_norm=clip_norm,
         seed=_integer("seed", t.seed, 0),
         device=_choice("device", t.device, DEVICES),
+        threads=_threads(t.threads),
     )
 
 
@@ -436,6 +467,7 @@ _READERS: dict[Syntax, Callable[[str, str], Any]] = {
     "widths": _parse_hidden,
     "dropout": _parse_dropout,
     "size": lambda name, text: "full" if text.lower() == "full" else _parse_int(name, text),
+    "threads": lambda name, text: "auto" if text.lower() == "auto" else _parse_int(name, text),
     "norm": lambda name, text: (
         None if text.lower() in ("", "off", "none") else _parse_float(name, text)
     ),
@@ -516,7 +548,10 @@ def key_text(text: str) -> str:
 def from_dict(data: Mapping[str, Any], source: str = "config") -> RunConfig:
     """Build and validate a config from a dict laid out like the TOML file.
 
-    Unknown keys and wrong types raise ConfigError naming the key and ``source``.
+    Unknown keys and wrong types raise ConfigError naming the key and ``source``. A
+    ``[data]`` table without ``split_seed`` splits by ``train.seed``: such a file was written
+    before the split had a seed of its own, and so repeats its run; every config the tool
+    writes holds the key.
     """
     try:
         top: dict[str, Any] = {}
@@ -539,10 +574,14 @@ def from_dict(data: Mapping[str, Any], source: str = "config") -> RunConfig:
                 raise ConfigError(
                     f"{key_text(key)}: unknown key (known: preset, description, model, data, train)"
                 )
-        config = RunConfig(
-            **{name: cls(**sections.get(name, {})) for name, cls in SECTIONS.items()}, **top
+        config = validate(
+            RunConfig(
+                **{name: cls(**sections.get(name, {})) for name, cls in SECTIONS.items()}, **top
+            )
         )
-        return validate(config)
+        if "split_seed" not in sections.get("data", {}):
+            config = replace(config, data=replace(config.data, split_seed=config.train.seed))
+        return config
     except ConfigError as error:
         raise ConfigError(f"{source}: {error}") from None
 

@@ -91,6 +91,8 @@ class Dataset:
     """Number of classes: the width of the output layer."""
     note: str | None = None
     """Why ``auto`` fell back to digits; None when it did not."""
+    split_seed: int = 0
+    """The seed that chose the split (``DataConfig.split_seed``)."""
 
     @property
     def input_dim(self) -> int:
@@ -106,6 +108,7 @@ class Dataset:
             "test": len(self.y_test),
             "input_dim": self.input_dim,
             "classes": self.classes,
+            "split_seed": self.split_seed,
         }
 
 
@@ -115,22 +118,23 @@ def default_data_dir() -> Path:
 
 
 def load_data(config: RunConfig) -> Dataset:
-    """The dataset a run's config names, split with the run's seed."""
-    return load_dataset(config.data, seed=config.train.seed)
+    """The dataset a run's config names, split with its split seed (never the training seed)."""
+    return load_dataset(config.data)
 
 
-def load_dataset(config: DataConfig, seed: int = 0) -> Dataset:
-    """Load ``config.dataset`` and split it with ``seed``; raise DatasetError when impossible.
+def load_dataset(config: DataConfig) -> Dataset:
+    """Load ``config.dataset`` and split it with ``config.split_seed``; raise DatasetError when
+    impossible.
 
-    The same seed gives identical tensors; ``config.limit`` > 0 keeps at most that many of the
-    (already shuffled) training samples and leaves validation and test untouched.
+    The same split seed gives identical tensors; ``config.limit`` > 0 keeps at most that many of
+    the (already shuffled) training samples and leaves validation and test untouched.
     """
     loader = _LOADERS.get(config.dataset)
     if loader is None:
         raise DatasetError(
             f"unknown dataset {shorten(config.dataset)}; choose one of {', '.join(_LOADERS)}"
         )
-    data = loader(config, seed)
+    data = replace(loader(config, config.split_seed), split_seed=config.split_seed)
     if config.limit > 0:
         data = replace(
             data, x_train=data.x_train[: config.limit], y_train=data.y_train[: config.limit]

@@ -21,6 +21,7 @@ Runs without any UI.
 
 from __future__ import annotations
 
+import difflib
 import errno
 import math
 import os
@@ -100,6 +101,22 @@ def shorten(value: Any, limit: int = ECHO_LIMIT) -> str:
         return text
     size = len(value) if isinstance(value, str) else len(text)
     return f"{text[: limit - 1]}… ({size} characters)"
+
+
+def did_you_mean(word: object, choices: Iterable[str]) -> str:
+    """``; did you mean 'train'?`` for the choice closest to a mistyped word, else ``""``.
+
+    Case and ``_``/``-`` are ignored when matching (``--leaky-relu`` finds ``leaky_relu``).
+    """
+    if not isinstance(word, str) or not word:
+        return ""
+    by_key = {_match_key(choice): choice for choice in choices}
+    close = difflib.get_close_matches(_match_key(word), list(by_key), n=1, cutoff=0.6)
+    return f"; did you mean {by_key[close[0]]!r}?" if close else ""
+
+
+def _match_key(word: str) -> str:
+    return word.lower().replace("_", "-").lstrip("-")
 
 
 def shorten_path(path: str | Path, limit: int = PATH_ECHO_LIMIT) -> str:

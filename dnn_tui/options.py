@@ -37,7 +37,9 @@ Section = Literal["model", "data", "train"]
 """The config section (a TOML table, a dataclass of ``config``) that holds an option."""
 Kind = Literal["choice", "text", "switch"]
 """How an option is given: picked from a list, typed, or switched on and off."""
-Syntax = Literal["word", "bool", "integer", "number", "path", "widths", "dropout", "size", "norm"]
+Syntax = Literal[
+    "word", "bool", "integer", "number", "path", "widths", "dropout", "size", "norm", "threads"
+]
 """How ``config.parse_option`` reads an option's text:
 
 - ``word``: the text itself (a choice; validation checks it is one);
@@ -47,6 +49,7 @@ Syntax = Literal["word", "bool", "integer", "number", "path", "widths", "dropout
 - ``widths``: hidden layer widths, ``100,50,20`` or ``64x10``; empty or ``none`` is no layer;
 - ``dropout``: one probability, or one per hidden layer (``0.2,0.2,0``);
 - ``size``: a positive integer, or ``full``;
+- ``threads``: a positive integer, or ``auto``;
 - ``norm``: a number, or empty/``off``/``none`` for None (clipping off).
 """
 
@@ -164,6 +167,15 @@ OPTIONS: tuple[Option, ...] = (
         hint="0 = all training samples",
     ),
     Option(
+        "split_seed",
+        "data",
+        "integer",
+        "N",
+        "seed of the train/validation/test split; the same for every --seed",
+        "split seed",
+        hint="which samples are test",
+    ),
+    Option(
         "hidden",
         "model",
         "widths",
@@ -238,8 +250,25 @@ OPTIONS: tuple[Option, ...] = (
         "clipping",
         hint="max norm",
     ),
-    Option("seed", "train", "integer", "N", "random seed (same seed, same numbers on CPU)", "seed"),
+    Option(
+        "seed",
+        "train",
+        "integer",
+        "N",
+        "seed of init, dropout and batch order (same seed, same numbers on CPU)",
+        "seed",
+    ),
     _choice("device", "train", DEVICES, "where to train", "device"),
+    Option(
+        "threads",
+        "train",
+        "threads",
+        "N|auto",
+        "PyTorch threads; auto = the cores other processes leave idle, looked at again as the "
+        "run goes",
+        "threads",
+        hint="auto or 1",
+    ),
 )
 """Every run option, in ``--help`` order (also the form's, below its preset picker)."""
 

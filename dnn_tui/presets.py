@@ -17,6 +17,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from dnn_tui.config import ConfigError, ModelConfig, RunConfig, load
+from dnn_tui.fileio import did_you_mean, shorten
 
 EDITED = " (edited)"
 """Appended to the name of a preset whose experiment was changed."""
@@ -57,7 +58,9 @@ def load_preset(name: str) -> RunConfig:
     paths = _preset_paths()
     if name not in paths:
         known = ", ".join(paths) or f"none (no preset files in {presets_dir()})"
-        raise ConfigError(f"preset: unknown preset {name!r}; known presets: {known}")
+        raise ConfigError(
+            f"preset: unknown preset {shorten(name)}{did_you_mean(name, paths)} (known: {known})"
+        )
     config = load(paths[name])
     return config if config.preset == name else replace(config, preset=name)
 
@@ -68,19 +71,58 @@ SUITES: dict[str, tuple[str, ...]] = {
     "batching": ("full-batch", "baseline", "small-batch"),
     "clipping": ("exploding", "exploding-clipped"),
     "depth": ("shallow", "baseline"),
+    "ensemble": ("baseline",),
 }
 """Named lists of presets, run one after the other and compared (``dnn-tui suite NAME``, or
 from the dashboard)."""
-SUITE_ALIASES = {"batch": "batching"}
-"""Former names that still work."""
+SUITE_SEEDS: dict[str, tuple[int, ...]] = {"ensemble": (0, 1, 2)}
+"""Suites whose presets run once per training seed (on one split), their runs then evaluated
+as one ensemble: separately trained networks whose averaged outputs beat the mean member."""
+SUITE_ALIASES = {"batch": "batching", "regularisation": "regularization"}
+"""Former names and British spellings that still work."""
 
 
 def suite_presets(name: str) -> tuple[str, ...]:
     """The presets of a suite (by its name or a former one); ConfigError lists the suites."""
     presets = SUITES.get(SUITE_ALIASES.get(name, name))
     if presets is None:
-        raise ConfigError(f"suite {name!r}: no such suite (known: {', '.join(SUITES)})")
+        raise ConfigError(
+            f"suite {shorten(name)}: no such suite{did_you_mean(name, [*SUITES, *SUITE_ALIASES])} "
+            f"(known: {', '.join(SUITES)})"
+        )
     return presets
+
+
+@dataclass(frozen=True)
+class SuiteRun:
+    """One run of a suite: a preset, with the training seed the suite sets (if it does)."""
+
+    preset: str
+    seed: int | None = None
+    """None: the preset's own seed."""
+
+    @property
+    def name(self) -> str:
+        """The run's folder in the suite's directory."""
+        return self.preset if self.seed is None else f"{self.preset}-seed{self.seed}"
+
+
+def suite_runs(name: str) -> tuple[SuiteRun, ...]:
+    """The runs of a suite (by its name or a former one), in order; ConfigError lists the
+    suites."""
+    name = SUITE_ALIASES.get(name, name)
+    seeds = SUITE_SEEDS.get(name, (None,))
+    return tuple(SuiteRun(preset, seed) for preset in suite_presets(name) for seed in seeds)
+
+
+def suite_text(name: str) -> str:
+    """What a suite runs, in words: ``baseline, l2`` or ``baseline with seeds 0, 1, 2, then
+    their ensemble``."""
+    presets = ", ".join(SUITES[name])
+    seeds = SUITE_SEEDS.get(name)
+    if seeds is None:
+        return presets
+    return f"{presets} with seeds {', '.join(map(str, seeds))}, then their ensemble"
 
 
 def load_presets() -> dict[str, RunConfig]:

@@ -233,15 +233,27 @@ async def regularization(root: Path) -> None:
     if not MNIST_T10K.is_dir():
         print(f"skipped compare-regularization: no MNIST files in {MNIST_T10K}")
         return
+    mnist_suite("regularization", 20)
+    app = DnnApp(preset("baseline"), run_root=root)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_runs(pilot, ["baseline", "l2", "dropout", "bottleneck"], "-suite-regularization")
+        save(app, "compare-regularization")
+        await pilot.press("3")
+        await asyncio.sleep(0.5)
+        save(app, "compare-differences")
+
+
+def mnist_suite(name: str, epochs: int) -> None:
+    """``dnn-tui suite NAME`` on the real MNIST test images, into ./runs."""
     subprocess.run(
         [
             sys.executable,
             "-m",
             "dnn_tui",
             "suite",
-            "regularization",
+            name,
             "--epochs",
-            "20",
+            str(epochs),
             "--dataset",
             "idx",
             "--idx-images",
@@ -253,13 +265,32 @@ async def regularization(root: Path) -> None:
         stdout=subprocess.DEVNULL,
         env={**os.environ, "PYTHONPATH": str(HERE.parent)},
     )
+
+
+async def ensemble(root: Path) -> None:
+    """Three seeds of the baseline on the real MNIST images, 6 epochs, and `a`: their
+    ensemble against the mean member."""
+    from dnn_tui.app.widgets.run_list import RunList
+
+    if not MNIST_T10K.is_dir():
+        print(f"skipped compare-ensemble: no MNIST files in {MNIST_T10K}")
+        return
+    mnist_suite("ensemble", 6)
     app = DnnApp(preset("baseline"), run_root=root)
     async with app.run_test(size=(120, 40)) as pilot:
-        await open_runs(pilot, ["baseline", "l2", "dropout", "bottleneck"], "-suite-regularization")
-        save(app, "compare-regularization")
-        await pilot.press("3")
+        await pilot.press("v")
+        run_list = app.screen.query_one(RunList)
+        await until(lambda: run_list.row_count > 0)
+        for row, entry in enumerate(list(run_list.entries.values())):
+            if "-suite-ensemble" in entry.name:
+                run_list.move_cursor(row=row)
+                await pilot.press("space")
+        run_list.move_cursor(row=0)
+        await pilot.press("a")
+        result = app.screen.query_one("#ensemble-result")
+        await until(lambda: " acc " in str(result.render()))
         await asyncio.sleep(0.5)
-        save(app, "compare-differences")
+        save(app, "compare-ensemble")
 
 
 async def watch(root: Path) -> None:
@@ -347,6 +378,7 @@ SCENES = (
     watch,
     overview,
     regularization,
+    ensemble,
     errors,
 )
 """Every picture's scene, in the order they are made."""

@@ -56,7 +56,7 @@ def restore_run(
         check(config)
     device = resolve_device(config.train.device)
 
-    data = load_dataset(config.data, seed=config.train.seed)
+    data = load_dataset(config.data)
     expected = (recorded.get("input_dim"), recorded.get("classes"))
     if None not in expected and expected != (data.input_dim, data.classes):
         raise RunError(

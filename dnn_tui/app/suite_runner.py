@@ -6,32 +6,47 @@ where ``dnn-tui suite`` puts them, ``<runs folder>/<time>-suite-NAME/<preset>/``
 the form's dataset, epochs and device (every preset's config is checked before the
 first run starts). The suite ends after its last run, when a run is stopped, or when
 another run is started by hand; ``finished`` then gets the runs it made (none in the
-last case: the user moved on).
+last case: the user moved on). A suite of seeds (``ensemble``) names its runs
+``<preset>-seed<N>``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 from dnn_tui.config import ConfigError, RunConfig, option_value, validate, with_options
-from dnn_tui.presets import load_preset, suite_presets
+from dnn_tui.presets import SUITE_SEEDS, load_preset, suite_runs
 from dnn_tui.training.status import Status
 
-FORM_OPTIONS = ("dataset", "data_dir", "idx_images", "idx_labels", "limit", "epochs", "device")
+FORM_OPTIONS = (
+    "dataset",
+    "data_dir",
+    "idx_images",
+    "idx_labels",
+    "limit",
+    "split_seed",
+    "epochs",
+    "device",
+)
 """What every preset of a suite takes from the form (as ``dnn-tui suite`` from its options)."""
 
 
 def suite_configs(name: str, form: RunConfig) -> list[tuple[str, RunConfig]]:
-    """(preset, config) of every preset of the suite with the form's data, epochs and device;
-    ConfigError names the preset whose config is invalid."""
+    """(run folder, config) of every run of the suite: its preset with the form's data, epochs
+    and device (and the suite's seed, where it sets one); ConfigError names the preset whose
+    config is invalid."""
     options = {option: option_value(form, option) for option in FORM_OPTIONS}
     configs = []
-    for preset in suite_presets(name):
+    for run in suite_runs(name):
         try:
-            configs.append((preset, validate(with_options(load_preset(preset), options))))
+            config = validate(with_options(load_preset(run.preset), options))
         except ConfigError as error:
-            raise ConfigError(f"preset {preset}: {error}") from None
+            raise ConfigError(f"preset {run.preset}: {error}") from None
+        if run.seed is not None:
+            config = replace(config, train=replace(config.train, seed=run.seed))
+        configs.append((run.name, config))
     return configs
 
 
@@ -57,6 +72,8 @@ class SuiteRunner:
         """The run directory of the run going on."""
         self._index = -1
         self._launch, self._notify, self._finished = launch, notify, finished
+        self.ensemble = name in SUITE_SEEDS
+        """Whether the suite's runs end as one ensemble (a suite of seeds)."""
 
     @classmethod
     def start(
@@ -87,10 +104,10 @@ class SuiteRunner:
         if self._index >= len(self.configs):
             self._end()
             return
-        preset, config = self.configs[self._index]
-        self.current = self.root / preset
+        folder, config = self.configs[self._index]
+        self.current = self.root / folder
         self._notify(
-            f"run {self._index + 1} of {len(self.configs)}: {preset} "
+            f"run {self._index + 1} of {len(self.configs)}: {folder} "
             f"({config.data.dataset}, {config.train.epochs} epochs)",
             title=f"Suite {self.name}",
         )

@@ -1,5 +1,6 @@
 """Suites in the dashboard (``u``): a suite's presets run one after the other with the form's
-dataset and epochs, then the comparison of their runs opens. A mixin of ``DnnApp``; the
+dataset and epochs, then the comparison of their runs opens (a suite of seeds, ``ensemble``,
+also evaluates them there as one ensemble). A mixin of ``DnnApp``; the
 runs themselves are driven by ``SuiteRunner``.
 """
 
@@ -35,6 +36,7 @@ class Suites:
             self.suite = suite if suite is not None and suite.current is not None else None
 
     def _compare_suite(self, runs: list[Path]) -> None:
+        ensemble = self.suite is not None and self.suite.ensemble
         self.suite = None
         if runs:
-            self.push_screen(CompareScreen(self.run_root, select=runs))
+            self.push_screen(CompareScreen(self.run_root, select=runs, ensemble=ensemble))

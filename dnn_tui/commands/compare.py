@@ -37,7 +37,9 @@ def register(commands: argparse._SubParsersAction) -> None:
         "a device, a huge file) is named with the reason at the end; the other runs are "
         "still compared, and the exit code is then 1.",
     )
-    compare.add_argument("runs", metavar="RUN_DIR", nargs="+", type=Path)
+    compare.add_argument(
+        "runs", metavar="RUN_DIR", nargs="+", type=Path, help="run directories to compare"
+    )
     compare.add_argument(
         "--csv",
         metavar="FILE|-",
@@ -75,6 +77,7 @@ def load_runs(paths: Sequence[Path]) -> tuple[list[SavedRun], list[RunError]]:
 
 
 def _compare(args: argparse.Namespace) -> int:
+    from dnn_tui.rundir.files import NO_SUCH_RUN
     from dnn_tui.training.report import make_console
 
     loaded, damaged = load_runs(args.runs)
@@ -85,7 +88,8 @@ def _compare(args: argparse.Namespace) -> int:
     elif loaded:
         print_comparison(loaded, make_console(), zoom=args.zoom, log=not args.linear_loss)
     for error in damaged:
-        print(f"dnn-tui: damaged run: {visible(error)}", file=sys.stderr)
+        kind = "error" if error.rule == NO_SUCH_RUN else "damaged run"
+        print(f"dnn-tui: {kind}: {visible(error)}", file=sys.stderr)
     return EXIT_ERROR if damaged else EXIT_OK
 
 

@@ -3,37 +3,52 @@
 from __future__ import annotations
 
 import argparse
+import json
+import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from dnn_tui.commands.options import UsageError, check_used, choices, given_options
+from dnn_tui.commands.options import UsageError, check_used, choices, flag, given_options
 from dnn_tui.config import DATASETS, DEVICES
+from dnn_tui.options import OPTIONS_BY_NAME
 from dnn_tui.training.status import EXIT_OK
 
-EVAL_OPTIONS = ("dataset", "data_dir", "idx_images", "idx_labels", "device")
-"""The run options eval takes: other data to evaluate on, and where."""
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from dnn_tui.analysis.ensemble import EnsembleScore
 
 
 def register(commands: argparse._SubParsersAction) -> None:
     evaluate = commands.add_parser("eval", help="evaluate a saved model on a test split")
-    evaluate.add_argument("run", metavar="RUN_DIR", type=Path)
+    evaluate.add_argument("run", metavar="RUN_DIR", type=Path, help="a run directory")
     evaluate.add_argument(
         "--dataset", metavar=choices(DATASETS), help="another dataset's test split"
     )
-    evaluate.add_argument("--data-dir", metavar="DIR")
-    evaluate.add_argument("--idx-images", metavar="FILE")
-    evaluate.add_argument("--idx-labels", metavar="FILE")
-    evaluate.add_argument("--device", metavar=choices(DEVICES))
-    _add_confusion_options(evaluate)
+    for name in ("data_dir", "idx_images", "idx_labels"):
+        option = OPTIONS_BY_NAME[name]
+        evaluate.add_argument(flag(name), metavar=option.metavar, help=option.help)
+    evaluate.add_argument(
+        "--device", metavar=choices(DEVICES), help="where to evaluate (default: the run's)"
+    )
+    _add_ensemble_arguments(evaluate)
+    _add_confusion_arguments(evaluate)
     evaluate.set_defaults(handler=_eval, parser=evaluate)
+
+
+DATA_OPTIONS = ("dataset", "data_dir", "idx_images", "idx_labels", "device")
+"""The run options eval takes: where the test split comes from and where the model runs."""
 
 
 def _eval(args: argparse.Namespace) -> int:
     from dnn_tui.analysis.restore import restore_run
     from dnn_tui.training.engine import evaluate
 
-    if args.confusion or args.counts or args.json:
+    if args.confusion or args.counts:
         return _confusion(args)
-    options = given_options(args, EVAL_OPTIONS)
+    if args.ensemble or args.more_runs or args.json:
+        return _eval_ensemble(args)
+    options = given_options(args, DATA_OPTIONS)
     run = restore_run(args.run, options, check=lambda config: check_used(config, options))
     data, device = run.data, run.device
     metrics = evaluate(run.model, data.x_test.to(device), data.y_test.to(device))
@@ -54,42 +69,103 @@ def _eval(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-# --- the confusion matrix (--confusion) ------------------------------------------------------
+# --- ensembles --------------------------------------------------------------------------------
 
 
-def _add_confusion_options(evaluate: argparse.ArgumentParser) -> None:
-    group = evaluate.add_argument_group("what the model gets wrong")
-    group.add_argument(
+def _add_ensemble_arguments(evaluate: argparse.ArgumentParser) -> None:
+    evaluate.add_argument(
+        "more_runs", nargs="*", metavar="RUN_DIR", type=Path, help="more runs (with --ensemble)"
+    )
+    evaluate.add_argument(
+        "--ensemble",
+        action="store_true",
+        help="average the runs' softmax outputs on their shared test split",
+    )
+    evaluate.add_argument("--json", action="store_true", help="print the result as JSON")
+
+
+def _eval_ensemble(args: argparse.Namespace) -> int:
+    """``eval RUN... --ensemble [--json]``: each member's test accuracy and loss, and the
+    ensemble's."""
+    if not args.ensemble:
+        if not args.more_runs:
+            raise UsageError("--json: only with --ensemble or --confusion")
+        raise UsageError("several runs: only with --ensemble (average the runs' outputs)")
+    from dnn_tui.analysis.ensemble import evaluate_ensemble
+
+    options = given_options(args, DATA_OPTIONS)
+    score = evaluate_ensemble(
+        [args.run, *args.more_runs], options, check=lambda config: check_used(config, options)
+    )
+    if args.json:
+        sys.stdout.write(json.dumps(score.to_json(), indent=1, allow_nan=False) + "\n")
+        return EXIT_OK
+    from dnn_tui.training.report import make_console
+
+    print_ensemble(score, make_console())
+    return EXIT_OK
+
+
+def print_ensemble(score: EnsembleScore, console: Console) -> None:
+    """Each member's test accuracy and loss, their mean, and the ensemble's."""
+    from dnn_tui.fileio import visible
+    from dnn_tui.training.report import fmt_float
+
+    console.print(
+        f"ensemble of {len(score.members)} runs on the test split of {score.dataset} "
+        f"({score.count} samples, split seed {score.split_seed})",
+        soft_wrap=True,
+        markup=False,
+    )
+    width = max(len("mean member"), *(len(visible(m.run)) for m in score.members))
+    rows = [(visible(m.run), m.acc, m.loss) for m in score.members]
+    rows += [("mean member", score.mean_member_acc, score.mean_member_loss)]
+    rows += [("ensemble", score.acc, score.loss)]
+    console.print(f"{'run':<{width}}  {'test acc':>8}  {'loss':>8}", markup=False)
+    for name, acc, loss in rows:
+        console.print(
+            f"{name:<{width}}  {fmt_float(acc, '.4f'):>8}  {fmt_float(loss, '.4f'):>8}",
+            soft_wrap=True,
+            markup=False,
+        )
+    gain = (score.acc - score.mean_member_acc) * 100
+    console.print(f"the ensemble is {gain:+.2f} points from the mean member", markup=False)
+
+
+# --- what a run gets wrong (--confusion) -----------------------------------------------------
+
+
+def _add_confusion_arguments(evaluate: argparse.ArgumentParser) -> None:
+    evaluate.add_argument(
         "--confusion",
         action="store_true",
         help="the confusion matrix (rows: true class, as %% of the row), per-class accuracy "
-        "and the most confused pairs; from evaluation.json, or the saved weights",
+        "and the most confused pairs; from evaluation.json, or the saved weights (--json: "
+        "evaluation.json's fields)",
     )
-    group.add_argument(
+    evaluate.add_argument(
         "--counts", action="store_true", help="with --confusion: counts instead of percentages"
-    )
-    group.add_argument(
-        "--json", action="store_true", help="with --confusion: evaluation.json's fields as JSON"
     )
 
 
 def _confusion(args: argparse.Namespace) -> int:
-    """``eval --confusion``: the stored evaluation, or one computed from the saved weights
-    (always when other data is named)."""
+    """``eval RUN --confusion [--counts] [--json]``: the stored evaluation, or one computed
+    from the saved weights (always when other data is named)."""
+    if not args.confusion:
+        raise UsageError("--counts: only with --confusion")
+    if args.ensemble or args.more_runs:
+        raise UsageError("--confusion: one run, without --ensemble")
     from dnn_tui.analysis.errors import evaluation_of, report_lines
     from dnn_tui.fileio import visible
     from dnn_tui.rundir.files import dumps_evaluation
     from dnn_tui.training.report import make_console
 
-    if not args.confusion:
-        given = "--json" if args.json else "--counts"
-        raise UsageError(f"{given} goes with --confusion")
-    options = given_options(args, EVAL_OPTIONS)
+    options = given_options(args, DATA_OPTIONS)
     evaluation, source = evaluation_of(
         args.run, options, check=lambda config: check_used(config, options)
     )
     if args.json:
-        print(dumps_evaluation(evaluation), end="")
+        sys.stdout.write(dumps_evaluation(evaluation))
         return EXIT_OK
     console = make_console()
     console.print(visible(args.run), soft_wrap=True, markup=False, highlight=False)

@@ -9,7 +9,7 @@ import argparse
 import sys
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from dnn_tui.config import (
     ConfigError,
@@ -25,6 +25,8 @@ from dnn_tui.config import (
 )
 from dnn_tui.options import OPTIONS, braces
 from dnn_tui.presets import load_preset
+
+_T = TypeVar("_T")
 
 
 class CommandError(Exception):
@@ -117,16 +119,25 @@ def config_from_args(
     if base is not None:
         config = base
     elif preset is not None:
-        config = load_preset(preset)
+        config = _typed(load_preset, preset)
     elif config_file is not None:
         if not config_file.strip():
-            raise ConfigError("config: an empty file name; give a TOML file or leave --config out")
+            raise UsageError("config: an empty file name; give a TOML file or leave --config out")
         config = load(Path(config_file))
     else:
         config = RunConfig()
-    options = given_options(args, RUN_OPTIONS)
-    config = validate(with_options(config, options))
+    options = _typed(given_options, args, RUN_OPTIONS)
+    config = _typed(lambda: validate(with_options(config, options)))
     check_used(config, options)
     for text in notices(config):
         warn(text)
     return config
+
+
+def _typed(read: Callable[..., _T], *args: Any) -> _T:
+    """read(*args), its ConfigError a UsageError: the command line is wrong, not a file, so
+    the exit code is 2 like any other mistyped option (a config file's errors exit 1)."""
+    try:
+        return read(*args)
+    except ConfigError as error:
+        raise UsageError(str(error)) from None

@@ -64,7 +64,6 @@ def register(commands: argparse._SubParsersAction) -> None:
         help="the most runs the grid may make (default: 10,000; at most 100,000)",
     )
     sweep.add_argument("--jobs", type=int, metavar="N", help="runs at once (default: the cores)")
-    sweep.add_argument("--threads", type=int, metavar="N", help="torch threads a run")
     sweep.add_argument(
         "--ray",
         nargs="?",
@@ -183,17 +182,18 @@ def _stop_on_signals(stop: threading.Event, kill: threading.Event, say) -> Itera
 
 
 def _sweep(args: argparse.Namespace) -> int:
-    from dnn_tui.sweeps.local import available_cores
+    from dnn_tui.training.threads import available_cores
 
-    for name in ("jobs", "threads"):
-        if getattr(args, name) is not None and getattr(args, name) < 1:
-            raise UsageError(f"--{name}: must be at least 1, got {getattr(args, name)}")
+    if args.jobs is not None and args.jobs < 1:
+        raise UsageError(f"--jobs: must be at least 1, got {args.jobs}")
     if not args.ray_cpus > 0 or not args.ray_gpus >= 0:  # also refuses nan
         raise UsageError("--ray-cpus must be above 0 and --ray-gpus at least 0")
     label, runs, axes = _plan(args)
     cores = available_cores()
     jobs = args.jobs or max(1, min(cores, len(runs)))
-    threads = args.threads or max(1, cores // jobs)  # jobs x threads fits the cores
+    # The most threads a run takes (its OMP_NUM_THREADS): jobs x threads fits the cores. A
+    # run's own --threads N is taken as it is; auto moves below this with the load.
+    threads = max(1, cores // jobs)
     if args.ray is not None:
         from dnn_tui.sweeps.ray_tasks import ray_module
 
@@ -202,6 +202,17 @@ def _sweep(args: argparse.Namespace) -> int:
     if args.dashboard:
         return _with_dashboard(root, lambda: _drive(args, label, runs, axes, root, jobs, threads))
     return _drive(args, label, runs, axes, root, jobs, threads)
+
+
+def _threads_text(runs: list, cap: int) -> str:
+    """``up to 2 torch threads each`` (auto), or the number the runs ask for."""
+    asked = {run.config.train.threads for run in runs}
+    if asked == {"auto"}:
+        return f"up to {cap} torch thread{'s' if cap > 1 else ''} each"
+    if len(asked) == 1:
+        (count,) = asked
+        return f"{count} torch thread{'s' if count != 1 else ''} each"
+    return f"torch threads as each run asks (auto: up to {cap})"
 
 
 def _with_dashboard(root: Path, drive_sweep: Callable[[], int]) -> int:
@@ -250,14 +261,14 @@ def _drive(
     if args.ray is not None:
         from dnn_tui.sweeps.ray_tasks import RayBackend
 
-        threads = args.threads or max(1, int(args.ray_cpus))
+        threads = max(1, int(args.ray_cpus))
         backend: Any = RayBackend(root, args.ray, args.ray_cpus, args.ray_gpus, threads, args.jobs)
         where = f"Ray tasks ({args.ray_cpus:g} CPU, {args.ray_gpus:g} GPU each)"
     else:
         backend = LocalBackend(root, jobs, threads)
         where = f"{jobs} at once"
     console.print(
-        f"sweep of {len(runs)} runs, {where}, {threads} torch threads each: {visible(root)}",
+        f"sweep of {len(runs)} runs, {where}, {_threads_text(runs, threads)}: {visible(root)}",
         markup=False,
     )
     state = new_state(
@@ -272,12 +283,13 @@ def _drive(
         state = drive(root, runs, state, backend, stop=stop, kill=kill, report=_progress(console))
     if hasattr(backend, "close"):
         backend.close()
-    from dnn_tui.sweeps.planning import summarize
+    from dnn_tui.sweeps.planning import summarize, with_ensembles
 
     console.print(
         f"\n== sweep {visible(label)}: comparison ({visible(root)}) ==", style="bold", markup=False
     )
-    print_summary(summarize(state["runs"]), [axis.name for axis in axes], console)
+    rows = with_ensembles(root, summarize(state["runs"]))
+    print_summary(rows, [axis.name for axis in axes], console)
     if state["status"] == Status.STOPPED:
         return EXIT_INTERRUPTED
     return EXIT_OK if state["status"] == Status.COMPLETED else EXIT_ERROR
@@ -307,7 +319,8 @@ def _mean(pair: tuple[float, float | None] | None) -> str:
 
 
 def print_summary(rows: list[Row], axes: list[str], console: Console) -> None:
-    """The comparison: one row per grid point (seeds averaged: mean ± standard deviation)."""
+    """The comparison: one row per grid point (seeds averaged: mean ± standard deviation, and
+    with several seeds the test accuracy of their ensemble)."""
     from rich.table import Table
 
     table = Table(header_style="bold")
@@ -319,11 +332,17 @@ def print_summary(rows: list[Row], axes: list[str], console: Console) -> None:
     table.add_column("runs", justify="right")
     table.add_column("best val acc", justify="right")
     table.add_column("test acc", justify="right")
+    ensembles = any(row.ensemble is not None for row in rows)
+    if ensembles:
+        table.add_column("ensemble test acc", justify="right")
     table.add_column("status")
     for row in rows:
-        cells = [visible(row.base)] if len(table.columns) > len(names) + 4 else []
+        cells = [visible(row.base)] if len(table.columns) > len(names) + 4 + ensembles else []
         cells += [visible(row.values.get(name, "")) for name in names]
         status = ", ".join(f"{n} {s}" for s, n in row.statuses.items())
-        cells += [str(row.runs), _mean(row.val), _mean(row.test), status]
+        cells += [str(row.runs), _mean(row.val), _mean(row.test)]
+        if ensembles:
+            cells.append("-" if row.ensemble is None else f"{row.ensemble:.4f}")
+        cells.append(status)
         table.add_row(*cells)
     console.print(table)

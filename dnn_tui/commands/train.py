@@ -29,15 +29,16 @@ def register(commands: argparse._SubParsersAction) -> None:
     train.set_defaults(handler=_train)
 
 
-def add_out_options(parser: argparse.ArgumentParser) -> None:
+def add_out_options(
+    parser: argparse.ArgumentParser,
+    out_help: str = "run directory (default: runs/<time>-<preset>); new or empty",
+) -> None:
     """``--out`` and ``--force``, as ``train`` and ``suite`` take them."""
-    parser.add_argument(
-        "--out", metavar="DIR", help="run directory (default: runs/<time>-<preset>); new or empty"
-    )
+    parser.add_argument("--out", metavar="DIR", help=out_help)
     parser.add_argument(
         "--force",
         action="store_true",
-        help="replace the finished run in --out (never a running one, nor other files)",
+        help="replace a finished run in --out (never a running one, nor other files)",
     )
 
 

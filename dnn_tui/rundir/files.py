@@ -151,6 +151,10 @@ class RunError(Exception):
         """The rule it breaks, or what went wrong reading it."""
 
 
+NO_SUCH_RUN = "no such run directory"
+"""RunError's rule for a path where nothing exists: a mistyped name, not a damaged run."""
+
+
 def run_error(file: Path, rule: str, field: str | None = None) -> RunError:
     """A RunError for ``file`` (and ``field``) breaking ``rule``."""
     where = f"{file}: {field}" if field else str(file)
@@ -458,7 +462,7 @@ def check_history(data: Any, path: Path) -> dict[str, Any]:
     dataset = f.object(history["dataset"], "dataset", null=history["epochs"] == [])
     if dataset is not None:
         f.text(dataset.get("name"), "dataset.name")
-        for key in ("train", "val", "test", "input_dim", "classes"):
+        for key in ("train", "val", "test", "input_dim", "classes", "split_seed"):
             if key in dataset:
                 f.integer(dataset[key], f"dataset.{key}")
     layers = history["layers"]
@@ -747,7 +751,7 @@ def load_run(run_dir: str | Path) -> SavedRun:
     RunError names the file, the field and the rule."""
     path = Path(run_dir)
     if not path.exists():
-        raise run_error(path, "no such run directory")
+        raise run_error(path, NO_SUCH_RUN)
     if not path.is_dir():
         raise run_error(path, "not a run directory (it is a file)")
     config = load_config(path / CONFIG_FILE)

@@ -241,10 +241,3 @@ def drive(
     state["ended"] = time.time()
     write_state(root, state)
     return state
-
-
-def available_cores() -> int:
-    """The CPU cores this process may run on."""
-    if hasattr(os, "sched_getaffinity"):
-        return len(os.sched_getaffinity(0)) or 1
-    return os.cpu_count() or 1

@@ -21,6 +21,7 @@ optional ``base = "PRESET"`` they override, and a ``[grid]`` table of arrays::
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
 import math
@@ -29,7 +30,7 @@ import re
 import statistics
 import tomllib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -50,7 +51,7 @@ from dnn_tui.config import (
 )
 from dnn_tui.fileio import FileRefused, Folder, atomic_write_text, read_small_file
 from dnn_tui.presets import load_preset
-from dnn_tui.training.status import Status
+from dnn_tui.training.status import ENDED_WELL, Status
 
 SWEEP_FILE = "sweep.json"
 SWEEP_SCHEMA = 1
@@ -386,6 +387,11 @@ class Row:
     val: tuple[float, float | None] | None
     """Mean and spread (sample standard deviation; None for one run) of best val accuracy."""
     test: tuple[float, float | None] | None
+    members: tuple[str, ...] = ()
+    """The run folders of the point's seeds that ran their course: its ensemble's members."""
+    ensemble: float | None = None
+    """Test accuracy of the members' averaged outputs (``with_ensembles``); None when the
+    point has fewer than two members or they could not be evaluated."""
 
 
 def _spread(values: Sequence[Any]) -> tuple[float, float | None] | None:
@@ -414,9 +420,36 @@ def summarize(entries: Sequence[Mapping[str, Any]]) -> list[Row]:
                 statuses,
                 _spread([e.get("best_val_acc") for e in group]),
                 _spread([e.get("test_acc") for e in group]),
+                tuple(
+                    e["dir"]
+                    for e in group
+                    if e["status"] in ENDED_WELL and isinstance(e.get("dir"), str)
+                ),
             )
         )
     return sorted(rows, key=lambda row: -math.inf if row.val is None else row.val[0], reverse=True)
+
+
+def with_ensembles(root: Path, rows: Sequence[Row]) -> list[Row]:
+    """rows with the test accuracy of each point's seeds as one ensemble, where it has two
+    or more members that can be evaluated together (restoring them loads torch and data)."""
+    from dnn_tui.analysis.ensemble import evaluate_ensemble
+    from dnn_tui.rundir.files import RunError
+
+    out = []
+    for row in rows:
+        members = [Path(root) / name for name in row.members if _plain_name(name)]
+        if len(members) >= 2:
+            # A member without weights or on another split: no ensemble for the point.
+            with contextlib.suppress(RunError):
+                row = replace(row, ensemble=evaluate_ensemble(members).acc)
+        out.append(row)
+    return out
+
+
+def _plain_name(name: str) -> bool:
+    """A run folder's name as a sweep writes it: inside the sweep's folder."""
+    return "/" not in name and name not in ("", ".", "..")
 
 
 def read_state(root: Path) -> dict[str, Any] | None:

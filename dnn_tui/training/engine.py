@@ -42,6 +42,7 @@ from dnn_tui.training.heap import frozen_heap
 from dnn_tui.training.meter import EpochMeter, EpochOutcome, Stopwatch
 from dnn_tui.training.probes import ActivationProbe, GradientProbe
 from dnn_tui.training.status import Status
+from dnn_tui.training.threads import ThreadPolicy
 
 REPORT_INTERVAL = 0.1
 """Seconds between StepMeasured events: about 10 a second, whatever the step rate."""
@@ -169,6 +170,7 @@ class _Run:
         self.x_val, self.y_val = data.x_val.to(to), data.y_val.to(to)
         self.x_test, self.y_test = data.x_test.to(to), data.y_test.to(to)
 
+        self.threads = ThreadPolicy(config.train.threads)
         torch.manual_seed(config.train.seed)
         self.model = build_mlp(config.model, data.input_dim, data.classes).to(to)
         self.generator = torch.Generator(device=to).manual_seed(config.train.seed)
@@ -232,6 +234,7 @@ class _Run:
             # The start is inside: a failure there (an observer's, the probe's) ends the run as
             # "failed" with its reason too, never leaves its files saying "running".
             self.emit_started()
+            self.threads.start()
             with frozen_heap():
                 status, diverged = self.epochs()
         except Exception as failure:  # any failure ends the run as "failed", its files kept
@@ -361,6 +364,13 @@ class _Run:
         self.emit(meter.progress(done, self.lr))
         if done < self.steps_per_epoch and meter.reported - self.last_signal >= PROBE_INTERVAL:
             self.measure_signal(meter.epoch, done)
+        self.check_threads()
+
+    def check_threads(self) -> None:
+        """Fit the threads to the load (auto), or say that other processes starve the run."""
+        note = self.threads.recheck()
+        if note is not None:
+            self.emit(Notice(note.text, note.level))
 
     def end_epoch(self, meter: EpochMeter) -> EpochOutcome:
         """Validate, record the epoch and keep the best weights so far; the run goes on."""

@@ -79,10 +79,16 @@ def test_a_damaged_evaluation_is_named(cli: Cli, run: Path) -> None:
     assert "evaluation.json: split: missing" in done.stderr
 
 
-def test_json_alone_is_a_usage_error(cli: Cli, run: Path) -> None:
+def test_json_or_counts_alone_is_a_usage_error(cli: Cli, run: Path) -> None:
     done = cli("eval", run, "--json", cwd=run.parent)
     assert done.returncode == 2
-    assert "--json goes with --confusion" in done.stderr
+    assert "--json: only with --ensemble or --confusion" in done.stderr
+    done = cli("eval", run, "--counts", cwd=run.parent)
+    assert done.returncode == 2
+    assert "--counts: only with --confusion" in done.stderr
+    done = cli("eval", run, run, "--confusion", cwd=run.parent)
+    assert done.returncode == 2
+    assert "--confusion: one run" in done.stderr
 
 
 def test_compare_per_class_puts_the_runs_side_by_side(cli: Cli, run: Path) -> None:

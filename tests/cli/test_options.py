@@ -1,6 +1,6 @@
 """Options that are taken or ignored silently, through ``dnn_tui.cli.main`` in-process: given
 for nothing (exit 2 with the usage), empty, not ASCII numbers, too long, or beyond what PyTorch
-takes (exit 1, naming the option), or unable to change the run (a warning)."""
+takes (exit 2, naming the option), or unable to change the run (a warning)."""
 
 from __future__ import annotations
 
@@ -62,7 +62,7 @@ def test_an_option_the_run_uses_is_taken(cli: Cli, tmp_path: Path, args: list[st
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--preset", ""], "preset: unknown preset ''; known presets: baseline,"),
+        (["--preset", ""], "preset: unknown preset '' (known: baseline,"),
         (["--config", ""], "config: an empty file name; give a TOML file or leave --config out"),
         (["--data-dir", ""], "data_dir: an empty value; leave --data-dir out"),
         (["--hidden", ""], "hidden: an empty value; leave --hidden out (--hidden none: no hidden"),
@@ -79,9 +79,10 @@ def test_bad_values_are_refused_naming_the_option(
     cli: Cli, tmp_path: Path, args: list[str], message: str
 ) -> None:
     done = cli("train", *args, "--out", tmp_path / "run", cwd=tmp_path)
-    assert done.returncode == 1, done.stderr
-    assert done.stderr.startswith(f"dnn-tui: error: {message}")
-    assert len(done.stderr.splitlines()) == 1 and len(done.stderr) < 400
+    assert done.returncode == 2, done.stderr
+    last = done.stderr.splitlines()[-1]
+    assert last.startswith(f"dnn-tui train: error: {message}")
+    assert len(last) < 400
     assert not (tmp_path / "run").exists()
 
 
@@ -125,5 +126,7 @@ def test_suite_refuses_an_option_before_its_first_run(cli: Cli, tmp_path: Path) 
     out = tmp_path / "suite"
     done = cli("suite", "regularization", "--init-std", "0.1", "--out", out, cwd=tmp_path)
     assert done.returncode == 2, done.stderr
-    assert done.stderr.splitlines()[-1].startswith("dnn-tui suite: error: --init-std: only used")
+    assert done.stderr.splitlines()[-1].startswith(
+        "dnn-tui suite: error: preset baseline: --init-std: only used"
+    )
     assert not out.exists()

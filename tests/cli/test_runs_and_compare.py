@@ -178,8 +178,16 @@ def test_suites_are_listed_and_batch_is_batching(cli: Cli, tmp_path: Path) -> No
     done = cli("suite", "--list", cwd=tmp_path)
     assert done.returncode == 0
     listed = dict(line.split(None, 1) for line in done.stdout.splitlines())
-    assert set(listed) == {"regularization", "gradients", "batching", "clipping", "depth"}
+    assert set(listed) == {
+        "regularization",
+        "gradients",
+        "batching",
+        "clipping",
+        "depth",
+        "ensemble",
+    }
     assert listed["batching"] == "full-batch, baseline, small-batch"
+    assert listed["ensemble"] == "baseline with seeds 0, 1, 2, then their ensemble"
     out = tmp_path / "suite"
     done = cli(
         "suite",

@@ -66,7 +66,7 @@ def test_a_grid_of_four_with_two_jobs(tmp_path: Path) -> None:
     done = run_cli("sweep", *TINY, *GRID, "--jobs", 2, "--out", root, cwd=tmp_path)
     assert done.returncode == 1, done.stderr  # some run failed; the others completed
     assert "Traceback" not in done.stderr
-    assert "sweep of 4 runs, 2 at once, 1 torch threads each" in done.stdout
+    assert "sweep of 4 runs, 2 at once, up to 1 torch thread each" in done.stdout
     check_grid_of_four(root, done.stdout)
     state = json.loads((root / SWEEP_FILE).read_text())
     assert (state["backend"], state["jobs"], state["threads"]) == ("local", 2, 1)

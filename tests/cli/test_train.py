@@ -50,6 +50,7 @@ def test_train_writes_the_run_directory(digits_run) -> None:
         "test": 180,
         "input_dim": 64,
         "classes": 10,
+        "split_seed": 0,
     }
     assert history["layers"] == ["fc1", "fc2", "fc3", "fc4"]
     assert [record["epoch"] for record in history["epochs"]] == [1, 2]
@@ -126,11 +127,31 @@ def test_the_saved_config_repeats_the_run(digits_run, cli: Cli, tmp_path: Path) 
         (["--dataset", "imagenet"], "dataset"),
         (["--dataset", "idx"], "idx_images"),
         (["--preset", "no-such-preset"], "no-such-preset"),
+    ],
+)
+def test_an_invalid_option_value_is_a_usage_error(cli: Cli, tmp_path: Path, args, field) -> None:
+    """Like an unknown option: exit 2, the usage, then one line naming the field."""
+    done = cli("train", *args, "--out", tmp_path / "run", cwd=tmp_path)
+    assert done.returncode == 2, (done.stdout, done.stderr)
+    assert done.stdout == ""
+    assert done.stderr.startswith("usage: dnn-tui train ")
+    last = done.stderr.splitlines()[-1]
+    assert last.startswith("dnn-tui train: error: ")
+    assert field in last
+    assert "Traceback" not in done.stderr
+    assert not (tmp_path / "run").exists()  # refused before anything was claimed
+
+
+@pytest.mark.parametrize(
+    ("args", "field"),
+    [
         (["--config", "missing.toml"], "missing.toml"),
         (["--dataset", "idx", "--idx-images", "img.idx", "--idx-labels", "lab.idx"], "img.idx"),
     ],
 )
-def test_invalid_input_exits_1_with_one_line(cli: Cli, tmp_path: Path, args, field) -> None:
+def test_a_file_that_cannot_be_read_exits_1_with_one_line(
+    cli: Cli, tmp_path: Path, args, field
+) -> None:
     done = cli("train", *args, "--out", tmp_path / "run", cwd=tmp_path)
     assert done.returncode == 1, (done.stdout, done.stderr)
     assert done.stdout == ""
@@ -138,7 +159,6 @@ def test_invalid_input_exits_1_with_one_line(cli: Cli, tmp_path: Path, args, fie
     assert len(lines) == 1, done.stderr
     assert lines[0].startswith("dnn-tui: error: ")
     assert field in lines[0]
-    assert "Traceback" not in done.stderr
     if field == "img.idx":  # the data is read after the claim: the folder keeps the failure
         assert field in read_history(tmp_path / "run")["error"]
     else:  # refused before anything was claimed

@@ -42,7 +42,7 @@ def test_torchvision_files_on_disk_are_split_90_10_and_round_trip(
         tmp_path, TORCHVISION_FOLDERS[name]
     )
 
-    ds = load_dataset(DataConfig(dataset=name, data_dir=str(tmp_path)), seed=3)
+    ds = load_dataset(DataConfig(dataset=name, data_dir=str(tmp_path), split_seed=3))
 
     assert offline == []  # present files are used as they are: no download, no MD5 check
     assert (ds.name, ds.classes, ds.input_dim, ds.note) == (name, 10, 784, None)
@@ -53,6 +53,7 @@ def test_torchvision_files_on_disk_are_split_90_10_and_round_trip(
         "test": 20,
         "input_dim": 784,
         "classes": 10,
+        "split_seed": 3,
     }
     for x, y in ((ds.x_train, ds.y_train), (ds.x_val, ds.y_val), (ds.x_test, ds.y_test)):
         assert x.dtype == torch.float32 and y.dtype == torch.int64
@@ -199,6 +200,7 @@ def test_idx_files_raw_or_gzip_split_80_10_10(
         "test": 10,
         "input_dim": 35,
         "classes": int(labels.max()) + 1,
+        "split_seed": 0,
     }
     x = torch.cat([ds.x_train, ds.x_val, ds.x_test])
     y = torch.cat([ds.y_train, ds.y_val, ds.y_test])
@@ -307,6 +309,7 @@ def test_real_mnist_t10k_as_idx() -> None:
         "test": 1000,
         "input_dim": 784,
         "classes": 10,
+        "split_seed": 0,
     }
     assert ds.x_train.max() == 1.0 and ds.x_train.min() == 0.0
 
@@ -349,6 +352,7 @@ def test_digits_splits_1797_into_1437_180_180_scaled_to_unit_range() -> None:
         "test": 180,
         "input_dim": 64,
         "classes": 10,
+        "split_seed": 0,
     }
     x = torch.cat([ds.x_train, ds.x_val, ds.x_test])
     assert x.dtype == torch.float32 and x.min() == 0.0 and x.max() == 1.0
@@ -357,7 +361,7 @@ def test_digits_splits_1797_into_1437_180_180_scaled_to_unit_range() -> None:
 
 @pytest.mark.parametrize(("name", "classes"), [("moons", 2), ("circles", 2), ("spiral", 3)])
 def test_toy_sets_are_2d_standardised_and_split(name: str, classes: int) -> None:
-    ds = load_dataset(DataConfig(name), seed=1)
+    ds = load_dataset(DataConfig(name, split_seed=1))
     assert ds.info() == {
         "name": name,
         "train": 2400,
@@ -365,6 +369,7 @@ def test_toy_sets_are_2d_standardised_and_split(name: str, classes: int) -> None
         "test": 300,
         "input_dim": 2,
         "classes": classes,
+        "split_seed": 1,
     }
     assert ds.x_train.dtype == torch.float32 and ds.y_train.dtype == torch.int64
     torch.testing.assert_close(ds.x_train.mean(0), torch.zeros(2), atol=1e-5, rtol=0)
@@ -385,8 +390,8 @@ def test_unknown_dataset_is_a_dataset_error() -> None:
 
 
 def test_limit_keeps_the_first_training_samples_only() -> None:
-    full = load_dataset(DataConfig("digits"), seed=2)
-    limited = load_dataset(DataConfig("digits", limit=100), seed=2)
+    full = load_dataset(DataConfig("digits", split_seed=2))
+    limited = load_dataset(DataConfig("digits", limit=100, split_seed=2))
     assert torch.equal(limited.x_train, full.x_train[:100])
     assert torch.equal(limited.y_train, full.y_train[:100])
     assert torch.equal(limited.x_val, full.x_val) and torch.equal(limited.x_test, full.x_test)
@@ -396,7 +401,7 @@ def test_limit_keeps_the_first_training_samples_only() -> None:
 @pytest.mark.parametrize("name", ["digits", "moons", "circles", "spiral"])
 def test_same_seed_same_tensors_other_seed_other_split(name: str) -> None:
     def tensors(seed: int) -> list[torch.Tensor]:
-        ds = load_dataset(DataConfig(name), seed=seed)
+        ds = load_dataset(DataConfig(name, split_seed=seed))
         return [ds.x_train, ds.y_train, ds.x_val, ds.y_val, ds.x_test, ds.y_test]
 
     first, again, other = tensors(7), tensors(7), tensors(8)
@@ -405,4 +410,4 @@ def test_same_seed_same_tensors_other_seed_other_split(name: str) -> None:
 
 
 def test_seeds_beyond_32_bits_work() -> None:
-    assert load_dataset(DataConfig("moons"), seed=2**63 - 1).info()["train"] == 2400
+    assert load_dataset(DataConfig("moons", split_seed=2**63 - 1)).info()["train"] == 2400

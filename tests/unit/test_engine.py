@@ -31,7 +31,7 @@ TIMING = {"seconds", "samples_per_s"}
 
 @pytest.fixture(scope="module")
 def digits() -> Dataset:
-    return load_dataset(DataConfig(dataset="digits", limit=400), seed=0)
+    return load_dataset(DataConfig(dataset="digits", limit=400))
 
 
 def make_config(**train: object) -> RunConfig:

@@ -81,7 +81,7 @@ def test_the_confusion_matrix_is_scikit_learns_and_the_mistakes_plain_softmax() 
 
 def test_a_run_s_test_accuracy_is_its_confusion_matrix_s_diagonal() -> None:
     config = cfg.with_options(cfg.RunConfig(), {"dataset": "digits", "epochs": 2, "device": "cpu"})
-    data = load_dataset(config.data, seed=0)
+    data = load_dataset(config.data)
     result = train(config, data)
     evaluation = result.evaluation
     assert evaluation is not None and result.test is not None
@@ -204,7 +204,7 @@ def test_the_pictures_are_the_test_split_s_inputs_at_the_mistakes(tmp_path: Path
     run = tmp_path / "run"
     shutil.copytree(FIXTURE, run)
     errors = run_errors(run)
-    data = load_dataset(load_run(run).config.data, seed=0)
+    data = load_dataset(load_run(run).config.data)
     assert errors.source == "evaluation.json"
     assert errors.pictures.kind == "image" and errors.pictures.shape == (8, 8)
     for mistake in errors.evaluation.worst:
@@ -220,7 +220,7 @@ def test_a_plane_s_mistakes_are_points_among_the_split_s_points() -> None:
     config = cfg.with_options(
         cfg.RunConfig(), {"dataset": "moons", "hidden": (4,), "epochs": 1, "device": "cpu"}
     )
-    data = load_dataset(config.data, seed=0)
+    data = load_dataset(config.data)
     evaluation = train(config, data).evaluation
     assert evaluation is not None and evaluation.worst
     pictures = pictures_of(evaluation, data)

@@ -133,6 +133,7 @@ PLAUSIBLE = {
     "idx_images": st.text(max_size=5),
     "idx_labels": st.text(max_size=5),
     "limit": st.integers(-1, 2**63 - 1),
+    "split_seed": st.integers(-1, 2**63 - 1),
     "optimizer": st.sampled_from(OPTIMIZERS),
     "lr": st.one_of(st.floats(1e-45, 1e39), st.sampled_from([1e39, 1e-50, 0.0])),
     "batch_size": st.one_of(st.integers(0, 2**63 - 1), st.sampled_from(["full", "FULL", "x"])),

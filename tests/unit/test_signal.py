@@ -24,7 +24,7 @@ from dnn_tui.training.probes import ActivationProbe
 
 @pytest.fixture(scope="module")
 def digits() -> Dataset:
-    return load_dataset(DataConfig(dataset="digits", limit=400), seed=0)
+    return load_dataset(DataConfig(dataset="digits", limit=400))
 
 
 def activations_by_hooks(model: nn.Module, x: torch.Tensor) -> list[torch.Tensor]:

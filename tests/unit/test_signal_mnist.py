@@ -31,7 +31,7 @@ pytestmark = pytest.mark.skipif(
 
 @pytest.fixture(scope="module")
 def mnist() -> Dataset:
-    return load_dataset(IDX, seed=0)
+    return load_dataset(IDX)
 
 
 def initial_signal(preset: str, data: Dataset) -> ActivationsMeasured:

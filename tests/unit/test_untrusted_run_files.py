@@ -671,7 +671,7 @@ def _digits():
     from dnn_tui.config import DataConfig
     from dnn_tui.data import load_dataset
 
-    return load_dataset(DataConfig(dataset="digits", limit=200), seed=0)
+    return load_dataset(DataConfig(dataset="digits", limit=200))
 
 
 def _history(run: Path) -> dict:

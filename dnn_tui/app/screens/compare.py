@@ -12,8 +12,9 @@ the reason, and the screen goes on.
 
 Keys: enter opens the run in the lab screen (``RunOpened``); ``f`` loads its config into
 the form; ``x`` shows what it got wrong (``ErrorsScreen``); ``d`` deletes it after a
-confirmation; ``e`` exports the selected runs as one tidy CSV; ``h`` hides a run, ``H``
-shows the hidden ones again, ``/`` filters.
+confirmation; ``e`` exports the selected runs as one tidy CSV; ``a`` evaluates the
+selected runs as one ensemble (in a worker thread: it restores every member's weights and
+data); ``h`` hides a run, ``H`` shows the hidden ones again, ``/`` filters.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
 from textual import work
@@ -57,6 +58,9 @@ from dnn_tui.rundir.files import (
 from dnn_tui.training.evaluation import Evaluation
 from dnn_tui.training.status import Status
 
+if TYPE_CHECKING:
+    from dnn_tui.analysis.ensemble import EnsembleScore  # imports torch: only when evaluating
+
 LIVE_S = 2.0
 """Seconds between two scans of the runs folder (a scan costs a stat per unchanged run)."""
 PANES = ("accuracy", "loss", "differences", "gradients", "per-class")
@@ -75,13 +79,17 @@ class CompareScreen(Screen[None]):
         Binding("l", "toggle_log", "log"),
         Binding("f", "load_config", "to form"),
         Binding("e", "export", "csv"),
+        Binding("a", "ensemble", "ensemble"),
         Binding("x", "show_errors", "errors"),
         Binding("d,delete", "delete", "delete"),
         *(Binding(str(i), f"show_pane('{name}')", show=False) for i, name in enumerate(PANES, 1)),
     ]
 
-    def __init__(self, root: Path, select: Sequence[Path] = ()) -> None:
+    def __init__(self, root: Path, select: Sequence[Path] = (), ensemble: bool = False) -> None:
+        """select: runs to select at the first scan; ensemble: then evaluate them as one
+        ensemble (a suite of seeds ends so)."""
         super().__init__(id="compare")
+        self._ensemble_at_start = ensemble
         self.root = root
         self.catalog = RunCatalog(root)
         self.zoom = ZOOMS[0]
@@ -114,6 +122,7 @@ class CompareScreen(Screen[None]):
                 yield GradientStrips()
             with TabPane("5 Per class", id="pane-per-class"):
                 yield ClassAccuracyTable()
+        yield Label("", id="ensemble-result")
         yield Footer(compact=True)
 
     def select(self, paths: Sequence[Path]) -> None:
@@ -139,6 +148,10 @@ class CompareScreen(Screen[None]):
         return self.catalog.scan()
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker.group == "ensemble":
+            event.stop()
+            self._show_ensemble(event.worker)
+            return
         if event.worker.group != "run-scan":
             return
         event.stop()
@@ -165,6 +178,9 @@ class CompareScreen(Screen[None]):
                     run_list.move_cursor(row=run_list.get_row_index(str(path)))
                     run_list.toggle_selected()
             run_list.move_cursor(row=0)
+            if self._ensemble_at_start:
+                self._ensemble_at_start = False
+                self.action_ensemble()
         self._show_title()
         if any(self._stale(path) for path in run_list.selected):
             self.show_figures()
@@ -365,6 +381,33 @@ class CompareScreen(Screen[None]):
             self.notify(f"{target}: {count} rows of {len(runs)} runs", title="Exported")
 
         self.app.push_screen(ExportScreen(default), write)
+
+    def action_ensemble(self) -> None:
+        """Evaluate the selected runs as one ensemble: their softmax outputs averaged on
+        their shared test split, beside each member's accuracy."""
+        paths = list(self.run_list.selected)
+        if len(paths) < 2:
+            self.notify("Select two runs or more with space first.", title="No ensemble")
+            return
+        self._ensemble_line(f"evaluating {len(paths)} runs as one ensemble…")
+        self._evaluate_ensemble(paths)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="ensemble")
+    def _evaluate_ensemble(self, paths: list[Path]) -> EnsembleScore:
+        from dnn_tui.analysis.ensemble import evaluate_ensemble
+
+        return evaluate_ensemble(paths)
+
+    def _show_ensemble(self, worker: Worker) -> None:
+        if worker.state == WorkerState.SUCCESS and worker.result is not None:
+            self._ensemble_line(worker.result.summary())
+        elif worker.state == WorkerState.ERROR:
+            self._ensemble_line(f"no ensemble: {error_line(worker.error)}")
+
+    def _ensemble_line(self, text: str) -> None:
+        result = self.query_one("#ensemble-result", Label)
+        result.update(Text(visible(text)))
+        result.add_class("-shown")
 
     def action_delete(self) -> None:
         entry = self.run_list.current

@@ -204,15 +204,19 @@ the settings that differ and the gaps at the last and best epoch (`3`), and a he
 of gradient norms per layer and epoch (`4`). `z` changes what the y-range fits (the last
 half of the epochs, epoch 2 on, every epoch). `h` hides a run, `H` shows the hidden ones,
 `/` filters; `enter` opens a run in the lab, `f` puts its config into the form, `e`
-exports the selected runs as one CSV, `d` deletes a run after asking. The lesson: L2 and
-dropout narrow the gap between the hollow (training) and filled (validation) points of
-the baseline; the bottleneck ends below all of them.
+exports the selected runs as one CSV, `d` deletes a run after asking. `a` evaluates the
+selected runs as one ensemble: their softmax outputs averaged on their shared test split,
+beside the mean member's accuracy (runs of another dataset or split are refused). The
+lesson: L2 and dropout narrow the gap between the hollow (training) and filled
+(validation) points of the baseline; the bottleneck ends below all of them.
 
 ## Suites (`u`)
 A suite runs its presets one after the other with the form's dataset and epochs
 (`regularization`: baseline, l2, dropout, bottleneck; `gradients`; `batching`;
-`clipping`; `depth`), saved like `dnn-tui suite` under `runs/<time>-suite-NAME/`, and
-opens their comparison when the last one ends. `s` stops the run and the rest of the suite.
+`clipping`; `depth`; `ensemble`: the baseline with seeds 0, 1, 2), saved like `dnn-tui
+suite` under `runs/<time>-suite-NAME/`, and opens their comparison when the last one
+ends (`ensemble` with its runs evaluated as one ensemble). `s` stops the run and the
+rest of the suite.
 
 ## Leaving
 `ctrl+q` stops this dashboard's own running job (it saves what it did; a background or

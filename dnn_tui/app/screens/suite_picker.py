@@ -15,7 +15,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Label, OptionList
 from textual.widgets.option_list import Option
 
-from dnn_tui.presets import SUITES
+from dnn_tui.presets import SUITES, suite_text
 
 
 class SuitePickerScreen(ModalScreen[str | None]):
@@ -30,10 +30,7 @@ class SuitePickerScreen(ModalScreen[str | None]):
         with Vertical(id="suite-panel"):
             yield Label("Run a suite with the form's dataset and epochs", id="suite-title")
             yield OptionList(
-                *(
-                    Option(f"{name}: {', '.join(presets)}", id=name)
-                    for name, presets in SUITES.items()
-                ),
+                *(Option(f"{name}: {suite_text(name)}", id=name) for name in SUITES),
                 id="suite-options",
             )
             yield Label("enter runs it, then compares its runs; escape cancels", classes="hint")

@@ -1,7 +1,9 @@
 """Regenerate the SVG screenshots of the dashboard from real runs on the offline digits data,
 and the compare screen on the real MNIST images when ../shared/data/mnist-t10k is there.
 
-    python screenshots/make_screenshots.py
+    python screenshots/make_screenshots.py [SCENE ...]
+
+(every scene, or only those named: ``baseline``, ``errors`` ...).
 
 Each picture drives the real app (``run_test``) and the real engine: the presets
 are loaded as ``dnn-tui tui --preset NAME --dataset digits`` would load them, runs
@@ -330,20 +332,71 @@ async def watch(root: Path) -> None:
         train.wait()
 
 
-async def main() -> None:
+async def errors_shot(root: Path, run: str, name: str, size: tuple[int, int]) -> None:
+    """The errors screen (``x`` in the runs list) of the run in folder ``run``."""
+    from dnn_tui.app.screens.errors import ErrorsScreen
+    from dnn_tui.app.widgets.run_list import RunList
+
+    app = DnnApp(preset("baseline"), run_root=root)
+    async with app.run_test(size=size) as pilot:
+        await pilot.press("v")
+        run_list = app.screen.query_one(RunList)
+        await until(lambda: any(e.name == run for e in run_list.entries.values()))
+        row = next(i for i, e in enumerate(run_list.entries.values()) if e.name == run)
+        run_list.move_cursor(row=row)
+        await pilot.press("x")
+        screen = app.screen
+        assert isinstance(screen, ErrorsScreen)
+        await until(lambda: screen.errors is not None)
+        await asyncio.sleep(0.5)
+        save(app, name)
+
+
+async def errors(root: Path) -> None:
+    """What the baseline gets wrong on the digits (20 epochs), and on the real MNIST images
+    (the regularization suite's baseline, when it ran)."""
+    subprocess.run(
+        [sys.executable, "-m", "dnn_tui", "train", "--preset", "baseline", "--dataset",
+         "digits", "--out", str(root / "baseline-digits")],
+        check=True,
+        stdout=subprocess.DEVNULL,
+        env={**os.environ, "PYTHONPATH": str(HERE.parent)},
+    )  # fmt: skip
+    await errors_shot(root, "baseline-digits", "errors-digits", (120, 40))
+    await errors_shot(root, "baseline-digits", "errors-80x24", (80, 24))
+    suite = sorted(root.glob("*-suite-regularization/baseline"))
+    if suite:
+        await errors_shot(root, str(suite[-1].relative_to(root)), "errors-mnist", (120, 40))
+
+
+SCENES = (
+    baseline,
+    vanishing,
+    batches,
+    exploding,
+    signal,
+    watch,
+    overview,
+    regularization,
+    ensemble,
+    errors,
+)
+"""Every picture's scene, in the order they are made."""
+
+
+async def main(names: list[str]) -> None:
+    """Make every scene's pictures, or only those of the scenes named."""
+    unknown = set(names) - {scene.__name__ for scene in SCENES}
+    if unknown:
+        raise SystemExit(f"no scene {', '.join(sorted(unknown))}; the scenes: "
+                         + ", ".join(scene.__name__ for scene in SCENES))  # fmt: skip
     with tempfile.TemporaryDirectory() as folder:
         os.chdir(folder)  # so that the run directories read runs/<time>-<preset>
         root = Path("runs")
-        await baseline(root)
-        await vanishing(root)
-        await batches(root)
-        await exploding(root)
-        await signal(root)
-        await watch(root)
-        await overview(root)
-        await regularization(root)
-        await ensemble(root)
+        for scene in SCENES:
+            if not names or scene.__name__ in names:
+                await scene(root)
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    asyncio.run(main(sys.argv[1:]))

@@ -100,6 +100,13 @@ LAB_KEYS: tuple[KeyRow, ...] = (
         (Binding("g", "app.show_graph", "graph"),),
     ),
     KeyRow(
+        "`x`",
+        "what the network got wrong: the shown run's confusion matrix, per-class accuracy and "
+        "worst test examples (also on the run under the cursor in the runs list)",
+        # Not in the footer: it has no room at 80 columns; the help lists it.
+        (Binding("x", "show_errors", "errors", show=False),),
+    ),
+    KeyRow(
         "`v`",
         "the runs list; `space` selects runs to compare (curves, settings, gaps, gradients)",
         (Binding("v", "app.compare_runs", "runs"),),

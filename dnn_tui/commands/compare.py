@@ -55,6 +55,11 @@ def register(commands: argparse._SubParsersAction) -> None:
     compare.add_argument(
         "--linear-loss", action="store_true", help="draw the loss on a linear scale (default: log)"
     )
+    compare.add_argument(
+        "--per-class",
+        action="store_true",
+        help="instead: each run's test accuracy class by class, side by side (evaluation.json)",
+    )
     compare.set_defaults(handler=_compare)
 
 
@@ -78,6 +83,8 @@ def _compare(args: argparse.Namespace) -> int:
     loaded, damaged = load_runs(args.runs)
     if args.csv is not None:
         _write_csv(loaded, args.csv)
+    elif args.per_class:
+        damaged += print_per_class(loaded, make_console())
     elif loaded:
         print_comparison(loaded, make_console(), zoom=args.zoom, log=not args.linear_loss)
     for error in damaged:
@@ -180,3 +187,43 @@ def _print_differences(runs: Sequence[SavedRun], headers: Sequence[str], console
     for key, values in differences:
         diff.add_row(visible(key), *(visible(value) for value in values))
     console.print(diff)
+
+
+def print_per_class(runs: Sequence[SavedRun], console: Console) -> list[RunError]:
+    """Each run's per-class test accuracy, a column per run (in the given order); returns the
+    errors of the evaluation.json files that are damaged (those runs show ``-``)."""
+    from rich.table import Table
+
+    from dnn_tui.analysis.comparison import run_labels
+    from dnn_tui.analysis.errors import per_class_table
+    from dnn_tui.rundir.files import EVALUATION_FILE, RunError, load_evaluation
+
+    labels = run_labels([(run.path, run.config.preset) for run in runs])
+    evaluations, damaged = [], []
+    for run in runs:
+        try:
+            evaluations.append(load_evaluation(run.path))
+        except RunError as error:
+            evaluations.append(None)
+            damaged.append(error)
+    header, rows = per_class_table(list(zip(labels, evaluations, strict=True)))
+    table = Table(header_style="bold", title="test accuracy per class", title_justify="left")
+    for i, title in enumerate(header):
+        table.add_column(title, justify="right" if i else "left")
+    for row in rows:
+        table.add_row(*row)
+    console.print(table)
+    broken = {error.file for error in damaged}
+    missing = [
+        visible(run.path)
+        for run, e in zip(runs, evaluations, strict=True)
+        if e is None and run.path / EVALUATION_FILE not in broken
+    ]
+    if missing:
+        console.print(
+            "no evaluation.json (a run from before it, or one without a test split): "
+            + ", ".join(missing)
+            + "; dnn-tui eval RUN_DIR --confusion evaluates one from its weights",
+            soft_wrap=True,
+        )
+    return damaged

@@ -32,6 +32,7 @@ def register(commands: argparse._SubParsersAction) -> None:
         "--device", metavar=choices(DEVICES), help="where to evaluate (default: the run's)"
     )
     _add_ensemble_arguments(evaluate)
+    _add_confusion_arguments(evaluate)
     evaluate.set_defaults(handler=_eval, parser=evaluate)
 
 
@@ -43,6 +44,8 @@ def _eval(args: argparse.Namespace) -> int:
     from dnn_tui.analysis.restore import restore_run
     from dnn_tui.training.engine import evaluate
 
+    if args.confusion or args.counts:
+        return _confusion(args)
     if args.ensemble or args.more_runs or args.json:
         return _eval_ensemble(args)
     options = given_options(args, DATA_OPTIONS)
@@ -85,8 +88,9 @@ def _eval_ensemble(args: argparse.Namespace) -> int:
     """``eval RUN... --ensemble [--json]``: each member's test accuracy and loss, and the
     ensemble's."""
     if not args.ensemble:
-        what = "several runs" if args.more_runs else "--json"
-        raise UsageError(f"{what}: only with --ensemble (average the runs' outputs)")
+        if not args.more_runs:
+            raise UsageError("--json: only with --ensemble or --confusion")
+        raise UsageError("several runs: only with --ensemble (average the runs' outputs)")
     from dnn_tui.analysis.ensemble import evaluate_ensemble
 
     options = given_options(args, DATA_OPTIONS)
@@ -126,3 +130,45 @@ def print_ensemble(score: EnsembleScore, console: Console) -> None:
         )
     gain = (score.acc - score.mean_member_acc) * 100
     console.print(f"the ensemble is {gain:+.2f} points from the mean member", markup=False)
+
+
+# --- what a run gets wrong (--confusion) -----------------------------------------------------
+
+
+def _add_confusion_arguments(evaluate: argparse.ArgumentParser) -> None:
+    evaluate.add_argument(
+        "--confusion",
+        action="store_true",
+        help="the confusion matrix (rows: true class, as %% of the row), per-class accuracy "
+        "and the most confused pairs; from evaluation.json, or the saved weights (--json: "
+        "evaluation.json's fields)",
+    )
+    evaluate.add_argument(
+        "--counts", action="store_true", help="with --confusion: counts instead of percentages"
+    )
+
+
+def _confusion(args: argparse.Namespace) -> int:
+    """``eval RUN --confusion [--counts] [--json]``: the stored evaluation, or one computed
+    from the saved weights (always when other data is named)."""
+    if not args.confusion:
+        raise UsageError("--counts: only with --confusion")
+    if args.ensemble or args.more_runs:
+        raise UsageError("--confusion: one run, without --ensemble")
+    from dnn_tui.analysis.errors import evaluation_of, report_lines
+    from dnn_tui.fileio import visible
+    from dnn_tui.rundir.files import dumps_evaluation
+    from dnn_tui.training.report import make_console
+
+    options = given_options(args, DATA_OPTIONS)
+    evaluation, source = evaluation_of(
+        args.run, options, check=lambda config: check_used(config, options)
+    )
+    if args.json:
+        sys.stdout.write(dumps_evaluation(evaluation))
+        return EXIT_OK
+    console = make_console()
+    console.print(visible(args.run), soft_wrap=True, markup=False, highlight=False)
+    for line in report_lines(evaluation, source, counts=args.counts):
+        console.print(line, soft_wrap=True, markup=False, highlight=False)
+    return EXIT_OK

@@ -14,6 +14,10 @@ written or read. A run directory holds (every file written atomically):
 - ``model.safetensors``: the best epoch's weights, with metadata ``config_hash`` and
   ``epoch`` (``"0"`` when the run ended before its first epoch). Weights are never
   read with pickle.
+- ``evaluation.json``: the kept weights on the test split class by class (confusion
+  matrix, per-class accuracy, most confused pairs, worst mistakes), written when a run
+  with a test split ends; older runs have none. ``load_run`` leaves it alone (a list of
+  runs never reads it); ``load_evaluation`` reads and checks it (``check_evaluation``).
 
 Reading is careful because run folders are shared and anything may sit in them: every
 file is read only when it is a regular file below a size limit (a FIFO, a device or a
@@ -40,6 +44,8 @@ from dnn_tui.config import MAX_DEPTH, MAX_EPOCHS, ConfigError, RunConfig, loads,
 from dnn_tui.fileio import FileRefused, read_file_head, read_small_file, spreadsheet_cell
 from dnn_tui.rundir.liveness import LIVENESS_FILE
 from dnn_tui.training.activations import HIST_BINS
+from dnn_tui.training.evaluation import SCHEMA as EVALUATION_SCHEMA
+from dnn_tui.training.evaluation import WORST_KEPT, ConfusedPair, Evaluation, Mistake
 from dnn_tui.training.status import RECORDED, Status
 
 if TYPE_CHECKING:
@@ -61,6 +67,8 @@ CONTROL_FILE = "control.jsonl"
 """Steering requests to the run from other processes, one JSON object a line."""
 LOG_FILE = "output.log"
 """What a background run printed."""
+EVALUATION_FILE = "evaluation.json"
+"""The kept weights on the test split, class by class (``training.evaluation``)."""
 RUN_FILES = frozenset(
     {
         CONFIG_FILE,
@@ -71,6 +79,7 @@ RUN_FILES = frozenset(
         CONTROL_FILE,
         LOG_FILE,
         LIVENESS_FILE,
+        EVALUATION_FILE,
     }
 )
 """Every file a run directory may hold."""
@@ -572,6 +581,134 @@ def check_weights_header(path: Path) -> None:
         raise run_error(
             path, f"{size:,} bytes where its header describes {expected:,} (truncated?)"
         )
+
+
+# --- evaluation.json ----------------------------------------------------------------------------
+
+MAX_EVALUATION_CLASSES = 256
+"""The most classes a dataset has (IDX labels are bytes)."""
+MAX_EVALUATION_BYTES = 32 << 20
+"""evaluation.json of the most classes, every count and number at its longest and every
+off-diagonal pair listed, is about 6 MB; 10 classes take about 12 KB."""
+
+
+def dumps_evaluation(evaluation: Evaluation) -> str:
+    """evaluation.json's text: strict JSON, a confusion row, a pair or a mistake a line."""
+    parts = []
+    for key, value in strict_json(evaluation.record()).items():
+        if isinstance(value, list) and value and isinstance(value[0], dict | list):
+            lines = (json.dumps(item, allow_nan=False, separators=(", ", ": ")) for item in value)
+            text = "[\n    " + ",\n    ".join(lines) + "\n  ]"
+        else:
+            text = json.dumps(value, allow_nan=False, separators=(", ", ": "))
+        parts.append(f"  {json.dumps(key)}: {text}")
+    return "{\n" + ",\n".join(parts) + "\n}\n"
+
+
+def check_evaluation(data: Any, path: Path) -> Evaluation:
+    """data (evaluation.json's parsed content) as an Evaluation when it follows the documented
+    layout: types, the matrix square with one row per class and summing to ``count``, every
+    class index in range, fractions from 0 to 1; RunError names the field and the rule."""
+    f = _Fields(path)
+    record = f.object(data, "")
+    assert record is not None
+    keys = ("schema", "split", "epoch", "classes", "count", "acc", "loss", "confusion")
+    f.require(record, (*keys, "per_class_acc", "most_confused", "worst"), "")
+    if record["schema"] != EVALUATION_SCHEMA or isinstance(record["schema"], bool):
+        rule = f"must be {EVALUATION_SCHEMA} (a newer dnn-tui wrote it?)"
+        raise f.fail("schema", rule, record["schema"])
+    f.text(record["split"], "split")
+    epoch = f.integer(record["epoch"], "epoch", low=1, null=True)
+    classes = record["classes"]
+    if (
+        not isinstance(classes, list)
+        or not 1 <= len(classes) <= MAX_EVALUATION_CLASSES
+        or not all(isinstance(name, str) for name in classes)
+    ):
+        rule = f"must be a list of 1 to {MAX_EVALUATION_CLASSES} class names"
+        raise f.fail("classes", rule, classes)
+    n = len(classes)
+    count = f.integer(record["count"], "count")
+    f.number(record["acc"], "acc", high=1.0, null=False)
+    f.number(record["loss"], "loss")
+    confusion = _square(f, record["confusion"], n)
+    if sum(map(sum, confusion)) != count:
+        raise f.fail("confusion", f"must sum to count ({count})", sum(map(sum, confusion)))
+    per_class = record["per_class_acc"]
+    if not isinstance(per_class, list) or len(per_class) != n:
+        raise f.fail("per_class_acc", f"must be a list of {n} accuracies or nulls", per_class)
+    for i, value in enumerate(per_class):
+        f.number(value, f"per_class_acc[{i}]", high=1.0)
+    pairs = _records(f, record["most_confused"], "most_confused", ("true", "pred", "count"))
+    worst = _records(f, record["worst"], "worst", ("index", "true", "pred", "p_true", "p_pred"))
+    if len(worst) > WORST_KEPT:
+        raise f.fail("worst", f"must hold at most {WORST_KEPT} examples", len(worst))
+    for i, pair in enumerate(pairs):
+        for key in ("true", "pred"):
+            _class_index(f, pair[key], f"most_confused[{i}].{key}", n)
+        f.integer(pair["count"], f"most_confused[{i}].count", low=1)
+    for i, mistake in enumerate(worst):
+        where = f"worst[{i}]"
+        f.integer(mistake["index"], f"{where}.index")
+        if mistake["index"] >= count:
+            raise f.fail(f"{where}.index", f"must be below count ({count})", mistake["index"])
+        for key in ("true", "pred"):
+            _class_index(f, mistake[key], f"{where}.{key}", n)
+        for key in ("p_true", "p_pred"):
+            f.number(mistake[key], f"{where}.{key}", high=1.0, null=False)
+    return Evaluation(
+        split=record["split"],
+        epoch=epoch,
+        classes=tuple(classes),
+        count=count or 0,
+        acc=float(record["acc"]),
+        loss=None if record["loss"] is None else float(record["loss"]),
+        confusion=confusion,
+        per_class_acc=tuple(per_class),
+        most_confused=tuple(ConfusedPair(p["true"], p["pred"], p["count"]) for p in pairs),
+        worst=tuple(
+            Mistake(m["index"], m["true"], m["pred"], float(m["p_true"]), float(m["p_pred"]))
+            for m in worst
+        ),
+    )
+
+
+def _square(f: _Fields, value: Any, n: int) -> tuple[tuple[int, ...], ...]:
+    """A matrix of n rows of n counts."""
+    rule = f"must be {n} rows of {n} counts (one per class)"
+    if not isinstance(value, list) or len(value) != n:
+        raise f.fail("confusion", rule, value)
+    for r, row in enumerate(value):
+        if not isinstance(row, list) or len(row) != n:
+            raise f.fail(f"confusion[{r}]", rule, row)
+        for c, cell in enumerate(row):
+            f.integer(cell, f"confusion[{r}][{c}]")
+    return tuple(tuple(row) for row in value)
+
+
+def _records(f: _Fields, value: Any, field: str, keys: Sequence[str]) -> list[dict[str, Any]]:
+    """A list of JSON objects that hold keys."""
+    if not isinstance(value, list):
+        raise f.fail(field, "must be a list", value)
+    for i, item in enumerate(value):
+        f.object(item, f"{field}[{i}]")
+        f.require(item, keys, f"{field}[{i}].")
+    return value
+
+
+def _class_index(f: _Fields, value: Any, field: str, n: int) -> None:
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value < n:
+        raise f.fail(field, f"must be a class index from 0 to {n - 1}", value)
+
+
+def load_evaluation(run_dir: str | Path) -> Evaluation | None:
+    """The run's evaluation.json read and checked (``check_evaluation``); None when the run
+    has none (it ended before this file existed, or had no test split)."""
+    path = Path(run_dir) / EVALUATION_FILE
+    if not (path.exists() or path.is_symlink()):
+        return None
+    data = read_run_file(path, MAX_EVALUATION_BYTES)
+    return check_evaluation(parse_json(path, data), path)
 
 
 # --- a whole run directory --------------------------------------------------------------------

@@ -16,7 +16,8 @@ as it comes; progress reports at most ``LOG_STEP_INTERVAL`` apart), rewrites
 ``history.json`` and ``history.csv`` after each epoch (several epochs that arrive while
 it writes are written once), saves the best weights so far whenever a new best epoch
 arrives (at most every ``BEST_SAVE_MIN_S``, and never more than ``BEST_SAVE_SHARE`` of
-the time), and writes the final files when the run finishes. The activation figures
+the time), and writes the final files when the run finishes (the weights, evaluation.json,
+then history.json with the run's status). The activation figures
 measured before the first step become history.json's ``initial`` record (those of each
 epoch end travel in its record). The training thread
 therefore never waits on the disk, except for the final files (``RunFinished`` returns
@@ -44,6 +45,7 @@ from dnn_tui.rundir import liveness
 from dnn_tui.rundir.files import (
     CONFIG_FILE,
     CONTROL_FILE,
+    EVALUATION_FILE,
     EVENTS_FILE,
     HISTORY_CSV,
     HISTORY_FILE,
@@ -52,6 +54,7 @@ from dnn_tui.rundir.files import (
     RUN_FILES,
     WEIGHTS_FILE,
     RunError,
+    dumps_evaluation,
     dumps_history,
     epoch_csv_row,
     epoch_line,
@@ -377,6 +380,9 @@ class RunRecorder:
             self._pending_best = None  # the final weights supersede it
             if event.weights:
                 self._guard(self._write_weights, event.weights, event.best_epoch)
+            if event.evaluation is not None:  # before history.json says the run ended
+                text = dumps_evaluation(event.evaluation)
+                self._guard(self.folder.write_atomic, EVALUATION_FILE, text.encode("utf-8"))
             self._history_dirty = False
             self._guard(self._write_history)
 
@@ -394,6 +400,7 @@ class RunRecorder:
         self.history = new_history(event.config, dataset=event.dataset, layers=event.layers)
         # Weights left by an earlier run in the same folder would not match this config.
         self.folder.remove(WEIGHTS_FILE)
+        self.folder.remove(EVALUATION_FILE)
         self.folder.write_atomic(CONFIG_FILE, dumps(event.config).encode("utf-8"))
         self._write_history()
 

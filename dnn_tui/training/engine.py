@@ -28,6 +28,7 @@ from dnn_tui.graph import build_graph, summary_text, trainable_params
 from dnn_tui.model import build_mlp, l2_penalty, linear_layers
 from dnn_tui.training.activations import PROBE_SAMPLES
 from dnn_tui.training.controls import RunControls
+from dnn_tui.training.evaluation import EVAL_CHUNK, Evaluation, assess
 from dnn_tui.training.events import (
     ActivationsMeasured,
     ControlApplied,
@@ -47,8 +48,6 @@ REPORT_INTERVAL = 0.1
 """Seconds between StepMeasured events: about 10 a second, whatever the step rate."""
 PROBE_INTERVAL = 1.0
 """Least seconds between two activation probes within an epoch (each runs with a report)."""
-EVAL_CHUNK = 8192
-"""Samples per forward pass when evaluating (bounds memory on large splits)."""
 
 
 @dataclass
@@ -68,6 +67,8 @@ class RunResult:
     weights: dict[str, torch.Tensor] = field(default_factory=dict, repr=False)
     error: str | None = None
     """What went wrong when status is ``failed``."""
+    evaluation: Evaluation | None = None
+    """The kept weights on the test split, class by class (None without a test split)."""
     partial_epoch: dict[str, Any] | None = None
     """The epoch the run ended in before finishing it: {"epoch", "steps", "events"}."""
 
@@ -393,10 +394,13 @@ class _Run:
         """Restore the best epoch's weights, evaluate the test split, report."""
         if self.best_state is not None:
             self.model.load_state_dict(self.best_state)
-        test = None
+        test, evaluation = None, None
         if len(self.x_test) and (status != Status.FAILED or self.best_state is not None):
             try:
-                test = evaluate(self.model, self.x_test, self.y_test)
+                evaluation = assess(
+                    self.model, self.x_test, self.y_test, self.data.classes, epoch=self.best_epoch
+                )
+                test = evaluation.test_metrics()
             except Exception as failure:  # the run failed already, or fails here: keep the rest
                 status = Status.FAILED
                 error = error or f"evaluating the test split: {error_line(failure)}"
@@ -414,6 +418,7 @@ class _Run:
                 weights,
                 error=error,
                 partial_epoch=self.partial_epoch,
+                evaluation=evaluation,
             )
         )
         return RunResult(
@@ -428,6 +433,7 @@ class _Run:
             seconds=seconds,
             weights=weights,
             error=error,
+            evaluation=evaluation,
             partial_epoch=self.partial_epoch,
         )
 

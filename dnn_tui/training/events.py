@@ -196,10 +196,15 @@ class RunFinished(Event):
     partial_epoch: dict[str, Any] | None = None
     """The epoch the run ended in without finishing it: {"epoch", "steps" (done), "events"
     (the controls applied in it, stop included)}; None when the last epoch finished."""
+    evaluation: Any = field(default=None, repr=False, compare=False)
+    """The test split class by class with the restored weights, for evaluation.json (a
+    ``training.evaluation.Evaluation``, typed loosely: events' field types are read at run
+    time); None without a test split. Never in events.jsonl (it has its own file)."""
 
 
-NOT_LOGGED = frozenset({"best_weights", "weights"})
-"""Event fields that hold tensors: kept in memory for the run files, never serialised."""
+NOT_LOGGED = frozenset({"best_weights", "weights", "evaluation"})
+"""Event fields kept in memory for the run files of their own (tensors, evaluation.json),
+never serialised."""
 EVENT_TYPES: dict[str, type[Event]] = {
     cls.__name__: cls
     for cls in (

@@ -5,15 +5,16 @@ subfolders included (``dnn_tui.rundir.catalog``), with the statuses ``dnn-tui ru
 it is scanned again every ``LIVE_S`` in a worker thread, so running runs update live
 and new ones appear. For the runs selected with space: accuracy and loss per epoch
 (training as points, validation as lines, the best epoch starred), the settings that
-differ with the train-validation gaps, and the gradient heat-strips. A selected run is
-read in full by the one loader (``runs.load_run``); a run that fails it is listed as
-damaged with the file and the reason, and the screen goes on.
+differ with the train-validation gaps, the gradient heat-strips, and the test accuracy
+class by class (from each run's evaluation.json). A selected run is read in full by the
+one loader (``runs.load_run``); a run that fails it is listed as damaged with the file and
+the reason, and the screen goes on.
 
-Keys: enter opens the run in the lab screen (``RunOpened``); ``f`` loads its config
-into the form; ``d`` deletes it after a confirmation; ``e`` exports the selected runs
-as one tidy CSV; ``a`` evaluates the selected runs as one ensemble (in a worker thread:
-it restores every member's weights and data); ``h`` hides a run, ``H`` shows the hidden
-ones again, ``/`` filters.
+Keys: enter opens the run in the lab screen (``RunOpened``); ``f`` loads its config into
+the form; ``x`` shows what it got wrong (``ErrorsScreen``); ``d`` deletes it after a
+confirmation; ``e`` exports the selected runs as one tidy CSV; ``a`` evaluates the
+selected runs as one ensemble (in a worker thread: it restores every member's weights and
+data); ``h`` hides a run, ``H`` shows the hidden ones again, ``/`` filters.
 """
 
 from __future__ import annotations
@@ -39,13 +40,22 @@ from dnn_tui.analysis.figures import ZOOMS, metric_figure, strips_of
 from dnn_tui.app.messages import RunOpened, SettingsPicked
 from dnn_tui.app.screens.confirm import ConfirmScreen
 from dnn_tui.app.screens.export import ExportScreen
+from dnn_tui.app.widgets.class_accuracy_table import ClassAccuracyTable
 from dnn_tui.app.widgets.difference_table import DifferenceTable
 from dnn_tui.app.widgets.gradient_strips import GradientStrips
 from dnn_tui.app.widgets.run_chart import RunChart
 from dnn_tui.app.widgets.run_list import RunList
 from dnn_tui.fileio import error_line, visible
 from dnn_tui.rundir.catalog import DAMAGED, RunCatalog, RunEntry, delete_run
-from dnn_tui.rundir.files import CONFIG_FILE, RunError, SavedRun, load_config, load_run
+from dnn_tui.rundir.files import (
+    CONFIG_FILE,
+    RunError,
+    SavedRun,
+    load_config,
+    load_evaluation,
+    load_run,
+)
+from dnn_tui.training.evaluation import Evaluation
 from dnn_tui.training.status import Status
 
 if TYPE_CHECKING:
@@ -53,7 +63,7 @@ if TYPE_CHECKING:
 
 LIVE_S = 2.0
 """Seconds between two scans of the runs folder (a scan costs a stat per unchanged run)."""
-PANES = ("accuracy", "loss", "differences", "gradients")
+PANES = ("accuracy", "loss", "differences", "gradients", "per-class")
 
 
 class CompareScreen(Screen[None]):
@@ -70,6 +80,7 @@ class CompareScreen(Screen[None]):
         Binding("f", "load_config", "to form"),
         Binding("e", "export", "csv"),
         Binding("a", "ensemble", "ensemble"),
+        Binding("x", "show_errors", "errors"),
         Binding("d,delete", "delete", "delete"),
         *(Binding(str(i), f"show_pane('{name}')", show=False) for i, name in enumerate(PANES, 1)),
     ]
@@ -88,6 +99,7 @@ class CompareScreen(Screen[None]):
         """Whether the first scan has been shown."""
         self._preselect = list(select)
         self._loaded: dict[Path, tuple[RunEntry, SavedRun]] = {}
+        self._evaluations: dict[Path, tuple[RunEntry, Evaluation | None]] = {}
         self._failed: dict[Path, tuple[RunEntry, str]] = {}
         """Runs whose list entry was fine but which failed the full loader (a damaged
         config.toml or model.safetensors), with the reason: shown as damaged until they
@@ -108,6 +120,8 @@ class CompareScreen(Screen[None]):
                 yield DifferenceTable()
             with TabPane("4 Gradients", id="pane-gradients"), VerticalScroll():
                 yield GradientStrips()
+            with TabPane("5 Per class", id="pane-per-class"):
+                yield ClassAccuracyTable()
         yield Label("", id="ensemble-result")
         yield Footer(compact=True)
 
@@ -246,6 +260,24 @@ class CompareScreen(Screen[None]):
             ]
         )
         self.query_one(GradientStrips).show(strips_of(pairs, styles))
+        evaluations = [self._evaluation(path) for path, _ in runs]
+        self.query_one(ClassAccuracyTable).show(list(zip(labels, styles, evaluations, strict=True)))
+
+    def _evaluation(self, path: Path) -> Evaluation | None:
+        """The run's evaluation.json (read again when its list entry changed); None when it
+        has none, or a damaged one (named in a notice)."""
+        entry = self.run_list.entries.get(path)
+        cached = self._evaluations.get(path)
+        if cached is not None and cached[0] == entry:
+            return cached[1]
+        try:
+            evaluation = load_evaluation(path)
+        except RunError as error:
+            self.notify(str(error), title="Damaged evaluation", severity="error", timeout=10)
+            evaluation = None
+        if entry is not None:
+            self._evaluations[path] = (entry, evaluation)
+        return evaluation
 
     # --- actions ------------------------------------------------------------------------------
 
@@ -310,6 +342,18 @@ class CompareScreen(Screen[None]):
             return
         self.post_message(SettingsPicked(config, entry.name))
         self.dismiss()
+
+    def action_show_errors(self) -> None:
+        """x: the errors screen of the run under the cursor."""
+        from dnn_tui.app.screens.errors import ErrorsScreen
+
+        entry = self.run_list.current
+        if entry is None:
+            return
+        if entry.damaged:
+            self.notify(entry.problem or entry.name, title="Damaged run", severity="error")
+            return
+        self.app.push_screen(ErrorsScreen(entry.path))
 
     def action_export(self) -> None:
         runs = self.selected_runs()

@@ -291,6 +291,15 @@ class LabScreen(Screen[None]):
         if self.has_class("-compact") and not self.has_class("-page-gradients"):
             self.show_page("gradients")
 
+    def action_show_errors(self) -> None:
+        """x: the errors screen of the run shown (its evaluation, or one from its weights)."""
+        from dnn_tui.app.screens.errors import ErrorsScreen
+
+        if self.run_dir is None:
+            self.app.notify("No run shown: start one, or open one from the runs list (v).")
+            return
+        self.app.push_screen(ErrorsScreen(self.run_dir))
+
     def action_leave_input(self) -> None:
         """Escape: give the keys back to the lab (r, space, s, c ... act again)."""
         self.set_focus(None)

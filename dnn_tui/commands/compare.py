@@ -97,14 +97,14 @@ def _write_csv(runs: Sequence[SavedRun], target: str) -> None:
 def print_comparison(
     runs: Sequence[SavedRun], console: Console, *, zoom: str = ZOOMS[0], log: bool = True
 ) -> None:
-    """The runs, best validation accuracy first: a table, the settings that differ, the
+    """The runs, the best epoch's validation accuracy first: a table, the settings that differ, the
     accuracy and loss figures and the gradient heat-strips (markers as in the table)."""
     from rich.table import Table
 
     from dnn_tui.analysis import figures
     from dnn_tui.analysis.comparison import run_labels
     from dnn_tui.rundir.liveness import shown_status
-    from dnn_tui.rundir.readings import best_val_acc, gaps
+    from dnn_tui.rundir.readings import best_val_acc, gaps, max_val_acc
     from dnn_tui.training.report import fmt_float
 
     def rank(run: SavedRun) -> float:
@@ -119,7 +119,8 @@ def print_comparison(
     table.add_column("", justify="right")
     table.add_column("run")
     table.add_column("data")
-    for title in ("best epoch", "best val acc", "test acc", "gap last", "gap best"):
+    titles = ("best epoch", "best val acc", "test acc", "top val acc", "gap last", "gap best")
+    for title in titles:
         table.add_column(title, justify="right")
     table.add_column("train loss", justify="right")
     table.add_column("val loss", justify="right")
@@ -137,6 +138,7 @@ def print_comparison(
             "-" if best is None else str(best),
             fmt_float(best_val_acc(run.history), ".4f"),
             fmt_float(test.get("acc"), ".4f"),
+            fmt_float(max_val_acc(run.history), ".4f"),
             fmt_float(gap.last, ".4f"),
             fmt_float(gap.best, ".4f"),
             fmt_float(last.get("train_loss"), ".4f"),
@@ -145,6 +147,10 @@ def print_comparison(
             visible(run.path),
         )
     console.print(table)
+    console.print(
+        "best epoch: the lowest validation loss, whose weights are kept; best val acc and test acc"
+        " are that epoch's; top val acc: the highest of any epoch"
+    )
     console.print("gap: training minus validation accuracy, at the last and at the best epoch")
     if len(ordered) > 1:
         headers = [f"{style.marker} {label}" for style, label in zip(styles, labels, strict=True)]

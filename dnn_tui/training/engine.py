@@ -384,7 +384,7 @@ class _Run:
         if self.best_state is not None:
             self.model.load_state_dict(self.best_state)
         test = None
-        if len(self.x_test) and (status != Status.FAILED or self.best_state is not None):
+        if len(self.x_test) and self.best_state is not None:  # no kept weights: nothing to test
             try:
                 test = evaluate(self.model, self.x_test, self.y_test)
             except Exception as failure:  # the run failed already, or fails here: keep the rest

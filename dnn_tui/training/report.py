@@ -86,6 +86,13 @@ def fmt_float(value: float | None, spec: str) -> str:
     return format(value, spec)
 
 
+def top_val_epoch(epochs: Sequence[Mapping[str, Any]]) -> Mapping[str, Any] | None:
+    """The epoch with the top validation accuracy (the first of equals), or None."""
+    scored = [r for r in epochs if isinstance(r.get("val_acc"), int | float)]
+    scored = [r for r in scored if math.isfinite(r["val_acc"])]
+    return max(scored, key=lambda r: r["val_acc"], default=None)
+
+
 def summary_lines(
     status: str,
     epochs: Sequence[Mapping[str, Any]],
@@ -118,16 +125,17 @@ def summary_lines(
             f"{diverged.get('step')}, first in {visible(diverged.get('layer'))}"
         )
         lines.append(Text(f"{where}; {advice}" if advice else where, style="red"))
-    if best_epoch is not None:
-        best = next((r for r in epochs if r.get("epoch") == best_epoch), None)
-        if best is not None:
-            lines.append(
-                Text(
-                    f"best epoch: {best_epoch} (val loss {fmt_float(best.get('val_loss'), '.4f')}"
-                    f", val acc {fmt_float(best.get('val_acc'), '.4f')})"
-                )
-            )
-    if test:
+    best = next((r for r in epochs if r.get("epoch") == best_epoch), None)
+    if best is not None:
+        line = (
+            f"best epoch: {best_epoch} (val loss {fmt_float(best.get('val_loss'), '.4f')}"
+            f", val acc {fmt_float(best.get('val_acc'), '.4f')})"
+        )
+        top = top_val_epoch(epochs)
+        if top is not None and top.get("val_acc") != best.get("val_acc"):
+            line += f"; top val acc {fmt_float(top.get('val_acc'), '.4f')} at epoch {top['epoch']}"
+        lines.append(Text(line))
+    if test and best is not None:  # the test measures the best epoch's kept weights
         lines.append(
             Text.assemble(
                 ("test accuracy: ", "bold"),

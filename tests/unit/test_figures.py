@@ -16,7 +16,7 @@ from dnn_tui import config as cfg
 from dnn_tui.analysis import figures
 from dnn_tui.analysis.comparison import TIDY_COLUMNS, config_differences, run_labels, tidy_csv
 from dnn_tui.rundir.files import CSV_COLUMNS, csv_value, load_run
-from dnn_tui.rundir.readings import Gaps, acc_on_test, best_val_acc, gaps
+from dnn_tui.rundir.readings import Gaps, acc_on_test, best_val_acc, gaps, max_val_acc
 
 FIXTURES = Path(__file__).resolve().parents[1] / "data" / "regularization-mnist"
 PRESETS = ("baseline", "l2", "dropout", "bottleneck")
@@ -139,7 +139,8 @@ def test_gaps_and_accuracies(histories) -> None:
         found = gaps(history)
         assert found.last == pytest.approx(epochs[-1]["train_acc"] - epochs[-1]["val_acc"])
         assert found.best == pytest.approx(best["train_acc"] - best["val_acc"])
-        assert best_val_acc(history) == max(r["val_acc"] for r in epochs)
+        assert best_val_acc(history) == best["val_acc"]
+        assert max_val_acc(history) == max(r["val_acc"] for r in epochs)
         assert acc_on_test(history) == history["test"]["acc"]
     assert gaps({"epochs": [], "best_epoch": None}) == Gaps(None, None)
 
@@ -147,14 +148,15 @@ def test_gaps_and_accuracies(histories) -> None:
 def test_tidy_csv_has_a_row_per_run_and_epoch(histories) -> None:
     text = tidy_csv([(f"runs/{name}", name, history) for name, history in histories])
     rows = list(csv.reader(io.StringIO(text)))
-    assert tuple(rows[0]) == TIDY_COLUMNS == ("run", "preset", *CSV_COLUMNS)
+    assert tuple(rows[0]) == TIDY_COLUMNS == ("run", "preset", *CSV_COLUMNS, "best")
     assert len(rows) == 1 + 80
     by_key = {(row[0], int(row[2])): row for row in rows[1:]}
     for name, history in histories:
         for record in history["epochs"]:
             row = by_key[(f"runs/{name}", record["epoch"])]
             assert row[1] == name
-            for column, cell in zip(CSV_COLUMNS, row[2:], strict=True):
+            assert row[-1] == ("1" if record["epoch"] == history["best_epoch"] else "0")
+            for column, cell in zip(CSV_COLUMNS, row[2:-1], strict=True):
                 value = csv_value(record, column)  # act_*: empty in these schema 1 files
                 assert (cell == "") if value is None else float(cell) == pytest.approx(value)
 

@@ -3,35 +3,49 @@
 Runs without Textual: the app hands it a ``launch`` function (start one run in the
 worker, as ``r`` does) and calls ``run_ended`` when each run's worker ends. The runs go
 where ``dnn-tui suite`` puts them, ``<runs folder>/<time>-suite-NAME/<preset>/``, with
-the form's dataset, epochs and device (every preset's config is checked before the
-first run starts). The suite ends after its last run, when a run is stopped, or when
-another run is started by hand; ``finished`` then gets the runs it made (none in the
+the form's dataset and device, and each preset's own epochs unless the user changed the
+form's (every preset then runs those, named ``NAME (edited)`` in ``NAME-edited/``, as an
+edited preset is everywhere); every preset's config is checked before the first run
+starts. The suite ends after its last run, when a run is stopped, or when another run is
+started by hand; ``finished`` then gets the runs it made (none in the
 last case: the user moved on).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 from dnn_tui.config import ConfigError, RunConfig, option_value, validate, with_options
-from dnn_tui.presets import load_preset, suite_presets
+from dnn_tui.presets import EDITED, load_preset, suite_presets
 from dnn_tui.training.status import Status
 
-FORM_OPTIONS = ("dataset", "data_dir", "idx_images", "idx_labels", "limit", "epochs", "device")
+FORM_OPTIONS = ("dataset", "data_dir", "idx_images", "idx_labels", "limit", "device")
 """What every preset of a suite takes from the form (as ``dnn-tui suite`` from its options)."""
 
 
-def suite_configs(name: str, form: RunConfig) -> list[tuple[str, RunConfig]]:
-    """(preset, config) of every preset of the suite with the form's data, epochs and device;
-    ConfigError names the preset whose config is invalid."""
+def suite_configs(
+    name: str, form: RunConfig, *, epochs_changed: bool = False
+) -> list[tuple[str, RunConfig]]:
+    """(run folder name, config) of every preset of the suite with the form's data and device;
+    with ``epochs_changed`` (the user changed the form's epochs) the form's epochs too, and a
+    preset whose own epochs differ is then ``NAME (edited)``, in ``NAME-edited``. ConfigError
+    names the preset whose config is invalid."""
     options = {option: option_value(form, option) for option in FORM_OPTIONS}
+    if epochs_changed:
+        options["epochs"] = form.train.epochs
     configs = []
     for preset in suite_presets(name):
         try:
-            configs.append((preset, validate(with_options(load_preset(preset), options))))
+            own = load_preset(preset)
+            config = validate(with_options(own, options))
         except ConfigError as error:
             raise ConfigError(f"preset {preset}: {error}") from None
+        if config.train.epochs != own.train.epochs:
+            config = replace(config, preset=preset + EDITED)
+            preset = f"{preset}-edited"
+        configs.append((preset, config))
     return configs
 
 
@@ -67,13 +81,15 @@ class SuiteRunner:
         launch: Callable[[RunConfig, Path], bool],
         notify: Callable[..., None],
         finished: Callable[[list[Path]], None],
+        *,
+        epochs_changed: bool = False,
     ) -> SuiteRunner | None:
         """Check every config, make the suite's folder and start its first run; None (and a
         notification naming the preset or folder) when that cannot be done."""
         from dnn_tui.rundir.recorder import ClaimError, make_new_dir
 
         try:
-            configs = suite_configs(name, form)
+            configs = suite_configs(name, form, epochs_changed=epochs_changed)
             root = make_new_dir(f"suite-{name}", run_root)
         except (ConfigError, ClaimError, OSError) as error:
             notify(str(error), title="Suite not started", severity="error")
@@ -90,7 +106,7 @@ class SuiteRunner:
         preset, config = self.configs[self._index]
         self.current = self.root / preset
         self._notify(
-            f"run {self._index + 1} of {len(self.configs)}: {preset} "
+            f"run {self._index + 1} of {len(self.configs)}: {config.preset} "
             f"({config.data.dataset}, {config.train.epochs} epochs)",
             title=f"Suite {self.name}",
         )

@@ -196,11 +196,14 @@ that barely learns but a parameter with nothing to do; β takes its role.
 Every run under the runs folder (`--runs DIR`, default `./runs`), suites' and sweeps'
 subfolders included, with its status (running, interrupted when its process is gone,
 completed, early_stopped, stopped, diverged, failed, or damaged with the file and the
-reason), epochs, best validation and test accuracy and the train-validation gap. Running
+reason), epochs, the best epoch's validation and test accuracy and the train-validation
+gap; best is always the ★ epoch (lowest validation loss, whose weights are kept and
+tested), and the top validation accuracy of any epoch is named apart. Running
 runs update every few seconds. `space` selects up to eight runs for the figures, each
 with its own marker and colour: accuracy per epoch (`1`, training as hollow points,
 validation as a line of filled points, ★ the best epoch), loss (`2`, `l` log/linear),
-the settings that differ and the gaps at the last and best epoch (`3`), and a heat-strip
+the settings that differ, the gaps at the last and best epoch, the best epoch's
+accuracies and the top validation accuracy (`3`), and a heat-strip
 of gradient norms per layer and epoch (`4`). `z` changes what the y-range fits (the last
 half of the epochs, epoch 2 on, every epoch). `h` hides a run, `H` shows the hidden ones,
 `/` filters; `enter` opens a run in the lab, `f` puts its config into the form, `e`
@@ -209,10 +212,12 @@ dropout narrow the gap between the hollow (training) and filled (validation) poi
 the baseline; the bottleneck ends below all of them.
 
 ## Suites (`u`)
-A suite runs its presets one after the other with the form's dataset and epochs
-(`regularization`: baseline, l2, dropout, bottleneck; `gradients`; `batching`;
-`clipping`; `depth`), saved like `dnn-tui suite` under `runs/<time>-suite-NAME/`, and
-opens their comparison when the last one ends. `s` stops the run and the rest of the suite.
+A suite runs its presets one after the other with the form's dataset, each for its own
+epochs (full-batch 200, the others 20) unless you changed the form's epochs: then every
+preset runs those and is named `NAME (edited)` (`regularization`: baseline, l2, dropout,
+bottleneck; `gradients`; `batching`; `clipping`; `depth`), saved like `dnn-tui suite`
+under `runs/<time>-suite-NAME/`, and opens their comparison when the last one ends. `s`
+stops the run and the rest of the suite.
 
 ## Leaving
 `ctrl+q` stops this dashboard's own running job (it saves what it did; a background or

@@ -108,9 +108,11 @@ flatten everything after it on a linear one); accuracy on a linear one within 0%
 100%. A curve spans at least a factor of 1.26 (a tenth of a decade) of loss or 10
 points of accuracy, centred on its values, so noise smaller than that draws flat
 instead of looking like a trend (`deep-sigmoid`'s loss between 2.303 and 2.315 is
-flat). The training and validation rows of a pair share one range, so the gap
-between them is drawn as it is. **Overfitting** looks like a training loss that
-keeps falling while the validation loss turns up and the accuracies drift apart:
+flat). The two accuracy rows share one range, so the gap between them is drawn as it
+is; each loss row has its own, so validation loss's turn stays visible however far
+training loss falls, and its lowest cell is shown reversed. **Overfitting** looks like
+a training loss that keeps falling while the validation loss turns up past that mark
+and the accuracies drift apart:
 try dropout, L2 or early stopping. A **bottleneck** or vanishing gradients look like
 both curves flattening early at a poor value.
 

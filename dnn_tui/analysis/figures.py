@@ -19,7 +19,8 @@ from __future__ import annotations
 import itertools
 import math
 import threading
-from collections.abc import Mapping, Sequence
+import zlib
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -51,6 +52,54 @@ STYLES = (
     RunStyle("✖", "✕", "#af875f"),
 )
 """One style per compared run, in selection order: as many runs as a figure can tell apart."""
+
+
+def _suite_styles() -> dict[str, int]:
+    """A style index per preset of the suites, different within each suite (the first free
+    one in suite order), so that a suite's runs never compete for a marker."""
+    from dnn_tui.presets import SUITES
+
+    chosen: dict[str, int] = {}
+    for presets in SUITES.values():
+        used = {chosen[name] for name in presets if name in chosen}
+        for name in presets:
+            if name not in chosen:
+                chosen[name] = next(i for i in range(len(STYLES)) if i not in used)
+                used.add(chosen[name])
+    return chosen
+
+
+def preferred_style(name: str | None) -> int:
+    """The style index a run prefers, from its preset's name (an edited preset's or a sweep
+    run's base name counts): the same run gets the same marker on every screen and in
+    ``dnn-tui compare``, whatever the order it was selected or given in."""
+    from dnn_tui.presets import EDITED
+
+    base = (name or "").removesuffix(EDITED).split(" ")[0]
+    suites = _suite_styles()
+    if base in suites:
+        return suites[base]
+    return zlib.crc32(base.encode("utf-8", "replace")) % len(STYLES)
+
+
+def pick_style(name: str | None, taken: Collection[int]) -> int:
+    """The run's preferred style index, or the next one not ``taken`` (None when all are)."""
+    start = preferred_style(name)
+    for offset in range(len(STYLES)):
+        index = (start + offset) % len(STYLES)
+        if index not in taken:
+            return index
+    return start
+
+
+def pick_styles(names: Sequence[str | None]) -> list[RunStyle]:
+    """The styles of runs shown together, given by their presets' names, in order."""
+    taken: list[int] = []
+    for name in names:
+        taken.append(pick_style(name, taken))
+    return [STYLES[index] for index in taken]
+
+
 BEST_MARKER = "★"
 """Marks each run's best epoch (lowest validation loss) on its validation curve."""
 
@@ -282,6 +331,10 @@ SHADES = "·░▒▓█"
 """Heat-strip cells from the smallest to the largest gradient norm (readable without colour)."""
 HEAT = ("#3a5fcd", "#1e90ff", "#3cb371", "#ffd700", "#ff4500")
 """The colour of each shade: blue (vanishing) to red (large)."""
+HEAT_DECADES = (-8, 2)
+"""The heat-strips' one scale, log10 of the norm from the first shade's lower edge to the
+last's upper one (two decades a shade; beyond it, the end shades): fixed, so that a shade
+means the same norm for every run, in every figure, on every screen, whatever else is shown."""
 
 
 @dataclass(frozen=True)
@@ -315,30 +368,36 @@ def strips_of(
 
 def render_strips(strips: Sequence[Strip], width: int) -> Text:
     """Heat-strips: per run one row per layer (input at the top), one cell per epoch, the
-    log10 of the layer's mean gradient norm as shade and colour, on one scale for all runs."""
+    log10 of the layer's mean gradient norm as shade and colour, on one fixed scale
+    (``HEAT_DECADES``), and with one epoch width for all runs (a column covers the same
+    epochs in every strip: a shorter run ends sooner)."""
     text = Text(no_wrap=True, overflow="crop")
-    logs = [math.log10(v) for s in strips for epoch in s.norms for v in epoch if v is not None]
-    if not logs:
+    if not any(v is not None for s in strips for epoch in s.norms for v in epoch):
         text.append("No gradient norms to show yet: select runs with finished epochs.", style="dim")
         return text
-    low, high = math.floor(min(logs)), math.ceil(max(logs))
-    high = max(high, low + 1)
-    text.append("gradient norm per layer (rows, input at the top) and epoch (columns), ")
-    text.append(f"log scale: 1e{low} ")
-    for shade, colour in zip(SHADES, HEAT, strict=True):
-        text.append(shade, style=colour)
-    text.append(f" 1e{high}\n")
+    low, high = HEAT_DECADES
     name_w = max((len(name) for s in strips for name in s.layers), default=3)
     room = max(width - name_w - 3, 4)
+    longest = max(len(s.norms) for s in strips)
+    cell = 2 if 2 * longest <= room else 1
+    buckets = _buckets(longest, room // cell)
+    text.append("gradient norm per layer (rows, input at the top) and epoch (columns), ")
+    text.append(f"log scale: ≤1e{low} ")
+    for shade, colour in zip(SHADES, HEAT, strict=True):
+        text.append(shade, style=colour)
+    text.append(f" ≥1e{high}")
+    if len(buckets) < longest:
+        text.append(f"; a column: {longest / len(buckets):.3g} epochs", style="dim")
+    text.append("\n")
     for s in strips:
         epochs = len(s.norms)
         text.append(f"\n{s.style.marker} {s.label}", style=s.style.colour)
         text.append(f"  ({epochs} epochs)\n", style="dim")
-        cell = 2 if 2 * epochs <= room else 1
-        buckets = _buckets(epochs, room // cell)
         for layer, name in enumerate(s.layers):
             text.append(f" {name:>{name_w}} ", style="dim")
             for start, stop in buckets:
+                if start >= epochs:
+                    break
                 values = [
                     math.log10(v)
                     for epoch in s.norms[start:stop]
@@ -347,11 +406,17 @@ def render_strips(strips: Sequence[Strip], width: int) -> Text:
                 if not values:
                     text.append(" " * cell)
                     continue
-                mean = sum(values) / len(values)
-                level = min(int((mean - low) / (high - low) * len(SHADES)), len(SHADES) - 1)
+                level = heat_level(sum(values) / len(values))
                 text.append(SHADES[level] * cell, style=HEAT[level])
             text.append("\n")
     return text
+
+
+def heat_level(log_norm: float) -> int:
+    """The shade (0 to len(SHADES) - 1) of a norm's log10 on the heat-strips' one scale."""
+    low, high = HEAT_DECADES
+    share = (log_norm - low) / (high - low)
+    return min(max(int(share * len(SHADES)), 0), len(SHADES) - 1)
 
 
 def _buckets(count: int, columns: int) -> list[tuple[int, int]]:

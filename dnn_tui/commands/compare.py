@@ -112,7 +112,7 @@ def print_comparison(
         return -math.inf if best is None else best
 
     ordered = sorted(runs, key=rank, reverse=True)
-    styles = [figures.STYLES[i % len(figures.STYLES)] for i in range(len(ordered))]
+    styles = figures.pick_styles([run.config.preset for run in ordered])
     # Folder names, presets and settings come from files: their control characters are shown.
     labels = [visible(label) for label in run_labels([(r.path, r.config.preset) for r in ordered])]
     table = Table(header_style="bold")
@@ -158,11 +158,11 @@ def print_comparison(
     width = min(console.width, FIGURE_WIDTH)
     pairs = [(label, run.history) for label, run in zip(labels, ordered, strict=True)]
     for metric, height in (("acc", 24), ("loss", 18)):
-        figure = figures.metric_figure(pairs, metric, zoom=zoom, log=log)  # type: ignore[arg-type]
+        figure = figures.metric_figure(pairs, metric, zoom=zoom, log=log, styles=styles)  # type: ignore[arg-type]
         console.print()
         console.print(figures.render(figure, width, height))
     console.print()
-    console.print(figures.render_strips(figures.strips_of(pairs), width))
+    console.print(figures.render_strips(figures.strips_of(pairs, styles), width))
 
 
 def _print_differences(runs: Sequence[SavedRun], headers: Sequence[str], console: Console) -> None:

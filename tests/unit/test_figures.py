@@ -113,9 +113,43 @@ def test_heat_strips_show_a_vanishing_first_layer() -> None:
         for line in block.splitlines()[1:]
     }
     assert set(rows[("sigmoid", "fc1")]) == {figures.SHADES[0]}
-    assert set(rows[("sigmoid", "fc3")]) == {figures.SHADES[-1]}
+    assert set(rows[("sigmoid", "fc3")]) == {figures.SHADES[figures.heat_level(-1.0)]}
+    assert figures.heat_level(-7.0) < figures.heat_level(-4.0) < figures.heat_level(-1.0)
     assert rows[("relu", "fc1")] == rows[("relu", "fc3")] == rows[("sigmoid", "fc3")]
     assert len(rows[("relu", "fc1")]) == 10  # two cells an epoch when there is room
+
+
+def strip_rows(shown: str, runs: tuple[str, ...]) -> dict[tuple[str, str], str]:
+    blocks = shown.strip().split("\n\n")[1:]
+    return {
+        (run, line.split()[0]): line.split()[1]
+        for run, block in zip(runs, blocks, strict=True)
+        for line in block.splitlines()[1:]
+    }
+
+
+def test_heat_strips_have_one_scale_whatever_else_is_shown() -> None:
+    """A run's shades do not change when a run with far larger norms joins the figure."""
+    quiet = {"layers": ["fc1"], "epochs": [{"grad_norm": [1e-3]}] * 4}
+    loud = {"layers": ["fc1"], "epochs": [{"grad_norm": [1e3]}] * 4}
+    alone = plain(figures.render_strips(figures.strips_of([("quiet", quiet)]), 80))
+    beside = plain(figures.render_strips(figures.strips_of([("quiet", quiet), ("loud", loud)]), 80))
+    assert (
+        strip_rows(alone, ("quiet",))[("quiet", "fc1")]
+        == strip_rows(beside, ("quiet", "loud"))[("quiet", "fc1")]
+    )
+    assert figures.heat_level(99.0) == len(figures.SHADES) - 1 and figures.heat_level(-99.0) == 0
+
+
+def test_heat_strips_give_an_epoch_the_same_width_in_every_strip() -> None:
+    """A 10-epoch run beside a 100-epoch one: a column covers the same epochs in both."""
+    short = {"layers": ["fc1"], "epochs": [{"grad_norm": [0.1]}] * 10}
+    long = {"layers": ["fc1"], "epochs": [{"grad_norm": [0.1]}] * 100}
+    shown = plain(figures.render_strips(figures.strips_of([("short", short), ("long", long)]), 60))
+    rows = strip_rows(shown, ("short", "long"))
+    columns = len(rows[("long", "fc1")])
+    assert columns < 100 and "a column:" in shown
+    assert len(rows[("short", "fc1")]) == pytest.approx(columns * 10 / 100, abs=1)
 
 
 def test_differences_are_the_settings_that_differ() -> None:

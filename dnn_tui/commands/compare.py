@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from dnn_tui.analysis.figures import ZOOMS
+from dnn_tui.analysis.figures import X_AXES, ZOOMS
 from dnn_tui.commands.options import choices
 from dnn_tui.fileio import visible
 from dnn_tui.training.status import EXIT_ERROR, EXIT_OK
@@ -53,6 +53,15 @@ def register(commands: argparse._SubParsersAction) -> None:
     compare.add_argument(
         "--linear-loss", action="store_true", help="draw the loss on a linear scale (default: log)"
     )
+    compare.add_argument(
+        "--x",
+        dest="x_axis",
+        metavar=choices(X_AXES),
+        choices=X_AXES,
+        default=X_AXES[0],
+        help="what the figures' x axis counts: epochs, optimizer steps taken or training "
+        "samples seen (the batching lesson is per step; default: %(default)s)",
+    )
     compare.set_defaults(handler=_compare)
 
 
@@ -76,7 +85,9 @@ def _compare(args: argparse.Namespace) -> int:
     if args.csv is not None:
         _write_csv(loaded, args.csv)
     elif loaded:
-        print_comparison(loaded, make_console(), zoom=args.zoom, log=not args.linear_loss)
+        print_comparison(
+            loaded, make_console(), zoom=args.zoom, log=not args.linear_loss, x_axis=args.x_axis
+        )
     for error in damaged:
         print(f"dnn-tui: damaged run: {visible(error)}", file=sys.stderr)
     return EXIT_ERROR if damaged else EXIT_OK
@@ -95,7 +106,12 @@ def _write_csv(runs: Sequence[SavedRun], target: str) -> None:
 
 
 def print_comparison(
-    runs: Sequence[SavedRun], console: Console, *, zoom: str = ZOOMS[0], log: bool = True
+    runs: Sequence[SavedRun],
+    console: Console,
+    *,
+    zoom: str = ZOOMS[0],
+    log: bool = True,
+    x_axis: str = X_AXES[0],
 ) -> None:
     """The runs, the best epoch's validation accuracy first: a table, the settings that differ, the
     accuracy and loss figures and the gradient heat-strips (markers as in the table)."""
@@ -158,7 +174,14 @@ def print_comparison(
     width = min(console.width, FIGURE_WIDTH)
     pairs = [(label, run.history) for label, run in zip(labels, ordered, strict=True)]
     for metric, height in (("acc", 24), ("loss", 18)):
-        figure = figures.metric_figure(pairs, metric, zoom=zoom, log=log, styles=styles)  # type: ignore[arg-type]
+        figure = figures.metric_figure(
+            pairs,
+            metric,  # type: ignore[arg-type]
+            zoom=zoom,
+            log=log,
+            styles=styles,
+            x_axis=x_axis,  # type: ignore[arg-type]
+        )
         console.print()
         console.print(figures.render(figure, width, height))
     console.print()

@@ -125,6 +125,11 @@ async def test_the_differences_table_and_zoom(tmp_path: Path) -> None:
         assert last[2] < last[0] and last[1] < last[0]
 
         chart = screen.query_one("#accuracy-chart", RunChart)
+        assert chart.figure.x_axis == "epochs"
+        await pilot.press("a")
+        assert chart.figure.x_axis == "steps" and "by steps taken" in str(chart.render())
+        await pilot.press("a", "a")
+        assert chart.figure.x_axis == "epochs"
         assert chart.figure.zoom == "last-half"
         await pilot.press("z")
         assert chart.figure.zoom == "after-first"

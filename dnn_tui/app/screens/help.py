@@ -207,7 +207,9 @@ validation as a line of filled points, ★ the best epoch), loss (`2`, `l` log/l
 the settings that differ, the gaps at the last and best epoch, the best epoch's
 accuracies and the top validation accuracy (`3`), and a heat-strip
 of gradient norms per layer and epoch (`4`). `z` changes what the y-range fits (the last
-half of the epochs, epoch 2 on, every epoch). `h` hides a run, `H` shows the hidden ones,
+half of the epochs, epoch 2 on, every epoch); `a` draws them against epochs, optimizer
+steps taken or training samples seen: `full-batch`'s 200 epochs are 200 steps, fewer
+than the baseline takes in one epoch. `h` hides a run, `H` shows the hidden ones,
 `/` filters; `enter` opens a run in the lab, `f` puts its config into the form, `e`
 exports the selected runs as one CSV, `d` deletes a run after asking. The lesson: L2 and
 dropout narrow the gap between the hollow (training) and filled (validation) points of

@@ -73,7 +73,10 @@ def max_val_acc(history: Mapping[str, Any]) -> float | None:
 
 
 def acc_on_test(history: Mapping[str, Any]) -> float | None:
-    """The test accuracy of the best epoch's weights, when the run kept and tested them."""
+    """The test accuracy of the best epoch's weights, when the run kept and tested them (a
+    history without a best epoch kept no weights: a test figure there is not the run's)."""
+    if history.get("best_epoch") is None:
+        return None
     test = history.get("test")
     acc = test.get("acc") if isinstance(test, Mapping) else None
     return _finite(acc)

@@ -177,6 +177,8 @@ def test_gaps_and_accuracies(histories) -> None:
         assert max_val_acc(history) == max(r["val_acc"] for r in epochs)
         assert acc_on_test(history) == history["test"]["acc"]
     assert gaps({"epochs": [], "best_epoch": None}) == Gaps(None, None)
+    # A test figure in a history without a best epoch measured no kept weights.
+    assert acc_on_test({"epochs": [], "best_epoch": None, "test": {"acc": 0.1}}) is None
 
 
 def test_tidy_csv_has_a_row_per_run_and_epoch(histories) -> None:

@@ -54,9 +54,11 @@ takes the lesson's line while it shows.
 State (idle, loading, running, paused, stopping, finished, early-stopped, stopped,
 diverged, failed), epoch *k* of *N*, step *s* of *S* in this epoch with a bar, the
 learning rate and clipping in force. Then samples per second, time per step (as
-the Keras log writes `12 ms/step`), ETA, elapsed time and the epoch's running loss
-and accuracy; then the dataset, the device and the run folder; then the lesson: what
-the experiment shows (the preset's description; `g` shows it whole).
+the Keras log writes `12 ms/step`), ETA, elapsed time and the epoch's running mean loss
+and accuracy (`epoch mean loss`: the mean over this epoch's steps so far, what the epoch
+table's row will say; the loss sparkline's `now` is the latest steps' mean); then the
+dataset, the device and the run folder; then the lesson: what the experiment shows (the
+preset's description; `g` shows it whole).
 
 A **full-batch** run (`full-batch`, batch size `full`) counts step 1 of 1: one epoch
 is one step, one gradient of the whole training set. Mini-batches take many

@@ -4,7 +4,7 @@ Runs without Textual: the app hands it a ``launch`` function (start one run in t
 worker, as ``r`` does) and calls ``run_ended`` when each run's worker ends. The runs go
 where ``dnn-tui suite`` puts them, ``<runs folder>/<time>-suite-NAME/<preset>/``, with
 the form's dataset and device, and each preset's own epochs unless the user changed the
-form's (every preset then runs those, named ``NAME (edited)`` in ``NAME-edited/``, as an
+form's (every preset then runs those, named ``NAME (edited)`` in its config, as an
 edited preset is everywhere); every preset's config is checked before the first run
 starts. The suite ends after its last run, when a run is stopped, or when another run is
 started by hand; ``finished`` then gets the runs it made (none in the
@@ -28,9 +28,9 @@ FORM_OPTIONS = ("dataset", "data_dir", "idx_images", "idx_labels", "limit", "dev
 def suite_configs(
     name: str, form: RunConfig, *, epochs_changed: bool = False
 ) -> list[tuple[str, RunConfig]]:
-    """(run folder name, config) of every preset of the suite with the form's data and device;
-    with ``epochs_changed`` (the user changed the form's epochs) the form's epochs too, and a
-    preset whose own epochs differ is then ``NAME (edited)``, in ``NAME-edited``. ConfigError
+    """(preset, config) of every preset of the suite with the form's data and device; with
+    ``epochs_changed`` (the user changed the form's epochs) the form's epochs too, and a
+    preset whose own epochs differ is then ``NAME (edited)`` in its config. ConfigError
     names the preset whose config is invalid."""
     options = {option: option_value(form, option) for option in FORM_OPTIONS}
     if epochs_changed:
@@ -44,7 +44,6 @@ def suite_configs(
             raise ConfigError(f"preset {preset}: {error}") from None
         if config.train.epochs != own.train.epochs:
             config = replace(config, preset=preset + EDITED)
-            preset = f"{preset}-edited"
         configs.append((preset, config))
     return configs
 

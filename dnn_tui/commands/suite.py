@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -19,7 +20,14 @@ from dnn_tui.commands.options import (
 from dnn_tui.commands.train import add_out_options, claim_folder
 from dnn_tui.config import ConfigError, DataConfig, RunConfig
 from dnn_tui.fileio import visible
-from dnn_tui.presets import SUITE_ALIASES, SUITES, load_preset, suite_presets
+from dnn_tui.presets import (
+    EDITED,
+    SUITE_ALIASES,
+    SUITES,
+    load_preset,
+    same_experiment,
+    suite_presets,
+)
 from dnn_tui.rundir.launch import run_headless
 from dnn_tui.training.status import EXIT_OK
 
@@ -79,13 +87,18 @@ def _suite(args: argparse.Namespace) -> int:
     configs: dict[str, RunConfig] = {}
     for name in suite_presets(args.suite):  # every config is checked before the first run starts
         try:
-            configs[name] = config_from_args(
+            own = load_preset(name)
+            config = config_from_args(
                 args,
-                base=load_preset(name),
+                base=own,
                 warn=lambda text, name=name: print_warning(f"preset {name}: {text}"),
             )
         except ConfigError as error:
             raise ConfigError(f"preset {name}: {error}") from None
+        # Options that change its experiment (--epochs 3) make it NAME (edited) in its config.
+        if not same_experiment(config, own):
+            config = replace(config, preset=name + EDITED)
+        configs[name] = config
     if args.out is None:
         root = make_new_dir(f"suite-{args.suite}")
     else:  # each run's directory in it is claimed (and checked) as it starts

@@ -432,9 +432,9 @@ async def test_a_suite_from_the_dashboard(tmp_path: Path) -> None:
         await wait_until(pilot, lambda: len(run_list.selected) == 2)
         (suite,) = tmp_path.iterdir()
         assert suite.name.endswith("-suite-depth")
-        assert run_list.selected == [suite / "shallow-edited", suite / "baseline-edited"]
+        assert run_list.selected == [suite / "shallow", suite / "baseline"]
         for preset in ("shallow", "baseline"):
-            run = load_run(suite / f"{preset}-edited")
+            run = load_run(suite / preset)
             assert run.history["status"] == "completed"
             assert run.config.preset == f"{preset} (edited)"
             assert run.config.data == TINY_SUITE.data

@@ -22,7 +22,7 @@ def test_each_preset_keeps_its_own_epochs_when_the_form_is_unchanged() -> None:
 
 def test_changed_epochs_run_every_preset_and_name_the_edited_ones() -> None:
     configs = dict(suite_configs("batching", FORM, epochs_changed=True))
-    assert list(configs) == ["full-batch-edited", "baseline", "small-batch"]
-    assert configs["full-batch-edited"].preset == "full-batch (edited)"
+    assert list(configs) == ["full-batch", "baseline", "small-batch"]
+    assert configs["full-batch"].preset == "full-batch (edited)"
     assert {config.train.epochs for config in configs.values()} == {20}
     assert configs["baseline"].preset == "baseline"  # its own epochs: still the preset

@@ -114,17 +114,17 @@ class EpochSummary(Widget):
     def render(self) -> Text:
         text = Text()
         best = self.best
+        waiting = patience_words(self._last, self._best_epoch, self.patience)
         if best is None:
             text.append(
                 f"{BEST_MARK} marks the best epoch (lowest val loss): its weights are kept", "dim"
             )
         else:
             text.append(f"{BEST_MARK} best epoch {best['epoch']}", "bold")
-            text.append(
-                f": val loss {fmt_loss(best.get('val_loss'))}, val acc"
-                f" {fmt_acc(best.get('val_acc'))} (the weights kept at the end)"
-            )
-        waiting = patience_words(self._last, self._best_epoch, self.patience)
+            loss, acc = fmt_loss(best.get("val_loss")), fmt_acc(best.get("val_acc"))
+            text.append(f": val loss {loss}, val acc {acc}")
+            if waiting is None:  # the line has room for why the best epoch matters
+                text.append(" (the weights kept at the end)")
         if waiting is not None:
             text.append(f" · early stopping: {waiting}", "yellow")
         text.append("\n")

@@ -56,3 +56,20 @@ def test_a_slow_first_epoch_needs_steady_next_ones() -> None:
     assert slow_first_epoch(uneven) is None
     too_few = {1: {"seconds": 9.0}, 2: {"seconds": 0.1}, 3: {"seconds": 0.1}}
     assert slow_first_epoch(too_few) is None
+
+
+async def test_the_lab_counts_epochs_without_improvement_as_the_run_goes(tmp_path) -> None:
+    from dnn_tui.app.app import DnnApp
+    from tests.helpers import scripted
+
+    config = cfg.with_options(scripted.CONFIG, {"early_stopping": 3})
+    app = DnnApp(config, run_root=tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        ended = [scripted.epoch_ended(epoch) for epoch in range(1, 8)]
+        scripted.feed(app, [scripted.started(config), *ended])
+        await pilot.pause()
+        best = ended[-1].best_epoch
+        assert best is not None and best < 7  # the scripted validation loss turns up
+        line = app.lab.epoch_summary.render().plain.splitlines()[0]
+        assert line.startswith(f"★ best epoch {best}")
+        assert f"early stopping: {7 - best} of 3 epochs without improvement" in line

@@ -29,11 +29,11 @@ def test_the_summary_counts_epochs_without_improvement() -> None:
     records = {epoch: record(epoch) for epoch in range(1, 8)}
     summary.show_best(records[5])
     summary.end_epoch(records, best_epoch=5)
-    assert "early stopping: 2 of 3 epochs without improvement" in summary.render().plain
+    assert "· 2 of 3 epochs without improvement" in summary.render().plain
     summary.reset(patience=0)
     summary.show_best(records[5])
     summary.end_epoch(records, best_epoch=5)
-    assert "early stopping" not in summary.render().plain
+    assert "without improvement" not in summary.render().plain
 
 
 def test_train_prints_the_count_on_each_epoch_without_improvement() -> None:
@@ -72,4 +72,4 @@ async def test_the_lab_counts_epochs_without_improvement_as_the_run_goes(tmp_pat
         assert best is not None and best < 7  # the scripted validation loss turns up
         line = app.lab.epoch_summary.render().plain.splitlines()[0]
         assert line.startswith(f"★ best epoch {best}")
-        assert f"early stopping: {7 - best} of 3 epochs without improvement" in line
+        assert f"· {7 - best} of 3 epochs without improvement" in line

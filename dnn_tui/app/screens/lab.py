@@ -460,7 +460,7 @@ class LabScreen(Screen[None]):
                 self.accuracy_sparklines.add_val(record["val_acc"], x)
                 for pair in (self.loss_sparklines, self.accuracy_sparklines):
                     pair.advance(x)
-                self.epoch_summary.end_epoch(self.epoch_table.records, best)
+                self.epoch_summary.end_epoch(self.epoch_table.records, best, record["epoch"])
             case ActivationsMeasured() as event:
                 self.last_signal = event
                 self.signal_panel.show_signal(event)

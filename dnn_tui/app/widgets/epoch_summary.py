@@ -93,12 +93,18 @@ class EpochSummary(Widget):
         self._running_events.append(change)
         self.refresh()
 
-    def end_epoch(self, records: dict[int, dict[str, Any]], best_epoch: int | None = None) -> None:
-        """An epoch ended (the best so far ``best_epoch``): its changes are in its row now (a
-        repaint only if the line shows something else: short epochs end many times a second,
-        and each repaint is a frame)."""
+    def end_epoch(
+        self,
+        records: dict[int, dict[str, Any]],
+        best_epoch: int | None = None,
+        last: int | None = None,
+    ) -> None:
+        """Epoch ``last`` ended (the best so far ``best_epoch``; ``records`` as the table has
+        them, which may not hold it yet): its changes are in its row now (a repaint only if
+        the line shows something else: short epochs end many times a second, and each repaint
+        is a frame)."""
         slow = slow_first_epoch(records)
-        last = max(records, default=None)
+        last = max(records, default=None) if last is None else last
         changed = bool(self._running_events) or _shown_figures(slow) != _shown_figures(self._slow)
         changed = changed or (self.patience > 0 and last != self._last)
         self._running_epoch, self._running_events = None, []
@@ -126,7 +132,7 @@ class EpochSummary(Widget):
             if waiting is None:  # the line has room for why the best epoch matters
                 text.append(" (the weights kept at the end)")
         if waiting is not None:
-            text.append(f" · early stopping: {waiting}", "yellow")
+            text.append(f" · {waiting}", "yellow")
         text.append("\n")
         text.append_text(self._second_line())
         return text

@@ -113,15 +113,12 @@ def print_comparison(
     log: bool = True,
     x_axis: str = X_AXES[0],
 ) -> None:
-    """The runs, the best epoch's validation accuracy first: a table, the settings that differ, the
-    accuracy and loss figures and the gradient heat-strips (markers as in the table)."""
-    from rich.table import Table
-
+    """The runs, the best epoch's validation accuracy first: a table, the settings that
+    differ, the accuracy and loss figures and the gradient heat-strips (markers as in the
+    table, each run's the one its preset prefers, as in the dashboard)."""
     from dnn_tui.analysis import figures
     from dnn_tui.analysis.comparison import run_labels
-    from dnn_tui.rundir.liveness import shown_status
-    from dnn_tui.rundir.readings import best_val_acc, gaps, max_val_acc
-    from dnn_tui.training.report import fmt_float
+    from dnn_tui.rundir.readings import best_val_acc
 
     def rank(run: SavedRun) -> float:
         best = best_val_acc(run.history)
@@ -131,43 +128,7 @@ def print_comparison(
     styles = figures.pick_styles([run.config.preset for run in ordered])
     # Folder names, presets and settings come from files: their control characters are shown.
     labels = [visible(label) for label in run_labels([(r.path, r.config.preset) for r in ordered])]
-    table = Table(header_style="bold")
-    table.add_column("", justify="right")
-    table.add_column("run")
-    table.add_column("data")
-    titles = ("best epoch", "best val acc", "test acc", "top val acc", "gap last", "gap best")
-    for title in titles:
-        table.add_column(title, justify="right")
-    table.add_column("train loss", justify="right")
-    table.add_column("val loss", justify="right")
-    table.add_column("status")
-    table.add_column("directory", overflow="fold")
-    for style, label, run in zip(styles, labels, ordered, strict=True):
-        last = run.history["epochs"][-1] if run.history["epochs"] else {}
-        test = run.history.get("test") or {}
-        best = run.history.get("best_epoch")
-        gap = gaps(run.history)
-        table.add_row(
-            style.marker,
-            label,
-            visible((run.history["dataset"] or {}).get("name", run.config.data.dataset)),
-            "-" if best is None else str(best),
-            fmt_float(best_val_acc(run.history), ".4f"),
-            fmt_float(test.get("acc"), ".4f"),
-            fmt_float(max_val_acc(run.history), ".4f"),
-            fmt_float(gap.last, ".4f"),
-            fmt_float(gap.best, ".4f"),
-            fmt_float(last.get("train_loss"), ".4f"),
-            fmt_float(last.get("val_loss"), ".4f"),
-            visible(shown_status(run.history["status"], run.path)),
-            visible(run.path),
-        )
-    console.print(table)
-    console.print(
-        "best epoch: the lowest validation loss, whose weights are kept; best val acc and test acc"
-        " are that epoch's; top val acc: the highest of any epoch"
-    )
-    console.print("gap: training minus validation accuracy, at the last and at the best epoch")
+    _print_table(ordered, [style.marker for style in styles], labels, console)
     if len(ordered) > 1:
         headers = [f"{style.marker} {label}" for style, label in zip(styles, labels, strict=True)]
         _print_differences(ordered, headers, console)
@@ -186,6 +147,56 @@ def print_comparison(
         console.print(figures.render(figure, width, height))
     console.print()
     console.print(figures.render_strips(figures.strips_of(pairs, styles), width))
+
+
+def _print_table(
+    runs: Sequence[SavedRun], markers: Sequence[str], labels: Sequence[str], console: Console
+) -> None:
+    """A row per run: its best epoch (lowest validation loss, the weights kept), that
+    epoch's validation and test accuracy, the top validation accuracy, gaps, last losses."""
+    from rich.table import Table
+
+    from dnn_tui.rundir.liveness import shown_status
+    from dnn_tui.rundir.readings import best_val_acc, gaps, max_val_acc
+    from dnn_tui.training.report import fmt_float
+
+    table = Table(header_style="bold")
+    table.add_column("", justify="right")
+    table.add_column("run")
+    table.add_column("data")
+    titles = ("best epoch", "best val acc", "test acc", "top val acc", "gap last", "gap best")
+    for title in titles:
+        table.add_column(title, justify="right")
+    table.add_column("train loss", justify="right")
+    table.add_column("val loss", justify="right")
+    table.add_column("status")
+    table.add_column("directory", overflow="fold")
+    for marker, label, run in zip(markers, labels, runs, strict=True):
+        last = run.history["epochs"][-1] if run.history["epochs"] else {}
+        test = run.history.get("test") or {}
+        best = run.history.get("best_epoch")
+        gap = gaps(run.history)
+        table.add_row(
+            marker,
+            label,
+            visible((run.history["dataset"] or {}).get("name", run.config.data.dataset)),
+            "-" if best is None else str(best),
+            fmt_float(best_val_acc(run.history), ".4f"),
+            fmt_float(test.get("acc") if best is not None else None, ".4f"),
+            fmt_float(max_val_acc(run.history), ".4f"),
+            fmt_float(gap.last, ".4f"),
+            fmt_float(gap.best, ".4f"),
+            fmt_float(last.get("train_loss"), ".4f"),
+            fmt_float(last.get("val_loss"), ".4f"),
+            visible(shown_status(run.history["status"], run.path)),
+            visible(run.path),
+        )
+    console.print(table)
+    console.print(
+        "best epoch: the lowest validation loss, whose weights are kept; best val acc and test acc"
+        " are that epoch's; top val acc: the highest of any epoch"
+    )
+    console.print("gap: training minus validation accuracy, at the last and at the best epoch")
 
 
 def _print_differences(runs: Sequence[SavedRun], headers: Sequence[str], console: Console) -> None:

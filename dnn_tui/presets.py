@@ -137,16 +137,18 @@ def load_presets() -> dict[str, RunConfig]:
 
 
 def _experiment(config: RunConfig) -> tuple[object, ...]:
-    """What makes an experiment: the model and the training settings but the seed and device
-    (the standard deviation counts only for the ``normal`` init, the only one that uses it)."""
+    """What makes an experiment: the model and the training settings but the seed, device and
+    threads (the standard deviation counts only for the ``normal`` init, the only one that
+    uses it)."""
     model = config.model
     if model.init != "normal":
         model = replace(model, init_std=ModelConfig().init_std)
-    return model, replace(config.train, seed=0, device="auto")
+    return model, replace(config.train, seed=0, device="auto", threads="auto")
 
 
 def same_experiment(a: RunConfig, b: RunConfig) -> bool:
-    """Whether two configs run the same experiment (data, seed and device may differ)."""
+    """Whether two configs run the same experiment (data, seed, device and threads may
+    differ)."""
     return _experiment(a) == _experiment(b)
 
 

@@ -228,6 +228,17 @@ async def overview(root: Path) -> None:
         save(app, "help")
 
 
+async def batching(root: Path) -> None:
+    """The batching lesson per step: full-batch's 200 epochs beside the baseline's 20, the
+    x axis in optimizer steps taken (``a``)."""
+    app = DnnApp(preset("baseline"), run_root=root)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_runs(pilot, ["full-batch", "baseline"])
+        await pilot.press("a")
+        await asyncio.sleep(0.5)
+        save(app, "compare-batching-steps")
+
+
 async def regularization(root: Path) -> None:
     """The lesson's figures: the regularization suite on the real MNIST images, 20 epochs."""
     if not MNIST_T10K.is_dir():
@@ -377,6 +388,7 @@ SCENES = (
     signal,
     watch,
     overview,
+    batching,
     regularization,
     ensemble,
     errors,

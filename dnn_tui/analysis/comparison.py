@@ -17,8 +17,9 @@ from dnn_tui.config import RunConfig, format_option, to_dict
 from dnn_tui.fileio import spreadsheet_cell, write_user_file
 from dnn_tui.rundir.files import CONFIG_FILE, CSV_COLUMNS, HISTORY_FILE, RUN_FILES, csv_value
 
-TIDY_COLUMNS = ("run", "preset", *CSV_COLUMNS)
-"""The tidy CSV's header: the run, its preset, then every scalar column of an epoch record."""
+TIDY_COLUMNS = ("run", "preset", *CSV_COLUMNS, "best")
+"""The tidy CSV's header: the run, its preset, every scalar column of an epoch record, then
+``best``: 1 on the run's best epoch (lowest validation loss, the weights kept), else 0."""
 IGNORED_SETTINGS = frozenset({"description"})
 """Config keys that describe a run rather than set it."""
 
@@ -65,9 +66,11 @@ def tidy_csv(runs: Sequence[tuple[str, str | None, Mapping[str, Any]]]) -> str:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(TIDY_COLUMNS)
     for name, preset, history in runs:
+        best = history.get("best_epoch")
         for record in history.get("epochs") or []:
             cells = [_cell(csv_value(record, column)) for column in CSV_COLUMNS]
-            row = [name, preset or "", *cells]
+            is_best = int(best is not None and record.get("epoch") == best)
+            row = [name, preset or "", *cells, is_best]
             writer.writerow([spreadsheet_cell(cell) for cell in row])
     return out.getvalue()
 

@@ -12,6 +12,10 @@ terminal sizes).
 
 The y-range follows ``zoom``: by default it fits the last half of each run's epochs, so
 runs that end close together stay apart even when one of them started far below.
+
+The x axis is epochs, or (``x_axis``) the optimizer steps taken or the training samples
+seen by the end of each epoch: the batching lesson is per step, and a full-batch run's
+200 epochs are 200 steps, fewer than a mini-batch run takes in one of its 20 epochs.
 """
 
 from __future__ import annotations
@@ -19,13 +23,18 @@ from __future__ import annotations
 import itertools
 import math
 import threading
-from collections.abc import Mapping, Sequence
+import zlib
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from rich.text import Text
 
 Metric = Literal["acc", "loss"]
+XAxis = Literal["epochs", "steps", "samples"]
+X_AXES: tuple[XAxis, ...] = ("epochs", "steps", "samples")
+"""What the figures' x axis counts: epochs, optimizer steps taken, or training samples seen."""
+X_TEXT = {"epochs": "per epoch", "steps": "by steps taken", "samples": "by samples seen"}
 
 
 @dataclass(frozen=True)
@@ -51,6 +60,54 @@ STYLES = (
     RunStyle("✖", "✕", "#af875f"),
 )
 """One style per compared run, in selection order: as many runs as a figure can tell apart."""
+
+
+def _suite_styles() -> dict[str, int]:
+    """A style index per preset of the suites, different within each suite (the first free
+    one in suite order), so that a suite's runs never compete for a marker."""
+    from dnn_tui.presets import SUITES
+
+    chosen: dict[str, int] = {}
+    for presets in SUITES.values():
+        used = {chosen[name] for name in presets if name in chosen}
+        for name in presets:
+            if name not in chosen:
+                chosen[name] = next(i for i in range(len(STYLES)) if i not in used)
+                used.add(chosen[name])
+    return chosen
+
+
+def preferred_style(name: str | None) -> int:
+    """The style index a run prefers, from its preset's name (an edited preset's or a sweep
+    run's base name counts): the same run gets the same marker on every screen and in
+    ``dnn-tui compare``, whatever the order it was selected or given in."""
+    from dnn_tui.presets import EDITED
+
+    base = (name or "").removesuffix(EDITED).split(" ")[0]
+    suites = _suite_styles()
+    if base in suites:
+        return suites[base]
+    return zlib.crc32(base.encode("utf-8", "replace")) % len(STYLES)
+
+
+def pick_style(name: str | None, taken: Collection[int]) -> int:
+    """The run's preferred style index, or the next one not ``taken`` (None when all are)."""
+    start = preferred_style(name)
+    for offset in range(len(STYLES)):
+        index = (start + offset) % len(STYLES)
+        if index not in taken:
+            return index
+    return start
+
+
+def pick_styles(names: Sequence[str | None]) -> list[RunStyle]:
+    """The styles of runs shown together, given by their presets' names, in order."""
+    taken: list[int] = []
+    for name in names:
+        taken.append(pick_style(name, taken))
+    return [STYLES[index] for index in taken]
+
+
 BEST_MARKER = "★"
 """Marks each run's best epoch (lowest validation loss) on its validation curve."""
 
@@ -75,6 +132,8 @@ class Series:
     val: tuple[float | None, ...]
     """The validation metric per epoch."""
     best_epoch: int | None
+    per_epoch: float = 1.0
+    """x units per epoch: 1 for epochs, else the run's steps or samples in an epoch."""
 
 
 @dataclass(frozen=True)
@@ -86,11 +145,15 @@ class Figure:
     zoom: str = ZOOMS[0]
     log: bool = False
     """Logarithmic y-axis (loss only: accuracies are fractions)."""
+    x_axis: XAxis = "epochs"
 
     @property
     def title(self) -> str:
         name = "accuracy" if self.metric == "acc" else "loss" + (" (log)" if self.log else "")
-        return f"{name} per epoch: line validation, points training, {BEST_MARKER} best epoch"
+        return (
+            f"{name} {X_TEXT[self.x_axis]}: line validation, points training, "
+            f"{BEST_MARKER} best epoch"
+        )
 
 
 def _cycle(count: int) -> list[RunStyle]:
@@ -104,7 +167,36 @@ def _value(record: Mapping[str, Any], key: str) -> float | None:
     return None
 
 
-def series_of(label: str, style: RunStyle, history: Mapping[str, Any], metric: Metric) -> Series:
+def per_epoch(history: Mapping[str, Any], x_axis: XAxis) -> float:
+    """x units in one of the run's epochs: 1 epoch, its optimizer steps (as the engine
+    slices an epoch: a last batch of one sample joins the one before under batch norm), or
+    its training samples. 1 when the history does not say (a damaged dataset record)."""
+    dataset = history.get("dataset")
+    config = history.get("config")
+    samples = dataset.get("train") if isinstance(dataset, Mapping) else None
+    if x_axis == "epochs" or not isinstance(samples, int) or samples <= 0:
+        return 1.0
+    if x_axis == "samples":
+        return float(samples)
+    train = config.get("train") if isinstance(config, Mapping) else None
+    model = config.get("model") if isinstance(config, Mapping) else None
+    batch = train.get("batch_size", 100) if isinstance(train, Mapping) else 100
+    if batch == "full" or not isinstance(batch, int) or batch >= samples:
+        return 1.0
+    steps = math.ceil(samples / max(batch, 1))
+    batchnorm = isinstance(model, Mapping) and model.get("batchnorm") is True
+    if batchnorm and steps > 1 and samples % batch == 1:
+        steps -= 1
+    return float(steps)
+
+
+def series_of(
+    label: str,
+    style: RunStyle,
+    history: Mapping[str, Any],
+    metric: Metric,
+    x_axis: XAxis = "epochs",
+) -> Series:
     """A run's curves of ``metric`` from its (checked) history.json content."""
     epochs = history.get("epochs") or []
     return Series(
@@ -114,6 +206,7 @@ def series_of(label: str, style: RunStyle, history: Mapping[str, Any], metric: M
         train=tuple(_value(record, f"train_{metric}") for record in epochs),
         val=tuple(_value(record, f"val_{metric}") for record in epochs),
         best_epoch=history.get("best_epoch"),
+        per_epoch=per_epoch(history, x_axis),
     )
 
 
@@ -124,14 +217,15 @@ def metric_figure(
     zoom: str = ZOOMS[0],
     log: bool = False,
     styles: Sequence[RunStyle] | None = None,
+    x_axis: XAxis = "epochs",
 ) -> Figure:
     """The figure of ``metric`` for runs given as (label, history), drawn in ``styles`` (by
-    default STYLES in the runs' order)."""
+    default STYLES in the runs' order) against ``x_axis``."""
     series = tuple(
-        series_of(label, style, history, metric)
+        series_of(label, style, history, metric, x_axis)
         for (label, history), style in zip(runs, styles or _cycle(len(runs)), strict=True)
     )
-    return Figure(metric, series, zoom, log and metric == "loss")
+    return Figure(metric, series, zoom, log and metric == "loss", x_axis)
 
 
 def _window(series: Series, zoom: str) -> int:
@@ -186,6 +280,26 @@ def _epoch_ticks(last: int, width: int) -> list[int]:
     return sorted(set(ticks))
 
 
+def count_ticks(last: float, width: int) -> list[float]:
+    """Round counts (steps, samples) for the x-axis from 0, about one every 10 columns."""
+    room = max(width // 10, 2)
+    magnitude = 10 ** math.floor(math.log10(max(last, 1)))
+    step = next(
+        m * magnitude / 10
+        for m in (1, 2, 2.5, 5, 10, 20, 25, 50, 100)
+        if last / (m * magnitude / 10) <= room
+    )
+    return [i * step for i in range(int(last // step) + 1)]
+
+
+def fmt_count(value: float) -> str:
+    """A count as an axis writes it: ``800``, ``12k``, ``1.5M``."""
+    for size, unit in ((1e6, "M"), (1e3, "k")):
+        if value >= size:
+            return f"{value / size:g}{unit}"
+    return f"{value:g}"
+
+
 def _log_ticks(low: float, high: float) -> list[float]:
     """Powers of ten within the range, with 2 and 5 between them when it spans little."""
     first, last = math.floor(math.log10(low)), math.ceil(math.log10(high))
@@ -217,7 +331,7 @@ def render(figure: Figure, width: int, height: int) -> Text:
     text = Text(no_wrap=True, overflow="crop")
     text.append(figure.title + "\n", style="bold")
     limits = y_range(figure)
-    last = max((s.epochs[-1] for s in figure.series if s.epochs), default=0)
+    last = max((s.epochs[-1] * s.per_epoch for s in figure.series if s.epochs), default=0)
     if limits is None or last == 0 or height < 6 or width < 20:
         text.append("Nothing to draw yet: select runs with finished epochs.", style="dim")
         return text
@@ -227,7 +341,9 @@ def render(figure: Figure, width: int, height: int) -> Text:
     return text
 
 
-def _plot(figure: Figure, limits: tuple[float, float], last: int, width: int, height: int) -> Text:
+def _plot(
+    figure: Figure, limits: tuple[float, float], last: float, width: int, height: int
+) -> Text:
     import plotext as plt
 
     # A log axis is drawn as log10 of the values on a linear one, with the ticks named in
@@ -242,7 +358,7 @@ def _plot(figure: Figure, limits: tuple[float, float], last: int, width: int, he
             pixel = plt.pixel(foreground=_rgb(s.style.colour))
             val, train = (
                 [
-                    (e, scale(v))
+                    (e * s.per_epoch, scale(v))
                     for e, v in zip(s.epochs, values, strict=True)
                     if _drawable(v, figure)
                 ]
@@ -255,14 +371,20 @@ def _plot(figure: Figure, limits: tuple[float, float], last: int, width: int, he
                 if points:
                     xs, ys = zip(*points, strict=True)
                     fig.draw(fig.signal(xs, ys, marker=plt.marker(marker, pixel)))
-            best = dict(val).get(s.best_epoch) if s.best_epoch is not None else None
+            at = None if s.best_epoch is None else s.best_epoch * s.per_epoch
+            best = dict(val).get(at) if at is not None else None
             if best is not None:
-                fig.draw(fig.signal([s.best_epoch], [best], marker=plt.marker(BEST_MARKER, pixel)))
+                fig.draw(fig.signal([at], [best], marker=plt.marker(BEST_MARKER, pixel)))
         fig.legend(False)
         x = fig.ruler(0)
-        x.lim(1, last)
-        ticks = _epoch_ticks(last, width)
-        x.ticks(ticks, [str(t) for t in ticks])
+        if figure.x_axis == "epochs":
+            x.lim(1, last)
+            ticks = _epoch_ticks(int(last), width)
+            x.ticks(ticks, [str(t) for t in ticks])
+        else:
+            x.lim(0, last)
+            marks = count_ticks(last, width)
+            x.ticks(marks, [fmt_count(m) for m in marks])
         y = fig.ruler(1)
         y.lim(scale(limits[0]), scale(limits[1]))
         if figure.log:
@@ -282,6 +404,10 @@ SHADES = "·░▒▓█"
 """Heat-strip cells from the smallest to the largest gradient norm (readable without colour)."""
 HEAT = ("#3a5fcd", "#1e90ff", "#3cb371", "#ffd700", "#ff4500")
 """The colour of each shade: blue (vanishing) to red (large)."""
+HEAT_DECADES = (-8, 2)
+"""The heat-strips' one scale, log10 of the norm from the first shade's lower edge to the
+last's upper one (two decades a shade; beyond it, the end shades): fixed, so that a shade
+means the same norm for every run, in every figure, on every screen, whatever else is shown."""
 
 
 @dataclass(frozen=True)
@@ -315,30 +441,36 @@ def strips_of(
 
 def render_strips(strips: Sequence[Strip], width: int) -> Text:
     """Heat-strips: per run one row per layer (input at the top), one cell per epoch, the
-    log10 of the layer's mean gradient norm as shade and colour, on one scale for all runs."""
+    log10 of the layer's mean gradient norm as shade and colour, on one fixed scale
+    (``HEAT_DECADES``), and with one epoch width for all runs (a column covers the same
+    epochs in every strip: a shorter run ends sooner)."""
     text = Text(no_wrap=True, overflow="crop")
-    logs = [math.log10(v) for s in strips for epoch in s.norms for v in epoch if v is not None]
-    if not logs:
+    if not any(v is not None for s in strips for epoch in s.norms for v in epoch):
         text.append("No gradient norms to show yet: select runs with finished epochs.", style="dim")
         return text
-    low, high = math.floor(min(logs)), math.ceil(max(logs))
-    high = max(high, low + 1)
-    text.append("gradient norm per layer (rows, input at the top) and epoch (columns), ")
-    text.append(f"log scale: 1e{low} ")
-    for shade, colour in zip(SHADES, HEAT, strict=True):
-        text.append(shade, style=colour)
-    text.append(f" 1e{high}\n")
+    low, high = HEAT_DECADES
     name_w = max((len(name) for s in strips for name in s.layers), default=3)
     room = max(width - name_w - 3, 4)
+    longest = max(len(s.norms) for s in strips)
+    cell = 2 if 2 * longest <= room else 1
+    buckets = _buckets(longest, room // cell)
+    text.append("gradient norm per layer (rows, input at the top) and epoch (columns), ")
+    text.append(f"log scale: ≤1e{low} ")
+    for shade, colour in zip(SHADES, HEAT, strict=True):
+        text.append(shade, style=colour)
+    text.append(f" ≥1e{high}")
+    if len(buckets) < longest:
+        text.append(f"; a column: {longest / len(buckets):.3g} epochs", style="dim")
+    text.append("\n")
     for s in strips:
         epochs = len(s.norms)
         text.append(f"\n{s.style.marker} {s.label}", style=s.style.colour)
         text.append(f"  ({epochs} epochs)\n", style="dim")
-        cell = 2 if 2 * epochs <= room else 1
-        buckets = _buckets(epochs, room // cell)
         for layer, name in enumerate(s.layers):
             text.append(f" {name:>{name_w}} ", style="dim")
             for start, stop in buckets:
+                if start >= epochs:
+                    break
                 values = [
                     math.log10(v)
                     for epoch in s.norms[start:stop]
@@ -347,11 +479,17 @@ def render_strips(strips: Sequence[Strip], width: int) -> Text:
                 if not values:
                     text.append(" " * cell)
                     continue
-                mean = sum(values) / len(values)
-                level = min(int((mean - low) / (high - low) * len(SHADES)), len(SHADES) - 1)
+                level = heat_level(sum(values) / len(values))
                 text.append(SHADES[level] * cell, style=HEAT[level])
             text.append("\n")
     return text
+
+
+def heat_level(log_norm: float) -> int:
+    """The shade (0 to len(SHADES) - 1) of a norm's log10 on the heat-strips' one scale."""
+    low, high = HEAT_DECADES
+    share = (log_norm - low) / (high - low)
+    return min(max(int(share * len(SHADES)), 0), len(SHADES) - 1)
 
 
 def _buckets(count: int, columns: int) -> list[tuple[int, int]]:

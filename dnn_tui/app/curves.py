@@ -12,8 +12,10 @@ screen states them:
   its values, so noise smaller than that draws flat instead of looking like a trend;
   losses use a log10 scale (they fall over decades, and a first value of 1e3 would
   flatten a linear one); accuracies a linear one kept within [0, 1].
-- the two rows of a pair (train and val) share one y range, so the gap between them
-  is drawn as it is.
+- the two accuracy rows (train and val) share one y range, so the gap between them is
+  drawn as it is; each loss row has its own, so validation loss's upturn (overfitting)
+  stays visible however many decades training loss falls, and its lowest cell is marked
+  (``lowest_cell``).
 """
 
 from __future__ import annotations
@@ -104,6 +106,16 @@ def value_range(curves: Sequence[Sequence[float | None]], scale: Scale) -> tuple
         if lower is not None:
             low = max(low, lower)
     return low, high
+
+
+def lowest_cell(cells: Sequence[float | None]) -> int | None:
+    """The first cell holding the lowest value (a value holds over several cells), or None
+    when nothing was measured."""
+    found, lowest = None, math.inf
+    for index, value in enumerate(cells):
+        if value is not None and (found is None or value < lowest):
+            found, lowest = index, value
+    return found
 
 
 def levels(

@@ -113,7 +113,8 @@ LAB_KEYS: tuple[KeyRow, ...] = (
     ),
     KeyRow(
         "`u`",
-        "run a suite of presets with the form's dataset and epochs, then compare them",
+        "run a suite of presets with the form's dataset (each its own epochs unless you "
+        "changed them), then compare them",
         (
             Binding("u", "run_suite(True)", "suite"),
             Binding("u", "run_suite", show=False),  # the compact footer has no room for it

@@ -3,11 +3,12 @@
 Runs without Textual: the app hands it a ``launch`` function (start one run in the
 worker, as ``r`` does) and calls ``run_ended`` when each run's worker ends. The runs go
 where ``dnn-tui suite`` puts them, ``<runs folder>/<time>-suite-NAME/<preset>/``, with
-the form's dataset, epochs and device (every preset's config is checked before the
-first run starts). The suite ends after its last run, when a run is stopped, or when
-another run is started by hand; ``finished`` then gets the runs it made (none in the
-last case: the user moved on). A suite of seeds (``ensemble``) names its runs
-``<preset>-seed<N>``.
+the form's dataset and device, and each preset's own epochs unless the user changed the
+form's (every preset then runs those, named ``NAME (edited)`` in its config, as an
+edited preset is everywhere); every preset's config is checked before the first run
+starts. The suite ends after its last run, when a run is stopped, or when another run is
+started by hand; ``finished`` then gets the runs it made (none in the last case: the user
+moved on). A suite of seeds (``ensemble``) names its runs ``<preset>-seed<N>``.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from dnn_tui.config import ConfigError, RunConfig, option_value, validate, with_options
-from dnn_tui.presets import SUITE_SEEDS, load_preset, suite_runs
+from dnn_tui.presets import EDITED, SUITE_SEEDS, load_preset, suite_runs
 from dnn_tui.training.status import Status
 
 FORM_OPTIONS = (
@@ -27,23 +28,31 @@ FORM_OPTIONS = (
     "idx_labels",
     "limit",
     "split_seed",
-    "epochs",
     "device",
 )
 """What every preset of a suite takes from the form (as ``dnn-tui suite`` from its options)."""
 
 
-def suite_configs(name: str, form: RunConfig) -> list[tuple[str, RunConfig]]:
-    """(run folder, config) of every run of the suite: its preset with the form's data, epochs
-    and device (and the suite's seed, where it sets one); ConfigError names the preset whose
-    config is invalid."""
+def suite_configs(
+    name: str, form: RunConfig, *, epochs_changed: bool = False
+) -> list[tuple[str, RunConfig]]:
+    """(run folder, config) of every run of the suite: its preset with the form's data and
+    device (and the suite's seed, where it sets one); with ``epochs_changed`` (the user
+    changed the form's epochs) the form's epochs too, and a preset whose own epochs differ
+    is then ``NAME (edited)`` in its config. ConfigError names the preset whose config is
+    invalid."""
     options = {option: option_value(form, option) for option in FORM_OPTIONS}
+    if epochs_changed:
+        options["epochs"] = form.train.epochs
     configs = []
     for run in suite_runs(name):
         try:
-            config = validate(with_options(load_preset(run.preset), options))
+            own = load_preset(run.preset)
+            config = validate(with_options(own, options))
         except ConfigError as error:
             raise ConfigError(f"preset {run.preset}: {error}") from None
+        if config.train.epochs != own.train.epochs:
+            config = replace(config, preset=run.preset + EDITED)
         if run.seed is not None:
             config = replace(config, train=replace(config.train, seed=run.seed))
         configs.append((run.name, config))
@@ -84,13 +93,15 @@ class SuiteRunner:
         launch: Callable[[RunConfig, Path], bool],
         notify: Callable[..., None],
         finished: Callable[[list[Path]], None],
+        *,
+        epochs_changed: bool = False,
     ) -> SuiteRunner | None:
         """Check every config, make the suite's folder and start its first run; None (and a
         notification naming the preset or folder) when that cannot be done."""
         from dnn_tui.rundir.recorder import ClaimError, make_new_dir
 
         try:
-            configs = suite_configs(name, form)
+            configs = suite_configs(name, form, epochs_changed=epochs_changed)
             root = make_new_dir(f"suite-{name}", run_root)
         except (ConfigError, ClaimError, OSError) as error:
             notify(str(error), title="Suite not started", severity="error")
@@ -106,8 +117,10 @@ class SuiteRunner:
             return
         folder, config = self.configs[self._index]
         self.current = self.root / folder
+        # NAME (edited) says more than the folder; baseline-seed1 more than the preset.
+        label = config.preset if (config.preset or "").startswith(folder) else folder
         self._notify(
-            f"run {self._index + 1} of {len(self.configs)}: {folder} "
+            f"run {self._index + 1} of {len(self.configs)}: {label} "
             f"({config.data.dataset}, {config.train.epochs} epochs)",
             title=f"Suite {self.name}",
         )

@@ -1,6 +1,7 @@
 """Suites in the dashboard (``u``): a suite's presets run one after the other with the form's
-dataset and epochs, then the comparison of their runs opens (a suite of seeds, ``ensemble``,
-also evaluates them there as one ensemble). A mixin of ``DnnApp``; the
+dataset, each with its own epochs unless the user changed the form's, then the comparison
+of their runs opens (a suite of seeds, ``ensemble``, also evaluates them there as one
+ensemble). A mixin of ``DnnApp``; the
 runs themselves are driven by ``SuiteRunner``.
 """
 
@@ -31,7 +32,13 @@ class Suites:
         config = self.lab.form_config() if name is not None else None
         if name is not None and config is not None:
             suite = SuiteRunner.start(
-                name, config, self.run_root, self._launch, self.notify, self._compare_suite
+                name,
+                config,
+                self.run_root,
+                self._launch,
+                self.notify,
+                self._compare_suite,
+                epochs_changed=self.lab.config_form.epochs_changed,
             )
             self.suite = suite if suite is not None and suite.current is not None else None
 

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from dnn_tui.analysis.figures import ZOOMS
+from dnn_tui.analysis.figures import X_AXES, ZOOMS
 from dnn_tui.commands.options import choices
 from dnn_tui.fileio import visible
 from dnn_tui.training.status import EXIT_ERROR, EXIT_OK
@@ -60,6 +60,15 @@ def register(commands: argparse._SubParsersAction) -> None:
         action="store_true",
         help="instead: each run's test accuracy class by class, side by side (evaluation.json)",
     )
+    compare.add_argument(
+        "--x",
+        dest="x_axis",
+        metavar=choices(X_AXES),
+        choices=X_AXES,
+        default=X_AXES[0],
+        help="what the figures' x axis counts: epochs, optimizer steps taken or training "
+        "samples seen (the batching lesson is per step; default: %(default)s)",
+    )
     compare.set_defaults(handler=_compare)
 
 
@@ -86,7 +95,9 @@ def _compare(args: argparse.Namespace) -> int:
     elif args.per_class:
         damaged += print_per_class(loaded, make_console())
     elif loaded:
-        print_comparison(loaded, make_console(), zoom=args.zoom, log=not args.linear_loss)
+        print_comparison(
+            loaded, make_console(), zoom=args.zoom, log=not args.linear_loss, x_axis=args.x_axis
+        )
     for error in damaged:
         kind = "error" if error.rule == NO_SUCH_RUN else "damaged run"
         print(f"dnn-tui: {kind}: {visible(error)}", file=sys.stderr)
@@ -106,48 +117,84 @@ def _write_csv(runs: Sequence[SavedRun], target: str) -> None:
 
 
 def print_comparison(
-    runs: Sequence[SavedRun], console: Console, *, zoom: str = ZOOMS[0], log: bool = True
+    runs: Sequence[SavedRun],
+    console: Console,
+    *,
+    zoom: str = ZOOMS[0],
+    log: bool = True,
+    x_axis: str = X_AXES[0],
 ) -> None:
-    """The runs, best validation accuracy first: a table, the settings that differ, the
-    accuracy and loss figures and the gradient heat-strips (markers as in the table)."""
-    from rich.table import Table
-
+    """The runs, the best epoch's validation accuracy first: a table, the settings that
+    differ, the accuracy and loss figures and the gradient heat-strips (markers as in the
+    table, each run's the one its preset prefers, as in the dashboard)."""
     from dnn_tui.analysis import figures
     from dnn_tui.analysis.comparison import run_labels
-    from dnn_tui.rundir.liveness import shown_status
-    from dnn_tui.rundir.readings import best_val_acc, gaps
-    from dnn_tui.training.report import fmt_float
+    from dnn_tui.rundir.readings import best_val_acc
 
     def rank(run: SavedRun) -> float:
         best = best_val_acc(run.history)
         return -math.inf if best is None else best
 
     ordered = sorted(runs, key=rank, reverse=True)
-    styles = [figures.STYLES[i % len(figures.STYLES)] for i in range(len(ordered))]
+    styles = figures.pick_styles([run.config.preset for run in ordered])
     # Folder names, presets and settings come from files: their control characters are shown.
     labels = [visible(label) for label in run_labels([(r.path, r.config.preset) for r in ordered])]
+    _print_table(ordered, [style.marker for style in styles], labels, console)
+    if len(ordered) > 1:
+        headers = [f"{style.marker} {label}" for style, label in zip(styles, labels, strict=True)]
+        _print_differences(ordered, headers, console)
+    width = min(console.width, FIGURE_WIDTH)
+    pairs = [(label, run.history) for label, run in zip(labels, ordered, strict=True)]
+    for metric, height in (("acc", 24), ("loss", 18)):
+        figure = figures.metric_figure(
+            pairs,
+            metric,  # type: ignore[arg-type]
+            zoom=zoom,
+            log=log,
+            styles=styles,
+            x_axis=x_axis,  # type: ignore[arg-type]
+        )
+        console.print()
+        console.print(figures.render(figure, width, height))
+    console.print()
+    console.print(figures.render_strips(figures.strips_of(pairs, styles), width))
+
+
+def _print_table(
+    runs: Sequence[SavedRun], markers: Sequence[str], labels: Sequence[str], console: Console
+) -> None:
+    """A row per run: its best epoch (lowest validation loss, the weights kept), that
+    epoch's validation and test accuracy, the top validation accuracy, gaps, last losses."""
+    from rich.table import Table
+
+    from dnn_tui.rundir.liveness import shown_status
+    from dnn_tui.rundir.readings import best_val_acc, gaps, max_val_acc
+    from dnn_tui.training.report import fmt_float
+
     table = Table(header_style="bold")
     table.add_column("", justify="right")
     table.add_column("run")
     table.add_column("data")
-    for title in ("best epoch", "best val acc", "test acc", "gap last", "gap best"):
+    titles = ("best epoch", "best val acc", "test acc", "top val acc", "gap last", "gap best")
+    for title in titles:
         table.add_column(title, justify="right")
     table.add_column("train loss", justify="right")
     table.add_column("val loss", justify="right")
     table.add_column("status")
     table.add_column("directory", overflow="fold")
-    for style, label, run in zip(styles, labels, ordered, strict=True):
+    for marker, label, run in zip(markers, labels, runs, strict=True):
         last = run.history["epochs"][-1] if run.history["epochs"] else {}
         test = run.history.get("test") or {}
         best = run.history.get("best_epoch")
         gap = gaps(run.history)
         table.add_row(
-            style.marker,
+            marker,
             label,
             visible((run.history["dataset"] or {}).get("name", run.config.data.dataset)),
             "-" if best is None else str(best),
             fmt_float(best_val_acc(run.history), ".4f"),
-            fmt_float(test.get("acc"), ".4f"),
+            fmt_float(test.get("acc") if best is not None else None, ".4f"),
+            fmt_float(max_val_acc(run.history), ".4f"),
             fmt_float(gap.last, ".4f"),
             fmt_float(gap.best, ".4f"),
             fmt_float(last.get("train_loss"), ".4f"),
@@ -156,18 +203,11 @@ def print_comparison(
             visible(run.path),
         )
     console.print(table)
+    console.print(
+        "best epoch: the lowest validation loss, whose weights are kept; best val acc and test acc"
+        " are that epoch's; top val acc: the highest of any epoch"
+    )
     console.print("gap: training minus validation accuracy, at the last and at the best epoch")
-    if len(ordered) > 1:
-        headers = [f"{style.marker} {label}" for style, label in zip(styles, labels, strict=True)]
-        _print_differences(ordered, headers, console)
-    width = min(console.width, FIGURE_WIDTH)
-    pairs = [(label, run.history) for label, run in zip(labels, ordered, strict=True)]
-    for metric, height in (("acc", 24), ("loss", 18)):
-        figure = figures.metric_figure(pairs, metric, zoom=zoom, log=log)  # type: ignore[arg-type]
-        console.print()
-        console.print(figures.render(figure, width, height))
-    console.print()
-    console.print(figures.render_strips(figures.strips_of(pairs), width))
 
 
 def _print_differences(runs: Sequence[SavedRun], headers: Sequence[str], console: Console) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -24,7 +25,7 @@ from dnn_tui.config import (
     with_options,
 )
 from dnn_tui.options import OPTIONS, braces
-from dnn_tui.presets import load_preset
+from dnn_tui.presets import EDITED, load_preset, same_experiment
 
 _T = TypeVar("_T")
 
@@ -114,6 +115,8 @@ def config_from_args(
     Options given for nothing (``--idx-images`` without dataset idx, ``--init-std`` without
     init normal, ``--data-dir`` with a dataset that is not downloaded) raise UsageError;
     settings that cannot change the run (a patience of at least the epochs) are warned about.
+    A ``--preset`` whose experiment the options change is ``NAME (edited)``, as the
+    dashboard's form names it: its lesson line and run folder do not claim the preset's.
     """
     preset, config_file = getattr(args, "preset", None), getattr(args, "config", None)
     if base is not None:
@@ -128,6 +131,8 @@ def config_from_args(
         config = RunConfig()
     options = _typed(given_options, args, RUN_OPTIONS)
     config = _typed(lambda: validate(with_options(config, options)))
+    if base is None and preset is not None and not same_experiment(config, load_preset(preset)):
+        config = replace(config, preset=preset + EDITED)
     check_used(config, options)
     for text in notices(config):
         warn(text)

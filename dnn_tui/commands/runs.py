@@ -22,6 +22,11 @@ if TYPE_CHECKING:
     from dnn_tui.rundir.catalog import RunEntry
 
 DEFAULT_DIR = Path("runs")
+BEST_MARK = "★"
+"""Marks the best epoch's number, as the epoch table stars its row."""
+BEST_LEGEND = (
+    f"{BEST_MARK} best epoch (lowest val loss, its weights kept); val acc and test are that epoch's"
+)
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -80,12 +85,12 @@ def _print_table(entries: list[RunEntry], folder: Path, now: float) -> None:
     if not entries:
         print(f"no runs under {visible(folder)}")
         return
-    header = ("run", "preset", "dataset", "status", "epochs", "best val", "test", "age")
+    header = ("run", "preset", "dataset", "status", "epochs", "best", "val acc", "test", "age")
     rows = [header]
     for entry in entries:
         age = fmt_age(None if entry.modified is None else now - entry.modified)
         if entry.damaged:
-            rows.append((visible(entry.name), "", "", "damaged", "", "", "", age))
+            rows.append((visible(entry.name), "", "", "damaged", "", "", "", "", age))
             continue
         planned = f"/{entry.planned}" if entry.planned is not None else ""
         rows.append(
@@ -95,13 +100,14 @@ def _print_table(entries: list[RunEntry], folder: Path, now: float) -> None:
                 visible(entry.dataset or "-"),
                 visible(entry.status),
                 f"{entry.epochs}{planned}",
+                "-" if entry.best_epoch is None else f"{BEST_MARK}{entry.best_epoch}",
                 fmt_float(entry.best_val_acc, ".4f"),
                 fmt_float(entry.test_acc, ".4f"),
                 age,
             )
         )
     widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
-    right = {4, 5, 6, 7}
+    right = {4, 5, 6, 7, 8}
     lines = (
         "  ".join(
             cell.rjust(width) if i in right else cell.ljust(width)
@@ -109,4 +115,4 @@ def _print_table(entries: list[RunEntry], folder: Path, now: float) -> None:
         ).rstrip()
         for row in rows
     )
-    sys.stdout.write("\n".join(lines) + "\n")
+    sys.stdout.write("\n".join(lines) + "\n" + BEST_LEGEND + "\n")

@@ -21,10 +21,12 @@ from dnn_tui.commands.train import add_out_options, claim_folder
 from dnn_tui.config import ConfigError, DataConfig, RunConfig
 from dnn_tui.fileio import visible
 from dnn_tui.presets import (
+    EDITED,
     SUITE_ALIASES,
     SUITE_SEEDS,
     SUITES,
     load_preset,
+    same_experiment,
     suite_runs,
     suite_text,
 )
@@ -104,13 +106,17 @@ def _suite(args: argparse.Namespace) -> int:
         if run.seed is not None:
             base = replace(base, train=replace(base.train, seed=run.seed))
         try:
-            configs[run.name] = config_from_args(
+            config = config_from_args(
                 args,
                 base=base,
                 warn=lambda text, name=name: print_warning(f"preset {name}: {text}"),
             )
         except (ConfigError, UsageError) as error:
             raise type(error)(f"preset {name}: {error}") from None
+        # Options that change its experiment (--epochs 3) make it NAME (edited) in its config.
+        if not same_experiment(config, base):
+            config = replace(config, preset=name + EDITED)
+        configs[run.name] = config
     if args.out is None:
         root = make_new_dir(f"suite-{args.suite}")
     else:  # each run's directory in it is claimed (and checked) as it starts

@@ -301,7 +301,8 @@ def _progress(console: Console):
     def report(entry: Mapping[str, Any], done: int, total: int) -> None:
         text = f"[{done}/{total}] {entry['dir']}: {entry['status']}"
         if entry.get("best_val_acc") is not None:
-            text += f", best val acc {fmt_float(entry['best_val_acc'], '.4f')}"
+            best = entry.get("best_epoch")
+            text += f", best epoch {best}, val acc {fmt_float(entry['best_val_acc'], '.4f')}"
         if entry.get("seconds") is not None:
             text += f" ({entry['seconds']:.1f} s)"
         if entry.get("error"):

@@ -40,7 +40,7 @@ from dnn_tui.rundir.files import (
     read_history,
 )
 from dnn_tui.rundir.liveness import LIVENESS_FILE, shown_status
-from dnn_tui.rundir.readings import acc_on_test, best_val_acc, gaps
+from dnn_tui.rundir.readings import acc_on_test, best_val_acc, gaps, max_val_acc
 from dnn_tui.training.status import Status
 
 MAX_DEPTH = 6
@@ -65,8 +65,14 @@ class RunEntry:
     """Epochs finished."""
     planned: int | None = None
     """Epochs the config asked for."""
+    best_epoch: int | None = None
+    """The ★ best epoch: the lowest validation loss, whose weights the run keeps."""
     best_val_acc: float | None = None
+    """The best epoch's validation accuracy."""
+    max_val_acc: float | None = None
+    """The top validation accuracy of any epoch (its weights may be gone)."""
     test_acc: float | None = None
+    """The best epoch's weights on the test split."""
     gap: float | None = None
     """Training minus validation accuracy at the last epoch."""
     modified: float | None = None
@@ -88,7 +94,9 @@ class RunEntry:
             "dataset": self.dataset,
             "epochs": self.epochs,
             "planned_epochs": self.planned,
+            "best_epoch": self.best_epoch,
             "best_val_acc": self.best_val_acc,
+            "max_val_acc": self.max_val_acc,
             "test_acc": self.test_acc,
             "gap": self.gap,
             "modified": self.modified,
@@ -147,7 +155,9 @@ def summarize(path: Path, name: str) -> RunEntry:
         dataset=_dataset_name(history),
         epochs=len(history["epochs"]),
         planned=planned if isinstance(planned, int) and not isinstance(planned, bool) else None,
+        best_epoch=history.get("best_epoch"),
         best_val_acc=best_val_acc(history),
+        max_val_acc=max_val_acc(history),
         test_acc=acc_on_test(history),
         gap=gaps(history).last,
         modified=modified,

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import math
 import os
 import signal
 import tempfile
@@ -32,6 +31,7 @@ from dnn_tui.rundir.files import (
     MAX_HISTORY_BYTES,
 )
 from dnn_tui.rundir.liveness import shown_status
+from dnn_tui.rundir.readings import acc_on_test, best_record, best_val_acc, max_val_acc
 from dnn_tui.rundir.recorder import record_unstarted
 from dnn_tui.sweeps.planning import PlannedRun, write_state
 from dnn_tui.training.status import ENDED_ON_ITS_OWN, Status
@@ -167,15 +167,21 @@ def outcome(root: Path, ended: Ended, stopping: bool) -> dict[str, Any]:
         write_unstarted(run_dir, ended.run, status, reason)
         history = {"status": status, "epochs": [], "error": reason}
     status = shown_status(history.get("status"), run_dir)
-    accs = [e.get("val_acc") for e in history["epochs"] if isinstance(e, dict)]
-    accs = [a for a in accs if isinstance(a, int | float) and math.isfinite(a)]
-    test = history.get("test") if isinstance(history.get("test"), dict) else {}
+    # Read loosely (this history was not checked): only records that are objects count.
+    records = {
+        "epochs": [e for e in history["epochs"] if isinstance(e, dict)],
+        "best_epoch": history.get("best_epoch"),
+        "test": history.get("test"),
+    }
+    best = records["best_epoch"] if best_record(records) is not None else None
     return {
         "status": status,
         "exit_code": ended.code,
         "epochs": len(history["epochs"]),
-        "best_val_acc": max(accs) if accs else None,
-        "test_acc": test.get("acc"),
+        "best_epoch": best,
+        "best_val_acc": best_val_acc(records),
+        "max_val_acc": max_val_acc(records),
+        "test_acc": acc_on_test(records) if best is not None else None,
         "error": history.get("error") or (ended.error if status == Status.FAILED else None),
     }
 

@@ -167,6 +167,7 @@ def expand(
         for combo in combos:
             values = dict(zip(names, combo, strict=True))
             resolved = _checked(config, values, ", ".join(f"{k}={v}" for k, v in values.items()))
+            resolved = replace(resolved, preset=run_label(config.preset, values))
             label = "-".join([*([base] if len(bases) > 1 and base else []), *_slugs(values)])
             name = f"{len(runs) + 1:0{width}d}-{label}"[:120]
             runs.append(PlannedRun(name, base, values, resolved))
@@ -175,6 +176,13 @@ def expand(
         if all(reasons):
             raise GridError(f"{name}: {reasons[0]}")
     return runs
+
+
+def run_label(base: str | None, values: Mapping[str, str]) -> str:
+    """A sweep run's name as lists show it (its config's ``preset``): the base preset (if
+    any) and the grid values it ran with, ``deep-sigmoid activation=relu init=he``; the base
+    name alone would claim the base's experiment for a run that changed it."""
+    return " ".join([*([base] if base else []), *(f"{k}={v}" for k, v in values.items())])
 
 
 def _checked(config: RunConfig, values: Mapping[str, str], where: str) -> RunConfig:
@@ -337,7 +345,17 @@ def largest_state_entry() -> dict[str, Any]:
     STATE_TEXT_BYTES in each (longer than any number; a result read from a run's history.json
     may be a text) and every run option on the grid."""
     text = "x" * (STATE_TEXT_BYTES - 2)  # its JSON takes STATE_TEXT_BYTES, as much as any
-    fields = ("dir", "base", "status", "started", "exit_code", "epochs", "best_val_acc")
+    fields = (
+        "dir",
+        "base",
+        "status",
+        "started",
+        "exit_code",
+        "epochs",
+        "best_epoch",
+        "best_val_acc",
+        "max_val_acc",
+    )
     return {
         **{key: text for key in fields},
         "values": {name: text for name in OPTION_SECTION},
@@ -385,7 +403,8 @@ class Row:
     runs: int
     statuses: dict[str, int]
     val: tuple[float, float | None] | None
-    """Mean and spread (sample standard deviation; None for one run) of best val accuracy."""
+    """Mean and spread (sample standard deviation; None for one run) of the best epoch's
+    validation accuracy (lowest validation loss, the weights kept)."""
     test: tuple[float, float | None] | None
     members: tuple[str, ...] = ()
     """The run folders of the point's seeds that ran their course: its ensemble's members."""
@@ -402,7 +421,8 @@ def _spread(values: Sequence[Any]) -> tuple[float, float | None] | None:
 
 
 def summarize(entries: Sequence[Mapping[str, Any]]) -> list[Row]:
-    """sweep.json's runs grouped over the seed axis, best mean val accuracy first."""
+    """sweep.json's runs grouped over the seed axis, the best epochs' highest mean validation
+    accuracy first."""
     groups: dict[str, list[Mapping[str, Any]]] = {}
     for entry in entries:
         values = {k: v for k, v in entry["values"].items() if k != SEED}

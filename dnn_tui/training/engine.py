@@ -395,7 +395,7 @@ class _Run:
         if self.best_state is not None:
             self.model.load_state_dict(self.best_state)
         test, evaluation = None, None
-        if len(self.x_test) and (status != Status.FAILED or self.best_state is not None):
+        if len(self.x_test) and self.best_state is not None:  # no kept weights: nothing to test
             try:
                 evaluation = assess(
                     self.model, self.x_test, self.y_test, self.data.classes, epoch=self.best_epoch

@@ -86,6 +86,22 @@ def fmt_float(value: float | None, spec: str) -> str:
     return format(value, spec)
 
 
+def patience_words(last: int | None, best: int | None, patience: int) -> str | None:
+    """What early stopping has counted after epoch ``last`` (the best epoch ``best``): "2 of 3
+    epochs without improvement"; None when early stopping is off or no epoch ended."""
+    if patience <= 0 or last is None:
+        return None
+    waited = last - best if best is not None else last
+    return f"{waited} of {patience} epochs without improvement"
+
+
+def top_val_epoch(epochs: Sequence[Mapping[str, Any]]) -> Mapping[str, Any] | None:
+    """The epoch with the top validation accuracy (the first of equals), or None."""
+    scored = [r for r in epochs if isinstance(r.get("val_acc"), int | float)]
+    scored = [r for r in scored if math.isfinite(r["val_acc"])]
+    return max(scored, key=lambda r: r["val_acc"], default=None)
+
+
 def summary_lines(
     status: str,
     epochs: Sequence[Mapping[str, Any]],
@@ -118,16 +134,17 @@ def summary_lines(
             f"{diverged.get('step')}, first in {visible(diverged.get('layer'))}"
         )
         lines.append(Text(f"{where}; {advice}" if advice else where, style="red"))
-    if best_epoch is not None:
-        best = next((r for r in epochs if r.get("epoch") == best_epoch), None)
-        if best is not None:
-            lines.append(
-                Text(
-                    f"best epoch: {best_epoch} (val loss {fmt_float(best.get('val_loss'), '.4f')}"
-                    f", val acc {fmt_float(best.get('val_acc'), '.4f')})"
-                )
-            )
-    if test:
+    best = next((r for r in epochs if r.get("epoch") == best_epoch), None)
+    if best is not None:
+        line = (
+            f"best epoch: {best_epoch} (val loss {fmt_float(best.get('val_loss'), '.4f')}"
+            f", val acc {fmt_float(best.get('val_acc'), '.4f')})"
+        )
+        top = top_val_epoch(epochs)
+        if top is not None and top.get("val_acc") != best.get("val_acc"):
+            line += f"; top val acc {fmt_float(top.get('val_acc'), '.4f')} at epoch {top['epoch']}"
+        lines.append(Text(line))
+    if test and best is not None:  # the test measures the best epoch's kept weights
         lines.append(
             Text.assemble(
                 ("test accuracy: ", "bold"),
@@ -147,6 +164,7 @@ class Report:
         self._layers: tuple[str, ...] = ()
         self._hidden = 0
         self._epochs = 0
+        self._patience = 0
         self._records: dict[int, dict[str, Any]] = {}
         self._notices: set[str] = set()
         self._live: Live | None = None
@@ -199,6 +217,7 @@ class Report:
         self._layers = event.layers
         self._hidden = len(config.model.hidden)
         self._epochs = config.train.epochs
+        self._patience = config.train.early_stopping
         name = visible(config.preset or "custom")  # a config file's words: shown, never obeyed
         self._print(Text.assemble(("run ", "bold"), (name, "bold cyan"), f": {describe(config)}"))
         self._print(
@@ -264,6 +283,9 @@ class Report:
             row.stylize("red")
         if event.best_epoch == epoch:
             row.append("  *", style="green")
+        waiting = patience_words(epoch, event.best_epoch, self._patience)
+        if waiting is not None and event.best_epoch != epoch:
+            row.append(f"  {waiting}", style="yellow")
         self._print(row)
 
     def _progress(self, event: StepMeasured) -> None:

@@ -125,6 +125,11 @@ async def test_the_differences_table_and_zoom(tmp_path: Path) -> None:
         assert last[2] < last[0] and last[1] < last[0]
 
         chart = screen.query_one("#accuracy-chart", RunChart)
+        assert chart.figure.x_axis == "epochs"
+        await pilot.press("a")
+        assert chart.figure.x_axis == "steps" and "by steps taken" in str(chart.render())
+        await pilot.press("a", "a")
+        assert chart.figure.x_axis == "epochs"
         assert chart.figure.zoom == "last-half"
         await pilot.press("z")
         assert chart.figure.zoom == "after-first"
@@ -406,13 +411,16 @@ async def test_damaged_runs_among_good_ones_never_break_the_dashboard(
 TINY_SUITE = RunConfig(
     model=ModelConfig(hidden=(8,)),
     data=DataConfig("digits", limit=100),
-    train=TrainConfig(epochs=2, batch_size=50),
+    train=TrainConfig(epochs=3, batch_size=50),
 )
 
 
 async def test_a_suite_from_the_dashboard(tmp_path: Path) -> None:
     app = DnnApp(TINY_SUITE, run_root=tmp_path)
     async with app.run_test(size=(120, 40)) as pilot:
+        # The user changes the epochs: every preset runs 2, and says it was edited.
+        app.lab.config_form.query_one("#field-epochs", Input).value = "2"
+        await pilot.pause()
         await pilot.press("u")
         assert isinstance(app.screen, SuitePickerScreen)
         options = app.screen.query_one(OptionList)
@@ -428,11 +436,11 @@ async def test_a_suite_from_the_dashboard(tmp_path: Path) -> None:
         for preset in ("shallow", "baseline"):
             run = load_run(suite / preset)
             assert run.history["status"] == "completed"
-            assert run.config.preset == preset
+            assert run.config.preset == f"{preset} (edited)"
             assert run.config.data == TINY_SUITE.data
             assert len(run.history["epochs"]) == 2
         chart = screen.query_one("#accuracy-chart", RunChart)
-        assert [s.label for s in chart.figure.series] == ["shallow", "baseline"]
+        assert [s.label for s in chart.figure.series] == ["shallow (edited)", "baseline (edited)"]
         assert app.suite is None and not app.running
 
 

@@ -209,9 +209,15 @@ def test_eta_counts_the_samples_and_validations_left() -> None:
 
 
 def test_a_slow_first_epoch_is_named_only_when_it_was_slow() -> None:
-    records = {1: {"seconds": 12.0}, 2: {"seconds": 0.1}, 3: {"seconds": 0.12}}
+    records = {
+        1: {"seconds": 12.0},
+        2: {"seconds": 0.1},
+        3: {"seconds": 0.12},
+        4: {"seconds": 0.11},
+    }
     assert slow_first_epoch(records) == (12.0, 0.11)
-    assert slow_first_epoch({1: {"seconds": 0.2}, 2: {"seconds": 0.1}}) is None
+    steady = {e: {"seconds": 0.1} for e in range(2, 5)}
+    assert slow_first_epoch({1: {"seconds": 0.2}} | steady) is None
     assert slow_first_epoch({1: {"seconds": 9.0}}) is None  # nothing to compare with yet
     # "The next ones" are the NEXT_EPOCHS after the first: a long run's later epochs (slower
     # here) change nothing, and each epoch's end costs the same however long the run.

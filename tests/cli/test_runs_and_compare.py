@@ -137,7 +137,9 @@ def test_runs_lists_suites_with_their_status(cli: Cli, suite: Path, tmp_path: Pa
         entry = listed[name]
         assert (entry["preset"], entry["dataset"], entry["status"]) == (preset, "idx", "completed")
         assert entry["epochs"] == entry["planned_epochs"] == 20
-        assert entry["best_val_acc"] == max(r["val_acc"] for r in history["epochs"])
+        best = next(r for r in history["epochs"] if r["epoch"] == history["best_epoch"])
+        assert (entry["best_epoch"], entry["best_val_acc"]) == (best["epoch"], best["val_acc"])
+        assert entry["max_val_acc"] == max(r["val_acc"] for r in history["epochs"])
         assert entry["test_acc"] == history["test"]["acc"]
         assert entry["age_s"] >= 0
     assert listed["20250103-090000-baseline"]["status"] == "interrupted"
@@ -158,9 +160,11 @@ def test_runs_lists_suites_with_their_status(cli: Cli, suite: Path, tmp_path: Pa
         "epochs",
         "best",
         "val",
+        "acc",
         "test",
         "age",
     ]
+    assert lines[-1].startswith("★ best epoch (lowest val loss")
     row = next(line for line in lines if line.startswith(names[3]))
     assert row.split()[1:5] == ["bottleneck", "idx", "completed", "20/20"]
     assert any("interrupted" in line for line in lines)

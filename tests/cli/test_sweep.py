@@ -55,8 +55,12 @@ def check_grid_of_four(root: Path, stdout: str) -> None:
             assert run.config.train.batch_size == 50
             assert run.weights is not None
             accs = [record["val_acc"] for record in history["epochs"]]
-            assert entry["best_val_acc"] == max(accs)
+            best = next(r for r in history["epochs"] if r["epoch"] == history["best_epoch"])
+            assert (entry["best_epoch"], entry["best_val_acc"]) == (best["epoch"], best["val_acc"])
+            assert entry["max_val_acc"] == max(accs)
             assert entry["test_acc"] == history["test"]["acc"]
+            # Labelled by its grid values, not by the name of the config it started from.
+            assert run.config.preset == f"batch_size=50 lr={entry['values']['lr']}"
     assert "comparison" in stdout and "best val acc" in stdout
 
 

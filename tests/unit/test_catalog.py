@@ -56,7 +56,9 @@ def test_entries_show_what_the_list_needs(tmp_path: Path) -> None:
     assert entry.name == os.path.join("20250101-suite-regularization", "bottleneck")
     assert (entry.preset, entry.dataset, entry.status) == ("bottleneck", "idx", "completed")
     assert (entry.epochs, entry.planned) == (20, 20)
-    assert entry.best_val_acc == max(record["val_acc"] for record in epochs)
+    best = next(record for record in epochs if record["epoch"] == history["best_epoch"])
+    assert (entry.best_epoch, entry.best_val_acc) == (history["best_epoch"], best["val_acc"])
+    assert entry.max_val_acc == max(record["val_acc"] for record in epochs)
     assert entry.test_acc == history["test"]["acc"]
     assert entry.gap == pytest.approx(epochs[-1]["train_acc"] - epochs[-1]["val_acc"])
     assert entry.modified == pytest.approx((run / "history.json").stat().st_mtime)

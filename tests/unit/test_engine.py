@@ -255,6 +255,15 @@ def test_stop_ends_the_run_within_one_step(digits: Dataset) -> None:
     assert [(a.kind, (a.epoch, a.step)) for a in applied] == [("stop", following)]
 
 
+def test_a_run_stopped_in_its_first_epoch_claims_no_test_accuracy(digits: Dataset) -> None:
+    """No epoch ended, so no weights were kept: testing the untrained ones says nothing."""
+    controls = RunControls()
+    controls.stop()  # applies at the first step
+    result = train(make_config(batch_size=10, epochs=5), digits, controls)
+    assert result.status == "stopped" and result.history == []
+    assert result.best_epoch is None and result.test is None
+
+
 def test_controls_take_effect_at_the_next_step_and_are_recorded(digits: Dataset) -> None:
     controls = RunControls(lr=0.001)
     seen: list[StepMeasured] = []

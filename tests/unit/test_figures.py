@@ -16,7 +16,7 @@ from dnn_tui import config as cfg
 from dnn_tui.analysis import figures
 from dnn_tui.analysis.comparison import TIDY_COLUMNS, config_differences, run_labels, tidy_csv
 from dnn_tui.rundir.files import CSV_COLUMNS, csv_value, load_run
-from dnn_tui.rundir.readings import Gaps, acc_on_test, best_val_acc, gaps
+from dnn_tui.rundir.readings import Gaps, acc_on_test, best_val_acc, gaps, max_val_acc
 
 FIXTURES = Path(__file__).resolve().parents[1] / "data" / "regularization-mnist"
 PRESETS = ("baseline", "l2", "dropout", "bottleneck")
@@ -113,9 +113,43 @@ def test_heat_strips_show_a_vanishing_first_layer() -> None:
         for line in block.splitlines()[1:]
     }
     assert set(rows[("sigmoid", "fc1")]) == {figures.SHADES[0]}
-    assert set(rows[("sigmoid", "fc3")]) == {figures.SHADES[-1]}
+    assert set(rows[("sigmoid", "fc3")]) == {figures.SHADES[figures.heat_level(-1.0)]}
+    assert figures.heat_level(-7.0) < figures.heat_level(-4.0) < figures.heat_level(-1.0)
     assert rows[("relu", "fc1")] == rows[("relu", "fc3")] == rows[("sigmoid", "fc3")]
     assert len(rows[("relu", "fc1")]) == 10  # two cells an epoch when there is room
+
+
+def strip_rows(shown: str, runs: tuple[str, ...]) -> dict[tuple[str, str], str]:
+    blocks = shown.strip().split("\n\n")[1:]
+    return {
+        (run, line.split()[0]): line.split()[1]
+        for run, block in zip(runs, blocks, strict=True)
+        for line in block.splitlines()[1:]
+    }
+
+
+def test_heat_strips_have_one_scale_whatever_else_is_shown() -> None:
+    """A run's shades do not change when a run with far larger norms joins the figure."""
+    quiet = {"layers": ["fc1"], "epochs": [{"grad_norm": [1e-3]}] * 4}
+    loud = {"layers": ["fc1"], "epochs": [{"grad_norm": [1e3]}] * 4}
+    alone = plain(figures.render_strips(figures.strips_of([("quiet", quiet)]), 80))
+    beside = plain(figures.render_strips(figures.strips_of([("quiet", quiet), ("loud", loud)]), 80))
+    assert (
+        strip_rows(alone, ("quiet",))[("quiet", "fc1")]
+        == strip_rows(beside, ("quiet", "loud"))[("quiet", "fc1")]
+    )
+    assert figures.heat_level(99.0) == len(figures.SHADES) - 1 and figures.heat_level(-99.0) == 0
+
+
+def test_heat_strips_give_an_epoch_the_same_width_in_every_strip() -> None:
+    """A 10-epoch run beside a 100-epoch one: a column covers the same epochs in both."""
+    short = {"layers": ["fc1"], "epochs": [{"grad_norm": [0.1]}] * 10}
+    long = {"layers": ["fc1"], "epochs": [{"grad_norm": [0.1]}] * 100}
+    shown = plain(figures.render_strips(figures.strips_of([("short", short), ("long", long)]), 60))
+    rows = strip_rows(shown, ("short", "long"))
+    columns = len(rows[("long", "fc1")])
+    assert columns < 100 and "a column:" in shown
+    assert len(rows[("short", "fc1")]) == pytest.approx(columns * 10 / 100, abs=1)
 
 
 def test_differences_are_the_settings_that_differ() -> None:
@@ -139,22 +173,26 @@ def test_gaps_and_accuracies(histories) -> None:
         found = gaps(history)
         assert found.last == pytest.approx(epochs[-1]["train_acc"] - epochs[-1]["val_acc"])
         assert found.best == pytest.approx(best["train_acc"] - best["val_acc"])
-        assert best_val_acc(history) == max(r["val_acc"] for r in epochs)
+        assert best_val_acc(history) == best["val_acc"]
+        assert max_val_acc(history) == max(r["val_acc"] for r in epochs)
         assert acc_on_test(history) == history["test"]["acc"]
     assert gaps({"epochs": [], "best_epoch": None}) == Gaps(None, None)
+    # A test figure in a history without a best epoch measured no kept weights.
+    assert acc_on_test({"epochs": [], "best_epoch": None, "test": {"acc": 0.1}}) is None
 
 
 def test_tidy_csv_has_a_row_per_run_and_epoch(histories) -> None:
     text = tidy_csv([(f"runs/{name}", name, history) for name, history in histories])
     rows = list(csv.reader(io.StringIO(text)))
-    assert tuple(rows[0]) == TIDY_COLUMNS == ("run", "preset", *CSV_COLUMNS)
+    assert tuple(rows[0]) == TIDY_COLUMNS == ("run", "preset", *CSV_COLUMNS, "best")
     assert len(rows) == 1 + 80
     by_key = {(row[0], int(row[2])): row for row in rows[1:]}
     for name, history in histories:
         for record in history["epochs"]:
             row = by_key[(f"runs/{name}", record["epoch"])]
             assert row[1] == name
-            for column, cell in zip(CSV_COLUMNS, row[2:], strict=True):
+            assert row[-1] == ("1" if record["epoch"] == history["best_epoch"] else "0")
+            for column, cell in zip(CSV_COLUMNS, row[2:-1], strict=True):
                 value = csv_value(record, column)  # act_*: empty in these schema 1 files
                 assert (cell == "") if value is None else float(cell) == pytest.approx(value)
 

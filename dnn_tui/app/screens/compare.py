@@ -36,7 +36,7 @@ from textual.widgets import DataTable, Footer, Input, Label, TabbedContent, TabP
 from textual.worker import Worker, WorkerState
 
 from dnn_tui.analysis.comparison import run_labels, tidy_csv
-from dnn_tui.analysis.figures import ZOOMS, metric_figure, strips_of
+from dnn_tui.analysis.figures import X_AXES, ZOOMS, XAxis, metric_figure, strips_of
 from dnn_tui.app.messages import RunOpened, SettingsPicked
 from dnn_tui.app.screens.confirm import ConfirmScreen
 from dnn_tui.app.screens.export import ExportScreen
@@ -77,6 +77,7 @@ class CompareScreen(Screen[None]):
         Binding("H", "unhide", "unhide", show=False),
         Binding("z", "zoom", "zoom"),
         Binding("l", "toggle_log", "log"),
+        Binding("a", "cycle_x_axis", "x axis"),
         Binding("f", "load_config", "to form"),
         Binding("e", "export", "csv"),
         Binding("a", "ensemble", "ensemble"),
@@ -95,6 +96,8 @@ class CompareScreen(Screen[None]):
         self.zoom = ZOOMS[0]
         self.log_loss = True
         """Loss on a log scale (training loss ends orders of magnitude below validation)."""
+        self.x_axis: XAxis = X_AXES[0]
+        """What the figures' x axis counts: epochs, steps taken or samples seen."""
         self.scanned = False
         """Whether the first scan has been shown."""
         self._preselect = list(select)
@@ -248,10 +251,12 @@ class CompareScreen(Screen[None]):
         styles = [self.run_list.style_of(path) for path, _ in runs]
         pairs = [(label, run.history) for label, (_, run) in zip(labels, runs, strict=True)]
         self.query_one("#accuracy-chart", RunChart).show(
-            metric_figure(pairs, "acc", zoom=self.zoom, styles=styles)
+            metric_figure(pairs, "acc", zoom=self.zoom, styles=styles, x_axis=self.x_axis)
         )
         self.query_one("#loss-chart", RunChart).show(
-            metric_figure(pairs, "loss", zoom=self.zoom, log=self.log_loss, styles=styles)
+            metric_figure(
+                pairs, "loss", zoom=self.zoom, log=self.log_loss, styles=styles, x_axis=self.x_axis
+            )
         )
         self.query_one(DifferenceTable).show(
             [
@@ -320,6 +325,11 @@ class CompareScreen(Screen[None]):
 
     def action_zoom(self) -> None:
         self.zoom = ZOOMS[(ZOOMS.index(self.zoom) + 1) % len(ZOOMS)]
+        self.show_figures()
+
+    def action_cycle_x_axis(self) -> None:
+        """a: the figures against epochs, steps taken or samples seen, in turn."""
+        self.x_axis = X_AXES[(X_AXES.index(self.x_axis) + 1) % len(X_AXES)]
         self.show_figures()
 
     def action_toggle_log(self) -> None:

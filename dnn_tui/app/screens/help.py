@@ -54,9 +54,11 @@ takes the lesson's line while it shows.
 State (idle, loading, running, paused, stopping, finished, early-stopped, stopped,
 diverged, failed), epoch *k* of *N*, step *s* of *S* in this epoch with a bar, the
 learning rate and clipping in force. Then samples per second, time per step (as
-the Keras log writes `12 ms/step`), ETA, elapsed time and the epoch's running loss
-and accuracy; then the dataset, the device and the run folder; then the lesson: what
-the experiment shows (the preset's description; `g` shows it whole).
+the Keras log writes `12 ms/step`), ETA, elapsed time and the epoch's running mean loss
+and accuracy (`epoch mean loss`: the mean over this epoch's steps so far, what the epoch
+table's row will say; the loss sparkline's `now` is the latest steps' mean); then the
+dataset, the device and the run folder; then the lesson: what the experiment shows (the
+preset's description; `g` shows it whole).
 
 A **full-batch** run (`full-batch`, batch size `full`) counts step 1 of 1: one epoch
 is one step, one gradient of the whole training set. Mini-batches take many
@@ -108,9 +110,11 @@ flatten everything after it on a linear one); accuracy on a linear one within 0%
 100%. A curve spans at least a factor of 1.26 (a tenth of a decade) of loss or 10
 points of accuracy, centred on its values, so noise smaller than that draws flat
 instead of looking like a trend (`deep-sigmoid`'s loss between 2.303 and 2.315 is
-flat). The training and validation rows of a pair share one range, so the gap
-between them is drawn as it is. **Overfitting** looks like a training loss that
-keeps falling while the validation loss turns up and the accuracies drift apart:
+flat). The two accuracy rows share one range, so the gap between them is drawn as it
+is; each loss row has its own, so validation loss's turn stays visible however far
+training loss falls, and its lowest cell is shown reversed. **Overfitting** looks like
+a training loss that keeps falling while the validation loss turns up past that mark
+and the accuracies drift apart:
 try dropout, L2 or early stopping. A **bottleneck** or vanishing gradients look like
 both curves flattening early at a poor value.
 
@@ -196,13 +200,18 @@ that barely learns but a parameter with nothing to do; β takes its role.
 Every run under the runs folder (`--runs DIR`, default `./runs`), suites' and sweeps'
 subfolders included, with its status (running, interrupted when its process is gone,
 completed, early_stopped, stopped, diverged, failed, or damaged with the file and the
-reason), epochs, best validation and test accuracy and the train-validation gap. Running
+reason), epochs, the best epoch's validation and test accuracy and the train-validation
+gap; best is always the ★ epoch (lowest validation loss, whose weights are kept and
+tested), and the top validation accuracy of any epoch is named apart. Running
 runs update every few seconds. `space` selects up to eight runs for the figures, each
 with its own marker and colour: accuracy per epoch (`1`, training as hollow points,
 validation as a line of filled points, ★ the best epoch), loss (`2`, `l` log/linear),
-the settings that differ and the gaps at the last and best epoch (`3`), and a heat-strip
+the settings that differ, the gaps at the last and best epoch, the best epoch's
+accuracies and the top validation accuracy (`3`), and a heat-strip
 of gradient norms per layer and epoch (`4`). `z` changes what the y-range fits (the last
-half of the epochs, epoch 2 on, every epoch). `h` hides a run, `H` shows the hidden ones,
+half of the epochs, epoch 2 on, every epoch); `a` draws them against epochs, optimizer
+steps taken or training samples seen: `full-batch`'s 200 epochs are 200 steps, fewer
+than the baseline takes in one epoch. `h` hides a run, `H` shows the hidden ones,
 `/` filters; `enter` opens a run in the lab, `f` puts its config into the form, `e`
 exports the selected runs as one CSV, `d` deletes a run after asking. `a` evaluates the
 selected runs as one ensemble: their softmax outputs averaged on their shared test split,
@@ -211,12 +220,13 @@ lesson: L2 and dropout narrow the gap between the hollow (training) and filled
 (validation) points of the baseline; the bottleneck ends below all of them.
 
 ## Suites (`u`)
-A suite runs its presets one after the other with the form's dataset and epochs
-(`regularization`: baseline, l2, dropout, bottleneck; `gradients`; `batching`;
-`clipping`; `depth`; `ensemble`: the baseline with seeds 0, 1, 2), saved like `dnn-tui
-suite` under `runs/<time>-suite-NAME/`, and opens their comparison when the last one
-ends (`ensemble` with its runs evaluated as one ensemble). `s` stops the run and the
-rest of the suite.
+A suite runs its presets one after the other with the form's dataset, each for its own
+epochs (full-batch 200, the others 20) unless you changed the form's epochs: then every
+preset runs those and is named `NAME (edited)` (`regularization`: baseline, l2, dropout,
+bottleneck; `gradients`; `batching`; `clipping`; `depth`; `ensemble`: the baseline with
+seeds 0, 1, 2), saved like `dnn-tui suite` under `runs/<time>-suite-NAME/`, and opens their
+comparison when the last one ends (`ensemble` with its runs evaluated as one ensemble).
+`s` stops the run and the rest of the suite.
 
 ## Leaving
 `ctrl+q` stops this dashboard's own running job (it saves what it did; a background or

@@ -378,7 +378,7 @@ class LabScreen(Screen[None]):
         if config is not None:
             self.run_status.show_lesson(config.preset, config.description)
         self.epoch_table.clear_epochs()
-        self.epoch_summary.reset()
+        self.epoch_summary.reset(config.train.early_stopping if config is not None else 0)
         self.loss_sparklines.reset()
         self.accuracy_sparklines.reset()
         if self.has_class("-page-setup"):
@@ -469,7 +469,7 @@ class LabScreen(Screen[None]):
                 self.accuracy_sparklines.add_val(record["val_acc"], x)
                 for pair in (self.loss_sparklines, self.accuracy_sparklines):
                     pair.advance(x)
-                self.epoch_summary.end_epoch(self.epoch_table.records)
+                self.epoch_summary.end_epoch(self.epoch_table.records, best, record["epoch"])
             case ActivationsMeasured() as event:
                 self.last_signal = event
                 self.signal_panel.show_signal(event)
@@ -482,6 +482,7 @@ class LabScreen(Screen[None]):
                 self.run_status.show_starting(event.config, self.run_dir or Path())
                 self.run_status.show_lesson(event.config.preset, event.config.description)
                 self.run_status.show_started(event, self.run_dir or Path())
+                self.epoch_summary.patience = event.config.train.early_stopping
                 self.gradient_panel.start(event.layers, event.parameters)
                 self.signal_panel.start()
                 self.show_controls()

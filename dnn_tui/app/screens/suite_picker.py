@@ -1,6 +1,7 @@
 """SuitePickerScreen: choose a suite to run from the dashboard (enter runs it, escape cancels).
 
-Each suite's presets run one after the other with the form's dataset and epochs
+Each suite's presets run one after the other with the form's dataset, each for its own
+epochs unless the form's were changed
 (``dnn_tui.app.suite_runner``), like ``dnn-tui suite NAME``.
 """
 
@@ -28,7 +29,11 @@ class SuitePickerScreen(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="suite-panel"):
-            yield Label("Run a suite with the form's dataset and epochs", id="suite-title")
+            yield Label(
+                "Run a suite with the form's dataset; each preset keeps its own epochs "
+                "unless you changed the form's (then it is NAME (edited))",
+                id="suite-title",
+            )
             yield OptionList(
                 *(Option(f"{name}: {suite_text(name)}", id=name) for name in SUITES),
                 id="suite-options",

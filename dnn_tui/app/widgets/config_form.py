@@ -235,6 +235,12 @@ class ConfigForm(Widget):
             config = self._base
         return name_of(config, self._presets, self._base)
 
+    @property
+    def epochs_changed(self) -> bool:
+        """Whether the epochs field differs from the config the form was loaded with (a suite
+        then runs every preset for these epochs, else each for its own)."""
+        return self._text("epochs").strip() != field_text(self._base, "epochs")
+
     def _first(self, errors: dict[str, str]) -> str:
         order = [*LABELS, "clip_norm"]
         return min(errors, key=lambda n: order.index(n) if n in order else len(order))

@@ -2,8 +2,9 @@
 
 One column per selected run (its marker and name); rows: every config setting whose
 value is not the same in all of them, then the training-minus-validation accuracy gap at
-the last and at the best epoch, the best epoch, its validation accuracy and the test
-accuracy. Numbers come from ``dnn_tui.analysis.comparison``, as for ``dnn-tui compare``.
+the last and at the best epoch, the best epoch (lowest validation loss, the weights kept),
+its validation and test accuracy, and the top validation accuracy of any epoch. Numbers
+come from ``dnn_tui.analysis.comparison``, as for ``dnn-tui compare``.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from dnn_tui.analysis.figures import RunStyle
 from dnn_tui.app.formatting import fmt_acc
 from dnn_tui.fileio import visible
 from dnn_tui.rundir.files import SavedRun
-from dnn_tui.rundir.readings import acc_on_test, best_val_acc, gaps
+from dnn_tui.rundir.readings import acc_on_test, best_val_acc, gaps, max_val_acc
 
 
 def _gap(value: float | None) -> Text:
@@ -64,4 +65,8 @@ class DifferenceTable(DataTable[Text | str]):
         self.add_row(
             "test accuracy",
             *[Text(fmt_acc(acc_on_test(run.history)), justify="right") for run in saved],
+        )
+        self.add_row(
+            "top val accuracy",
+            *[Text(fmt_acc(max_val_acc(run.history)), justify="right") for run in saved],
         )

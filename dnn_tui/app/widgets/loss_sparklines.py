@@ -1,7 +1,9 @@
 """LossSparklines: training loss per progress report (smoothed) and validation loss per epoch.
 
-Drawn on a log scale (losses fall over decades). A training curve that keeps
-falling while the validation curve turns up is overfitting; both flat and high is
+Drawn on a log scale (losses fall over decades), each row in its own range: validation
+loss's upturn would be flat under a training loss that falls over decades. Its lowest
+cell is marked (the best epoch's neighbourhood). A training curve that keeps falling
+while the validation curve turns up past its mark is overfitting; both flat and high is
 a model that cannot fit (too narrow, vanishing gradients, a learning rate far too small).
 """
 
@@ -19,6 +21,8 @@ class LossSparklines(SparklinePair):
     FORMAT = staticmethod(fmt_loss)
     SCALE = LOSS_SCALE
     HIGHER_IS_BETTER = False
+    SHARED_RANGE = False
+    MARK_LOWEST = True
 
     def __init__(self, *, id: str = "loss-sparklines") -> None:
         super().__init__(id=id)

@@ -5,9 +5,10 @@ of its curves in the figures), preset, status, epochs, best validation accuracy,
 accuracy, train-validation gap, dataset, date and the run directory. A damaged run shows
 ``damaged`` and the file and reason in place of its numbers; it cannot be selected. The
 filter shows the runs whose words match, and the selected ones whatever it says (they
-are in the figures). Each run keeps
-the style it was given when selected until it is unselected, so curves do not change
-marker when another run comes or goes.
+are in the figures). A run is given the style its preset prefers
+(``figures.pick_style``: the same as in ``dnn-tui compare``) when that one is free, and
+keeps it until it is unselected, so curves do not change marker when another run comes
+or goes.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from rich.text import Text
 from textual.message import Message
 from textual.widgets import DataTable
 
-from dnn_tui.analysis.figures import STYLES, RunStyle
+from dnn_tui.analysis.figures import STYLES, RunStyle, pick_style
 from dnn_tui.app.formatting import fmt_acc
 from dnn_tui.fileio import visible
 from dnn_tui.rundir.catalog import DAMAGED, RunEntry
@@ -117,8 +118,7 @@ class RunList(DataTable[Text | str]):
         elif len(self.picked) >= len(STYLES):
             return f"at most {len(STYLES)} runs at once: unselect one first"
         else:
-            free = sorted(set(range(len(STYLES))) - set(self.picked.values()))
-            self.picked[entry.path] = free[0]
+            self.picked[entry.path] = pick_style(entry.preset, set(self.picked.values()))
         self._update_row(entry.path)
         self.post_message(self.SelectionChanged(self.selected))
         return None

@@ -230,7 +230,7 @@ class RunStatus(Widget):
             (1, fmt_step_time(per_step)),
             (0, f"ETA {bound}{fmt_duration(eta)}"),
             (5, f"{fmt_duration(event.elapsed)} elapsed"),
-            (2, f"loss {fmt_loss(event.loss)}"),
+            (2, f"epoch mean loss {fmt_loss(event.loss)}"),
             (3, f"acc {fmt_acc(event.acc)}"),
         ]
         self.query_one("#run-speed", Label).update(
@@ -243,6 +243,8 @@ class RunStatus(Widget):
         self.flush()
         self.show_state(event.status if event.status in STATES else Status.STOPPED)
         test = f"test acc {fmt_acc(event.test['acc'])}" if event.test else "no test split"
+        if not event.best_epoch:  # no weights were kept: nothing was tested
+            test = "no weights kept, nothing tested"
         best = f"best epoch {event.best_epoch}" if event.best_epoch else "no epoch finished"
         self.query_one("#run-speed", Label).update(
             f"{best} · {test} · {fmt_duration(event.seconds)} in all"

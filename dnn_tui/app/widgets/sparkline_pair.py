@@ -1,9 +1,10 @@
 """SparklinePair: a training and a validation curve of one quantity on one x axis and y range.
 
 Both rows are resampled onto the same x axis (training progress in epochs, from 0
-to ``x_end``, which the lab advances with every report) and drawn with one y range
-computed from both, so the gap between training and validation is drawn as it is
-(``dnn_tui.app.curves`` says how the range is chosen).
+to ``x_end``, which the lab advances with every report). With ``SHARED_RANGE`` they are
+drawn with one y range computed from both, so the gap between training and validation
+is drawn as it is; without, each row fits its own values. With ``MARK_LOWEST`` the
+validation row marks its lowest cell (``dnn_tui.app.curves`` says how ranges are chosen).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from textual import events
 from textual.app import ComposeResult
 from textual.containers import Vertical
 
-from dnn_tui.app.curves import BARS, Scale, levels, resample, value_range
+from dnn_tui.app.curves import BARS, Scale, levels, lowest_cell, resample, value_range
 from dnn_tui.app.widgets.sparkline_row import SparklineRow
 
 
@@ -28,6 +29,10 @@ class SparklinePair(Vertical):
     SCALE = Scale()
     """How values map to heights (log for loss, linear within [0, 1] for accuracy)."""
     HIGHER_IS_BETTER = False
+    SHARED_RANGE = True
+    """One y range for both rows (else each row its own)."""
+    MARK_LOWEST = False
+    """Mark the validation row's lowest cell."""
 
     def __init__(self, *, id: str) -> None:
         super().__init__(id=id)
@@ -81,6 +86,8 @@ class SparklinePair(Vertical):
         curves = [
             resample(row.series.xs, row.series.values, self.x_end, row.curve_width) for row in rows
         ]
-        low, high = value_range(curves, self.SCALE)
+        shared = value_range(curves, self.SCALE) if self.SHARED_RANGE else None
         for row, cells in zip(rows, curves, strict=True):
-            row.show(levels(cells, self.SCALE, low, high, len(BARS) * row.rows))
+            low, high = shared or value_range([cells], self.SCALE)
+            lowest = lowest_cell(cells) if self.MARK_LOWEST and row is rows[1] else None
+            row.show(levels(cells, self.SCALE, low, high, len(BARS) * row.rows), lowest)

@@ -27,6 +27,8 @@ Every number fits NUMBER_W, so the curve starts at the same column whatever the 
 GRADIENT = ("#5fd75f", "#afd75f", "#d7d75f", "#d7af5f", "#d7875f", "#ff5f5f")
 """Bar colours from good to bad (green to red); a row picks the end that is good."""
 _STYLES = tuple(Style(color=colour) for colour in GRADIENT)
+LOWEST_STYLE = Style(color="#5fd7ff", reverse=True)
+"""The marked lowest cell (reversed, so that it shows without colour too)."""
 
 
 class SparklineRow(Widget):
@@ -47,6 +49,8 @@ class SparklineRow(Widget):
         self.series = CompactingSeries()
         self.heights: list[int | None] = []
         """The bar height of each cell as the pair last scaled them (0 = lowest)."""
+        self.lowest: int | None = None
+        """The marked cell (the lowest value's), if the pair marks one."""
 
     @property
     def curve_width(self) -> int:
@@ -62,6 +66,7 @@ class SparklineRow(Widget):
         """Forget the curve (a new run starts)."""
         self.series = CompactingSeries()
         self.heights = []
+        self.lowest = None
 
     def append(self, value: float, x: float) -> None:
         """Add a point at x (epochs of training done); drawn when the pair flushes."""
@@ -75,9 +80,10 @@ class SparklineRow(Widget):
             f" min {fmt(s.low):>{w}} max {fmt(s.high):>{w}} "
         )
 
-    def show(self, heights: Sequence[int | None]) -> None:
-        """Draw these bar heights (the pair scaled them)."""
+    def show(self, heights: Sequence[int | None], lowest: int | None = None) -> None:
+        """Draw these bar heights (the pair scaled them), marking the cell ``lowest``."""
         self.heights = list(heights)
+        self.lowest = lowest
         self.refresh()
 
     def render(self) -> Text:
@@ -92,7 +98,7 @@ class SparklineRow(Widget):
             end = min(len(line), len(self.heights))
             start, span_style = 0, None
             for at, height in enumerate(self.heights[:end]):
-                style = self._style(height, steps)
+                style = LOWEST_STYLE if at == self.lowest else self._style(height, steps)
                 if style is not span_style and at > start:
                     text.append(line[start:at], style=span_style or "")
                     start = at

@@ -297,7 +297,7 @@ async def ensemble(root: Path) -> None:
                 run_list.move_cursor(row=row)
                 await pilot.press("space")
         run_list.move_cursor(row=0)
-        await pilot.press("a")
+        await pilot.press("m")
         result = app.screen.query_one("#ensemble-result")
         await until(lambda: " acc " in str(result.render()))
         await asyncio.sleep(0.5)

@@ -1,5 +1,5 @@
 """Ensembles in the dashboard: the suite of seeds (``u``, ``ensemble``) ends on the compare
-screen with its runs evaluated as one ensemble, and ``a`` evaluates the selected runs so."""
+screen with its runs evaluated as one ensemble, and ``m`` evaluates the selected runs so."""
 
 from __future__ import annotations
 
@@ -56,13 +56,13 @@ async def test_a_suite_of_seeds_ends_as_an_ensemble_and_a_evaluates_a_selection(
         # Two of them, by hand: `a` evaluates the selection again.
         await pilot.press("space")  # the cursor is on the first run: unselect it
         assert screen.query_one(RunList).selected == runs[1:]
-        await pilot.press("a")
+        await pilot.press("m")
         await wait_until(pilot, lambda: "ensemble of 2 runs" in result_text(screen))
         assert result_text(screen) == evaluate_ensemble(runs[1:]).summary()
 
         # One run is no ensemble.
         await pilot.press("down", "space")
-        await pilot.press("a")
+        await pilot.press("m")
         assert notes.seen[-1][:2] == ("No ensemble", "Select two runs or more with space first.")
 
 
@@ -74,6 +74,6 @@ async def test_runs_without_weights_say_why_they_are_no_ensemble(tmp_path: Path)
         screen = app.screen
         assert isinstance(screen, CompareScreen)
         await wait_until(pilot, lambda: screen.query_one(RunList).row_count == 4)
-        await pilot.press("space", "down", "space", "a")
+        await pilot.press("space", "down", "space", "m")
         await wait_until(pilot, lambda: "no ensemble" in result_text(screen))
         assert "model.safetensors: missing; the run saved no weights" in result_text(screen)

@@ -22,7 +22,7 @@ def run(tmp_path: Path) -> Path:
 
 
 def test_the_report_fits_80_columns_and_names_the_most_confused_pairs(cli: Cli, run: Path) -> None:
-    done = cli("eval", run, "--confusion", cwd=run.parent)
+    done = cli("eval", run.name, "--confusion", cwd=run.parent)
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
     assert all(len(line) <= 80 for line in lines)
@@ -38,7 +38,7 @@ def test_the_report_fits_80_columns_and_names_the_most_confused_pairs(cli: Cli, 
 
 
 def test_counts_show_the_matrix_s_counts(cli: Cli, run: Path) -> None:
-    done = cli("eval", run, "--confusion", "--counts", cwd=run.parent)
+    done = cli("eval", run.name, "--confusion", "--counts", cwd=run.parent)
     stored = json.loads((run / "evaluation.json").read_text())
     (row_0,) = [line for line in done.stdout.splitlines() if line.startswith("   0 ")]
     assert f"[{stored['confusion'][0][0]:>2}]" in row_0
@@ -67,14 +67,14 @@ def test_a_run_without_evaluation_json_is_evaluated_from_its_weights(cli: Cli, r
 def test_a_run_without_weights_or_evaluation_says_why(cli: Cli, run: Path) -> None:
     (run / "evaluation.json").unlink()
     (run / "model.safetensors").unlink()
-    done = cli("eval", run, "--confusion", cwd=run.parent)
+    done = cli("eval", run.name, "--confusion", cwd=run.parent)
     assert done.returncode == 1
     assert "no evaluation.json and no model.safetensors" in done.stderr
 
 
 def test_a_damaged_evaluation_is_named(cli: Cli, run: Path) -> None:
     (run / "evaluation.json").write_text('{"schema": 1}')
-    done = cli("eval", run, "--confusion", cwd=run.parent)
+    done = cli("eval", run.name, "--confusion", cwd=run.parent)
     assert done.returncode == 1
     assert "evaluation.json: split: missing" in done.stderr
 

@@ -159,7 +159,11 @@ def test_the_suite_ensemble_trains_three_seeds_then_their_ensemble(
     assert sorted(p.name for p in out.iterdir()) == [run.name for run in runs]
     for seed, run in enumerate(runs):
         config = load_run(run).config
-        assert (config.preset, config.train.seed, config.data.split_seed) == ("baseline", seed, 0)
+        assert (config.preset, config.train.seed, config.data.split_seed) == (
+            "baseline (edited)",
+            seed,
+            0,
+        )
     _, ensemble = done.stdout.split("== suite ensemble: ensemble ==")
     score = evaluate_ensemble(runs)
     assert f"ensemble of 3 runs on the test split of digits ({score.count} samples" in ensemble

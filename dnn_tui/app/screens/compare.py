@@ -80,7 +80,7 @@ class CompareScreen(Screen[None]):
         Binding("a", "cycle_x_axis", "x axis"),
         Binding("f", "load_config", "to form"),
         Binding("e", "export", "csv"),
-        Binding("a", "ensemble", "ensemble"),
+        Binding("m", "ensemble", "ensemble"),
         Binding("x", "show_errors", "errors"),
         Binding("d,delete", "delete", "delete"),
         *(Binding(str(i), f"show_pane('{name}')", show=False) for i, name in enumerate(PANES, 1)),

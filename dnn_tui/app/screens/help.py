@@ -213,7 +213,7 @@ half of the epochs, epoch 2 on, every epoch); `a` draws them against epochs, opt
 steps taken or training samples seen: `full-batch`'s 200 epochs are 200 steps, fewer
 than the baseline takes in one epoch. `h` hides a run, `H` shows the hidden ones,
 `/` filters; `enter` opens a run in the lab, `f` puts its config into the form, `e`
-exports the selected runs as one CSV, `d` deletes a run after asking. `a` evaluates the
+exports the selected runs as one CSV, `d` deletes a run after asking. `m` evaluates the
 selected runs as one ensemble: their softmax outputs averaged on their shared test split,
 beside the mean member's accuracy (runs of another dataset or split are refused). The
 lesson: L2 and dropout narrow the gap between the hollow (training) and filled

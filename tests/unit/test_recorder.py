@@ -66,7 +66,7 @@ def test_recorder_writes_the_run_files(tmp_path: Path) -> None:
     assert cfg.load(run / "config.toml") == CONFIG
 
     history = strict_load(run / "history.json")
-    assert history["schema"] == SCHEMA == 2
+    assert history["schema"] == SCHEMA == 3
     assert history["activations"] is None and history["initial"] is None  # none measured
     assert history["status"] == "completed"
     assert history["config"] == cfg.to_dict(CONFIG)

@@ -34,6 +34,7 @@ from dnn_tui.rundir.files import (
     read_history,
 )
 from dnn_tui.training.status import RECORDED
+from dnn_tui.training.activations import HIST_BINS
 from tests.helpers.run_files import DATASET
 
 FIXTURE = Path(__file__).resolve().parents[1] / "data" / "regularization-mnist" / "baseline"
@@ -198,7 +199,26 @@ WRONG_TYPES = [
     (setter("diverged", value="yes"), "diverged", "must be a JSON object or null"),
     (setter("config", value=[]), "config", "must be a JSON object"),
     (setter("config", "preset", value=["baseline"]), "config.preset", "must be a string"),
-    (setter("schema", value=True), "schema", "must be 1 or 2"),
+    (setter("schema", value=True), "schema", "must be 1 or 2 or 3"),
+    (setter("epochs", 0, "weight_norm", value=[1.0]), "epochs[0].weight_norm", "list of 4 numbers"),
+    (setter("epochs", 1, "weight_norm", value="big"), "epochs[1].weight_norm", "list of 4"),
+    (
+        setter("epochs", 1, "update_ratio", value=[1e-3, "x", 1e-3, 1e-3]),
+        "epochs[1].update_ratio[1]",
+        "must be a number",
+    ),
+    (setter("epochs", 2, "weight_hist", value=[[1.0]] * 4), "epochs[2].weight_hist[0]", "shares"),
+    (
+        setter("epochs", 2, "weight_hist", value=[[2.0] * HIST_BINS] * 4),
+        "epochs[2].weight_hist[0][0]",
+        "from 0 to 1",
+    ),
+    (
+        setter("epochs", 3, "weight_hist_max", value=[-1.0] * 4),
+        "epochs[3].weight_hist_max[0]",
+        "least 0",
+    ),
+    (setter("initial", value={"weight_norm": [True] * 4}), "initial.weight_norm[0]", "got true"),
     (lambda h: h["epochs"][6].pop("lr"), "epochs[6].lr", "missing"),
     (lambda h: h.pop("dataset"), "dataset", "missing"),
 ]
@@ -380,6 +400,31 @@ def test_schema_2_and_unknown_keys_are_read(run: Path) -> None:
     assert history["schema"] == 2
     assert history["epochs"][0]["activations"] == {"fc1": {"mean": 0.2, "saturated": 0.01}}
     assert "initial" in history
+
+
+def test_schema_3_weight_figures_are_read_and_schemas_1_and_2_still_load(run: Path) -> None:
+    """Schema 3 adds the weights' figures to each epoch record and to ``initial``; a history
+    without them (schemas 1 and 2) reads as before."""
+    bins = [1.0 / HIST_BINS] * HIST_BINS
+
+    def upgrade(history: dict[str, Any]) -> None:
+        history["schema"] = 3
+        history["initial"] = {"weight_norm": [9.0, 8.0, 5.0, 3.0], "weight_hist": [bins] * 4}
+        for record in history["epochs"]:
+            record["weight_norm"] = [10.0, 9.0, None, 3.5]
+            record["update_ratio"] = [1e-3, None, 2e-3, 1e-3]
+            record["weight_hist"] = [bins] * 4
+            record["weight_hist_max"] = [0.2, 0.4, 0.5, 0.9]
+
+    edit_history(run, upgrade)
+    history = load_run(run).history
+    assert history["schema"] == 3
+    assert history["epochs"][0]["update_ratio"] == [1e-3, None, 2e-3, 1e-3]
+    for schema in (1, 2):
+        edit_history(run, setter("schema", value=schema))
+        assert load_run(run).history["schema"] == schema
+    edit_history(run, lambda h: [r.pop(k) for r in h["epochs"] for k in list(r) if "weight" in k])
+    assert "weight_norm" not in load_run(run).history["epochs"][0]
 
 
 def test_read_history_is_the_loader_of_the_list(run: Path) -> None:

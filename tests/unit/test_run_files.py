@@ -33,8 +33,8 @@ from dnn_tui.rundir.files import (
     load_weights,
     read_history,
 )
-from dnn_tui.training.status import RECORDED
 from dnn_tui.training.activations import HIST_BINS
+from dnn_tui.training.status import RECORDED
 from tests.helpers.run_files import DATASET
 
 FIXTURE = Path(__file__).resolve().parents[1] / "data" / "regularization-mnist" / "baseline"

@@ -157,6 +157,8 @@ def print_comparison(
         console.print(figures.render(figure, width, height))
     console.print()
     console.print(figures.render_strips(figures.strips_of(pairs), width))
+    console.print()
+    console.print(figures.render_weight_norms(pairs, width))
 
 
 def _print_differences(runs: Sequence[SavedRun], headers: Sequence[str], console: Console) -> None:

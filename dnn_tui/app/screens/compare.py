@@ -5,7 +5,9 @@ subfolders included (``dnn_tui.rundir.catalog``), with the statuses ``dnn-tui ru
 it is scanned again every ``LIVE_S`` in a worker thread, so running runs update live
 and new ones appear. For the runs selected with space: accuracy and loss per epoch
 (training as points, validation as lines, the best epoch starred), the settings that
-differ with the train-validation gaps, and the gradient heat-strips. A selected run is
+differ with the train-validation gaps, the gradient heat-strips (each row ending in its
+layer's band in the last epoch) and each layer's weight norm (L2's smaller weights beside
+the baseline's). A selected run is
 read in full by the one loader (``runs.load_run``); a run that fails it is listed as
 damaged with the file and the reason, and the screen goes on.
 
@@ -41,6 +43,7 @@ from dnn_tui.app.widgets.difference_table import DifferenceTable
 from dnn_tui.app.widgets.gradient_strips import GradientStrips
 from dnn_tui.app.widgets.run_chart import RunChart
 from dnn_tui.app.widgets.run_list import RunList
+from dnn_tui.app.widgets.weight_norms import WeightNorms
 from dnn_tui.fileio import error_line, visible
 from dnn_tui.rundir.catalog import DAMAGED, RunCatalog, RunEntry, delete_run
 from dnn_tui.rundir.files import CONFIG_FILE, RunError, SavedRun, load_config, load_run
@@ -48,7 +51,7 @@ from dnn_tui.training.status import Status
 
 LIVE_S = 2.0
 """Seconds between two scans of the runs folder (a scan costs a stat per unchanged run)."""
-PANES = ("accuracy", "loss", "differences", "gradients")
+PANES = ("accuracy", "loss", "differences", "gradients", "weights")
 
 
 class CompareScreen(Screen[None]):
@@ -99,6 +102,8 @@ class CompareScreen(Screen[None]):
                 yield DifferenceTable()
             with TabPane("4 Gradients", id="pane-gradients"), VerticalScroll():
                 yield GradientStrips()
+            with TabPane("5 Weights", id="pane-weights"), VerticalScroll():
+                yield WeightNorms()
         yield Footer(compact=True)
 
     def select(self, paths: Sequence[Path]) -> None:
@@ -229,6 +234,7 @@ class CompareScreen(Screen[None]):
             ]
         )
         self.query_one(GradientStrips).show(strips_of(pairs, styles))
+        self.query_one(WeightNorms).show(pairs, styles)
 
     # --- actions ------------------------------------------------------------------------------
 

@@ -230,8 +230,10 @@ reason), epochs, best validation and test accuracy and the train-validation gap.
 runs update every few seconds. `space` selects up to eight runs for the figures, each
 with its own marker and colour: accuracy per epoch (`1`, training as hollow points,
 validation as a line of filled points, ★ the best epoch), loss (`2`, `l` log/linear),
-the settings that differ and the gaps at the last and best epoch (`3`), and a heat-strip
-of gradient norms per layer and epoch (`4`). `z` changes what the y-range fits (the last
+the settings that differ and the gaps at the last and best epoch (`3`), a heat-strip
+of gradient norms per layer and epoch, each row ending in its band in the last epoch
+(`4`), and each layer's weight norm ‖W‖ in the last epoch against where it started (`5`:
+`l2`'s weights stay smaller than `baseline`'s). `z` changes what the y-range fits (the last
 half of the epochs, epoch 2 on, every epoch). `h` hides a run, `H` shows the hidden ones,
 `/` filters; `enter` opens a run in the lab, `f` puts its config into the form, `e`
 exports the selected runs as one CSV, `d` deletes a run after asking. The lesson: L2 and
@@ -253,9 +255,9 @@ test accuracy.
 
 ## Small terminals
 Below {WIDE[0]} columns or {WIDE[1]} rows the lab shows one region at a time behind tabs
-(Setup, Train, Gradients; keys `1`, `2`, `3`; `a` turns the third into Signal and back);
-from {XWIDE} columns the table and the gradients sit side by side, with the signal panel
-under the gradients; below {MIN_SIZE[0]}x{MIN_SIZE[1]} it asks for a larger terminal.
+(Setup, Train, Gradients; keys `1`, `2`, `3`; `a` turns the third into Signal, Weights
+and back); from {XWIDE} columns the table and the gradients sit side by side, with the
+signal panel (or, after `a`, the weight panel) under the gradients; below {MIN_SIZE[0]}x{MIN_SIZE[1]} it asks for a larger terminal.
 """
 
 

@@ -34,7 +34,7 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Label, Static
 
-from dnn_tui.app.formatting import fmt_count, fmt_norm
+from dnn_tui.app.formatting import fmt_count, fmt_norm, fmt_weight_norm
 from dnn_tui.app.widgets.gradient_panel import BAND_STYLES
 from dnn_tui.app.widgets.signal_panel import BAND_STYLES as SIGNAL_STYLES
 from dnn_tui.fileio import visible
@@ -212,7 +212,7 @@ def graph_table(
                 text.append(cell, style=BAND_STYLES[band])
             used += len(cell)
         if node.name in weights:
-            cell = f"‖W‖ {fmt_norm(weights[node.name])} "
+            cell = f"‖W‖ {fmt_weight_norm(weights[node.name])} "
             text.append(cell, style=BAND_STYLES[band])
             used += len(cell)
         if signal is not None and node.name in signal.layers:

@@ -23,7 +23,7 @@ from rich.style import Style
 from rich.text import Text
 from textual.widget import Widget
 
-from dnn_tui.app.formatting import fmt_norm
+from dnn_tui.app.formatting import fmt_norm, fmt_weight_norm
 from dnn_tui.app.series import CompactingSeries
 from dnn_tui.app.widgets.gradient_panel import DIM, spark
 from dnn_tui.app.widgets.signal_panel import strip
@@ -142,17 +142,15 @@ class WeightPanel(Widget):
             history = self.histories[i].values if i < len(self.histories) else []
             text.append(f"{spark(history, spark_w):<{spark_w}} ", style=style)
             text.append(f"{kind:<9}\n", style=style)
+        text.append("strip: the weights, ±2 times the layer's largest |w| at the start\n", DIM)
         text.append(
-            "strip: the weights from -2 to +2 times the initial largest |w| of the layer · "
-            f"update: a step's change over ‖W‖, about 1e-3 healthy, below {UPDATE_SLOW_BELOW:g}"
-            f" slow, above {UPDATE_EXPLODING_ABOVE:g} exploding",
+            f"update: a step's change over ‖W‖ (1e-3 healthy, below {_power(UPDATE_SLOW_BELOW)}"
+            f" slow, above {_power(UPDATE_EXPLODING_ABOVE)} exploding)\n",
             style=DIM,
         )
         if self.latest is not None:
-            when = "before the first step" if self.latest.epoch == 0 else "epoch"
-            if self.latest.epoch:
-                when += f" {self.latest.epoch}"
-            text.append(f"\nhistograms: {when}; i: the start beside", style=DIM)
+            when = f"epoch {self.latest.epoch}" if self.latest.epoch else "before the first step"
+            text.append(f"histograms: {when} · i: the start beside them", style=DIM)
         return text
 
     def _norm(self, index: int) -> float:
@@ -170,11 +168,10 @@ class WeightPanel(Widget):
         """One layer's strip and ‖W‖ (``norm``: a later one than the histogram's)."""
         row = event.hist[index] if index < len(event.hist) else ()
         value = norm if norm is not None else event.norm[index]
-        text.append(f"{strip(tuple(row)):<{bins}} {_short(value):>6} ", style=style)
+        text.append(f"{strip(tuple(row)):<{bins}} {fmt_weight_norm(value):>6} ", style=style)
 
 
-def _short(value: float) -> str:
-    """A weight norm in at most 6 characters (8.81, 12.4, 1.2e3)."""
-    if not math.isfinite(value):
-        return "nan" if math.isnan(value) else "inf"
-    return f"{value:.3g}" if value < 1e4 else fmt_norm(value)
+def _power(value: float) -> str:
+    """A power of ten as the lessons write it: 1e-5, 1e-3, 1."""
+    exponent = round(math.log10(value))
+    return "1" if exponent == 0 else f"1e{exponent}"

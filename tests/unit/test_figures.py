@@ -178,3 +178,19 @@ def test_tidy_csv_takes_the_activation_columns_from_the_records_lists() -> None:
     assert float(row["act_std_first"]) == 0.5 and float(row["act_std_last"]) == 0.125
     assert row["act_saturated_max"] == ""  # a layer without the figure: no maximum to give
     assert row["act_dead_max"] == ""
+
+
+def test_weight_norms_draw_the_smaller_l2_weights_on_one_scale() -> None:
+    def history(norms: list[float]) -> dict:
+        record = {"epoch": 1, "weight_norm": norms}
+        return {"layers": ["fc1", "fc2"], "epochs": [record], "initial": {"weight_norm": [8, 5]}}
+
+    old = {"layers": ["fc1", "fc2"], "epochs": [{"epoch": 1}]}
+    runs = [("baseline", history([10.0, 6.0])), ("l2", history([5.0, 3.0])), ("old", old)]
+    text = figures.render_weight_norms(runs, 80).plain
+    rows = [line for line in text.splitlines() if line.strip().startswith("fc")]
+    bars = [row.count("█") for row in rows]
+    assert bars[0] > bars[2] and bars[1] > bars[3]  # l2's bars shorter, layer by layer
+    assert bars[2] == pytest.approx(bars[0] / 2, abs=1)  # one scale: half the norm, half the bar
+    assert "10 (start 8)" in rows[0] and "all layers 11.7" in text
+    assert "no weight norms" in text.splitlines()[-1]

@@ -27,15 +27,15 @@ class WeightNorms(Widget):
     def __init__(self, *, id: str = "weight-norms") -> None:
         super().__init__(id=id)
         self.runs: list[tuple[str, Mapping[str, Any]]] = []
-        self.styles: list[RunStyle] = []
+        self.run_styles: list[RunStyle] = []
 
     def show(
         self, runs: Sequence[tuple[str, Mapping[str, Any]]], styles: Sequence[RunStyle]
     ) -> None:
-        self.runs, self.styles = list(runs), list(styles)
+        self.runs, self.run_styles = list(runs), list(styles)
         self.refresh(layout=True)
 
     def render(self) -> Text:
         if not self.runs:
             return Text("Select runs with space to see their weight norms here.", style="dim")
-        return render_weight_norms(self.runs, self.size.width or 80, self.styles)
+        return render_weight_norms(self.runs, self.size.width or 80, self.run_styles)

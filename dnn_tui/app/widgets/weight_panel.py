@@ -144,8 +144,8 @@ class WeightPanel(Widget):
             text.append(f"{kind:<9}\n", style=style)
         text.append("strip: the weights, ±2 times the layer's largest |w| at the start\n", DIM)
         text.append(
-            f"update: a step's change over ‖W‖ (1e-3 healthy, below {_power(UPDATE_SLOW_BELOW)}"
-            f" slow, above {_power(UPDATE_EXPLODING_ABOVE)} exploding)\n",
+            f"update: a step's change over ‖W‖ (1e-3 healthy, <{_power(UPDATE_SLOW_BELOW)} slow,"
+            f" >{_power(UPDATE_EXPLODING_ABOVE)} exploding)\n",
             style=DIM,
         )
         if self.latest is not None:

@@ -10,6 +10,7 @@ import pytest
 
 from dnn_tui.app.messages import coalesced
 from dnn_tui.app.screens.divergence import with_clipping, with_half_lr
+from dnn_tui.app.screens.model_graph import graph_table
 from dnn_tui.app.series import CompactingSeries
 from dnn_tui.app.widgets.config_form import error_field
 from dnn_tui.app.widgets.epoch_table import describe_control
@@ -67,6 +68,11 @@ def test_graph_counts_match_keras_for_the_reference_model() -> None:
     bn = with_bn[2]
     assert (bn.trainable, bn.buffers) == (16, 16)
     assert "Non-trainable params: 16" in summary_text(with_bn)
+    # One count for batch norm in the graph and the summary, the running statistics named.
+    row = next(line for line in graph_table(with_bn, {}).plain.splitlines() if "bn1" in line)
+    summary_row = next(line for line in summary_text(with_bn).splitlines() if "bn1" in line)
+    assert row.split("β 8")[1].split()[0] == summary_row.split()[-1] == "32"
+    assert "16 trained: γ, β; 16 running mean and variance, not trained" in row
 
 
 def test_dataset_shapes_match_the_loaded_data() -> None:

@@ -194,3 +194,24 @@ def test_weight_norms_draw_the_smaller_l2_weights_on_one_scale() -> None:
     assert bars[2] == pytest.approx(bars[0] / 2, abs=1)  # one scale: half the norm, half the bar
     assert "10 (start 8)" in rows[0] and "all layers 11.7" in text
     assert "no weight norms" in text.splitlines()[-1]
+
+
+def test_heat_strip_rows_end_in_their_band_by_the_lesson_rule() -> None:
+    def history(norms: list[float], updates: list[float] | None = None) -> dict:
+        record = {"epoch": 1, "grad_norm": norms, "update_ratio": updates}
+        return {"layers": ["fc1", "fc2", "fc3"], "epochs": [record]}
+
+    runs = [
+        ("sigmoid", history([1e-9, 1e-5, 0.4], [1e-3] * 3)),
+        ("trained", history([2e-6, 1e-6, 3e-6], [1e-4] * 3)),
+        ("old", history([500.0, 0.4, 0.3])),  # no update ratios: the gradient stands in
+    ]
+    strips = figures.strips_of(runs)
+    assert [s.bands for s in strips] == [
+        ("vanishing", "vanishing", "healthy"),
+        ("converged",) * 3,
+        ("exploding", "healthy", "healthy"),
+    ]
+    text = figures.render_strips(strips, 80).plain
+    rows = [line.split()[-1] for line in text.splitlines() if line.strip()]
+    assert rows.count("vanishing") == 2 and rows.count("converged") == 3

@@ -456,7 +456,8 @@ def check_history(data: Any, path: Path) -> dict[str, Any]:
         raise f.fail("schema", "missing")
     schema = history["schema"]
     if isinstance(schema, bool) or schema not in READABLE_SCHEMAS:
-        versions = " or ".join(map(str, READABLE_SCHEMAS))
+        *earlier, last = map(str, READABLE_SCHEMAS)
+        versions = f"{', '.join(earlier)} or {last}" if earlier else last
         raise f.fail("schema", f"must be {versions} (a newer dnn-tui wrote it?)", schema)
     f.require(history, HISTORY_KEYS, "")
     status = history["status"]

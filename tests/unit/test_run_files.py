@@ -199,7 +199,7 @@ WRONG_TYPES = [
     (setter("diverged", value="yes"), "diverged", "must be a JSON object or null"),
     (setter("config", value=[]), "config", "must be a JSON object"),
     (setter("config", "preset", value=["baseline"]), "config.preset", "must be a string"),
-    (setter("schema", value=True), "schema", "must be 1 or 2 or 3"),
+    (setter("schema", value=True), "schema", "must be 1, 2 or 3"),
     (setter("epochs", 0, "weight_norm", value=[1.0]), "epochs[0].weight_norm", "list of 4 numbers"),
     (setter("epochs", 1, "weight_norm", value="big"), "epochs[1].weight_norm", "list of 4"),
     (

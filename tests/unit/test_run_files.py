@@ -442,7 +442,7 @@ fraction = st.floats(min_value=0.0, max_value=1.0, allow_nan=False)
 
 @st.composite
 def histories(draw: st.DrawFn) -> dict[str, Any]:
-    """A history.json of the documented layout: schema 1 or 2, 1-4 layers, 0-6 epochs of
+    """A history.json of the documented layout: schema 1, 2 or 3, 1-4 layers, 0-6 epochs of
     finite metrics (or null), events, a best epoch among them, extra keys a newer version
     might add."""
     layers = [f"fc{i}" for i in range(1, draw(st.integers(1, 4)) + 1)]
@@ -478,7 +478,13 @@ def histories(draw: st.DrawFn) -> dict[str, Any]:
         if draw(st.booleans()):
             record["activations"] = {"fc1": {"mean": draw(finite)}}
         epochs.append(record)
-    schema = draw(st.sampled_from([1, 2]))
+    schema = draw(st.sampled_from([1, 2, 3]))
+    if schema == 3:
+        for record in epochs:
+            record["weight_norm"] = [draw(maybe(finite)) for _ in layers]
+            record["update_ratio"] = [draw(maybe(finite)) for _ in layers]
+            record["weight_hist"] = [[draw(fraction) for _ in range(HIST_BINS)] for _ in layers]
+            record["weight_hist_max"] = [draw(finite) for _ in layers]
     history: dict[str, Any] = {
         "schema": schema,
         "status": draw(st.sampled_from(RECORDED)),
@@ -500,7 +506,7 @@ def histories(draw: st.DrawFn) -> dict[str, Any]:
             )
         ),
     }
-    if schema == 2:
+    if schema >= 2:
         history["initial"] = {"activations": {}}
     return history
 

@@ -127,7 +127,8 @@ class WeightPanel(Widget):
         text.append(f"{'layer':<{name_w}} ", style="bold")
         if start_w:
             text.append(f"{'at the start':<{start_w - 1}} ", style="bold")
-        text.append(f"{'now: weights':<{bins}} {'‖W‖':>6} {'update':>7} ", style="bold")
+        now = f"{'now: weights':<{bins}} " if bins else ""
+        text.append(f"{now}{'‖W‖':>6} {'update':>7} ", style="bold")
         text.append(f"{'‖W‖ history'[:spark_w]:<{spark_w}} band\n", style="bold")
         for i, name in enumerate(names):
             update = self.updates[i] if i < len(self.updates) else None
@@ -138,6 +139,8 @@ class WeightPanel(Widget):
                 self._figures(text, self.initial, i, bins, DIM)
             if self.latest is not None:
                 self._figures(text, self.latest, i, bins, style, self._norm(i))
+            else:  # progress reports without a histogram yet (a log cut short)
+                text.append(f"{fmt_weight_norm(self._norm(i)):>6} ", style=style)
             text.append(f"{fmt_norm(update) if update is not None else '-':>7} ", style=style)
             history = self.histories[i].values if i < len(self.histories) else []
             text.append(f"{spark(history, spark_w):<{spark_w}} ", style=style)

@@ -93,3 +93,22 @@ async def test_a_real_run_feeds_the_weights_and_the_graph_shows_them(tmp_path: P
         assert nodes.count("‖W‖ ") == len(lab.run_started.layers)
         app.controls.stop()
         await app.workers.wait_for_complete()
+
+
+async def test_the_widest_layout_keeps_the_gradients_beside_the_signal_or_weights(
+    tmp_path: Path,
+) -> None:
+    app = DnnApp(scripted.CONFIG, run_root=tmp_path)
+    async with app.run_test(size=(200, 60)) as pilot:
+        scripted.feed(app, scripted.mid_run())
+        await pilot.pause()
+        assert shown(app, "#gradient-panel") and shown(app, "#signal-panel")
+        assert not shown(app, "#weight-panel")
+        await pilot.press("a", "a")
+        await pilot.pause()
+        assert shown(app, "#gradient-panel") and shown(app, "#weight-panel")
+        assert not shown(app, "#signal-panel")
+        await pilot.press("a")
+        await pilot.pause()
+        assert shown(app, "#gradient-panel") and shown(app, "#signal-panel")
+        assert not shown(app, "#weight-panel")

@@ -195,6 +195,25 @@ async def signal(root: Path) -> None:
     await signal_shot(root, "deep-tanh-xavier", 1, (80, 24), "lab-80x24-signal")
 
 
+async def weights(root: Path) -> None:
+    """The weight panel (``a`` twice) of l2 during a run, and deep-tanh-xavier's signal with
+    the one at initialisation beside it (``i``)."""
+    app = DnnApp(preset("l2", epochs=4), run_root=root)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await paused_at(pilot, 3)
+        await pilot.press("a", "a")
+        await settle(app)
+        save(app, "lab-l2-weights")
+        await finish(pilot)
+    app = DnnApp(preset("deep-tanh-xavier", epochs=3), run_root=root)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await paused_at(pilot, 2)
+        await pilot.press("i")
+        await settle(app)
+        save(app, "lab-deep-tanh-xavier-start")
+        await finish(pilot)
+
+
 async def open_runs(pilot: Pilot, select: list[str], folder: str = "") -> None:
     """Open the runs list and select the runs whose preset is in select, in that order (the
     first of each preset, or the one in the folder whose name contains ``folder``)."""
@@ -252,6 +271,9 @@ async def regularization(root: Path) -> None:
         await pilot.press("3")
         await asyncio.sleep(0.5)
         save(app, "compare-differences")
+        await pilot.press("5")
+        await asyncio.sleep(0.5)
+        save(app, "compare-weights")
 
 
 def mnist_suite(name: str, epochs: int) -> None:
@@ -386,6 +408,7 @@ SCENES = (
     batches,
     exploding,
     signal,
+    weights,
     watch,
     overview,
     batching,

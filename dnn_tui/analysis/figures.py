@@ -30,6 +30,8 @@ from typing import Any, Literal
 
 from rich.text import Text
 
+from dnn_tui.training.lessons import gradient_bands
+
 Metric = Literal["acc", "loss"]
 XAxis = Literal["epochs", "steps", "samples"]
 X_AXES: tuple[XAxis, ...] = ("epochs", "steps", "samples")
@@ -419,6 +421,9 @@ class Strip:
     layers: tuple[str, ...]
     norms: tuple[tuple[float | None, ...], ...]
     """One tuple per epoch, one norm per layer (None where it was not finite)."""
+    bands: tuple[str, ...] = ()
+    """Per layer, the last epoch's gradient band (``lessons.gradient_bands``); empty when the
+    run has no epoch."""
 
 
 def strips_of(
@@ -435,8 +440,34 @@ def strips_of(
             for record in history.get("epochs") or []
         )
         layers = tuple(str(name) for name in history.get("layers") or [])
-        strips.append(Strip(label, style, layers, norms))
+        strips.append(Strip(label, style, layers, norms, _last_bands(history, len(layers))))
     return strips
+
+
+def _last_bands(history: Mapping[str, Any], layers: int) -> tuple[str, ...]:
+    """The last epoch's gradient band of each layer, by the lesson's rule."""
+    epochs = history.get("epochs") or []
+    if not epochs or not layers:
+        return ()
+    record = epochs[-1]
+    norms = [v if isinstance(v, int | float) else math.inf for v in record.get("grad_norm") or []]
+    updates = record.get("update_ratio")
+    if len(norms) != layers:
+        return ()
+    if not isinstance(updates, list) or len(updates) != layers:
+        updates = None
+    return gradient_bands(norms, updates)
+
+
+BAND_COLOURS = {
+    "vanishing": "#6f9cff",
+    "healthy": "#5fd75f",
+    "converged": "#5fafaf",
+    "exploding": "#ff5f5f",
+}
+"""Band -> colour of its word at the end of a heat-strip row (as the gradient panel's)."""
+BAND_W = 10
+"""Columns of the band word after a row."""
 
 
 def render_strips(strips: Sequence[Strip], width: int) -> Text:
@@ -450,7 +481,7 @@ def render_strips(strips: Sequence[Strip], width: int) -> Text:
         return text
     low, high = HEAT_DECADES
     name_w = max((len(name) for s in strips for name in s.layers), default=3)
-    room = max(width - name_w - 3, 4)
+    room = max(width - name_w - 3 - BAND_W, 4)
     longest = max(len(s.norms) for s in strips)
     cell = 2 if 2 * longest <= room else 1
     buckets = _buckets(longest, room // cell)
@@ -461,7 +492,7 @@ def render_strips(strips: Sequence[Strip], width: int) -> Text:
     text.append(f" ≥1e{high}")
     if len(buckets) < longest:
         text.append(f"; a column: {longest / len(buckets):.3g} epochs", style="dim")
-    text.append("\n")
+    text.append("; after each row its band in the last epoch\n")
     for s in strips:
         epochs = len(s.norms)
         text.append(f"\n{s.style.marker} {s.label}", style=s.style.colour)
@@ -469,8 +500,9 @@ def render_strips(strips: Sequence[Strip], width: int) -> Text:
         for layer, name in enumerate(s.layers):
             text.append(f" {name:>{name_w}} ", style="dim")
             for start, stop in buckets:
-                if start >= epochs:
-                    break
+                if start >= epochs:  # a shorter run ends sooner; its band lines up
+                    text.append(" " * cell)
+                    continue
                 values = [
                     math.log10(v)
                     for epoch in s.norms[start:stop]
@@ -481,6 +513,9 @@ def render_strips(strips: Sequence[Strip], width: int) -> Text:
                     continue
                 level = heat_level(sum(values) / len(values))
                 text.append(SHADES[level] * cell, style=HEAT[level])
+            if layer < len(s.bands):
+                band = s.bands[layer]
+                text.append(f" {band}", style=BAND_COLOURS.get(band, "dim"))
             text.append("\n")
     return text
 
@@ -497,3 +532,70 @@ def _buckets(count: int, columns: int) -> list[tuple[int, int]]:
     columns = max(min(columns, count), 1)
     edges = [round(i * count / columns) for i in range(columns + 1)]
     return [(a, b) for a, b in itertools.pairwise(edges) if b > a]
+
+
+# --- weight norms -------------------------------------------------------------------------------
+
+
+def render_weight_norms(
+    runs: Sequence[tuple[str, Mapping[str, Any]]],
+    width: int,
+    styles: Sequence[RunStyle] | None = None,
+) -> Text:
+    """Per run (label, history), each Linear layer's weight norm ‖W‖ in its last epoch as a bar,
+    on one scale for every run, with the norm at the start: L2's smaller weights beside the
+    baseline's. Runs written before weights were measured say so."""
+    text = Text(no_wrap=True, overflow="crop")
+    rows = [(label, history, _weight_norms(history)) for label, history in runs]
+    largest = max((v for *_, (now, _) in rows for v in now if v is not None), default=0.0)
+    if not largest > 0:
+        text.append("No weight norms to show: select runs with finished epochs.", style="dim")
+        return text
+    text.append("weight norm ‖W‖ per layer in the last epoch (one scale for all runs; ")
+    text.append("│ marks the norm at the start)\n")
+    name_w = max((len(str(n)) for _, h, _ in rows for n in h.get("layers") or []), default=3)
+    room = max(width - name_w - 24, 8)
+    for (label, history, (now, start)), style in zip(
+        rows, styles or _cycle(len(rows)), strict=True
+    ):
+        values = [v for v in now if v is not None]
+        total = math.hypot(*values) if values and len(values) == len(now) else None
+        text.append(f"\n{style.marker} {label}", style=style.colour)
+        if not now:
+            text.append("  (no weight norms: a run from before they were measured)\n", style="dim")
+            continue
+        summary = f"all layers {total:.3g}" if total is not None else "not all finite"
+        text.append(f"  ({summary})\n", style="dim")
+        for index, name in enumerate(history.get("layers") or []):
+            value = now[index] if index < len(now) else None
+            text.append(f" {name!s:>{name_w}} ", style="dim")
+            cells = round(value / largest * room) if value is not None else 0
+            bar = list("█" * cells + " " * (room - cells))
+            begin = start[index] if index < len(start) else None
+            if begin is not None and begin <= largest:
+                bar[min(room - 1, round(begin / largest * room))] = "│"
+            text.append("".join(bar), style=style.colour)
+            shown = f"{value:.3g}" if value is not None else "-"
+            text.append(f" {shown:>6}")
+            if begin is not None:
+                text.append(f" (start {begin:.3g})", style="dim")
+            text.append("\n")
+    return text
+
+
+def _weight_norms(history: Mapping[str, Any]) -> tuple[list[float | None], list[float | None]]:
+    """(the last epoch's weight norms, those at the start) of a history; empty lists where the
+    run has none."""
+
+    def numbers(values: Any) -> list[float | None]:
+        if not isinstance(values, list):
+            return []
+        return [
+            float(v) if isinstance(v, int | float) and math.isfinite(v) else None for v in values
+        ]
+
+    epochs = history.get("epochs") or []
+    now = numbers(epochs[-1].get("weight_norm")) if epochs else []
+    initial = history.get("initial")
+    start = numbers(initial.get("weight_norm")) if isinstance(initial, dict) else []
+    return now, start

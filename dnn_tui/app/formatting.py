@@ -85,6 +85,15 @@ def fmt_norm(value: float | None) -> str:
     return f"{mantissa}e{int(exponent)}"
 
 
+def fmt_weight_norm(value: float | None) -> str:
+    """A weight norm in at most 6 characters: ``8.81``, ``12.4``, ``1.2e5`` (norms of healthy
+    layers sit between about 1 and 100, so three digits read better than scientific)."""
+    special = _special(value)
+    if special is not None:
+        return special
+    return f"{value:.3g}" if value < 1e4 else fmt_norm(value)
+
+
 LR_W = 7
 """Width of a learning rate (``0.00025``, ``3.13e-5``)."""
 

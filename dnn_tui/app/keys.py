@@ -77,13 +77,19 @@ LAB_KEYS: tuple[KeyRow, ...] = (
     ),
     KeyRow(
         "`a`",
-        "flip between the gradient panel and the signal panel (the forward signal)",
+        "cycle the gradient panel, the signal panel (the forward signal) and the weight panel",
         (
             # The footer shows `a` where it has room; at 80 columns the Gradients tab's label
             # says it.
-            Binding("a", "toggle_signal('footer')", "signal"),
-            Binding("a", "toggle_signal", "signal", show=False),
+            Binding("a", "cycle_panels('footer')", "panels"),
+            Binding("a", "cycle_panels", "panels", show=False),
         ),
+    ),
+    KeyRow(
+        "`i`",
+        "show the signal and the weights at the start (before the first step) beside the "
+        "current ones, or not",
+        (Binding("i", "toggle_initial", "start", show=False),),
     ),
     KeyRow(
         "`1` `2` `3`",

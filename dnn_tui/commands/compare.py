@@ -125,8 +125,8 @@ def print_comparison(
     x_axis: str = X_AXES[0],
 ) -> None:
     """The runs, the best epoch's validation accuracy first: a table, the settings that
-    differ, the accuracy and loss figures and the gradient heat-strips (markers as in the
-    table, each run's the one its preset prefers, as in the dashboard)."""
+    differ, the accuracy and loss figures, the gradient heat-strips and the weight norms
+    (markers as in the table, each run's the one its preset prefers, as in the dashboard)."""
     from dnn_tui.analysis import figures
     from dnn_tui.analysis.comparison import run_labels
     from dnn_tui.rundir.readings import best_val_acc
@@ -158,6 +158,8 @@ def print_comparison(
         console.print(figures.render(figure, width, height))
     console.print()
     console.print(figures.render_strips(figures.strips_of(pairs, styles), width))
+    console.print()
+    console.print(figures.render_weight_norms(pairs, width, styles))
 
 
 def _print_table(

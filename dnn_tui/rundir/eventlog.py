@@ -27,6 +27,7 @@ from dnn_tui.training.events import (
     Event,
     RunFinished,
     StepMeasured,
+    WeightsMeasured,
     from_record,
 )
 from dnn_tui.training.status import RECORDED
@@ -75,10 +76,11 @@ def check_event(event: Event) -> None:
             raise ValueError(f"ControlApplied.value: {event.kind} must be true or false")
         if event.kind in NUMBER_CONTROLS and not _is_number(event.value):
             raise ValueError(f"ControlApplied.value: {event.kind} must be a number")
-    elif isinstance(event, StepMeasured) and not (
-        _is_number(event.clip_norm) and _is_number(event.lr)
-    ):
-        raise ValueError("StepMeasured.clip_norm, lr: must be numbers (the knobs in force)")
+    elif isinstance(event, StepMeasured):
+        if not (_is_number(event.clip_norm) and _is_number(event.lr)):
+            raise ValueError("StepMeasured.clip_norm, lr: must be numbers (the knobs in force)")
+        if event.update_ratio and len(event.update_ratio) != len(event.weight_norm):
+            raise ValueError("StepMeasured.update_ratio: must hold one entry per weight norm")
     elif isinstance(event, RunFinished) and event.status not in RECORDED:
         raise ValueError(f"RunFinished.status: must be one of {', '.join(RECORDED)}")
     elif isinstance(event, ActivationsMeasured):
@@ -86,6 +88,11 @@ def check_event(event: Event) -> None:
         for key in ("mean", "std", "share", "hist"):
             if len(getattr(event, key)) != count:
                 raise ValueError(f"ActivationsMeasured.{key}: must hold one entry per layer")
+    elif isinstance(event, WeightsMeasured):
+        count = len(event.layers)
+        for key in ("norm", "update_ratio", "hist", "hist_max"):
+            if len(getattr(event, key)) != count:
+                raise ValueError(f"WeightsMeasured.{key}: must hold one entry per layer")
 
 
 def _check_epoch_record(record: dict[str, Any]) -> None:

@@ -4,8 +4,8 @@ Runs without any UI; torch and safetensors are imported only when weights are
 written or read. A run directory holds (every file written atomically):
 
 - ``config.toml``: the fully resolved config; ``dnn-tui train --config`` repeats the run.
-- ``history.json``: strict JSON (non-finite numbers are ``null``), schema 2 (schema 1, the
-  same without the activation figures, still loads). While the
+- ``history.json``: strict JSON (non-finite numbers are ``null``), schema 3 (schemas 1 and 2,
+  the same without the weight figures or the activation figures, still load). While the
   run goes on its ``status`` is ``"running"``, and the file is rewritten after every
   epoch, so an interrupted run keeps the epochs it finished; at the end the status is
   ``completed``, ``early_stopped``, ``stopped``, ``diverged`` or ``failed``.
@@ -24,8 +24,9 @@ file is read only when it is a regular file below a size limit (a FIFO, a device
 symlink to ``/dev/zero`` is refused, never waited on or read), and checked against the
 layout above (``check_history``, ``check_history_csv``, ``check_weights_header``). A file
 that breaks a rule raises ``RunError`` naming the file, the field and the rule.
-Schemas 1 and 2 are read (2 adds activation statistics under a key of each epoch record
-and a top-level ``initial`` record); keys this version does not know are kept, unchecked.
+Schemas 1 to 3 are read (2 adds activation statistics under a key of each epoch record
+and a top-level ``initial`` record, 3 the weights' figures); keys this version does not know
+are kept, unchecked.
 """
 
 from __future__ import annotations
@@ -51,10 +52,12 @@ from dnn_tui.training.status import RECORDED, Status
 if TYPE_CHECKING:
     from torch import Tensor
 
-SCHEMA = 2
+SCHEMA = 3
 """The version of history.json's layout that runs write. 2 added the activation figures:
-``activations``, ``initial`` and the ``act_*`` keys of the epoch records."""
-READABLE_SCHEMAS = (1, 2)
+``activations``, ``initial`` and the ``act_*`` keys of the epoch records; 3 the weights'
+figures: ``weight_norm``, ``update_ratio``, ``weight_hist`` and ``weight_hist_max`` in each
+epoch record (one entry per Linear layer, in ``layers`` order) and in ``initial``."""
+READABLE_SCHEMAS = (1, 2, 3)
 """The versions the loader accepts."""
 
 CONFIG_FILE = "config.toml"
@@ -106,7 +109,19 @@ ACTIVATION_COLUMNS: dict[str, tuple[str, Callable[[list[float]], float]]] = {
 """Schema 2's columns taken from an epoch record's per-layer lists: the first and the last
 hidden layer's activation std, and the largest saturated or dead share of any hidden layer
 (empty when not measured or when the share does not apply to the activation)."""
-CSV_COLUMNS = (*SCALAR_COLUMNS, *ACTIVATION_COLUMNS)
+WEIGHT_COLUMNS: dict[str, tuple[str, Callable[[list[float]], float]]] = {
+    "weight_norm_total": ("weight_norm", lambda values: math.hypot(*values)),
+    "weight_norm_first": ("weight_norm", lambda values: values[0]),
+    "weight_norm_last": ("weight_norm", lambda values: values[-1]),
+    "update_ratio_first": ("update_ratio", lambda values: values[0]),
+    "update_ratio_last": ("update_ratio", lambda values: values[-1]),
+}
+"""Schema 3's columns from the weights' per-layer lists: the L2 norm of all Linear weights
+together (the number L2 regularisation keeps small), the first and the last Linear layer's
+weight norm and update ratio (empty in older runs)."""
+LIST_COLUMNS = {**ACTIVATION_COLUMNS, **WEIGHT_COLUMNS}
+"""Every column taken from a per-layer list."""
+CSV_COLUMNS = (*SCALAR_COLUMNS, *ACTIVATION_COLUMNS, *WEIGHT_COLUMNS)
 """history.csv's columns, in order."""
 
 MAX_CONFIG_BYTES = 1 << 20
@@ -261,10 +276,11 @@ def history_csv(epochs: list[dict[str, Any]], rows: Sequence[str] | None = None)
 
 
 def csv_value(record: Mapping[str, Any], column: str) -> Any:
-    """The record's value for a column; the ``act_*`` columns are taken from its lists."""
-    if column not in ACTIVATION_COLUMNS:
+    """The record's value for a column; the ``act_*``, ``weight_*`` and ``update_*`` columns
+    are taken from its lists."""
+    if column not in LIST_COLUMNS:
         return record.get(column)
-    key, pick = ACTIVATION_COLUMNS[column]
+    key, pick = LIST_COLUMNS[column]
     values = record.get(key)
     if not isinstance(values, list) or not values or None in values:
         return None
@@ -304,6 +320,10 @@ def largest_epoch_record(depth: int = MAX_DEPTH) -> dict[str, Any]:
         "act_saturated": [n] * layers,
         "act_dead": [n] * layers,
         "act_hist": [[n] * HIST_BINS] * layers,
+        "weight_norm": [n] * layers,
+        "update_ratio": [n] * layers,
+        "weight_hist": [[n] * HIST_BINS] * layers,
+        "weight_hist_max": [n] * layers,
     }
 
 
@@ -449,7 +469,8 @@ def check_history(data: Any, path: Path) -> dict[str, Any]:
         raise f.fail("schema", "missing")
     schema = history["schema"]
     if isinstance(schema, bool) or schema not in READABLE_SCHEMAS:
-        versions = " or ".join(map(str, READABLE_SCHEMAS))
+        *earlier, last = map(str, READABLE_SCHEMAS)
+        versions = f"{', '.join(earlier)} or {last}" if earlier else last
         raise f.fail("schema", f"must be {versions} (a newer dnn-tui wrote it?)", schema)
     f.require(history, HISTORY_KEYS, "")
     status = history["status"]
@@ -474,6 +495,9 @@ def check_history(data: Any, path: Path) -> dict[str, Any]:
     previous = 0
     for index, record in enumerate(epochs):
         previous = _check_epoch(f, record, f"epochs[{index}]", previous, len(layers))
+    initial = history.get("initial")
+    if isinstance(initial, dict):
+        check_weight_figures(f, initial, "initial", len(layers))
     _check_outcome(f, history, {record["epoch"] for record in epochs})
     return history
 
@@ -493,6 +517,7 @@ def _check_epoch(f: _Fields, record: Any, where: str, previous: int, layers: int
         raise f.fail(f"{where}.grad_norm", f"must be a list of {layers} norms", norms)
     for i, norm in enumerate(norms):
         f.number(norm, f"{where}.grad_norm[{i}]")
+    check_weight_figures(f, record, where, layers)
     events = record["events"]
     if not isinstance(events, list):
         raise f.fail(f"{where}.events", "must be a list", events)
@@ -501,6 +526,35 @@ def _check_epoch(f: _Fields, record: Any, where: str, previous: int, layers: int
         f.integer(event.get("step"), f"{where}.events[{i}].step")
         f.text(event.get("kind"), f"{where}.events[{i}].kind")
     return number
+
+
+WEIGHT_LISTS = ("weight_norm", "update_ratio", "weight_hist_max")
+"""Schema 3's per-layer lists of numbers (null where a number was not finite or, for
+``update_ratio``, not measured)."""
+
+
+def check_weight_figures(f: _Fields, record: dict[str, Any], where: str, layers: int) -> None:
+    """Schema 3's weight figures of an epoch record or of ``initial``, where present: one
+    number (at least 0) per Linear layer, a histogram of ``HIST_BINS`` shares per layer."""
+    prefix = f"{where}." if where else ""
+    for key in WEIGHT_LISTS:
+        if key not in record:
+            continue
+        values = record[key]
+        if not isinstance(values, list) or len(values) != layers:
+            raise f.fail(f"{prefix}{key}", f"must be a list of {layers} numbers", values)
+        for i, value in enumerate(values):
+            f.number(value, f"{prefix}{key}[{i}]")
+    if "weight_hist" in record:
+        rows = record["weight_hist"]
+        if not isinstance(rows, list) or len(rows) != layers:
+            raise f.fail(f"{prefix}weight_hist", f"must be a list of {layers} histograms", rows)
+        for i, row in enumerate(rows):
+            if not isinstance(row, list) or len(row) != HIST_BINS:
+                rule = f"must be a list of {HIST_BINS} shares"
+                raise f.fail(f"{prefix}weight_hist[{i}]", rule, row)
+            for j, share in enumerate(row):
+                f.number(share, f"{prefix}weight_hist[{i}][{j}]", high=1.0)
 
 
 def _check_outcome(f: _Fields, history: dict[str, Any], numbers: set[int]) -> None:

@@ -51,6 +51,7 @@ from dnn_tui.training.events import (
     RunFinished,
     RunStarted,
     StepMeasured,
+    WeightsMeasured,
 )
 from dnn_tui.training.status import Status
 
@@ -279,7 +280,14 @@ def history_events(history: dict[str, Any], config: Any) -> list[Event]:
                     )
                 )
 
+    def weights(figures: Any, epoch: int) -> None:
+        """The weights' figures of the run's start or of an epoch end, when it has them."""
+        if isinstance(figures, dict) and "weight_norm" in figures:
+            with contextlib.suppress(KeyError, TypeError, ValueError, IndexError):
+                events.append(WeightsMeasured.from_history(figures, layers, epoch))
+
     signal(history.get("initial"), 0)
+    weights(history.get("initial"), 0)
     best, best_loss = None, float("inf")
     for record in history.get("epochs") or []:
         loss = record.get("val_loss")
@@ -287,6 +295,7 @@ def history_events(history: dict[str, Any], config: Any) -> list[Event]:
             best, best_loss = record.get("epoch"), loss
         epoch = record.get("epoch")
         signal(record, epoch if isinstance(epoch, int) else 0)
+        weights(record, epoch if isinstance(epoch, int) else 0)
         events.append(EpochEnded(record, best, config.train.epochs))
     status = history.get("status")
     if status and status != Status.RUNNING:

@@ -17,7 +17,7 @@ as it comes; progress reports at most ``LOG_STEP_INTERVAL`` apart), rewrites
 it writes are written once), saves the best weights so far whenever a new best epoch
 arrives (at most every ``BEST_SAVE_MIN_S``, and never more than ``BEST_SAVE_SHARE`` of
 the time), and writes the final files when the run finishes (the weights, evaluation.json,
-then history.json with the run's status). The activation figures
+then history.json with the run's status). The activation and weight figures
 measured before the first step become history.json's ``initial`` record (those of each
 epoch end travel in its record). The training thread
 therefore never waits on the disk, except for the final files (``RunFinished`` returns
@@ -72,6 +72,7 @@ from dnn_tui.training.events import (
     RunFinished,
     RunStarted,
     StepMeasured,
+    WeightsMeasured,
     to_record,
 )
 from dnn_tui.training.status import Status
@@ -358,7 +359,10 @@ class RunRecorder:
                 "hist_range": list(event.hist_range),
                 "hist_bins": len(event.hist[0]) if event.hist else 0,
             }
-            self.history["initial"] = event.record()
+            self.history["initial"] = {**(self.history.get("initial") or {}), **event.record()}
+            self._history_dirty = True
+        elif isinstance(event, WeightsMeasured) and event.epoch == 0 and self.history is not None:
+            self.history["initial"] = {**(self.history.get("initial") or {}), **event.record()}
             self._history_dirty = True
         elif isinstance(event, EpochEnded) and self.history is not None:
             self.history["epochs"].append(event.record)

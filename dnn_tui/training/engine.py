@@ -40,7 +40,7 @@ from dnn_tui.training.events import (
 )
 from dnn_tui.training.heap import frozen_heap
 from dnn_tui.training.meter import EpochMeter, EpochOutcome, Stopwatch
-from dnn_tui.training.probes import ActivationProbe, GradientProbe
+from dnn_tui.training.probes import ActivationProbe, GradientProbe, WeightProbe
 from dnn_tui.training.status import Status
 from dnn_tui.training.threads import ThreadPolicy
 
@@ -176,6 +176,7 @@ class _Run:
         self.generator = torch.Generator(device=to).manual_seed(config.train.seed)
         self.layers = tuple(name for name, _ in linear_layers(self.model))
         self.probe = GradientProbe(self.model)
+        self.weights = WeightProbe(self.model)
         self.signal = (
             ActivationProbe(self.model, config.model.activation, self.x[:PROBE_SAMPLES])
             if forward_probe
@@ -287,6 +288,7 @@ class _Run:
             )
         )
         self.measure_signal(0, 0)
+        self.emit(self.weights.measured(0, self.layers))
 
     def measure_signal(self, epoch: int, step: int) -> ActivationsMeasured | None:
         """Run the activation probe (when on) and emit what it measured."""
@@ -334,9 +336,12 @@ class _Run:
                 self.report(meter, step - 1)  # show the norms that led up to it
                 return self.diverged(epoch, step, probe.first_bad_module(math.isfinite(loss_value)))
             coef = self.clip(total)
+            due = meter.due(step)
+            if due:  # a reported step's update is measured: keep the weights it starts from
+                self.weights.keep()
             self.optimizer.step()
             meter.add(step, logits, norms, loss_value, total, coef)
-            if meter.due(step):
+            if due:
                 self.report(meter, step)
         return self.end_epoch(meter)
 
@@ -361,7 +366,7 @@ class _Run:
         """Emit the steps since the latest report (if any); probe the signal when it is due."""
         if not meter.pending:
             return
-        self.emit(meter.progress(done, self.lr))
+        self.emit(meter.progress(done, self.lr, self.weights.measure()))
         if done < self.steps_per_epoch and meter.reported - self.last_signal >= PROBE_INTERVAL:
             self.measure_signal(meter.epoch, done)
         self.check_threads()
@@ -381,6 +386,9 @@ class _Run:
         record = meter.record(val, self.lr, train_seconds, self.epoch_events)
         if signal is not None:
             record.update(signal.record())
+        weights = self.weights.measured(meter.epoch, self.layers)
+        record.update(weights.record())
+        self.emit(weights)
         self.history.append(record)
         improved = val["loss"] < self.best_loss
         if improved:

@@ -81,6 +81,13 @@ class StepMeasured(Event):
     lr: float
     elapsed: float
     """Seconds since the run started, pauses excluded."""
+    weight_norm: tuple[float, ...] = ()
+    """Per Linear layer: the L2 norm of its weight after the latest step (empty in a log
+    written before weights were measured)."""
+    update_ratio: tuple[float | None, ...] = ()
+    """Per Linear layer: the norm of the latest step's change of its weight over the weight's
+    norm (about 1e-3 is healthy); None where that step's change was not measured (a report
+    cut short by a stop or a divergence)."""
 
 
 @dataclass(frozen=True)
@@ -152,6 +159,53 @@ class ActivationsMeasured(Event):
 
 
 @dataclass(frozen=True)
+class WeightsMeasured(Event):
+    """The weights of every Linear layer: before the first step (``epoch`` 0) and at each epoch
+    end (the epoch's record holds the same figures). ``dnn_tui.training.probes.WeightProbe``
+    defines every figure."""
+
+    epoch: int
+    layers: tuple[str, ...]
+    """The Linear layers, input side first (fc1 ... fcN)."""
+    norm: tuple[float, ...]
+    """Per layer: the L2 (Frobenius) norm of the weight matrix."""
+    update_ratio: tuple[float | None, ...]
+    """Per layer: the epoch's last step's update norm over the weight norm (None at epoch 0)."""
+    hist: tuple[tuple[float, ...], ...]
+    """Per layer: the share of its weights in each bin over ``[-hist_max, hist_max]``."""
+    hist_max: tuple[float, ...]
+    """Per layer: the histogram's half range (fixed for the run)."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "hist", tuple(tuple(row) for row in self.hist))
+
+    @classmethod
+    def from_history(
+        cls, figures: dict[str, Any], layers: tuple[str, ...], epoch: int
+    ) -> WeightsMeasured:
+        """The event that history.json's figures (``initial`` or an epoch record) describe;
+        KeyError or TypeError when they do not fit."""
+        ratios = figures.get("update_ratio") or [None] * len(figures["weight_norm"])
+        return cls(
+            epoch=epoch,
+            layers=layers,
+            norm=tuple(float(v) for v in figures["weight_norm"]),
+            update_ratio=tuple(None if v is None else float(v) for v in ratios),
+            hist=tuple(tuple(row) for row in figures["weight_hist"]),
+            hist_max=tuple(float(v) for v in figures["weight_hist_max"]),
+        )
+
+    def record(self) -> dict[str, Any]:
+        """The figures as history.json stores them (``weight_*`` keys, ``update_ratio``)."""
+        figures: dict[str, Any] = {"weight_norm": list(self.norm)}
+        if self.epoch:
+            figures["update_ratio"] = list(self.update_ratio)
+        figures["weight_hist"] = [list(row) for row in self.hist]
+        figures["weight_hist_max"] = list(self.hist_max)
+        return figures
+
+
+@dataclass(frozen=True)
 class ControlApplied(Event):
     """A change from the controls took effect at this step."""
 
@@ -212,6 +266,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         RunStarted,
         StepMeasured,
         ActivationsMeasured,
+        WeightsMeasured,
         ControlApplied,
         EpochEnded,
         RunFinished,

@@ -154,10 +154,16 @@ class EpochMeter:
         """Whether a report is due after this step: the epoch's last, or the interval passed."""
         return step == self.steps or self.watch.clock() - self.reported >= self.report_interval
 
-    def progress(self, done: int, lr: float) -> StepMeasured:
+    def progress(
+        self,
+        done: int,
+        lr: float,
+        weights: tuple[tuple[float, ...], tuple[float | None, ...]] = ((), ()),
+    ) -> StepMeasured:
         """The report of the steps since the latest one (``done`` steps so far); starts anew.
 
-        ``lr`` is the learning rate in force (the run's: the meter does not follow it).
+        ``lr`` is the learning rate in force (the run's: the meter does not follow it);
+        ``weights``: each layer's weight norm and update ratio (``WeightProbe.measure``).
         """
         self.reported = self.watch.clock()
         seen = self.bounds[done - 1][1]
@@ -185,6 +191,8 @@ class EpochMeter:
             clip_norm=self.controls.clip_norm,
             lr=lr,
             elapsed=self.watch.elapsed(),
+            weight_norm=weights[0],
+            update_ratio=weights[1],
         )
         self.recent = _Sums(self.parameters)
         return measured

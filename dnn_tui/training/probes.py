@@ -6,6 +6,9 @@ optimizer step, the moment Lightning calls ``on_before_optimizer_step``. One
 transfer brings the norms and the loss to the host, where the engine sums them
 (a handful of floats; the divergence check needs them before the optimizer step).
 
+``WeightProbe`` reads the weights themselves: their norms, the size of a step's update
+against them (the update ratio) and their histograms, at progress reports and epoch ends.
+
 ``ActivationProbe`` looks at the forward pass instead: per hidden layer, how the
 activations on a fixed batch are distributed. The engine runs it at the start of a
 run (the initialisation's signal), when a progress report is due (at most every
@@ -14,13 +17,15 @@ run (the initialisation's signal), when a progress report is due (at most every
 
 from __future__ import annotations
 
+import math
+
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from dnn_tui.model import linear_layers
 from dnn_tui.training.activations import HIST_BINS, HIST_RANGES
-from dnn_tui.training.events import ActivationsMeasured
+from dnn_tui.training.events import ActivationsMeasured, WeightsMeasured
 from dnn_tui.training.lessons import SATURATED_ABOVE, share_kind
 
 CLIP_EPS = 1e-6
@@ -166,3 +171,85 @@ class ActivationProbe:
         """The share of values in each bin; values outside the range count in the edge bins."""
         low, high = self.hist_range
         return torch.histc(a.clamp(low, high), HIST_BINS, low, high) / a.numel()
+
+
+# --- the weights --------------------------------------------------------------------------------
+
+
+class WeightProbe:
+    """Per Linear layer: the L2 norm of its weight, the update ratio of one step, a histogram.
+
+    The update ratio is the norm of one optimizer step's change of the weight over the weight's
+    norm after it (about 1e-3 is healthy). It is measured only for the steps a progress report
+    follows (the epoch's last always is): ``keep()`` copies the weights before such a step,
+    ``measure()`` reads after it, for every layer in one transfer. A step without a report
+    costs nothing; one with costs a copy of the Linear weights.
+
+    The histogram of a layer's weights has ``HIST_BINS`` bins over ``[-hist_max, hist_max]``,
+    fixed for the run at twice the initial weights' largest magnitude, so that epochs (and
+    the initial state) compare bin by bin; values outside count in the edge bins.
+    """
+
+    def __init__(self, model: nn.Module) -> None:
+        self.weights: list[torch.Tensor] = [m.weight for _, m in linear_layers(model)]
+        self.before: list[torch.Tensor] = []
+        """The weights before the latest kept step (buffers the run reuses)."""
+        self.kept = False
+        with torch.no_grad():
+            largest = torch.stack([w.detach().abs().max() for w in self.weights]).tolist()
+        self.hist_max: tuple[float, ...] = tuple(2 * v if v > 0 else 1.0 for v in largest)
+        self.norm: tuple[float, ...] = ()
+        """The latest measured weight norm per layer."""
+        self.update_ratio: tuple[float | None, ...] = ()
+        """The latest measured update ratio per layer (None: the step was not kept)."""
+
+    @torch.no_grad()
+    def keep(self) -> None:
+        """Copy the weights before the optimizer step whose update ``measure`` will read."""
+        if self.before:
+            torch._foreach_copy_(self.before, self.weights)
+        else:
+            self.before = [w.detach().clone() for w in self.weights]
+        self.kept = True
+
+    @torch.no_grad()
+    def measure(self) -> tuple[tuple[float, ...], tuple[float | None, ...]]:
+        """(weight norm, update ratio) per layer, the ratio None unless the step was kept."""
+        weights = [w.detach() for w in self.weights]
+        norms = list(torch._foreach_norm(weights))
+        count = len(norms)
+        if self.kept:
+            norms += torch._foreach_norm(torch._foreach_sub(weights, self.before))
+        values = torch.stack(norms).tolist()
+        self.norm = tuple(values[:count])
+        if self.kept:
+            self.update_ratio = tuple(
+                u / n if n > 0 else math.inf for u, n in zip(values[count:], self.norm, strict=True)
+            )
+        else:
+            self.update_ratio = (None,) * count
+        self.kept = False
+        return self.norm, self.update_ratio
+
+    @torch.no_grad()
+    def histograms(self) -> tuple[tuple[float, ...], ...]:
+        """Per layer, the share of its weights in each bin (one transfer)."""
+        rows = [
+            torch.histc(w.detach().clamp(-m, m), HIST_BINS, -m, m) / w.numel()
+            for w, m in zip(self.weights, self.hist_max, strict=True)
+        ]
+        values = torch.cat(rows).tolist()
+        return tuple(tuple(values[i : i + HIST_BINS]) for i in range(0, len(values), HIST_BINS))
+
+    def measured(self, epoch: int, layers: tuple[str, ...]) -> WeightsMeasured:
+        """The event of the state now: norms, the latest update ratios, histograms."""
+        if epoch == 0:
+            self.measure()
+        return WeightsMeasured(
+            epoch=epoch,
+            layers=layers,
+            norm=self.norm,
+            update_ratio=self.update_ratio if epoch else (None,) * len(self.norm),
+            hist=self.histograms(),
+            hist_max=self.hist_max,
+        )

@@ -31,6 +31,7 @@ from dnn_tui.training.events import (
     RunStarted,
     StepMeasured,
 )
+from dnn_tui.training.lessons import gradient_reading
 from dnn_tui.training.status import ENDED_WELL, Status
 
 PIPE_WIDTH = 10_000
@@ -152,6 +153,30 @@ def summary_lines(
                 f" (test loss {fmt_float(test.get('loss'), '.4f')})",
             )
         )
+    return lines
+
+
+def layer_lines(layers: Sequence[str], record: Mapping[str, Any]) -> list[Text]:
+    """What an epoch record says of its layers, in words: the gradient bands of the stack by the
+    lesson's rule, and each layer's weight norm and update ratio (when measured)."""
+    norms = record.get("grad_norm")
+    if not layers or not isinstance(norms, list) or len(norms) != len(layers):
+        return []
+    epoch = record.get("epoch")
+    values = [v if isinstance(v, int | float) else math.inf for v in norms]
+    ratios = record.get("update_ratio")
+    if not isinstance(ratios, list) or len(ratios) != len(layers):
+        ratios = None
+    lines = [Text(f"gradients, epoch {epoch}: {gradient_reading(layers, values, ratios)}")]
+    weights = record.get("weight_norm")
+    if isinstance(weights, list) and len(weights) == len(layers):
+        cells = ", ".join(
+            f"{name} {fmt_float(w, '.3g')}" for name, w in zip(layers, weights, strict=True)
+        )
+        line = f"weights, epoch {epoch}: ‖W‖ {cells}"
+        if ratios is not None:
+            line += "; update ratio " + ", ".join(fmt_float(r, ".1e") for r in ratios)
+        lines.append(Text(line))
     return lines
 
 
@@ -332,6 +357,8 @@ class Report:
             diverged=event.diverged,
             advice=DIVERGED_ADVICE,
         )
+        if self._records:
+            lines += layer_lines(self._layers, self._records[max(self._records)])
         for line in lines:
             self._print(line)
         if self.run_dir is not None:

@@ -59,7 +59,12 @@ async def test_a_flips_to_the_signal_on_a_small_terminal(tmp_path: Path) -> None
         assert lab.signal_panel.region.bottom <= 23  # all ten rows fit above the footer
         await pilot.press("a")
         await pilot.pause()
+        assert shown(app, "#weight-panel") and not shown(app, "#signal-panel")
+        assert str(lab.query_one("#tab-gradients", Tab).label).startswith("Weights")
+        await pilot.press("a")
+        await pilot.pause()
         assert shown(app, "#gradient-panel") and not shown(app, "#signal-panel")
+        assert not shown(app, "#weight-panel")
         assert str(lab.query_one("#tab-gradients", Tab).label).startswith("Gradients")
 
 

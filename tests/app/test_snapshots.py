@@ -91,6 +91,28 @@ def test_signal_view(snap_compare: Compare, tmp_path: Path, size: tuple[int, int
 
 
 @pytest.mark.parametrize("size", SIZES)
+def test_weight_view(snap_compare: Compare, tmp_path: Path, size: tuple[int, int]) -> None:
+    """`a` twice: the weights of every layer, their norms and update ratios; `i` puts the
+    weights at the start beside them."""
+    assert snap_compare(
+        app(tmp_path),
+        press=["a", "a", "i"],
+        terminal_size=size,
+        run_before=feeding(scripted.mid_run()),
+    )
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_signal_view_with_the_start(
+    snap_compare: Compare, tmp_path: Path, size: tuple[int, int]
+) -> None:
+    """`i` from the gradients: the signal panel with the signal at the start beside the current."""
+    assert snap_compare(
+        app(tmp_path), press=["i"], terminal_size=size, run_before=feeding(scripted.mid_run())
+    )
+
+
+@pytest.mark.parametrize("size", SIZES)
 def test_long_numbers_and_events(
     snap_compare: Compare, tmp_path: Path, size: tuple[int, int]
 ) -> None:

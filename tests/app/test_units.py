@@ -10,15 +10,13 @@ import pytest
 
 from dnn_tui.app.messages import coalesced
 from dnn_tui.app.screens.divergence import with_clipping, with_half_lr
+from dnn_tui.app.screens.model_graph import graph_table
 from dnn_tui.app.series import CompactingSeries
 from dnn_tui.app.widgets.config_form import error_field
 from dnn_tui.app.widgets.epoch_table import describe_control
 from dnn_tui.app.widgets.gradient_panel import SCALE, SPARK_BARS, scale_position, spark
 from dnn_tui.config import ConfigError, ModelConfig, RunConfig, TrainConfig
 from dnn_tui.graph import DATASET_SHAPES, build_graph, summary_text, trainable_params
-from dnn_tui.training.lessons import GRADIENT_EXPLODING_ABOVE as EXPLODING_ABOVE
-from dnn_tui.training.lessons import GRADIENT_VANISHING_BELOW as VANISHING_BELOW
-from dnn_tui.training.lessons import gradient_band as band
 from tests.helpers import scripted
 
 
@@ -44,11 +42,7 @@ def test_only_consecutive_progress_reports_coalesce() -> None:
     assert coalesced([]) == []
 
 
-def test_bands_and_the_log_scale() -> None:
-    assert band(VANISHING_BELOW / 10) == "vanishing"
-    assert band(0.3) == "healthy"
-    assert band(EXPLODING_ABOVE * 10) == "exploding"
-    assert band(float("inf")) == band(float("nan")) == "exploding"
+def test_the_log_scale() -> None:
     assert scale_position(10 ** SCALE[0], 20) == 1  # at least visible
     assert scale_position(10 ** SCALE[1], 20) == 20
     assert scale_position(1e-3, 28) < scale_position(1e-1, 28)
@@ -74,6 +68,11 @@ def test_graph_counts_match_keras_for_the_reference_model() -> None:
     bn = with_bn[2]
     assert (bn.trainable, bn.buffers) == (16, 16)
     assert "Non-trainable params: 16" in summary_text(with_bn)
+    # One count for batch norm in the graph and the summary, the running statistics named.
+    row = next(line for line in graph_table(with_bn, {}).plain.splitlines() if "bn1" in line)
+    summary_row = next(line for line in summary_text(with_bn).splitlines() if "bn1" in line)
+    assert row.split("β 8")[1].split()[0] == summary_row.split()[-1] == "32"
+    assert "16 trained: γ, β; 16 running mean and variance, not trained" in row
 
 
 def test_dataset_shapes_match_the_loaded_data() -> None:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from dnn_tui.training.lessons import gradient_reading
 from tests.helpers.cli import Cli, cli_command, cli_env, read_history, wait_for_run_files
 
 TIMING = ("seconds", "samples_per_s")
@@ -41,7 +42,7 @@ def test_train_writes_the_run_directory(digits_run) -> None:
         "model.safetensors",
     ]
     history = read_history(out)
-    assert history["schema"] == 2
+    assert history["schema"] == 3
     assert history["status"] == "completed"
     assert history["dataset"] == {
         "name": "digits",
@@ -56,8 +57,11 @@ def test_train_writes_the_run_directory(digits_run) -> None:
     assert [record["epoch"] for record in history["epochs"]] == [1, 2]
     assert history["activations"]["layers"] == ["act1", "act2", "act3"]
     assert len(history["initial"]["act_std"]) == 3  # before the first step
+    assert len(history["initial"]["weight_norm"]) == 4
     for record in history["epochs"]:
         assert len(record["grad_norm"]) == 4
+        assert len(record["weight_norm"]) == len(record["update_ratio"]) == 4
+        assert len(record["weight_hist"]) == len(record["weight_hist_max"]) == 4
         assert len(record["act_std"]) == len(record["act_dead"]) == 3
         assert record["act_saturated"] is None  # ReLU units die, they do not saturate
         assert 0.0 <= record["val_acc"] <= 1.0
@@ -84,6 +88,11 @@ def test_train_prints_a_row_per_epoch_and_a_summary(digits_run) -> None:
     assert f"test accuracy: {history['test']['acc']:.4f}" in done.stdout
     assert f"run directory: {out}" in done.stdout
     assert "status: completed" in done.stdout
+    # The layers in words: the gradient bands by the lesson's rule, the weight norms.
+    last = history["epochs"][-1]
+    reading = gradient_reading(history["layers"], last["grad_norm"], last["update_ratio"])
+    assert f"gradients, epoch 2: {reading}" in done.stdout
+    assert f"weights, epoch 2: ‖W‖ fc1 {last['weight_norm'][0]:.3g}," in done.stdout
 
 
 def test_the_default_run_directory_is_under_runs(moons_run) -> None:

@@ -11,7 +11,8 @@ from pathlib import Path
 import torch
 
 from dnn_tui import config as cfg
-from dnn_tui.training.events import ActivationsMeasured, RunFinished, RunStarted
+from dnn_tui.training.activations import HIST_BINS
+from dnn_tui.training.events import ActivationsMeasured, RunFinished, RunStarted, WeightsMeasured
 
 CONFIG = cfg.with_options(
     cfg.RunConfig(preset="unit"), {"dataset": "digits", "hidden": (8, 4), "epochs": 3}
@@ -64,6 +65,20 @@ def signal(epoch: int, kind: str = "saturated") -> ActivationsMeasured:
         hist=((0.5, 0.5), (0.0, 1.0)),
         hist_range=(-1.0, 1.0) if kind == "saturated" else (0.0, 2.0),
         samples=256,
+    )
+
+
+def weights(epoch: int, scale: float = 1.0) -> WeightsMeasured:
+    """The weights' figures of LAYERS at an epoch end (``epoch`` 0: before the first step)."""
+    bins = [0.0] * HIST_BINS
+    bins[HIST_BINS // 2] = 1.0
+    return WeightsMeasured(
+        epoch=epoch,
+        layers=LAYERS,
+        norm=(8.0 * scale, 5.0 * scale, 3.0 * scale),
+        update_ratio=(None,) * 3 if epoch == 0 else (2e-3, 1e-3, 5e-4),
+        hist=(tuple(bins),) * 3,
+        hist_max=(0.5, 0.8, 1.2),
     )
 
 

@@ -25,6 +25,7 @@ from dnn_tui.training.events import (
     RunFinished,
     RunStarted,
     StepMeasured,
+    WeightsMeasured,
 )
 
 CONFIG = RunConfig(
@@ -90,6 +91,31 @@ def step(
         clip_norm=0.5 if clipping else 1.0,
         lr=lr,
         elapsed=((epoch - 1) * STEPS + n) * SECONDS_PER_STEP,
+        weight_norm=_weight_norms(t),
+        update_ratio=tuple(2e-3 * math.exp(-0.2 * t) * (1 + 0.2 * i) for i in range(len(LAYERS))),
+    )
+
+
+def _weight_norms(t: float) -> tuple[float, ...]:
+    """The baseline's weight norms (fc1 ... fc4), growing a little as it learns."""
+    return tuple(v * (1 + 0.01 * t) for v in (8.8, 8.2, 5.2, 3.6))
+
+
+def weights(epoch: int) -> WeightsMeasured:
+    """The baseline's weights at an epoch end (``epoch`` 0: before the first step): each
+    layer's uniform Xavier start, spreading towards a bell as it learns."""
+    t = float(epoch)
+    flat = tuple(0.0 if b in (0, 1, 14, 15) else 1 / 12 for b in range(HIST_BINS))
+    bell = _bell(0.0, 0.25 + 0.02 * t, -1.0, 1.0)
+    mix = min(1.0, t / 6)
+    hist = tuple(round((1 - mix) * f + mix * b, 3) for f, b in zip(flat, bell, strict=True))
+    return WeightsMeasured(
+        epoch=epoch,
+        layers=LAYERS,
+        norm=_weight_norms(t),
+        update_ratio=(None,) * 4 if epoch == 0 else step(epoch, STEPS).update_ratio,
+        hist=(hist,) * len(LAYERS),
+        hist_max=(0.17, 0.34, 0.6, 0.9),
     )
 
 
@@ -186,7 +212,7 @@ def deep_tanh_start() -> list[Event]:
 
 def mid_run(epochs_done: int = 6, steps: int = 9) -> list[Event]:
     """A run seen in epoch epochs_done + 1 at step ``steps``; clipping went on in epoch 4."""
-    events: list[Event] = [started(), signal(0)]
+    events: list[Event] = [started(), signal(0), weights(0)]
     for epoch in range(1, epochs_done + 2):
         clip_change = None
         last = STEPS if epoch <= epochs_done else steps
@@ -197,6 +223,7 @@ def mid_run(epochs_done: int = 6, steps: int = 9) -> list[Event]:
             events.append(step(epoch, n, clipping=epoch >= 4))
         if epoch <= epochs_done:
             events.append(signal(epoch))
+            events.append(weights(epoch))
             events.append(epoch_ended(epoch, [clip_change] if clip_change else None))
     return events
 

@@ -24,6 +24,7 @@ from dnn_tui.training.events import (
     RunFinished,
     RunStarted,
     StepMeasured,
+    WeightsMeasured,
 )
 
 TIMING = {"seconds", "samples_per_s"}
@@ -484,3 +485,52 @@ def test_a_run_keeps_the_heap_frozen_while_it_trains_and_gives_it_back(digits: D
         del garbage
     gc.collect()  # frozen during the run, collected once it ended
     assert gone() is None
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "adam"])
+def test_weight_norms_and_update_ratios_match_plain_pytorch(digits: Dataset, optimizer: str):
+    """The epoch's weight norms are the trained weights' L2 norms; its update ratios the norm
+    of the last step's change over the weights' norm, as a plain loop computes them."""
+    config = make_config(optimizer=optimizer, lr=0.05 if optimizer == "sgd" else 0.001, l2=1e-3)
+    events = Recorder()
+    result = train(config, digits, emit=events)
+    steps = len(engine.batch_bounds(len(digits.x_train), 50, False))
+    before, _, _ = plain_training(config, digits, steps=steps - 1)
+    after, _, _ = plain_training(config, digits)
+    record = result.history[0]
+    layers = [m.weight.detach() for _, m in linear_layers(after)]
+    previous = [m.weight.detach() for _, m in linear_layers(before)]
+    norms = [torch.linalg.norm(w).item() for w in layers]
+    ratios = [
+        (torch.linalg.norm(w - p) / torch.linalg.norm(w)).item()
+        for w, p in zip(layers, previous, strict=True)
+    ]
+    assert record["weight_norm"] == pytest.approx(norms, rel=1e-5)
+    assert record["update_ratio"] == pytest.approx(ratios, rel=1e-3)
+    assert len(record["weight_hist"]) == len(layers)
+    for row, weights, half in zip(
+        record["weight_hist"], layers, record["weight_hist_max"], strict=True
+    ):
+        assert sum(row) == pytest.approx(1.0)
+        expected = torch.histc(weights.clamp(-half, half), len(row), -half, half) / weights.numel()
+        assert row == pytest.approx(expected.tolist(), abs=1e-6)
+    # The last report of the epoch says the same; the one before the first step has no update.
+    last = events.of(StepMeasured)[-1]
+    assert last.weight_norm == pytest.approx(norms, rel=1e-5)
+    assert last.update_ratio == pytest.approx(ratios, rel=1e-3)
+    initial, end = events.of(WeightsMeasured)
+    assert initial.epoch == 0 and initial.update_ratio == (None,) * len(layers)
+    torch.manual_seed(config.train.seed)
+    fresh = build_mlp(config.model, digits.input_dim, digits.classes)
+    assert initial.norm == pytest.approx(
+        [torch.linalg.norm(m.weight).item() for _, m in linear_layers(fresh)], rel=1e-6
+    )
+    assert end.record() == {k: record[k] for k in end.record()}
+
+
+def test_l2_keeps_the_weights_smaller(digits: Dataset) -> None:
+    plain = train(make_config(epochs=3, lr=0.01), digits)
+    l2 = train(make_config(epochs=3, lr=0.01, l2=0.05), digits)
+    last = zip(l2.history[-1]["weight_norm"], plain.history[-1]["weight_norm"], strict=True)
+    for ours, theirs in last:
+        assert ours < theirs

@@ -216,3 +216,40 @@ def test_tidy_csv_takes_the_activation_columns_from_the_records_lists() -> None:
     assert float(row["act_std_first"]) == 0.5 and float(row["act_std_last"]) == 0.125
     assert row["act_saturated_max"] == ""  # a layer without the figure: no maximum to give
     assert row["act_dead_max"] == ""
+
+
+def test_weight_norms_draw_the_smaller_l2_weights_on_one_scale() -> None:
+    def history(norms: list[float]) -> dict:
+        record = {"epoch": 1, "weight_norm": norms}
+        return {"layers": ["fc1", "fc2"], "epochs": [record], "initial": {"weight_norm": [8, 5]}}
+
+    old = {"layers": ["fc1", "fc2"], "epochs": [{"epoch": 1}]}
+    runs = [("baseline", history([10.0, 6.0])), ("l2", history([5.0, 3.0])), ("old", old)]
+    text = figures.render_weight_norms(runs, 80).plain
+    rows = [line for line in text.splitlines() if line.strip().startswith("fc")]
+    bars = [row.count("█") for row in rows]
+    assert bars[0] > bars[2] and bars[1] > bars[3]  # l2's bars shorter, layer by layer
+    assert bars[2] == pytest.approx(bars[0] / 2, abs=1)  # one scale: half the norm, half the bar
+    assert "10 (start 8)" in rows[0] and "all layers 11.7" in text
+    assert "no weight norms" in text.splitlines()[-1]
+
+
+def test_heat_strip_rows_end_in_their_band_by_the_lesson_rule() -> None:
+    def history(norms: list[float], updates: list[float] | None = None) -> dict:
+        record = {"epoch": 1, "grad_norm": norms, "update_ratio": updates}
+        return {"layers": ["fc1", "fc2", "fc3"], "epochs": [record]}
+
+    runs = [
+        ("sigmoid", history([1e-9, 1e-5, 0.4], [1e-3] * 3)),
+        ("trained", history([2e-6, 1e-6, 3e-6], [1e-4] * 3)),
+        ("old", history([500.0, 0.4, 0.3])),  # no update ratios: the gradient stands in
+    ]
+    strips = figures.strips_of(runs)
+    assert [s.bands for s in strips] == [
+        ("vanishing", "vanishing", "healthy"),
+        ("converged",) * 3,
+        ("exploding", "healthy", "healthy"),
+    ]
+    text = figures.render_strips(strips, 80).plain
+    rows = [line.split()[-1] for line in text.splitlines() if line.strip()]
+    assert rows.count("vanishing") == 2 and rows.count("converged") == 3

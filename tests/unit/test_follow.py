@@ -27,7 +27,7 @@ from dnn_tui.training.events import (
     from_record,
     to_record,
 )
-from tests.helpers.run_files import CONFIG, finished, record, signal, started
+from tests.helpers.run_files import CONFIG, finished, record, signal, started, weights
 from tests.helpers.waiting import wait_for
 
 
@@ -58,6 +58,8 @@ def test_every_event_type_survives_a_round_trip_through_json() -> None:
         started(),
         step(),
         signal(0),
+        weights(0),
+        weights(1),
         ControlApplied(1, 2, "lr", 0.5),
         EpochEnded(record(1), 1, 3),
         RunFinished("failed", 1, None, None, 2.0, error="boom", partial_epoch={"epoch": 2}),

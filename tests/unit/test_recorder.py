@@ -21,7 +21,7 @@ from safetensors import safe_open
 from dnn_tui import config as cfg
 from dnn_tui import fileio
 from dnn_tui.rundir import liveness
-from dnn_tui.rundir.files import CSV_COLUMNS, SCHEMA, load_weights
+from dnn_tui.rundir.files import CSV_COLUMNS, SCHEMA, load_run, load_weights
 from dnn_tui.rundir.recorder import (
     ClaimError,
     RunRecorder,
@@ -37,7 +37,16 @@ from dnn_tui.training.events import (
     StepMeasured,
     from_record,
 )
-from tests.helpers.run_files import CONFIG, LAYERS, finished, record, signal, started, strict_load
+from tests.helpers.run_files import (
+    CONFIG,
+    LAYERS,
+    finished,
+    record,
+    signal,
+    started,
+    strict_load,
+    weights,
+)
 from tests.helpers.waiting import wait_for
 
 
@@ -66,7 +75,7 @@ def test_recorder_writes_the_run_files(tmp_path: Path) -> None:
     assert cfg.load(run / "config.toml") == CONFIG
 
     history = strict_load(run / "history.json")
-    assert history["schema"] == SCHEMA == 2
+    assert history["schema"] == SCHEMA == 3
     assert history["activations"] is None and history["initial"] is None  # none measured
     assert history["status"] == "completed"
     assert history["config"] == cfg.to_dict(CONFIG)
@@ -441,3 +450,23 @@ def test_csv_columns_of_a_relu_run_and_of_a_run_without_figures(tmp_path: Path) 
         rows = list(csv.DictReader(handle))
     assert (rows[0]["act_saturated_max"], rows[0]["act_dead_max"]) == ("", "0.5")
     assert [rows[1][c] for c in CSV_COLUMNS if c.startswith("act_")] == ["", "", "", ""]
+
+
+def test_the_weight_figures_are_recorded_beside_the_signal(tmp_path: Path) -> None:
+    recorder = RunRecorder(tmp_path)
+    recorder(started())
+    recorder(signal(0))
+    recorder(weights(0))
+    recorder(weights(1))  # an epoch end's figures travel in its record
+    recorder(EpochEnded({**record(1), **weights(1).record()}, best_epoch=1, epochs=3))
+    recorder(finished())
+    history = load_run(tmp_path).history
+    assert history["initial"] == {**signal(0).record(), **weights(0).record()}
+    assert "update_ratio" not in history["initial"]  # no step before the first one
+    epoch = history["epochs"][0]
+    assert epoch["weight_norm"] == [8.0, 5.0, 3.0]
+    assert epoch["update_ratio"] == [2e-3, 1e-3, 5e-4]
+    assert len(epoch["weight_hist"]) == len(epoch["weight_hist_max"]) == 3
+    rows = list(csv.DictReader((tmp_path / "history.csv").open()))
+    assert float(rows[0]["weight_norm_total"]) == pytest.approx(math.hypot(8.0, 5.0, 3.0))
+    assert float(rows[0]["update_ratio_first"]) == 2e-3

@@ -33,6 +33,7 @@ from dnn_tui.rundir.files import (
     load_weights,
     read_history,
 )
+from dnn_tui.training.activations import HIST_BINS
 from dnn_tui.training.status import RECORDED
 from tests.helpers.run_files import DATASET
 
@@ -198,7 +199,26 @@ WRONG_TYPES = [
     (setter("diverged", value="yes"), "diverged", "must be a JSON object or null"),
     (setter("config", value=[]), "config", "must be a JSON object"),
     (setter("config", "preset", value=["baseline"]), "config.preset", "must be a string"),
-    (setter("schema", value=True), "schema", "must be 1 or 2"),
+    (setter("schema", value=True), "schema", "must be 1, 2 or 3"),
+    (setter("epochs", 0, "weight_norm", value=[1.0]), "epochs[0].weight_norm", "list of 4 numbers"),
+    (setter("epochs", 1, "weight_norm", value="big"), "epochs[1].weight_norm", "list of 4"),
+    (
+        setter("epochs", 1, "update_ratio", value=[1e-3, "x", 1e-3, 1e-3]),
+        "epochs[1].update_ratio[1]",
+        "must be a number",
+    ),
+    (setter("epochs", 2, "weight_hist", value=[[1.0]] * 4), "epochs[2].weight_hist[0]", "shares"),
+    (
+        setter("epochs", 2, "weight_hist", value=[[2.0] * HIST_BINS] * 4),
+        "epochs[2].weight_hist[0][0]",
+        "from 0 to 1",
+    ),
+    (
+        setter("epochs", 3, "weight_hist_max", value=[-1.0] * 4),
+        "epochs[3].weight_hist_max[0]",
+        "least 0",
+    ),
+    (setter("initial", value={"weight_norm": [True] * 4}), "initial.weight_norm[0]", "got true"),
     (lambda h: h["epochs"][6].pop("lr"), "epochs[6].lr", "missing"),
     (lambda h: h.pop("dataset"), "dataset", "missing"),
 ]
@@ -382,6 +402,31 @@ def test_schema_2_and_unknown_keys_are_read(run: Path) -> None:
     assert "initial" in history
 
 
+def test_schema_3_weight_figures_are_read_and_schemas_1_and_2_still_load(run: Path) -> None:
+    """Schema 3 adds the weights' figures to each epoch record and to ``initial``; a history
+    without them (schemas 1 and 2) reads as before."""
+    bins = [1.0 / HIST_BINS] * HIST_BINS
+
+    def upgrade(history: dict[str, Any]) -> None:
+        history["schema"] = 3
+        history["initial"] = {"weight_norm": [9.0, 8.0, 5.0, 3.0], "weight_hist": [bins] * 4}
+        for record in history["epochs"]:
+            record["weight_norm"] = [10.0, 9.0, None, 3.5]
+            record["update_ratio"] = [1e-3, None, 2e-3, 1e-3]
+            record["weight_hist"] = [bins] * 4
+            record["weight_hist_max"] = [0.2, 0.4, 0.5, 0.9]
+
+    edit_history(run, upgrade)
+    history = load_run(run).history
+    assert history["schema"] == 3
+    assert history["epochs"][0]["update_ratio"] == [1e-3, None, 2e-3, 1e-3]
+    for schema in (1, 2):
+        edit_history(run, setter("schema", value=schema))
+        assert load_run(run).history["schema"] == schema
+    edit_history(run, lambda h: [r.pop(k) for r in h["epochs"] for k in list(r) if "weight" in k])
+    assert "weight_norm" not in load_run(run).history["epochs"][0]
+
+
 def test_read_history_is_the_loader_of_the_list(run: Path) -> None:
     edit_history(run, setter("test", value=[1]))
     with pytest.raises(RunError) as caught:
@@ -397,7 +442,7 @@ fraction = st.floats(min_value=0.0, max_value=1.0, allow_nan=False)
 
 @st.composite
 def histories(draw: st.DrawFn) -> dict[str, Any]:
-    """A history.json of the documented layout: schema 1 or 2, 1-4 layers, 0-6 epochs of
+    """A history.json of the documented layout: schema 1, 2 or 3, 1-4 layers, 0-6 epochs of
     finite metrics (or null), events, a best epoch among them, extra keys a newer version
     might add."""
     layers = [f"fc{i}" for i in range(1, draw(st.integers(1, 4)) + 1)]
@@ -433,7 +478,13 @@ def histories(draw: st.DrawFn) -> dict[str, Any]:
         if draw(st.booleans()):
             record["activations"] = {"fc1": {"mean": draw(finite)}}
         epochs.append(record)
-    schema = draw(st.sampled_from([1, 2]))
+    schema = draw(st.sampled_from([1, 2, 3]))
+    if schema == 3:
+        for record in epochs:
+            record["weight_norm"] = [draw(maybe(finite)) for _ in layers]
+            record["update_ratio"] = [draw(maybe(finite)) for _ in layers]
+            record["weight_hist"] = [[draw(fraction) for _ in range(HIST_BINS)] for _ in layers]
+            record["weight_hist_max"] = [draw(finite) for _ in layers]
     history: dict[str, Any] = {
         "schema": schema,
         "status": draw(st.sampled_from(RECORDED)),
@@ -455,7 +506,7 @@ def histories(draw: st.DrawFn) -> dict[str, Any]:
             )
         ),
     }
-    if schema == 2:
+    if schema >= 2:
         history["initial"] = {"activations": {}}
     return history
 

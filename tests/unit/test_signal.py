@@ -182,7 +182,9 @@ def test_the_engine_measures_at_the_start_and_at_each_epoch_end(digits: Dataset)
         assert {k: record[k] for k in end.record()} == end.record()
         assert record["act_saturated"] is not None and record["act_dead"] is None
     epoch_ended = [i for i, e in enumerate(events) if isinstance(e, EpochEnded)]
-    assert all(isinstance(events[i - 1], ActivationsMeasured) for i in epoch_ended)
+    # The signal, then the weights, then the epoch's record that holds both.
+    assert all(isinstance(events[i - 2], ActivationsMeasured) for i in epoch_ended)
+    assert all(type(events[i - 1]).__name__ == "WeightsMeasured" for i in epoch_ended)
     # The last epoch's figures are those of the final weights (the last epoch was the best).
     if result.best_epoch == 2:
         assert ends[-1] == ActivationProbe(result.model, "tanh", x).measure(2, steps)

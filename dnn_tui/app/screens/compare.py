@@ -5,10 +5,11 @@ subfolders included (``dnn_tui.rundir.catalog``), with the statuses ``dnn-tui ru
 it is scanned again every ``LIVE_S`` in a worker thread, so running runs update live
 and new ones appear. For the runs selected with space: accuracy and loss per epoch
 (training as points, validation as lines, the best epoch starred), the settings that
-differ with the train-validation gaps, the gradient heat-strips, and the test accuracy
-class by class (from each run's evaluation.json). A selected run is read in full by the
-one loader (``runs.load_run``); a run that fails it is listed as damaged with the file and
-the reason, and the screen goes on.
+differ with the train-validation gaps, the gradient heat-strips (each row ending in its
+layer's band in the last epoch), each layer's weight norm (L2's smaller weights beside the
+baseline's), and the test accuracy class by class (from each run's evaluation.json). A
+selected run is read in full by the one loader (``runs.load_run``); a run that fails it is
+listed as damaged with the file and the reason, and the screen goes on.
 
 Keys: enter opens the run in the lab screen (``RunOpened``); ``f`` loads its config into
 the form; ``x`` shows what it got wrong (``ErrorsScreen``); ``d`` deletes it after a
@@ -45,6 +46,7 @@ from dnn_tui.app.widgets.difference_table import DifferenceTable
 from dnn_tui.app.widgets.gradient_strips import GradientStrips
 from dnn_tui.app.widgets.run_chart import RunChart
 from dnn_tui.app.widgets.run_list import RunList
+from dnn_tui.app.widgets.weight_norms import WeightNorms
 from dnn_tui.fileio import error_line, visible
 from dnn_tui.rundir.catalog import DAMAGED, RunCatalog, RunEntry, delete_run
 from dnn_tui.rundir.files import (
@@ -63,7 +65,7 @@ if TYPE_CHECKING:
 
 LIVE_S = 2.0
 """Seconds between two scans of the runs folder (a scan costs a stat per unchanged run)."""
-PANES = ("accuracy", "loss", "differences", "gradients", "per-class")
+PANES = ("accuracy", "loss", "differences", "gradients", "weights", "per-class")
 
 
 class CompareScreen(Screen[None]):
@@ -123,7 +125,9 @@ class CompareScreen(Screen[None]):
                 yield DifferenceTable()
             with TabPane("4 Gradients", id="pane-gradients"), VerticalScroll():
                 yield GradientStrips()
-            with TabPane("5 Per class", id="pane-per-class"):
+            with TabPane("5 Weights", id="pane-weights"), VerticalScroll():
+                yield WeightNorms()
+            with TabPane("6 Per class", id="pane-per-class"):
                 yield ClassAccuracyTable()
         yield Label("", id="ensemble-result")
         yield Footer(compact=True)
@@ -265,6 +269,7 @@ class CompareScreen(Screen[None]):
             ]
         )
         self.query_one(GradientStrips).show(strips_of(pairs, styles))
+        self.query_one(WeightNorms).show(pairs, styles)
         evaluations = [self._evaluation(path) for path, _ in runs]
         self.query_one(ClassAccuracyTable).show(list(zip(labels, styles, evaluations, strict=True)))
 

@@ -23,12 +23,16 @@ from dnn_tui.app.widgets.gradient_panel import SCALE
 from dnn_tui.app.widgets.run_status import NOTICE_S
 from dnn_tui.training.activations import HIST_BINS, PROBE_SAMPLES
 from dnn_tui.training.lessons import (
+    CONVERGED_BELOW,
+    EXPLODING_RATIO,
     GRADIENT_EXPLODING_ABOVE,
-    GRADIENT_VANISHING_BELOW,
     SATURATED_ABOVE,
     SHARE_ABOVE,
     SIGNAL_COLLAPSING_BELOW,
     SIGNAL_EXPLODING_ABOVE,
+    UPDATE_EXPLODING_ABOVE,
+    UPDATE_SLOW_BELOW,
+    VANISHING_RATIO,
 )
 
 HELP = f"""\
@@ -134,16 +138,28 @@ the arrows move through the rows and the line lists the highlighted epoch's chan
 ## Gradient panel
 One row per Linear layer, input side at the top: the norm of the layer's weight
 gradient before clipping, as a bar on a log scale from 1e{SCALE[0]:.0f} to
-1e{SCALE[1]:.0f}, the number and its history. Bands:
+1e{SCALE[1]:.0f}, the number and its history. The bands follow the lesson: the
+vanishing gradient is a *ratio*, the gradient shrinking as it travels back toward the
+input, so each layer is judged against the layers after it (nearer the output), not by
+an absolute size (which would judge the loss):
 
-- **vanishing**, below {GRADIENT_VANISHING_BELOW:g} (blue): the layer barely learns. In a deep
-  sigmoid stack (`deep-sigmoid`) each layer passes back at most a quarter of the
-  gradient, so the first rows sit millions of times below the last.
-- **healthy**, from {GRADIENT_VANISHING_BELOW:g} to {GRADIENT_EXPLODING_ABOVE:g} (green):
-  ReLU with He init (`deep-relu-he`) keeps the rows even.
-- **exploding**, above {GRADIENT_EXPLODING_ABOVE:g} (red): the steps overshoot and the loss soon
-  becomes infinite (`exploding`); clipping (`c`, `exploding-clipped`) rescales the
-  global norm to the threshold.
+- **vanishing** (blue): below {VANISHING_RATIO:g} times the largest gradient among the layers
+  after it: the layer barely learns. In a deep sigmoid stack (`deep-sigmoid`) each layer
+  passes back at most a quarter of the gradient, so the first rows sit millions of times
+  below the last. The output layer is the reference, never vanishing.
+- **exploding** (red): its update ratio (the latest step's change of its weights over
+  their norm, see the weight panel) above {UPDATE_EXPLODING_ABOVE:g}, or its gradient more than
+  {EXPLODING_RATIO:g} times the largest after it, or not finite: the steps overshoot and the loss
+  soon becomes infinite (`exploding`); clipping (`c`, `exploding-clipped`) rescales the
+  global norm to the threshold, so its large gradients take small steps. Where no update
+  ratio is known (an older run), a gradient above {GRADIENT_EXPLODING_ABOVE:g} stands in.
+- **converged** (teal): every gradient below {CONVERGED_BELOW:g} and none vanishing: small and
+  even, the loss is near a minimum (a baseline trained long). Not a vanishing gradient.
+- **healthy** (green): the rest; ReLU with He init (`deep-relu-he`) keeps the rows even.
+
+The line under the rows says what the whole stack reads as (the layers that vanish or
+explode, or converged). The same rule colours the model graph (`g`), the comparison's
+heat-strips and `train`'s closing lines.
 
 With batch norm (`batchnorm`) each row also shows the gradient of the BatchNorm
 after the layer: γ (its scale) and β (its shift). Under the rows: the global
@@ -183,6 +199,20 @@ Bands:
 The std history shows each layer's std over the run (log scale). `history.json` keeps the
 figures before the first step (`initial`) and at each epoch end.
 
+## Weight panel (`a`, twice)
+The weights, half of what a layer is: one row per Linear layer, input side at the top,
+with the histogram of its weights as a strip (from -2 to +2 times the layer's largest
+initial |w|, fixed for the run, measured before the first step and at each epoch end),
+**‖W‖** (the L2 norm of the weight matrix, the number L2 regularisation keeps small:
+compare `l2` with `baseline`), the **update ratio** (the norm of the latest measured
+step's change of the weights over ‖W‖; about 1e-3 is healthy, below {UPDATE_SLOW_BELOW:g}
+the layer hardly moves (**slow**, `deep-sigmoid`'s first layers), above
+{UPDATE_EXPLODING_ABOVE:g} a step overshoots (**exploding**)), and the history of ‖W‖.
+
+`i` shows the signal and the weights **at the start** (before the first step) beside
+the current ones: the lessons of Xavier and He (`deep-tanh-xavier`, `deep-relu-he`) speak
+of the signal at initialisation, which training then changes.
+
 ## Model graph (`g`)
 The lesson in full, then Input -> Affine (W, b) -> [BatchNorm (γ, β)] -> activation
 -> [Dropout] -> ... -> Softmax -> cross-entropy loss, each node with its output
@@ -207,11 +237,13 @@ runs update every few seconds. `space` selects up to eight runs for the figures,
 with its own marker and colour: accuracy per epoch (`1`, training as hollow points,
 validation as a line of filled points, ★ the best epoch), loss (`2`, `l` log/linear),
 the settings that differ, the gaps at the last and best epoch, the best epoch's
-accuracies and the top validation accuracy (`3`), and a heat-strip
-of gradient norms per layer and epoch (`4`). `z` changes what the y-range fits (the last
-half of the epochs, epoch 2 on, every epoch); `a` draws them against epochs, optimizer
-steps taken or training samples seen: `full-batch`'s 200 epochs are 200 steps, fewer
-than the baseline takes in one epoch. `h` hides a run, `H` shows the hidden ones,
+accuracies and the top validation accuracy (`3`), a heat-strip of gradient norms per layer
+and epoch, each row ending in its band in the last epoch (`4`), each layer's weight norm
+‖W‖ in the last epoch against where it started (`5`: `l2`'s weights stay smaller than
+`baseline`'s), and the test accuracy class by class (`6`). `z` changes what the y-range
+fits (the last half of the epochs, epoch 2 on, every epoch); `a` draws them against epochs,
+optimizer steps taken or training samples seen: `full-batch`'s 200 epochs are 200 steps,
+fewer than the baseline takes in one epoch. `h` hides a run, `H` shows the hidden ones,
 `/` filters; `enter` opens a run in the lab, `f` puts its config into the form, `e`
 exports the selected runs as one CSV, `d` deletes a run after asking. `m` evaluates the
 selected runs as one ensemble: their softmax outputs averaged on their shared test split,
@@ -237,9 +269,10 @@ test accuracy.
 
 ## Small terminals
 Below {WIDE[0]} columns or {WIDE[1]} rows the lab shows one region at a time behind tabs
-(Setup, Train, Gradients; keys `1`, `2`, `3`; `a` turns the third into Signal and back);
-from {XWIDE} columns the table and the gradients sit side by side, with the signal panel
-under the gradients; below {MIN_SIZE[0]}x{MIN_SIZE[1]} it asks for a larger terminal.
+(Setup, Train, Gradients; keys `1`, `2`, `3`; `a` turns the third into Signal, Weights
+and back); from {XWIDE} columns the table and the gradients sit side by side, with the
+signal panel (or, after `a`, the weight panel) under the gradients; below
+{MIN_SIZE[0]}x{MIN_SIZE[1]} it asks for a larger terminal.
 """
 
 

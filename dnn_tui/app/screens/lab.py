@@ -1,9 +1,11 @@
 """LabScreen: configure a run and watch it train.
 
 Regions: the run status on top; the config form; the loss and accuracy
-sparklines with the epoch table; the gradient panel and the signal panel (the
-forward signal), one at a time (``a`` flips them, class ``-signal``) except in the
-``-xwide`` layout, which shows both. The layout follows the terminal's size (the
+sparklines with the epoch table; the gradient panel, the signal panel (the forward
+signal) and the weight panel, one at a time (``a`` cycles them, classes ``-signal`` and
+``-weights``) except in the ``-xwide`` layout, which shows the gradients beside the
+signal or the weights; ``i`` shows the signal and the weights at the start beside the
+current ones. The layout follows the terminal's size (the
 classes are set on resize, the stylesheet does the rest):
 
 - ``-compact`` (narrower than ``WIDE[0]`` or lower than ``WIDE[1]``): one region
@@ -52,6 +54,7 @@ from dnn_tui.app.widgets.gradient_panel import GradientPanel
 from dnn_tui.app.widgets.loss_sparklines import LossSparklines
 from dnn_tui.app.widgets.run_status import RunStatus
 from dnn_tui.app.widgets.signal_panel import SignalPanel
+from dnn_tui.app.widgets.weight_panel import WeightPanel
 from dnn_tui.config import ConfigError, RunConfig
 from dnn_tui.presets import load_presets
 from dnn_tui.training.controls import RunControls
@@ -64,6 +67,7 @@ from dnn_tui.training.events import (
     RunFinished,
     RunStarted,
     StepMeasured,
+    WeightsMeasured,
 )
 from dnn_tui.training.status import Status
 
@@ -90,8 +94,15 @@ samples/s on 2 cores), and over SSH each frame is sent down the connection. Key 
 still shown at once."""
 PAGES = ("setup", "train", "gradients")
 """The compact layout's tabs (keys 1, 2, 3)."""
-GRADIENTS_TAB = {False: "Gradients · a: signal", True: "Signal · a: gradients"}
-"""The third tab's label, by whether it shows the signal panel."""
+PANELS = ("gradients", "signal", "weights")
+"""The panels ``a`` cycles through, in order (the class ``-signal`` or ``-weights`` shows the
+second or third)."""
+GRADIENTS_TAB = {
+    "gradients": "Gradients · a: signal",
+    "signal": "Signal · a: weights",
+    "weights": "Weights · a: gradients",
+}
+"""The third tab's label, by the panel it shows."""
 
 
 def progress(epoch: int, step: int, steps: int) -> float:
@@ -132,7 +143,7 @@ class LabScreen(Screen[None]):
         yield Tabs(
             Tab("Setup", id="tab-setup"),
             Tab("Train", id="tab-train"),
-            Tab(GRADIENTS_TAB[False], id="tab-gradients"),
+            Tab(GRADIENTS_TAB["gradients"], id="tab-gradients"),
             id="lab-tabs",
         )
         with Horizontal(id="lab-body"):
@@ -149,6 +160,7 @@ class LabScreen(Screen[None]):
                 with VerticalScroll(id="gradients-page", classes="page"):
                     yield GradientPanel()
                     yield SignalPanel()
+                    yield WeightPanel()
         yield Static("", id="too-small")
         yield Footer(compact=True)
 
@@ -181,6 +193,10 @@ class LabScreen(Screen[None]):
     @property
     def signal_panel(self) -> SignalPanel:
         return self.query_one(SignalPanel)
+
+    @property
+    def weight_panel(self) -> WeightPanel:
+        return self.query_one(WeightPanel)
 
     @property
     def epoch_summary(self) -> EpochSummary:
@@ -228,6 +244,7 @@ class LabScreen(Screen[None]):
         """Draw what arrived for the panels since their last redraw."""
         self.gradient_panel.flush()
         self.signal_panel.flush()
+        self.weight_panel.flush()
         self.loss_sparklines.flush()
         self.accuracy_sparklines.flush()
         self.epoch_table.flush()
@@ -282,12 +299,19 @@ class LabScreen(Screen[None]):
         if focused is not None and focused is not event.tabs and not focused.display:
             self.set_focus(None)
 
-    def action_toggle_signal(self, _shown_in: str = "") -> None:
-        """Flip between the gradient panel and the signal panel (the widest layout shows both);
-        on small screens, bring their tab forward."""
-        signal = not self.has_class("-signal")
-        self.set_class(signal, "-signal")
-        self.query_one("#tab-gradients", Tab).label = GRADIENTS_TAB[signal]
+    @property
+    def panel(self) -> str:
+        """The panel shown: gradients, signal or weights (``a`` cycles them)."""
+        return next((p for p in PANELS[1:] if self.has_class(f"-{p}")), PANELS[0])
+
+    def action_cycle_panels(self, _shown_in: str = "") -> None:
+        """Show the next panel: gradients, signal, weights (the widest layout shows the
+        gradients beside the signal or the weights); on small screens, bring their tab
+        forward."""
+        panel = PANELS[(PANELS.index(self.panel) + 1) % len(PANELS)]
+        for name in PANELS[1:]:
+            self.set_class(name == panel, f"-{name}")
+        self.query_one("#tab-gradients", Tab).label = GRADIENTS_TAB[panel]
         if self.has_class("-compact") and not self.has_class("-page-gradients"):
             self.show_page("gradients")
 
@@ -300,6 +324,16 @@ class LabScreen(Screen[None]):
             return
         self.app.push_screen(ErrorsScreen(self.run_dir))
 
+    def action_toggle_initial(self) -> None:
+        """``i``: the signal and the weights at the start beside the current ones, or not; from
+        the gradient panel, the signal panel comes forward to show it."""
+        self.signal_panel.toggle_initial()
+        self.weight_panel.toggle_initial()
+        if self.panel == "gradients" and not self.has_class("-xwide"):
+            self.action_cycle_panels()
+        elif self.has_class("-compact") and not self.has_class("-page-gradients"):
+            self.show_page("gradients")
+
     def action_leave_input(self) -> None:
         """Escape: give the keys back to the lab (r, space, s, c ... act again)."""
         self.set_focus(None)
@@ -310,7 +344,7 @@ class LabScreen(Screen[None]):
             return typing
         if action == "show_page":
             return self.has_class("-compact") and not typing
-        if action in ("start_background", "toggle_signal", "run_suite") and parameters:
+        if action in ("start_background", "cycle_panels", "run_suite") and parameters:
             return not self.has_class("-compact")  # else the binding without a footer entry
         return True
 
@@ -460,6 +494,9 @@ class LabScreen(Screen[None]):
                 self.loss_sparklines.advance(x)
                 self.accuracy_sparklines.advance(x)
                 self.gradient_panel.show_step(event)
+                self.weight_panel.show_step(event)
+            case WeightsMeasured() as event:
+                self.weight_panel.show_weights(event)
             case EpochEnded(record=record, best_epoch=best):
                 x = float(record["epoch"])
                 self.epoch_table.add_epoch(record, best)
@@ -485,6 +522,7 @@ class LabScreen(Screen[None]):
                 self.epoch_summary.patience = event.config.train.early_stopping
                 self.gradient_panel.start(event.layers, event.parameters)
                 self.signal_panel.start()
+                self.weight_panel.start(event.layers)
                 self.show_controls()
             case RunFinished() as event:
                 self._finish(event)

@@ -3,9 +3,12 @@
 Input -> Affine (W, b) -> [BatchNorm (gamma, beta)] -> activation -> [Dropout]
 -> ... -> Affine -> Softmax -> cross-entropy loss: every node with its output
 shape and parameter count, and during or after a run the latest gradient norm of
-each of its parameters and, on each activation node, the latest std of its output
-(the forward signal, coloured by the signal panel's band). Below it, the Keras-style
-summary with the total.
+each of its parameters (coloured by the gradient band of its layer, the lesson rule of
+``dnn_tui.training.lessons``), each Affine node's weight norm ‖W‖ and, on each activation
+node, the latest std of its output (the forward signal, coloured by the signal panel's
+band). Below it, the Keras-style summary with the total. A BatchNorm node counts its
+parameters as the summary does: γ and β, which are trained, and the running mean and
+variance, which are not (the detail column says which is which).
 
 It shows the current run's model, or the form's when that describes a different
 model (then without gradients), under the experiment's lesson (its preset's
@@ -31,20 +34,20 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Label, Static
 
-from dnn_tui.app.formatting import fmt_count, fmt_norm
+from dnn_tui.app.formatting import fmt_count, fmt_norm, fmt_weight_norm
 from dnn_tui.app.widgets.gradient_panel import BAND_STYLES
 from dnn_tui.app.widgets.signal_panel import BAND_STYLES as SIGNAL_STYLES
 from dnn_tui.fileio import visible
 from dnn_tui.graph import DATASET_SHAPES, GraphNode, build_graph, summary_text
 from dnn_tui.training.events import ActivationsMeasured
-from dnn_tui.training.lessons import gradient_band, signal_band
+from dnn_tui.training.lessons import gradient_bands, signal_band
 
 if TYPE_CHECKING:
     from dnn_tui.app.screens.lab import LabScreen
 
-GRADS_W = 24
-"""Columns of the gradient column (two parameters: ``W 1.8e-2 b 5.9e-9 BN``; an activation's
-std: ``σ 2.2e-1``)."""
+GRADS_W = 34
+"""Columns of the gradient column (two parameters and the weight norm: ``W 1.8e-2 b 5.9e-9 BN
+‖W‖ 8.81``; an activation's std: ``σ 2.2e-1``)."""
 REFRESH_S = 0.5
 """Seconds between looks at the lab's latest gradient norms."""
 
@@ -82,6 +85,7 @@ class ModelGraphScreen(Screen[None]):
             return
         self._shown = key
         title, nodes, norms, signal = self._model()
+        bands, weights = self._layer_figures()
         # the preset, description and dataset name come from the run's files: shown as typed
         self.query_one("#graph-title", Label).update(Text(visible(title)))
         lesson = self._lesson()
@@ -91,8 +95,18 @@ class ModelGraphScreen(Screen[None]):
             self.query_one("#graph-nodes", Static).update("")
             self.query_one("#graph-summary", Static).update("")
             return
-        self.query_one("#graph-nodes", Static).update(graph_table(nodes, norms, signal))
+        table = graph_table(nodes, norms, signal, bands, weights)
+        self.query_one("#graph-nodes", Static).update(table)
         self.query_one("#graph-summary", Static).update(summary_text(nodes))
+
+    def _layer_figures(self) -> tuple[dict[str, str], dict[str, float]]:
+        """Per Linear layer of the current run: its gradient band and its weight norm."""
+        started, step = self._lab.run_started, self._lab.last_step
+        if started is None or step is None or len(step.grad_norm) != len(started.layers):
+            return {}, {}
+        bands = gradient_bands(step.grad_norm, step.update_ratio)
+        weights = dict(zip(started.layers, step.weight_norm, strict=False))
+        return dict(zip(started.layers, bands, strict=True)), weights
 
     def _lesson(self) -> str:
         """The experiment's lesson: the current run's, else the form's (empty for a custom one)."""
@@ -156,23 +170,32 @@ def cancelled_biases(nodes: list[GraphNode]) -> set[str]:
 
 
 def graph_table(
-    nodes: list[GraphNode], norms: dict[str, float], signal: ActivationsMeasured | None = None
+    nodes: list[GraphNode],
+    norms: dict[str, float],
+    signal: ActivationsMeasured | None = None,
+    bands: dict[str, str] | None = None,
+    weights: dict[str, float] | None = None,
 ) -> Text:
-    """One line per node: arrow, node, output shape, parameters, count, gradient norms (or the
-    activation's std), operation.
+    """One line per node: arrow, node, output shape, parameters, count, gradient norms and the
+    weight norm (or the activation's std), operation. ``bands``: each Linear layer's gradient
+    band (a BatchNorm's parameters take their layer's); ``weights``: each one's ‖W‖.
 
     Fixed columns, cropped at the right edge: the operation goes first when space is short.
     """
     cancelled = cancelled_biases(nodes)
+    bands, weights = bands or {}, weights or {}
     text = Text(no_wrap=True, overflow="crop")
-    text.append(f"   {'node':<15}{'output':<13}{'parameters':<17}{'count':>9}  latest |grad|, σ\n")
+    title = "latest |grad|, ‖W‖, σ"
+    text.append(f"   {'node':<15}{'output':<13}{'parameters':<17}{'count':>9}  {title}\n")
     text.stylize("bold")
     for i, node in enumerate(nodes):
         arrow = "┌" if i == 0 else "└" if i == len(nodes) - 1 else "│"
         name = f"{node.title} {node.name}" if node.module else node.title
         shape = f"(None, {node.width})" if node.width is not None else "scalar"
         params = " ".join(f"{p.symbol} {'×'.join(map(str, p.shape))}" for p in node.params)
-        count = fmt_count(node.trainable) if node.params else ""
+        count = fmt_count(node.trainable + node.buffers) if node.params else ""
+        layer = "fc" + node.name.removeprefix("bn") if node.name.startswith("bn") else node.name
+        band = bands.get(layer, "healthy")
         text.append(f" {arrow} ")
         text.append(f"{name:<15}", style="bold" if node.params else "")
         text.append(f"{shape:<13}{params:<17}{count:>9}  ")
@@ -186,7 +209,11 @@ def graph_table(
                 cell += "BN "
                 text.append(cell, style="dim")
             else:
-                text.append(cell, style=BAND_STYLES[gradient_band(norm)])
+                text.append(cell, style=BAND_STYLES[band])
+            used += len(cell)
+        if node.name in weights:
+            cell = f"‖W‖ {fmt_weight_norm(weights[node.name])} "
+            text.append(cell, style=BAND_STYLES[band])
             used += len(cell)
         if signal is not None and node.name in signal.layers:
             i = signal.layers.index(node.name)
@@ -198,6 +225,11 @@ def graph_table(
         detail = node.detail
         if any(param.name in cancelled for param in node.params):
             detail += " (b cancelled by BN)"
+        if node.buffers:
+            detail += (
+                f" ({fmt_count(node.trainable)} trained: γ, β; {fmt_count(node.buffers)} running"
+                " mean and variance, not trained)"
+            )
         text.append(" " * max(GRADS_W - used, 1) + detail + "\n", style="dim")
     text.append("\nNone: the batch dimension (the samples of one step)", style="dim")
     text.rstrip()

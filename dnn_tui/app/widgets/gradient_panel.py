@@ -9,8 +9,10 @@ them (their gradient is zero up to rounding). Under the rows: the global norm
 before and after clipping, clipping ON/OFF with its threshold, and the share of
 this epoch's steps that clipping changed.
 
-The bands (vanishing, healthy, exploding) are the lesson rules of
-``dnn_tui.training.lessons``; this panel gives them their colours.
+The bands (vanishing, healthy, exploding, converged) are the lesson rules of
+``dnn_tui.training.lessons``: a layer is judged against the layers after it (and, for
+exploding, by its update against its weights), and a line under the rows says what the
+whole stack reads as; this panel gives them their colours.
 
 The whole panel is one rendered text (cheaper than a widget per row), redrawn
 when the lab draws its panels (once a second, every 2 s for a run of another process).
@@ -27,11 +29,7 @@ from textual.widget import Widget
 from dnn_tui.app.formatting import fmt_norm
 from dnn_tui.app.series import CompactingSeries
 from dnn_tui.training.events import StepMeasured
-from dnn_tui.training.lessons import (
-    GRADIENT_EXPLODING_ABOVE,
-    GRADIENT_VANISHING_BELOW,
-    gradient_band,
-)
+from dnn_tui.training.lessons import gradient_bands, gradient_reading
 
 SCALE = (-10.0, 4.0)
 """The bar's log10 range: 1e-10 (deep-sigmoid's first layer) to 1e4."""
@@ -39,15 +37,13 @@ SCALE = (-10.0, 4.0)
 BAND_STYLES = {
     "vanishing": Style(color="#6f9cff"),
     "healthy": Style(color="#5fd75f"),
+    "converged": Style(color="#5fafaf"),
     "exploding": Style(color="#ff5f5f"),
 }
-"""Band -> style of its rows (cold blue, green, hot red); parsed once, drawn at every redraw."""
-TRACK_STYLES = {
-    "vanishing": Style(color="#2c3e66"),
-    "healthy": Style(color="#2c4a2c"),
-    "exploding": Style(color="#5c2c2c"),
-}
-"""Band -> colour of the empty part of the bar in that band's zone of the scale."""
+"""Band -> style of its rows (cold blue, green, teal, hot red); parsed once, drawn at every
+redraw."""
+TRACK_STYLE = Style(color="#3a3a3a")
+"""The empty part of a bar."""
 DIM = Style(dim=True)
 SPARK_BARS = "▁▂▃▄▅▆▇█"
 MIN_SPAN = 1.0
@@ -91,6 +87,8 @@ class GradientPanel(Widget):
         self.layer_names: tuple[str, ...] = ()
         self.latest: tuple[float, ...] = ()
         """The latest norm of each layer (mean since the previous report)."""
+        self.updates: tuple[float | None, ...] = ()
+        """The latest update ratio of each layer (None where not measured)."""
         self.norm_index: list[tuple[int | None, int | None]] = []
         """Per layer, where the following BatchNorm's γ and β are in the parameter norms."""
         self.param_norms: tuple[float, ...] = ()
@@ -108,6 +106,7 @@ class GradientPanel(Widget):
         the order of ``StepMeasured.param_grad_norm``)."""
         self.layer_names = layers
         self.latest = (math.nan,) * len(layers)
+        self.updates = ()
         self.histories = [CompactingSeries(256) for _ in layers]
         position = {name: index for index, name in enumerate(parameters)}
         self.norm_index = [
@@ -126,6 +125,7 @@ class GradientPanel(Widget):
     def show_step(self, event: StepMeasured) -> None:
         """A progress report: latest norms and clipping figures (drawn at the next flush)."""
         self.latest = event.grad_norm
+        self.updates = event.update_ratio
         self.param_norms = event.param_grad_norm
         for history, norm in zip(self.histories, event.grad_norm, strict=False):
             if norm > 0:
@@ -164,9 +164,16 @@ class GradientPanel(Widget):
         if bn_w:
             text.append(f"{'BN |∇γ|':>7} {'|∇β|':>7} ", style="bold")
         text.append(f"{'history'[:spark_w]:<{spark_w}} band\n", style="bold")
+        known = bool(self.latest) and not any(math.isnan(v) for v in self.latest)
+        bands = gradient_bands(self.latest, self.updates) if known else ()
         rows = zip(self.layer_names, self.latest, self.histories, strict=False)
         for index, (name, norm, history) in enumerate(rows):
-            self._row(text, index, name, norm, history, name_w, bar_w, spark_w)
+            kind = bands[index] if known else ""
+            self._row(text, index, name, norm, kind, history, name_w, bar_w, spark_w)
+        if known:
+            reading = gradient_reading(self.layer_names, self.latest, self.updates)
+            kind = bands[0] if bands[0] == "converged" else reading.partition(":")[0]
+            text.append(f"{reading}\n", style=BAND_STYLES.get(kind, DIM))
         if bn_w:
             text.append(
                 "BN γ, β: the BatchNorm after each layer (it cancels the layer's bias: see g)\n",
@@ -183,42 +190,32 @@ class GradientPanel(Widget):
         index: int,
         name: str,
         norm: float,
+        kind: str,
         history: CompactingSeries,
         name_w: int,
         bar_w: int,
         spark_w: int,
     ) -> None:
-        known = not math.isnan(norm)
-        kind = gradient_band(norm) if known else "healthy"
+        known = bool(kind)
         style = BAND_STYLES[kind] if known else DIM
         filled = scale_position(norm, bar_w) if known else 0
         text.append(f"{name:<{name_w}} ", style=style)
         text.append("█" * filled, style=style)
-        # The empty part of the bar in one span per band zone (spans are what costs to draw).
-        low = scale_position(GRADIENT_VANISHING_BELOW, bar_w)
-        high = scale_position(GRADIENT_EXPLODING_ABOVE, bar_w)
-        for zone, start, end in (
-            ("vanishing", 0, low),
-            ("healthy", low, high),
-            ("exploding", high, bar_w),
-        ):
-            cells = end - max(start, filled)
-            if cells > 0:
-                text.append("░" * cells, style=TRACK_STYLES[zone])
+        text.append("░" * (bar_w - filled), style=TRACK_STYLE)
         text.append(f" {fmt_norm(norm) if known else '-':>7} ", style=style)
         if self.batchnorm:
             for position in self.norm_index[index]:
-                self._param_cell(text, position)
+                self._param_cell(text, position, style)
         text.append(f"{spark(history.values, spark_w):<{spark_w}} ", style=style)
         text.append(f"{kind if known else '':<9}\n", style=style)
 
-    def _param_cell(self, text: Text, position: int | None) -> None:
-        """One BatchNorm parameter's latest gradient norm (``-`` where there is none)."""
+    def _param_cell(self, text: Text, position: int | None, style: Style) -> None:
+        """One BatchNorm parameter's latest gradient norm (``-`` where there is none), in its
+        layer's colour."""
         if position is None or position >= len(self.param_norms):
             text.append(f"{'-':>7} ", style=DIM)
             return
-        norm = self.param_norms[position]
-        text.append(f"{fmt_norm(norm):>7} ", style=BAND_STYLES[gradient_band(norm)])
+        text.append(f"{fmt_norm(self.param_norms[position]):>7} ", style=style)
 
     def _global_line(self) -> Text:
         step = self._step

@@ -10,6 +10,9 @@ when, and what the share counts.
 The bands (collapsing, saturated / dead, exploding, healthy) are the lesson rules of
 ``dnn_tui.training.lessons``; this panel gives them their colours.
 
+``i`` shows the signal before the first step (the initialisation's, which the lessons of
+Xavier and He speak of) beside the current one: its strip and std at the start, then now.
+
 The figures come from ``ActivationsMeasured`` (the engine's probe: at the start of the
 run, about once a second and at each epoch end); the panel is one rendered text, redrawn
 when the screen flushes.
@@ -69,6 +72,10 @@ class SignalPanel(Widget):
         super().__init__(id=id)
         self.latest: ActivationsMeasured | None = None
         """The latest measurement of the current run."""
+        self.initial: ActivationsMeasured | None = None
+        """The measurement before the first step."""
+        self.show_initial = False
+        """Whether the start's figures show beside the current ones (``i``)."""
         self.histories: list[CompactingSeries] = []
         """log10 of each layer's std over the run."""
         self._dirty = False
@@ -77,8 +84,13 @@ class SignalPanel(Widget):
 
     def start(self) -> None:
         """A run started: nothing measured yet."""
-        self.latest = None
+        self.latest = self.initial = None
         self.histories = []
+        self.refresh(layout=True)
+
+    def toggle_initial(self) -> None:
+        """``i``: the start's figures beside the current ones, or not."""
+        self.show_initial = not self.show_initial
         self.refresh(layout=True)
 
     def show_signal(self, event: ActivationsMeasured) -> None:
@@ -89,6 +101,8 @@ class SignalPanel(Widget):
         for history, std in zip(self.histories, event.std, strict=True):
             if std > 0:
                 history.append(math.log10(std))
+        if event.epoch == 0:
+            self.initial = event
         self.latest = event
         self._dirty = True
 
@@ -114,10 +128,16 @@ class SignalPanel(Widget):
         name_w = max(5, *(len(n) for n in event.layers))
         bins = len(event.hist[0])
         share_title = "sat" if event.share_kind == "saturated" else event.share_kind
+        initial = self.initial if self.show_initial else None
+        if initial is not None and len(initial.layers) != len(event.layers):
+            initial = None
+        start_w = bins + 9 if initial is not None else 0
         # name, strip, std, share and band columns with their spaces, and a scrollbar
-        spark_w = max(0, width - (name_w + bins + 31))
+        spark_w = max(0, width - (name_w + bins + start_w + 31))
         text = Text(no_wrap=True, overflow="crop")
         text.append(f"{'layer':<{name_w}} ", style="bold")
+        if initial is not None:
+            text.append(f"{'at the start':<{bins}} {'std':>7} ", style="bold")
         text.append(f"{axis(*event.hist_range, bins):<{bins}} ", style="bold")
         text.append(
             f"{'std':>7} {share_title:>5} {'std history'[:spark_w]:<{spark_w}} band\n",
@@ -128,6 +148,9 @@ class SignalPanel(Widget):
             kind = signal_band(std, share, event.share_kind)
             style = BAND_STYLES[kind]
             text.append(f"{name:<{name_w}} ", style=style)
+            if initial is not None:
+                text.append(f"{strip(initial.hist[i]):<{bins}} {fmt_norm(initial.std[i]):>7} ")
+                text.stylize(DIM, len(text) - start_w)
             text.append(strip(event.hist[i]), style=style)
             text.append(f" {fmt_norm(std):>7} {_percent(share):>5} ", style=style)
             history = self.histories[i].values if i < len(self.histories) else []
@@ -136,6 +159,8 @@ class SignalPanel(Widget):
         when = "before the first step" if event.epoch == 0 else f"epoch {event.epoch}"
         if event.epoch and event.step:
             when += f", step {event.step}"
+        if initial is not None and event.epoch:
+            when = f"at the start and {when}"
         text.append(f"{event.samples} training samples, {when}", style=DIM)
         text.append(f" · {share_rule(event.activation)}", style=DIM)
         return text

@@ -127,7 +127,7 @@ def test_a_layer_vanishes_exactly_when_far_below_a_later_one(norms: list[float])
 
 @pytest.fixture(scope="module")
 def digits() -> Dataset:
-    return load_dataset(DataConfig(dataset="digits"), seed=0)
+    return load_dataset(DataConfig(dataset="digits", split_seed=0))
 
 
 def run_preset(name: str, data: Dataset, epochs: int) -> tuple[dict, list[StepMeasured]]:

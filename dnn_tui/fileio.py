@@ -299,6 +299,19 @@ class Folder:
         flags = os.O_RDONLY | os.O_CREAT
         return open_regular(name, flags, dir_fd=self._fd, shown=str(self.path / name))
 
+    def read(self, name: str, limit: int) -> bytes:
+        """The bytes of the regular file ``name`` in the folder (``read_regular_file``'s rules)."""
+        fd = open_regular(name, os.O_RDONLY, dir_fd=self._fd, shown=str(self.path / name))
+        try:
+            data = _read_up_to(fd, limit + 1)
+        finally:
+            os.close(fd)
+        if len(data) > limit:
+            raise FileRefused(
+                errno.EFBIG, f"more than the {limit:,} bytes allowed", str(self.path / name)
+            )
+        return data
+
     def create_exclusive(self, name: str, data: bytes) -> None:
         """Create ``name`` with data; FileExistsError when it is there already (a claim)."""
         flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC
@@ -415,6 +428,24 @@ def read_small_file(path: Path, limit: int) -> bytes:
     try:
         data = _read_up_to(fd, limit + 1)
         if len(data) > limit:  # grew while it was read
+            raise FileRefused(errno.EFBIG, f"more than the {limit:,} bytes allowed", str(path))
+        return data
+    finally:
+        os.close(fd)
+
+
+def read_regular_file(path: Path, limit: int) -> bytes:
+    """``read_small_file`` for a file that must not be a symbolic link either (``open_regular``):
+    an append-only log others may have replaced."""
+    fd = open_regular(path, os.O_RDONLY)
+    try:
+        size = os.fstat(fd).st_size
+        if size > limit:
+            raise FileRefused(
+                errno.EFBIG, f"{size:,} bytes, more than the {limit:,} allowed", str(path)
+            )
+        data = _read_up_to(fd, limit + 1)
+        if len(data) > limit:
             raise FileRefused(errno.EFBIG, f"more than the {limit:,} bytes allowed", str(path))
         return data
     finally:

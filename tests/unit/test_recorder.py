@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import json
 import math
 import os
@@ -21,7 +22,7 @@ from safetensors import safe_open
 from dnn_tui import config as cfg
 from dnn_tui import fileio
 from dnn_tui.rundir import liveness
-from dnn_tui.rundir.files import CSV_COLUMNS, SCHEMA, load_weights
+from dnn_tui.rundir.files import CSV_COLUMNS, SCHEMA, load_weights, read_history, strict_json
 from dnn_tui.rundir.recorder import (
     ClaimError,
     RunRecorder,
@@ -58,6 +59,7 @@ def test_recorder_writes_the_run_files(tmp_path: Path) -> None:
 
     assert sorted(p.name for p in run.iterdir()) == [
         "config.toml",
+        "epochs.jsonl",
         "events.jsonl",
         "history.csv",
         "history.json",
@@ -66,7 +68,7 @@ def test_recorder_writes_the_run_files(tmp_path: Path) -> None:
     assert cfg.load(run / "config.toml") == CONFIG
 
     history = strict_load(run / "history.json")
-    assert history["schema"] == SCHEMA == 2
+    assert history["schema"] == SCHEMA == 3
     assert history["activations"] is None and history["initial"] is None  # none measured
     assert history["status"] == "completed"
     assert history["config"] == cfg.to_dict(CONFIG)
@@ -137,21 +139,29 @@ def test_progress_reports_are_logged_at_most_about_four_a_second(tmp_path: Path)
     assert 1 <= logged <= 1 + took / 0.25 + 1
 
 
-def test_history_is_written_after_every_epoch(tmp_path: Path) -> None:
+def test_every_epoch_is_appended_and_history_json_is_rewritten_rarely(tmp_path: Path) -> None:
     recorder = RunRecorder(tmp_path)
     recorder(started())
     recorder.flush()
     history = strict_load(tmp_path / "history.json")
-    assert (history["status"], history["epochs"]) == ("running", [])
+    assert (history["status"], history["epochs"], history["schema"]) == ("running", [], 3)
     assert (tmp_path / "history.csv").read_text().strip() == ",".join(CSV_COLUMNS)
     for epoch in (1, 2):
         recorder(EpochEnded(record(epoch), best_epoch=epoch, epochs=3))
         recorder.flush()
-        history = strict_load(tmp_path / "history.json")
-        assert history["status"] == "running"
-        assert len(history["epochs"]) == epoch
-        assert history["best_epoch"] == epoch
+        logged = (tmp_path / "epochs.jsonl").read_text().splitlines()
+        expected = [strict_json(record(n)) for n in range(1, epoch + 1)]
+        assert [json.loads(line) for line in logged] == expected
         assert len((tmp_path / "history.csv").read_text().splitlines()) == 1 + epoch
+        joined = read_history(tmp_path / "history.json")  # history.json and the log, joined
+        assert [r["epoch"] for r in joined["epochs"]] == list(range(1, epoch + 1))
+        assert joined["best_epoch"] == 1  # equal losses: the first, as the engine says
+    # history.json itself waits for HISTORY_MIN_S (the log has every epoch meanwhile) ...
+    assert strict_load(tmp_path / "history.json")["epochs"] == []
+    recorder(finished())
+    # ... and holds every epoch at the end.
+    history = strict_load(tmp_path / "history.json")
+    assert [r["epoch"] for r in history["epochs"]] == [1, 2]
     assert not (tmp_path / "model.safetensors").exists()
 
 
@@ -195,12 +205,13 @@ def test_a_failed_write_keeps_the_previous_file_and_is_reported_once(
     monkeypatch.setattr(fileio.os, "replace", crash)
     recorder(EpochEnded(record(2), best_epoch=2, epochs=3))
     recorder(EpochEnded(record(3), best_epoch=3, epochs=3))
-    recorder.flush()
+    recorder(dataclasses.replace(finished(), weights=None))
     assert (tmp_path / "history.json").read_text() == before
     assert len(errors) == 1
     assert errors[0] == f"{tmp_path / 'history.json'}: No space left on device"
     assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
-    recorder.close()
+    # The epochs are in the log: the run reads back with all three.
+    assert [r["epoch"] for r in read_history(tmp_path / "history.json")["epochs"]] == [1, 2, 3]
 
 
 def test_a_deleted_run_directory_is_not_made_again(tmp_path: Path) -> None:
@@ -417,7 +428,7 @@ def test_the_activation_figures_are_recorded(tmp_path: Path) -> None:
     }
     recorder(signal(1))  # mid-run and epoch-end figures travel in the epoch records
     recorder(EpochEnded({**record(1), **signal(1).record()}, best_epoch=1, epochs=3))
-    recorder.flush()
+    recorder(finished())
     history = strict_load(tmp_path / "history.json")
     assert history["initial"] == signal(0).record()
     epoch = history["epochs"][0]

@@ -437,6 +437,7 @@ class RunRecorder:
         self.folder.remove(EPOCHS_FILE)
         self.folder.write_atomic(CONFIG_FILE, dumps(event.config).encode("utf-8"))
         self._write_history()
+        self._next_history = time.monotonic() + HISTORY_MIN_S
         self.folder.write_atomic(HISTORY_CSV, csv_header().encode("utf-8"))
 
     def _write_history(self) -> None:

@@ -162,7 +162,6 @@ def test_every_epoch_is_appended_and_history_json_is_rewritten_rarely(tmp_path: 
     # ... and holds every epoch at the end.
     history = strict_load(tmp_path / "history.json")
     assert [r["epoch"] for r in history["epochs"]] == [1, 2]
-    assert not (tmp_path / "model.safetensors").exists()
 
 
 def test_a_new_best_epoch_saves_its_weights_while_the_run_goes_on(tmp_path: Path) -> None:
@@ -262,7 +261,7 @@ def test_strict_json_has_no_nan_or_infinity(tmp_path: Path) -> None:
     recorder = RunRecorder(tmp_path)
     recorder(started())
     recorder(EpochEnded(record(1, loss=float("-inf")), best_epoch=None, epochs=3))
-    recorder.flush()
+    recorder(finished())
     text = (tmp_path / "history.json").read_text()
     assert not re.search(r"NaN|Infinity", text)
     assert math.isfinite(strict_load(tmp_path / "history.json")["epochs"][0]["val_loss"])
@@ -452,3 +451,25 @@ def test_csv_columns_of_a_relu_run_and_of_a_run_without_figures(tmp_path: Path) 
         rows = list(csv.DictReader(handle))
     assert (rows[0]["act_saturated_max"], rows[0]["act_dead_max"]) == ("", "0.5")
     assert [rows[1][c] for c in CSV_COLUMNS if c.startswith("act_")] == ["", "", "", ""]
+
+
+def test_an_epoch_costs_the_same_bytes_late_in_a_long_run(tmp_path: Path) -> None:
+    """The files grow by appends: epoch 2,000 writes what epoch 10 writes (history.json, the
+    file that holds them all, is rewritten only every HISTORY_MIN_S and at the end)."""
+    recorder = RunRecorder(tmp_path)
+    recorder(started())
+
+    def bytes_for(epochs: range) -> int:
+        recorder.flush()
+        before = recorder.written
+        for epoch in epochs:
+            recorder(EpochEnded(record(epoch), best_epoch=1, epochs=epochs.stop))
+        recorder.flush()
+        return recorder.written - before
+
+    early = bytes_for(range(1, 11))
+    bytes_for(range(11, 1991))
+    late = bytes_for(range(1991, 2001))
+    assert early > 0 and late <= 1.05 * early
+    recorder(finished())
+    assert len(read_history(tmp_path / "history.json")["epochs"]) == 2000

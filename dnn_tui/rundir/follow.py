@@ -1,8 +1,12 @@
 """A run seen through its directory: its events replayed and followed, its keys sent to it.
 
-Runs without any UI. ``RunFollower`` reads ``events.jsonl`` from the start (the run so far)
-and then the lines appended since (the run live), as engine events, exactly those a
-dashboard gets from a run in its own thread. It tells a run that ended (``RunFinished``)
+Runs without any UI. ``RunFollower`` reads the run so far and then the lines of
+``events.jsonl`` appended since (the run live), as engine events, exactly those a
+dashboard gets from a run in its own thread. A short log is replayed from its start; a long
+one (``RESUME_FROM_BYTES``) is opened from its summary instead: the finished epochs from
+history.json joined with the epoch log, the run's ``RunStarted`` from the log's first line,
+and only the lines after the last finished epoch's ``EpochEnded`` (found by reading the log
+backwards), so a run of any length opens in about the same time. It tells a run that ended (``RunFinished``)
 from one whose process is gone without finishing (``liveness``). A run older than the event
 log (only ``history.json``) is replayed from its history.
 
@@ -72,6 +76,14 @@ READ_CHUNK = 1 << 20
 MAX_LINE_BYTES = 16 << 20
 """An events.jsonl line longer than this is damaged (a RunStarted of a 32-layer model is
 a few kB)."""
+RESUME_FROM_BYTES = 1 << 20
+"""events.jsonl from this size on (a few hundred epochs) is opened from the run's summary
+(see the module docstring); a shorter one is replayed whole (its notices included)."""
+TAIL_SCAN_BYTES = 64 << 20
+"""How far back from its end events.jsonl is searched for the last finished epoch's line
+(a few kB an epoch); beyond, it is replayed whole."""
+ENDED_PREFIX = b'\n{"event":"EpochEnded","record":{"epoch":'
+"""How the recorder starts an EpochEnded line (after the previous line's newline)."""
 PROBLEMS_NAMED = 5
 """Damaged events.jsonl lines named in a notice each; further ones are only counted."""
 
@@ -111,6 +123,9 @@ class RunFollower:
         self._offset = 0
         self._partial = b""
         self._from_history = False
+        self._ended: RunFinished | None = None
+        self.parsed = 0
+        """Lines of events.jsonl parsed so far (a long run's opening parses only its tail)."""
 
     def read_new(self) -> list[Event]:
         """The events appended since the last call (all of them the first time)."""
@@ -130,6 +145,8 @@ class RunFollower:
             return [Notice(f"{self.refused}; {shown}", "warning"), *replayed]
         events: list[Event] = []
         try:
+            if self._offset == 0:
+                events.extend(self._resume(fd))
             while True:
                 chunk = os.pread(fd, READ_CHUNK, self._offset)
                 if not chunk:
@@ -138,6 +155,10 @@ class RunFollower:
                 events.extend(self._parse(chunk))
         finally:
             os.close(fd)
+        ended, self._ended = self._ended, None
+        if self.finished is None and ended is not None:
+            self.finished = ended
+            events.append(ended)
         return events
 
     def _parse(self, chunk: bytes) -> list[Event]:
@@ -154,6 +175,7 @@ class RunFollower:
             self._line += 1
             if not line.strip():
                 continue
+            self.parsed += 1
             try:
                 event = parse_event_line(line)
             except ValueError as error:
@@ -168,6 +190,37 @@ class RunFollower:
             self._partial = b""
             self._skipping = True
             self._skip(f"longer than {MAX_LINE_BYTES:,} bytes", self._line + 1)
+        return events
+
+    def _resume(self, fd: int) -> list[Event]:
+        """A long events.jsonl opened from the run's summary (the module docstring): the events
+        that tell the finished epochs, with the offset set after the last one's line; nothing
+        (a replay from the start) for a short log, or where the summary does not read."""
+        size = os.fstat(fd).st_size
+        if size < RESUME_FROM_BYTES:
+            return []
+        try:
+            history = read_history(self.run_dir / HISTORY_FILE)
+        except (RunError, OSError):
+            return []
+        epochs = history["epochs"]
+        head = os.pread(fd, min(size, MAX_LINE_BYTES), 0).split(b"\n", 1)[0]
+        try:
+            started = parse_event_line(head)
+        except ValueError:
+            return []
+        offset = _after_epoch(fd, size, epochs[-1]["epoch"]) if epochs else None
+        if not isinstance(started, RunStarted) or offset is None:
+            return []
+        try:
+            events = history_events(history, started.config, started, every_signal=False)
+        except (KeyError, TypeError, ValueError, AttributeError):
+            return []
+        self.started = started
+        self._offset = offset
+        self._line = _count_lines(fd, offset)
+        self.parsed += 1
+        self._ended = history_finished(history)  # told by the tail too, unless it was cut
         return events
 
     def _skip(self, reason: str, line: int | None = None) -> None:
@@ -252,11 +305,54 @@ class RunFollower:
         return f"its process (pid {record.pid} on {record.host}) is gone"
 
 
-def history_events(history: dict[str, Any], config: Any) -> list[Event]:
-    """Engine events that tell what a history.json says (for runs without events.jsonl)."""
+def _after_epoch(fd: int, size: int, epoch: int) -> int | None:
+    """The offset just after the EpochEnded line of ``epoch`` (or of the last epoch before it)
+    in events.jsonl open as fd, searched backwards from its end; None when not found within
+    TAIL_SCAN_BYTES."""
+    end, carry = size, b""
+    while end > 0 and size - end < TAIL_SCAN_BYTES:
+        start = max(0, end - READ_CHUNK)
+        chunk = os.pread(fd, end - start, start) + carry
+        at = len(chunk)
+        while (at := chunk.rfind(ENDED_PREFIX, 0, at)) >= 0:
+            digits = chunk[at + len(ENDED_PREFIX) : at + len(ENDED_PREFIX) + 12]
+            number = digits[: len(digits) - len(digits.lstrip(b"0123456789"))]
+            if number and int(number) <= epoch:
+                line_start = start + at + 1
+                rest = os.pread(fd, MAX_LINE_BYTES, line_start)
+                newline = rest.find(b"\n")
+                return None if newline < 0 else line_start + newline + 1
+        carry = chunk[: len(ENDED_PREFIX) + 12]
+        end = start
+    return None
+
+
+def _count_lines(fd: int, offset: int) -> int:
+    """Lines of the file open as fd before offset (damaged lines are named by their number)."""
+    count, at = 0, 0
+    while at < offset:
+        chunk = os.pread(fd, min(READ_CHUNK, offset - at), at)
+        if not chunk:
+            break
+        count += chunk.count(b"\n")
+        at += len(chunk)
+    return count
+
+
+def history_events(
+    history: dict[str, Any],
+    config: Any,
+    started: RunStarted | None = None,
+    *,
+    every_signal: bool = True,
+) -> list[Event]:
+    """Engine events that tell what a history.json says (for runs without events.jsonl, and
+    the finished epochs of a long run: then with its own ``started`` and only the last epoch's
+    activation figures, which are all the signal panel shows)."""
     layers = tuple(history.get("layers") or ())
     events: list[Event] = [
-        RunStarted(
+        started
+        or RunStarted(
             config=config,
             dataset=history.get("dataset") or {},
             layers=layers,
@@ -281,27 +377,35 @@ def history_events(history: dict[str, Any], config: Any) -> list[Event]:
 
     signal(history.get("initial"), 0)
     best, best_loss = None, float("inf")
-    for record in history.get("epochs") or []:
+    records = history.get("epochs") or []
+    for index, record in enumerate(records):
         loss = record.get("val_loss")
         if isinstance(loss, int | float) and loss < best_loss:  # the engine's rule
             best, best_loss = record.get("epoch"), loss
         epoch = record.get("epoch")
-        signal(record, epoch if isinstance(epoch, int) else 0)
+        if every_signal or index == len(records) - 1:
+            signal(record, epoch if isinstance(epoch, int) else 0)
         events.append(EpochEnded(record, best, config.train.epochs))
-    status = history.get("status")
-    if status and status != Status.RUNNING:
-        events.append(
-            RunFinished(
-                status=status,
-                best_epoch=history.get("best_epoch"),
-                test=history.get("test"),
-                diverged=history.get("diverged"),
-                seconds=sum(r.get("seconds") or 0.0 for r in history.get("epochs") or []),
-                error=history.get("error"),
-                partial_epoch=history.get("partial_epoch"),
-            )
-        )
+    finished = history_finished(history)
+    if finished is not None and every_signal:
+        events.append(finished)
     return events
+
+
+def history_finished(history: dict[str, Any]) -> RunFinished | None:
+    """The end a history.json tells (None while it says running)."""
+    status = history.get("status")
+    if not status or status == Status.RUNNING:
+        return None
+    return RunFinished(
+        status=status,
+        best_epoch=history.get("best_epoch"),
+        test=history.get("test"),
+        diverged=history.get("diverged"),
+        seconds=sum(r.get("seconds") or 0.0 for r in history.get("epochs") or []),
+        error=history.get("error"),
+        partial_epoch=history.get("partial_epoch"),
+    )
 
 
 class RemoteControls(RunControls):

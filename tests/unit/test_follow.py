@@ -290,3 +290,47 @@ def test_a_sent_request_wakes_the_follower_at_once(tmp_path: Path) -> None:
     thread.join(timeout=10)
     assert ended and ended[0].status == "completed"
     assert time.monotonic() - sent < 5
+
+
+def long_run(path: Path, epochs: int, *, end: bool) -> RunRecorder:
+    """A run of many epochs written by the recorder (progress reports between the epochs)."""
+    recorder = RunRecorder(path)
+    recorder(started())
+    for epoch in range(1, epochs + 1):
+        recorder(Notice(f"epoch {epoch} of a long run " + "." * 300))
+        recorder(EpochEnded(record(epoch), best_epoch=epoch, epochs=epochs))
+    if end:
+        recorder(finished(best=epochs))
+    else:
+        recorder.flush()
+    return recorder
+
+
+def test_a_long_finished_run_opens_from_its_summary_and_parses_only_its_tail(
+    tmp_path: Path,
+) -> None:
+    long_run(tmp_path, 3000, end=True)
+    assert (tmp_path / "events.jsonl").stat().st_size > 1 << 20
+    follower = RunFollower(tmp_path)
+    events = follower.read_new()
+    assert follower.parsed <= 3  # the summary, the first line, the RunFinished line
+    ended = [e.record["epoch"] for e in events if isinstance(e, EpochEnded)]
+    assert ended == list(range(1, 3001))
+    assert isinstance(events[0], RunStarted) and isinstance(events[-1], RunFinished)
+    assert follower.finished is not None and follower.finished.best_epoch == 3000
+
+
+def test_a_long_running_run_opens_from_its_summary_then_follows_what_is_new(
+    tmp_path: Path,
+) -> None:
+    recorder = long_run(tmp_path, 3000, end=False)
+    follower = RunFollower(tmp_path)
+    events = follower.read_new()
+    assert follower.parsed <= 2
+    assert [e.record["epoch"] for e in events if isinstance(e, EpochEnded)][-1] == 3000
+    assert follower.finished is None
+    recorder(EpochEnded(record(3001), best_epoch=3000, epochs=3001))
+    recorder(finished(best=3000))
+    new = follower.read_new()
+    assert [type(e) for e in new] == [EpochEnded, RunFinished]
+    assert new[0].record["epoch"] == 3001

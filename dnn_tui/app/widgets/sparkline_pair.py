@@ -34,6 +34,7 @@ class SparklinePair(Vertical):
         self.x_end = 0.0
         """The right edge of the x axis: epochs of training done (fractional within an epoch)."""
         self._dirty = False
+        self._rows: dict[str, SparklineRow] = {}
 
     def compose(self) -> ComposeResult:
         q, better = self.QUANTITY, self.HIGHER_IS_BETTER
@@ -42,11 +43,18 @@ class SparklinePair(Vertical):
 
     @property
     def train(self) -> SparklineRow:
-        return self.query_one(f"#train-{self.QUANTITY}", SparklineRow)
+        return self._row("train")
 
     @property
     def val(self) -> SparklineRow:
-        return self.query_one(f"#val-{self.QUANTITY}", SparklineRow)
+        return self._row("val")
+
+    def _row(self, which: str) -> SparklineRow:
+        """A row, found once (a query per point cost more than the point)."""
+        row = self._rows.get(which)
+        if row is None:
+            row = self._rows[which] = self.query_one(f"#{which}-{self.QUANTITY}", SparklineRow)
+        return row
 
     def reset(self) -> None:
         self.x_end = 0.0

@@ -6,9 +6,9 @@ dashboard gets from a run in its own thread. A short log is replayed from its st
 one (``RESUME_FROM_BYTES``) is opened from its summary instead: the finished epochs from
 history.json joined with the epoch log, the run's ``RunStarted`` from the log's first line,
 and only the lines after the last finished epoch's ``EpochEnded`` (found by reading the log
-backwards), so a run of any length opens in about the same time. It tells a run that ended (``RunFinished``)
-from one whose process is gone without finishing (``liveness``). A run older than the event
-log (only ``history.json``) is replayed from its history.
+backwards), so a run of any length opens in about the same time. It tells a run that ended
+(``RunFinished``) from one whose process is gone without finishing (``liveness``). A run
+older than the event log (only ``history.json``) is replayed from its history.
 
 ``RemoteControls`` are ``RunControls`` whose changes go to the run as requests appended to
 its ``control.jsonl`` (see ``dnn_tui.rundir.channel``) instead of to an engine in this process;

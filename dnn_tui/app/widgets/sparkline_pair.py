@@ -86,8 +86,12 @@ class SparklinePair(Vertical):
             return
         self._dirty = False
         rows = (self.train, self.val)
+        # Each cell shows the worst value measured in it (the highest loss, the lowest
+        # accuracy): thousands of epochs in a few dozen cells never average a spike away.
+        worst, kept = (min, "lows") if self.HIGHER_IS_BETTER else (max, "highs")
         curves = [
-            resample(row.series.xs, row.series.values, self.x_end, row.curve_width) for row in rows
+            resample(row.series.xs, getattr(row.series, kept), self.x_end, row.curve_width, worst)
+            for row in rows
         ]
         low, high = value_range(curves, self.SCALE)
         for row, cells in zip(rows, curves, strict=True):

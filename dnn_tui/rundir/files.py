@@ -465,7 +465,8 @@ def check_history(data: Any, path: Path) -> dict[str, Any]:
         raise f.fail("schema", "missing")
     schema = history["schema"]
     if isinstance(schema, bool) or schema not in READABLE_SCHEMAS:
-        versions = " or ".join(map(str, READABLE_SCHEMAS))
+        *older, newest = map(str, READABLE_SCHEMAS)
+        versions = f"{', '.join(older)} or {newest}"
         raise f.fail("schema", f"must be {versions} (a newer dnn-tui wrote it?)", schema)
     f.require(history, HISTORY_KEYS, "")
     status = history["status"]
@@ -624,12 +625,8 @@ def read_epoch_log(path: Path, after: int, layers: int) -> list[dict[str, Any]]:
         except RunError as error:
             if last:  # an epoch its writer did not finish
                 break
-            raise RunError(
-                f"{error} (a damaged line before the last)",
-                file=path,
-                field=error.field or where,
-                rule=error.rule,
-            ) from None
+            rule = f"{error.rule} (a damaged line before the last)"
+            raise run_error(path, rule, error.field or where) from None
         records.append(record)
     return records
 

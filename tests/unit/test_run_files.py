@@ -198,7 +198,7 @@ WRONG_TYPES = [
     (setter("diverged", value="yes"), "diverged", "must be a JSON object or null"),
     (setter("config", value=[]), "config", "must be a JSON object"),
     (setter("config", "preset", value=["baseline"]), "config.preset", "must be a string"),
-    (setter("schema", value=True), "schema", "must be 1 or 2"),
+    (setter("schema", value=True), "schema", "must be 1, 2 or 3"),
     (lambda h: h["epochs"][6].pop("lr"), "epochs[6].lr", "missing"),
     (lambda h: h.pop("dataset"), "dataset", "missing"),
 ]
@@ -397,7 +397,7 @@ fraction = st.floats(min_value=0.0, max_value=1.0, allow_nan=False)
 
 @st.composite
 def histories(draw: st.DrawFn) -> dict[str, Any]:
-    """A history.json of the documented layout: schema 1 or 2, 1-4 layers, 0-6 epochs of
+    """A history.json of the documented layout: schema 1, 2 or 3, 1-4 layers, 0-6 epochs of
     finite metrics (or null), events, a best epoch among them, extra keys a newer version
     might add."""
     layers = [f"fc{i}" for i in range(1, draw(st.integers(1, 4)) + 1)]
@@ -433,7 +433,7 @@ def histories(draw: st.DrawFn) -> dict[str, Any]:
         if draw(st.booleans()):
             record["activations"] = {"fc1": {"mean": draw(finite)}}
         epochs.append(record)
-    schema = draw(st.sampled_from([1, 2]))
+    schema = draw(st.sampled_from([1, 2, 3]))
     history: dict[str, Any] = {
         "schema": schema,
         "status": draw(st.sampled_from(RECORDED)),
@@ -455,7 +455,7 @@ def histories(draw: st.DrawFn) -> dict[str, Any]:
             )
         ),
     }
-    if schema == 2:
+    if schema >= 2:
         history["initial"] = {"activations": {}}
     return history
 

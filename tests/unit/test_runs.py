@@ -50,7 +50,10 @@ def saved_run(tmp_path: Path) -> Path:
         (lambda run: (run / "history.json").unlink(), r"history\.json: missing"),
         (lambda run: (run / "history.json").write_text("{"), "not valid JSON"),
         (lambda run: (run / "history.json").write_text("[]"), "JSON object"),
-        (lambda run: (run / "history.json").write_text('{"schema": 3}'), "schema: must be 1 or 2"),
+        (
+            lambda run: (run / "history.json").write_text('{"schema": 4}'),
+            "schema: must be 1, 2 or 3",
+        ),
         (
             lambda run: (run / "history.json").write_text('{"schema": 1, "epochs": 3}'),
             "status: missing",

@@ -31,6 +31,7 @@ from typing import Any
 
 from dnn_tui.rundir.files import (
     CONFIG_FILE,
+    EPOCHS_FILE,
     HISTORY_CSV,
     HISTORY_FILE,
     RUN_FILES,
@@ -130,6 +131,9 @@ def summarize(path: Path, name: str) -> RunEntry:
         modified = os.stat(history_path).st_mtime
     except OSError:
         modified = None
+    with contextlib.suppress(OSError):  # a running run's epochs reach its log first
+        logged = os.stat(path / EPOCHS_FILE).st_mtime
+        modified = logged if modified is None else max(modified, logged)
     try:
         history = read_history(history_path)
     except RunError as error:

@@ -215,7 +215,7 @@ class RunCatalog:
 
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
-        self._read: dict[Path, tuple[tuple[int, int, int], RunEntry]] = {}
+        self._read: dict[Path, tuple[tuple[int, ...], RunEntry]] = {}
 
     def forget(self, path: Path) -> None:
         """Read this run again at the next scan (its directory was deleted or changed)."""
@@ -241,6 +241,11 @@ class RunCatalog:
                 key = (0, 0, -1)
         except OSError:
             key = (0, 0, 0)
+        try:  # a running run's epochs reach its epoch log before its history.json
+            logged = os.stat(path / EPOCHS_FILE)
+            key = (*key, logged.st_mtime_ns, logged.st_size)
+        except OSError:
+            pass
         cached = self._read.get(path)
         if cached is not None and cached[0] == key and key[2] > 0:
             entry = cached[1]

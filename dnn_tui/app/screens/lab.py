@@ -465,6 +465,12 @@ class LabScreen(Screen[None]):
                 self.gradient_panel.show_step(event)
             case EpochEnded(record=record, best_epoch=best):
                 x = float(record["epoch"])
+                if self.last_step is None or self.last_step.epoch < record["epoch"]:
+                    # no report of this epoch came (a long run opened from its summary, or
+                    # an epoch shorter than the reports' interval): its means stand for them
+                    if isinstance(loss := record["train_loss"], float):
+                        self.loss_sparklines.add_train(loss, x)
+                    self.gradient_panel.show_epoch(record)
                 self.epoch_table.add_epoch(record, best)
                 self.run_status.show_epoch(record)
                 self.loss_sparklines.add_val(record["val_loss"], x)

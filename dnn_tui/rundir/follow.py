@@ -124,6 +124,8 @@ class RunFollower:
         self._partial = b""
         self._from_history = False
         self._ended: RunFinished | None = None
+        self._resumed_to = 0
+        """The last epoch the summary told (a long log's opening)."""
         self.parsed = 0
         """Lines of events.jsonl parsed so far (a long run's opening parses only its tail)."""
 
@@ -185,6 +187,8 @@ class RunFollower:
                 self.started = event
             elif isinstance(event, RunFinished):
                 self.finished = event
+            elif isinstance(event, EpochEnded) and event.record["epoch"] <= self._resumed_to:
+                continue  # told by the summary already
             events.append(event)
         if len(self._partial) > MAX_LINE_BYTES:
             self._partial = b""
@@ -196,13 +200,13 @@ class RunFollower:
         """A long events.jsonl opened from the run's summary (the module docstring): the events
         that tell the finished epochs, with the offset set after the last one's line; nothing
         (a replay from the start) for a short log, or where the summary does not read."""
-        size = os.fstat(fd).st_size
-        if size < RESUME_FROM_BYTES:
+        if os.fstat(fd).st_size < RESUME_FROM_BYTES:
             return []
         try:
             history = read_history(self.run_dir / HISTORY_FILE)
         except (RunError, OSError):
             return []
+        size = os.fstat(fd).st_size  # now: it holds every epoch the history has (written first)
         epochs = history["epochs"]
         head = os.pread(fd, min(size, MAX_LINE_BYTES), 0).split(b"\n", 1)[0]
         try:
@@ -217,6 +221,7 @@ class RunFollower:
         except (KeyError, TypeError, ValueError, AttributeError):
             return []
         self.started = started
+        self._resumed_to = epochs[-1]["epoch"]
         self._offset = offset
         self._line = _count_lines(fd, offset)
         self.parsed += 1

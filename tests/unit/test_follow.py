@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+import dnn_tui.rundir.follow as follow_module
 from dnn_tui.fileio import Folder
 from dnn_tui.rundir.channel import RunChannel, apply_request
 from dnn_tui.rundir.follow import RemoteControls, RunFollower, history_events
@@ -334,3 +335,23 @@ def test_a_long_running_run_opens_from_its_summary_then_follows_what_is_new(
     new = follower.read_new()
     assert [type(e) for e in new] == [EpochEnded, RunFinished]
     assert new[0].record["epoch"] == 3001
+
+
+def test_epochs_that_end_while_a_long_run_opens_are_told_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    recorder = long_run(tmp_path, 3000, end=False)
+    real = follow_module.read_history
+
+    def epochs_end_meanwhile(path: Path) -> dict:
+        for epoch in (3001, 3002, 3003):
+            recorder(EpochEnded(record(epoch), best_epoch=1, epochs=3003))
+        recorder.flush()
+        return real(path)
+
+    monkeypatch.setattr(follow_module, "read_history", epochs_end_meanwhile)
+    ended = [
+        e.record["epoch"] for e in RunFollower(tmp_path).read_new() if isinstance(e, EpochEnded)
+    ]
+    assert ended == list(range(1, 3004))
+    recorder.close()

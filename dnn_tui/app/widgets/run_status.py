@@ -215,7 +215,10 @@ class RunStatus(Widget):
         """Draw the latest progress report (the bar, the rate, the running loss, the clock)."""
         event, self._step = self._step, None
         if event is None or event.epoch <= self.finished_epoch:
-            return  # none, or a report older than an epoch that ended since (a replay)
+            # none, or older than an epoch that ended since (a replay, epochs of one step):
+            # the line shows the epoch after the last that ended, from its start
+            self._show_epoch_begun()
+            return
         if event.epoch != self._epoch:
             self._epoch = event.epoch
             self.query_one("#run-epoch", Label).update(
@@ -261,6 +264,18 @@ class RunStatus(Widget):
         self._show_last_epoch()
         self.show_state(state)
         self.query_one("#run-speed", Label).update(message)
+
+    def _show_epoch_begun(self) -> None:
+        """A running run's line once an epoch ended that its latest report is not past."""
+        if self.state != Status.RUNNING or not self._epochs or self._epoch > self.finished_epoch:
+            return
+        self._epoch = min(self.finished_epoch + 1, self._epochs)
+        self.query_one("#run-epoch", Label).update(
+            f"epoch {self._epoch}/{self._epochs}", layout=False
+        )
+        if self._steps:
+            self.query_one("#run-step", Label).update(f"step 0/{self._steps}", layout=False)
+            self.query_one("#epoch-progress", ProgressBar).update(total=self._steps, progress=0)
 
     def _show_last_epoch(self) -> None:
         """An ended run's line: its last finished epoch, whole (as the table's last row), not

@@ -10,11 +10,16 @@ each length asked (default 100, 3,000, 5,000 and 20,000 epochs; about 10 ms an e
 2. **opening**: the seconds a watcher (``RunFollower``) takes to reach the end of the finished
    run, with the events.jsonl lines it parsed, and the seconds the dashboard (``watch``, headless,
    a fresh process) takes from its start to showing the run's end;
+0. **the recorder alone** (``--recorder N``, default 20,000; no training): the CPU time the
+   run files take per epoch (the recorder's thread included), each epoch written before the
+   next (``flush``), epochs 100-300 against the last 200 of N, with records of the baseline's
+   shape (four Linear layers, three hidden, activation figures): a figure machine noise
+   barely touches;
 3. **the dashboard's weight**: that dashboard's resident memory once the run is shown, and
    the median time of a panel frame (curves, table, gradients, signal redrawn) over 30 frames
    (target: within 10% of those of the 100-epoch run).
 
-    python benchmarks/long_runs.py [--epochs 100 3000 5000 20000] [--keep DIR]
+    python benchmarks/long_runs.py [--epochs 100 3000 5000 20000] [--keep DIR] [--recorder N]
 
 The 20,000-epoch run takes several minutes. ``--keep DIR`` keeps the runs (and reuses those
 already there, so a second look costs no training).
@@ -68,6 +73,48 @@ asyncio.run(main(Path(sys.argv[1])))
 """
 
 
+def recorder_cost(epochs: int) -> tuple[float, float]:
+    """Median CPU ms per epoch of writing the run files: (epochs 100-300, the last 200)."""
+    from dnn_tui.config import RunConfig
+    from dnn_tui.rundir.recorder import RunRecorder
+    from dnn_tui.training.events import EpochEnded, RunFinished, RunStarted
+
+    layers = ("fc1", "fc2", "fc3", "fc4")
+    hidden = 3
+
+    def record(epoch: int) -> dict[str, object]:
+        wobble = 1 + 1e-3 * (epoch % 97)  # numbers of every length, as a run's are
+        return {
+            "epoch": epoch,
+            **{key: 0.123456789 * wobble for key in ("train_loss", "val_loss", "lr")},
+            **{key: 0.987654321 / wobble for key in ("train_acc", "val_acc")},
+            "seconds": 0.0101 * wobble,
+            "samples_per_s": 140_000.5 * wobble,
+            "grad_norm": [0.0123456 * wobble] * len(layers),
+            "grad_norm_total": 0.0234567 * wobble,
+            "clipped_fraction": 0.0,
+            "events": [],
+            "act_mean": [0.345678 * wobble] * hidden,
+            "act_std": [0.456789 * wobble] * hidden,
+            "act_saturated": None,
+            "act_dead": [0.015625] * hidden,
+            "act_hist": [[0.0625 * wobble] * 16] * hidden,
+        }
+
+    costs = []
+    with tempfile.TemporaryDirectory() as tmp:
+        recorder = RunRecorder(Path(tmp))
+        dataset = {"name": "digits", "train": 1437, "val": 180, "test": 180}
+        recorder(RunStarted(RunConfig(), dataset, layers, (), "", 0, "cpu", 15))
+        for epoch in range(1, epochs + 1):
+            began = time.process_time()
+            recorder(EpochEnded(record(epoch), 1, epochs))
+            recorder.flush()
+            costs.append(time.process_time() - began)
+        recorder(RunFinished("completed", 1, None, None, 1.0))
+    return 1000 * statistics.median(costs[99:300]), 1000 * statistics.median(costs[-200:])
+
+
 def train(out: Path, epochs: int) -> None:
     """A headless run of the digits baseline into out (kept when it finished already)."""
     history = out / "history.json"
@@ -116,7 +163,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--epochs", type=int, nargs="+", default=[100, 3000, 5000, 20000])
     parser.add_argument("--keep", type=Path, help="keep the runs here (and reuse them)")
+    parser.add_argument("--recorder", type=int, default=20_000, help="epochs fed to it; 0: skip")
     args = parser.parse_args()
+    if args.recorder:
+        early, late = recorder_cost(args.recorder)
+        print(
+            f"the recorder alone, CPU per epoch: epochs 100-300 {early:.3f} ms, the last 200 of"
+            f" {args.recorder:,} {late:.3f} ms: ratio {late / early:.2f}",
+            flush=True,
+        )
     with tempfile.TemporaryDirectory() as tmp:
         root = args.keep or Path(tmp)
         root.mkdir(parents=True, exist_ok=True)

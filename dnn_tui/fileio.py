@@ -434,24 +434,6 @@ def read_small_file(path: Path, limit: int) -> bytes:
         os.close(fd)
 
 
-def read_regular_file(path: Path, limit: int) -> bytes:
-    """``read_small_file`` for a file that must not be a symbolic link either (``open_regular``):
-    an append-only log others may have replaced."""
-    fd = open_regular(path, os.O_RDONLY)
-    try:
-        size = os.fstat(fd).st_size
-        if size > limit:
-            raise FileRefused(
-                errno.EFBIG, f"{size:,} bytes, more than the {limit:,} allowed", str(path)
-            )
-        data = _read_up_to(fd, limit + 1)
-        if len(data) > limit:
-            raise FileRefused(errno.EFBIG, f"more than the {limit:,} bytes allowed", str(path))
-        return data
-    finally:
-        os.close(fd)
-
-
 def read_file_head(path: Path, count: int, limit: int) -> tuple[bytes, int]:
     """The first ``count`` bytes (fewer when the file is shorter) of a regular file of at most
     ``limit`` bytes, and the file's size; refuses what ``read_small_file`` refuses."""

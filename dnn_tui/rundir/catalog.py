@@ -71,7 +71,7 @@ class RunEntry:
     gap: float | None = None
     """Training minus validation accuracy at the last epoch."""
     modified: float | None = None
-    """Unix time of history.json's last write (None when it cannot be read)."""
+    """Unix time of the last write of history.json or of the epoch log (None when unknown)."""
     problem: str | None = None
     """For a damaged run: the file, the field and the rule (RunError's message)."""
 

@@ -30,8 +30,9 @@ import csv
 import io
 import json
 import math
+import os
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -39,8 +40,8 @@ from typing import TYPE_CHECKING, Any
 from dnn_tui.config import MAX_DEPTH, MAX_EPOCHS, ConfigError, RunConfig, loads, to_dict
 from dnn_tui.fileio import (
     FileRefused,
+    open_regular,
     read_file_head,
-    read_regular_file,
     read_small_file,
     spreadsheet_cell,
 )
@@ -593,29 +594,63 @@ without parsing the line (lines of epochs history.json holds already are skipped
 
 
 def read_epoch_log(path: Path, after: int, layers: int) -> list[dict[str, Any]]:
-    """The checked records of epochs.jsonl that follow epoch ``after`` (none when the file is
-    missing). The last line may be unfinished or damaged (a writer killed while it wrote): it
-    is left out, as an epoch that did not finish; a damaged line before it is a RunError
-    naming the file and the line. Read only when it is a regular file (no link followed, no
-    FIFO waited on) of at most ``MAX_EPOCH_LOG_BYTES``."""
+    """The checked records of epochs.jsonl that follow epoch ``after`` (``epoch_log``)."""
+    return list(epoch_log(path, after, layers))
+
+
+def epoch_log(path: Path, after: int = 0, layers: int = 0) -> Iterator[dict[str, Any]]:
+    """The checked records of epochs.jsonl that follow epoch ``after``, one at a time as the
+    file is read (none when it is missing; ``layers``: the run's Linear layers). The last line
+    may be unfinished or damaged (a writer killed while it wrote): it is left out, as an epoch
+    that did not finish; a damaged line before it is a RunError naming the file and the line.
+    Read only when it is a regular file (no link followed, no FIFO waited on) of at most
+    ``MAX_EPOCH_LOG_BYTES``, and only as far as it reached when it was opened."""
     try:
-        data = read_regular_file(path, MAX_EPOCH_LOG_BYTES)
+        fd = open_regular(path, os.O_RDONLY)
     except FileNotFoundError:
-        return []
+        return
     except FileRefused as error:
         raise run_error(path, f"not read: {error.strerror}") from None
     except OSError as error:
         raise run_error(path, f"cannot read: {error.strerror or error}") from None
-    lines = data.split(b"\n")
-    lines.pop()  # after the last newline: empty, or a line the writer did not finish
+    try:
+        size = os.fstat(fd).st_size
+        if size > MAX_EPOCH_LOG_BYTES:
+            rule = f"not read: {size:,} bytes, more than the {MAX_EPOCH_LOG_BYTES:,} allowed"
+            raise run_error(path, rule)
+        yield from _log_records(path, _whole_lines(fd, size), after, layers)
+    finally:
+        os.close(fd)
+
+
+def _whole_lines(fd: int, size: int) -> Iterator[bytes]:
+    """The lines of the file open as fd up to ``size`` bytes that end in a newline."""
+    offset, rest = 0, b""
+    while offset < size:
+        chunk = os.pread(fd, min(1 << 20, size - offset), offset)
+        if not chunk:
+            break
+        offset += len(chunk)
+        *lines, rest = (rest + chunk).split(b"\n")
+        yield from lines
+        if len(rest) > MAX_EPOCH_BYTES:  # no record is this long: let the check name it
+            yield rest
+            rest = b""
+
+
+def _log_records(
+    path: Path, lines: Iterator[bytes], after: int, layers: int
+) -> Iterator[dict[str, Any]]:
+    """The records of the epoch log's lines (see ``epoch_log``), the last one's damage forgiven."""
     f = _Fields(path)
-    records: list[dict[str, Any]] = []
     previous = after
-    for index, line in enumerate(lines):
+    waiting: tuple[int, bytes] | None = None  # a line is checked once the next one is seen
+
+    def check(index: int, line: bytes, last: bool) -> dict[str, Any] | None:
+        nonlocal previous
         known = _LOGGED_EPOCH.match(line)
         if known is not None and int(known[1]) <= after:
-            continue
-        last = index == len(lines) - 1
+            return None
         where = f"line {index + 1}"
         try:
             if len(line) > MAX_EPOCH_BYTES:
@@ -624,11 +659,17 @@ def read_epoch_log(path: Path, after: int, layers: int) -> list[dict[str, Any]]:
             previous = _check_epoch(f, record, where, previous, layers)
         except RunError as error:
             if last:  # an epoch its writer did not finish
-                break
+                return None
             rule = f"{error.rule} (a damaged line before the last)"
             raise run_error(path, rule, error.field or where) from None
-        records.append(record)
-    return records
+        return record
+
+    for index, line in enumerate(lines):
+        if waiting is not None and (record := check(*waiting, last=False)) is not None:
+            yield record
+        waiting = (index, line)
+    if waiting is not None and (record := check(*waiting, last=True)) is not None:
+        yield record
 
 
 def check_history_csv(data: bytes, path: Path, epochs: int | None) -> None:

@@ -27,9 +27,11 @@ from __future__ import annotations
 import contextlib
 import errno
 import json
+import math
 import os
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -39,9 +41,12 @@ from dnn_tui.rundir.eventlog import parse_event_line
 from dnn_tui.rundir.files import (
     CONFIG_FILE,
     CONTROL_FILE,
+    EPOCH_KEYS,
+    EPOCHS_FILE,
     EVENTS_FILE,
     HISTORY_FILE,
     RunError,
+    epoch_log,
     read_history,
 )
 from dnn_tui.rundir.liveness import is_alive, read_liveness
@@ -82,6 +87,18 @@ RESUME_FROM_BYTES = 1 << 20
 TAIL_SCAN_BYTES = 64 << 20
 """How far back from its end events.jsonl is searched for the last finished epoch's line
 (a few kB an epoch); beyond, it is replayed whole."""
+HEAD_BYTES = 1 << 16
+"""Bytes read from the start of a long events.jsonl: its RunStarted and the figures before the
+first step (a RunStarted of a 32-layer model is a few kB)."""
+HEAD_LINES = 8
+"""Lines after RunStarted searched for the figures before the first step."""
+FIRST_EPOCHS = 16
+"""A long run's first epochs, told whole (a view compares the first with the next ones)."""
+LAST_EPOCHS = 1000
+"""A long run's last epochs, told whole: at least twice what a view's epoch table keeps (500),
+so that the table, which then keeps the last ones, shows no gap."""
+SAMPLE_BUCKETS = 256
+"""Groups the epochs in between are told in: each by the records of its extremes."""
 ENDED_PREFIX = b'\n{"event":"EpochEnded","record":{"epoch":'
 """How the recorder starts an EpochEnded line (after the previous line's newline)."""
 PROBLEMS_NAMED = 5
@@ -202,31 +219,71 @@ class RunFollower:
         (a replay from the start) for a short log, or where the summary does not read."""
         if os.fstat(fd).st_size < RESUME_FROM_BYTES:
             return []
+        head = [line for line in os.pread(fd, HEAD_BYTES, 0).split(b"\n")[:-1] if line.strip()]
         try:
-            history = read_history(self.run_dir / HISTORY_FILE)
-        except (RunError, OSError):
-            return []
-        size = os.fstat(fd).st_size  # now: it holds every epoch the history has (written first)
-        epochs = history["epochs"]
-        head = os.pread(fd, min(size, MAX_LINE_BYTES), 0).split(b"\n", 1)[0]
-        try:
-            started = parse_event_line(head)
+            started = parse_event_line(head[0]) if head else None
         except ValueError:
             return []
-        offset = _after_epoch(fd, size, epochs[-1]["epoch"]) if epochs else None
-        if not isinstance(started, RunStarted) or offset is None:
+        if not isinstance(started, RunStarted):
             return []
         try:
-            events = history_events(history, started.config, started, every_signal=False)
-        except (KeyError, TypeError, ValueError, AttributeError):
+            if os.path.lexists(self.run_dir / EPOCHS_FILE):
+                events, last = self._logged_epochs(started, head[1:HEAD_LINES])
+            else:  # a run older than the epoch log: its history.json has every epoch
+                events, last = self._history_epochs(started)
+        except (RunError, OSError, KeyError, TypeError, ValueError, AttributeError):
+            return []
+        # Taken now, the log holds every epoch read above (each is written there first).
+        offset = _after_epoch(fd, os.fstat(fd).st_size, last) if last else None
+        if offset is None:
             return []
         self.started = started
-        self._resumed_to = epochs[-1]["epoch"]
+        self._resumed_to = last
         self._offset = offset
         self._line = _count_lines(fd, offset)
+        return events
+
+    def _logged_epochs(self, started: RunStarted, head: list[bytes]) -> tuple[list[Event], int]:
+        """The finished epochs from the epoch log, read one at a time and sampled
+        (``EpochSample``), with the start's and the last epoch's activation figures."""
+        initial = None
+        for line in head:  # the figures before the first step come just after RunStarted
+            self.parsed += 1
+            with contextlib.suppress(ValueError):
+                event = parse_event_line(line)
+                if isinstance(event, ActivationsMeasured) and event.epoch == 0:
+                    initial = event
+                    break
+        path = self.run_dir / EPOCHS_FILE
+        sample = EpochSample(os.stat(path).st_size)
+        for record in epoch_log(path, 0, len(started.layers)):
+            sample.add(record)
+        config = started.config
+        events: list[Event] = [started, *([initial] if initial else [])]
+        events += [EpochEnded(record, best, config.train.epochs) for record, best in sample.kept()]
+        last = sample.last
+        if initial is not None and last is not None:
+            about = {
+                "layers": initial.layers,
+                "samples": initial.samples,
+                "share": initial.share_kind,
+                "hist_range": initial.hist_range,
+            }
+            with contextlib.suppress(KeyError, TypeError, ValueError, IndexError):
+                activation = config.model.activation
+                events.append(
+                    ActivationsMeasured.from_history(last, about, activation, last["epoch"], 1)
+                )
+        return events, last["epoch"] if last else 0
+
+    def _history_epochs(self, started: RunStarted) -> tuple[list[Event], int]:
+        """The finished epochs of a run without an epoch log, from its history.json."""
+        history = read_history(self.run_dir / HISTORY_FILE)
         self.parsed += 1
         self._ended = history_finished(history)  # told by the tail too, unless it was cut
-        return events
+        events = history_events(history, started.config, started, every_signal=False)
+        epochs = history["epochs"]
+        return events, epochs[-1]["epoch"] if epochs else 0
 
     def _skip(self, reason: str, line: int | None = None) -> None:
         """Leave out a damaged line, naming it (the first PROBLEMS_NAMED of them)."""
@@ -308,6 +365,71 @@ class RunFollower:
         if record is None:
             return "its process is gone (no liveness record)"
         return f"its process (pid {record.pid} on {record.host}) is gone"
+
+
+class EpochSample:
+    """What a view draws of a long run's finished epochs, taken one at a time: the first
+    FIRST_EPOCHS and the last LAST_EPOCHS whole, and of the epochs in between, in
+    SAMPLE_BUCKETS groups, the records that hold each group's highest losses and lowest
+    accuracies (its curves draw each cell's worst value, so no spike is lost), each with the
+    best epoch at that point (the engine's rule). Its size is bounded whatever the run's
+    length: a view gets a few thousand epochs to show, not 50,000."""
+
+    WORST = (("train_loss", max), ("val_loss", max), ("train_acc", min), ("val_acc", min))
+
+    def __init__(self, log_bytes: int) -> None:
+        self._group_epochs = 1 + log_bytes // (SAMPLE_BUCKETS * 400)  # lines of 400 B at least
+        self._kept: list[tuple[dict[str, Any], int | None]] = []
+        self._last: deque[tuple[dict[str, Any], int | None]] = deque()
+        self._group: dict[str, tuple[float, dict[str, Any], int | None]] = {}
+        self._group_index = -1
+        self._count = 0
+        self._best: int | None = None
+        self._lowest = math.inf
+        self.last: dict[str, Any] | None = None
+        """The last epoch's record."""
+
+    def add(self, record: dict[str, Any]) -> None:
+        loss = record.get("val_loss")
+        if isinstance(loss, int | float) and loss < self._lowest:
+            self._best, self._lowest = record["epoch"], loss
+        self._count += 1
+        self.last = record
+        item = ({key: record[key] for key in EPOCH_KEYS}, self._best)  # the figures a view
+        # draws of a past epoch; the activation lists (most of a record) only for the last one
+        if self._count <= FIRST_EPOCHS:
+            self._kept.append(item)
+            return
+        self._last.append(item)
+        if len(self._last) > LAST_EPOCHS:
+            self._group_of(self._last.popleft(), self._count - LAST_EPOCHS - 1)
+
+    def _group_of(self, item: tuple[dict[str, Any], int | None], index: int) -> None:
+        group = index // self._group_epochs
+        if group != self._group_index:
+            self._close_group()
+            self._group_index = group
+        record, best = item
+        for key, worst in self.WORST:
+            value = record.get(key)
+            if isinstance(value, int | float):
+                held = self._group.get(key)
+                if held is None or worst(value, held[0]) != held[0]:
+                    self._group[key] = (value, record, best)
+
+    def _close_group(self) -> None:
+        chosen = {id(record): (record, best) for _, record, best in self._group.values()}
+        self._kept += sorted(chosen.values(), key=lambda item: item[0]["epoch"])
+        self._group.clear()
+
+    def kept(self) -> list[tuple[dict[str, Any], int | None]]:
+        """The records told, in epoch order, each with the best epoch at that point (the last
+        one whole, the others with the keys of ``EPOCH_KEYS``)."""
+        self._close_group()
+        kept = [*self._kept, *self._last]
+        if kept and self.last is not None:
+            kept[-1] = (self.last, kept[-1][1])
+        return kept
 
 
 def _after_epoch(fd: int, size: int, epoch: int) -> int | None:

@@ -63,6 +63,20 @@ pass each time; a rebuild costs what adding KEPT_ROWS rows does, once every KEPT
 KEPT_RECORDS = 11
 """The first epochs' records are kept beyond the table's rows: the line under the table
 compares the first epoch with the next ten (``epoch_summary.slow_first_epoch``)."""
+SHOWN_KEYS = (
+    "epoch",
+    "train_loss",
+    "train_acc",
+    "val_loss",
+    "val_acc",
+    "lr",
+    "grad_norm",
+    "clipped_fraction",
+    "seconds",
+    "events",
+)
+"""The keys of an epoch record the table and the lines under it show: all it keeps of one
+(the activation figures of a deep model are most of a record's size)."""
 FLUSH_S = 2.0
 """Seconds between two batches of new rows at most; epochs slower than this get their row as
 they end. Why: a batch costs a layout pass of the screen and a redraw of every visible row
@@ -193,9 +207,10 @@ class EpochTable(DataTable[Any]):
 
     def add_epoch(self, record: dict[str, Any], best_epoch: int | None) -> None:
         """Queue the row of an epoch record (as history.json stores it) for the next flush."""
-        self._pending.append(record)
+        shown = {key: record[key] for key in SHOWN_KEYS if key in record}
+        self._pending.append(shown)
         self._pending_best = best_epoch
-        self.records[int(record["epoch"])] = record
+        self.records[int(record["epoch"])] = shown
 
     def flush(self, *, force: bool = False) -> None:
         """Add the queued rows, unless the last batch was less than FLUSH_S ago."""

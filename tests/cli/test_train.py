@@ -33,6 +33,7 @@ def test_train_writes_the_run_directory(digits_run) -> None:
     assert sorted(p.name for p in out.iterdir()) == [
         "config.toml",
         "control.jsonl",
+        "epochs.jsonl",
         "events.jsonl",
         "history.csv",
         "history.json",

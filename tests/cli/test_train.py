@@ -41,7 +41,7 @@ def test_train_writes_the_run_directory(digits_run) -> None:
         "model.safetensors",
     ]
     history = read_history(out)
-    assert history["schema"] == 2
+    assert history["schema"] == 3
     assert history["status"] == "completed"
     assert history["dataset"] == {
         "name": "digits",

@@ -300,7 +300,8 @@ class Folder:
         return open_regular(name, flags, dir_fd=self._fd, shown=str(self.path / name))
 
     def read(self, name: str, limit: int) -> bytes:
-        """The bytes of the regular file ``name`` in the folder (``read_regular_file``'s rules)."""
+        """The bytes of the regular file ``name`` in the folder, of at most ``limit`` (never
+        through a symbolic link nor waiting on a FIFO: ``open_regular``)."""
         fd = open_regular(name, os.O_RDONLY, dir_fd=self._fd, shown=str(self.path / name))
         try:
             data = _read_up_to(fd, limit + 1)

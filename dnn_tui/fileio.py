@@ -316,6 +316,20 @@ class Folder:
         flags = os.O_RDONLY | os.O_CREAT
         return open_regular(name, flags, dir_fd=self._fd, shown=str(self.path / name))
 
+    def read(self, name: str, limit: int) -> bytes:
+        """The bytes of the regular file ``name`` in the folder, of at most ``limit`` (never
+        through a symbolic link nor waiting on a FIFO: ``open_regular``)."""
+        fd = open_regular(name, os.O_RDONLY, dir_fd=self._fd, shown=str(self.path / name))
+        try:
+            data = _read_up_to(fd, limit + 1)
+        finally:
+            os.close(fd)
+        if len(data) > limit:
+            raise FileRefused(
+                errno.EFBIG, f"more than the {limit:,} bytes allowed", str(self.path / name)
+            )
+        return data
+
     def create_exclusive(self, name: str, data: bytes) -> None:
         """Create ``name`` with data; FileExistsError when it is there already (a claim)."""
         flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC

@@ -21,7 +21,7 @@ screen states them:
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 BARS = "▁▂▃▄▅▆▇█"
@@ -61,13 +61,18 @@ ACCURACY_SCALE = Scale(min_span=0.1, lower=0.0, upper=1.0)
 
 
 def resample(
-    xs: Sequence[float], ys: Sequence[float], x_end: float, width: int
+    xs: Sequence[float],
+    ys: Sequence[float],
+    x_end: float,
+    width: int,
+    pick: Callable[[float, float], float] | None = None,
 ) -> list[float | None]:
     """The curve in ``width`` cells covering x from 0 to ``x_end``.
 
-    A cell shows the mean of the points that fall in it; a cell without points repeats the
-    last value to its left (a measurement holds until the next); cells before the first
-    point are None (nothing measured yet).
+    A cell shows the mean of the points that fall in it, or with ``pick`` (``max``, ``min``)
+    the one it picks: a curve of 50,000 epochs in 80 cells keeps a spike of one epoch; a
+    cell without points repeats the last value to its left (a measurement holds until the
+    next); cells before the first point are None (nothing measured yet).
     """
     if width <= 0:
         return []
@@ -76,13 +81,16 @@ def resample(
     if x_end > 0:
         for x, y in zip(xs, ys, strict=True):
             cell = min(width - 1, max(0, math.ceil(x / x_end * width) - 1))
-            sums[cell] += y
+            if pick is None:
+                sums[cell] += y
+            else:
+                sums[cell] = pick(sums[cell], y) if counts[cell] else y
             counts[cell] += 1
     cells: list[float | None] = []
     held: float | None = None
     for total, count in zip(sums, counts, strict=True):
         if count:
-            held = total / count
+            held = total if pick is not None else total / count
         cells.append(held)
     return cells
 

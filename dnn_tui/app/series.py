@@ -4,13 +4,16 @@ A run at 10 reports a second for an hour gives 36,000 points; a sparkline shows
 at most a few hundred. When the history is full, neighbouring values are averaged
 in pairs and later values are averaged in groups of the doubled stride, so memory
 and rendering cost stay bounded and the curve keeps its whole shape (the averaging
-also smooths it, which a loss curve wants anyway). Each point may carry where it
-lies on the x axis (training progress in epochs); x values are averaged alike.
+also smooths it, which a loss curve wants anyway). Each point also keeps the lowest and
+the highest raw value merged into it (``lows``, ``highs``), so a spike of one epoch in
+50,000 is still there to draw. Each point may carry where it lies on the x axis (training
+progress in epochs); x values are averaged alike.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 DEFAULT_CAPACITY = 512
 """Points kept before compaction: more than any terminal is wide."""
@@ -25,6 +28,10 @@ class CompactingSeries:
         self.capacity = capacity
         self.values: list[float] = []
         """The (possibly averaged) history, oldest first."""
+        self.lows: list[float] = []
+        """The lowest raw value merged into each point."""
+        self.highs: list[float] = []
+        """The highest raw value merged into each point."""
         self.xs: list[float] = []
         """Where each value lies on the x axis (its position when appended without one)."""
         self._count = 0
@@ -53,11 +60,15 @@ class CompactingSeries:
         if len(self._pending) < self.stride:
             return
         self.values.append(sum(self._pending) / len(self._pending))
+        self.lows.append(min(self._pending))
+        self.highs.append(max(self._pending))
         self.xs.append(sum(self._pending_x) / len(self._pending_x))
         self._pending.clear()
         self._pending_x.clear()
         if len(self.values) >= self.capacity:
             self.values = _halve(self.values)
+            self.lows = _halve(self.lows, min)
+            self.highs = _halve(self.highs, max)
             self.xs = _halve(self.xs)
             self.stride *= 2
 
@@ -65,9 +76,11 @@ class CompactingSeries:
         return len(self.values)
 
 
-def _halve(values: list[float]) -> list[float]:
-    """Neighbours averaged in pairs (an odd last value kept as it is)."""
-    halved = [(a + b) / 2 for a, b in zip(values[0::2], values[1::2], strict=False)]
+def _halve(
+    values: list[float], merge: Callable[[float, float], float] = lambda a, b: (a + b) / 2
+) -> list[float]:
+    """Neighbours merged in pairs, averaged by default (an odd last value kept as it is)."""
+    halved = [merge(a, b) for a, b in zip(values[0::2], values[1::2], strict=False)]
     if len(values) % 2:
         halved.append(values[-1])
     return halved

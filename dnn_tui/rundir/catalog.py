@@ -31,6 +31,7 @@ from typing import Any
 
 from dnn_tui.rundir.files import (
     CONFIG_FILE,
+    EPOCHS_FILE,
     HISTORY_CSV,
     HISTORY_FILE,
     RUN_FILES,
@@ -76,7 +77,7 @@ class RunEntry:
     gap: float | None = None
     """Training minus validation accuracy at the last epoch."""
     modified: float | None = None
-    """Unix time of history.json's last write (None when it cannot be read)."""
+    """Unix time of the last write of history.json or of the epoch log (None when unknown)."""
     problem: str | None = None
     """For a damaged run: the file, the field and the rule (RunError's message)."""
 
@@ -138,6 +139,9 @@ def summarize(path: Path, name: str) -> RunEntry:
         modified = os.stat(history_path).st_mtime
     except OSError:
         modified = None
+    with contextlib.suppress(OSError):  # a running run's epochs reach its log first
+        logged = os.stat(path / EPOCHS_FILE).st_mtime
+        modified = logged if modified is None else max(modified, logged)
     try:
         history = read_history(history_path)
     except RunError as error:
@@ -221,7 +225,7 @@ class RunCatalog:
 
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
-        self._read: dict[Path, tuple[tuple[int, int, int], RunEntry]] = {}
+        self._read: dict[Path, tuple[tuple[int, ...], RunEntry]] = {}
 
     def forget(self, path: Path) -> None:
         """Read this run again at the next scan (its directory was deleted or changed)."""
@@ -247,6 +251,11 @@ class RunCatalog:
                 key = (0, 0, -1)
         except OSError:
             key = (0, 0, 0)
+        try:  # a running run's epochs reach its epoch log before its history.json
+            logged = os.stat(path / EPOCHS_FILE)
+            key = (*key, logged.st_mtime_ns, logged.st_size)
+        except OSError:
+            pass
         cached = self._read.get(path)
         if cached is not None and cached[0] == key and key[2] > 0:
             entry = cached[1]

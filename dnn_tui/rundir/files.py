@@ -35,14 +35,21 @@ import csv
 import io
 import json
 import math
+import os
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from dnn_tui.config import MAX_DEPTH, MAX_EPOCHS, ConfigError, RunConfig, loads, to_dict
-from dnn_tui.fileio import FileRefused, read_file_head, read_small_file, spreadsheet_cell
+from dnn_tui.fileio import (
+    FileRefused,
+    open_regular,
+    read_file_head,
+    read_small_file,
+    spreadsheet_cell,
+)
 from dnn_tui.rundir.liveness import LIVENESS_FILE
 from dnn_tui.training.activations import HIST_BINS
 from dnn_tui.training.evaluation import SCHEMA as EVALUATION_SCHEMA
@@ -54,9 +61,11 @@ if TYPE_CHECKING:
 
 SCHEMA = 3
 """The version of history.json's layout that runs write. 2 added the activation figures:
-``activations``, ``initial`` and the ``act_*`` keys of the epoch records; 3 the weights'
-figures: ``weight_norm``, ``update_ratio``, ``weight_hist`` and ``weight_hist_max`` in each
-epoch record (one entry per Linear layer, in ``layers`` order) and in ``initial``."""
+``activations``, ``initial`` and the ``act_*`` keys of the epoch records; 3 the epoch log
+(``EPOCHS_FILE``), which a running run's history.json is joined with, bounded records, and
+the weights' figures: ``weight_norm``, ``update_ratio``, ``weight_hist`` and
+``weight_hist_max`` in each epoch record (one entry per Linear layer, in ``layers`` order)
+and in ``initial``."""
 READABLE_SCHEMAS = (1, 2, 3)
 """The versions the loader accepts."""
 
@@ -64,6 +73,9 @@ CONFIG_FILE = "config.toml"
 HISTORY_FILE = "history.json"
 HISTORY_CSV = "history.csv"
 WEIGHTS_FILE = "model.safetensors"
+EPOCHS_FILE = "epochs.jsonl"
+"""The epoch log (schema 3): each finished epoch's record, one JSON line, appended as it
+ends; history.json is rewritten from it now and then and at the end (see ``read_history``)."""
 EVENTS_FILE = "events.jsonl"
 """The run's events as they happen, one JSON object a line (any process can follow it)."""
 CONTROL_FILE = "control.jsonl"
@@ -78,6 +90,7 @@ RUN_FILES = frozenset(
         HISTORY_FILE,
         HISTORY_CSV,
         WEIGHTS_FILE,
+        EPOCHS_FILE,
         EVENTS_FILE,
         CONTROL_FILE,
         LOG_FILE,
@@ -300,8 +313,23 @@ def _csv_cell(value: Any) -> str:
 LONGEST_FLOAT = -2.2250738585072014e-308
 """A finite number whose JSON text is as long as any float's (24 characters)."""
 EVENTS_PER_EPOCH = 64
-"""Steering changes an epoch record is budgeted for, on average over a run of the most epochs
-(a person at the keys changes a setting a few times an epoch at most)."""
+"""Steering changes an epoch record keeps at most (a person at the keys changes a setting a few
+times an epoch at most); further ones are counted in ``events_dropped`` (``bounded_record``)."""
+MAX_LAYER_VALUES = MAX_DEPTH + 1
+"""Entries of any per-layer list of an epoch record at most: one per Linear layer."""
+MAX_BINS = 64
+"""Values of any histogram (a list in a per-layer list) of an epoch record at most."""
+
+
+def bounded_record(record: Mapping[str, Any]) -> dict[str, Any]:
+    """An epoch record as the run files keep it: at most ``EVENTS_PER_EPOCH`` steering changes
+    (the first ones), the number left out in ``events_dropped``; so that every record fits
+    ``MAX_EPOCH_BYTES`` and the longest run reads back."""
+    events = record.get("events")
+    if not isinstance(events, list) or len(events) <= EVENTS_PER_EPOCH:
+        return dict(record)
+    dropped = len(events) - EVENTS_PER_EPOCH + int(record.get("events_dropped") or 0)
+    return {**record, "events": events[:EVENTS_PER_EPOCH], "events_dropped": dropped}
 
 
 def largest_epoch_record(depth: int = MAX_DEPTH) -> dict[str, Any]:
@@ -315,6 +343,7 @@ def largest_epoch_record(depth: int = MAX_DEPTH) -> dict[str, Any]:
         **{key: n for key in SCALAR_COLUMNS if key != "epoch"},
         "grad_norm": [n] * layers,
         "events": [event] * EVENTS_PER_EPOCH,
+        "events_dropped": 2**63 - 1,
         "act_mean": [n] * layers,
         "act_std": [n] * layers,
         "act_saturated": [n] * layers,
@@ -338,6 +367,8 @@ MAX_HISTORY_BYTES = MAX_HISTORY_HEAD_BYTES + MAX_EPOCHS * MAX_EPOCH_BYTES
 of the deepest model, every number at its longest, ``EVENTS_PER_EPOCH`` steering changes an
 epoch), so every history a run writes reads back (about 2.6 GB; a real one of 32 layers is
 about 6 KB an epoch)."""
+MAX_EPOCH_LOG_BYTES = MAX_EPOCHS * MAX_EPOCH_BYTES
+"""epochs.jsonl: the most epochs, each record at its longest (one line each)."""
 MAX_CSV_BYTES = len(csv_header()) + MAX_EPOCHS * len(epoch_csv_row(largest_epoch_record()))
 """history.csv: the most epochs, every cell at its longest (about 33 MB; 150 bytes an epoch is
 usual)."""
@@ -525,6 +556,9 @@ def _check_epoch(f: _Fields, record: Any, where: str, previous: int, layers: int
         f.object(event, f"{where}.events[{i}]")
         f.integer(event.get("step"), f"{where}.events[{i}].step")
         f.text(event.get("kind"), f"{where}.events[{i}].kind")
+    for key, value in record.items():
+        if isinstance(value, list) and key != "events":
+            _check_layer_list(f, value, f"{where}.{key}")
     return number
 
 
@@ -557,6 +591,24 @@ def check_weight_figures(f: _Fields, record: dict[str, Any], where: str, layers:
                 f.number(share, f"{prefix}weight_hist[{i}][{j}]", high=1.0)
 
 
+def _check_layer_list(f: _Fields, values: list[Any], field: str) -> None:
+    """A per-layer list of any name: at most one entry per Linear layer, each a number, null,
+    or a histogram (a list of at most MAX_BINS numbers or nulls); so a record's size is bounded
+    whatever figures a version adds."""
+    if len(values) > MAX_LAYER_VALUES:
+        raise f.fail(field, f"must hold at most {MAX_LAYER_VALUES} per-layer entries", len(values))
+    for i, value in enumerate(values):
+        if isinstance(value, list):
+            if len(value) > MAX_BINS or not all(_is_number(v) for v in value):
+                raise f.fail(f"{field}[{i}]", f"must be a list of at most {MAX_BINS} numbers")
+        elif not _is_number(value):
+            raise f.fail(f"{field}[{i}]", "must be a number, null or a list of numbers", value)
+
+
+def _is_number(value: Any) -> bool:
+    return value is None or (isinstance(value, int | float) and not isinstance(value, bool))
+
+
 def _check_outcome(f: _Fields, history: dict[str, Any], numbers: set[int]) -> None:
     """How the run ended: ``best_epoch`` (one of the epoch ``numbers``), ``test``, ``diverged``."""
     best = f.integer(history["best_epoch"], "best_epoch", low=1, null=True)
@@ -574,15 +626,125 @@ def _check_outcome(f: _Fields, history: dict[str, Any], numbers: set[int]) -> No
 
 
 def read_history(path: Path) -> dict[str, Any]:
-    """history.json read and checked (``check_history``); RunError names file, field, rule."""
+    """history.json read and checked (``check_history``); RunError names file, field, rule.
+
+    A running run's (schema 3) is joined with the epochs of its epoch log (``EPOCHS_FILE``
+    beside it) that it does not hold yet: history.json is rewritten only now and then while
+    the run goes on, the log after every epoch, so a killed run reads back with every epoch
+    it finished. An ended run's history.json holds every epoch: the log is not read.
+    """
     data = read_run_file(path, MAX_HISTORY_BYTES, "missing; the run wrote no history")
-    return check_history(parse_json(path, data), path)
+    history = check_history(parse_json(path, data), path)
+    if history["schema"] >= 3 and history["status"] == Status.RUNNING:
+        epochs = history["epochs"]
+        after = epochs[-1]["epoch"] if epochs else 0
+        logged = read_epoch_log(path.parent / EPOCHS_FILE, after, len(history["layers"]))
+        if logged:
+            epochs.extend(logged)
+            history["best_epoch"] = best_epoch(epochs)
+    return history
+
+
+def best_epoch(records: Sequence[Mapping[str, Any]]) -> int | None:
+    """The epoch with the lowest validation loss (the first of equals): the engine's rule."""
+    best, lowest = None, math.inf
+    for record in records:
+        loss = record.get("val_loss")
+        if isinstance(loss, int | float) and loss < lowest:
+            best, lowest = record.get("epoch"), loss
+    return best
+
+
+_LOGGED_EPOCH = re.compile(rb'\{"epoch": ?(\d{1,12}),')
+"""The start of an epochs.jsonl line as the recorder writes it: the epoch's number, read
+without parsing the line (lines of epochs history.json holds already are skipped)."""
+
+
+def read_epoch_log(path: Path, after: int, layers: int) -> list[dict[str, Any]]:
+    """The checked records of epochs.jsonl that follow epoch ``after`` (``epoch_log``)."""
+    return list(epoch_log(path, after, layers))
+
+
+def epoch_log(path: Path, after: int = 0, layers: int = 0) -> Iterator[dict[str, Any]]:
+    """The checked records of epochs.jsonl that follow epoch ``after``, one at a time as the
+    file is read (none when it is missing; ``layers``: the run's Linear layers). The last line
+    may be unfinished or damaged (a writer killed while it wrote): it is left out, as an epoch
+    that did not finish; a damaged line before it is a RunError naming the file and the line.
+    Read only when it is a regular file (no link followed, no FIFO waited on) of at most
+    ``MAX_EPOCH_LOG_BYTES``, and only as far as it reached when it was opened."""
+    try:
+        fd = open_regular(path, os.O_RDONLY)
+    except FileNotFoundError:
+        return
+    except FileRefused as error:
+        raise run_error(path, f"not read: {error.strerror}") from None
+    except OSError as error:
+        raise run_error(path, f"cannot read: {error.strerror or error}") from None
+    try:
+        size = os.fstat(fd).st_size
+        if size > MAX_EPOCH_LOG_BYTES:
+            rule = f"not read: {size:,} bytes, more than the {MAX_EPOCH_LOG_BYTES:,} allowed"
+            raise run_error(path, rule)
+        yield from _log_records(path, _whole_lines(fd, size), after, layers)
+    finally:
+        os.close(fd)
+
+
+def _whole_lines(fd: int, size: int) -> Iterator[bytes]:
+    """The lines of the file open as fd up to ``size`` bytes that end in a newline."""
+    offset, rest = 0, b""
+    while offset < size:
+        chunk = os.pread(fd, min(1 << 20, size - offset), offset)
+        if not chunk:
+            break
+        offset += len(chunk)
+        *lines, rest = (rest + chunk).split(b"\n")
+        yield from lines
+        if len(rest) > MAX_EPOCH_BYTES:  # no record is this long: let the check name it
+            yield rest
+            rest = b""
+
+
+def _log_records(
+    path: Path, lines: Iterator[bytes], after: int, layers: int
+) -> Iterator[dict[str, Any]]:
+    """The records of the epoch log's lines (see ``epoch_log``), the last one's damage forgiven."""
+    f = _Fields(path)
+    previous = after
+    waiting: tuple[int, bytes] | None = None  # a line is checked once the next one is seen
+
+    def check(index: int, line: bytes, last: bool) -> dict[str, Any] | None:
+        nonlocal previous
+        known = _LOGGED_EPOCH.match(line)
+        if known is not None and int(known[1]) <= after:
+            return None
+        where = f"line {index + 1}"
+        try:
+            if len(line) > MAX_EPOCH_BYTES:
+                raise run_error(path, f"longer than {MAX_EPOCH_BYTES:,} bytes", where)
+            record = parse_json(path, line)
+            previous = _check_epoch(f, record, where, previous, layers)
+        except RunError as error:
+            if last:  # an epoch its writer did not finish
+                return None
+            rule = f"{error.rule} (a damaged line before the last)"
+            raise run_error(path, rule, error.field or where) from None
+        return record
+
+    for index, line in enumerate(lines):
+        if waiting is not None and (record := check(*waiting, last=False)) is not None:
+            yield record
+        waiting = (index, line)
+    if waiting is not None and (record := check(*waiting, last=True)) is not None:
+        yield record
 
 
 def check_history_csv(data: bytes, path: Path, epochs: int | None) -> None:
     """history.csv's bytes follow its layout: the columns of SCALAR_COLUMNS (others may follow,
     such as schema 2's ACTIVATION_COLUMNS), one row per epoch (``epochs``, when known) of
     numbers or empty cells."""
+    if epochs is None and not data.endswith(b"\n"):
+        data = data[: data.rfind(b"\n") + 1]  # a row its writer did not finish (a running run)
     rows = list(csv.reader(io.StringIO(_text(path, data))))
     if not rows:
         raise run_error(path, "empty: the header row is missing")

@@ -1,10 +1,14 @@
 """A run seen through its directory: its events replayed and followed, its keys sent to it.
 
-Runs without any UI. ``RunFollower`` reads ``events.jsonl`` from the start (the run so far)
-and then the lines appended since (the run live), as engine events, exactly those a
-dashboard gets from a run in its own thread. It tells a run that ended (``RunFinished``)
-from one whose process is gone without finishing (``liveness``). A run older than the event
-log (only ``history.json``) is replayed from its history.
+Runs without any UI. ``RunFollower`` reads the run so far and then the lines of
+``events.jsonl`` appended since (the run live), as engine events, exactly those a
+dashboard gets from a run in its own thread. A short log is replayed from its start; a long
+one (``RESUME_FROM_BYTES``) is opened from its summary instead: the finished epochs from
+history.json joined with the epoch log, the run's ``RunStarted`` from the log's first line,
+and only the lines after the last finished epoch's ``EpochEnded`` (found by reading the log
+backwards), so a run of any length opens in about the same time. It tells a run that ended
+(``RunFinished``) from one whose process is gone without finishing (``liveness``). A run
+older than the event log (only ``history.json``) is replayed from its history.
 
 ``RemoteControls`` are ``RunControls`` whose changes go to the run as requests appended to
 its ``control.jsonl`` (see ``dnn_tui.rundir.channel``) instead of to an engine in this process;
@@ -23,9 +27,11 @@ from __future__ import annotations
 import contextlib
 import errno
 import json
+import math
 import os
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -35,9 +41,12 @@ from dnn_tui.rundir.eventlog import parse_event_line
 from dnn_tui.rundir.files import (
     CONFIG_FILE,
     CONTROL_FILE,
+    EPOCH_KEYS,
+    EPOCHS_FILE,
     EVENTS_FILE,
     HISTORY_FILE,
     RunError,
+    epoch_log,
     read_history,
 )
 from dnn_tui.rundir.liveness import is_alive, read_liveness
@@ -73,6 +82,26 @@ READ_CHUNK = 1 << 20
 MAX_LINE_BYTES = 16 << 20
 """An events.jsonl line longer than this is damaged (a RunStarted of a 32-layer model is
 a few kB)."""
+RESUME_FROM_BYTES = 1 << 20
+"""events.jsonl from this size on (a few hundred epochs) is opened from the run's summary
+(see the module docstring); a shorter one is replayed whole (its notices included)."""
+TAIL_SCAN_BYTES = 64 << 20
+"""How far back from its end events.jsonl is searched for the last finished epoch's line
+(a few kB an epoch); beyond, it is replayed whole."""
+HEAD_BYTES = 1 << 16
+"""Bytes read from the start of a long events.jsonl: its RunStarted and the figures before the
+first step (a RunStarted of a 32-layer model is a few kB)."""
+HEAD_LINES = 8
+"""Lines after RunStarted searched for the figures before the first step."""
+FIRST_EPOCHS = 16
+"""A long run's first epochs, told whole (a view compares the first with the next ones)."""
+LAST_EPOCHS = 1000
+"""A long run's last epochs, told whole: at least twice what a view's epoch table keeps (500),
+so that the table, which then keeps the last ones, shows no gap."""
+SAMPLE_BUCKETS = 256
+"""Groups the epochs in between are told in: each by the records of its extremes."""
+ENDED_PREFIX = b'\n{"event":"EpochEnded","record":{"epoch":'
+"""How the recorder starts an EpochEnded line (after the previous line's newline)."""
 PROBLEMS_NAMED = 5
 """Damaged events.jsonl lines named in a notice each; further ones are only counted."""
 
@@ -112,6 +141,11 @@ class RunFollower:
         self._offset = 0
         self._partial = b""
         self._from_history = False
+        self._ended: RunFinished | None = None
+        self._resumed_to = 0
+        """The last epoch the summary told (a long log's opening)."""
+        self.parsed = 0
+        """Lines of events.jsonl parsed so far (a long run's opening parses only its tail)."""
 
     def read_new(self) -> list[Event]:
         """The events appended since the last call (all of them the first time)."""
@@ -131,6 +165,8 @@ class RunFollower:
             return [Notice(f"{self.refused}; {shown}", "warning"), *replayed]
         events: list[Event] = []
         try:
+            if self._offset == 0:
+                events.extend(self._resume(fd))
             while True:
                 chunk = os.pread(fd, READ_CHUNK, self._offset)
                 if not chunk:
@@ -139,6 +175,10 @@ class RunFollower:
                 events.extend(self._parse(chunk))
         finally:
             os.close(fd)
+        ended, self._ended = self._ended, None
+        if self.finished is None and ended is not None:
+            self.finished = ended
+            events.append(ended)
         return events
 
     def _parse(self, chunk: bytes) -> list[Event]:
@@ -155,6 +195,7 @@ class RunFollower:
             self._line += 1
             if not line.strip():
                 continue
+            self.parsed += 1
             try:
                 event = parse_event_line(line)
             except ValueError as error:
@@ -164,12 +205,93 @@ class RunFollower:
                 self.started = event
             elif isinstance(event, RunFinished):
                 self.finished = event
+            elif isinstance(event, EpochEnded) and event.record["epoch"] <= self._resumed_to:
+                continue  # told by the summary already
             events.append(event)
         if len(self._partial) > MAX_LINE_BYTES:
             self._partial = b""
             self._skipping = True
             self._skip(f"longer than {MAX_LINE_BYTES:,} bytes", self._line + 1)
         return events
+
+    def _resume(self, fd: int) -> list[Event]:
+        """A long events.jsonl opened from the run's summary (the module docstring): the events
+        that tell the finished epochs, with the offset set after the last one's line; nothing
+        (a replay from the start) for a short log, or where the summary does not read."""
+        if os.fstat(fd).st_size < RESUME_FROM_BYTES:
+            return []
+        head = [line for line in os.pread(fd, HEAD_BYTES, 0).split(b"\n")[:-1] if line.strip()]
+        try:
+            started = parse_event_line(head[0]) if head else None
+        except ValueError:
+            return []
+        if not isinstance(started, RunStarted):
+            return []
+        try:
+            if os.path.lexists(self.run_dir / EPOCHS_FILE):
+                events, last = self._logged_epochs(started, head[1:HEAD_LINES])
+            else:  # a run older than the epoch log: its history.json has every epoch
+                events, last = self._history_epochs(started)
+        except (RunError, OSError, KeyError, TypeError, ValueError, AttributeError):
+            return []
+        # Taken now, the log holds every epoch read above (each is written there first).
+        offset = _after_epoch(fd, os.fstat(fd).st_size, last) if last else None
+        if offset is None:
+            return []
+        self.started = started
+        self._resumed_to = last
+        self._offset = offset
+        self._line = _count_lines(fd, offset)
+        return events
+
+    def _logged_epochs(self, started: RunStarted, head: list[bytes]) -> tuple[list[Event], int]:
+        """The finished epochs from the epoch log, read one at a time and sampled
+        (``EpochSample``), with the start's and the last epoch's activation figures."""
+        initial, initial_weights = None, None
+        for line in head:  # the figures before the first step come just after RunStarted
+            self.parsed += 1
+            with contextlib.suppress(ValueError):
+                event = parse_event_line(line)
+                if isinstance(event, ActivationsMeasured) and event.epoch == 0:
+                    initial = event
+                elif isinstance(event, WeightsMeasured) and event.epoch == 0:
+                    initial_weights = event
+            if initial is not None and initial_weights is not None:
+                break
+        path = self.run_dir / EPOCHS_FILE
+        sample = EpochSample(os.stat(path).st_size)
+        for record in epoch_log(path, 0, len(started.layers)):
+            sample.add(record)
+        config = started.config
+        events: list[Event] = [started, *([initial] if initial else [])]
+        events += [initial_weights] if initial_weights else []
+        events += [EpochEnded(record, best, config.train.epochs) for record, best in sample.kept()]
+        last = sample.last
+        if last is not None and "weight_norm" in last:
+            with contextlib.suppress(KeyError, TypeError, ValueError, IndexError):
+                events.append(WeightsMeasured.from_history(last, started.layers, last["epoch"]))
+        if initial is not None and last is not None:
+            about = {
+                "layers": initial.layers,
+                "samples": initial.samples,
+                "share": initial.share_kind,
+                "hist_range": initial.hist_range,
+            }
+            with contextlib.suppress(KeyError, TypeError, ValueError, IndexError):
+                activation = config.model.activation
+                events.append(
+                    ActivationsMeasured.from_history(last, about, activation, last["epoch"], 1)
+                )
+        return events, last["epoch"] if last else 0
+
+    def _history_epochs(self, started: RunStarted) -> tuple[list[Event], int]:
+        """The finished epochs of a run without an epoch log, from its history.json."""
+        history = read_history(self.run_dir / HISTORY_FILE)
+        self.parsed += 1
+        self._ended = history_finished(history)  # told by the tail too, unless it was cut
+        events = history_events(history, started.config, started, every_signal=False)
+        epochs = history["epochs"]
+        return events, epochs[-1]["epoch"] if epochs else 0
 
     def _skip(self, reason: str, line: int | None = None) -> None:
         """Leave out a damaged line, naming it (the first PROBLEMS_NAMED of them)."""
@@ -253,11 +375,119 @@ class RunFollower:
         return f"its process (pid {record.pid} on {record.host}) is gone"
 
 
-def history_events(history: dict[str, Any], config: Any) -> list[Event]:
-    """Engine events that tell what a history.json says (for runs without events.jsonl)."""
+class EpochSample:
+    """What a view draws of a long run's finished epochs, taken one at a time: the first
+    FIRST_EPOCHS and the last LAST_EPOCHS whole, and of the epochs in between, in
+    SAMPLE_BUCKETS groups, the records that hold each group's highest losses and lowest
+    accuracies (its curves draw each cell's worst value, so no spike is lost), each with the
+    best epoch at that point (the engine's rule). Its size is bounded whatever the run's
+    length: a view gets a few thousand epochs to show, not 50,000."""
+
+    WORST = (("train_loss", max), ("val_loss", max), ("train_acc", min), ("val_acc", min))
+
+    def __init__(self, log_bytes: int) -> None:
+        self._group_epochs = 1 + log_bytes // (SAMPLE_BUCKETS * 400)  # lines of 400 B at least
+        self._kept: list[tuple[dict[str, Any], int | None]] = []
+        self._last: deque[tuple[dict[str, Any], int | None]] = deque()
+        self._group: dict[str, tuple[float, dict[str, Any], int | None]] = {}
+        self._group_index = -1
+        self._count = 0
+        self._best: int | None = None
+        self._lowest = math.inf
+        self.last: dict[str, Any] | None = None
+        """The last epoch's record."""
+
+    def add(self, record: dict[str, Any]) -> None:
+        loss = record.get("val_loss")
+        if isinstance(loss, int | float) and loss < self._lowest:
+            self._best, self._lowest = record["epoch"], loss
+        self._count += 1
+        self.last = record
+        item = ({key: record[key] for key in EPOCH_KEYS}, self._best)  # the figures a view
+        # draws of a past epoch; the activation lists (most of a record) only for the last one
+        if self._count <= FIRST_EPOCHS:
+            self._kept.append(item)
+            return
+        self._last.append(item)
+        if len(self._last) > LAST_EPOCHS:
+            self._group_of(self._last.popleft(), self._count - LAST_EPOCHS - 1)
+
+    def _group_of(self, item: tuple[dict[str, Any], int | None], index: int) -> None:
+        group = index // self._group_epochs
+        if group != self._group_index:
+            self._close_group()
+            self._group_index = group
+        record, best = item
+        for key, worst in self.WORST:
+            value = record.get(key)
+            if isinstance(value, int | float):
+                held = self._group.get(key)
+                if held is None or worst(value, held[0]) != held[0]:
+                    self._group[key] = (value, record, best)
+
+    def _close_group(self) -> None:
+        chosen = {id(record): (record, best) for _, record, best in self._group.values()}
+        self._kept += sorted(chosen.values(), key=lambda item: item[0]["epoch"])
+        self._group.clear()
+
+    def kept(self) -> list[tuple[dict[str, Any], int | None]]:
+        """The records told, in epoch order, each with the best epoch at that point (the last
+        one whole, the others with the keys of ``EPOCH_KEYS``)."""
+        self._close_group()
+        kept = [*self._kept, *self._last]
+        if kept and self.last is not None:
+            kept[-1] = (self.last, kept[-1][1])
+        return kept
+
+
+def _after_epoch(fd: int, size: int, epoch: int) -> int | None:
+    """The offset just after the EpochEnded line of ``epoch`` (or of the last epoch before it)
+    in events.jsonl open as fd, searched backwards from its end; None when not found within
+    TAIL_SCAN_BYTES."""
+    end, carry = size, b""
+    while end > 0 and size - end < TAIL_SCAN_BYTES:
+        start = max(0, end - READ_CHUNK)
+        chunk = os.pread(fd, end - start, start) + carry
+        at = len(chunk)
+        while (at := chunk.rfind(ENDED_PREFIX, 0, at)) >= 0:
+            digits = chunk[at + len(ENDED_PREFIX) : at + len(ENDED_PREFIX) + 12]
+            number = digits[: len(digits) - len(digits.lstrip(b"0123456789"))]
+            if number and int(number) <= epoch:
+                line_start = start + at + 1
+                rest = os.pread(fd, MAX_LINE_BYTES, line_start)
+                newline = rest.find(b"\n")
+                return None if newline < 0 else line_start + newline + 1
+        carry = chunk[: len(ENDED_PREFIX) + 12]
+        end = start
+    return None
+
+
+def _count_lines(fd: int, offset: int) -> int:
+    """Lines of the file open as fd before offset (damaged lines are named by their number)."""
+    count, at = 0, 0
+    while at < offset:
+        chunk = os.pread(fd, min(READ_CHUNK, offset - at), at)
+        if not chunk:
+            break
+        count += chunk.count(b"\n")
+        at += len(chunk)
+    return count
+
+
+def history_events(
+    history: dict[str, Any],
+    config: Any,
+    started: RunStarted | None = None,
+    *,
+    every_signal: bool = True,
+) -> list[Event]:
+    """Engine events that tell what a history.json says (for runs without events.jsonl, and
+    the finished epochs of a long run: then with its own ``started`` and only the last epoch's
+    activation figures, which are all the signal panel shows)."""
     layers = tuple(history.get("layers") or ())
     events: list[Event] = [
-        RunStarted(
+        started
+        or RunStarted(
             config=config,
             dataset=history.get("dataset") or {},
             layers=layers,
@@ -289,28 +519,36 @@ def history_events(history: dict[str, Any], config: Any) -> list[Event]:
     signal(history.get("initial"), 0)
     weights(history.get("initial"), 0)
     best, best_loss = None, float("inf")
-    for record in history.get("epochs") or []:
+    records = history.get("epochs") or []
+    for index, record in enumerate(records):
         loss = record.get("val_loss")
         if isinstance(loss, int | float) and loss < best_loss:  # the engine's rule
             best, best_loss = record.get("epoch"), loss
         epoch = record.get("epoch")
-        signal(record, epoch if isinstance(epoch, int) else 0)
-        weights(record, epoch if isinstance(epoch, int) else 0)
+        if every_signal or index == len(records) - 1:
+            signal(record, epoch if isinstance(epoch, int) else 0)
+            weights(record, epoch if isinstance(epoch, int) else 0)
         events.append(EpochEnded(record, best, config.train.epochs))
-    status = history.get("status")
-    if status and status != Status.RUNNING:
-        events.append(
-            RunFinished(
-                status=status,
-                best_epoch=history.get("best_epoch"),
-                test=history.get("test"),
-                diverged=history.get("diverged"),
-                seconds=sum(r.get("seconds") or 0.0 for r in history.get("epochs") or []),
-                error=history.get("error"),
-                partial_epoch=history.get("partial_epoch"),
-            )
-        )
+    finished = history_finished(history)
+    if finished is not None and every_signal:
+        events.append(finished)
     return events
+
+
+def history_finished(history: dict[str, Any]) -> RunFinished | None:
+    """The end a history.json tells (None while it says running)."""
+    status = history.get("status")
+    if not status or status == Status.RUNNING:
+        return None
+    return RunFinished(
+        status=status,
+        best_epoch=history.get("best_epoch"),
+        test=history.get("test"),
+        diverged=history.get("diverged"),
+        seconds=sum(r.get("seconds") or 0.0 for r in history.get("epochs") or []),
+        error=history.get("error"),
+        partial_epoch=history.get("partial_epoch"),
+    )
 
 
 class RemoteControls(RunControls):

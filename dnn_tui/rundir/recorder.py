@@ -12,18 +12,20 @@ it claimed even if a path to it changes, and fails, naming it, if it is deleted.
 
 ``RunRecorder`` is an event sink. The training thread only puts events on a queue; one
 writer thread appends each to ``events.jsonl`` (one strict JSON object a line, written
-as it comes; progress reports at most ``LOG_STEP_INTERVAL`` apart), rewrites
-``history.json`` and ``history.csv`` after each epoch (several epochs that arrive while
-it writes are written once), saves the best weights so far whenever a new best epoch
-arrives (at most every ``BEST_SAVE_MIN_S``, and never more than ``BEST_SAVE_SHARE`` of
-the time), and writes the final files when the run finishes (the weights, evaluation.json,
-then history.json with the run's status). The activation and weight figures
-measured before the first step become history.json's ``initial`` record (those of each
-epoch end travel in its record). The training thread
-therefore never waits on the disk, except for the final files (``RunFinished`` returns
-once everything is written). A write that fails (a full disk, a deleted folder) is
-reported once through ``on_error`` with the file's path, so the run can end as
-``failed``; the recorder keeps trying to write what it can.
+as it comes; progress reports at most ``LOG_STEP_INTERVAL`` apart), appends each finished
+epoch's record to the epoch log (``epochs.jsonl``) and its row to ``history.csv``, rewrites
+``history.json`` from the log now and then (``HISTORY_MIN_S`` apart at least, and never more
+than ``HISTORY_SHARE`` of the time) and at the end, saves the best weights so far whenever a
+new best epoch arrives (at most every ``BEST_SAVE_MIN_S``, and never more than
+``BEST_SAVE_SHARE`` of the time), and writes the final files when the run finishes (the
+weights, evaluation.json, then history.json with the run's status). So an epoch costs the
+same bytes and time at epoch 50,000 as at epoch 5 (appends of one record), and the recorder
+keeps no epoch in memory. The activation and weight figures measured before the first step
+become history.json's ``initial`` record (those of each epoch end travel in its record).
+The training thread therefore never waits on the disk, except for the final files
+(``RunFinished`` returns once everything is written). A write that fails (a full disk, a
+deleted folder) is reported once through ``on_error`` with the file's path, so the run can
+end as ``failed``; the recorder keeps trying to write what it can.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ import re
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -45,15 +48,19 @@ from dnn_tui.rundir import liveness
 from dnn_tui.rundir.files import (
     CONFIG_FILE,
     CONTROL_FILE,
+    EPOCHS_FILE,
     EVALUATION_FILE,
     EVENTS_FILE,
     HISTORY_CSV,
     HISTORY_FILE,
     LIVENESS_FILE,
     LOG_FILE,
+    MAX_EPOCH_LOG_BYTES,
     RUN_FILES,
     WEIGHTS_FILE,
     RunError,
+    bounded_record,
+    csv_header,
     dumps_evaluation,
     dumps_history,
     epoch_csv_row,
@@ -87,6 +94,12 @@ BEST_SAVE_MIN_S = 1.0
 BEST_SAVE_SHARE = 0.02
 """Saving the best weights takes at most this share of the time: after a save that took
 t seconds, the next waits at least t / BEST_SAVE_SHARE."""
+HISTORY_MIN_S = 30.0
+"""Seconds between two rewrites of history.json while the run goes on, at least (the epoch
+log has every epoch in between; readers join the two)."""
+HISTORY_SHARE = 0.01
+"""Rewriting history.json takes at most this share of the time (a run of 100,000 epochs has
+a file of over 100 MB): after a rewrite that took t seconds, the next waits t / HISTORY_SHARE."""
 
 
 class ClaimError(Exception):
@@ -186,7 +199,7 @@ def claim_new_run_dir(preset: str | None, root: Path = Path("runs")) -> Folder:
 
 def release(folder: Folder) -> None:
     """Give back a claimed directory before its run started: remove what the claim made."""
-    for name in (LIVENESS_FILE, LOG_FILE, CONTROL_FILE, EVENTS_FILE):
+    for name in (LIVENESS_FILE, LOG_FILE, CONTROL_FILE, EVENTS_FILE, EPOCHS_FILE):
         folder.remove(name)
     folder.close()
     with contextlib.suppress(OSError):  # something else is in it now (or it is gone): leave it
@@ -200,7 +213,7 @@ def record_unstarted(folder: Folder, config: RunConfig, status: str, error: str 
     history = new_history(config, status=status, error=error)
     folder.write_atomic(HISTORY_FILE, dumps_history(history).encode("utf-8"))
     folder.write_atomic(HISTORY_CSV, history_csv([]).encode("utf-8"))
-    for name in (LIVENESS_FILE, CONTROL_FILE, EVENTS_FILE):
+    for name in (LIVENESS_FILE, CONTROL_FILE, EVENTS_FILE, EPOCHS_FILE):
         folder.remove(name)
 
 
@@ -245,14 +258,15 @@ class RunRecorder:
         self._hash = ""
         self._queue: queue.SimpleQueue[Event | _Flush | None] = queue.SimpleQueue()
         self._events_fd: int | None = None
+        self._epochs_fd: int | None = None
+        self._csv_fd: int | None = None
         self._last_step_logged = 0.0
         self._pending_best: tuple[int, dict[str, Tensor]] | None = None
         self._next_best_save = 0.0
         self._history_dirty = False
-        self._epoch_lines: list[str] = []
-        """history.json's and history.csv's text of each epoch record so far (a record never
-        changes once it is written, so each is encoded once)."""
-        self._csv_rows: list[str] = []
+        self._next_history = 0.0
+        self.written = 0
+        """Bytes written to the run files so far (what an epoch costs the disk)."""
         self._closed = False
         self._writer = threading.Thread(target=self._write_loop, name="dnn-tui-recorder")
         self._writer.daemon = True  # a killed process must not hang on it; close() joins it
@@ -293,10 +307,12 @@ class RunRecorder:
     def _write_loop(self) -> None:
         while True:
             timeout = None
+            now = time.monotonic()
             if self._pending_best is not None:
-                timeout = max(0.0, self._next_best_save - time.monotonic())
-            elif self._history_dirty:
-                timeout = 0.0
+                timeout = max(0.0, self._next_best_save - now)
+            if self._history_dirty:
+                wait = max(0.0, self._next_history - now)
+                timeout = wait if timeout is None else min(timeout, wait)
             try:
                 event = self._queue.get(timeout=timeout)
             except queue.Empty:
@@ -312,9 +328,10 @@ class RunRecorder:
             if self._queue.empty():
                 self._write_pending()
         self._write_pending()
-        if self._events_fd is not None:
-            os.close(self._events_fd)
-            self._events_fd = None
+        for fd in (self._events_fd, self._epochs_fd, self._csv_fd):
+            if fd is not None:
+                os.close(fd)
+        self._events_fd = self._epochs_fd = self._csv_fd = None
 
     def _guard(self, write: Callable[..., None], *args: Any) -> None:
         """Run a write; the first failure is reported, the writer carries on."""
@@ -331,9 +348,12 @@ class RunRecorder:
                     self.on_error(message)
 
     def _write_pending(self) -> None:
-        if self._history_dirty:
+        if self._history_dirty and time.monotonic() >= self._next_history:
             self._history_dirty = False
+            began = time.monotonic()
             self._guard(self._write_history)
+            took = time.monotonic() - began
+            self._next_history = began + max(HISTORY_MIN_S, took / HISTORY_SHARE)
         if self._pending_best is not None and time.monotonic() >= self._next_best_save:
             epoch, weights = self._pending_best
             self._pending_best = None
@@ -350,6 +370,8 @@ class RunRecorder:
             self._last_step_logged = now
         if isinstance(event, RunStarted):
             self._guard(self._started, event)
+        if isinstance(event, EpochEnded):  # every file keeps the same bounded record
+            event = replace(event, record=bounded_record(event.record))
         self._guard(self._log, event)  # a log that cannot grow must not stop the history
         if isinstance(event, ActivationsMeasured) and event.epoch == 0 and self.history is not None:
             self.history["activations"] = {
@@ -360,14 +382,13 @@ class RunRecorder:
                 "hist_bins": len(event.hist[0]) if event.hist else 0,
             }
             self.history["initial"] = {**(self.history.get("initial") or {}), **event.record()}
-            self._history_dirty = True
+            self._next_history = 0.0  # the start's figures are worth a rewrite at once
         elif isinstance(event, WeightsMeasured) and event.epoch == 0 and self.history is not None:
             self.history["initial"] = {**(self.history.get("initial") or {}), **event.record()}
+            self._next_history = 0.0
             self._history_dirty = True
         elif isinstance(event, EpochEnded) and self.history is not None:
-            self.history["epochs"].append(event.record)
-            self._epoch_lines.append(epoch_line(event.record))
-            self._csv_rows.append(epoch_csv_row(event.record))
+            self._guard(self._append_epoch, event.record)
             self.history["best_epoch"] = event.best_epoch
             self._history_dirty = True
             if event.best_weights is not None:
@@ -393,28 +414,55 @@ class RunRecorder:
     def _log(self, event: Event) -> None:
         if self._events_fd is None:
             self._events_fd = self.folder.open_append(EVENTS_FILE)
+        self._append(self._events_fd, EVENTS_FILE, log_line(event))
+
+    def _append(self, fd: int, name: str, data: bytes) -> None:
+        """Append data to the file ``name`` open as fd (O_APPEND: one write, one place)."""
         try:
-            os.write(self._events_fd, log_line(event))
+            written = os.write(fd, data)
+            while written < len(data):  # a short write (a full disk) leaves an unfinished line
+                more = os.write(fd, data[written:])
+                if more == 0:
+                    raise OSError(28, "No space left on device")
+                written += more
         except OSError as error:
-            path = str(self.run_dir / EVENTS_FILE)
-            raise type(error)(error.errno, error.strerror, path) from None
+            raise type(error)(error.errno, error.strerror, str(self.run_dir / name)) from None
+        finally:
+            self.written += len(data)
+
+    def _append_epoch(self, record: dict[str, Any]) -> None:
+        """An epoch's record to the epoch log, then its row to history.csv."""
+        if self._epochs_fd is None:
+            self._epochs_fd = self.folder.open_append(EPOCHS_FILE)
+        self._append(self._epochs_fd, EPOCHS_FILE, (epoch_line(record) + "\n").encode("utf-8"))
+        if self._csv_fd is None:
+            self._csv_fd = self.folder.open_append(HISTORY_CSV)
+        self._append(self._csv_fd, HISTORY_CSV, epoch_csv_row(record).encode("utf-8"))
 
     def _started(self, event: RunStarted) -> None:
         self._hash = config_hash(event.config)
         self.history = new_history(event.config, dataset=event.dataset, layers=event.layers)
-        # Weights left by an earlier run in the same folder would not match this config.
+        # Files left by an earlier run in the same folder would not match this config.
         self.folder.remove(WEIGHTS_FILE)
         self.folder.remove(EVALUATION_FILE)
+        self.folder.remove(EPOCHS_FILE)
         self.folder.write_atomic(CONFIG_FILE, dumps(event.config).encode("utf-8"))
         self._write_history()
+        self._next_history = time.monotonic() + HISTORY_MIN_S
+        self.folder.write_atomic(HISTORY_CSV, csv_header().encode("utf-8"))
 
     def _write_history(self) -> None:
+        """history.json: what the run knows now, its epochs taken from the epoch log."""
         if self.history is None:
             return
-        text = dumps_history(self.history, self._epoch_lines)
-        self.folder.write_atomic(HISTORY_FILE, text.encode("utf-8"))
-        csv_text = history_csv(self.history["epochs"], self._csv_rows)
-        self.folder.write_atomic(HISTORY_CSV, csv_text.encode("utf-8"))
+        try:
+            log = self.folder.read(EPOCHS_FILE, MAX_EPOCH_LOG_BYTES).decode("utf-8")
+        except FileNotFoundError:
+            log = ""
+        lines = log.split("\n")[:-1]  # only whole lines: a failed append left a part
+        data = dumps_history(self.history, lines).encode("utf-8")
+        self.folder.write_atomic(HISTORY_FILE, data)
+        self.written += len(data)
 
     def _write_weights(self, weights: dict[str, Tensor], epoch: int | None) -> None:
         from safetensors.torch import save

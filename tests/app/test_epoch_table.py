@@ -10,7 +10,7 @@ from textual.app import App, ComposeResult
 from textual.coordinate import Coordinate
 from textual.widgets import DataTable
 
-from dnn_tui.app.widgets.epoch_table import EpochTable
+from dnn_tui.app.widgets.epoch_table import KEPT_RECORDS, KEPT_ROWS, EpochTable
 
 
 def record(epoch: int) -> dict[str, Any]:
@@ -115,3 +115,23 @@ async def test_new_rows_grow_the_table_without_a_layout_pass() -> None:
         assert table.vertical_scrollbar.window_virtual_size == table.virtual_size.height
         bottom = table.render_lines(table.size.region)[-1].text
         assert bottom.split()[0] in ("79", "★")
+
+
+async def test_a_long_run_keeps_only_its_last_rows_and_the_records_the_lab_needs() -> None:
+    app = TableApp()
+    async with app.run_test(size=(120, 30)) as pilot:
+        table = app.query_one(EpochTable)
+        epochs = 3 * KEPT_ROWS + 7
+        for epoch in range(1, epochs + 1):
+            table.add_epoch(record(epoch), 2)
+            if epoch % 50 == 0:
+                table.flush(force=True)
+        table.flush(force=True)
+        await pilot.pause()
+        assert KEPT_ROWS <= table.row_count < 2 * KEPT_ROWS
+        assert table.highlighted_epoch == epochs  # the cursor follows the newest row
+        kept = {int(str(key.value)) for key in table.rows}
+        assert max(kept) == epochs and len(kept) == table.row_count
+        # the table's rows, the first epochs (the slow-first line) and the best one
+        assert set(table.records) == kept | set(range(1, KEPT_RECORDS + 1))
+        assert table.best_epoch == 2

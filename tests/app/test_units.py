@@ -8,6 +8,7 @@ import sys
 
 import pytest
 
+from dnn_tui.app.curves import resample
 from dnn_tui.app.messages import coalesced
 from dnn_tui.app.screens.divergence import with_clipping, with_half_lr
 from dnn_tui.app.screens.model_graph import graph_table
@@ -31,6 +32,28 @@ def test_series_keeps_the_whole_run_in_bounded_memory() -> None:
     assert series.values[0] < 10 and series.values[-1] > 80
     with pytest.raises(ValueError):
         CompactingSeries(capacity=1)
+
+
+def test_a_spike_of_one_epoch_in_50000_survives_the_downsampling() -> None:
+    """Min/max per point and per cell: the averaging that keeps the curve's shape would leave
+    one bad epoch among 50,000 at a thousandth of its height."""
+    series = CompactingSeries()
+    for epoch in range(1, 50_001):
+        series.append(10.0 if epoch == 31_234 else 0.1, float(epoch))
+    assert len(series) < series.capacity and max(series.values) < 0.2  # averaged away ...
+    assert max(series.highs) == 10.0 and min(series.lows) == 0.1  # ... kept here
+    worst = resample(series.xs, series.highs, 50_000.0, 80, max)
+    # in the cell of epoch 31,234, or the next (a point sits at the mean x of its epochs)
+    assert worst.count(10.0) == 1 and worst.index(10.0) in (49, 50)
+    assert set(worst) - {10.0} == {0.1}
+    mean = resample(series.xs, series.values, 50_000.0, 80)
+    assert max(v for v in mean if v is not None) < 1.0
+
+
+def test_a_pair_draws_each_cells_worst_value() -> None:
+    assert resample([1.0, 2.0, 3.0, 4.0], [1.0, 5.0, 2.0, 0.5], 4.0, 2, max) == [5.0, 2.0]
+    assert resample([1.0, 2.0, 3.0, 4.0], [1.0, 5.0, 2.0, 0.5], 4.0, 2, min) == [1.0, 0.5]
+    assert resample([1.0, 2.0, 3.0, 4.0], [1.0, 5.0, 2.0, 0.5], 4.0, 2) == [3.0, 1.25]
 
 
 def test_only_consecutive_progress_reports_coalesce() -> None:

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from dnn_tui.rundir.files import load_run
 from dnn_tui.rundir.follow import RunFollower, RunGone
 from dnn_tui.rundir.liveness import is_alive
 from tests.helpers.cli import LONG_RUN, cli_command, cli_env, epochs_done, read_history, run_cli
@@ -87,6 +88,18 @@ def test_a_killed_run_is_interrupted_and_keeps_its_best_epoch(tmp_path: Path) ->
     history = read_history(out)
     assert history["status"] == "running"  # what the file says; its readers know better:
     assert not is_alive(out)
+    # Every epoch the run finished reads back (history.json joined with the epoch log).
+    logged = [
+        json.loads(line)["record"]["epoch"]
+        for line in (out / "events.jsonl").read_text().splitlines()
+        if line.startswith('{"event":"EpochEnded"')
+    ]
+    joined = load_run(out).history
+    epochs = [r["epoch"] for r in joined["epochs"]]
+    # (killed between its two appends, the last epoch is in events.jsonl only)
+    assert epochs == logged[: len(epochs)] and len(logged) - len(epochs) <= 1
+    assert len(epochs) > len(read_history(out)["epochs"])  # more than history.json holds
+    assert joined["best_epoch"] in epochs
     with pytest.raises(RunGone, match=f"pid {process.pid}"):
         RunFollower(out).follow(lambda _event: None, lambda: False, poll_s=0.01)
     done = run_cli("eval", out, cwd=tmp_path)

@@ -35,6 +35,7 @@ def test_train_writes_the_run_directory(digits_run) -> None:
         "config.toml",
         "control.jsonl",
         "evaluation.json",
+        "epochs.jsonl",
         "events.jsonl",
         "history.csv",
         "history.json",

@@ -102,10 +102,14 @@ def read_history(run_dir: Path) -> dict:
 
 
 def epochs_done(run_dir: Path) -> int:
-    """Epochs in a run's history.json; 0 while there is none yet."""
+    """Epochs a run finished, as its readers see them (history.json joined with the epoch
+    log); 0 while there is none yet."""
+    from dnn_tui.rundir.files import RunError
+    from dnn_tui.rundir.files import read_history as read_joined
+
     try:
-        return len(read_history(run_dir)["epochs"])
-    except (FileNotFoundError, json.JSONDecodeError):
+        return len(read_joined(run_dir / "history.json")["epochs"])
+    except RunError:
         return 0
 
 
@@ -129,7 +133,7 @@ def start_train(out: Path, epochs: int) -> subprocess.Popen[str]:
 def wait_for_run_files(
     run_dir: Path, process: subprocess.Popen, epochs: int = 0, timeout: float = 120.0
 ) -> None:
-    """Wait until the run in process has written history.json with at least epochs epochs;
+    """Wait until the run in process has written history.json and at least epochs epochs;
     fail at once, with its stderr, if the process ends first."""
 
     def ready() -> bool:

@@ -50,3 +50,18 @@ def hostile_run(root: Path, folder: str = FOLDER, source: str = "baseline") -> P
 def raw_controls(text: str) -> list[str]:
     """The control characters in text (none may come from a file or a path)."""
     return [c for c in text if (ord(c) < 0x20 and c not in "\n") or 0x7F <= ord(c) < 0xA0]
+
+
+def logged_run(root: Path, epochs: int = 3, *, status: str = "running") -> Path:
+    """A schema 3 run (a fixture's config and layers) whose history.json holds no epoch yet and
+    whose epoch log (epochs.jsonl) holds ``epochs``: a run killed before its first rewrite."""
+    path = root / "logged"
+    shutil.copytree(FIXTURES / "baseline", path)
+    history = json.loads((path / "history.json").read_text())
+    records = history["epochs"][:epochs]
+    history.update(schema=3, status=status, epochs=[], best_epoch=None, test=None)
+    (path / "history.json").write_text(json.dumps(history))
+    header = (path / "history.csv").read_text().splitlines()[0]
+    (path / "history.csv").write_text(header + "\n")
+    (path / "epochs.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
+    return path

@@ -7,13 +7,23 @@ import json
 import os
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+import dnn_tui.rundir.follow as follow_module
 from dnn_tui.fileio import Folder
 from dnn_tui.rundir.channel import RunChannel, apply_request
-from dnn_tui.rundir.follow import RemoteControls, RunFollower, history_events
+from dnn_tui.rundir.follow import (
+    FIRST_EPOCHS,
+    HEAD_LINES,
+    LAST_EPOCHS,
+    EpochSample,
+    RemoteControls,
+    RunFollower,
+    history_events,
+)
 from dnn_tui.rundir.recorder import RunRecorder, claim_run_dir
 from dnn_tui.training.controls import RunControls
 from dnn_tui.training.events import (
@@ -292,3 +302,96 @@ def test_a_sent_request_wakes_the_follower_at_once(tmp_path: Path) -> None:
     thread.join(timeout=10)
     assert ended and ended[0].status == "completed"
     assert time.monotonic() - sent < 5
+
+
+def long_run(path: Path, epochs: int, *, end: bool) -> RunRecorder:
+    """A run of many epochs written by the recorder (progress reports between the epochs)."""
+    recorder = RunRecorder(path)
+    recorder(started())
+    for epoch in range(1, epochs + 1):
+        recorder(Notice(f"epoch {epoch} of a long run " + "." * 300))
+        recorder(EpochEnded(record(epoch), best_epoch=epoch, epochs=epochs))
+    if end:
+        recorder(finished(best=epochs))
+    else:
+        recorder.flush()
+    return recorder
+
+
+def test_a_long_finished_run_opens_from_its_summary_and_parses_only_its_tail(
+    tmp_path: Path,
+) -> None:
+    long_run(tmp_path, 3000, end=True)
+    assert (tmp_path / "events.jsonl").stat().st_size > 1 << 20
+    follower = RunFollower(tmp_path)
+    events = follower.read_new()
+    assert follower.parsed <= HEAD_LINES + 1  # its first lines and the RunFinished line
+    ended = [e.record["epoch"] for e in events if isinstance(e, EpochEnded)]
+    # the first and the last epochs whole, a bounded sample of those in between
+    assert ended[:FIRST_EPOCHS] == list(range(1, FIRST_EPOCHS + 1))
+    assert ended[-LAST_EPOCHS:] == list(range(3001 - LAST_EPOCHS, 3001))
+    assert ended == sorted(set(ended)) and len(ended) <= FIRST_EPOCHS + LAST_EPOCHS + 4 * 256
+    assert isinstance(events[0], RunStarted) and isinstance(events[-1], RunFinished)
+    assert follower.finished is not None and follower.finished.best_epoch == 3000
+
+
+def test_a_long_running_run_opens_from_its_summary_then_follows_what_is_new(
+    tmp_path: Path,
+) -> None:
+    recorder = long_run(tmp_path, 3000, end=False)
+    follower = RunFollower(tmp_path)
+    events = follower.read_new()
+    assert follower.parsed <= HEAD_LINES
+    assert [e.record["epoch"] for e in events if isinstance(e, EpochEnded)][-1] == 3000
+    assert follower.finished is None
+    recorder(EpochEnded(record(3001), best_epoch=3000, epochs=3001))
+    recorder(finished(best=3000))
+    new = follower.read_new()
+    assert [type(e) for e in new] == [EpochEnded, RunFinished]
+    assert new[0].record["epoch"] == 3001
+
+
+def test_epochs_that_end_while_a_long_run_opens_are_told_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    recorder = long_run(tmp_path, 3000, end=False)
+    real = follow_module.epoch_log
+
+    def epochs_end_meanwhile(*args: object) -> Iterator[dict]:
+        for epoch in (3001, 3002, 3003):
+            recorder(EpochEnded(record(epoch), best_epoch=1, epochs=3003))
+        recorder.flush()
+        return real(*args)
+
+    monkeypatch.setattr(follow_module, "epoch_log", epochs_end_meanwhile)
+    ended = [
+        e.record["epoch"] for e in RunFollower(tmp_path).read_new() if isinstance(e, EpochEnded)
+    ]
+    assert ended == sorted(set(ended)) and ended[-LAST_EPOCHS:] == list(
+        range(3004 - LAST_EPOCHS, 3004)
+    )
+    recorder.close()
+
+
+def test_a_sample_of_a_long_runs_epochs_keeps_every_spike_and_the_best_epoch() -> None:
+    sample = EpochSample(50_000 * 900)
+    for epoch in range(1, 50_001):
+        val_loss = 9.0 if epoch == 20_000 else 1.0 - epoch / 100_000
+        train_acc = 0.01 if epoch == 30_000 else 0.9
+        sample.add({**record(epoch), "val_loss": val_loss, "train_acc": train_acc})
+    kept = sample.kept()
+    epochs = [r["epoch"] for r, _ in kept]
+    assert epochs == sorted(set(epochs)) and len(kept) <= FIRST_EPOCHS + LAST_EPOCHS + 4 * 256
+    assert {20_000, 30_000} <= set(epochs)  # the spikes, however short
+    best = {r["epoch"]: b for r, b in kept}
+    assert best[20_000] == 19_999 and best[50_000] == 50_000  # the best at that point
+
+
+def test_a_long_run_without_an_epoch_log_opens_from_its_history(tmp_path: Path) -> None:
+    long_run(tmp_path, 3000, end=True)
+    (tmp_path / "epochs.jsonl").unlink()  # as a run older than the epoch log left it
+    follower = RunFollower(tmp_path)
+    events = follower.read_new()
+    assert follower.parsed <= 3
+    ended = [e.record["epoch"] for e in events if isinstance(e, EpochEnded)]
+    assert ended == list(range(1, 3001)) and isinstance(events[-1], RunFinished)

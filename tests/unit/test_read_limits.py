@@ -13,18 +13,23 @@ from hypothesis import strategies as st
 
 from dnn_tui.config import MAX_DEPTH, MAX_EPOCHS, RunConfig, to_dict
 from dnn_tui.rundir.files import (
+    EPOCHS_FILE,
     EVENTS_PER_EPOCH,
+    LONGEST_FLOAT,
     MAX_CONFIG_BYTES,
     MAX_CSV_BYTES,
     MAX_EPOCH_BYTES,
+    MAX_EPOCH_LOG_BYTES,
     MAX_HISTORY_BYTES,
     MAX_HISTORY_HEAD_BYTES,
+    bounded_record,
     csv_header,
     dumps_history,
     epoch_csv_row,
     epoch_line,
     largest_epoch_record,
 )
+from dnn_tui.rundir.recorder import RunRecorder
 from dnn_tui.sweeps.planning import (
     MAX_STATE_BYTES,
     MAX_STATE_ENTRY_BYTES,
@@ -35,7 +40,8 @@ from dnn_tui.sweeps.planning import (
     write_state,
 )
 from dnn_tui.training.activations import HIST_BINS
-from tests.helpers.run_files import record, signal
+from dnn_tui.training.events import EpochEnded
+from tests.helpers.run_files import record, signal, started
 
 
 def history_of(epochs: list[dict], description: str = "") -> dict:
@@ -160,3 +166,24 @@ def test_a_real_sweep_of_the_most_runs_reads_back(tmp_path: Path) -> None:
     assert (tmp_path / "sweep.json").stat().st_size > 16 << 20
     state = read_state(tmp_path)
     assert state is not None and len(state["runs"]) == MAX_SWEEP_RUNS
+
+
+def test_an_epoch_of_any_number_of_steering_changes_fits_the_budget(tmp_path: Path) -> None:
+    """A record keeps at most EVENTS_PER_EPOCH changes (the rest counted), so the longest run
+    of the deepest model reads back: every file gets the same bounded record."""
+    change = {"step": 2**40, "kind": "lr", "value": LONGEST_FLOAT}
+    busy = {**largest_epoch_record(), "events": [change] * 10_000, "events_dropped": None}
+    bounded = bounded_record(busy)
+    assert len(bounded["events"]) == EVENTS_PER_EPOCH
+    assert bounded["events_dropped"] == 10_000 - EVENTS_PER_EPOCH
+    assert len(epoch_line(bounded)) + len(",\n    ") <= MAX_EPOCH_BYTES
+    assert MAX_EPOCHS * MAX_EPOCH_BYTES <= MAX_EPOCH_LOG_BYTES
+    recorder = RunRecorder(tmp_path)
+    recorder(started())
+    recorder(EpochEnded({**record(1), "events": [change] * 300}, best_epoch=1, epochs=1))
+    recorder.flush()
+    logged = json.loads((tmp_path / EPOCHS_FILE).read_text())
+    assert (len(logged["events"]), logged["events_dropped"]) == (EVENTS_PER_EPOCH, 300 - 64)
+    ended = [json.loads(line) for line in (tmp_path / "events.jsonl").read_text().splitlines()]
+    assert [len(e["record"]["events"]) for e in ended if e["event"] == "EpochEnded"] == [64]
+    recorder.close()

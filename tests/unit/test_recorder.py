@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import json
 import math
 import os
@@ -21,7 +22,14 @@ from safetensors import safe_open
 from dnn_tui import config as cfg
 from dnn_tui import fileio
 from dnn_tui.rundir import liveness
-from dnn_tui.rundir.files import CSV_COLUMNS, SCHEMA, load_run, load_weights
+from dnn_tui.rundir.files import (
+    CSV_COLUMNS,
+    SCHEMA,
+    load_run,
+    load_weights,
+    read_history,
+    strict_json,
+)
 from dnn_tui.rundir.recorder import (
     ClaimError,
     RunRecorder,
@@ -67,6 +75,7 @@ def test_recorder_writes_the_run_files(tmp_path: Path) -> None:
 
     assert sorted(p.name for p in run.iterdir()) == [
         "config.toml",
+        "epochs.jsonl",
         "events.jsonl",
         "history.csv",
         "history.json",
@@ -146,22 +155,29 @@ def test_progress_reports_are_logged_at_most_about_four_a_second(tmp_path: Path)
     assert 1 <= logged <= 1 + took / 0.25 + 1
 
 
-def test_history_is_written_after_every_epoch(tmp_path: Path) -> None:
+def test_every_epoch_is_appended_and_history_json_is_rewritten_rarely(tmp_path: Path) -> None:
     recorder = RunRecorder(tmp_path)
     recorder(started())
     recorder.flush()
     history = strict_load(tmp_path / "history.json")
-    assert (history["status"], history["epochs"]) == ("running", [])
+    assert (history["status"], history["epochs"], history["schema"]) == ("running", [], 3)
     assert (tmp_path / "history.csv").read_text().strip() == ",".join(CSV_COLUMNS)
     for epoch in (1, 2):
         recorder(EpochEnded(record(epoch), best_epoch=epoch, epochs=3))
         recorder.flush()
-        history = strict_load(tmp_path / "history.json")
-        assert history["status"] == "running"
-        assert len(history["epochs"]) == epoch
-        assert history["best_epoch"] == epoch
+        logged = (tmp_path / "epochs.jsonl").read_text().splitlines()
+        expected = [strict_json(record(n)) for n in range(1, epoch + 1)]
+        assert [json.loads(line) for line in logged] == expected
         assert len((tmp_path / "history.csv").read_text().splitlines()) == 1 + epoch
-    assert not (tmp_path / "model.safetensors").exists()
+        joined = read_history(tmp_path / "history.json")  # history.json and the log, joined
+        assert [r["epoch"] for r in joined["epochs"]] == list(range(1, epoch + 1))
+        assert joined["best_epoch"] == 1  # equal losses: the first, as the engine says
+    # history.json itself waits for HISTORY_MIN_S (the log has every epoch meanwhile) ...
+    assert strict_load(tmp_path / "history.json")["epochs"] == []
+    recorder(finished())
+    # ... and holds every epoch at the end.
+    history = strict_load(tmp_path / "history.json")
+    assert [r["epoch"] for r in history["epochs"]] == [1, 2]
 
 
 def test_a_new_best_epoch_saves_its_weights_while_the_run_goes_on(tmp_path: Path) -> None:
@@ -204,12 +220,13 @@ def test_a_failed_write_keeps_the_previous_file_and_is_reported_once(
     monkeypatch.setattr(fileio.os, "replace", crash)
     recorder(EpochEnded(record(2), best_epoch=2, epochs=3))
     recorder(EpochEnded(record(3), best_epoch=3, epochs=3))
-    recorder.flush()
+    recorder(dataclasses.replace(finished(), weights=None))
     assert (tmp_path / "history.json").read_text() == before
     assert len(errors) == 1
     assert errors[0] == f"{tmp_path / 'history.json'}: No space left on device"
     assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
-    recorder.close()
+    # The epochs are in the log: the run reads back with all three.
+    assert [r["epoch"] for r in read_history(tmp_path / "history.json")["epochs"]] == [1, 2, 3]
 
 
 def test_a_deleted_run_directory_is_not_made_again(tmp_path: Path) -> None:
@@ -260,7 +277,7 @@ def test_strict_json_has_no_nan_or_infinity(tmp_path: Path) -> None:
     recorder = RunRecorder(tmp_path)
     recorder(started())
     recorder(EpochEnded(record(1, loss=float("-inf")), best_epoch=None, epochs=3))
-    recorder.flush()
+    recorder(finished())
     text = (tmp_path / "history.json").read_text()
     assert not re.search(r"NaN|Infinity", text)
     assert math.isfinite(strict_load(tmp_path / "history.json")["epochs"][0]["val_loss"])
@@ -426,7 +443,7 @@ def test_the_activation_figures_are_recorded(tmp_path: Path) -> None:
     }
     recorder(signal(1))  # mid-run and epoch-end figures travel in the epoch records
     recorder(EpochEnded({**record(1), **signal(1).record()}, best_epoch=1, epochs=3))
-    recorder.flush()
+    recorder(finished())
     history = strict_load(tmp_path / "history.json")
     assert history["initial"] == signal(0).record()
     epoch = history["epochs"][0]
@@ -470,3 +487,25 @@ def test_the_weight_figures_are_recorded_beside_the_signal(tmp_path: Path) -> No
     rows = list(csv.DictReader((tmp_path / "history.csv").open()))
     assert float(rows[0]["weight_norm_total"]) == pytest.approx(math.hypot(8.0, 5.0, 3.0))
     assert float(rows[0]["update_ratio_first"]) == 2e-3
+
+
+def test_an_epoch_costs_the_same_bytes_late_in_a_long_run(tmp_path: Path) -> None:
+    """The files grow by appends: epoch 2,000 writes what epoch 10 writes (history.json, the
+    file that holds them all, is rewritten only every HISTORY_MIN_S and at the end)."""
+    recorder = RunRecorder(tmp_path)
+    recorder(started())
+
+    def bytes_for(epochs: range) -> int:
+        recorder.flush()
+        before = recorder.written
+        for epoch in epochs:
+            recorder(EpochEnded(record(epoch), best_epoch=1, epochs=epochs.stop))
+        recorder.flush()
+        return recorder.written - before
+
+    early = bytes_for(range(1, 11))
+    bytes_for(range(11, 1991))
+    late = bytes_for(range(1991, 2001))
+    assert early > 0 and late <= 1.05 * early
+    recorder(finished())
+    assert len(read_history(tmp_path / "history.json")["epochs"]) == 2000

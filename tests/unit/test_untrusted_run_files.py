@@ -35,7 +35,14 @@ from dnn_tui.rundir.channel import (
     parse_request,
 )
 from dnn_tui.rundir.eventlog import check_event, parse_event_line
-from dnn_tui.rundir.files import CONTROL_FILE, EVENTS_FILE
+from dnn_tui.rundir.files import (
+    CONTROL_FILE,
+    EPOCHS_FILE,
+    EVENTS_FILE,
+    MAX_EPOCH_BYTES,
+    RunError,
+    load_run,
+)
 from dnn_tui.rundir.follow import RemoteControls, RunFollower, SteeringFailed
 from dnn_tui.rundir.liveness import (
     CLOCK_SKEW_S,
@@ -60,6 +67,7 @@ from dnn_tui.training.events import (
     to_record,
 )
 from tests.helpers.run_files import CONFIG, dead_pid, finished, make_run, record, started
+from tests.helpers.untrusted_runs import logged_run
 
 FIXTURES = Path(__file__).resolve().parents[1] / "data" / "regularization-mnist"
 
@@ -884,3 +892,77 @@ def test_a_stop_before_the_first_step_still_gives_the_folder_back(tmp_path: Path
 
     assert record_run(CONFIG, folder, stopped_while_loading, controls) is None
     assert not (tmp_path / "run").exists()
+
+
+# --- the epoch log (epochs.jsonl) ------------------------------------------------------------
+
+
+def test_a_killed_runs_epoch_log_is_joined_and_its_unfinished_last_line_left_out(
+    tmp_path: Path,
+) -> None:
+    run = logged_run(tmp_path)
+    assert [r["epoch"] for r in load_run(run).history["epochs"]] == [1, 2, 3]
+    with (run / EPOCHS_FILE).open("a") as log:
+        log.write('{"epoch": 4, "train_loss": 0.1')  # the writer was killed mid-line
+    assert [r["epoch"] for r in load_run(run).history["epochs"]] == [1, 2, 3]
+    lines = (run / EPOCHS_FILE).read_text().splitlines()
+    (run / EPOCHS_FILE).write_text("\n".join([*lines[:3], "\0\0\0\0"]) + "\n")  # a zeroed block
+    assert [r["epoch"] for r in load_run(run).history["epochs"]] == [1, 2, 3]
+
+
+def test_an_ended_runs_history_json_is_whole_and_its_log_not_read(tmp_path: Path) -> None:
+    run = logged_run(tmp_path, status="completed")
+    (run / EPOCHS_FILE).write_text("damaged\n" * 3)
+    assert load_run(run).history["epochs"] == []  # what history.json says
+
+
+def _rewrite_line(run: Path, index: int, change: Callable[[str], str]) -> None:
+    lines = (run / EPOCHS_FILE).read_text().splitlines()
+    lines[index] = change(lines[index])
+    (run / EPOCHS_FILE).write_text("\n".join(lines) + "\n")
+
+
+def _set(key: str, value: Any) -> Callable[[str], str]:
+    return lambda line: json.dumps({**json.loads(line), key: value})
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda line: line[:40], "line 2: not valid JSON"),
+        (_set("val_acc", "x"), 'line 2.val_acc: must be a number from 0 to 1 or null, got "x"'),
+        (_set("epoch", 1), "line 2.epoch: must follow epoch 1, got 1"),
+        (_set("grad_norm", [1.0]), "line 2.grad_norm: must be a list of 4 norms"),
+        (_set("act_std", [0.1] * 40), "line 2.act_std: must hold at most 33 per-layer entries"),
+        (_set("weight_hist", [[0.1] * 65]), r"line 2.weight_hist\[0\]: must be a list of at most"),
+        (
+            lambda line: line[:-1] + ', "pad": "' + "x" * MAX_EPOCH_BYTES + '"}',
+            "line 2: longer than",
+        ),
+    ],
+)
+def test_a_damaged_epoch_log_line_before_the_last_is_named(
+    tmp_path: Path, change: Callable[[str], str], message: str
+) -> None:
+    run = logged_run(tmp_path)
+    _rewrite_line(run, 1, change)
+    with pytest.raises(RunError, match=re.escape(str(run / EPOCHS_FILE)) + ": " + message):
+        load_run(run)
+
+
+@pytest.mark.parametrize("kind", ["fifo", "link", "device"])
+def test_an_epoch_log_that_is_no_regular_file_is_refused_unread(tmp_path: Path, kind: str) -> None:
+    run = logged_run(tmp_path)
+    target = run / EPOCHS_FILE
+    if kind == "fifo":
+        target.unlink()
+        os.mkfifo(target)
+    elif kind == "link":
+        real = tmp_path / "elsewhere.jsonl"
+        target.rename(real)
+        target.symlink_to(real)
+    else:
+        target.unlink()
+        target.symlink_to("/dev/zero")
+    with pytest.raises(RunError, match=re.escape(str(target)) + ": not read"):
+        _never_blocks(lambda: load_run(run))

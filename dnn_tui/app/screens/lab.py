@@ -32,7 +32,7 @@ bring a tab forward in the compact layout.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import ClassVar
+from typing import ClassVar, TypeVar
 
 from textual import events
 from textual.app import ComposeResult
@@ -40,6 +40,7 @@ from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.timer import Timer
+from textual.widget import Widget
 from textual.widgets import DataTable, Footer, Input, Static, Tab, Tabs
 
 from dnn_tui.app import keys
@@ -70,6 +71,8 @@ from dnn_tui.training.events import (
     WeightsMeasured,
 )
 from dnn_tui.training.status import Status
+
+AnyWidget = TypeVar("AnyWidget", bound=Widget)
 
 MIN_SIZE = (60, 18)
 """Below this many columns or rows the lab shows a "terminal too small" message."""
@@ -137,6 +140,7 @@ class LabScreen(Screen[None]):
         self._slower = 1
         """The redraws' pace: 1 for a run of this process, FOLLOWED_SLOWER for another's."""
         self._redraw_timers: list[Timer] = []
+        self._found: dict[type[Widget], Widget] = {}
 
     def compose(self) -> ComposeResult:
         yield RunStatus(self._run_root)
@@ -166,33 +170,41 @@ class LabScreen(Screen[None]):
 
     # --- typed access to the widgets --------------------------------------------------------
 
+    def _one(self, kind: type[AnyWidget]) -> AnyWidget:
+        """The screen's one widget of a kind, found once (the lab's widgets stay for its life;
+        a query per event cost more than the event when a long run's epochs are shown)."""
+        widget = self._found.get(kind)
+        if widget is None:
+            widget = self._found[kind] = self.query_one(kind)
+        return widget  # type: ignore[return-value]
+
     @property
     def config_form(self) -> ConfigForm:
-        return self.query_one(ConfigForm)
+        return self._one(ConfigForm)
 
     @property
     def run_status(self) -> RunStatus:
-        return self.query_one(RunStatus)
+        return self._one(RunStatus)
 
     @property
     def epoch_table(self) -> EpochTable:
-        return self.query_one(EpochTable)
+        return self._one(EpochTable)
 
     @property
     def loss_sparklines(self) -> LossSparklines:
-        return self.query_one(LossSparklines)
+        return self._one(LossSparklines)
 
     @property
     def accuracy_sparklines(self) -> AccuracySparklines:
-        return self.query_one(AccuracySparklines)
+        return self._one(AccuracySparklines)
 
     @property
     def gradient_panel(self) -> GradientPanel:
-        return self.query_one(GradientPanel)
+        return self._one(GradientPanel)
 
     @property
     def signal_panel(self) -> SignalPanel:
-        return self.query_one(SignalPanel)
+        return self._one(SignalPanel)
 
     @property
     def weight_panel(self) -> WeightPanel:
@@ -200,7 +212,7 @@ class LabScreen(Screen[None]):
 
     @property
     def epoch_summary(self) -> EpochSummary:
-        return self.query_one(EpochSummary)
+        return self._one(EpochSummary)
 
     # --- layout -----------------------------------------------------------------------------
 
@@ -499,6 +511,12 @@ class LabScreen(Screen[None]):
                 self.weight_panel.show_weights(event)
             case EpochEnded(record=record, best_epoch=best):
                 x = float(record["epoch"])
+                if self.last_step is None or self.last_step.epoch < record["epoch"]:
+                    # no report of this epoch came (a long run opened from its summary, or
+                    # an epoch shorter than the reports' interval): its means stand for them
+                    if isinstance(loss := record["train_loss"], float):
+                        self.loss_sparklines.add_train(loss, x)
+                    self.gradient_panel.show_epoch(record)
                 self.epoch_table.add_epoch(record, best)
                 self.run_status.show_epoch(record)
                 self.loss_sparklines.add_val(record["val_loss"], x)

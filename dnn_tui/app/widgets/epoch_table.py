@@ -13,8 +13,10 @@ change. A row once drawn is kept as drawn (DataTable draws every visible row ane
 whenever a row is added or the cursor moves, 15-20 ms at 120x40: see
 ``_render_line``), and new rows grow the table's scrollable height without a layout
 pass of the screen (see ``_update_dimensions``). Epochs that end faster than ``FLUSH_S`` apart
-(toy datasets run hundreds a second) are added together at the next flush. Every
-epoch stays reachable by scrolling; the cursor follows the newest row unless the user moved it up.
+(toy datasets run hundreds a second) are added together at the next flush. The table holds the
+last ``KEPT_ROWS`` to ``2 * KEPT_ROWS`` epochs (the curves and the run's files hold them all),
+so a run of 50,000 epochs costs a frame, memory and its opening what one of 500 does; the
+cursor follows the newest row unless the user moved it up.
 """
 
 from __future__ import annotations
@@ -54,6 +56,27 @@ EVENTS_MIN_W = 10
 BEST_MARK = "★"
 DRAWN_MAX = 4096
 """Drawn lines kept (a screenful is a few dozen; all are dropped when there are more)."""
+KEPT_ROWS = 500
+"""Epochs the table keeps at least: when it holds twice as many, it is rebuilt with the last
+KEPT_ROWS (DataTable removes a row in a time that grows with the table, and asks for a layout
+pass each time; a rebuild costs what adding KEPT_ROWS rows does, once every KEPT_ROWS epochs)."""
+KEPT_RECORDS = 11
+"""The first epochs' records are kept beyond the table's rows: the line under the table
+compares the first epoch with the next ten (``epoch_summary.slow_first_epoch``)."""
+SHOWN_KEYS = (
+    "epoch",
+    "train_loss",
+    "train_acc",
+    "val_loss",
+    "val_acc",
+    "lr",
+    "grad_norm",
+    "clipped_fraction",
+    "seconds",
+    "events",
+)
+"""The keys of an epoch record the table and the lines under it show: all it keeps of one
+(the activation figures of a deep model are most of a record's size)."""
 FLUSH_S = 2.0
 """Seconds between two batches of new rows at most; epochs slower than this get their row as
 they end. Why: a batch costs a layout pass of the screen and a redraw of every visible row
@@ -184,9 +207,10 @@ class EpochTable(DataTable[Any]):
 
     def add_epoch(self, record: dict[str, Any], best_epoch: int | None) -> None:
         """Queue the row of an epoch record (as history.json stores it) for the next flush."""
-        self._pending.append(record)
+        shown = {key: record[key] for key in SHOWN_KEYS if key in record}
+        self._pending.append(shown)
         self._pending_best = best_epoch
-        self.records[int(record["epoch"])] = record
+        self.records[int(record["epoch"])] = shown
 
     def flush(self, *, force: bool = False) -> None:
         """Add the queued rows, unless the last batch was less than FLUSH_S ago."""
@@ -195,12 +219,36 @@ class EpochTable(DataTable[Any]):
             return
         self._flushed = now
         follow = self.row_count == 0 or self.cursor_row >= self.row_count - 1
-        for record in self._pending:
-            self._add_row(record)
+        if self.row_count + len(self._pending) >= 2 * KEPT_ROWS:
+            self._rebuild(follow)
+        else:
+            for record in self._pending:
+                self._add_row(record)
         self._pending.clear()
         self.mark_best(self._pending_best)
         if follow:
             self.move_cursor(row=self.row_count - 1)
+
+    def _rebuild(self, follow: bool) -> None:
+        """The table anew with the last KEPT_ROWS epochs (see KEPT_ROWS); the highlighted epoch
+        stays highlighted while it is among them."""
+        highlighted = None if follow else self.highlighted_epoch
+        shown = [int(str(key.value)) for key in self.rows]
+        kept = [self.records[epoch] for epoch in shown] + self._pending
+        kept = kept[-KEPT_ROWS:]
+        self.clear()
+        self._best = None
+        self._changes.clear()
+        self._drawn.clear()
+        for record in kept:
+            self._add_row(record)
+        first = int(kept[0]["epoch"]) if kept else 0
+        best = self._pending_best
+        for epoch in [epoch for epoch in self.records if epoch < first]:
+            if epoch > KEPT_RECORDS and epoch != best:
+                del self.records[epoch]
+        if highlighted is not None and str(highlighted) in self.rows:
+            self.move_cursor(row=self.get_row_index(str(highlighted)))
 
     @property
     def best_epoch(self) -> int | None:

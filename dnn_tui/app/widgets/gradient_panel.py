@@ -21,6 +21,7 @@ when the lab draws its panels (once a second, every 2 s for a run of another pro
 from __future__ import annotations
 
 import math
+from typing import Any
 
 from rich.style import Style
 from rich.text import Text
@@ -131,6 +132,18 @@ class GradientPanel(Widget):
             if norm > 0:
                 history.append(math.log10(norm))
         self._step = event
+        self._dirty = True
+
+    def show_epoch(self, record: dict[str, Any]) -> None:
+        """An epoch whose progress reports were not seen (a long run opened from its summary):
+        its mean norms stand for them."""
+        norms = record.get("grad_norm")
+        if not isinstance(norms, list) or len(norms) != len(self.layer_names):
+            return
+        self.latest = tuple(math.nan if norm is None else float(norm) for norm in norms)
+        for history, norm in zip(self.histories, self.latest, strict=False):
+            if norm > 0:
+                history.append(math.log10(norm))
         self._dirty = True
 
     def flush(self) -> None:

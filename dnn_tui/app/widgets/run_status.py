@@ -102,6 +102,9 @@ class RunStatus(Widget):
         self._run_root = run_root
         self._epochs = 0
         self._epoch = 0
+        self.finished_epoch = 0
+        """The last epoch that ended (what an ended run's line shows)."""
+        self._steps = 0
         self._early_stopping = False
         self._step: StepMeasured | None = None
         self.pace: Pace | None = None
@@ -159,6 +162,7 @@ class RunStatus(Widget):
             self._draw_where()
             return
         self._epochs, self._epoch, self._step = config.train.epochs, 0, None
+        self.finished_epoch = self._steps = 0
         self._early_stopping = config.train.early_stopping > 0
         self.pace = None
         self._where = (f"{config.data.dataset} · {config.train.device} · ", str(run_dir))
@@ -182,7 +186,7 @@ class RunStatus(Widget):
         self.pace = Pace(self._epochs, int(data["train"]), event.config.train.batch_size)
         self.show_state(Status.RUNNING)
         self.query_one("#run-epoch", Label).update(f"epoch 1/{self._epochs}")
-        steps = event.steps_per_epoch
+        steps = self._steps = event.steps_per_epoch
         step = self.query_one("#run-step", Label)
         step.styles.width = len(f"step {steps}/{steps} ")
         step.update(f"step 0/{steps}")
@@ -203,11 +207,17 @@ class RunStatus(Widget):
         """An epoch ended (its validation time counts in the ETA)."""
         if self.pace is not None:
             self.pace.observe_epoch(record)
+        epoch = record.get("epoch")
+        if isinstance(epoch, int):
+            self.finished_epoch = max(self.finished_epoch, epoch)
 
     def flush(self) -> None:
         """Draw the latest progress report (the bar, the rate, the running loss, the clock)."""
         event, self._step = self._step, None
-        if event is None:
+        if event is None or event.epoch <= self.finished_epoch:
+            # none, or older than an epoch that ended since (a replay, epochs of one step):
+            # the line shows the epoch after the last that ended, from its start
+            self._show_epoch_begun()
             return
         if event.epoch != self._epoch:
             self._epoch = event.epoch
@@ -241,6 +251,7 @@ class RunStatus(Widget):
     def show_finished(self, event: RunFinished) -> None:
         """The run ended; the line keeps the final numbers."""
         self.flush()
+        self._show_last_epoch()
         self.show_state(event.status if event.status in STATES else Status.STOPPED)
         test = f"test acc {fmt_acc(event.test['acc'])}" if event.test else "no test split"
         if not event.best_epoch:  # no weights were kept: nothing was tested
@@ -252,8 +263,35 @@ class RunStatus(Widget):
 
     def show_ended(self, state: str, message: str) -> None:
         """The run ended without a RunFinished (it failed, or stopped before it began): say why."""
+        self._show_last_epoch()
         self.show_state(state)
         self.query_one("#run-speed", Label).update(message)
+
+    def _show_epoch_begun(self) -> None:
+        """A running run's line once an epoch ended that its latest report is not past."""
+        if self.state != Status.RUNNING or not self._epochs or self._epoch > self.finished_epoch:
+            return
+        self._epoch = min(self.finished_epoch + 1, self._epochs)
+        self.query_one("#run-epoch", Label).update(
+            f"epoch {self._epoch}/{self._epochs}", layout=False
+        )
+        if self._steps:
+            self.query_one("#run-step", Label).update(f"step 0/{self._steps}", layout=False)
+            self.query_one("#epoch-progress", ProgressBar).update(total=self._steps, progress=0)
+
+    def _show_last_epoch(self) -> None:
+        """An ended run's line: its last finished epoch, whole (as the table's last row), not
+        the last progress report, which may be older or from an epoch that never ended."""
+        if not self._epochs:
+            return
+        self._epoch = self.finished_epoch
+        self.query_one("#run-epoch", Label).update(
+            f"epoch {self.finished_epoch}/{self._epochs}", layout=False
+        )
+        if self._steps:
+            done = self._steps if self.finished_epoch else 0
+            self.query_one("#run-step", Label).update(f"step {done}/{self._steps}", layout=False)
+            self.query_one("#epoch-progress", ProgressBar).update(total=self._steps, progress=done)
 
     # --- the lesson and the notices -------------------------------------------------------
 

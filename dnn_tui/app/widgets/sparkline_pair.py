@@ -39,6 +39,7 @@ class SparklinePair(Vertical):
         self.x_end = 0.0
         """The right edge of the x axis: epochs of training done (fractional within an epoch)."""
         self._dirty = False
+        self._rows: dict[str, SparklineRow] = {}
 
     def compose(self) -> ComposeResult:
         q, better = self.QUANTITY, self.HIGHER_IS_BETTER
@@ -47,11 +48,18 @@ class SparklinePair(Vertical):
 
     @property
     def train(self) -> SparklineRow:
-        return self.query_one(f"#train-{self.QUANTITY}", SparklineRow)
+        return self._row("train")
 
     @property
     def val(self) -> SparklineRow:
-        return self.query_one(f"#val-{self.QUANTITY}", SparklineRow)
+        return self._row("val")
+
+    def _row(self, which: str) -> SparklineRow:
+        """A row, found once (a query per point cost more than the point)."""
+        row = self._rows.get(which)
+        if row is None:
+            row = self._rows[which] = self.query_one(f"#{which}-{self.QUANTITY}", SparklineRow)
+        return row
 
     def reset(self) -> None:
         self.x_end = 0.0
@@ -83,8 +91,12 @@ class SparklinePair(Vertical):
             return
         self._dirty = False
         rows = (self.train, self.val)
+        # Each cell shows the worst value measured in it (the highest loss, the lowest
+        # accuracy): thousands of epochs in a few dozen cells never average a spike away.
+        worst, kept = (min, "lows") if self.HIGHER_IS_BETTER else (max, "highs")
         curves = [
-            resample(row.series.xs, row.series.values, self.x_end, row.curve_width) for row in rows
+            resample(row.series.xs, getattr(row.series, kept), self.x_end, row.curve_width, worst)
+            for row in rows
         ]
         shared = value_range(curves, self.SCALE) if self.SHARED_RANGE else None
         for row, cells in zip(rows, curves, strict=True):

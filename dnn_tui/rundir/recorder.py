@@ -383,6 +383,7 @@ class RunRecorder:
             }
             self.history["initial"] = {**(self.history.get("initial") or {}), **event.record()}
             self._next_history = 0.0  # the start's figures are worth a rewrite at once
+            self._history_dirty = True
         elif isinstance(event, WeightsMeasured) and event.epoch == 0 and self.history is not None:
             self.history["initial"] = {**(self.history.get("initial") or {}), **event.record()}
             self._next_history = 0.0

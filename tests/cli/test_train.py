@@ -34,8 +34,8 @@ def test_train_writes_the_run_directory(digits_run) -> None:
     assert sorted(p.name for p in out.iterdir()) == [
         "config.toml",
         "control.jsonl",
-        "evaluation.json",
         "epochs.jsonl",
+        "evaluation.json",
         "events.jsonl",
         "history.csv",
         "history.json",

@@ -934,7 +934,7 @@ def _set(key: str, value: Any) -> Callable[[str], str]:
         (_set("epoch", 1), "line 2.epoch: must follow epoch 1, got 1"),
         (_set("grad_norm", [1.0]), "line 2.grad_norm: must be a list of 4 norms"),
         (_set("act_std", [0.1] * 40), "line 2.act_std: must hold at most 33 per-layer entries"),
-        (_set("weight_hist", [[0.1] * 65]), r"line 2.weight_hist\[0\]: must be a list of at most"),
+        (_set("other_hist", [[0.1] * 65]), r"line 2.other_hist\[0\]: must be a list of at most"),
         (
             lambda line: line[:-1] + ', "pad": "' + "x" * MAX_EPOCH_BYTES + '"}',
             "line 2: longer than",

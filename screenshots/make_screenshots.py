@@ -218,6 +218,7 @@ async def open_runs(pilot: Pilot, select: list[str], folder: str = "") -> None:
     """Open the runs list and select the runs whose preset is in select, in that order (the
     first of each preset, or the one in the folder whose name contains ``folder``)."""
     from dnn_tui.app.widgets.run_list import RunList
+    from dnn_tui.presets import EDITED
 
     app = pilot.app
     await pilot.press("v")
@@ -227,7 +228,7 @@ async def open_runs(pilot: Pilot, select: list[str], folder: str = "") -> None:
         row = next(
             i
             for i, e in enumerate(run_list.entries.values())
-            if e.preset == preset and folder in e.name
+            if (e.preset or "").removesuffix(EDITED) == preset and folder in e.name
         )
         run_list.move_cursor(row=row)
         await pilot.press("space")
@@ -329,7 +330,7 @@ async def ensemble(root: Path) -> None:
 async def watch(root: Path) -> None:
     """`dnn-tui watch` on a headless run of another process (as after an SSH drop), with
     clipping switched on from this dashboard and applied by the run."""
-    import json
+    from dnn_tui.rundir.files import RunError, load_run
 
     run_dir = root / "long"
     train = subprocess.Popen(
@@ -340,9 +341,11 @@ async def watch(root: Path) -> None:
     )  # fmt: skip
 
     def epochs_done() -> int:
+        """The run's finished epochs, through the loader (history.json joined with the epoch
+        log, as a running run's are)."""
         try:
-            return len(json.loads((run_dir / "history.json").read_text())["epochs"])
-        except (OSError, ValueError, KeyError):
+            return len(load_run(run_dir).history["epochs"])
+        except RunError:
             return 0
 
     try:

@@ -47,3 +47,26 @@ async def test_an_ended_runs_status_line_shows_its_last_finished_epoch(
         table = lab.epoch_table  # the last epochs (KEPT_ROWS of a long run), the last one under
         assert table.row_count == min(epochs, KEPT_ROWS) and table.highlighted_epoch == epochs
         assert lab.run_status.state == "stopped"
+
+
+@pytest.mark.parametrize("state", ["running", "paused"])
+async def test_a_fast_runs_line_shows_the_epoch_after_the_last_that_ended(
+    tmp_path: Path, state: str
+) -> None:
+    """Epochs shorter than the drawing pace: every report is already past when it is drawn.
+    The line still moves on (paused between two epochs, it waits at the next one's start)."""
+    from dnn_tui.app.widgets.run_status import RunStatus
+
+    app = DnnApp(RunConfig(), run_root=tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        status = app.lab.query_one(RunStatus)
+        status.show_starting(CONFIG, tmp_path / "run")
+        status.show_started(started(), tmp_path / "run")
+        for epoch in (1, 2, 3):
+            status.show_step(step(epoch, STEPS))
+            status.show_epoch(epoch_ended(epoch).record)
+        status.show_state(state)
+        status.flush()
+        await pilot.pause()
+        assert label_text(pilot, "#run-epoch") == f"epoch 4/{CONFIG.train.epochs}"
+        assert label_text(pilot, "#run-step") == f"step 0/{STEPS}"

@@ -268,8 +268,10 @@ class RunStatus(Widget):
         self.query_one("#run-speed", Label).update(message)
 
     def _show_epoch_begun(self) -> None:
-        """A running run's line once an epoch ended that its latest report is not past."""
-        if self.state != Status.RUNNING or not self._epochs or self._epoch > self.finished_epoch:
+        """A running (or paused) run's line once an epoch ended that its latest report is not
+        past: a run paused between two epochs waits at the next one's first step."""
+        live = self.state in (Status.RUNNING, "paused")
+        if not live or not self._epochs or self._epoch > self.finished_epoch:
             return
         self._epoch = min(self.finished_epoch + 1, self._epochs)
         self.query_one("#run-epoch", Label).update(

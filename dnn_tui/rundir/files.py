@@ -357,7 +357,7 @@ def largest_epoch_record(depth: int = MAX_DEPTH) -> dict[str, Any]:
 
 
 MAX_EPOCH_BYTES = len(epoch_line(largest_epoch_record())) + len(",\n    ")
-"""The most bytes one epoch record adds to history.json (about 26 KB)."""
+"""The most bytes one epoch record adds to history.json (about 42 KB)."""
 MAX_HISTORY_HEAD_BYTES = 8 * MAX_CONFIG_BYTES + 4 * MAX_EPOCH_BYTES
 """history.json without its epochs: the config (from a config file of at most
 ``MAX_CONFIG_BYTES``, each byte at most six in JSON), the dataset and layers, the initial
@@ -365,12 +365,12 @@ activations and a partial epoch (each at most an epoch record), an error line.""
 MAX_HISTORY_BYTES = MAX_HISTORY_HEAD_BYTES + MAX_EPOCHS * MAX_EPOCH_BYTES
 """history.json larger than this is not read: derived from the allowed ranges (the most epochs
 of the deepest model, every number at its longest, ``EVENTS_PER_EPOCH`` steering changes an
-epoch), so every history a run writes reads back (about 2.6 GB; a real one of 32 layers is
-about 6 KB an epoch)."""
+epoch), so every history a run writes reads back (about 4.2 GB; the digits baseline's is
+about 3.3 KB an epoch)."""
 MAX_EPOCH_LOG_BYTES = MAX_EPOCHS * MAX_EPOCH_BYTES
 """epochs.jsonl: the most epochs, each record at its longest (one line each)."""
 MAX_CSV_BYTES = len(csv_header()) + MAX_EPOCHS * len(epoch_csv_row(largest_epoch_record()))
-"""history.csv: the most epochs, every cell at its longest (about 33 MB; 150 bytes an epoch is
+"""history.csv: the most epochs, every cell at its longest (about 46 MB; 300 bytes an epoch is
 usual)."""
 
 

@@ -13,4 +13,3 @@ import torch
 
 os.environ["OMP_NUM_THREADS"] = "1"
 torch.set_num_threads(1)
-torch.set_flush_denormal(True)  # as the engine runs: the plain-loop oracles compute alike

@@ -7,14 +7,17 @@ never waits on an observer beyond calling ``emit``.
 Seeding, so that a plain PyTorch loop can repeat a run exactly (the tests do):
 ``torch.manual_seed(seed)`` before the model is built (init and dropout draw
 from it), and each epoch's order is ``torch.randperm(n, generator=g)`` with
-``g = torch.Generator(device).manual_seed(seed)``. Subnormal floats are flushed to zero
-(``torch.set_flush_denormal(True)``), as ``_Run.run`` says why.
+``g = torch.Generator(device).manual_seed(seed)``. During the epochs subnormal floats are
+flushed to zero (``subnormals_flushed`` says why); a plain loop that meets them (a long run
+near convergence) repeats the run exactly under the same mode.
 """
 
 from __future__ import annotations
 
+import contextlib
 import math
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -147,6 +150,23 @@ def check_trainable(config: RunConfig, data: Dataset) -> None:
             )
 
 
+@contextlib.contextmanager
+def subnormals_flushed() -> Iterator[None]:
+    """Subnormal floats flushed to zero on this thread for the body's duration.
+
+    Late in a long run, Adam's second moments of near-zero gradients fall below float32's
+    normal range, where a CPU computes many times slower: the digits baseline's epochs grew
+    from 9.0 to 10.5 ms by epoch 6,000 and to 15.4 ms by 20,000. Flushed to zero they cost
+    what normal numbers do. The mode is the thread's (the CPU's control register), and is
+    given back after the run: code that runs next on the thread sees IEEE floats again.
+    """
+    torch.set_flush_denormal(True)
+    try:
+        yield
+    finally:
+        torch.set_flush_denormal(False)
+
+
 def _ignore(_event: object) -> None:
     pass
 
@@ -237,13 +257,7 @@ class _Run:
             # "failed" with its reason too, never leaves its files saying "running".
             self.emit_started()
             self.threads.start()
-            # Late in a long run, Adam's second moments of near-zero gradients fall below
-            # float32's normal range, where a CPU computes many times slower: the digits
-            # baseline's epochs grew from 9.0 to 10.5 ms by epoch 6,000 and to 15.4 ms by
-            # 20,000. Flushed to zero they cost what normal numbers do (process-wide, CPU only;
-            # a plain loop that repeats a run exactly sets the same).
-            torch.set_flush_denormal(True)
-            with frozen_heap():
+            with frozen_heap(), subnormals_flushed():
                 status, diverged = self.epochs()
         except Exception as failure:  # any failure ends the run as "failed", its files kept
             epoch, step = self.where

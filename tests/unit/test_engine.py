@@ -534,3 +534,29 @@ def test_l2_keeps_the_weights_smaller(digits: Dataset) -> None:
     last = zip(l2.history[-1]["weight_norm"], plain.history[-1]["weight_norm"], strict=True)
     for ours, theirs in last:
         assert ours < theirs
+
+
+def test_subnormals_are_flushed_during_the_epochs_and_kept_after() -> None:
+    """Late in a long run subnormal moments slow every step; the epochs flush them to zero,
+    and the thread's float mode is given back when the run ends."""
+    smallest_normal = torch.finfo(torch.float32).tiny
+    subnormal = torch.tensor([smallest_normal], dtype=torch.float32) / 4
+
+    def survives() -> bool:
+        return bool((subnormal * 1.0).item() != 0.0)
+
+    seen: list[bool] = []
+
+    def emit(event: object) -> None:
+        if isinstance(event, EpochEnded):
+            seen.append(survives())
+
+    assert survives()
+    config = RunConfig(
+        model=ModelConfig(hidden=(8,)),
+        data=DataConfig("moons", limit=100),
+        train=TrainConfig(epochs=2, batch_size=50),
+    )
+    train(config, load_dataset(config.data), RunControls(), emit)
+    assert seen == [False, False]  # flushed while the epochs ran
+    assert survives()  # and IEEE floats again after

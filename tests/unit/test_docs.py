@@ -14,7 +14,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 PAGES = [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]
-TEST_COMMAND = 'pip install -e ".[dev,ray]" && pytest'
+TEST_COMMAND = 'pip install -e ".[dev,ray,tensorboard]" && pytest'
 README_MAX_LINES = 250
 
 LINK = re.compile(r"!?\[[^\]]*\]\(([^)\s]+)(?:\s+\"[^\"]*\")?\)")

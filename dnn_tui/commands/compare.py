@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from dnn_tui.analysis.figures import X_AXES, ZOOMS
-from dnn_tui.commands.options import choices
+from dnn_tui.commands.options import UsageError, choices
 from dnn_tui.fileio import visible
 from dnn_tui.training.status import EXIT_ERROR, EXIT_OK
 
@@ -46,6 +46,11 @@ def register(commands: argparse._SubParsersAction) -> None:
         help="write one tidy CSV instead (run, preset, epoch, every metric; - for stdout)",
     )
     compare.add_argument(
+        "--per-layer",
+        action="store_true",
+        help="with --csv: add a gradient-norm column per Linear layer (grad_norm.fc1, ...)",
+    )
+    compare.add_argument(
         "--zoom",
         metavar=choices(ZOOMS),
         choices=ZOOMS,
@@ -69,7 +74,7 @@ def register(commands: argparse._SubParsersAction) -> None:
         help="what the figures' x axis counts: epochs, optimizer steps taken or training "
         "samples seen (the batching lesson is per step; default: %(default)s)",
     )
-    compare.set_defaults(handler=_compare)
+    compare.set_defaults(handler=_compare, parser=compare)
 
 
 def load_runs(paths: Sequence[Path]) -> tuple[list[SavedRun], list[RunError]]:
@@ -89,9 +94,11 @@ def _compare(args: argparse.Namespace) -> int:
     from dnn_tui.rundir.files import NO_SUCH_RUN
     from dnn_tui.training.report import make_console
 
+    if args.per_layer and args.csv is None:
+        raise UsageError("--per-layer adds columns to the tidy CSV: give --csv FILE|- too")
     loaded, damaged = load_runs(args.runs)
     if args.csv is not None:
-        _write_csv(loaded, args.csv)
+        _write_csv(loaded, args.csv, per_layer=args.per_layer)
     elif args.per_class:
         damaged += print_per_class(loaded, make_console())
     elif loaded:
@@ -104,10 +111,11 @@ def _compare(args: argparse.Namespace) -> int:
     return EXIT_ERROR if damaged else EXIT_OK
 
 
-def _write_csv(runs: Sequence[SavedRun], target: str) -> None:
+def _write_csv(runs: Sequence[SavedRun], target: str, *, per_layer: bool = False) -> None:
     from dnn_tui.analysis.comparison import tidy_csv, write_tidy_csv
 
-    text = tidy_csv([(str(run.path), run.config.preset, run.history) for run in runs])
+    named = [(str(run.path), run.config.preset, run.history) for run in runs]
+    text = tidy_csv(named, per_layer=per_layer)
     if target == "-":
         sys.stdout.write(text)
         return

@@ -272,3 +272,29 @@ def test_null_figures_are_left_out(trained: Path, tmp_path: Path) -> None:
     assert "weight_norm/fc1" in records[1] and "weight_norm/fc1" not in records[2]
     assert "weight_norm/fc2" in records[2]
     assert not any(tag.startswith("act_saturated/") for s in records.values() for tag in s)
+
+
+def test_a_run_that_fails_while_written_leaves_no_subfolder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import errno
+
+    from dnn_tui.analysis import tensorboard
+
+    full, fine = make_run(tmp_path / "full"), make_run(tmp_path / "fine")
+    write = tensorboard.write_events
+
+    def disk_full(run: Any, folder: Path) -> int:
+        if run.path == full:
+            (folder / ".events.out.tfevents.1.dnn-tui.partial").write_bytes(b"half")
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return write(run, folder)
+
+    monkeypatch.setattr(tensorboard, "write_events", disk_full)
+    done = run_in_process("export", full, fine, "--tensorboard", tmp_path / "tb", cwd=tmp_path)
+    assert done.returncode == 1
+    assert done.stderr == (
+        f"dnn-tui: error: {full}: not exported: [Errno 28] No space left on device\n"
+    )
+    assert done.stdout == f"{fine} -> {tmp_path / 'tb' / 'fine'}: 20 epochs\n"
+    assert os.listdir(tmp_path / "tb") == ["fine"]

@@ -116,6 +116,9 @@ class _Layout:
         history = run.history
         self.file = run.path / HISTORY_FILE
         self.linear = tag_names(history["layers"])
+        initial = history.get("initial")
+        self.half_ranges = initial.get("weight_hist_max") if isinstance(initial, dict) else None
+        """The weight histograms' half ranges (fixed for the run; the loader checked them)."""
         activations = history.get("activations")
         self.hidden: list[str] = []
         self.act_range: tuple[float, float] | None = None
@@ -163,12 +166,12 @@ class _Layout:
             self._rows(rows, self.hidden, f"{where}act_hist")
             for name, row in zip(self.hidden, rows, strict=True):
                 found[f"activations/{name}"] = Histogram(*self.act_range, tuple(row))
-        rows, limits = record.get("weight_hist"), record.get("weight_hist_max")
+        rows, limits = record.get("weight_hist"), record.get("weight_hist_max", self.half_ranges)
         if rows is not None and isinstance(limits, list):
             self._rows(rows, self.linear, f"{where}weight_hist")
-            for name, row, limit in zip(self.linear, rows, limits, strict=False):
+            for name, row, limit in zip(self.linear, rows, limits, strict=True):
                 half = _number(limit)
-                if half is not None and half > 0:  # the loader checked the rows' shares
+                if half is not None and half > 0:  # null: a layer whose weights were not finite
                     found[f"weights/{name}"] = Histogram(-half, half, tuple(row))
         return found
 
@@ -191,13 +194,13 @@ def start_time(run: SavedRun) -> float:
     return os.lstat(run.path / CONFIG_FILE).st_mtime
 
 
-def step_records(run: SavedRun) -> Iterator[StepRecord]:
+def step_records(run: SavedRun, started: float) -> Iterator[StepRecord]:
     """What the run exports, step by step: step 0 (the figures before the first step, where
-    measured), then each epoch; wall times are the start plus the epochs' ``seconds`` (a
+    measured), then each epoch; wall times are ``started`` plus the epochs' ``seconds`` (a
     paused run's pauses are left out of them)."""
     layout = _Layout(run)
     history = run.history
-    clock = start_time(run)
+    clock = started
     initial = history.get("initial")
     if isinstance(initial, dict):
         scalars = layout.lists(initial, "initial.")
@@ -267,8 +270,8 @@ def write_events(run: SavedRun, folder: Path) -> int:
     returns the number of steps written. The file is written under a hidden name, synced,
     then renamed, so a reader never sees half a file."""
     event_pb2, summary_pb2, record_writer = _writer_modules()
-    records = list(step_records(run))  # a damaged record is found before anything is written
-    started = records[0].wall_time if records else start_time(run)
+    started = start_time(run)
+    records = list(step_records(run, started))  # a damaged record is found before any write
     name = f"{EVENTS_PREFIX}.{int(started)}.dnn-tui"
     partial = folder / f".{name}.partial"
     writer = record_writer(str(partial.absolute()))

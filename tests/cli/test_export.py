@@ -266,7 +266,7 @@ def test_null_figures_are_left_out(trained: Path, tmp_path: Path) -> None:
     history["epochs"][1]["val_loss"] = None
     history["epochs"][1]["weight_norm"][0] = None
     (run / "history.json").write_text(json.dumps(history))
-    records = {r.step: r.scalars for r in step_records(load_run(run))}
+    records = {r.step: r.scalars for r in step_records(load_run(run), 0.0)}
     assert all(math.isfinite(v) for scalars in records.values() for v in scalars.values())
     assert "loss/val" in records[1] and "loss/val" not in records[2]
     assert "weight_norm/fc1" in records[1] and "weight_norm/fc1" not in records[2]

@@ -230,23 +230,30 @@ class _Run:
 
     # --- controls ---------------------------------------------------------------------------
 
-    def apply_controls(self, epoch: int, step: int) -> None:
-        """Take the knobs' changes at this step and record each of them."""
-        if self.controls.version == self.seen_version:
-            return
+    def apply_controls(self, epoch: int, step: int) -> bool:
+        """Take the knobs' changes at this step and record each of them; wait while paused.
+
+        True when this step is one a paused run was asked for (``step``): it reports as if a
+        report were due, and the run waits again before the next one.
+        """
+        if self.controls.version == self.seen_version and not self.controls.paused:
+            return False
         self.seen_version = self.controls.version
+        stepping = False
         for kind, value in self.controls.take_changes():
             if kind == "lr":
                 self.lr = value
                 for group in self.optimizer.param_groups:
                     group["lr"] = value
+            stepping = kind == "step"  # a step is the last change taken (take_changes)
             self.epoch_events.append({"step": step, "kind": kind, "value": value})
             self.emit(ControlApplied(epoch, step, kind, value))
-        if self.controls.paused and not self.controls.stop_requested:
+        if self.controls.paused and not self.controls.stop_requested and not stepping:
             paused_at = self.watch.clock()
             self.controls.wait_while_paused()
             self.watch.paused += self.watch.clock() - paused_at
-            self.apply_controls(epoch, step)
+            return self.apply_controls(epoch, step)
+        return stepping
 
     # --- the loop ---------------------------------------------------------------------------
 
@@ -340,7 +347,7 @@ class _Run:
         model.train()
         for step, (begin, end) in enumerate(self.bounds, 1):
             self.where = (epoch, step)
-            self.apply_controls(epoch, step)
+            stepping = self.apply_controls(epoch, step)
             if controls.stop_requested:
                 self.report(meter, step - 1)
                 return EpochOutcome(Status.STOPPED, step - 1)
@@ -357,13 +364,13 @@ class _Run:
                 self.report(meter, step - 1)  # show the norms that led up to it
                 return self.diverged(epoch, step, probe.first_bad_module(math.isfinite(loss_value)))
             coef = self.clip(total)
-            due = meter.due(step)
+            due = stepping or meter.due(step)
             if due:  # a reported step's update is measured: keep the weights it starts from
                 self.weights.keep()
             self.optimizer.step()
             meter.add(step, logits, norms, loss_value, total, coef)
             if due:
-                self.report(meter, step)
+                self.report(meter, step, stepping)
         return self.end_epoch(meter)
 
     def clip(self, total: float) -> float:
@@ -383,13 +390,21 @@ class _Run:
         }
         return EpochOutcome(Status.DIVERGED, step - 1, where)
 
-    def report(self, meter: EpochMeter, done: int) -> None:
-        """Emit the steps since the latest report (if any); probe the signal when it is due."""
+    def report(self, meter: EpochMeter, done: int, stepping: bool = False) -> None:
+        """Emit the steps since the latest report (if any); probe the signal when it is due.
+
+        ``stepping``: the one step of a paused run, whose every figure is shown (the signal
+        and the weights too: the epoch's end shows them anyway).
+        """
         if not meter.pending:
             return
         self.emit(meter.progress(done, self.lr, self.weights.measure()))
-        if done < self.steps_per_epoch and meter.reported - self.last_signal >= PROBE_INTERVAL:
+        if done < self.steps_per_epoch and (
+            stepping or meter.reported - self.last_signal >= PROBE_INTERVAL
+        ):
             self.measure_signal(meter.epoch, done)
+            if stepping:
+                self.emit(self.weights.measured(meter.epoch, self.layers))
         self.check_threads()
 
     def check_threads(self) -> None:

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import pytest
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from dnn_tui.config import ModelConfig
 from dnn_tui.model import build_mlp
-from dnn_tui.training.trace import SamplePass, trace_pass
-
-TOLERANCE = 1e-6
+from dnn_tui.training.trace import trace_pass
+from tests.helpers.trace_oracle import assert_equal_to_autograd
 
 
 def tiny_model(**model: object) -> nn.Sequential:
@@ -28,61 +26,6 @@ def tiny_model(**model: object) -> nn.Sequential:
     return net
 
 
-def autograd_pass(net: nn.Sequential, x: torch.Tensor, label: int) -> dict[str, dict]:
-    """Every node's output and dLoss/d(output), every parameter's gradient, by autograd."""
-    net.eval()
-    net.zero_grad()
-    outputs: dict[str, torch.Tensor] = {}
-
-    def keep(name: str):
-        def hook(_module: nn.Module, _args: object, output: torch.Tensor) -> None:
-            output.retain_grad()
-            outputs[name] = output
-
-        return hook
-
-    handles = [module.register_forward_hook(keep(name)) for name, module in net.named_children()]
-    logits = net(x.unsqueeze(0))
-    probs = F.softmax(logits, 1)
-    probs.retain_grad()
-    loss = -torch.log(probs[0, label])
-    loss.backward()
-    for handle in handles:
-        handle.remove()
-    found = {
-        name: {"output": out[0].tolist(), "grad_output": out.grad[0].tolist()}  # type: ignore[index]
-        for name, out in outputs.items()
-    }
-    found["softmax"] = {"output": probs[0].tolist(), "grad_output": probs.grad[0].tolist()}  # type: ignore[index]
-    found["loss"] = {"output": [loss.item()], "grad_output": [1.0]}
-    for name, module in net.named_children():
-        if isinstance(module, nn.Linear):
-            found[name]["grad_weight"] = module.weight.grad.tolist()  # type: ignore[union-attr]
-            found[name]["grad_bias"] = module.bias.grad.tolist()  # type: ignore[union-attr]
-        elif isinstance(module, nn.BatchNorm1d):
-            found[name]["grad_gamma"] = module.weight.grad.tolist()  # type: ignore[union-attr]
-            found[name]["grad_beta"] = module.bias.grad.tolist()  # type: ignore[union-attr]
-    return found
-
-
-def assert_equal_to_autograd(traced: SamplePass, net: nn.Sequential, x: torch.Tensor) -> None:
-    expected = autograd_pass(net, x, traced.label)
-    record = traced.record()
-    assert [node["name"] for node in record["nodes"]] == list(expected)
-    for node in record["nodes"]:
-        oracle = expected[node["name"]]
-        assert set(node) - {"name", "kind"} == set(oracle), node["name"]
-        for key, value in oracle.items():
-            torch.testing.assert_close(
-                torch.tensor(node[key]),
-                torch.tensor(value),
-                rtol=0,
-                atol=TOLERANCE,
-                msg=lambda m, n=node["name"], k=key: f"{n}.{k}: {m}",
-            )
-    assert record["loss"] == pytest.approx(expected["loss"]["output"][0], abs=TOLERANCE)
-
-
 @pytest.mark.parametrize("batchnorm", [False, True])
 def test_a_tanh_network_traces_as_autograd_computes(batchnorm: bool) -> None:
     net = tiny_model(activation="tanh", batchnorm=batchnorm)
@@ -94,7 +37,7 @@ def test_a_tanh_network_traces_as_autograd_computes(batchnorm: bool) -> None:
         kinds = [node.kind for node in traced.nodes]
         middle = ["affine", "batchnorm", "activation"] if batchnorm else ["affine", "activation"]
         assert kinds == middle * 2 + ["affine", "softmax", "loss"]
-        assert_equal_to_autograd(traced, net, x[sample])
+        assert_equal_to_autograd(traced.record(), net, x[sample])
 
 
 @pytest.mark.parametrize("activation", ["relu", "sigmoid", "leaky_relu", "elu", "gelu"])
@@ -103,7 +46,7 @@ def test_every_activation_and_dropout_trace_as_autograd_computes(activation: str
     x = torch.tensor([[0.7, -1.2], [-0.3, 0.4]])
     traced = trace_pass(net, x, torch.tensor([0, 1]), "val", 1)
     assert "dropout" in [node.kind for node in traced.nodes]
-    assert_equal_to_autograd(traced, net, x[1])
+    assert_equal_to_autograd(traced.record(), net, x[1])
 
 
 def test_the_trace_leaves_the_model_as_it_was() -> None:

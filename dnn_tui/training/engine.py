@@ -39,6 +39,7 @@ from dnn_tui.training.events import (
     Emit,
     EpochEnded,
     Notice,
+    PassTraced,
     RunFinished,
     RunStarted,
 )
@@ -47,6 +48,7 @@ from dnn_tui.training.meter import EpochMeter, EpochOutcome, Stopwatch
 from dnn_tui.training.probes import ActivationProbe, GradientProbe, WeightProbe
 from dnn_tui.training.status import Status
 from dnn_tui.training.threads import ThreadPolicy
+from dnn_tui.training.trace import trace_pass
 
 REPORT_INTERVAL = 0.1
 """Seconds between StepMeasured events: about 10 a second, whatever the step rate."""
@@ -249,11 +251,24 @@ class _Run:
             self.epoch_events.append({"step": step, "kind": kind, "value": value})
             self.emit(ControlApplied(epoch, step, kind, value))
         if self.controls.paused and not self.controls.stop_requested and not stepping:
+            self.trace_paused(epoch, step - 1)
             paused_at = self.watch.clock()
             self.controls.wait_while_paused()
             self.watch.paused += self.watch.clock() - paused_at
             return self.apply_controls(epoch, step)
         return stepping
+
+    def trace_paused(self, epoch: int, done: int) -> None:
+        """Emit one sample's pass with the weights the paused run waits with (the first test
+        sample; val or train when the run has none).
+
+        Traced here, on the training thread and between two steps, rather than by the UI
+        from a copy of the weights: no optimizer step can change them half way through, and
+        a step asked for meanwhile waits until the pass is done.
+        """
+        splits = ((self.x_test, self.y_test, "test"), (self.x_val, self.y_val, "val"))
+        x, y, split = next((s for s in splits if len(s[0])), (self.x, self.y, "train"))
+        self.emit(PassTraced(epoch, done, trace_pass(self.model, x, y, split, 0)))
 
     # --- the loop ---------------------------------------------------------------------------
 

@@ -3,6 +3,7 @@ recorded as a control, with every figure reported; the same through control.json
 
 from __future__ import annotations
 
+import json
 import threading
 from dataclasses import replace
 from pathlib import Path
@@ -16,6 +17,7 @@ from dnn_tui.data import Dataset, load_dataset
 from dnn_tui.model import build_mlp
 from dnn_tui.rundir import channel as channel_module
 from dnn_tui.rundir.channel import RunChannel, apply_request
+from dnn_tui.rundir.follow import RemoteControls
 from dnn_tui.rundir.recorder import claim_run_dir
 from dnn_tui.training import engine
 from dnn_tui.training.controls import RunControls
@@ -210,5 +212,24 @@ def test_step_requests_in_control_jsonl_are_counted_not_replaced(
         taken += [kind for kind, _ in changes]
     assert taken == ["pause", "step", "step", "step"]
     assert channel.ignored == 0 and not notes
+    channel.close()
+    folder.close()
+
+
+def test_a_watcher_sends_a_step_of_a_paused_run(tmp_path: Path) -> None:
+    folder = claim_run_dir(tmp_path / "run")
+    run_side = RunControls()
+    channel = RunChannel(folder, run_side)
+    watcher = RemoteControls(tmp_path / "run", None, 0.1)
+    assert not watcher.step()  # not paused: nothing sent
+    watcher.pause()
+    assert watcher.step() and watcher.pending
+    lines = (tmp_path / "run" / "control.jsonl").read_text().splitlines()
+    assert [json.loads(line) for line in lines][-1] == {"kind": "step", "value": True}
+    channel.poll()
+    assert [kind for kind, _ in run_side.take_changes()] == ["pause", "step"]
+    watcher.observe(ControlApplied(1, 2, "pause", True))
+    watcher.observe(ControlApplied(1, 2, "step", True))
+    assert not watcher.pending and watcher.paused
     channel.close()
     folder.close()

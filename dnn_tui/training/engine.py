@@ -238,7 +238,7 @@ class _Run:
         True when this step is one a paused run was asked for (``step``): it reports as if a
         report were due, and the run waits again before the next one.
         """
-        if self.controls.version == self.seen_version and not self.controls.paused:
+        if self.controls.version == self.seen_version:
             return False
         self.seen_version = self.controls.version
         stepping = False
@@ -256,6 +256,8 @@ class _Run:
             self.controls.wait_while_paused()
             self.watch.paused += self.watch.clock() - paused_at
             return self.apply_controls(epoch, step)
+        if stepping:
+            self.seen_version = -1  # the next step looks again: the run waits before it
         return stepping
 
     def trace_paused(self, epoch: int, done: int) -> None:

@@ -99,7 +99,7 @@ class SamplePass:
 
 
 def _values(t: torch.Tensor) -> tuple[float, ...]:
-    return tuple(float(v) for v in t.tolist())
+    return tuple(t.tolist())  # Python floats already, in one transfer
 
 
 def _local_derivative(module: nn.Module, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
@@ -166,7 +166,7 @@ def trace_sample(model: nn.Sequential, x: torch.Tensor, label: int) -> tuple[flo
                 "affine",
                 _values(y_out),
                 _values(grad),
-                grad_weight=tuple(_values(row) for row in torch.outer(grad, x_in)),
+                grad_weight=tuple(map(tuple, torch.outer(grad, x_in).tolist())),
                 grad_bias=_values(grad),
             )
             upstream = module.weight.t() @ grad

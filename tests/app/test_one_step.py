@@ -105,6 +105,22 @@ async def test_n_says_why_it_does_nothing_without_a_paused_run(
         assert "No run to step" in notes.seen[-1][1]
 
 
+async def test_a_watched_paused_run_says_where_its_pass_is(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(DnnApp, "local", property(lambda _app: False))  # followed from files
+    app = DnnApp(TINY_MOONS, run_root=Path("runs"))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        controls = scripted.feed(app, paused_tiny_run()[:2])  # no pass: not sent over files
+        controls.pause()
+        app.lab.show_controls()
+        await pilot.press("g")
+        await pilot.pause()
+        text = str(app.screen.query_one("#graph-pass", Static).render())
+        assert "dnn-tui eval RUN_DIR --trace" in text
+
+
 async def test_the_graph_of_a_run_that_goes_on_shows_no_pass(tmp_path: Path) -> None:
     app = DnnApp(TINY_MOONS, run_root=Path("runs"))
     async with app.run_test(size=(120, 40)) as pilot:

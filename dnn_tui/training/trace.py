@@ -28,6 +28,11 @@ NODE_KINDS = ("affine", "batchnorm", "activation", "dropout", "softmax", "loss")
 """What a node of the pass does (``NodePass.kind``)."""
 
 
+def _finite(values: tuple[float, ...]) -> list[float | None]:
+    """JSON's numbers: a non-finite value (weights that diverged) becomes null."""
+    return [v if math.isfinite(v) else None for v in values]
+
+
 @dataclass(frozen=True)
 class NodePass:
     """What one node passed forward and the gradient it received, for one sample."""
@@ -54,13 +59,15 @@ class NodePass:
         record: dict[str, Any] = {
             "name": self.name,
             "kind": self.kind,
-            "output": list(self.output),
-            "grad_output": list(self.grad_output),
+            "output": _finite(self.output),
+            "grad_output": _finite(self.grad_output),
         }
         for key in ("grad_weight", "grad_bias", "grad_gamma", "grad_beta"):
             value = getattr(self, key)
             if value is not None:
-                record[key] = [list(row) for row in value] if key == "grad_weight" else list(value)
+                record[key] = (
+                    [_finite(row) for row in value] if key == "grad_weight" else _finite(value)
+                )
         return record
 
 
@@ -79,13 +86,13 @@ class SamplePass:
     """Input side first, the loss last."""
 
     def record(self) -> dict[str, Any]:
-        """The JSON of ``dnn-tui eval RUN --trace --json``."""
+        """The JSON of ``dnn-tui eval RUN --trace --json`` (null for a non-finite number)."""
         return {
             "split": self.split,
             "sample": self.sample,
-            "input": list(self.input),
+            "input": _finite(self.input),
             "label": self.label,
-            "loss": self.loss,
+            "loss": self.loss if math.isfinite(self.loss) else None,
             "nodes": [node.record() for node in self.nodes],
         }
 

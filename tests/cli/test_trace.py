@@ -4,6 +4,8 @@ the kept weights, equal to autograd's, written out node by node in 80 columns.""
 from __future__ import annotations
 
 import json
+import math
+import shutil
 from pathlib import Path
 
 import pytest
@@ -89,3 +91,19 @@ def test_bad_trace_options_exit_2_naming_the_option(
     assert done.returncode == 2
     assert said in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_weights_that_diverged_give_nulls_not_a_failure(
+    cli: Cli, tiny_run: Path, tmp_path: Path
+) -> None:
+    from safetensors.torch import load_file, save_file
+
+    run = tmp_path / "diverged"
+    shutil.copytree(tiny_run, run)
+    weights = load_file(run / "model.safetensors")
+    weights["fc1.weight"][0, 0] = math.nan
+    save_file(weights, run / "model.safetensors")
+    done = cli("eval", run, "--trace", "--json", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    traced = json.loads(done.stdout)
+    assert traced["loss"] is None and traced["nodes"][0]["output"][0] is None

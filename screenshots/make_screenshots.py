@@ -405,6 +405,34 @@ async def errors(root: Path) -> None:
         await errors_shot(root, str(suite[-1].relative_to(root)), "errors-mnist", (120, 40))
 
 
+async def stepping(root: Path) -> None:
+    """A 2-8-8-2 tanh network on the moons, paused after epoch 3, three single steps (`n`),
+    then the model graph with one sample's pass node by node."""
+    config = validate(
+        with_options(
+            RunConfig(),
+            {"dataset": "moons", "hidden": (8, 8), "activation": "tanh", "epochs": 50},
+        )
+    )
+    app = DnnApp(config, run_root=root)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await paused_at(pilot, 3)
+        await until(lambda: app.lab.last_pass is not None)  # traced as it paused
+        for _ in range(3):
+            last = app.lab.last_pass
+            await pilot.press("n")
+            await until(lambda last=last: app.lab.last_pass is not last)
+        await settle(app)
+        save(app, "lab-moons-stepped")
+        await pilot.press("g")
+        await asyncio.sleep(0.6)
+        app.screen.query_one("#graph-pass").scroll_visible(animate=False, top=True)
+        await asyncio.sleep(0.3)
+        save(app, "model-graph-pass")
+        await pilot.press("escape")
+        await finish(pilot)
+
+
 SCENES = (
     baseline,
     vanishing,
@@ -418,6 +446,7 @@ SCENES = (
     regularization,
     ensemble,
     errors,
+    stepping,
 )
 """Every picture's scene, in the order they are made."""
 

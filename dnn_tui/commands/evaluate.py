@@ -33,6 +33,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     )
     _add_ensemble_arguments(evaluate)
     _add_confusion_arguments(evaluate)
+    _add_trace_arguments(evaluate)
     evaluate.set_defaults(handler=_eval, parser=evaluate)
 
 
@@ -44,6 +45,8 @@ def _eval(args: argparse.Namespace) -> int:
     from dnn_tui.analysis.restore import restore_run
     from dnn_tui.training.engine import evaluate
 
+    if args.trace or args.sample is not None or args.split is not None:
+        return _trace(args)
     if args.confusion or args.counts:
         return _confusion(args)
     if args.ensemble or args.more_runs or args.json:
@@ -170,5 +173,61 @@ def _confusion(args: argparse.Namespace) -> int:
     console = make_console()
     console.print(visible(args.run), soft_wrap=True, markup=False, highlight=False)
     for line in report_lines(evaluation, source, counts=args.counts):
+        console.print(line, soft_wrap=True, markup=False, highlight=False)
+    return EXIT_OK
+
+
+# --- one sample's pass (--trace) --------------------------------------------------------------
+
+
+def _add_trace_arguments(evaluate: argparse.ArgumentParser) -> None:
+    evaluate.add_argument(
+        "--trace",
+        action="store_true",
+        help="one sample's forward and backward pass node by node with the kept weights: "
+        "values, gradients, the chain rule for one weight (--json: every number)",
+    )
+    evaluate.add_argument(
+        "--sample", metavar="K", type=int, help="with --trace: the sample's index (default 0)"
+    )
+    evaluate.add_argument(
+        "--split", metavar="test|val|train", help="with --trace: its split (default test)"
+    )
+
+
+def _trace(args: argparse.Namespace) -> int:
+    """``eval RUN --trace [--sample K] [--split S] [--json]``."""
+    if not args.trace:
+        raise UsageError(
+            f"{'--sample' if args.sample is not None else '--split'}: only with --trace"
+        )
+    if args.ensemble or args.more_runs or args.confusion or args.counts:
+        raise UsageError("--trace: one run, without --ensemble or --confusion")
+    from dnn_tui.analysis.trace import SPLITS, SampleError, pass_lines, trace_run
+    from dnn_tui.fileio import visible
+    from dnn_tui.training.report import make_console
+
+    split = "test" if args.split is None else args.split
+    if split not in SPLITS:
+        raise UsageError(f"--split: must be one of {', '.join(SPLITS)}, got {visible(split)}")
+    if args.sample is not None and args.sample < 0:
+        raise UsageError(f"--sample: must be 0 or more, got {args.sample}")
+    options = given_options(args, DATA_OPTIONS)
+    try:
+        traced = trace_run(
+            args.run,
+            split,
+            args.sample or 0,
+            options,
+            check=lambda config: check_used(config, options),
+        )
+    except SampleError as error:
+        raise UsageError(str(error)) from None
+    if args.json:
+        sys.stdout.write(json.dumps(traced.record(), indent=1, allow_nan=False) + "\n")
+        return EXIT_OK
+    console = make_console()
+    console.print(visible(args.run), soft_wrap=True, markup=False, highlight=False)
+    for line in pass_lines(traced):
         console.print(line, soft_wrap=True, markup=False, highlight=False)
     return EXIT_OK

@@ -621,6 +621,8 @@ class RemoteControls(RunControls):
 
     def _restore(self, kind: str) -> None:
         """Turn one knob back to the state known before a request that was not sent."""
+        if kind == "step":
+            return  # a step turns no knob
         value = self._known[kind]
         if kind == "stop":
             (self._stop.set if value else self._stop.clear)()

@@ -73,9 +73,11 @@ from dnn_tui.rundir.files import (
 )
 from dnn_tui.training.events import (
     ActivationsMeasured,
+    ControlApplied,
     EpochEnded,
     Event,
     Notice,
+    PassTraced,
     RunFinished,
     RunStarted,
     StepMeasured,
@@ -261,6 +263,8 @@ class RunRecorder:
         self._epochs_fd: int | None = None
         self._csv_fd: int | None = None
         self._last_step_logged = 0.0
+        self._step_taken = False
+        """A step of a paused run was applied: its report is logged however soon it comes."""
         self._pending_best: tuple[int, dict[str, Tensor]] | None = None
         self._next_best_save = 0.0
         self._history_dirty = False
@@ -363,11 +367,17 @@ class RunRecorder:
             self._next_best_save = began + max(BEST_SAVE_MIN_S, took / BEST_SAVE_SHARE)
 
     def _handle(self, event: Event) -> None:
+        if isinstance(event, PassTraced):
+            return  # for the dashboard that trains the run only (see PassTraced)
+        if isinstance(event, ControlApplied) and event.kind == "step":
+            self._step_taken = True
         if isinstance(event, StepMeasured):
             now = time.monotonic()
-            if now - self._last_step_logged < LOG_STEP_INTERVAL:
+            # the report of one step asked for is logged however soon: watchers show it
+            if now - self._last_step_logged < LOG_STEP_INTERVAL and not self._step_taken:
                 return
             self._last_step_logged = now
+            self._step_taken = False
         if isinstance(event, RunStarted):
             self._guard(self._started, event)
         if isinstance(event, EpochEnded):  # every file keeps the same bounded record

@@ -256,6 +256,20 @@ class RunFinished(Event):
     time); None without a test split. Never in events.jsonl (it has its own file)."""
 
 
+@dataclass(frozen=True)
+class PassTraced(Event):
+    """A paused run's network traced for one sample, forward values and backward gradients,
+    with the weights the run waits with (the model graph draws it). For the dashboard that
+    trains the run only: never in events.jsonl (a wide layer's gradients are thousands of
+    numbers, and a watcher cannot ask for them)."""
+
+    epoch: int
+    step: int
+    """Steps done in the epoch: the weights are those after them."""
+    traced: Any = field(repr=False, compare=False)
+    """The pass (``dnn_tui.training.trace.SamplePass``, plain Python numbers)."""
+
+
 NOT_LOGGED = frozenset({"best_weights", "weights", "evaluation"})
 """Event fields kept in memory for the run files of their own (tensors, evaluation.json),
 never serialised."""

@@ -342,6 +342,8 @@ class Report:
             what = f"clipping threshold {value:g}"
         elif event.kind == "lr":
             what = f"learning rate {value:g}"
+        elif event.kind == "step":
+            what = "one step of the paused run"
         else:
             what = f"{event.kind} = {value!r}"
         self._print(Text(f"control: epoch {event.epoch}, step {event.step}: {what}", "yellow"))

@@ -65,6 +65,7 @@ from dnn_tui.training.events import (
     EpochEnded,
     Event,
     Notice,
+    PassTraced,
     RunFinished,
     RunStarted,
     StepMeasured,
@@ -136,6 +137,8 @@ class LabScreen(Screen[None]):
         """The latest progress report of the current run."""
         self.last_signal: ActivationsMeasured | None = None
         """The latest activation figures of the current run."""
+        self.last_pass: PassTraced | None = None
+        """One sample's pass through the network, traced by the run when it last paused."""
         self._controls: RunControls | None = None
         self._slower = 1
         """The redraws' pace: 1 for a run of this process, FOLLOWED_SLOWER for another's."""
@@ -417,7 +420,7 @@ class LabScreen(Screen[None]):
             self._slower = slower
             self._start_redraws()
         self._inbox = None
-        self.run_started = self.last_step = self.last_signal = None
+        self.run_started = self.last_step = self.last_signal = self.last_pass = None
         self.run_ended = False
         self.run_status.show_starting(config, run_dir)
         self.run_status.show_controls(controls)
@@ -542,6 +545,8 @@ class LabScreen(Screen[None]):
                 self.signal_panel.start()
                 self.weight_panel.start(event.layers)
                 self.show_controls()
+            case PassTraced() as event:
+                self.last_pass = event
             case RunFinished() as event:
                 self._finish(event)
             case Notice(text=text, level=level):

@@ -328,7 +328,6 @@ def drive(
             for name, epoch, loss in backend.progress():
                 if search.report(name, epoch, loss) and not stopping:
                     backend.prune(name)
-                    entries[name]["pruned_at"] = epoch
         for ended in backend.wait(0.2):
             entry = entries[ended.run.name]
             if ended.skipped:
@@ -338,8 +337,8 @@ def drive(
                 continue
             entry.update(outcome(root, ended, stopping))
             entry["seconds"] = round(time.time() - entry.get("started", time.time()), 3)
-            if entry["status"] != Status.PRUNED:
-                entry.pop("pruned_at", None)  # it ended before the request reached it
+            if entry["status"] == Status.PRUNED:
+                entry["pruned_at"] = entry["epochs"]  # the last epoch it finished
             done += 1
             if search is not None:
                 search.tell(ended.run.name, entry)

@@ -88,6 +88,8 @@ class Search:
         self.best: dict[str, float] = {}
         """The lowest validation loss each running run reported so far."""
         self.reported: dict[str, int] = {}
+        self.pruned: set[str] = set()
+        """Runs the pruner stopped (asked once; they stop at their next step)."""
         self.width = len(str(trials))
 
     def counted(self, entries: Sequence[Mapping[str, Any]]) -> int:
@@ -121,14 +123,18 @@ class Search:
     def report(self, name: str, epoch: int, loss: float) -> bool:
         """Report a run's epoch end; whether the pruner stops it."""
         trial = self.live.get(name)
-        if trial is None or epoch <= self.reported.get(name, 0) or self.prune_with is None:
+        late = epoch <= self.reported.get(name, 0) or name in self.pruned
+        if trial is None or late or self.prune_with is None:
             return False
         self.reported[name] = epoch
         self.best[name] = min(loss, self.best.get(name, math.inf))
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # a step reported before the driver was killed
             trial.report(self.best[name], epoch)
-            return bool(trial.should_prune())
+            if not trial.should_prune():
+                return False
+        self.pruned.add(name)
+        return True
 
     def tell(self, name: str, entry: Mapping[str, Any]) -> None:
         """Tell the study how a trial's run ended: its best validation loss, pruned, or failed
@@ -136,6 +142,7 @@ class Search:
         trial = self.live.pop(name, None)
         self.reported.pop(name, None)
         self.best.pop(name, None)
+        self.pruned.discard(name)
         if trial is None:
             return
         state = self.optuna.trial.TrialState

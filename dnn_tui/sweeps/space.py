@@ -22,7 +22,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from dnn_tui.config import OPTION_SECTION, RunConfig, key_text, shorten
+from dnn_tui.config import OPTION_SECTION, OPTIONS_BY_NAME, RunConfig, key_text, shorten
 from dnn_tui.fileio import did_you_mean
 from dnn_tui.sweeps.planning import LIST_OPTIONS, GridError, check_values
 
@@ -193,6 +193,7 @@ def check_space(base: RunConfig, dims: Sequence[Dimension]) -> None:
         twice = next(name for name in names if names.count(name) > 1)
         raise SpaceError(f"{twice}: in the space twice; give it once")
     for dim in dims:
+        _check_kind(dim)
         if dim.kind == "choice":
             values = list(dim.choices)
         else:
@@ -205,6 +206,21 @@ def check_space(base: RunConfig, dims: Sequence[Dimension]) -> None:
                 check_values(base, {dim.name: value}, dim.name)
             except GridError as error:
                 raise SpaceError(str(error)) from None
+
+
+FRACTIONS = frozenset({"number", "norm", "dropout"})
+"""Option syntaxes that read a number with a fraction: what ``log`` and ``float`` draw."""
+WHOLE = FRACTIONS | {"integer", "size", "threads", "widths"}
+"""Option syntaxes that read a whole number: what ``int`` draws."""
+
+
+def _check_kind(dim: Dimension) -> None:
+    syntax = OPTIONS_BY_NAME[dim.name].syntax
+    if dim.kind in ("log", "float") and syntax not in FRACTIONS:
+        use = "int:LO..HI" if syntax in WHOLE else "choice:V1,V2"
+        raise SpaceError(f"{dim.name}: {dim.kind}: the option takes no fractions; use {use}")
+    if dim.kind == "int" and syntax not in WHOLE:
+        raise SpaceError(f"{dim.name}: int: the option takes no numbers; use choice:V1,V2")
 
 
 def sample(dims: Sequence[Dimension], trial: Any) -> dict[str, str]:

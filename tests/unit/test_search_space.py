@@ -66,7 +66,9 @@ def test_a_dimension_reads_back_as_written(dim: Dimension) -> None:
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.lists(dimensions(), min_size=1, max_size=3, unique_by=lambda d: d.name), st.integers(0, 99))
+@given(
+    st.lists(dimensions(), min_size=1, max_size=3, unique_by=lambda d: d.name), st.integers(0, 99)
+)
 def test_every_sampled_value_is_inside_its_range_and_taken_by_the_option(
     dims: list[Dimension], seed: int
 ) -> None:
@@ -119,9 +121,7 @@ def test_a_bad_spec_is_refused_naming_the_key_and_the_rule(spec: str, said: str)
         ("hidden=choice:100,50/0", "hidden"),
     ],
 )
-def test_a_value_the_option_refuses_is_refused_before_anything_starts(
-    spec: str, said: str
-) -> None:
+def test_a_value_the_option_refuses_is_refused_before_anything_starts(spec: str, said: str) -> None:
     with pytest.raises(SpaceError) as caught:
         check_space(BASE, [parse_dimension(spec)])
     assert str(caught.value).startswith(said)

@@ -4,6 +4,7 @@ from the runs' own event streams, resumed after a SIGKILL of the driver; and wha
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -20,7 +21,7 @@ from dnn_tui.sweeps.space import parse_dimension
 from tests.helpers.cli import cli_command, cli_env, epochs_done, read_history, run_cli
 from tests.helpers.waiting import wait_for
 
-DIGITS = ("--dataset", "digits", "--limit", 400, "--hidden", 16)
+DIGITS = ("--dataset", "digits", "--limit", 400)
 ENDED = ("completed", "early_stopped")
 SPACE = ("--space", "lr=log:1e-4..1e-1", "--space", "hidden=choice:32/16,16/none")
 
@@ -139,8 +140,9 @@ def test_a_random_search_with_median_pruning_then_what_mattered(tmp_path: Path) 
     assert "What mattered" in figure.stdout and "best val loss" in figure.stdout
 
 
-def _kill_driver_mid_sweep(driver: subprocess.Popen, root: Path) -> list[str]:
-    """SIGKILL the driver once a run ended and another runs; the runs still going."""
+def _kill_driver_mid_sweep(driver: subprocess.Popen, root: Path, epochs: int) -> list[str]:
+    """SIGKILL the driver once a run ended and another is at most halfway through its
+    epochs; the runs still going."""
 
     def one_ended_one_going() -> bool:
         assert driver.poll() is None, driver.communicate()
@@ -149,7 +151,11 @@ def _kill_driver_mid_sweep(driver: subprocess.Popen, root: Path) -> list[str]:
         except (OSError, ValueError):
             return False
         ended = [e for e in runs if e["status"] in ENDED]
-        going = [e for e in runs if e["status"] == "running" and epochs_done(root / e["dir"])]
+        going = [
+            e
+            for e in runs
+            if e["status"] == "running" and 1 <= epochs_done(root / e["dir"]) <= epochs // 2
+        ]
         return bool(ended and going)
 
     wait_for(one_ended_one_going, "a run ended and another going", timeout=240)
@@ -174,14 +180,17 @@ def test_a_search_killed_with_its_runs_resumes_to_its_trials_each_done_once(
         text=True,
     )
     try:
-        going = _kill_driver_mid_sweep(driver, root)
+        going = _kill_driver_mid_sweep(driver, root, 300)
     finally:
         driver.kill()
     for name in going:  # the runs die with it
         record = read_liveness(root / name)
         assert record is not None
-        os.kill(record.pid, signal.SIGKILL)
+        with contextlib.suppress(ProcessLookupError):  # one that ended just now
+            os.kill(record.pid, signal.SIGKILL)
         wait_for(lambda n=name: not is_alive(root / n), "the run's process gone")
+    going = [name for name in going if read_history(root / name)["status"] == "running"]
+    assert going  # the run halfway through at least
     finished = {
         e["dir"]: (root / e["dir"] / "history.json").stat().st_mtime_ns
         for e in state_of(root)["runs"]
@@ -210,7 +219,18 @@ def test_a_grid_killed_mid_sweep_resumes_following_its_runs_still_going(tmp_path
     """Only the driver dies (SIGKILL): the run it left going is followed to its end, not
     started again; the points not started run; a finished one is not run again."""
     root = tmp_path / "grid"
-    grid = ("--grid", "lr=0.01,0.003,0.001", "--jobs", 1, "--epochs", 150, "--batch-size", 8)
+    grid = (
+        "--hidden",
+        16,
+        "--grid",
+        "lr=0.01,0.003,0.001",
+        "--jobs",
+        1,
+        "--epochs",
+        150,
+        "--batch-size",
+        8,
+    )
     driver = subprocess.Popen(
         cli_command("sweep", *DIGITS, *grid, "--out", root),
         cwd=tmp_path,
@@ -220,7 +240,7 @@ def test_a_grid_killed_mid_sweep_resumes_following_its_runs_still_going(tmp_path
         text=True,
     )
     try:
-        going = _kill_driver_mid_sweep(driver, root)
+        going = _kill_driver_mid_sweep(driver, root, 150)
     finally:
         driver.kill()
     assert going == ["2-lr=0.003"]

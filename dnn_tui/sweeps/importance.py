@@ -20,6 +20,8 @@ from typing import Any
 
 from rich.text import Text
 
+from dnn_tui.config import OPTION_SECTION
+from dnn_tui.fileio import visible
 from dnn_tui.sweeps.space import Dimension, dimension
 from dnn_tui.training.status import ENDED_ON_ITS_OWN
 
@@ -67,12 +69,13 @@ def sweep_dims(state: Mapping[str, Any]) -> list[Dimension]:
     """The searched options: a search's space, or a grid's axes as choices."""
     space = state.get("space")
     if isinstance(space, dict) and space:
-        return [dimension(str(k), str(v)) for k, v in space.items()]
-    grid = state.get("grid") or {}
+        return [dimension(k, str(v)) for k, v in space.items() if k in OPTION_SECTION]
+    grid = state.get("grid")
     dims = []
-    for key, values in grid.items():
-        texts = tuple(str(v) for v in values)
-        dims.append(Dimension(str(key), "choice", choices=_ordered(texts)))
+    for key, values in (grid if isinstance(grid, dict) else {}).items():
+        if key in OPTION_SECTION and isinstance(values, list) and values:
+            texts = tuple(dict.fromkeys(visible(v) for v in values))
+            dims.append(Dimension(key, "choice", choices=_ordered(texts)))
     return dims
 
 
@@ -90,15 +93,21 @@ def points(root: Path, state: Mapping[str, Any], dims: Sequence[Dimension]) -> l
         if not isinstance(entry, dict) or entry.get("status") not in ENDED_ON_ITS_OWN:
             continue
         values = entry.get("values") or {}
-        texts = {d.name: str(values.get(d.name)) for d in dims}
+        texts = {d.name: visible(values.get(d.name)) for d in dims}
         if not all(d.contains(texts[d.name]) for d in dims):
             continue
         loss = entry.get("best_val_loss")
-        if not _finite(loss):
-            loss = _history_loss(Path(root) / str(entry.get("dir")))
+        name = entry.get("dir")
+        if not _finite(loss) and isinstance(name, str) and _plain_name(name):
+            loss = _history_loss(Path(root) / name)
         if _finite(loss):
-            out.append(Point(str(entry.get("dir")), texts, float(loss)))
+            out.append(Point(visible(entry.get("dir")), texts, float(loss)))
     return out
+
+
+def _plain_name(name: str) -> bool:
+    """A run folder's name as a sweep writes it: inside the sweep's folder."""
+    return "/" not in name and name not in ("", ".", "..")
 
 
 def _finite(value: Any) -> bool:

@@ -53,31 +53,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     sweep.add_argument(
         "--grid", action="append", default=[], metavar="KEY=V1,V2", help="a run option's values"
     )
-    sweep.add_argument(
-        "--search",
-        choices=("random", "tpe"),
-        metavar="{random,tpe}",
-        help="sample --trials runs from the --space (Optuna: random or TPE) instead of a grid",
-    )
-    sweep.add_argument("--trials", type=int, metavar="N", help="runs a search makes")
-    sweep.add_argument(
-        "--space",
-        action="append",
-        default=[],
-        metavar="KEY=SPEC",
-        help="a searched run option: log:LO..HI, float:LO..HI, int:LO..HI or choice:V1,V2",
-    )
-    sweep.add_argument(
-        "--prune",
-        choices=("median", "asha"),
-        metavar="{median,asha}",
-        help="stop a search's trials whose validation loss lags (median, successive halving)",
-    )
-    sweep.add_argument(
-        "--resume",
-        metavar="SWEEP_DIR",
-        help="go on with a sweep whose driver was killed: its finished runs are not run again",
-    )
+    _add_search_options(sweep)
     add_run_options(sweep)
     where = sweep.add_mutually_exclusive_group()
     where.add_argument("--out", metavar="DIR", help="the sweep folder (new or empty)")
@@ -108,6 +84,34 @@ def register(commands: argparse._SubParsersAction) -> None:
         "the dashboard: its runs live, then their comparison; quitting leaves the sweep going",
     )
     sweep.set_defaults(handler=_sweep)
+
+
+def _add_search_options(sweep: argparse.ArgumentParser) -> None:
+    sweep.add_argument(
+        "--search",
+        choices=("random", "tpe"),
+        metavar="{random,tpe}",
+        help="sample --trials runs from the --space (Optuna: random or TPE) instead of a grid",
+    )
+    sweep.add_argument("--trials", type=int, metavar="N", help="runs a search makes")
+    sweep.add_argument(
+        "--space",
+        action="append",
+        default=[],
+        metavar="KEY=SPEC",
+        help="a searched run option: log:LO..HI, float:LO..HI, int:LO..HI or choice:V1,V2",
+    )
+    sweep.add_argument(
+        "--prune",
+        choices=("median", "asha"),
+        metavar="{median,asha}",
+        help="stop a search's trials whose validation loss lags (median, successive halving)",
+    )
+    sweep.add_argument(
+        "--resume",
+        metavar="SWEEP_DIR",
+        help="go on with a sweep whose driver was killed: its finished runs are not run again",
+    )
 
 
 def _bases(args: argparse.Namespace) -> tuple[str, list[tuple[str | None, RunConfig]], list]:

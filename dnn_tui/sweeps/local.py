@@ -324,35 +324,50 @@ def drive(
             else:
                 entry["status"] = backend.queued_status
             write_state(root, state)
-        if search is not None and search.prune_with is not None:
-            for name, epoch, loss in backend.progress():
-                if search.report(name, epoch, loss) and not stopping:
-                    backend.prune(name)
+        if search is not None and search.prune_with is not None and not stopping:
+            _prune(search, backend)
         for ended in backend.wait(0.2):
             entry = entries[ended.run.name]
-            if ended.skipped:
-                entry["status"] = "skipped"
-                if search is not None:
-                    search.tell(ended.run.name, entry)
-                continue
-            entry.update(outcome(root, ended, stopping))
-            entry["seconds"] = round(time.time() - entry.get("started", time.time()), 3)
-            if entry["status"] == Status.PRUNED:
-                entry["pruned_at"] = entry["epochs"]  # the last epoch it finished
-            done += 1
+            _record_end(root, entry, ended, stopping)
             if search is not None:
                 search.tell(ended.run.name, entry)
+            if ended.skipped:
+                continue
+            done += 1
             write_state(root, state)
             report(entry, done, total)
-    statuses = [entry["status"] for entry in state["runs"]]
-    if stopping:
-        state["status"] = Status.STOPPED
-    else:
-        ended_so = all(s in ENDED_ON_ITS_OWN or s == Status.INTERRUPTED for s in statuses)
-        state["status"] = Status.COMPLETED if ended_so else Status.FAILED
+    state["status"] = _sweep_status(state, stopping)
     state["ended"] = time.time()
     write_state(root, state)
     return state
+
+
+def _sweep_status(state: Mapping[str, Any], stopping: bool) -> str:
+    """Stopped, completed (every run ended with a result; a search's interrupted trials were
+    replaced), or failed."""
+    if stopping:
+        return Status.STOPPED
+    statuses = [entry["status"] for entry in state["runs"]]
+    ended_so = all(s in ENDED_ON_ITS_OWN or s == Status.INTERRUPTED for s in statuses)
+    return Status.COMPLETED if ended_so else Status.FAILED
+
+
+def _prune(search: Search, backend: Backend) -> None:
+    """Report the running trials' epoch ends; stop those the pruner gives up on."""
+    for name, epoch, loss in backend.progress():
+        if search.report(name, epoch, loss):
+            backend.prune(name)
+
+
+def _record_end(root: Path, entry: dict[str, Any], ended: Ended, stopping: bool) -> None:
+    """sweep.json's entry of a run that ended (or was skipped)."""
+    if ended.skipped:
+        entry["status"] = "skipped"
+        return
+    entry.update(outcome(root, ended, stopping))
+    entry["seconds"] = round(time.time() - entry.get("started", time.time()), 3)
+    if entry["status"] == Status.PRUNED:
+        entry["pruned_at"] = entry["epochs"]  # the last epoch it finished
 
 
 _ENDED = ENDED_ON_ITS_OWN | {Status.FAILED}

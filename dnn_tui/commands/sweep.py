@@ -245,7 +245,8 @@ def _folder(args: argparse.Namespace, label: str, runs: list, axes: list) -> Pat
     else:
         root = Path(args.out)
     try:
-        claim_sweep_dir(root, new_state(runs, axes, search=args.search))
+        search = {"search": args.search} if args.search else {}
+        claim_sweep_dir(root, new_state(runs, axes, **search))
     except SweepClaimError as error:
         raise CommandError(str(error)) from None
     return root

@@ -255,3 +255,31 @@ def test_a_grid_killed_mid_sweep_resumes_following_its_runs_still_going(tmp_path
     assert sorted(p.name for p in root.iterdir() if p.is_dir()) == [e["dir"] for e in state["runs"]]
     for entry in state["runs"]:
         assert read_history(root / entry["dir"])["status"] == entry["status"]
+
+
+@pytest.mark.e2e
+def test_a_tpe_search_with_pruning_on_a_local_ray(tmp_path, monkeypatch, capsys) -> None:
+    """The same search as Ray tasks: the epoch ends come back from the workers through the
+    sweep's flag actor, a pruned trial's task stops its run as pruned."""
+    ray = pytest.importorskip("ray")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    root = tmp_path / "search"
+    args = ("--search", "tpe", "--trials", 4, "--prune", "median", "--jobs", 2, "--ray")
+    long = ("--epochs", 60, "--batch-size", 8)
+    try:
+        code = main(["sweep", *map(str, (*DIGITS, *long, *SPACE, *args)), "--out", str(root)])
+    finally:
+        ray.shutdown()
+    out = capsys.readouterr()
+    assert code == 0, out.err
+    state = state_of(root)
+    assert state["backend"] == "ray" and state["status"] == "completed"
+    assert len(state["runs"]) == 4
+    assert all(e["status"] in (*ENDED, "pruned") for e in state["runs"])
+    check_inside_space(root)
+    told = {t.number: t.state.name for t in study_of(root).trials}
+    assert sorted(told) == sorted(e["trial"] for e in state["runs"])
+    for entry in state["runs"]:
+        assert told[entry["trial"]] == ("PRUNED" if entry["status"] == "pruned" else "COMPLETE")

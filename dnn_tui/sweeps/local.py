@@ -347,8 +347,11 @@ def _sweep_status(state: Mapping[str, Any], stopping: bool) -> str:
     replaced), or failed."""
     if stopping:
         return Status.STOPPED
-    statuses = [entry["status"] for entry in state["runs"]]
-    ended_so = all(s in ENDED_ON_ITS_OWN or s == Status.INTERRUPTED for s in statuses)
+    ended_so = all(
+        entry["status"] in ENDED_ON_ITS_OWN
+        or (entry["status"] == Status.INTERRUPTED and "trial" in entry)
+        for entry in state["runs"]
+    )
     return Status.COMPLETED if ended_so else Status.FAILED
 
 

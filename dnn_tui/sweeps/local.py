@@ -342,14 +342,17 @@ def drive(
     return state
 
 
+_REPLACED = frozenset({Status.INTERRUPTED, Status.STOPPED, "skipped"})
+"""A search's trials that ended without a result: a new trial was asked in their place."""
+
+
 def _sweep_status(state: Mapping[str, Any], stopping: bool) -> str:
-    """Stopped, completed (every run ended with a result; a search's interrupted trials were
+    """Stopped, completed (every run ended with a result; a search's trials without one were
     replaced), or failed."""
     if stopping:
         return Status.STOPPED
     ended_so = all(
-        entry["status"] in ENDED_ON_ITS_OWN
-        or (entry["status"] == Status.INTERRUPTED and "trial" in entry)
+        entry["status"] in ENDED_ON_ITS_OWN or (entry["status"] in _REPLACED and "trial" in entry)
         for entry in state["runs"]
     )
     return Status.COMPLETED if ended_so else Status.FAILED

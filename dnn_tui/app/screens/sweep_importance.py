@@ -80,7 +80,10 @@ class SweepImportanceScreen(ModalScreen[None]):
         result = self.result
         if result is None:
             return
-        width = max(40, self.size.width - 8)
+        region = self.query_one("#importance-panel").scrollable_content_region
+        width = max(40, region.width - 1)
+        # The title, the bars' header, a bar an option, the axes' 3 label lines, the help.
+        height = max(6, region.height - len(result.importance) - 7)
         shown = len(result.points)
         bars = importance_bars(result, max(10, min(50, width - 30)))
         text = Text(
@@ -89,7 +92,7 @@ class SweepImportanceScreen(ModalScreen[None]):
         )
         text.append_text(bars)
         self.query_one("#importance-bars", Static).update(text)
-        figure = parallel_coordinates(result, width, max(6, self.size.height - 14))
+        figure = parallel_coordinates(result, width, height)
         self.query_one("#importance-figure", Static).update(figure)
 
     def on_resize(self) -> None:

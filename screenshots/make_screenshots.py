@@ -433,6 +433,31 @@ async def stepping(root: Path) -> None:
         await finish(pilot)
 
 
+async def search(root: Path) -> None:
+    """What mattered in a TPE search of 10 trials over lr and hidden on the digits, pruned
+    by the median rule (two at once; about a minute)."""
+    from dnn_tui.app.screens.sweep_importance import SweepImportanceScreen
+
+    sweep = root / "search"
+    subprocess.run(
+        [sys.executable, "-m", "dnn_tui", "sweep", "--preset", "baseline", "--dataset",
+         "digits", "--epochs", "30", "--batch-size", "16", "--search", "tpe", "--trials",
+         "10", "--space", "lr=log:1e-4..1e-1", "--space", "hidden=choice:100,50/200/32/none",
+         "--prune", "median", "--jobs", "2", "--out", str(sweep)],
+        check=True,
+        stdout=subprocess.DEVNULL,
+        env={**os.environ, "PYTHONPATH": str(HERE.parent)},
+    )  # fmt: skip
+    app = DnnApp(preset("baseline"), run_root=root)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        screen = SweepImportanceScreen(sweep)
+        app.push_screen(screen)
+        await until(lambda: screen.result is not None)
+        await settle(app)
+        save(app, "sweep-importance")
+
+
 SCENES = (
     baseline,
     vanishing,
@@ -447,6 +472,7 @@ SCENES = (
     ensemble,
     errors,
     stepping,
+    search,
 )
 """Every picture's scene, in the order they are made."""
 

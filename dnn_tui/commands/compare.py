@@ -74,6 +74,15 @@ def register(commands: argparse._SubParsersAction) -> None:
         help="what the figures' x axis counts: epochs, optimizer steps taken or training "
         "samples seen (the batching lesson is per step; default: %(default)s)",
     )
+    compare.add_argument(
+        "--importance",
+        action="store_true",
+        help="of a sweep folder: how much each searched option mattered (fANOVA shares of "
+        "the best validation loss, summing to 1) and a parallel-coordinates figure",
+    )
+    compare.add_argument(
+        "--json", action="store_true", help="with --importance: one JSON object on stdout"
+    )
     compare.set_defaults(handler=_compare, parser=compare)
 
 
@@ -96,6 +105,8 @@ def _compare(args: argparse.Namespace) -> int:
 
     if args.per_layer and args.csv is None:
         raise UsageError("--per-layer adds columns to the tidy CSV: give --csv FILE|- too")
+    if args.importance or args.json:
+        return _importance(args)
     loaded, damaged = load_runs(args.runs)
     if args.csv is not None:
         _write_csv(loaded, args.csv, per_layer=args.per_layer)
@@ -109,6 +120,48 @@ def _compare(args: argparse.Namespace) -> int:
         kind = "error" if error.rule == NO_SUCH_RUN else "damaged run"
         print(f"dnn-tui: {kind}: {visible(error)}", file=sys.stderr)
     return EXIT_ERROR if damaged else EXIT_OK
+
+
+def _importance(args: argparse.Namespace) -> int:
+    """``compare SWEEP_DIR --importance [--json]``."""
+    import json
+
+    from dnn_tui.commands.options import CommandError, UsageError
+    from dnn_tui.fileio import shorten_path
+    from dnn_tui.sweeps.importance import (
+        ImportanceError,
+        importance_bars,
+        parallel_coordinates,
+        what_mattered,
+    )
+    from dnn_tui.sweeps.planning import read_state
+    from dnn_tui.training.report import make_console
+
+    if not args.importance or len(args.runs) != 1:
+        raise UsageError("--importance takes one sweep folder (--json only with --importance)")
+    root = args.runs[0]
+    state = read_state(root)
+    if state is None:
+        raise CommandError(f"{shorten_path(root)}: not a sweep folder (no readable sweep.json)")
+    try:
+        result = what_mattered(root, state)
+    except ImportanceError as error:
+        raise CommandError(f"{shorten_path(root)}: {error}") from None
+    if args.json:
+        print(json.dumps(result.to_json(), indent=2))
+        return EXIT_OK
+    console = make_console()
+    width = min(FIGURE_WIDTH, console.width)
+    console.print(
+        f"What mattered ({len(result.points)} of {result.runs} runs with a result; "
+        "fANOVA shares of the best validation loss):",
+        style="bold",
+        markup=False,
+    )
+    console.print(importance_bars(result, max(10, width - 30)))
+    console.print("One line per run (green: lowest best validation loss):", style="bold")
+    console.print(parallel_coordinates(result, width, 12))
+    return EXIT_OK
 
 
 def _write_csv(runs: Sequence[SavedRun], target: str, *, per_layer: bool = False) -> None:

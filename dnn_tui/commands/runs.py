@@ -34,7 +34,8 @@ def register(commands: argparse._SubParsersAction) -> None:
         "runs",
         help="list the runs under a folder, with their status",
         epilog="Statuses: running, interrupted (its process is gone), completed, early_stopped, "
-        "stopped, diverged, failed; and damaged, with the file and the reason on stderr.",
+        "stopped, diverged, pruned (stopped by a search's pruner), failed; and damaged, with the "
+        "file and the reason on stderr.",
     )
     runs.add_argument(
         "folder",

@@ -10,10 +10,11 @@ A polled file rather than a socket: it needs no server, works on network filesys
 (a sweep's runs on a cluster), and costs one ``fstat`` per poll.
 
 A request is one JSON object a line: ``{"kind": K, "value": V}`` with K one of
-``stop`` (value true), ``pause`` (true pauses, false resumes), ``clipping`` (true/false),
-``clip_norm`` (a number > 0), ``lr`` (a number > 0) and ``step`` (value true: one optimizer
-step of a paused run, refused when the run is not paused). Anything else is refused with a
-notice in events.jsonl, and the run goes on.
+``stop`` (value true; ``"pruned"`` from a search's pruner: the run ends ``pruned``),
+``pause`` (true pauses, false resumes), ``clipping`` (true/false), ``clip_norm`` (a number
+> 0), ``lr`` (a number > 0) and ``step`` (value true: one optimizer step of a paused run,
+refused when the run is not paused). Anything else is refused with a notice in
+events.jsonl, and the run goes on.
 
 control.jsonl is untrusted input: anyone who can write to the runs folder can append to it.
 So nothing in it can end the thread (every line is refused with a reason or applied, and a
@@ -41,6 +42,8 @@ from dnn_tui.rundir.liveness import HEARTBEAT_S
 from dnn_tui.rundir.recorder import heartbeat
 from dnn_tui.training.controls import RunControls
 
+PRUNED = "pruned"
+"""The value of a ``stop`` request from a search's pruner."""
 POLL_S = 0.01
 """Seconds between two looks at control.jsonl: a steering key reaches the run within this
 (a look is one fstat while nothing came: a hundred a second cost nothing measurable)."""
@@ -82,7 +85,9 @@ def check_request(request: Any) -> tuple[str, Any] | str:
     if not isinstance(request, dict) or not isinstance(request.get("kind"), str):
         return "a request must be an object with a 'kind'"
     kind, value = request["kind"], request.get("value")
-    if kind in ("stop", "step") and value is True:
+    if kind == "step" and value is True:
+        return kind, value
+    if kind == "stop" and (value is True or value == PRUNED):
         return kind, value
     if kind in ("pause", "clipping") and isinstance(value, bool):
         return kind, value
@@ -103,7 +108,7 @@ def _apply(controls: RunControls, kind: str, value: Any) -> str | None:
     """Turn the knob of a well-formed request; the reason when its value is out of range."""
     try:
         if kind == "stop":
-            controls.stop()
+            controls.prune() if value == PRUNED else controls.stop()
         elif kind == "pause":
             controls.pause() if value else controls.resume()
         elif kind == "clipping":

@@ -672,3 +672,15 @@ class RemoteControls(RunControls):
                 self._resumed.set()
                 self._sent.clear()
             self._known = self._state()
+
+
+def append_request(run_dir: str | Path, kind: str, value: Any) -> None:
+    """Append one steering request to the run's control.jsonl (a regular file only, never
+    through a link); OSError says why it could not be written."""
+    line = (json.dumps({"kind": kind, "value": value}, allow_nan=False) + "\n").encode()
+    fd = open_regular(Path(run_dir) / CONTROL_FILE, APPEND_FLAGS)
+    try:
+        if os.write(fd, line) != len(line):
+            raise OSError(errno.ENOSPC, "only part of the request was written")
+    finally:
+        os.close(fd)

@@ -35,6 +35,8 @@ class RunControls:
         self._clip_norm = clip_norm if clip_norm is not None else DEFAULT_CLIP_NORM
         self._lr = lr
         self._pending: list[tuple[str, Any]] = []
+        self.pruned = False
+        """Whether the stop came from a search's pruner: the run then ends ``pruned``."""
         self.failure: str | None = None
         """Why the run must end as ``failed`` (see ``fail``: e.g. its files cannot be written)."""
         self.version = 0
@@ -82,6 +84,11 @@ class RunControls:
                 self._changed("stop", True)
         self._resumed.set()
         self._woken.set()
+
+    def prune(self) -> None:
+        """End the run after the current step with status ``pruned`` (a search's pruner)."""
+        self.pruned = True
+        self.stop()
 
     def fail(self, reason: str) -> None:
         """End the run after the current step with status ``failed`` and this reason."""

@@ -297,6 +297,8 @@ class _Run:
                 }
         if status == Status.STOPPED and self.controls.failure is not None:
             status, error = Status.FAILED, self.controls.failure
+        elif status == Status.STOPPED and self.controls.pruned:
+            status = Status.PRUNED
         return self.finish(status, diverged, error)
 
     def epochs(self) -> tuple[Status, dict[str, Any] | None]:

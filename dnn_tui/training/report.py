@@ -103,6 +103,10 @@ def top_val_epoch(epochs: Sequence[Mapping[str, Any]]) -> Mapping[str, Any] | No
     return max(scored, key=lambda r: r["val_acc"], default=None)
 
 
+_BAD = {Status.PRUNED: "bold magenta"}
+"""A status that is no failure though the run did not run its course: a pruner's stop."""
+
+
 def summary_lines(
     status: str,
     epochs: Sequence[Mapping[str, Any]],
@@ -123,7 +127,7 @@ def summary_lines(
     lines = [
         Text.assemble(
             ("status: ", "bold"),
-            (visible(status), "bold green" if good else "bold red"),
+            (visible(status), "bold green" if good else _BAD.get(status, "bold red")),
             f" after {plural(len(epochs), 'epoch')} {took}",
         )
     ]

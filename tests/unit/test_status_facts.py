@@ -16,7 +16,7 @@ from dnn_tui.training.status import ENDED_ON_ITS_OWN, ENDED_WELL, RECORDED, Stat
 def test_the_status_sets_say_what_they_hold() -> None:
     assert Status.INTERRUPTED not in RECORDED and len(RECORDED) == len(Status) - 1
     assert {"completed", "early_stopped"} == ENDED_WELL
-    assert {"completed", "early_stopped", "diverged"} == ENDED_ON_ITS_OWN
+    assert {"completed", "early_stopped", "diverged", "pruned"} == ENDED_ON_ITS_OWN
     assert json.dumps({"status": Status.EARLY_STOPPED}) == '{"status": "early_stopped"}'
 
 

@@ -229,7 +229,7 @@ that barely learns but a parameter with nothing to do; β takes its role.
 ## Runs list and comparison (`v`)
 Every run under the runs folder (`--runs DIR`, default `./runs`), suites' and sweeps'
 subfolders included, with its status (running, interrupted when its process is gone,
-completed, early_stopped, stopped, diverged, failed, or damaged with the file and the
+completed, early_stopped, stopped, diverged, pruned, failed, or damaged with the file and the
 reason), epochs, the best epoch's validation and test accuracy and the train-validation
 gap; best is always the ★ epoch (lowest validation loss, whose weights are kept and
 tested), and the top validation accuracy of any epoch is named apart. Running

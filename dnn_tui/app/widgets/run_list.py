@@ -33,6 +33,7 @@ STATUS_STYLES = {
     Status.RUNNING: "bold green",
     Status.INTERRUPTED: "yellow",
     Status.DIVERGED: "red",
+    Status.PRUNED: "magenta",
     Status.FAILED: "red",
     DAMAGED: "bold red",
 }

@@ -53,6 +53,7 @@ STATES: dict[str, str] = {
     Status.EARLY_STOPPED: "✓ early-stopped",
     Status.STOPPED: "■ stopped",
     Status.DIVERGED: "✗ diverged",
+    Status.PRUNED: "✂ pruned",
     Status.FAILED: "✗ failed",
     Status.INTERRUPTED: "✗ interrupted",
 }

@@ -193,7 +193,8 @@ def _boundary(args: argparse.Namespace) -> int:
     """``eval RUN --boundary [--json]``: the kept weights' decision regions."""
     if args.ensemble or args.more_runs or args.confusion or args.counts:
         raise UsageError("--boundary: one run, without --ensemble, --confusion or --counts")
-    from dnn_tui.analysis.boundary import legend_text, plane_caption, regions_of, regions_text
+    from dnn_tui.analysis.boundary import regions_of
+    from dnn_tui.analysis.regions import legend_text, plane_caption, regions_text
     from dnn_tui.fileio import visible
     from dnn_tui.training.report import make_console
 

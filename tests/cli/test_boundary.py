@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import torch
 
-from dnn_tui.analysis.boundary import HALF, POINT, REGION_GLYPHS
+from dnn_tui.analysis.regions import HALF, POINT, REGION_GLYPHS
 from dnn_tui.analysis.restore import restore_run
 from tests.helpers.cli import Cli
 from tests.helpers.idx_files import write_idx

@@ -213,6 +213,14 @@ the layer hardly moves (**slow**, `deep-sigmoid`'s first layers), above
 the current ones: the lessons of Xavier and He (`deep-tanh-xavier`, `deep-relu-he`) speak
 of the signal at initialisation, which training then changes.
 
+## Decision regions (`a`, three times, 2-D data)
+For `moons`, `circles` and `spiral`: the class the network predicts over the plane of its
+training points, each half block a cell of the grid in its class's colour, with training
+points on it as dots (under `NO_COLOR`: a glyph per class, the class's digit for a point). A
+dot in another class's region is a point the network gets wrong. Measured only while shown,
+redrawn with the other panels: `circles-linear` keeps one straight line, `circles-hidden`
+closes around the inner disc, `spiral-deep` follows the arms that `spiral-shallow` cuts.
+
 ## Model graph (`g`)
 The lesson in full, then Input -> Affine (W, b) -> [BatchNorm (γ, β)] -> activation
 -> [Dropout] -> ... -> Softmax -> cross-entropy loss, each node with its output
@@ -269,8 +277,8 @@ test accuracy.
 
 ## Small terminals
 Below {WIDE[0]} columns or {WIDE[1]} rows the lab shows one region at a time behind tabs
-(Setup, Train, Gradients; keys `1`, `2`, `3`; `a` turns the third into Signal, Weights
-and back); from {XWIDE} columns the table and the gradients sit side by side, with the
+(Setup, Train, Gradients; keys `1`, `2`, `3`; `a` turns the third into Signal, Weights,
+Boundary for 2-D data, and back); from {XWIDE} columns the table and the gradients sit side by side, with the
 signal panel (or, after `a`, the weight panel) under the gradients; below
 {MIN_SIZE[0]}x{MIN_SIZE[1]} it asks for a larger terminal.
 """

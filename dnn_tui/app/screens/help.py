@@ -278,8 +278,9 @@ test accuracy.
 ## Small terminals
 Below {WIDE[0]} columns or {WIDE[1]} rows the lab shows one region at a time behind tabs
 (Setup, Train, Gradients; keys `1`, `2`, `3`; `a` turns the third into Signal, Weights,
-Boundary for 2-D data, and back); from {XWIDE} columns the table and the gradients sit side by side, with the
-signal panel (or, after `a`, the weight panel) under the gradients; below
+Boundary for 2-D data, and back); from {XWIDE} columns the table and the gradients sit side
+by side, with the signal panel (or, after `a`, the weight panel or the regions) under the
+gradients; below
 {MIN_SIZE[0]}x{MIN_SIZE[1]} it asks for a larger terminal.
 """
 

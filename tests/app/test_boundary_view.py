@@ -131,3 +131,13 @@ async def test_a_run_that_never_shows_the_regions_measures_none(tmp_path: Path) 
         assert app.lab.boundary_panel.latest is None
     log = next(tmp_path.glob("*/events.jsonl")).read_text()
     assert "BoundaryMeasured" not in log
+
+
+async def test_the_widest_layout_keeps_the_gradients_beside_the_regions(tmp_path: Path) -> None:
+    app = DnnApp(scripted.MOONS, run_root=tmp_path)
+    async with app.run_test(size=(200, 60)) as pilot:
+        scripted.feed(app, scripted.moons_mid_run())
+        await pilot.press("a", "a", "a")
+        await pilot.pause()
+        assert shown(app, "#gradient-panel") and shown(app, "#boundary-panel")
+        assert not shown(app, "#signal-panel") and not shown(app, "#weight-panel")

@@ -8,7 +8,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from textual.widgets import Tab
+from textual.widgets import Select, Tab
 
 from dnn_tui.analysis.regions import HALF, POINT, REGION_GLYPHS
 from dnn_tui.app.app import DnnApp
@@ -141,3 +141,19 @@ async def test_the_widest_layout_keeps_the_gradients_beside_the_regions(tmp_path
         await pilot.pause()
         assert shown(app, "#gradient-panel") and shown(app, "#boundary-panel")
         assert not shown(app, "#signal-panel") and not shown(app, "#weight-panel")
+
+
+async def test_a_2d_preset_brings_its_data_and_the_regions(tmp_path: Path) -> None:
+    app = DnnApp(scripted.CONFIG, run_root=tmp_path)  # digits
+    async with app.run_test(size=(120, 40)) as pilot:
+        form = app.lab.config_form
+        dataset = form.query_one("#field-dataset", Select)
+        form.query_one("#field-preset", Select).value = "circles-linear"
+        await pilot.pause()
+        assert dataset.value == "circles"
+        assert form.validated_config().model.hidden == ()
+        assert app.lab.offered_panels[-1] == "boundary"
+        form.query_one("#field-preset", Select).value = "baseline"
+        await pilot.pause()
+        assert dataset.value == "auto"  # the baseline's own, not the circles
+        assert "boundary" not in app.lab.offered_panels

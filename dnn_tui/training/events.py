@@ -209,7 +209,8 @@ class WeightsMeasured(Event):
 class BoundaryMeasured(Event):
     """The class the model predicts over the plane of 2-D data (``dnn_tui.training.boundary``):
     emitted only while a view asks for it (the lab's boundary panel), at most about every
-    ``engine.BOUNDARY_INTERVAL``, at a progress report or an epoch end."""
+    ``engine.BOUNDARY_INTERVAL``, at a progress report or an epoch end (events.jsonl keeps
+    one every ``recorder.LOG_BOUNDARY_INTERVAL``)."""
 
     epoch: int
     step: int

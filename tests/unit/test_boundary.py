@@ -4,6 +4,7 @@ pass, the event in events.jsonl, and the lessons of the 2-D presets."""
 from __future__ import annotations
 
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 import torch
@@ -13,8 +14,9 @@ from dnn_tui.analysis.regions import HALF, POINT, REGION_GLYPHS, legend_text, re
 from dnn_tui.config import DataConfig, ModelConfig, RunConfig, TrainConfig, validate
 from dnn_tui.data import Dataset, load_dataset
 from dnn_tui.presets import load_preset
+from dnn_tui.rundir import recorder
 from dnn_tui.rundir.eventlog import parse_event_line
-from dnn_tui.rundir.recorder import log_line
+from dnn_tui.rundir.recorder import RunRecorder, log_line
 from dnn_tui.training import engine
 from dnn_tui.training.boundary import (
     GRID,
@@ -28,6 +30,7 @@ from dnn_tui.training.boundary import (
 from dnn_tui.training.controls import RunControls
 from dnn_tui.training.engine import train
 from dnn_tui.training.events import BoundaryMeasured, Event
+from tests.helpers.run_files import started
 
 
 @pytest.fixture(scope="module")
@@ -150,6 +153,23 @@ def boundary_event(**changes: object) -> BoundaryMeasured:
 def test_the_event_reads_back_from_events_jsonl() -> None:
     event = boundary_event()
     assert parse_event_line(log_line(event)) == event
+
+
+def test_the_regions_are_logged_at_most_every_few_seconds(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clock = [100.0]
+    monkeypatch.setattr(recorder.time, "monotonic", lambda: clock[0])
+    sink = RunRecorder(tmp_path)
+    sink(started())
+    for epoch in range(1, 21):  # 0.5 s apart: 10 s in all
+        sink(boundary_event(epoch=epoch))
+        sink.flush()
+        clock[0] += 0.5
+    sink.close()
+    lines = (tmp_path / "events.jsonl").read_bytes().splitlines()
+    logged = [parse_event_line(line) for line in lines if b"BoundaryMeasured" in line]
+    assert [e.epoch for e in logged] == [1, 11]  # LOG_BOUNDARY_INTERVAL (5 s) apart
 
 
 @pytest.mark.parametrize(

@@ -10,7 +10,8 @@ The regions come from ``BoundaryMeasured``: the engine measures them only while 
 is the one shown (``RunControls.boundary_wanted``), at most every
 ``engine.BOUNDARY_INTERVAL``; the panel keeps the latest and draws it when the screen
 flushes. A run of another process (``watch``, a background run) measures them only while
-its own dashboard shows them; the panel says so, and how to draw a saved run's.
+its own dashboard shows them, and logs one every ``recorder.LOG_BOUNDARY_INTERVAL``; the
+panel says so, and how to draw a saved run's.
 """
 
 from __future__ import annotations

@@ -11,6 +11,7 @@ import torch
 from torch import nn
 
 from dnn_tui.analysis.regions import HALF, POINT, REGION_GLYPHS, legend_text, regions_text
+from dnn_tui.app.suite_runner import suite_configs
 from dnn_tui.config import DataConfig, ModelConfig, RunConfig, TrainConfig, validate
 from dnn_tui.data import Dataset, load_dataset
 from dnn_tui.presets import load_preset
@@ -207,3 +208,12 @@ def test_the_circles_presets_teach_what_a_hidden_layer_adds() -> None:
         config = replace(config, train=replace(config.train, device="cpu"))  # its own epochs
         results[name] = train(config, load_dataset(config.data)).test["acc"]
     assert results["circles-linear"] < 0.7 < 0.9 < results["circles-hidden"]
+
+
+def test_a_suite_of_2d_presets_keeps_their_data() -> None:
+    form = RunConfig(data=DataConfig("digits", limit=500, split_seed=3))
+    configs = dict(suite_configs("circles", form))
+    assert list(configs) == ["circles-linear", "circles-hidden"]
+    for config in configs.values():
+        assert config.data == DataConfig("circles", limit=500, split_seed=3)
+    assert dict(suite_configs("batching", form))["baseline"].data.dataset == "digits"

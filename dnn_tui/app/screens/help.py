@@ -264,8 +264,9 @@ A suite runs its presets one after the other with the form's dataset, each for i
 epochs (full-batch 200, the others 20) unless you changed the form's epochs: then every
 preset runs those and is named `NAME (edited)` (`regularization`: baseline, l2, dropout,
 bottleneck; `gradients`; `batching`; `clipping`; `depth`; `ensemble`: the baseline with
-seeds 0, 1, 2), saved like `dnn-tui suite` under `runs/<time>-suite-NAME/`, and opens their
-comparison when the last one ends (`ensemble` with its runs evaluated as one ensemble).
+seeds 0, 1, 2; `circles` and `spiral`, whose 2-D presets keep their own dataset), saved
+like `dnn-tui suite` under `runs/<time>-suite-NAME/`, and opens their comparison when the
+last one ends (`ensemble` with its runs evaluated as one ensemble).
 `s` stops the run and the rest of the suite.
 
 ## Leaving

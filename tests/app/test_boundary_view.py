@@ -14,6 +14,7 @@ from dnn_tui.analysis.regions import HALF, POINT, REGION_GLYPHS
 from dnn_tui.app.app import DnnApp
 from dnn_tui.config import DataConfig, ModelConfig, RunConfig, TrainConfig
 from dnn_tui.training import engine
+from dnn_tui.training.controls import RunControls
 from tests.helpers import scripted
 from tests.helpers.app import shown, wait_until
 
@@ -157,3 +158,18 @@ async def test_a_2d_preset_brings_its_data_and_the_regions(tmp_path: Path) -> No
         await pilot.pause()
         assert dataset.value == "auto"  # the baseline's own, not the circles
         assert "boundary" not in app.lab.offered_panels
+
+
+async def test_a_run_of_another_process_says_where_its_regions_come_from(tmp_path: Path) -> None:
+    app = DnnApp(scripted.MOONS, run_root=tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("a", "a", "a")
+        controls = RunControls()
+        app.lab.begin_run(scripted.MOONS, scripted.RUN_DIR, 1, controls, followed=True)
+        await pilot.pause()
+        assert controls.boundary_wanted  # asked for, in case its own dashboard measures them
+        text = app.lab.boundary_panel.render().plain
+        assert text == (
+            "Decision regions are measured while the run's own dashboard shows them; for a "
+            "saved run: dnn-tui eval RUN_DIR --boundary"
+        )

@@ -24,6 +24,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -35,6 +36,7 @@ from dnn_tui.app.app import DnnApp  # noqa: E402
 from dnn_tui.config import RunConfig, validate, with_options  # noqa: E402
 from dnn_tui.presets import load_preset  # noqa: E402
 from dnn_tui.rundir import recorder  # noqa: E402
+from dnn_tui.training import engine  # noqa: E402
 from dnn_tui.training.events import EpochEnded, Event  # noqa: E402
 
 TIMEOUT_S = 120.0
@@ -212,6 +214,27 @@ async def weights(root: Path) -> None:
         await settle(app)
         save(app, "lab-deep-tanh-xavier-start")
         await finish(pilot)
+
+
+async def boundary(root: Path) -> None:
+    """The decision regions of moons-tiny sharpening: full-batch steps (an epoch is one step),
+    paused after steps 1, 20 and 200 with the boundary panel shown (``a`` three times)."""
+    engine.BOUNDARY_INTERVAL = 0.0  # the regions of every step, so a pause shows its own
+    config = validate(with_options(load_preset("moons-tiny"), {"batch_size": "full"}))
+    app = DnnApp(replace(config, train=replace(config.train, epochs=200)), run_root=root)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("a", "a", "a")
+        PausingRecorder.app, PausingRecorder.pause_after = app, 1
+        await pilot.press("r")
+        for steps in (1, 20, 200):
+            await until(lambda: app.lab.run_status.state == "paused" or not app.running)
+            await settle(app)
+            save(app, f"lab-moons-boundary-{steps}")
+            PausingRecorder.pause_after = {1: 20, 20: None}.get(steps)
+            if app.running:
+                app.action_toggle_pause()
+                await until(lambda: app.lab.run_status.state != "paused")
+        await until(lambda: not app.running)
 
 
 async def open_runs(pilot: Pilot, select: list[str], folder: str = "") -> None:
@@ -465,6 +488,7 @@ SCENES = (
     exploding,
     signal,
     weights,
+    boundary,
     watch,
     overview,
     batching,

@@ -84,7 +84,8 @@ LAB_KEYS: tuple[KeyRow, ...] = (
     ),
     KeyRow(
         "`a`",
-        "cycle the gradient panel, the signal panel (the forward signal) and the weight panel",
+        "cycle the gradient panel, the signal panel (the forward signal), the weight panel "
+        "and, for 2-D data, the decision regions",
         (
             # The footer shows `a` where it has room; at 80 columns the Gradients tab's label
             # says it.

@@ -34,6 +34,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     _add_ensemble_arguments(evaluate)
     _add_confusion_arguments(evaluate)
     _add_trace_arguments(evaluate)
+    _add_boundary_arguments(evaluate)
     evaluate.set_defaults(handler=_eval, parser=evaluate)
 
 
@@ -47,6 +48,8 @@ def _eval(args: argparse.Namespace) -> int:
 
     if args.trace or args.sample is not None or args.split is not None:
         return _trace(args)
+    if args.boundary:
+        return _boundary(args)
     if args.confusion or args.counts:
         return _confusion(args)
     if args.ensemble or args.more_runs or args.json:
@@ -230,4 +233,44 @@ def _trace(args: argparse.Namespace) -> int:
     console.print(visible(args.run), soft_wrap=True, markup=False, highlight=False)
     for line in pass_lines(traced):
         console.print(line, soft_wrap=True, markup=False, highlight=False)
+    return EXIT_OK
+
+
+# --- decision regions (--boundary) -----------------------------------------------------------
+
+
+def _add_boundary_arguments(evaluate: argparse.ArgumentParser) -> None:
+    evaluate.add_argument(
+        "--boundary",
+        action="store_true",
+        help="2-D data: the predicted class over the plane, with the training points (--json: "
+        "x_range, y_range, classes and the grid, rows from high y)",
+    )
+
+
+def _boundary(args: argparse.Namespace) -> int:
+    """``eval RUN --boundary [--json]``: the kept weights' decision regions."""
+    if args.ensemble or args.more_runs or args.confusion or args.counts:
+        raise UsageError("--boundary: one run, without --ensemble, --confusion or --counts")
+    from dnn_tui.analysis.boundary import regions_of
+    from dnn_tui.analysis.regions import legend_text, plane_caption, regions_text
+    from dnn_tui.fileio import visible
+    from dnn_tui.training.report import make_console
+
+    options = given_options(args, DATA_OPTIONS)
+    regions = regions_of(args.run, options, check=lambda config: check_used(config, options))
+    if args.json:
+        sys.stdout.write(json.dumps(regions.to_json(), allow_nan=False) + "\n")
+        return EXIT_OK
+    console = make_console()
+    colour = console.color_system is not None and not console.no_color
+    console.print(
+        f"{visible(args.run)}: decision regions on {regions.dataset} (kept weights)",
+        soft_wrap=True,
+        markup=False,
+        highlight=False,
+    )
+    console.print(regions_text(regions.grid, regions.points, colour), soft_wrap=True)
+    console.print(legend_text(regions.classes, colour), soft_wrap=True)
+    console.print(plane_caption(regions.x_range, regions.y_range), markup=False, highlight=False)
     return EXIT_OK

@@ -73,6 +73,7 @@ from dnn_tui.rundir.files import (
 )
 from dnn_tui.training.events import (
     ActivationsMeasured,
+    BoundaryMeasured,
     ControlApplied,
     EpochEnded,
     Event,
@@ -91,6 +92,9 @@ if TYPE_CHECKING:
 
 LOG_STEP_INTERVAL = 0.25
 """Seconds between two progress reports in events.jsonl (about 4 a second)."""
+LOG_BOUNDARY_INTERVAL = 5.0
+"""Seconds between two decision regions in events.jsonl: a grid is about 3 kB, so a run
+whose regions are shown for an hour logs about 2 MB of them, not 20."""
 BEST_SAVE_MIN_S = 1.0
 """Seconds between two saves of the best weights so far, at least."""
 BEST_SAVE_SHARE = 0.02
@@ -265,6 +269,7 @@ class RunRecorder:
         self._last_step_logged = 0.0
         self._step_taken = False
         """A step of a paused run was applied: its report is logged however soon it comes."""
+        self._last_boundary_logged = -LOG_BOUNDARY_INTERVAL
         self._pending_best: tuple[int, dict[str, Tensor]] | None = None
         self._next_best_save = 0.0
         self._history_dirty = False
@@ -378,6 +383,11 @@ class RunRecorder:
                 return
             self._last_step_logged = now
             self._step_taken = False
+        if isinstance(event, BoundaryMeasured):
+            now = time.monotonic()
+            if now - self._last_boundary_logged < LOG_BOUNDARY_INTERVAL:
+                return
+            self._last_boundary_logged = now
         if isinstance(event, RunStarted):
             self._guard(self._started, event)
         if isinstance(event, EpochEnded):  # every file keeps the same bounded record

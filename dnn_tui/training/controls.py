@@ -41,6 +41,10 @@ class RunControls:
         """Why the run must end as ``failed`` (see ``fail``: e.g. its files cannot be written)."""
         self.version = 0
         """Bumped on every change; the engine compares it each step without locking."""
+        self.boundary_wanted = False
+        """Whether a view shows the decision regions (the lab's boundary panel): the engine
+        measures them only then. A plain flag read without the lock at progress reports, not
+        a change the run records."""
 
     # --- read side (any thread) ---------------------------------------------------------
 

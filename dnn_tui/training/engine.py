@@ -31,6 +31,7 @@ from dnn_tui.fileio import error_line
 from dnn_tui.graph import build_graph, summary_text, trainable_params
 from dnn_tui.model import build_mlp, l2_penalty, linear_layers
 from dnn_tui.training.activations import PROBE_SAMPLES
+from dnn_tui.training.boundary import BoundaryProbe
 from dnn_tui.training.controls import RunControls
 from dnn_tui.training.evaluation import EVAL_CHUNK, Evaluation, assess
 from dnn_tui.training.events import (
@@ -54,6 +55,9 @@ REPORT_INTERVAL = 0.1
 """Seconds between StepMeasured events: about 10 a second, whatever the step rate."""
 PROBE_INTERVAL = 1.0
 """Least seconds between two activation probes within an epoch (each runs with a report)."""
+BOUNDARY_INTERVAL = 0.5
+"""Least seconds between two measures of the decision regions (only while a view shows them:
+``RunControls.boundary_wanted``); a grid of 48 x 24 points is one small forward pass."""
 
 
 @dataclass
@@ -207,6 +211,11 @@ class _Run:
         )
         self.last_signal = 0.0
         """The clock (``watch.clock``) at the latest activation probe."""
+        self.boundary = (
+            BoundaryProbe(self.model, self.x, self.y, data.classes) if data.input_dim == 2 else None
+        )
+        self.last_boundary = -math.inf
+        """The clock at the latest measure of the decision regions."""
         self.optimizer = make_optimizer(config.train.optimizer, self.probe.params, config.train.lr)
         self.lr = config.train.lr
         self.seen_version = -1  # changes made before the first step apply at the first step
@@ -336,6 +345,7 @@ class _Run:
         )
         self.measure_signal(0, 0)
         self.emit(self.weights.measured(0, self.layers))
+        self.measure_boundary(0, 0)
 
     def measure_signal(self, epoch: int, step: int) -> ActivationsMeasured | None:
         """Run the activation probe (when on) and emit what it measured."""
@@ -345,6 +355,15 @@ class _Run:
         self.last_signal = self.watch.clock()
         self.emit(measured)
         return measured
+
+    def measure_boundary(self, epoch: int, step: int) -> None:
+        """Emit the decision regions when a view shows them (2-D data) and one is due."""
+        if self.boundary is None or not self.controls.boundary_wanted:
+            return
+        now = self.watch.clock()
+        if now - self.last_boundary >= BOUNDARY_INTERVAL:
+            self.last_boundary = now
+            self.emit(self.boundary.measure(epoch, step))
 
     def train_epoch(self, epoch: int) -> EpochOutcome:
         """One pass over the training set, in the order of a plain PyTorch loop."""
@@ -424,6 +443,7 @@ class _Run:
             self.measure_signal(meter.epoch, done)
             if stepping:
                 self.emit(self.weights.measured(meter.epoch, self.layers))
+        self.measure_boundary(meter.epoch, done)
         self.check_threads()
 
     def check_threads(self) -> None:
@@ -451,6 +471,7 @@ class _Run:
             self.best_state = {k: v.detach().clone() for k, v in self.model.state_dict().items()}
         best_weights = self.best_state if improved else None
         self.emit(EpochEnded(record, self.best_epoch, self.config.train.epochs, best_weights))
+        self.measure_boundary(meter.epoch, self.steps_per_epoch)
         return EpochOutcome(Status.COMPLETED, self.steps_per_epoch)
 
     def finish(self, status: str, diverged: dict[str, Any] | None, error: str | None) -> RunResult:

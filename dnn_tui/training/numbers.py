@@ -1,4 +1,4 @@
-"""How numbers, durations and shapes are written on screen, the same in every panel.
+"""How numbers, durations and shapes are written, the same in every panel and every headless table.
 
 Numbers that sit in columns have a fixed width whatever their size (a column that
 widens as a loss grows would shift every column after it): ``fmt_fixed`` writes a

@@ -176,8 +176,8 @@ TABLE_COLUMNS = (
     Column("gap best", 7),
     Column("train loss", 8),
     Column("val loss", 4),
-    Column("status", 3, name_width=8, right=False),
-    Column("directory", 0, name_width=24, right=False),
+    Column("status", 3, name_width=9, right=False),
+    Column("directory", 0, name_width=20, right=False),
 )
 """The comparison's columns; at a narrow width the highest ranks are left out first."""
 

@@ -101,7 +101,8 @@ def fit(
             break
         excess = sum(widths.values()) + gap * (len(shown) - 1) + edge - width
         keys_narrow = wrap or all(columns[i].rank <= key_after for i in shown)
-        for i in sorted(shown, key=lambda i: natural[i] - least[i], reverse=True):
+        # Titles wrap before names narrow, the widest first; a number never narrows.
+        for i in sorted(shown, key=lambda i: (columns[i].name_width is not None, -widths[i])):
             if excess <= 0:
                 break
             if not keys_narrow and columns[i].rank == 0 and columns[i].name_width is not None:

@@ -8,11 +8,13 @@ import io
 import json
 import re
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from rich.console import Console
 
+from dnn_tui import config as cfg
 from dnn_tui.rundir.readings import best_val_acc
 from dnn_tui.training.columns import Column, fit, plain_lines
 from dnn_tui.training.events import EpochEnded
@@ -245,3 +247,22 @@ def test_fit_leaves_out_the_highest_rank_first_and_shortens_the_key_last() -> No
     assert narrow.shown == (0,) and narrow.widths == (20,)
     (line,) = plain_lines(columns, rows, layout)[1:]
     assert len(line) <= 36 and line.endswith("1.00")
+
+
+def test_early_stopping_counts_in_short_words_at_80_columns() -> None:
+    out = io.StringIO()
+    report = Report(Console(file=out, width=WIDTH, force_terminal=False))
+    config = cfg.with_options(started().config, {"early_stopping": 3, "epochs": 10})
+    report(replace(started(), config=config))
+    for epoch, best in ((1, 1), (2, 1)):
+        report(EpochEnded(record(epoch), best, 10))
+    first, second = out.getvalue().splitlines()[-2:]
+    assert first.endswith("*") and second.endswith("wait 1/3")
+    assert len(first) <= WIDTH and len(second) <= WIDTH
+
+
+def test_presets_fit_when_columns_is_set(cli: Cli, tmp_path: Path) -> None:
+    done = cli("presets", cwd=tmp_path, columns=WIDTH)
+    assert done.returncode == 0, done.stderr
+    assert_fits(done.stdout)
+    assert cli("presets", cwd=tmp_path).stdout.splitlines()[0].startswith("baseline  ")

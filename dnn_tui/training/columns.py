@@ -1,10 +1,10 @@
 """How a headless table fits the width of its terminal: columns left out by rank, names
 wrapped or shortened, numbers never cut.
 
-A table that is too wide first narrows its name columns (wrapped in a Rich table, shortened
-in the middle in a one-line-per-row listing) and wraps its titles at their spaces, then
-leaves out whole columns, the highest rank first; the key column (rank 0: the run folder,
-the only unique name) is narrowed last. A number is always printed whole.
+A table that is too wide first wraps its titles at their spaces, then narrows its name
+columns (wrapped in a Rich table, shortened in the middle in a listing of one line per row),
+then leaves out whole columns, the highest rank first. In a listing the key column (rank 0:
+the run folder, the only unique name) is shortened last. A number is always printed whole.
 """
 
 from __future__ import annotations

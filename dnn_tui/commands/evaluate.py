@@ -60,18 +60,19 @@ def _eval(args: argparse.Namespace) -> int:
     metrics = evaluate(run.model, data.x_test.to(device), data.y_test.to(device))
 
     from dnn_tui.fileio import visible
-    from dnn_tui.training.report import fmt_float, make_console
+    from dnn_tui.training.numbers import fmt_acc, fmt_loss
+    from dnn_tui.training.report import make_console
 
     console = make_console()
     console.print(
-        f"{visible(run.saved.path)}: test accuracy {metrics['acc']:.4f} "
-        f"(loss {metrics['loss']:.4f}) on {data.name}, {len(data.y_test)} samples",
-        soft_wrap=True,
+        f"{visible(run.saved.path)}: test accuracy {fmt_acc(metrics['acc'])} "
+        f"(loss {fmt_loss(metrics['loss'])}) on {data.name}, {len(data.y_test)} samples",
+        overflow="fold",
     )
     recorded = run.saved.history.get("dataset") or {}
     if data.name == recorded.get("name") and run.saved.history.get("test"):
         recorded_acc = run.saved.history["test"].get("acc")
-        console.print(f"the run recorded test accuracy {fmt_float(recorded_acc, '.4f')}")
+        console.print(f"the run recorded test accuracy {fmt_acc(recorded_acc)}")
     return EXIT_OK
 
 
@@ -115,25 +116,24 @@ def _eval_ensemble(args: argparse.Namespace) -> int:
 def print_ensemble(score: EnsembleScore, console: Console) -> None:
     """Each member's test accuracy and loss, their mean, and the ensemble's."""
     from dnn_tui.fileio import visible
-    from dnn_tui.training.report import fmt_float
+    from dnn_tui.training.columns import Column, fit, plain_lines
+    from dnn_tui.training.numbers import fmt_acc, fmt_loss
+    from dnn_tui.training.report import width_of
 
     console.print(
         f"ensemble of {len(score.members)} runs on the test split of {score.dataset} "
         f"({score.count} samples, split seed {score.split_seed})",
-        soft_wrap=True,
+        overflow="fold",
         markup=False,
     )
-    width = max(len("mean member"), *(len(visible(m.run)) for m in score.members))
     rows = [(visible(m.run), m.acc, m.loss) for m in score.members]
     rows += [("mean member", score.mean_member_acc, score.mean_member_loss)]
     rows += [("ensemble", score.acc, score.loss)]
-    console.print(f"{'run':<{width}}  {'test acc':>8}  {'loss':>8}", markup=False)
-    for name, acc, loss in rows:
-        console.print(
-            f"{name:<{width}}  {fmt_float(acc, '.4f'):>8}  {fmt_float(loss, '.4f'):>8}",
-            soft_wrap=True,
-            markup=False,
-        )
+    columns = [Column("run", 0, name_width=12, right=False), Column("test acc"), Column("loss")]
+    cells = [[name, fmt_acc(acc), fmt_loss(loss)] for name, acc, loss in rows]
+    layout = fit(columns, cells, width_of(console), wrap=False)
+    for line in plain_lines(columns, cells, layout):
+        console.print(line, markup=False, overflow="fold")
     gain = (score.acc - score.mean_member_acc) * 100
     console.print(f"the ensemble is {gain:+.2f} points from the mean member", markup=False)
 
@@ -161,10 +161,10 @@ def _confusion(args: argparse.Namespace) -> int:
         raise UsageError("--counts: only with --confusion")
     if args.ensemble or args.more_runs:
         raise UsageError("--confusion: one run, without --ensemble")
-    from dnn_tui.analysis.errors import evaluation_of, report_lines
+    from dnn_tui.analysis.errors import TABLE_WIDTH, evaluation_of, report_lines
     from dnn_tui.fileio import visible
     from dnn_tui.rundir.files import dumps_evaluation
-    from dnn_tui.training.report import make_console
+    from dnn_tui.training.report import make_console, width_of
 
     options = given_options(args, DATA_OPTIONS)
     evaluation, source = evaluation_of(
@@ -174,9 +174,10 @@ def _confusion(args: argparse.Namespace) -> int:
         sys.stdout.write(dumps_evaluation(evaluation))
         return EXIT_OK
     console = make_console()
-    console.print(visible(args.run), soft_wrap=True, markup=False, highlight=False)
-    for line in report_lines(evaluation, source, counts=args.counts):
-        console.print(line, soft_wrap=True, markup=False, highlight=False)
+    console.print(visible(args.run), overflow="fold", markup=False, highlight=False)
+    width = width_of(console) or TABLE_WIDTH
+    for line in report_lines(evaluation, source, counts=args.counts, width=width):
+        console.print(line, overflow="fold", markup=False, highlight=False)
     return EXIT_OK
 
 

@@ -514,7 +514,7 @@ def _resume(args: argparse.Namespace) -> int:
 
 
 def _progress(console: Console):
-    from dnn_tui.training.report import fmt_float
+    from dnn_tui.training.numbers import fmt_acc
 
     def report(entry: Mapping[str, Any], done: int, total: int) -> None:
         text = f"[{done}/{total}] {entry['dir']}: {entry['status']}"
@@ -522,48 +522,47 @@ def _progress(console: Console):
             text += f" at epoch {entry['pruned_at']}"
         if entry.get("best_val_acc") is not None:
             best = entry.get("best_epoch")
-            text += f", best epoch {best}, val acc {fmt_float(entry['best_val_acc'], '.4f')}"
+            text += f", best epoch {best}, val acc {fmt_acc(entry['best_val_acc'])}"
         if entry.get("seconds") is not None:
             text += f" ({entry['seconds']:.1f} s)"
         if entry.get("error"):
             text += f": {entry['error']}"
-        console.print(visible(text), markup=False, soft_wrap=True)  # errors come from run files
+        console.print(visible(text), markup=False, overflow="fold")  # errors come from run files
 
     return report
 
 
-def _mean(pair: tuple[float, float | None] | None) -> str:
-    if pair is None:
-        return "-"
-    mean, spread = pair
-    return f"{mean:.4f}" if spread is None else f"{mean:.4f} ± {spread:.4f}"
-
-
 def print_summary(rows: list[Row], axes: list[str], console: Console) -> None:
     """The comparison: one row per grid point (seeds averaged: mean ± standard deviation, and
-    with several seeds the test accuracy of their ensemble)."""
-    from rich.table import Table
+    with several seeds the test accuracy of their ensemble), fitted to the console's width."""
+    from dnn_tui.training.columns import Column, left_out_note, rich_table
+    from dnn_tui.training.numbers import fmt_acc, fmt_acc_spread
+    from dnn_tui.training.report import width_of
 
-    table = Table(header_style="bold")
-    if any(row.base for row in rows) and len({row.base for row in rows}) > 1:
-        table.add_column("preset")
+    columns = []
+    presets = any(row.base for row in rows) and len({row.base for row in rows}) > 1
+    if presets:
+        columns.append(Column("preset", 0, name_width=8, right=False))
     names = [name for name in axes if name != "seed"]
-    for name in names:
-        table.add_column(name)
-    table.add_column("runs", justify="right")
-    table.add_column("best val acc", justify="right")
-    table.add_column("test acc", justify="right")
+    columns += [Column(name, 0, name_width=6, right=False) for name in names]
+    columns += [Column("runs", 4), Column("best val acc", 0), Column("test acc", 1)]
     ensembles = any(row.ensemble is not None for row in rows)
     if ensembles:
-        table.add_column("ensemble test acc", justify="right")
-    table.add_column("status")
+        columns.append(Column("ensemble test acc", 2))
+    columns.append(Column("status", 3, name_width=9, right=False))
+    cells = []
     for row in rows:
-        cells = [visible(row.base)] if len(table.columns) > len(names) + 4 + ensembles else []
-        cells += [visible(row.values.get(name, "")) for name in names]
-        status = ", ".join(f"{n} {s}" for s, n in row.statuses.items())
-        cells += [str(row.runs), _mean(row.val), _mean(row.test)]
+        line = [visible(row.base)] if presets else []
+        line += [visible(row.values.get(name, "")) for name in names]
+        line += [str(row.runs), fmt_acc_spread(*(row.val or (None, None)))]
+        line += [fmt_acc_spread(*(row.test or (None, None)))]
         if ensembles:
-            cells.append("-" if row.ensemble is None else f"{row.ensemble:.4f}")
-        cells.append(status)
-        table.add_row(*cells)
+            line.append(fmt_acc(row.ensemble))
+        line.append(", ".join(f"{n} {s}" for s, n in row.statuses.items()))
+        cells.append(line)
+    width = width_of(console)
+    table, layout = rich_table(columns, cells, width)
     console.print(table)
+    note = left_out_note(layout, width)
+    if note:
+        console.print(note, markup=False, overflow="fold")

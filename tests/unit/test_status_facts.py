@@ -54,8 +54,8 @@ def test_the_summary_lines() -> None:
         "status: diverged after 2 epochs in 1.5 s",
         "failed: boom",
         "diverged: a non-finite value at epoch 2, step 3, first in fc1; " + DIVERGED_ADVICE,
-        "best epoch: 1 (val loss 0.5000, val acc 0.8000)",
-        "test accuracy: 0.7500 (test loss 0.6000)",
+        "best epoch: 1 (val loss 0.5000, val acc 80.0%)",
+        "test accuracy: 75.0% (test loss 0.6000)",
     ]
     ended_well = summary_lines(
         "completed", [], "(0.0 s of epochs)", best_epoch=None, test=None, diverged=None

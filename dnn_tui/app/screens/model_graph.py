@@ -41,13 +41,13 @@ from textual.screen import Screen
 from textual.widgets import Footer, Label, Static
 
 from dnn_tui.analysis.trace import pass_lines
-from dnn_tui.app.formatting import fmt_count, fmt_norm, fmt_weight_norm
 from dnn_tui.app.widgets.gradient_panel import BAND_STYLES
 from dnn_tui.app.widgets.signal_panel import BAND_STYLES as SIGNAL_STYLES
 from dnn_tui.fileio import visible
 from dnn_tui.graph import DATASET_SHAPES, GraphNode, build_graph, summary_text
 from dnn_tui.training.events import ActivationsMeasured, PassTraced
 from dnn_tui.training.lessons import gradient_bands, signal_band
+from dnn_tui.training.numbers import fmt_count, fmt_norm, fmt_weight_norm
 
 if TYPE_CHECKING:
     from dnn_tui.app.screens.lab import LabScreen

@@ -29,18 +29,18 @@ from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import Label, ProgressBar, Static
 
-from dnn_tui.app.formatting import (
+from dnn_tui.app.pace import Pace
+from dnn_tui.config import RunConfig
+from dnn_tui.fileio import visible
+from dnn_tui.training.controls import RunControls
+from dnn_tui.training.events import RunFinished, RunStarted, StepMeasured
+from dnn_tui.training.numbers import (
     fmt_acc,
     fmt_duration,
     fmt_loss,
     fmt_rate,
     fmt_step_time,
 )
-from dnn_tui.app.pace import Pace
-from dnn_tui.config import RunConfig
-from dnn_tui.fileio import visible
-from dnn_tui.training.controls import RunControls
-from dnn_tui.training.events import RunFinished, RunStarted, StepMeasured
 from dnn_tui.training.status import Status
 
 STATES: dict[str, str] = {

@@ -235,7 +235,7 @@ class RunFollower:
         except (RunError, OSError, KeyError, TypeError, ValueError, AttributeError):
             return []
         # Taken now, the log holds every epoch read above (each is written there first).
-        offset = _after_epoch(fd, os.fstat(fd).st_size, last) if last else None
+        offset = after_epoch(fd, os.fstat(fd).st_size, last) if last else None
         if offset is None:
             return []
         self.started = started
@@ -440,7 +440,7 @@ class EpochSample:
         return kept
 
 
-def _after_epoch(fd: int, size: int, epoch: int) -> int | None:
+def after_epoch(fd: int, size: int, epoch: int) -> int | None:
     """The offset just after the EpochEnded line of ``epoch`` (or of the last epoch before it)
     in events.jsonl open as fd, searched backwards from its end; None when not found within
     TAIL_SCAN_BYTES."""

@@ -45,6 +45,7 @@ if TYPE_CHECKING:
     from dnn_tui.data import Dataset
     from dnn_tui.training.controls import RunControls
     from dnn_tui.training.engine import RunResult
+    from dnn_tui.rundir.resumption import Resumption
     from dnn_tui.training.events import Emit, Event
 
 
@@ -54,16 +55,19 @@ def record_run(
     data: Dataset | Callable[[], Dataset],
     controls: RunControls,
     emit: Emit | None = None,
+    resume: Resumption | None = None,
 ) -> RunResult | None:
     """Train config into the claimed folder; None when stopped before the first step.
 
     ``data`` may be a loader: it runs with the heartbeat and the steering channel in place.
+    ``resume``: the run in the folder goes on from its checkpoint (``rundir.resumption``).
     """
     from dnn_tui.rundir.channel import RunChannel
     from dnn_tui.training.engine import train
     from dnn_tui.training.events import RunFinished, fan_out
 
-    recorder = RunRecorder(folder, on_error=controls.fail)
+    resumed = None if resume is None else resume.history
+    recorder = RunRecorder(folder, on_error=controls.fail, resumed=resumed)
     channel = RunChannel(folder, controls, note=recorder.note).start()
     view = None if emit is None else ViewSink(emit, recorder.note)
 
@@ -78,14 +82,21 @@ def record_run(
         dataset = data() if callable(data) else data
         if controls.stop_requested:
             return None
-        return train(config, dataset, controls, fan_out(before_the_end, recorder, view))
+        emit_all = fan_out(before_the_end, recorder, view)
+        start = None if resume is None else resume.checkpoint
+        return train(config, dataset, controls, emit_all, start=start)
     except Exception as error:
         failure = f"before the first step: {error_line(error)}"
         raise
     finally:
         channel.close()
         recorder.close()
-        if recorder.history is None and failure is None:  # stopped before it started
+        if recorder.history is None and resume is not None:  # the cut run says how it ended
+            from dnn_tui.rundir.resumption import record_unresumed
+
+            with contextlib.suppress(OSError):
+                record_unresumed(resume, Status.FAILED if failure else Status.STOPPED, failure)
+        elif recorder.history is None and failure is None:  # stopped before it started
             release(folder)
         elif recorder.history is None:  # failed before it started: the folder says why
             with contextlib.suppress(OSError):
@@ -167,10 +178,14 @@ def stop_on_signals(stop: Callable[[], None]) -> Iterator[list[int]]:
 
 
 def run_headless(
-    config: RunConfig, folder: Folder, data: Dataset | Callable[[], Dataset], console: Console
+    config: RunConfig,
+    folder: Folder,
+    data: Dataset | Callable[[], Dataset],
+    console: Console,
+    resume: Resumption | None = None,
 ) -> Outcome:
     """Train config into the claimed run directory, printing the report; the signals in
-    STOP_SIGNALS stop it after its current step."""
+    STOP_SIGNALS stop it after its current step. ``resume``: see ``record_run``."""
     from dnn_tui.training.controls import RunControls
     from dnn_tui.training.report import Report
 
@@ -178,7 +193,7 @@ def run_headless(
     report = Report(console, run_dir=folder.path)
     try:
         with stop_on_signals(controls.stop) as received:
-            result = record_run(config, folder, data, controls, report)
+            result = record_run(config, folder, data, controls, report, resume)
     finally:
         report.close()
     if result is None:

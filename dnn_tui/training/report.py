@@ -28,6 +28,7 @@ from dnn_tui.training.events import (
     Event,
     Notice,
     RunFinished,
+    RunResumed,
     RunStarted,
     StepMeasured,
 )
@@ -205,6 +206,11 @@ class Report:
             self._epoch(event)
         elif isinstance(event, ControlApplied):
             self._control(event)
+        elif isinstance(event, RunResumed):
+            self._print(
+                f"continued after epoch {event.epoch} (its checkpoint), "
+                f"to epoch {event.epochs}"
+            )
         elif isinstance(event, RunFinished):
             self.close()
             self._finished(event)

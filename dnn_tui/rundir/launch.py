@@ -43,9 +43,9 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from dnn_tui.data import Dataset
+    from dnn_tui.rundir.resumption import Resumption
     from dnn_tui.training.controls import RunControls
     from dnn_tui.training.engine import RunResult
-    from dnn_tui.rundir.resumption import Resumption
     from dnn_tui.training.events import Emit, Event
 
 

@@ -24,6 +24,7 @@ from dnn_tui.config import RunConfig, config_hash, validate, with_options
 from dnn_tui.fileio import Folder
 from dnn_tui.rundir import liveness
 from dnn_tui.rundir.files import (
+    CHECKPOINT_FILE,
     CONFIG_FILE,
     CONTROL_FILE,
     EPOCHS_FILE,
@@ -32,7 +33,6 @@ from dnn_tui.rundir.files import (
     HISTORY_CSV,
     HISTORY_FILE,
     LIVENESS_FILE,
-    CHECKPOINT_FILE,
     WEIGHTS_FILE,
     RunError,
     dumps_history,

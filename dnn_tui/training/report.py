@@ -208,8 +208,7 @@ class Report:
             self._control(event)
         elif isinstance(event, RunResumed):
             self._print(
-                f"continued after epoch {event.epoch} (its checkpoint), "
-                f"to epoch {event.epochs}"
+                f"continued after epoch {event.epoch} (its checkpoint), to epoch {event.epochs}"
             )
         elif isinstance(event, RunFinished):
             self.close()

@@ -147,3 +147,37 @@ def test_a_running_run_is_refused(cli: Cli, three_epochs: Path, tmp_path: Path) 
     assert done.returncode == 1
     assert f"its run is still going (pid {os.getpid()}" in done.stderr
     assert len(read_history(three_epochs)["epochs"]) == 3
+
+
+@pytest.mark.e2e
+def test_a_killed_run_resumes_and_completes_each_epoch_once(tmp_path: Path) -> None:
+    from tests.helpers.cli import LONG_RUN, cli_command, cli_env, run_cli
+    from tests.helpers.waiting import wait_for
+
+    out = tmp_path / "run"
+    process = subprocess.Popen(
+        cli_command("train", *LONG_RUN, "--epochs", 30, "--out", out),
+        cwd=tmp_path,
+        env=cli_env(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_for(lambda: (out / "checkpoint.json").is_file(), "a checkpoint", 120)
+        process.kill()  # SIGKILL: no handler runs, the files stay as they were
+        process.wait(timeout=30)
+    finally:
+        process.kill()
+    assert read_history(out)["status"] == "running"
+    done = run_cli("train", "--resume", out, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    history = read_history(out)
+    assert history["status"] == "completed"
+    assert [r["epoch"] for r in history["epochs"]] == list(range(1, 31))
+    logged = [json.loads(line) for line in (out / "epochs.jsonl").read_text().splitlines()]
+    assert [r["epoch"] for r in logged] == list(range(1, 31))
+    events = [json.loads(line) for line in (out / "events.jsonl").read_text().splitlines()]
+    ended = [e["record"]["epoch"] for e in events if e["event"] == "EpochEnded"]
+    assert ended == list(range(1, 31))
+    assert len((out / "history.csv").read_text().splitlines()) == 31
+    assert json.loads((out / "checkpoint.json").read_text())["epoch"] == 30

@@ -32,6 +32,7 @@ from dnn_tui.training.events import (
     EpochEnded,
     Notice,
     RunFinished,
+    RunResumed,
     RunStarted,
     StepMeasured,
     from_record,
@@ -73,6 +74,7 @@ def test_every_event_type_survives_a_round_trip_through_json() -> None:
         ControlApplied(1, 2, "lr", 0.5),
         EpochEnded(record(1), 1, 3),
         RunFinished("failed", 1, None, None, 2.0, error="boom", partial_epoch={"epoch": 2}),
+        RunResumed(3, 6),
     ]
     assert {type(e).__name__ for e in events} == set(EVENT_TYPES)
     for event in events:

@@ -1069,15 +1069,9 @@ def dumps_checkpoint(checkpoint: Checkpoint, identity: str, tensor_file: bytes) 
     return json.dumps(strict_json(record), allow_nan=False, indent=2) + "\n"
 
 
-def load_checkpoint(run_dir: str | Path, identity: str) -> Checkpoint:
-    """The run's checkpoint read and checked: checkpoint.json's fields and types, the tensor
-    file's size and SHA-256 against it, the tensors it names (never pickle), and the config's
-    ``identity`` (a checkpoint of another config is refused). RunError names file and rule."""
-    from safetensors import SafetensorError
-    from safetensors.torch import load
-
-    from dnn_tui.training.checkpoint import RNG_BATCHES, RNG_CPU, Checkpoint
-
+def read_checkpoint_meta(run_dir: str | Path, identity: str) -> dict[str, Any]:
+    """checkpoint.json read and checked (fields, types, the config's ``identity``: one of
+    another config is refused), without its tensors (nor torch); RunError names the rule."""
     path = Path(run_dir) / CHECKPOINT_META
     missing = "missing: the run kept no checkpoint (it ended before its first epoch?)"
     record = parse_json(path, read_run_file(path, MAX_CHECKPOINT_META_BYTES, missing))
@@ -1086,10 +1080,10 @@ def load_checkpoint(run_dir: str | Path, identity: str) -> Checkpoint:
     f.require(record, CHECKPOINT_KEYS, "")
     if record["schema"] != CHECKPOINT_SCHEMA or isinstance(record["schema"], bool):
         raise f.fail("schema", f"must be {CHECKPOINT_SCHEMA} (a newer dnn-tui wrote it?)")
-    epoch = f.integer(record["epoch"], "epoch", low=1)
+    f.integer(record["epoch"], "epoch", low=1)
     f.number(record["lr"], "lr", null=False)
     f.number(record["clip_norm"], "clip_norm")
-    best = f.integer(record["best_epoch"], "best_epoch", low=1, null=True)
+    f.integer(record["best_epoch"], "best_epoch", low=1, null=True)
     f.number(record["best_loss"], "best_loss")
     f.text(record["identity"], "identity")
     if record["identity"] != identity:
@@ -1099,10 +1093,25 @@ def load_checkpoint(run_dir: str | Path, identity: str) -> Checkpoint:
         )
         raise f.fail("identity", rule)
     about = f.object(record["tensors"], "tensors")
-    assert about is not None and epoch is not None
+    assert about is not None
     f.require(about, ("bytes", "sha256"), "tensors.")
+    f.integer(about["bytes"], "tensors.bytes")
     f.text(about["sha256"], "tensors.sha256")
-    tensor_path = path.parent / CHECKPOINT_FILE
+    return record
+
+
+def load_checkpoint(run_dir: str | Path, identity: str) -> Checkpoint:
+    """The run's checkpoint read and checked: checkpoint.json (``read_checkpoint_meta``), the
+    tensor file's size and SHA-256 against it, the tensors it names (never pickle).
+    RunError names the file and the rule."""
+    from safetensors import SafetensorError
+    from safetensors.torch import load
+
+    from dnn_tui.training.checkpoint import RNG_BATCHES, RNG_CPU, Checkpoint
+
+    record = read_checkpoint_meta(run_dir, identity)
+    about = record["tensors"]
+    tensor_path = Path(run_dir) / CHECKPOINT_FILE
     data = read_run_file(tensor_path, MAX_CHECKPOINT_BYTES)
     if len(data) != about["bytes"] or hashlib.sha256(data).hexdigest() != about["sha256"]:
         rule = f"does not match {CHECKPOINT_META} (its size or SHA-256 differs): damaged?"
@@ -1117,10 +1126,10 @@ def load_checkpoint(run_dir: str | Path, identity: str) -> Checkpoint:
         if name not in tensors or tensors[name].dtype != torch.uint8:
             raise run_error(tensor_path, "missing or not bytes", name)
     return Checkpoint(
-        epoch=epoch,
+        epoch=record["epoch"],
         lr=float(record["lr"]),
         clip_norm=None if record["clip_norm"] is None else float(record["clip_norm"]),
-        best_epoch=best,
+        best_epoch=record["best_epoch"],
         best_loss=None if record["best_loss"] is None else float(record["best_loss"]),
         tensors=tensors,
     )

@@ -256,3 +256,16 @@ def record_unresumed(resumption: Resumption, status: str, error: str | None) -> 
     history = {**resumption.history, "status": status, "error": error}
     resumption.folder.write_atomic(HISTORY_FILE, dumps_history(history).encode("utf-8"))
     resumption.folder.remove(LIVENESS_FILE)
+
+
+def adopt_resumption(run_dir: str | Path) -> Resumption:
+    """The resumption another process prepared in run_dir (``continue_in_background``): the
+    directory claimed and cut, config.toml saying how the run goes on."""
+    path = Path(run_dir)
+    try:
+        config = load_config(path / CONFIG_FILE)
+        history = read_history(path / HISTORY_FILE)
+        checkpoint = load_checkpoint(path, identity(config))
+    except RunError as error:
+        raise ResumeRefused(str(error)) from None
+    return Resumption(Folder(path), config, checkpoint, history, history["status"])

@@ -66,6 +66,7 @@ from dnn_tui.training.events import (
     Event,
     Notice,
     RunFinished,
+    RunResumed,
     RunStarted,
     StepMeasured,
     WeightsMeasured,
@@ -542,6 +543,10 @@ class LabScreen(Screen[None]):
                 self.signal_panel.start()
                 self.weight_panel.start(event.layers)
                 self.show_controls()
+            case RunResumed(epoch=epoch, epochs=epochs):
+                self.run_ended = False
+                self.run_status.show_resumed(epochs)
+                self.show_notice(f"continued after epoch {epoch}, to epoch {epochs}")
             case RunFinished() as event:
                 self._finish(event)
             case Notice(text=text, level=level):

@@ -233,7 +233,8 @@ class _Run:
         self.start = start
         if start is not None:  # last, after everything that draws random numbers
             self.best_state = restore(start, self.model, self.optimizer, self.generator)
-            self.best_epoch, self.best_loss = start.best_epoch, start.best_loss or math.inf
+            self.best_epoch = start.best_epoch
+            self.best_loss = math.inf if start.best_loss is None else start.best_loss
 
     # --- controls ---------------------------------------------------------------------------
 

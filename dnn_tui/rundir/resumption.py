@@ -115,7 +115,21 @@ def prepare_resumption(run_dir: str | Path, changes: dict[str, Any]) -> Resumpti
     _check_fits(checkpoint, config, history, path)
     folder = claim_again(path)
     try:
-        base = {**history, "epochs": kept, "best_epoch": checkpoint.best_epoch}
+        earlier = history.get("resumed")
+        resumed = [
+            *(earlier if isinstance(earlier, list) else []),
+            {
+                "epoch": checkpoint.epoch,
+                "epochs": epochs,
+                "status": status,
+            },
+        ]
+        base = {
+            **history,
+            "epochs": kept,
+            "best_epoch": checkpoint.best_epoch,
+            "resumed": resumed,
+        }
         _cut(folder, config, checkpoint, base, kept)
     except BaseException:
         folder.remove(LIVENESS_FILE)

@@ -59,6 +59,7 @@ def test_extending_a_run_gives_the_numbers_of_an_uninterrupted_one(
     assert resumed["best_epoch"] == uninterrupted["best_epoch"]
     assert resumed["test"]["acc"] == uninterrupted["test"]["acc"]
     assert resumed["initial"] == uninterrupted["initial"]  # the first run's start, kept
+    assert resumed["resumed"] == [{"epoch": 3, "epochs": 6, "status": "completed"}]
     rows = (three_epochs / "history.csv").read_text().splitlines()[1:]
     assert [row.split(",")[0] for row in rows] == ["1", "2", "3", "4", "5", "6"]
     lines = (three_epochs / "events.jsonl").read_text().splitlines()
@@ -173,6 +174,7 @@ def test_a_killed_run_resumes_and_completes_each_epoch_once(tmp_path: Path) -> N
     assert done.returncode == 0, done.stderr
     history = read_history(out)
     assert history["status"] == "completed"
+    assert history["resumed"][0]["status"] == "interrupted"
     assert [r["epoch"] for r in history["epochs"]] == list(range(1, 31))
     logged = [json.loads(line) for line in (out / "epochs.jsonl").read_text().splitlines()]
     assert [r["epoch"] for r in logged] == list(range(1, 31))

@@ -127,3 +127,49 @@ def test_random_states_that_are_not_bytes_are_refused(tmp_path: Path) -> None:
     recorder(finished())
     with pytest.raises(RunError, match=r"checkpoint.safetensors: rng.torch_cpu: missing or not"):
         load_checkpoint(tmp_path, identity(CONFIG))
+
+
+def test_a_stopped_run_continues_with_the_numbers_of_an_uninterrupted_one(tmp_path: Path) -> None:
+    """Stopped at the first step of epoch 4 (its batch order drawn already), continued from
+    the checkpoint of epoch 3: epochs 4 to 6 are those of a run that never stopped."""
+    from dnn_tui.config import validate, with_options
+    from dnn_tui.data import load_data
+    from dnn_tui.rundir.files import read_history
+    from dnn_tui.rundir.launch import record_run
+    from dnn_tui.rundir.recorder import claim_run_dir
+    from dnn_tui.rundir.resumption import prepare_resumption
+    from dnn_tui.training.controls import RunControls
+
+    options = {"dataset": "digits", "limit": 300, "hidden": (16, 8), "dropout": 0.2}
+    config = validate(with_options(CONFIG, {**options, "epochs": 6, "threads": 1}))
+    data = load_data(config)
+
+    def controls() -> RunControls:
+        return RunControls(config.train.clip_norm, config.train.lr)
+
+    stopped = controls()
+
+    def stop_after_epoch_3(event: object) -> None:
+        if isinstance(event, EpochEnded) and event.record["epoch"] == 3:
+            stopped.stop()
+
+    run = tmp_path / "stopped"
+    result = record_run(config, claim_run_dir(run), data, stopped, stop_after_epoch_3)
+    assert result is not None and result.status == "stopped"
+    resumption = prepare_resumption(run, {})
+    assert resumption.checkpoint.epoch == 3 and resumption.status == "stopped"
+    record_run(resumption.config, resumption.folder, data, controls(), resume=resumption)
+    whole = tmp_path / "whole"
+    record_run(config, claim_run_dir(whole), data, controls())
+
+    continued, uninterrupted = (
+        read_history(run / "history.json"),
+        read_history(whole / "history.json"),
+    )
+    assert continued["status"] == "completed"
+    keys = ("train_loss", "train_acc", "val_loss", "val_acc", "grad_norm_total")
+    for a, b in zip(continued["epochs"], uninterrupted["epochs"], strict=True):
+        assert a["epoch"] == b["epoch"]
+        for key in keys:
+            assert a[key] == pytest.approx(b[key], abs=1e-6), (a["epoch"], key)
+    assert continued["test"]["acc"] == uninterrupted["test"]["acc"]

@@ -173,3 +173,47 @@ def test_a_stopped_run_continues_with_the_numbers_of_an_uninterrupted_one(tmp_pa
         for key in keys:
             assert a[key] == pytest.approx(b[key], abs=1e-6), (a["epoch"], key)
     assert continued["test"]["acc"] == uninterrupted["test"]["acc"]
+
+
+def test_a_diverged_run_keeps_its_last_finite_epoch_and_continues_from_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A non-finite loss at epoch 3, step 2: the checkpoint is epoch 2's end (before the bad
+    step), and the run goes on from it with another learning rate."""
+    import math
+
+    from dnn_tui.config import validate, with_options
+    from dnn_tui.data import load_data
+    from dnn_tui.rundir.files import read_history
+    from dnn_tui.rundir.launch import record_run
+    from dnn_tui.rundir.recorder import claim_run_dir
+    from dnn_tui.rundir.resumption import prepare_resumption
+    from dnn_tui.training.controls import RunControls
+    from dnn_tui.training.probes import GradientProbe
+
+    options = {"dataset": "digits", "limit": 300, "hidden": (16,), "epochs": 4, "threads": 1}
+    config = validate(with_options(CONFIG, options))
+    data = load_data(config)
+    measure = GradientProbe.measure
+    calls = {"n": 0}
+    steps_per_epoch = math.ceil(len(data.x_train) / config.train.batch_size)
+
+    def poisoned(self: GradientProbe, loss: torch.Tensor) -> tuple[list[float], float]:
+        calls["n"] += 1
+        norms, value = measure(self, loss)
+        return norms, math.nan if calls["n"] == 2 * steps_per_epoch + 2 else value
+
+    monkeypatch.setattr(GradientProbe, "measure", poisoned)
+    run = tmp_path / "run"
+    result = record_run(config, claim_run_dir(run), data, RunControls(None, config.train.lr))
+    assert result is not None and result.status == "diverged"
+    assert result.diverged is not None and result.diverged["epoch"] == 3
+    monkeypatch.setattr(GradientProbe, "measure", measure)
+    resumption = prepare_resumption(run, {"lr": 0.0005})
+    assert resumption.checkpoint.epoch == 2 and resumption.status == "diverged"
+    controls = RunControls(None, 0.0005)
+    record_run(resumption.config, resumption.folder, data, controls, resume=resumption)
+    history = read_history(run / "history.json")
+    assert history["status"] == "completed" and history["diverged"] is None
+    assert [r["epoch"] for r in history["epochs"]] == [1, 2, 3, 4]
+    assert [r["lr"] for r in history["epochs"]] == [config.train.lr] * 2 + [0.0005] * 2

@@ -340,6 +340,11 @@ class Folder:
         finally:
             os.close(fd)
 
+    def rename(self, name: str, new: str) -> None:
+        """Rename ``name`` to ``new`` in the folder (atomic: of two renames of one file, one
+        finds it gone)."""
+        os.rename(name, new, src_dir_fd=self._fd, dst_dir_fd=self._fd)
+
     def remove(self, name: str) -> None:
         """Remove ``name`` from the folder if it is there."""
         with _suppress_oserror(errno.ENOENT):

@@ -481,6 +481,36 @@ async def search(root: Path) -> None:
         save(app, "sweep-importance")
 
 
+async def continued(root: Path) -> None:
+    """A finished 5-epoch baseline continued with ``o`` to 10 epochs: the dialog that asks the
+    epochs, then the lab following the continued run to its end."""
+    from textual.widgets import Input
+
+    from dnn_tui.app.screens.continuation import ContinueScreen
+
+    run_dir = root / "continued"
+    subprocess.run(
+        [sys.executable, "-m", "dnn_tui", "train", "--preset", "baseline", "--dataset",
+         "digits", "--epochs", "5", "--out", str(run_dir)],
+        check=True,
+        stdout=subprocess.DEVNULL,
+        env={**os.environ, "PYTHONPATH": str(HERE.parent)},
+    )  # fmt: skip
+    app = DnnApp(RunConfig(), run_root=root, watch=run_dir)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(lambda: app.lab.run_status.state == "completed")
+        await pilot.press("o")
+        await until(lambda: isinstance(app.screen, ContinueScreen))
+        await settle(app)
+        save(app, "continue-dialog")
+        app.screen.query_one(Input).value = "10"
+        await pilot.press("enter")
+        await until(lambda: len(app.lab.epoch_table.records) == 10)
+        await until(lambda: app.lab.run_status.state == "completed")
+        await settle(app)
+        save(app, "lab-continued")
+
+
 SCENES = (
     baseline,
     vanishing,
@@ -497,6 +527,7 @@ SCENES = (
     errors,
     stepping,
     search,
+    continued,
 )
 """Every picture's scene, in the order they are made."""
 

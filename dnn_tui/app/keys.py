@@ -155,6 +155,13 @@ LAB_KEYS: tuple[KeyRow, ...] = (
         ),
         footer_first=True,
     ),
+    KeyRow(
+        "`o`",
+        "continue the shown run once it has ended, from its checkpoint (its latest epoch), to "
+        "the epochs you give, as a process of its own watched here (also on the run under the "
+        "cursor in the runs list)",
+        (Binding("o", "app.continue_run", "continue", show=False),),
+    ),
     QUIT,
 )
 """The lab's keys in the help's order."""

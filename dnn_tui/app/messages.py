@@ -119,6 +119,14 @@ class RunOpened(Message):
         self.path = path
 
 
+class RunContinueAsked(Message):
+    """The user asked to continue an ended run from its checkpoint (from the runs list)."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__()
+        self.path = path
+
+
 class SettingsPicked(Message):
     """The user asked to put a saved run's settings into the lab's form (from the runs list)."""
 

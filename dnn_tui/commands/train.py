@@ -9,7 +9,15 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
-from dnn_tui.commands.options import CommandError, add_run_options, config_from_args
+from dnn_tui.commands.options import (
+    RUN_OPTIONS,
+    CommandError,
+    UsageError,
+    add_run_options,
+    config_from_args,
+    given_options,
+)
+from dnn_tui.config import ConfigError
 
 if TYPE_CHECKING:
     from dnn_tui.fileio import Folder
@@ -26,6 +34,12 @@ def register(commands: argparse._SubParsersAction) -> None:
     )
     add_run_options(train)
     add_out_options(train)
+    train.add_argument(
+        "--resume",
+        metavar="RUN_DIR",
+        help="continue the run in RUN_DIR from its checkpoint (its latest epoch kept), in that "
+        "directory; only --epochs, --lr, --clip-norm, --early-stopping and --threads may change",
+    )
     train.set_defaults(handler=_train)
 
 
@@ -47,6 +61,8 @@ def _train(args: argparse.Namespace) -> int:
     from dnn_tui.rundir.launch import run_headless
     from dnn_tui.training.report import make_console
 
+    if args.resume is not None:
+        return _resume(args)
     config = config_from_args(args)
     folder = claim_folder(args.out, args.force, config.preset)
     console = make_console()
@@ -66,3 +82,31 @@ def claim_folder(out: str | None, force: bool, preset: str | None) -> Folder:
         return claim_run_dir(out, force=force)
     except ClaimError as error:
         raise CommandError(str(error)) from None
+
+
+def _resume(args: argparse.Namespace) -> int:
+    """``--resume RUN_DIR``: the run goes on in its own directory (``rundir.resumption``)."""
+    from dnn_tui.data import load_data
+    from dnn_tui.rundir.launch import run_headless
+    from dnn_tui.rundir.resumption import ResumeRefused, prepare_resumption
+    from dnn_tui.training.report import make_console
+
+    for name in ("preset", "config", "out"):
+        if getattr(args, name) is not None:
+            raise UsageError(f"--{name}: not with --resume (the run keeps its own)")
+    if args.force:
+        raise UsageError("--force: not with --resume (it never replaces a run)")
+    try:
+        changes = given_options(args, RUN_OPTIONS)
+        resumption = prepare_resumption(args.resume, changes)
+    except ResumeRefused as error:
+        raise CommandError(str(error)) from None
+    except ConfigError as error:
+        raise UsageError(str(error)) from None
+    config = resumption.config
+    outcome = run_headless(
+        config, resumption.folder, lambda: load_data(config), make_console(), resumption
+    )
+    if outcome.error:
+        raise CommandError(f"the run failed: {outcome.error}")
+    return outcome.exit_code

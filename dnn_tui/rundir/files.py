@@ -14,6 +14,11 @@ written or read. A run directory holds (every file written atomically):
 - ``model.safetensors``: the best epoch's weights, with metadata ``config_hash`` and
   ``epoch`` (``"0"`` when the run ended before its first epoch). Weights are never
   read with pickle.
+- ``checkpoint.safetensors`` and ``checkpoint.json``: the latest checkpoint (an epoch end):
+  the model's, the best weights' and the optimizer's tensors and the random states, and as
+  JSON its epoch, learning rate, clipping, best epoch and loss, the config's identity and
+  the SHA-256 of the tensor file (written first: the pair is used only when they match).
+  ``load_checkpoint`` reads them back.
 - ``evaluation.json``: the kept weights on the test split class by class (confusion
   matrix, per-class accuracy, most confused pairs, worst mistakes), written when a run
   with a test split ends; older runs have none. ``load_run`` leaves it alone (a list of
@@ -32,6 +37,7 @@ are kept, unchecked.
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 import math
@@ -59,6 +65,8 @@ from dnn_tui.training.status import RECORDED, Status
 if TYPE_CHECKING:
     from torch import Tensor
 
+    from dnn_tui.training.checkpoint import Checkpoint
+
 SCHEMA = 3
 """The version of history.json's layout that runs write. 2 added the activation figures:
 ``activations``, ``initial`` and the ``act_*`` keys of the epoch records; 3 the epoch log
@@ -84,6 +92,11 @@ LOG_FILE = "output.log"
 """What a background run printed."""
 EVALUATION_FILE = "evaluation.json"
 """The kept weights on the test split, class by class (``training.evaluation``)."""
+CHECKPOINT_FILE = "checkpoint.safetensors"
+"""The latest checkpoint's tensors (``training.checkpoint``): what ``train --resume`` goes on
+from."""
+CHECKPOINT_META = "checkpoint.json"
+"""The latest checkpoint's numbers, and the SHA-256 of the tensor file it goes with."""
 RUN_FILES = frozenset(
     {
         CONFIG_FILE,
@@ -96,6 +109,8 @@ RUN_FILES = frozenset(
         LOG_FILE,
         LIVENESS_FILE,
         EVALUATION_FILE,
+        CHECKPOINT_FILE,
+        CHECKPOINT_META,
     }
 )
 """Every file a run directory may hold."""
@@ -1005,3 +1020,116 @@ def load_weights(path: str | Path) -> dict[str, Tensor]:
         return load(data)
     except (SafetensorError, ValueError, RuntimeError) as error:
         raise run_error(path, f"not a valid safetensors file ({error})") from None
+
+
+# --- the checkpoint ---------------------------------------------------------------------------
+
+CHECKPOINT_SCHEMA = 1
+"""The version of checkpoint.json's layout."""
+MAX_CHECKPOINT_BYTES = 4 * MAX_WEIGHTS_BYTES
+"""checkpoint.safetensors: the weights, the best weights and two optimizer moments each."""
+MAX_CHECKPOINT_META_BYTES = 1 << 16
+"""checkpoint.json is a dozen fields."""
+CHECKPOINT_KEYS = (
+    "schema",
+    "epoch",
+    "lr",
+    "clip_norm",
+    "best_epoch",
+    "best_loss",
+    "identity",
+    "tensors",
+    "random",
+)
+
+
+def dumps_checkpoint(checkpoint: Checkpoint, identity: str, tensor_file: bytes) -> str:
+    """checkpoint.json's text for a checkpoint whose tensor file holds ``tensor_file``."""
+    from dnn_tui.training.checkpoint import RNG_BATCHES, RNG_CPU, RNG_CUDA
+
+    record = {
+        "schema": CHECKPOINT_SCHEMA,
+        "epoch": checkpoint.epoch,
+        "lr": checkpoint.lr,
+        "clip_norm": checkpoint.clip_norm,
+        "best_epoch": checkpoint.best_epoch,
+        "best_loss": checkpoint.best_loss,
+        "identity": identity,
+        "tensors": {
+            "file": CHECKPOINT_FILE,
+            "bytes": len(tensor_file),
+            "sha256": hashlib.sha256(tensor_file).hexdigest(),
+        },
+        "random": {
+            "torch_cpu": RNG_CPU,
+            "batch_order": RNG_BATCHES,
+            "cuda": RNG_CUDA if RNG_CUDA in checkpoint.tensors else None,
+        },
+    }
+    return json.dumps(strict_json(record), allow_nan=False, indent=2) + "\n"
+
+
+def read_checkpoint_meta(run_dir: str | Path, identity: str) -> dict[str, Any]:
+    """checkpoint.json read and checked (fields, types, the config's ``identity``: one of
+    another config is refused), without its tensors (nor torch); RunError names the rule."""
+    path = Path(run_dir) / CHECKPOINT_META
+    missing = "missing: the run kept no checkpoint (it ended before its first epoch?)"
+    record = parse_json(path, read_run_file(path, MAX_CHECKPOINT_META_BYTES, missing))
+    f = _Fields(path)
+    f.object(record, "")
+    f.require(record, CHECKPOINT_KEYS, "")
+    if record["schema"] != CHECKPOINT_SCHEMA or isinstance(record["schema"], bool):
+        raise f.fail("schema", f"must be {CHECKPOINT_SCHEMA} (a newer dnn-tui wrote it?)")
+    f.integer(record["epoch"], "epoch", low=1)
+    f.number(record["lr"], "lr", null=False)
+    f.number(record["clip_norm"], "clip_norm")
+    f.integer(record["best_epoch"], "best_epoch", low=1, null=True)
+    f.number(record["best_loss"], "best_loss")
+    f.text(record["identity"], "identity")
+    if record["identity"] != identity:
+        rule = (
+            f"a checkpoint of another config ({_shown(record['identity'])}; config.toml's "
+            f"is {identity}): not continued"
+        )
+        raise f.fail("identity", rule)
+    about = f.object(record["tensors"], "tensors")
+    assert about is not None
+    f.require(about, ("bytes", "sha256"), "tensors.")
+    f.integer(about["bytes"], "tensors.bytes")
+    f.text(about["sha256"], "tensors.sha256")
+    return record
+
+
+def load_checkpoint(run_dir: str | Path, identity: str) -> Checkpoint:
+    """The run's checkpoint read and checked: checkpoint.json (``read_checkpoint_meta``), the
+    tensor file's size and SHA-256 against it, the tensors it names (never pickle).
+    RunError names the file and the rule."""
+    from safetensors import SafetensorError
+    from safetensors.torch import load
+
+    from dnn_tui.training.checkpoint import RNG_BATCHES, RNG_CPU, Checkpoint
+
+    record = read_checkpoint_meta(run_dir, identity)
+    about = record["tensors"]
+    tensor_path = Path(run_dir) / CHECKPOINT_FILE
+    data = read_run_file(tensor_path, MAX_CHECKPOINT_BYTES)
+    if len(data) != about["bytes"] or hashlib.sha256(data).hexdigest() != about["sha256"]:
+        rule = f"does not match {CHECKPOINT_META} (its size or SHA-256 differs): damaged?"
+        raise run_error(tensor_path, rule)
+    try:
+        tensors = load(data)
+    except (SafetensorError, ValueError, RuntimeError) as error:
+        raise run_error(tensor_path, f"not a valid safetensors file ({error})") from None
+    import torch
+
+    for name in (RNG_CPU, RNG_BATCHES):
+        if name not in tensors or tensors[name].dtype != torch.uint8:
+            raise run_error(tensor_path, "missing or not bytes", name)
+    return Checkpoint(
+        epoch=record["epoch"],
+        lr=float(record["lr"]),
+        clip_norm=None if record["clip_norm"] is None else float(record["clip_norm"]),
+        best_epoch=record["best_epoch"],
+        best_loss=None if record["best_loss"] is None else float(record["best_loss"]),
+        tensors=tensors,
+    )

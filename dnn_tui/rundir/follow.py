@@ -33,6 +33,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -227,6 +228,7 @@ class RunFollower:
             return []
         if not isinstance(started, RunStarted):
             return []
+        started = self._epochs_now(started)
         try:
             if os.path.lexists(self.run_dir / EPOCHS_FILE):
                 events, last = self._logged_epochs(started, head[1:HEAD_LINES])
@@ -235,7 +237,7 @@ class RunFollower:
         except (RunError, OSError, KeyError, TypeError, ValueError, AttributeError):
             return []
         # Taken now, the log holds every epoch read above (each is written there first).
-        offset = _after_epoch(fd, os.fstat(fd).st_size, last) if last else None
+        offset = after_epoch(fd, os.fstat(fd).st_size, last) if last else None
         if offset is None:
             return []
         self.started = started
@@ -243,6 +245,21 @@ class RunFollower:
         self._offset = offset
         self._line = _count_lines(fd, offset)
         return events
+
+    def _epochs_now(self, started: RunStarted) -> RunStarted:
+        """The run's start with the epochs its config.toml says now: a continued run's log
+        opens with the first run's start, and its RunResumed (which says how far it goes now)
+        lies among the epochs the summary tells."""
+        from dnn_tui.config import ConfigError, load
+
+        try:
+            epochs = load(self.run_dir / CONFIG_FILE).train.epochs
+        except (OSError, ValueError, ConfigError):
+            return started
+        config = started.config
+        if epochs == config.train.epochs:
+            return started
+        return replace(started, config=replace(config, train=replace(config.train, epochs=epochs)))
 
     def _logged_epochs(self, started: RunStarted, head: list[bytes]) -> tuple[list[Event], int]:
         """The finished epochs from the epoch log, read one at a time and sampled
@@ -440,7 +457,7 @@ class EpochSample:
         return kept
 
 
-def _after_epoch(fd: int, size: int, epoch: int) -> int | None:
+def after_epoch(fd: int, size: int, epoch: int) -> int | None:
     """The offset just after the EpochEnded line of ``epoch`` (or of the last epoch before it)
     in events.jsonl open as fd, searched backwards from its end; None when not found within
     TAIL_SCAN_BYTES."""

@@ -43,6 +43,7 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from dnn_tui.data import Dataset
+    from dnn_tui.rundir.resumption import Resumption
     from dnn_tui.training.controls import RunControls
     from dnn_tui.training.engine import RunResult
     from dnn_tui.training.events import Emit, Event
@@ -54,16 +55,19 @@ def record_run(
     data: Dataset | Callable[[], Dataset],
     controls: RunControls,
     emit: Emit | None = None,
+    resume: Resumption | None = None,
 ) -> RunResult | None:
     """Train config into the claimed folder; None when stopped before the first step.
 
     ``data`` may be a loader: it runs with the heartbeat and the steering channel in place.
+    ``resume``: the run in the folder goes on from its checkpoint (``rundir.resumption``).
     """
     from dnn_tui.rundir.channel import RunChannel
     from dnn_tui.training.engine import train
     from dnn_tui.training.events import RunFinished, fan_out
 
-    recorder = RunRecorder(folder, on_error=controls.fail)
+    resumed = None if resume is None else resume.history
+    recorder = RunRecorder(folder, on_error=controls.fail, resumed=resumed)
     channel = RunChannel(folder, controls, note=recorder.note).start()
     view = None if emit is None else ViewSink(emit, recorder.note)
 
@@ -78,14 +82,21 @@ def record_run(
         dataset = data() if callable(data) else data
         if controls.stop_requested:
             return None
-        return train(config, dataset, controls, fan_out(before_the_end, recorder, view))
+        emit_all = fan_out(before_the_end, recorder, view)
+        start = None if resume is None else resume.checkpoint
+        return train(config, dataset, controls, emit_all, start=start)
     except Exception as error:
         failure = f"before the first step: {error_line(error)}"
         raise
     finally:
         channel.close()
         recorder.close()
-        if recorder.history is None and failure is None:  # stopped before it started
+        if recorder.history is None and resume is not None:  # the cut run says how it ended
+            from dnn_tui.rundir.resumption import record_unresumed
+
+            with contextlib.suppress(OSError):
+                record_unresumed(resume, Status.FAILED if failure else Status.STOPPED, failure)
+        elif recorder.history is None and failure is None:  # stopped before it started
             release(folder)
         elif recorder.history is None:  # failed before it started: the folder says why
             with contextlib.suppress(OSError):
@@ -167,10 +178,14 @@ def stop_on_signals(stop: Callable[[], None]) -> Iterator[list[int]]:
 
 
 def run_headless(
-    config: RunConfig, folder: Folder, data: Dataset | Callable[[], Dataset], console: Console
+    config: RunConfig,
+    folder: Folder,
+    data: Dataset | Callable[[], Dataset],
+    console: Console,
+    resume: Resumption | None = None,
 ) -> Outcome:
     """Train config into the claimed run directory, printing the report; the signals in
-    STOP_SIGNALS stop it after its current step."""
+    STOP_SIGNALS stop it after its current step. ``resume``: see ``record_run``."""
     from dnn_tui.training.controls import RunControls
     from dnn_tui.training.report import Report
 
@@ -178,7 +193,7 @@ def run_headless(
     report = Report(console, run_dir=folder.path)
     try:
         with stop_on_signals(controls.stop) as received:
-            result = record_run(config, folder, data, controls, report)
+            result = record_run(config, folder, data, controls, report, resume)
     finally:
         report.close()
     if result is None:
@@ -202,6 +217,24 @@ def start_background(config: RunConfig, root: Path = Path("runs")) -> tuple[Path
     return path, child.pid
 
 
+def continue_in_background(run_dir: Path, epochs: int | None = None) -> int:
+    """Continue the run in run_dir from its checkpoint as a process of its own (to ``epochs``
+    when given); returns its pid. The directory is claimed and cut here, before the process
+    starts (``rundir.resumption``), so a watcher opened now sees the continued run."""
+    from dnn_tui.rundir.resumption import prepare_resumption, record_unresumed
+
+    resumption = prepare_resumption(run_dir, {} if epochs is None else {"epochs": epochs})
+    try:
+        child = spawn_run_process(resumption.folder, resumption.config, resume=True)
+    except BaseException as error:
+        with contextlib.suppress(OSError):
+            record_unresumed(resumption, Status.FAILED, f"not started: {error_line(error)}")
+        raise
+    finally:
+        resumption.folder.close()
+    return child.pid
+
+
 def child_env(threads: int | None = None) -> dict[str, str]:
     """The environment of a run's own process: this very package importable, and with
     ``threads`` the number of PyTorch (OpenMP) threads it may use."""
@@ -215,17 +248,29 @@ def child_env(threads: int | None = None) -> dict[str, str]:
 
 
 def spawn_run_process(
-    folder: Folder, config: RunConfig, *, threads: int | None = None, stderr: Any = None
+    folder: Folder,
+    config: RunConfig,
+    *,
+    threads: int | None = None,
+    stderr: Any = None,
+    resume: bool = False,
 ) -> subprocess.Popen[bytes]:
     """Write config into the claimed folder and start ``python -m dnn_tui.rundir.launch`` on it,
     in a new session (no controlling terminal: a closed one sends no SIGHUP, and Ctrl-C reaches
     only whoever started it). Its output goes to ``output.log``; stderr there too unless given.
+    ``resume``: the run in the folder goes on from its checkpoint (``continue_in_background``).
     """
     folder.write_atomic(CONFIG_FILE, dumps(config).encode("utf-8"))
     log = folder.open_append(LOG_FILE)
     try:
         return subprocess.Popen(
-            [sys.executable, "-m", "dnn_tui.rundir.launch", str(folder.path.resolve())],
+            [
+                sys.executable,
+                "-m",
+                "dnn_tui.rundir.launch",
+                str(folder.path.resolve()),
+                *(["--resume"] if resume else []),
+            ],
             stdin=subprocess.DEVNULL,
             stdout=log,
             stderr=log if stderr is None else stderr,
@@ -237,21 +282,24 @@ def spawn_run_process(
         os.close(log)
 
 
-def _run_adopted(run_dir: Path) -> int:
-    """The child of start_background: adopt the claimed directory and run headless."""
+def _run_adopted(run_dir: Path, resume: bool = False) -> int:
+    """The child of start_background (or of continue_in_background, ``resume``): adopt the
+    claimed directory and run headless."""
     from dnn_tui.data import load_data
+    from dnn_tui.rundir.resumption import adopt_resumption
     from dnn_tui.training.report import make_console
 
-    config = load(run_dir / CONFIG_FILE)
-    folder = Folder(run_dir)
+    resumption = adopt_resumption(run_dir) if resume else None
+    config = load(run_dir / CONFIG_FILE) if resumption is None else resumption.config
+    folder = Folder(run_dir) if resumption is None else resumption.folder
     heartbeat(folder, time.time())  # the claim is ours now: our pid in liveness.json
     with contextlib.suppress(OSError):  # output.log is a view: a full disk never stops the run
         print(f"background run of {config.preset or 'a custom config'}, pid {os.getpid()}")
-    outcome = run_headless(config, folder, lambda: load_data(config), make_console())
+    outcome = run_headless(config, folder, lambda: load_data(config), make_console(), resumption)
     if outcome.error:
         print(f"dnn-tui: error: the run failed: {outcome.error}", file=sys.stderr)
     return outcome.exit_code
 
 
 if __name__ == "__main__":
-    sys.exit(run_guarded(lambda: _run_adopted(Path(sys.argv[1]))))
+    sys.exit(run_guarded(lambda: _run_adopted(Path(sys.argv[1]), "--resume" in sys.argv[2:])))

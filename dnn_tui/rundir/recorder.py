@@ -42,10 +42,12 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from dnn_tui.config import RunConfig, config_hash, dumps
+from dnn_tui.config import RunConfig, config_hash, dumps, to_dict
 from dnn_tui.fileio import Folder
 from dnn_tui.rundir import liveness
 from dnn_tui.rundir.files import (
+    CHECKPOINT_FILE,
+    CHECKPOINT_META,
     CONFIG_FILE,
     CONTROL_FILE,
     EPOCHS_FILE,
@@ -61,6 +63,7 @@ from dnn_tui.rundir.files import (
     RunError,
     bounded_record,
     csv_header,
+    dumps_checkpoint,
     dumps_evaluation,
     dumps_history,
     epoch_csv_row,
@@ -90,6 +93,8 @@ from dnn_tui.training.status import Status
 if TYPE_CHECKING:
     from torch import Tensor
 
+    from dnn_tui.training.checkpoint import Checkpoint
+
 LOG_STEP_INTERVAL = 0.25
 """Seconds between two progress reports in events.jsonl (about 4 a second)."""
 LOG_BOUNDARY_INTERVAL = 5.0
@@ -100,6 +105,10 @@ BEST_SAVE_MIN_S = 1.0
 BEST_SAVE_SHARE = 0.02
 """Saving the best weights takes at most this share of the time: after a save that took
 t seconds, the next waits at least t / BEST_SAVE_SHARE."""
+CHECKPOINT_SHARE = 0.02
+"""Writing the checkpoint takes at most this share of the time: after a write that took t
+seconds, the next waits at least t / CHECKPOINT_SHARE (a newer epoch's state replaces one
+that waits; the latest is always written when the run ends)."""
 HISTORY_MIN_S = 30.0
 """Seconds between two rewrites of history.json while the run goes on, at least (the epoch
 log has every epoch in between; readers join the two)."""
@@ -248,7 +257,11 @@ class RunRecorder:
     """An event sink that keeps a run directory up to date (see the module docstring)."""
 
     def __init__(
-        self, run_dir: Path | Folder, *, on_error: Callable[[str], None] | None = None
+        self,
+        run_dir: Path | Folder,
+        *,
+        on_error: Callable[[str], None] | None = None,
+        resumed: dict[str, Any] | None = None,
     ) -> None:
         if isinstance(run_dir, Folder):
             self.folder = run_dir
@@ -262,6 +275,14 @@ class RunRecorder:
         self.history: dict[str, Any] | None = None
         """history.json's content as last built; None before RunStarted."""
         self._hash = ""
+        self.resumed = resumed
+        """history.json of the run this one continues, cut at its checkpoint (its files are
+        cut already, see ``rundir.resumption``); None for a new run."""
+        self._identity = ""
+        self._pending_checkpoint: Checkpoint | None = None
+        self._next_checkpoint = 0.0
+        self.checkpoint_writes: list[float] = []
+        """Seconds each checkpoint write took (what the checkpoint costs the run)."""
         self._queue: queue.SimpleQueue[Event | _Flush | None] = queue.SimpleQueue()
         self._events_fd: int | None = None
         self._epochs_fd: int | None = None
@@ -322,6 +343,9 @@ class RunRecorder:
             if self._history_dirty:
                 wait = max(0.0, self._next_history - now)
                 timeout = wait if timeout is None else min(timeout, wait)
+            if self._pending_checkpoint is not None:
+                wait = max(0.0, self._next_checkpoint - now)
+                timeout = wait if timeout is None else min(timeout, wait)
             try:
                 event = self._queue.get(timeout=timeout)
             except queue.Empty:
@@ -370,6 +394,19 @@ class RunRecorder:
             self._guard(self._write_weights, weights, epoch)
             took = time.monotonic() - began
             self._next_best_save = began + max(BEST_SAVE_MIN_S, took / BEST_SAVE_SHARE)
+        if self._pending_checkpoint is not None and time.monotonic() >= self._next_checkpoint:
+            self._write_checkpoint()
+
+    def _write_checkpoint(self) -> None:
+        """The latest checkpoint waiting, written now; the next waits for its share."""
+        checkpoint, self._pending_checkpoint = self._pending_checkpoint, None
+        if checkpoint is None:
+            return
+        began = time.monotonic()
+        self._guard(self._save_checkpoint, checkpoint)
+        took = time.monotonic() - began
+        self.checkpoint_writes.append(took)
+        self._next_checkpoint = began + took / CHECKPOINT_SHARE
 
     def _handle(self, event: Event) -> None:
         if isinstance(event, PassTraced):
@@ -392,7 +429,9 @@ class RunRecorder:
             self._guard(self._started, event)
         if isinstance(event, EpochEnded):  # every file keeps the same bounded record
             event = replace(event, record=bounded_record(event.record))
-        self._guard(self._log, event)  # a log that cannot grow must not stop the history
+        if not (isinstance(event, RunStarted) and self.resumed is not None):
+            # A continued run's log goes on after the first run's start (RunResumed says so).
+            self._guard(self._log, event)  # a log that cannot grow must not stop the history
         if isinstance(event, ActivationsMeasured) and event.epoch == 0 and self.history is not None:
             self.history["activations"] = {
                 "layers": list(event.layers),
@@ -414,6 +453,8 @@ class RunRecorder:
             self._history_dirty = True
             if event.best_weights is not None:
                 self._pending_best = (int(event.record["epoch"]), event.best_weights)
+            if event.checkpoint is not None:
+                self._pending_checkpoint = event.checkpoint
         elif isinstance(event, RunFinished) and self.history is not None:
             self.history.update(
                 status=event.status,
@@ -424,6 +465,7 @@ class RunRecorder:
                 partial_epoch=event.partial_epoch,
             )
             self._pending_best = None  # the final weights supersede it
+            self._write_checkpoint()  # the latest epoch's state, however the run ended
             if event.weights:
                 self._guard(self._write_weights, event.weights, event.best_epoch)
             if event.evaluation is not None:  # before history.json says the run ended
@@ -461,16 +503,42 @@ class RunRecorder:
         self._append(self._csv_fd, HISTORY_CSV, epoch_csv_row(record).encode("utf-8"))
 
     def _started(self, event: RunStarted) -> None:
+        from dnn_tui.training.checkpoint import identity
+
         self._hash = config_hash(event.config)
+        self._identity = identity(event.config)
+        if self.resumed is not None:
+            self._continued(event)
+            return
         self.history = new_history(event.config, dataset=event.dataset, layers=event.layers)
         # Files left by an earlier run in the same folder would not match this config.
         self.folder.remove(WEIGHTS_FILE)
         self.folder.remove(EVALUATION_FILE)
         self.folder.remove(EPOCHS_FILE)
+        self.folder.remove(CHECKPOINT_META)
+        self.folder.remove(CHECKPOINT_FILE)
         self.folder.write_atomic(CONFIG_FILE, dumps(event.config).encode("utf-8"))
         self._write_history()
         self._next_history = time.monotonic() + HISTORY_MIN_S
         self.folder.write_atomic(HISTORY_CSV, csv_header().encode("utf-8"))
+
+    def _continued(self, event: RunStarted) -> None:
+        """A continued run's start: its files were cut at the checkpoint; the config may say
+        more epochs or another learning rate, and nothing says how it ends yet."""
+        assert self.resumed is not None
+        self.history = {
+            **self.resumed,
+            "status": Status.RUNNING,
+            "config": to_dict(event.config),
+            "test": None,
+            "diverged": None,
+            "error": None,
+            "partial_epoch": None,
+        }
+        self.folder.remove(EVALUATION_FILE)
+        self.folder.write_atomic(CONFIG_FILE, dumps(event.config).encode("utf-8"))
+        self._write_history()
+        self._next_history = time.monotonic() + HISTORY_MIN_S
 
     def _write_history(self) -> None:
         """history.json: what the run knows now, its epochs taken from the epoch log."""
@@ -491,3 +559,14 @@ class RunRecorder:
         tensors = {name: tensor.detach().cpu().contiguous() for name, tensor in weights.items()}
         metadata = {"config_hash": self._hash, "epoch": str(epoch or 0)}
         self.folder.write_atomic(WEIGHTS_FILE, save(tensors, metadata=metadata))
+
+    def _save_checkpoint(self, checkpoint: Checkpoint) -> None:
+        """The tensors, then the JSON that names their hash: a reader uses the pair only when
+        the two match, so an interrupted save is never taken for a checkpoint."""
+        from safetensors.torch import save
+
+        data = save(checkpoint.tensors, metadata={"epoch": str(checkpoint.epoch)})
+        self.folder.write_atomic(CHECKPOINT_FILE, data)
+        text = dumps_checkpoint(checkpoint, self._identity, data)
+        self.folder.write_atomic(CHECKPOINT_META, text.encode("utf-8"))
+        self.written += len(data) + len(text)

@@ -32,6 +32,7 @@ from dnn_tui.graph import build_graph, summary_text, trainable_params
 from dnn_tui.model import build_mlp, l2_penalty, linear_layers
 from dnn_tui.training.activations import PROBE_SAMPLES
 from dnn_tui.training.boundary import BoundaryProbe
+from dnn_tui.training.checkpoint import Checkpoint, capture, restore
 from dnn_tui.training.controls import RunControls
 from dnn_tui.training.evaluation import EVAL_CHUNK, Evaluation, assess
 from dnn_tui.training.events import (
@@ -42,6 +43,7 @@ from dnn_tui.training.events import (
     Notice,
     PassTraced,
     RunFinished,
+    RunResumed,
     RunStarted,
 )
 from dnn_tui.training.heap import frozen_heap
@@ -187,6 +189,7 @@ class _Run:
         controls: RunControls,
         emit: Emit,
         forward_probe: bool = True,
+        start: Checkpoint | None = None,
     ):
         check_trainable(config, data)
         self.config, self.controls, self.emit = config, controls, emit
@@ -238,6 +241,11 @@ class _Run:
         self.watch = Stopwatch(time.perf_counter)
         self.epoch_events: list[dict[str, Any]] = []
         """The controls applied in the current epoch, as its record lists them."""
+        self.start = start
+        if start is not None:  # last, after everything that draws random numbers
+            self.best_state = restore(start, self.model, self.optimizer, self.generator)
+            self.best_epoch = start.best_epoch
+            self.best_loss = math.inf if start.best_loss is None else start.best_loss
 
     # --- controls ---------------------------------------------------------------------------
 
@@ -313,7 +321,8 @@ class _Run:
     def epochs(self) -> tuple[Status, dict[str, Any] | None]:
         """Train epoch after epoch until the last, a stop, divergence or early stopping."""
         patience = self.config.train.early_stopping
-        for epoch in range(1, self.config.train.epochs + 1):
+        first = 1 if self.start is None else self.start.epoch + 1
+        for epoch in range(first, self.config.train.epochs + 1):
             outcome = self.train_epoch(epoch)
             if outcome.status is not Status.COMPLETED:
                 self.partial_epoch = {
@@ -327,7 +336,7 @@ class _Run:
         return Status.COMPLETED, None
 
     def emit_started(self) -> None:
-        if self.data.note:
+        if self.data.note and self.start is None:
             self.emit(Notice(self.data.note, "warning"))
         nodes = build_graph(self.config.model, self.data.input_dim, self.data.classes)
         self.emit(
@@ -343,6 +352,9 @@ class _Run:
                 dataset_note=self.data.note,
             )
         )
+        if self.start is not None:  # the figures before the first step are the first run's
+            self.emit(RunResumed(self.start.epoch, self.config.train.epochs))
+            return
         self.measure_signal(0, 0)
         self.emit(self.weights.measured(0, self.layers))
         self.measure_boundary(0, 0)
@@ -470,9 +482,25 @@ class _Run:
             self.best_loss, self.best_epoch = val["loss"], meter.epoch
             self.best_state = {k: v.detach().clone() for k, v in self.model.state_dict().items()}
         best_weights = self.best_state if improved else None
-        self.emit(EpochEnded(record, self.best_epoch, self.config.train.epochs, best_weights))
+        epochs = self.config.train.epochs
+        checkpoint = self.checkpoint(meter.epoch)
+        self.emit(EpochEnded(record, self.best_epoch, epochs, best_weights, checkpoint))
         self.measure_boundary(meter.epoch, self.steps_per_epoch)
         return EpochOutcome(Status.COMPLETED, self.steps_per_epoch)
+
+    def checkpoint(self, epoch: int) -> Checkpoint:
+        """The state to go on from after this epoch (the run files keep the latest)."""
+        return capture(
+            epoch=epoch,
+            model=self.model,
+            optimizer=self.optimizer,
+            generator=self.generator,
+            best_state=self.best_state,
+            best_epoch=self.best_epoch,
+            best_loss=self.best_loss,
+            lr=self.lr,
+            clip_norm=self.controls.effective_clip_norm,
+        )
 
     def finish(self, status: str, diverged: dict[str, Any] | None, error: str | None) -> RunResult:
         """Restore the best epoch's weights, evaluate the test split, report."""
@@ -529,11 +557,14 @@ def train(
     emit: Emit | None = None,
     *,
     forward_probe: bool = True,
+    start: Checkpoint | None = None,
 ) -> RunResult:
     """Train an MLP on data as config says, reporting to emit and obeying controls.
 
     ``forward_probe=False`` leaves the activation probe out (the throughput benchmark
     measures its cost that way); the epoch records then have no ``act_*`` figures.
+    ``start`` continues a run from its checkpoint: epochs after ``start.epoch`` are trained,
+    with the learning rate and clipping of ``config`` and ``controls``.
     """
     controls = controls or RunControls(config.train.clip_norm, config.train.lr)
-    return _Run(config, data, controls, emit or _ignore, forward_probe).run()
+    return _Run(config, data, controls, emit or _ignore, forward_probe, start).run()

@@ -251,6 +251,9 @@ class EpochEnded(Event):
     best_weights: dict[str, Any] | None = field(default=None, repr=False, compare=False)
     """The model's weights (tensors on the run's device) when this epoch is a new best, so
     that the run files can keep them; None otherwise. Never written to events.jsonl."""
+    checkpoint: Any = field(default=None, repr=False, compare=False)
+    """The run's state after this epoch (a ``training.checkpoint.Checkpoint``), for the run
+    files' checkpoint; None where nobody keeps one. Never written to events.jsonl."""
 
 
 @dataclass(frozen=True)
@@ -292,7 +295,18 @@ class PassTraced(Event):
     """The pass (``dnn_tui.training.trace.SamplePass``, plain Python numbers)."""
 
 
-NOT_LOGGED = frozenset({"best_weights", "weights", "evaluation"})
+@dataclass(frozen=True)
+class RunResumed(Event):
+    """A run goes on from its checkpoint (``dnn-tui train --resume``): the epochs after
+    ``epoch`` are trained again, up to ``epochs``; a view drops any it showed after ``epoch``."""
+
+    epoch: int
+    """The checkpoint's epoch: the last one kept."""
+    epochs: int
+    """Epochs planned now."""
+
+
+NOT_LOGGED = frozenset({"best_weights", "weights", "evaluation", "checkpoint"})
 """Event fields kept in memory for the run files of their own (tensors, evaluation.json),
 never serialised."""
 EVENT_TYPES: dict[str, type[Event]] = {
@@ -307,6 +321,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         EpochEnded,
         RunFinished,
         BoundaryMeasured,
+        RunResumed,
     )
 }
 """The events a run's events.jsonl can hold, by the name its records carry."""

@@ -29,6 +29,7 @@ from dnn_tui.training.events import (
     Event,
     Notice,
     RunFinished,
+    RunResumed,
     RunStarted,
     StepMeasured,
 )
@@ -219,6 +220,10 @@ class Report:
             self._epoch(event)
         elif isinstance(event, ControlApplied):
             self._control(event)
+        elif isinstance(event, RunResumed):
+            self._print(
+                f"continued after epoch {event.epoch} (its checkpoint), to epoch {event.epochs}"
+            )
         elif isinstance(event, RunFinished):
             self.close()
             self._finished(event)

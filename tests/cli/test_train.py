@@ -33,6 +33,8 @@ def test_train_writes_the_run_directory(digits_run) -> None:
     out, done = digits_run
     assert done.returncode == 0, done.stderr
     assert sorted(p.name for p in out.iterdir()) == [
+        "checkpoint.json",
+        "checkpoint.safetensors",
         "config.toml",
         "control.jsonl",
         "epochs.jsonl",

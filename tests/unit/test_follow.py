@@ -3,6 +3,7 @@ written by RemoteControls and applied by the run's channel, history replayed for
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import threading
@@ -33,6 +34,7 @@ from dnn_tui.training.events import (
     EpochEnded,
     Notice,
     RunFinished,
+    RunResumed,
     RunStarted,
     StepMeasured,
     from_record,
@@ -75,6 +77,7 @@ def test_every_event_type_survives_a_round_trip_through_json() -> None:
         EpochEnded(record(1), 1, 3),
         RunFinished("failed", 1, None, None, 2.0, error="boom", partial_epoch={"epoch": 2}),
         BoundaryMeasured(1, 2, (-1.0, 1.0), (-1.5, 1.5), 2, ((0, 1), (1, 1)), ((1, 0, 0),)),
+        RunResumed(3, 6),
     ]
     assert {type(e).__name__ for e in events} == set(EVENT_TYPES)
     for event in events:
@@ -397,3 +400,15 @@ def test_a_long_run_without_an_epoch_log_opens_from_its_history(tmp_path: Path) 
     assert follower.parsed <= 3
     ended = [e.record["epoch"] for e in events if isinstance(e, EpochEnded)]
     assert ended == list(range(1, 3001)) and isinstance(events[-1], RunFinished)
+
+
+def test_a_long_continued_run_opens_with_the_epochs_it_goes_on_to(tmp_path: Path) -> None:
+    """Its log opens with the first run's start; config.toml says how far it goes now."""
+    from dnn_tui.config import dumps
+
+    long_run(tmp_path, 3000, end=False)
+    config = dataclasses.replace(CONFIG, train=dataclasses.replace(CONFIG.train, epochs=5000))
+    (tmp_path / "config.toml").write_text(dumps(config))
+    events = RunFollower(tmp_path).read_new()
+    assert isinstance(events[0], RunStarted) and events[0].config.train.epochs == 5000
+    assert {e.epochs for e in events if isinstance(e, EpochEnded)} == {5000}

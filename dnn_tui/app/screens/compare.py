@@ -12,7 +12,8 @@ selected run is read in full by the one loader (``runs.load_run``); a run that f
 listed as damaged with the file and the reason, and the screen goes on.
 
 Keys: enter opens the run in the lab screen (``RunOpened``); ``f`` loads its config into
-the form; ``x`` shows what it got wrong (``ErrorsScreen``); ``d`` deletes it after a
+the form; ``x`` shows what it got wrong (``ErrorsScreen``); ``o`` continues it from its
+checkpoint (``RunContinueAsked``: the lab asks the epochs); ``d`` deletes it after a
 confirmation; ``e`` exports the selected runs as one tidy CSV; ``a`` evaluates the
 selected runs as one ensemble (in a worker thread: it restores every member's weights and
 data); ``h`` hides a run, ``H`` shows the hidden ones again, ``/`` filters.
@@ -38,7 +39,7 @@ from textual.worker import Worker, WorkerState
 
 from dnn_tui.analysis.comparison import run_labels, tidy_csv
 from dnn_tui.analysis.figures import X_AXES, ZOOMS, XAxis, metric_figure, strips_of
-from dnn_tui.app.messages import RunOpened, SettingsPicked
+from dnn_tui.app.messages import RunContinueAsked, RunOpened, SettingsPicked
 from dnn_tui.app.screens.confirm import ConfirmScreen
 from dnn_tui.app.screens.export import ExportScreen
 from dnn_tui.app.widgets.class_accuracy_table import ClassAccuracyTable
@@ -84,6 +85,7 @@ class CompareScreen(Screen[None]):
         Binding("e", "export", "csv"),
         Binding("m", "ensemble", "ensemble"),
         Binding("x", "show_errors", "errors"),
+        Binding("o", "continue_run", "continue", show=False),
         Binding("d,delete", "delete", "delete"),
         *(Binding(str(i), f"show_pane('{name}')", show=False) for i, name in enumerate(PANES, 1)),
     ]
@@ -369,6 +371,16 @@ class CompareScreen(Screen[None]):
             self.notify(entry.problem or entry.name, title="Damaged run", severity="error")
             return
         self.app.push_screen(ErrorsScreen(entry.path))
+
+    def action_continue_run(self) -> None:
+        """o: continue the run under the cursor from its checkpoint (the lab asks the epochs)."""
+        entry = self.run_list.current
+        if entry is None:
+            return
+        if entry.damaged:
+            self.notify(entry.problem or entry.name, title="Damaged run", severity="error")
+            return
+        self.post_message(RunContinueAsked(entry.path))
 
     def action_export(self) -> None:
         runs = self.selected_runs()

@@ -70,6 +70,7 @@ from dnn_tui.training.events import (
     Notice,
     PassTraced,
     RunFinished,
+    RunResumed,
     RunStarted,
     StepMeasured,
     WeightsMeasured,
@@ -594,6 +595,10 @@ class LabScreen(Screen[None]):
                 self.show_controls()
             case PassTraced() as event:
                 self.last_pass = event
+            case RunResumed(epoch=epoch, epochs=epochs):
+                self.run_ended = False
+                self.run_status.show_resumed(epochs)
+                self.show_notice(f"continued after epoch {epoch}, to epoch {epochs}")
             case RunFinished() as event:
                 self._finish(event)
             case Notice(text=text, level=level):

@@ -198,6 +198,14 @@ class RunStatus(Widget):
         )
         self._draw_where()
 
+    def show_resumed(self, epochs: int) -> None:
+        """The run goes on from its checkpoint, now to ``epochs``."""
+        self._epochs = epochs
+        if self.pace is not None:
+            self.pace.epochs = epochs
+        self.query_one("#run-epoch", Label).styles.width = len(f"epoch {epochs}/{epochs} ")
+        self.show_state(Status.RUNNING)
+
     def show_step(self, event: StepMeasured) -> None:
         """A progress report: its pace counts now, it is drawn at the next flush."""
         if self.pace is not None:

@@ -190,6 +190,8 @@ def test_suites_are_listed_and_batch_is_batching(cli: Cli, tmp_path: Path) -> No
         "clipping",
         "depth",
         "ensemble",
+        "circles",
+        "spiral",
     }
     assert listed["batching"] == "full-batch, baseline, small-batch"
     assert listed["ensemble"] == "baseline with seeds 0, 1, 2, then their ensemble"

@@ -21,14 +21,25 @@ from collections.abc import Sequence
 from typing import NoReturn
 
 from dnn_tui import __version__
-from dnn_tui.commands import compare, evaluate, presets, runs, suite, sweep, train, tui, watch
+from dnn_tui.commands import (
+    compare,
+    evaluate,
+    lr_find,
+    presets,
+    runs,
+    suite,
+    sweep,
+    train,
+    tui,
+    watch,
+)
 from dnn_tui.commands.options import UsageError, config_from_args
 from dnn_tui.fileio import ECHO_LIMIT, did_you_mean, error_line, visible
 from dnn_tui.training.status import EXIT_OK, EXIT_USAGE, run_guarded
 
 __all__ = ["build_parser", "config_from_args", "main"]
 
-COMMANDS = (tui, train, presets, compare, evaluate, suite, sweep, watch, runs)
+COMMANDS = (tui, train, presets, compare, evaluate, suite, sweep, watch, runs, lr_find)
 """The command modules, in the order ``--help`` lists them."""
 
 

@@ -45,6 +45,7 @@ from dnn_tui.training.events import (
 from dnn_tui.training.heap import frozen_heap
 from dnn_tui.training.meter import EpochMeter, EpochOutcome, Stopwatch
 from dnn_tui.training.probes import ActivationProbe, GradientProbe, WeightProbe
+from dnn_tui.training.schedule import LrSchedule
 from dnn_tui.training.status import Status
 from dnn_tui.training.threads import ThreadPolicy
 
@@ -207,6 +208,7 @@ class _Run:
         """The clock (``watch.clock``) at the latest activation probe."""
         self.optimizer = make_optimizer(config.train.optimizer, self.probe.params, config.train.lr)
         self.lr = config.train.lr
+        self.schedule = LrSchedule(config.train, self.optimizer)
         self.seen_version = -1  # changes made before the first step apply at the first step
 
         n = len(self.x)
@@ -417,6 +419,8 @@ class _Run:
             self.best_state = {k: v.detach().clone() for k, v in self.model.state_dict().items()}
         best_weights = self.best_state if improved else None
         self.emit(EpochEnded(record, self.best_epoch, self.config.train.epochs, best_weights))
+        self.lr = self.schedule.epoch_ended(val["loss"])  # the next epoch's (see schedule.py)
+        self.controls.follow_lr(self.lr)
         return EpochOutcome(Status.COMPLETED, self.steps_per_epoch)
 
     def finish(self, status: str, diverged: dict[str, Any] | None, error: str | None) -> RunResult:

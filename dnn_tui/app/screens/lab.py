@@ -336,6 +336,22 @@ class LabScreen(Screen[None]):
             return
         self.app.push_screen(ErrorsScreen(self.run_dir))
 
+    def action_lr_find(self) -> None:
+        """l: the learning-rate range test of the form's settings; its suggestion, when taken,
+        goes into the form's lr field (for the next run: a running job keeps its lr)."""
+        from dnn_tui.app.screens.lr_find import LrFindScreen
+
+        config = self.form_config()
+        if config is not None:
+            self.app.push_screen(LrFindScreen(config), self.take_lr)
+
+    def take_lr(self, lr: float | None) -> None:
+        """Put a suggested learning rate in the form's lr field."""
+        if lr is None:
+            return
+        self.config_form.set_lr(lr)
+        self.app.notify(f"learning rate {lr:.3g} in the form (enter there: the running job too)")
+
     def action_toggle_initial(self) -> None:
         """``i``: the signal and the weights at the start beside the current ones, or not; from
         the gradient panel, the signal panel comes forward to show it."""

@@ -53,6 +53,7 @@ from dnn_tui.app.widgets.epoch_summary import EpochSummary
 from dnn_tui.app.widgets.epoch_table import EpochTable
 from dnn_tui.app.widgets.gradient_panel import GradientPanel
 from dnn_tui.app.widgets.loss_sparklines import LossSparklines
+from dnn_tui.app.widgets.lr_sparkline import LrSparkline
 from dnn_tui.app.widgets.run_status import RunStatus
 from dnn_tui.app.widgets.signal_panel import SignalPanel
 from dnn_tui.app.widgets.weight_panel import WeightPanel
@@ -158,6 +159,7 @@ class LabScreen(Screen[None]):
                     with Vertical(id="sparklines"):
                         yield LossSparklines()
                         yield AccuracySparklines()
+                        yield LrSparkline()
                         yield CurvesCaption()
                     yield EpochTable()
                     yield EpochSummary()
@@ -197,6 +199,10 @@ class LabScreen(Screen[None]):
     @property
     def accuracy_sparklines(self) -> AccuracySparklines:
         return self._one(AccuracySparklines)
+
+    @property
+    def lr_sparkline(self) -> LrSparkline:
+        return self._one(LrSparkline)
 
     @property
     def gradient_panel(self) -> GradientPanel:
@@ -259,6 +265,7 @@ class LabScreen(Screen[None]):
         self.weight_panel.flush()
         self.loss_sparklines.flush()
         self.accuracy_sparklines.flush()
+        self.lr_sparkline.flush()
         self.epoch_table.flush()
         self._show_best()
         self.query_one(CurvesCaption).show(self.loss_sparklines.x_end)
@@ -443,6 +450,7 @@ class LabScreen(Screen[None]):
         self.epoch_summary.reset(config.train.early_stopping if config is not None else 0)
         self.loss_sparklines.reset()
         self.accuracy_sparklines.reset()
+        self.lr_sparkline.reset()
         if self.has_class("-page-setup"):
             self.show_page("train")
 
@@ -521,6 +529,7 @@ class LabScreen(Screen[None]):
                 self.loss_sparklines.add_train(event.recent_loss, x)
                 self.loss_sparklines.advance(x)
                 self.accuracy_sparklines.advance(x)
+                self.lr_sparkline.advance(x)
                 self.gradient_panel.show_step(event)
                 self.weight_panel.show_step(event)
             case WeightsMeasured() as event:
@@ -540,6 +549,8 @@ class LabScreen(Screen[None]):
                 self.accuracy_sparklines.add_val(record["val_acc"], x)
                 for pair in (self.loss_sparklines, self.accuracy_sparklines):
                     pair.advance(x)
+                if isinstance(lr := record.get("lr"), float):
+                    self.lr_sparkline.add_epoch(lr, x)
                 self.epoch_summary.end_epoch(self.epoch_table.records, best, record["epoch"])
             case ActivationsMeasured() as event:
                 self.last_signal = event

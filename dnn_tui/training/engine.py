@@ -281,6 +281,8 @@ class _Run:
         """Train epoch after epoch until the last, a stop, divergence or early stopping."""
         patience = self.config.train.early_stopping
         for epoch in range(1, self.config.train.epochs + 1):
+            if epoch > 1:
+                self.schedule_lr()
             outcome = self.train_epoch(epoch)
             if outcome.status is not Status.COMPLETED:
                 self.partial_epoch = {
@@ -292,6 +294,12 @@ class _Run:
             if patience and self.best_epoch is not None and epoch - self.best_epoch >= patience:
                 return Status.EARLY_STOPPED, None
         return Status.COMPLETED, None
+
+    def schedule_lr(self) -> None:
+        """Step the lr schedule between two epochs, on the validation loss of the one that
+        ended (never after a run's last epoch: its lr stays the one shown at the end)."""
+        self.lr = self.schedule.epoch_ended(self.history[-1]["val_loss"])
+        self.controls.follow_lr(self.lr)
 
     def emit_started(self) -> None:
         if self.data.note:
@@ -419,8 +427,6 @@ class _Run:
             self.best_state = {k: v.detach().clone() for k, v in self.model.state_dict().items()}
         best_weights = self.best_state if improved else None
         self.emit(EpochEnded(record, self.best_epoch, self.config.train.epochs, best_weights))
-        self.lr = self.schedule.epoch_ended(val["loss"])  # the next epoch's (see schedule.py)
-        self.controls.follow_lr(self.lr)
         return EpochOutcome(Status.COMPLETED, self.steps_per_epoch)
 
     def finish(self, status: str, diverged: dict[str, Any] | None, error: str | None) -> RunResult:

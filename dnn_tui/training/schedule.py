@@ -1,4 +1,4 @@
-"""Learning-rate schedules: torch's schedulers, stepped by the engine at each epoch's end.
+"""Learning-rate schedules: torch's schedulers, stepped by the engine between two epochs.
 
 Runs without any UI. ``step`` is ``StepLR(step_size, gamma)``, ``cosine`` is
 ``CosineAnnealingLR(T_max=epochs)`` (down to 0 at the end of the last epoch), ``plateau`` is
@@ -33,7 +33,7 @@ class LrSchedule:
             )
 
     def epoch_ended(self, val_loss: float) -> float:
-        """Step the schedule at an epoch's end; the lr of the next epoch."""
+        """Step the schedule as an epoch ended (on its validation loss); the next epoch's lr."""
         if isinstance(self.scheduler, ReduceLROnPlateau):
             self.scheduler.step(val_loss)
         elif self.scheduler is not None:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from dnn_tui.app.app import DnnApp
 from dnn_tui.config import DataConfig, ModelConfig, RunConfig, TrainConfig
-from tests.helpers.app import wait_until
+from tests.helpers.app import label_text, wait_until
 
 STEPPED = RunConfig(
     model=ModelConfig(hidden=(16,)),
@@ -28,7 +28,8 @@ async def test_the_lr_row_shows_the_schedule_step_by_step(tmp_path: Path) -> Non
         row = lab.lr_sparkline
         assert row.display
         assert [r["lr"] for r in lab.epoch_table.records.values()] == [0.01, 0.005, 0.0025, 0.00125]
-        assert row.label_text().split()[:6] == ["lr", "now", "0.00125", "min", "0.00125", "max"]
+        assert row.label_text().split()[:5] == ["lr", "now", "1.3e-3", "min", "1.3e-3"]
+        assert "lr 0.00125" in label_text(pilot, "#run-controls")  # the lr in force now
         heights = [h for h in row.heights if h is not None]
         assert heights[0] > heights[-1]
         assert heights == sorted(heights, reverse=True)  # each cut a step down, never up

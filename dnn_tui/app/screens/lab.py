@@ -551,6 +551,8 @@ class LabScreen(Screen[None]):
                     pair.advance(x)
                 if isinstance(lr := record.get("lr"), float):
                     self.lr_sparkline.add_epoch(lr, x)
+                if self.lr_sparkline.display:  # a schedule moves the lr: the status line too
+                    self.show_controls()
                 self.epoch_summary.end_epoch(self.epoch_table.records, best, record["epoch"])
             case ActivationsMeasured() as event:
                 self.last_signal = event

@@ -11,8 +11,16 @@ from __future__ import annotations
 from textual import events
 
 from dnn_tui.app.curves import BARS, Scale, levels, resample, value_range
-from dnn_tui.app.formatting import fmt_lr
+from dnn_tui.app.formatting import NUMBER_W, fmt_lr, fmt_sci
 from dnn_tui.app.widgets.sparkline_row import SparklineRow
+
+
+def fmt_lr_cell(value: float | None) -> str:
+    """A learning rate in at most NUMBER_W characters (a table cell or a curve's label, where
+    ``fmt_lr``'s seven of ``3.13e-5`` would push the columns): ``0.001``, ``3.1e-5``."""
+    text = fmt_lr(value)
+    return text if len(text) <= NUMBER_W or value is None else fmt_sci(value, NUMBER_W)
+
 
 LR_SCALE = Scale(log=True, min_span=0.3)
 """Learning rates: log10, at least three tenths of a decade (a cut by half shows as one)."""
@@ -22,7 +30,7 @@ class LrSparkline(SparklineRow):
     """The lr per epoch (``#lr-sparkline``), hidden while the lr has stayed where it began."""
 
     def __init__(self) -> None:
-        super().__init__("lr", fmt_lr, higher_is_better=True, id="lr-sparkline")
+        super().__init__("lr", fmt_lr_cell, higher_is_better=True, id="lr-sparkline")
         self.x_end = 0.0
         self._dirty = False
         self.display = False

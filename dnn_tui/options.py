@@ -231,7 +231,7 @@ OPTIONS: tuple[Option, ...] = (
         "lr schedule at epoch ends: step = times --gamma every --step-size epochs, cosine = "
         "down to 0 over the epochs, plateau = times --gamma after --plateau-patience epochs "
         "without a better val loss",
-        "lr schedule",
+        "schedule",
     ),
     Option(
         "step_size",
@@ -259,7 +259,7 @@ OPTIONS: tuple[Option, ...] = (
         "integer",
         "N",
         "epochs without a better val loss before --schedule plateau cuts the lr (only with it)",
-        "plateau wait",
+        "plateau",
         hint="epochs without a better val loss",
         used_when=UsedWhen("schedule", ("plateau",), "only used by schedule plateau"),
     ),

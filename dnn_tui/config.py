@@ -678,6 +678,8 @@ def describe(config: RunConfig) -> str:
     if t.l2:
         parts.append(f"l2 {t.l2:g}")
     parts.append(f"{t.optimizer} lr {t.lr:g}")
+    if t.schedule != "none":
+        parts.append(f"{t.schedule} schedule")
     parts.append(f"batch {t.batch_size}")
     if t.clip_norm is not None:
         parts.append(f"clip {t.clip_norm:g}")

@@ -20,7 +20,7 @@ repeats the numbers (the tests do); no run's weights are touched.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -189,7 +189,7 @@ def range_test(
 
 def _batches(
     bounds: list[tuple[int, int]], n: int, generator: torch.Generator, device: torch.device
-):
+) -> Iterator[torch.Tensor]:
     """The index of each step's batch: epoch after epoch, each in a fresh shuffled order."""
     while True:
         order = torch.randperm(n, device=device, generator=generator)

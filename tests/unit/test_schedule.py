@@ -16,6 +16,7 @@ from dnn_tui.config import (
     ModelConfig,
     RunConfig,
     TrainConfig,
+    describe,
     dumps,
     loads,
     validate,
@@ -133,3 +134,8 @@ def test_bad_schedule_settings_are_refused_by_name(
 ) -> None:
     with pytest.raises(ConfigError, match=message):
         make_config(**settings)
+
+
+def test_the_one_line_description_names_a_schedule() -> None:
+    assert describe(make_config(schedule="cosine")).endswith("cosine schedule, batch 50")
+    assert "schedule" not in describe(make_config())

@@ -25,7 +25,7 @@ from dnn_tui.fileio import error_line, visible
 from dnn_tui.training.lr_range import LrSweep, RangeTest
 
 
-class TestCancelled(Exception):
+class RangeTestLeft(Exception):
     """The screen was left before the test ended."""
 
 
@@ -66,7 +66,7 @@ class LrFindScreen(Screen[float | None]):
 
         def progress(done: int, steps: int) -> None:
             if worker.is_cancelled:
-                raise TestCancelled
+                raise RangeTestLeft
             if done % 10 == 0:
                 self.app.call_from_thread(self.show_progress, done, steps)
 
@@ -86,7 +86,7 @@ class LrFindScreen(Screen[float | None]):
         event.stop()
         if event.state == WorkerState.SUCCESS:
             self.show(event.worker.result)
-        elif event.state == WorkerState.ERROR and not isinstance(event.worker.error, TestCancelled):
+        elif event.state == WorkerState.ERROR and not isinstance(event.worker.error, RangeTestLeft):
             self.query_one("#lr-find-title", Label).update(
                 Text(
                     f"Learning-rate range test: {visible(error_line(event.worker.error))}",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -89,6 +90,25 @@ async def test_an_invalid_form_is_said_and_nothing_runs(
         await pilot.pause()
         assert app.screen is app.lab
         assert notes.seen[-1][1].startswith("epochs:")
+
+
+async def test_a_test_that_fails_says_why_on_its_screen(tmp_path: Path) -> None:
+    # Batch norm cannot take batches of one sample: the engine's rule, met in the worker.
+    config = RunConfig(
+        model=ModelConfig(hidden=(8,), batchnorm=True),
+        data=SMALL.data,
+        train=replace(SMALL.train, batch_size=1),
+    )
+    app = DnnApp(config, run_root=tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        app.set_focus(None)
+        await pilot.press("l")
+        await wait_until(pilot, lambda: isinstance(app.screen, LrFindScreen))
+        await wait_until(pilot, lambda: "batch norm needs" in label_text(pilot, "#lr-find-title"))
+        assert label_text(pilot, "#lr-find-title").startswith("Learning-rate range test: ")
+        await pilot.press("enter")  # no suggestion to take: the screen stays
+        assert isinstance(app.screen, LrFindScreen)
 
 
 def made_up_test() -> RangeTest:

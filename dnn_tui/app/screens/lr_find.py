@@ -42,6 +42,9 @@ class LrFindScreen(Screen[float | None]):
         self.config = config
         self.sweep = sweep or LrSweep()
         self.test: RangeTest | None = None
+        self.done = 0
+        """Steps taken so far (the worker writes it, a timer shows it: the test never waits
+        on the screen)."""
 
     def compose(self) -> ComposeResult:
         yield Label(
@@ -53,6 +56,7 @@ class LrFindScreen(Screen[float | None]):
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
+        self.progress_timer = self.set_interval(0.25, self.show_progress)
         self.measure()
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="lr-find")
@@ -67,16 +71,17 @@ class LrFindScreen(Screen[float | None]):
         def progress(done: int, steps: int) -> None:
             if worker.is_cancelled:
                 raise RangeTestLeft
-            if done % 10 == 0:
-                self.app.call_from_thread(self.show_progress, done, steps)
+            self.done = done
 
         return range_test(self.config, data, self.sweep, progress)
 
-    def show_progress(self, done: int, steps: int) -> None:
+    def show_progress(self) -> None:
+        if self.done == 0 or self.test is not None:
+            return
         self.query_one("#lr-find-title", Label).update(
             Text(
                 f"Learning-rate range test of {visible(describe(self.config))}: "
-                f"step {done} of {steps}…"
+                f"step {self.done} of {self.sweep.steps}…"
             )
         )
 
@@ -84,6 +89,8 @@ class LrFindScreen(Screen[float | None]):
         if event.worker.group != "lr-find":
             return
         event.stop()
+        if event.state in (WorkerState.SUCCESS, WorkerState.ERROR):
+            self.progress_timer.stop()
         if event.state == WorkerState.SUCCESS:
             self.show(event.worker.result)
         elif event.state == WorkerState.ERROR and not isinstance(event.worker.error, RangeTestLeft):

@@ -1,4 +1,4 @@
-"""The command line: ``dnn-tui [tui|train|presets|compare|eval|suite|watch|runs] ...``.
+"""The command line: ``dnn-tui [tui|train|presets|compare|eval|suite|watch|runs|export] ...``.
 
 This module builds the parser from the command modules in ``dnn_tui.commands`` (one
 module a command) and turns every failure into one line. Everything but ``tui`` runs
@@ -24,6 +24,7 @@ from dnn_tui import __version__
 from dnn_tui.commands import (
     compare,
     evaluate,
+    export,
     lr_find,
     presets,
     runs,
@@ -39,7 +40,7 @@ from dnn_tui.training.status import EXIT_OK, EXIT_USAGE, run_guarded
 
 __all__ = ["build_parser", "config_from_args", "main"]
 
-COMMANDS = (tui, train, presets, compare, evaluate, suite, sweep, watch, runs, lr_find)
+COMMANDS = (tui, train, presets, compare, evaluate, suite, sweep, watch, runs, export, lr_find)
 """The command modules, in the order ``--help`` lists them."""
 
 

@@ -72,6 +72,8 @@ SUITES: dict[str, tuple[str, ...]] = {
     "clipping": ("exploding", "exploding-clipped"),
     "depth": ("shallow", "baseline"),
     "ensemble": ("baseline",),
+    "circles": ("circles-linear", "circles-hidden"),
+    "spiral": ("spiral-shallow", "spiral-deep"),
 }
 """Named lists of presets, run one after the other and compared (``dnn-tui suite NAME``, or
 from the dashboard)."""

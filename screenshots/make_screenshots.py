@@ -24,6 +24,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -35,6 +36,7 @@ from dnn_tui.app.app import DnnApp  # noqa: E402
 from dnn_tui.config import RunConfig, validate, with_options  # noqa: E402
 from dnn_tui.presets import load_preset  # noqa: E402
 from dnn_tui.rundir import recorder  # noqa: E402
+from dnn_tui.training import engine  # noqa: E402
 from dnn_tui.training.events import EpochEnded, Event  # noqa: E402
 
 TIMEOUT_S = 120.0
@@ -212,6 +214,27 @@ async def weights(root: Path) -> None:
         await settle(app)
         save(app, "lab-deep-tanh-xavier-start")
         await finish(pilot)
+
+
+async def boundary(root: Path) -> None:
+    """The decision regions of moons-tiny sharpening: full-batch steps (an epoch is one step),
+    paused after steps 1, 20 and 200 with the boundary panel shown (``a`` three times)."""
+    engine.BOUNDARY_INTERVAL = 0.0  # the regions of every step, so a pause shows its own
+    config = validate(with_options(load_preset("moons-tiny"), {"batch_size": "full"}))
+    app = DnnApp(replace(config, train=replace(config.train, epochs=200)), run_root=root)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("a", "a", "a")
+        PausingRecorder.app, PausingRecorder.pause_after = app, 1
+        await pilot.press("r")
+        for steps in (1, 20, 200):
+            await until(lambda: app.lab.run_status.state == "paused" or not app.running)
+            await settle(app)
+            save(app, f"lab-moons-boundary-{steps}")
+            PausingRecorder.pause_after = {1: 20, 20: None}.get(steps)
+            if app.running:
+                app.action_toggle_pause()
+                await until(lambda: app.lab.run_status.state != "paused")
+        await until(lambda: not app.running)
 
 
 async def open_runs(pilot: Pilot, select: list[str], folder: str = "") -> None:
@@ -405,6 +428,59 @@ async def errors(root: Path) -> None:
         await errors_shot(root, str(suite[-1].relative_to(root)), "errors-mnist", (120, 40))
 
 
+async def stepping(root: Path) -> None:
+    """A 2-8-8-2 tanh network on the moons, paused after epoch 3, three single steps (`n`),
+    then the model graph with one sample's pass node by node."""
+    config = validate(
+        with_options(
+            RunConfig(),
+            {"dataset": "moons", "hidden": (8, 8), "activation": "tanh", "epochs": 50},
+        )
+    )
+    app = DnnApp(config, run_root=root)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await paused_at(pilot, 3)
+        await until(lambda: app.lab.last_pass is not None)  # traced as it paused
+        for _ in range(3):
+            last = app.lab.last_pass
+            await pilot.press("n")
+            await until(lambda last=last: app.lab.last_pass is not last)
+        await settle(app)
+        save(app, "lab-moons-stepped")
+        await pilot.press("g")
+        await asyncio.sleep(0.6)
+        app.screen.query_one("#graph-pass").scroll_visible(animate=False, top=True)
+        await asyncio.sleep(0.3)
+        save(app, "model-graph-pass")
+        await pilot.press("escape")
+        await finish(pilot)
+
+
+async def search(root: Path) -> None:
+    """What mattered in a TPE search of 10 trials over lr and hidden on the digits, pruned
+    by the median rule (two at once; about a minute)."""
+    from dnn_tui.app.screens.sweep_importance import SweepImportanceScreen
+
+    sweep = root / "search"
+    subprocess.run(
+        [sys.executable, "-m", "dnn_tui", "sweep", "--preset", "baseline", "--dataset",
+         "digits", "--epochs", "30", "--batch-size", "16", "--search", "tpe", "--trials",
+         "10", "--space", "lr=log:1e-4..1e-1", "--space", "hidden=choice:100,50/200/32/none",
+         "--prune", "median", "--jobs", "2", "--out", str(sweep)],
+        check=True,
+        stdout=subprocess.DEVNULL,
+        env={**os.environ, "PYTHONPATH": str(HERE.parent)},
+    )  # fmt: skip
+    app = DnnApp(preset("baseline"), run_root=root)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        screen = SweepImportanceScreen(sweep)
+        app.push_screen(screen)
+        await until(lambda: screen.result is not None)
+        await settle(app)
+        save(app, "sweep-importance")
+
+
 async def lr_find(root: Path) -> None:
     """The learning-rate range test (``l``) of the baseline on the real MNIST images (the
     digits when they are absent), its suggestion taken into the form; then a cosine
@@ -439,12 +515,15 @@ SCENES = (
     exploding,
     signal,
     weights,
+    boundary,
     watch,
     overview,
     batching,
     regularization,
     ensemble,
     errors,
+    stepping,
+    search,
     lr_find,
 )
 """Every picture's scene, in the order they are made."""

@@ -58,21 +58,55 @@ def _setting_order(key: str) -> tuple[int, str]:
     return order.get(section, 4), key
 
 
-def tidy_csv(runs: Sequence[tuple[str, str | None, Mapping[str, Any]]]) -> str:
+def tidy_csv(
+    runs: Sequence[tuple[str, str | None, Mapping[str, Any]]], *, per_layer: bool = False
+) -> str:
     """One CSV of runs given as (run name, preset, history): a header (``TIDY_COLUMNS``) and one
     row per run and epoch; non-finite or missing values are empty cells. Every cell goes
-    through ``spreadsheet_cell``: a run folder named ``+cmd`` stays text in a spreadsheet."""
+    through ``spreadsheet_cell``: a run folder named ``+cmd`` stays text in a spreadsheet.
+
+    ``per_layer`` adds a ``grad_norm.<layer>`` column after ``best`` for each Linear layer of
+    the runs (in the order the runs name them), empty for a run without that layer."""
+    layers = per_layer_names([history for _, _, history in runs]) if per_layer else []
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(TIDY_COLUMNS)
+    header = [*TIDY_COLUMNS, *(f"{PER_LAYER_PREFIX}{name}" for name in layers)]
+    writer.writerow([spreadsheet_cell(cell) for cell in header])
     for name, preset, history in runs:
         best = history.get("best_epoch")
+        names = history.get("layers") or []
         for record in history.get("epochs") or []:
             cells = [_cell(csv_value(record, column)) for column in CSV_COLUMNS]
             is_best = int(best is not None and record.get("epoch") == best)
             row = [name, preset or "", *cells, is_best]
+            if layers:
+                row += _layer_cells(names, record.get("grad_norm"), layers)
             writer.writerow([spreadsheet_cell(cell) for cell in row])
     return out.getvalue()
+
+
+PER_LAYER_PREFIX = "grad_norm."
+"""The per-layer columns' prefix (no other column holds a dot, so a layer named ``total``
+does not meet ``grad_norm_total``)."""
+
+
+def per_layer_names(histories: Sequence[Mapping[str, Any]]) -> list[str]:
+    """The Linear layers' names of the runs, each once, in the order the runs name them."""
+    names: dict[str, None] = {}
+    for history in histories:
+        for name in history.get("layers") or []:
+            names.setdefault(str(name))
+    return list(names)
+
+
+def _layer_cells(names: Sequence[Any], norms: Any, layers: Sequence[str]) -> list[Any]:
+    """A record's gradient norm under each of ``layers`` (empty where the run has no such
+    layer or the norm was not finite)."""
+    mine: dict[str, Any] = {}
+    if isinstance(norms, list):
+        for name, norm in zip(names, norms, strict=False):
+            mine.setdefault(str(name), norm)
+    return [_cell(mine.get(layer)) for layer in layers]
 
 
 SWEEP_FILE = "sweep.json"

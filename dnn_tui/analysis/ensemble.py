@@ -21,6 +21,7 @@ from dnn_tui.analysis.restore import RestoredRun, restore_run
 from dnn_tui.config import RunConfig
 from dnn_tui.rundir.files import RunError
 from dnn_tui.training.engine import EVAL_CHUNK
+from dnn_tui.training.numbers import fmt_acc, fmt_loss
 
 SPLIT = "test"
 """The split an ensemble is evaluated on."""
@@ -68,11 +69,12 @@ class EnsembleScore:
     def summary(self) -> str:
         """One line: the ensemble against its members."""
         gain = (self.acc - self.mean_member_acc) * 100
-        members = " ".join(f"{member.acc:.4f}" for member in self.members)
+        members = " ".join(fmt_acc(member.acc) for member in self.members)
         return (
             f"ensemble of {len(self.members)} runs on the test split of {self.dataset} "
-            f"({self.count} samples): acc {self.acc:.4f}, {gain:+.2f} points from the mean "
-            f"member {self.mean_member_acc:.4f} (members {members}); loss {self.loss:.4f}"
+            f"({self.count} samples): acc {fmt_acc(self.acc)}, {gain:+.2f} points from the "
+            f"mean member {fmt_acc(self.mean_member_acc)} (members {members}); "
+            f"loss {fmt_loss(self.loss)}"
         )
 
     def to_json(self) -> dict[str, Any]:

@@ -23,6 +23,7 @@ from dnn_tui.rundir.files import (
     load_run,
 )
 from dnn_tui.training.evaluation import Evaluation
+from dnn_tui.training.numbers import fmt_acc
 
 if TYPE_CHECKING:
     from dnn_tui.config import RunConfig
@@ -178,7 +179,7 @@ def confusion_lines(
     column = inner + 2  # the diagonal's brackets, spaces elsewhere
     label = max(len("true"), *(len(n) for n in names))
     n_width = max(len("n"), len(str(max(totals, default=0))))
-    tail = f"  {'acc':>5}  {'n':>{n_width}}"
+    tail = f"  {'acc':>6}  {'n':>{n_width}}"
     fit = max(1, (width - label - 1 - len(tail)) // column)
     shown = min(len(names), fit)
 
@@ -190,9 +191,9 @@ def confusion_lines(
     lines = [head]
     for r in range(len(names)):
         acc = evaluation.per_class_acc[r]
-        acc_text = "  -  " if acc is None else f"{acc:.3f}"
+        acc_text = fmt_acc(acc)
         row = "".join(cell_text(r, c) for c in range(shown))
-        lines.append(f"{names[r]:>{label}} {row}  {acc_text:>5}  {totals[r]:>{n_width}}")
+        lines.append(f"{names[r]:>{label}} {row}  {acc_text:>6}  {totals[r]:>{n_width}}")
     if shown < len(names):
         lines.append(
             f"(predicted classes {shown} to {len(names) - 1} left out to fit {width} columns; "
@@ -210,16 +211,18 @@ def pair_lines(evaluation: Evaluation, limit: int = PAIRS_SHOWN) -> list[str]:
     ]
 
 
-def report_lines(evaluation: Evaluation, source: str, *, counts: bool = False) -> list[str]:
+def report_lines(
+    evaluation: Evaluation, source: str, *, counts: bool = False, width: int = TABLE_WIDTH
+) -> list[str]:
     """What ``eval --confusion`` prints: a title, the matrix, the most confused pairs."""
     unit = "counts" if counts else "% of the row"
     epoch = "" if evaluation.epoch is None else f", weights of epoch {evaluation.epoch}"
     lines = [
         f"{visible(evaluation.split)} split: {evaluation.count} examples, accuracy "
-        f"{evaluation.acc:.4f}{epoch} ({source})",
+        f"{fmt_acc(evaluation.acc)}{epoch} ({source})",
         f"rows: true class; columns: predicted ({unit}); [diagonal]: right",
         "",
-        *confusion_lines(evaluation, counts=counts),
+        *confusion_lines(evaluation, counts=counts, width=min(width, TABLE_WIDTH)),
         "",
     ]
     pairs = pair_lines(evaluation)
@@ -243,11 +246,11 @@ def per_class_table(
             acc = None
             if evaluation is not None and i < len(evaluation.per_class_acc):
                 acc = evaluation.per_class_acc[i]
-            row.append("-" if acc is None else f"{acc:.3f}")
+            row.append(fmt_acc(acc))
         rows.append(row)
     if rows:
         row = ["all"]
         for _, evaluation in runs:
-            row.append("-" if evaluation is None else f"{evaluation.acc:.3f}")
+            row.append("-" if evaluation is None else fmt_acc(evaluation.acc))
         rows.append(row)
     return ["class", *(visible(label) for label, _ in runs)], rows

@@ -58,6 +58,13 @@ LAB_KEYS: tuple[KeyRow, ...] = (
         (Binding("space", "app.toggle_pause", "pause"),),
     ),
     KeyRow(
+        "`n`",
+        "one step: the paused job takes exactly one optimizer step and pauses again; every "
+        "panel shows its result (the model graph `g` shows its pass node by node)",
+        # Not in the footer: it has no room at 80 columns; the help lists it.
+        (Binding("n", "app.step_run", "step", show=False),),
+    ),
+    KeyRow(
         "`s`",
         "stop the running job after the current step (files are saved)",
         (Binding("s", "app.stop_run", "stop"),),
@@ -77,7 +84,8 @@ LAB_KEYS: tuple[KeyRow, ...] = (
     ),
     KeyRow(
         "`a`",
-        "cycle the gradient panel, the signal panel (the forward signal) and the weight panel",
+        "cycle the gradient panel, the signal panel (the forward signal), the weight panel "
+        "and, for 2-D data, the decision regions",
         (
             # The footer shows `a` where it has room; at 80 columns the Gradients tab's label
             # says it.

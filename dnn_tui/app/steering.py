@@ -61,6 +61,24 @@ class Steering:
     def action_toggle_pause(self) -> None:
         self._steer(RunControls.toggle_pause)
 
+    def action_step_run(self) -> None:
+        """``n``: one optimizer step of the paused run, which pauses again after it."""
+        controls = self.controls
+        if controls is None or controls.stop_requested or self.lab.run_ended:
+            self.notify(
+                "No run to step: start a run, pause it with space, then n takes one step",
+                title="One step",
+                severity="warning",
+            )
+        elif not controls.paused:
+            self.notify(
+                "One step works on a paused run: press space to pause it first",
+                title="One step",
+                severity="warning",
+            )
+        else:
+            self._steer(RunControls.step)
+
     def action_stop_run(self) -> None:
         self._steer(RunControls.stop)
 

@@ -3,12 +3,13 @@
 Runs without Textual: the app hands it a ``launch`` function (start one run in the
 worker, as ``r`` does) and calls ``run_ended`` when each run's worker ends. The runs go
 where ``dnn-tui suite`` puts them, ``<runs folder>/<time>-suite-NAME/<preset>/``, with
-the form's dataset and device, and each preset's own epochs unless the user changed the
-form's (every preset then runs those, named ``NAME (edited)`` in its config, as an
-edited preset is everywhere); every preset's config is checked before the first run
-starts. The suite ends after its last run, when a run is stopped, or when another run is
-started by hand; ``finished`` then gets the runs it made (none in the last case: the user
-moved on). A suite of seeds (``ensemble``) names its runs ``<preset>-seed<N>``.
+the form's dataset (a preset made for 2-D data keeps its own) and device, and each
+preset's own epochs unless the user changed the form's (every preset then runs those,
+named ``NAME (edited)`` in its config, as an edited preset is everywhere); every preset's
+config is checked before the first run starts. The suite ends after its last run, when a
+run is stopped, or when another run is started by hand; ``finished`` then gets the runs it
+made (none in the last case: the user moved on). A suite of seeds (``ensemble``) names its
+runs ``<preset>-seed<N>``.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
+from dnn_tui.analysis.regions import PLANE_DATASETS
 from dnn_tui.config import ConfigError, RunConfig, option_value, validate, with_options
 from dnn_tui.presets import EDITED, SUITE_SEEDS, load_preset, suite_runs
 from dnn_tui.training.status import Status
@@ -36,11 +38,11 @@ FORM_OPTIONS = (
 def suite_configs(
     name: str, form: RunConfig, *, epochs_changed: bool = False
 ) -> list[tuple[str, RunConfig]]:
-    """(run folder, config) of every run of the suite: its preset with the form's data and
-    device (and the suite's seed, where it sets one); with ``epochs_changed`` (the user
-    changed the form's epochs) the form's epochs too, and a preset whose own epochs differ
-    is then ``NAME (edited)`` in its config. ConfigError names the preset whose config is
-    invalid."""
+    """(run folder, config) of every run of the suite: its preset with the form's data (a 2-D
+    preset keeps its dataset) and device (and the suite's seed, where it sets one); with
+    ``epochs_changed`` (the user changed the form's epochs) the form's epochs too, and a
+    preset whose own epochs differ is then ``NAME (edited)`` in its config. ConfigError
+    names the preset whose config is invalid."""
     options = {option: option_value(form, option) for option in FORM_OPTIONS}
     if epochs_changed:
         options["epochs"] = form.train.epochs
@@ -48,7 +50,7 @@ def suite_configs(
     for run in suite_runs(name):
         try:
             own = load_preset(run.preset)
-            config = validate(with_options(own, options))
+            config = validate(with_options(own, _taken(own, options)))
         except ConfigError as error:
             raise ConfigError(f"preset {run.preset}: {error}") from None
         if config.train.epochs != own.train.epochs:
@@ -57,6 +59,18 @@ def suite_configs(
             config = replace(config, train=replace(config.train, seed=run.seed))
         configs.append((run.name, config))
     return configs
+
+
+DATA_SOURCE = ("dataset", "data_dir", "idx_images", "idx_labels")
+"""The form's options that say which data: a 2-D preset's own dataset replaces them."""
+
+
+def _taken(preset: RunConfig, options: dict[str, object]) -> dict[str, object]:
+    """The form's options a preset takes: a preset made for 2-D data keeps its dataset (its
+    lesson is about that data), and with it the options of where other data comes from."""
+    if preset.data.dataset not in PLANE_DATASETS:
+        return options
+    return {key: value for key, value in options.items() if key not in DATA_SOURCE}
 
 
 class SuiteRunner:

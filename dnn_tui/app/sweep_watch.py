@@ -4,7 +4,9 @@
 dashboard on the sweep folder: the runs list shows each run as it goes (running, ended,
 failed, best validation accuracy; enter watches one live), and when ``sweep.json`` says
 the sweep is over, the comparison of its runs opens. Quitting the dashboard leaves the
-sweep going; ``dnn-tui tui --runs SWEEP_DIR`` shows it again.
+sweep going; ``dnn-tui tui --runs SWEEP_DIR`` shows it again. Over the comparison, what
+mattered: the importance of each searched option and a parallel-coordinates figure
+(``SweepImportanceScreen``; escape goes back to the runs).
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from dnn_tui.app.screens.compare import CompareScreen
+from dnn_tui.app.screens.sweep_importance import SweepImportanceScreen
+from dnn_tui.sweeps.importance import MIN_RUNS, sweep_dims
 from dnn_tui.sweeps.planning import ended, read_state, run_dirs
 
 if TYPE_CHECKING:
@@ -58,3 +62,5 @@ class SweepWatch:
             shown[0].select(runs)
         elif runs:
             self.app.push_screen(CompareScreen(self.root, select=runs))
+        if sweep_dims(state) and len(runs) >= MIN_RUNS:  # what mattered, over the runs
+            self.app.push_screen(SweepImportanceScreen(self.root))

@@ -16,8 +16,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from dnn_tui.analysis.figures import X_AXES, ZOOMS
-from dnn_tui.commands.options import choices
+from dnn_tui.commands.options import UsageError, choices
 from dnn_tui.fileio import visible
+from dnn_tui.training.columns import Column, left_out_note, rich_table
+from dnn_tui.training.numbers import fmt_acc, fmt_gap, fmt_loss
 from dnn_tui.training.status import EXIT_ERROR, EXIT_OK
 
 if TYPE_CHECKING:
@@ -46,6 +48,11 @@ def register(commands: argparse._SubParsersAction) -> None:
         help="write one tidy CSV instead (run, preset, epoch, every metric; - for stdout)",
     )
     compare.add_argument(
+        "--per-layer",
+        action="store_true",
+        help="with --csv: add a gradient-norm column per Linear layer (grad_norm.fc1, ...)",
+    )
+    compare.add_argument(
         "--zoom",
         metavar=choices(ZOOMS),
         choices=ZOOMS,
@@ -69,7 +76,16 @@ def register(commands: argparse._SubParsersAction) -> None:
         help="what the figures' x axis counts: epochs, optimizer steps taken or training "
         "samples seen (the batching lesson is per step; default: %(default)s)",
     )
-    compare.set_defaults(handler=_compare)
+    compare.add_argument(
+        "--importance",
+        action="store_true",
+        help="of a sweep folder: how much each searched option mattered (fANOVA shares of "
+        "the best validation loss, summing to 1) and a parallel-coordinates figure",
+    )
+    compare.add_argument(
+        "--json", action="store_true", help="with --importance: one JSON object on stdout"
+    )
+    compare.set_defaults(handler=_compare, parser=compare)
 
 
 def load_runs(paths: Sequence[Path]) -> tuple[list[SavedRun], list[RunError]]:
@@ -89,9 +105,13 @@ def _compare(args: argparse.Namespace) -> int:
     from dnn_tui.rundir.files import NO_SUCH_RUN
     from dnn_tui.training.report import make_console
 
+    if args.per_layer and args.csv is None:
+        raise UsageError("--per-layer adds columns to the tidy CSV: give --csv FILE|- too")
+    if args.importance or args.json:
+        return _importance(args)
     loaded, damaged = load_runs(args.runs)
     if args.csv is not None:
-        _write_csv(loaded, args.csv)
+        _write_csv(loaded, args.csv, per_layer=args.per_layer)
     elif args.per_class:
         damaged += print_per_class(loaded, make_console())
     elif loaded:
@@ -104,10 +124,53 @@ def _compare(args: argparse.Namespace) -> int:
     return EXIT_ERROR if damaged else EXIT_OK
 
 
-def _write_csv(runs: Sequence[SavedRun], target: str) -> None:
+def _importance(args: argparse.Namespace) -> int:
+    """``compare SWEEP_DIR --importance [--json]``."""
+    import json
+
+    from dnn_tui.commands.options import CommandError, UsageError
+    from dnn_tui.fileio import shorten_path
+    from dnn_tui.sweeps.importance import (
+        ImportanceError,
+        importance_bars,
+        parallel_coordinates,
+        what_mattered,
+    )
+    from dnn_tui.sweeps.planning import read_state
+    from dnn_tui.training.report import make_console
+
+    if not args.importance or len(args.runs) != 1:
+        raise UsageError("--importance takes one sweep folder (--json only with --importance)")
+    root = args.runs[0]
+    state = read_state(root)
+    if state is None:
+        raise CommandError(f"{shorten_path(root)}: not a sweep folder (no readable sweep.json)")
+    try:
+        result = what_mattered(root, state)
+    except ImportanceError as error:
+        raise CommandError(f"{shorten_path(root)}: {error}") from None
+    if args.json:
+        print(json.dumps(result.to_json(), indent=2))
+        return EXIT_OK
+    console = make_console()
+    width = min(FIGURE_WIDTH, console.width)
+    console.print(
+        f"What mattered ({len(result.points)} of {result.runs} runs with a result; "
+        "fANOVA shares of the best validation loss):",
+        style="bold",
+        markup=False,
+    )
+    console.print(importance_bars(result, max(10, width - 30)))
+    console.print("One line per run (green: lowest best validation loss):", style="bold")
+    console.print(parallel_coordinates(result, width, 12))
+    return EXIT_OK
+
+
+def _write_csv(runs: Sequence[SavedRun], target: str, *, per_layer: bool = False) -> None:
     from dnn_tui.analysis.comparison import tidy_csv, write_tidy_csv
 
-    text = tidy_csv([(str(run.path), run.config.preset, run.history) for run in runs])
+    named = [(str(run.path), run.config.preset, run.history) for run in runs]
+    text = tidy_csv(named, per_layer=per_layer)
     if target == "-":
         sys.stdout.write(text)
         return
@@ -162,83 +225,92 @@ def print_comparison(
     console.print(figures.render_weight_norms(pairs, width, styles))
 
 
+TABLE_COLUMNS = (
+    Column("", 0),
+    Column("run", 2, name_width=10, right=False),
+    Column("data", 9, name_width=6, right=False),
+    Column("best epoch", 0),
+    Column("best val acc", 0),
+    Column("test acc", 1),
+    Column("top val acc", 5),
+    Column("gap last", 6),
+    Column("gap best", 7),
+    Column("train loss", 8),
+    Column("val loss", 4),
+    Column("status", 3, name_width=9, right=False),
+    Column("directory", 0, name_width=20, right=False),
+)
+"""The comparison's columns; at a narrow width the highest ranks are left out first."""
+
+
 def _print_table(
     runs: Sequence[SavedRun], markers: Sequence[str], labels: Sequence[str], console: Console
 ) -> None:
     """A row per run: its best epoch (lowest validation loss, the weights kept), that
     epoch's validation and test accuracy, the top validation accuracy, gaps, last losses."""
-    from rich.table import Table
-
     from dnn_tui.rundir.liveness import shown_status
     from dnn_tui.rundir.readings import best_val_acc, gaps, max_val_acc
-    from dnn_tui.training.report import fmt_float
+    from dnn_tui.training.report import width_of
 
-    table = Table(header_style="bold")
-    table.add_column("", justify="right")
-    table.add_column("run")
-    table.add_column("data")
-    titles = ("best epoch", "best val acc", "test acc", "top val acc", "gap last", "gap best")
-    for title in titles:
-        table.add_column(title, justify="right")
-    table.add_column("train loss", justify="right")
-    table.add_column("val loss", justify="right")
-    table.add_column("status")
-    table.add_column("directory", overflow="fold")
+    rows = []
     for marker, label, run in zip(markers, labels, runs, strict=True):
         last = run.history["epochs"][-1] if run.history["epochs"] else {}
         test = run.history.get("test") or {}
         best = run.history.get("best_epoch")
         gap = gaps(run.history)
-        table.add_row(
-            marker,
-            label,
-            visible((run.history["dataset"] or {}).get("name", run.config.data.dataset)),
-            "-" if best is None else str(best),
-            fmt_float(best_val_acc(run.history), ".4f"),
-            fmt_float(test.get("acc") if best is not None else None, ".4f"),
-            fmt_float(max_val_acc(run.history), ".4f"),
-            fmt_float(gap.last, ".4f"),
-            fmt_float(gap.best, ".4f"),
-            fmt_float(last.get("train_loss"), ".4f"),
-            fmt_float(last.get("val_loss"), ".4f"),
-            visible(shown_status(run.history["status"], run.path)),
-            visible(run.path),
+        rows.append(
+            [
+                marker,
+                label,
+                visible((run.history["dataset"] or {}).get("name", run.config.data.dataset)),
+                "-" if best is None else str(best),
+                fmt_acc(best_val_acc(run.history)),
+                fmt_acc(test.get("acc") if best is not None else None),
+                fmt_acc(max_val_acc(run.history)),
+                fmt_gap(gap.last),
+                fmt_gap(gap.best),
+                fmt_loss(last.get("train_loss")),
+                fmt_loss(last.get("val_loss")),
+                visible(shown_status(run.history["status"], run.path)),
+                visible(run.path),
+            ]
         )
+    width = width_of(console)
+    table, layout = rich_table(TABLE_COLUMNS, rows, width)
     console.print(table)
-    console.print(
+    words = [
         "best epoch: the lowest validation loss, whose weights are kept; best val acc and test acc"
-        " are that epoch's; top val acc: the highest of any epoch"
-    )
-    console.print("gap: training minus validation accuracy, at the last and at the best epoch")
+        " are that epoch's; top val acc: the highest of any epoch",
+        "gap: training minus validation accuracy, at the last and at the best epoch",
+    ]
+    note = left_out_note(layout, width)
+    for line in [*words, *([note] if note else [])]:
+        console.print(line, overflow="fold")
 
 
 def _print_differences(runs: Sequence[SavedRun], headers: Sequence[str], console: Console) -> None:
     """The settings whose values differ between the runs, a column per run."""
-    from rich.table import Table
-
     from dnn_tui.analysis.comparison import config_differences
 
     differences = config_differences([run.config for run in runs])
     if not differences:
         console.print("\nthe runs have the same settings")
         return
-    diff = Table(header_style="bold", title="settings that differ", title_justify="left")
-    diff.add_column("setting")
-    for header in headers:
-        diff.add_column(header)
-    for key, values in differences:
-        diff.add_row(visible(key), *(visible(value) for value in values))
+    from dnn_tui.training.report import width_of
+
+    columns = [Column(title, 0, name_width=10, right=False) for title in ("setting", *headers)]
+    rows = [[visible(key), *(visible(value) for value in values)] for key, values in differences]
+    diff, _ = rich_table(columns, rows, width_of(console), title="settings that differ")
     console.print(diff)
 
 
 def print_per_class(runs: Sequence[SavedRun], console: Console) -> list[RunError]:
     """Each run's per-class test accuracy, a column per run (in the given order); returns the
     errors of the evaluation.json files that are damaged (those runs show ``-``)."""
-    from rich.table import Table
-
     from dnn_tui.analysis.comparison import run_labels
     from dnn_tui.analysis.errors import per_class_table
     from dnn_tui.rundir.files import EVALUATION_FILE, RunError, load_evaluation
+    from dnn_tui.training.report import width_of
 
     labels = run_labels([(run.path, run.config.preset) for run in runs])
     evaluations, damaged = [], []
@@ -249,11 +321,9 @@ def print_per_class(runs: Sequence[SavedRun], console: Console) -> list[RunError
             evaluations.append(None)
             damaged.append(error)
     header, rows = per_class_table(list(zip(labels, evaluations, strict=True)))
-    table = Table(header_style="bold", title="test accuracy per class", title_justify="left")
-    for i, title in enumerate(header):
-        table.add_column(title, justify="right" if i else "left")
-    for row in rows:
-        table.add_row(*row)
+    columns = [Column(header[0], 0, name_width=6, right=False)]
+    columns += [Column(title, 0, name_width=6) for title in header[1:]]
+    table, _ = rich_table(columns, rows, width_of(console), title="test accuracy per class")
     console.print(table)
     broken = {error.file for error in damaged}
     missing = [
@@ -266,6 +336,6 @@ def print_per_class(runs: Sequence[SavedRun], console: Console) -> list[RunError
             "no evaluation.json (a run from before it, or one without a test split): "
             + ", ".join(missing)
             + "; dnn-tui eval RUN_DIR --confusion evaluates one from its weights",
-            soft_wrap=True,
+            overflow="fold",
         )
     return damaged

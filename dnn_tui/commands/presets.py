@@ -16,11 +16,11 @@ def register(commands: argparse._SubParsersAction) -> None:
 def _presets(args: argparse.Namespace) -> int:
     from rich.table import Table
 
-    from dnn_tui.training.report import make_console
+    from dnn_tui.training.report import make_console, width_of
 
     presets = [(p.name, " ".join(p.description.split())) for p in list_presets()]
     console = make_console()
-    if not console.is_terminal:  # one line each, no padding: easy to grep
+    if width_of(console) is None:  # a pipe: one line each, no padding, easy to grep
         width = max((len(name) for name, _ in presets), default=0)
         for name, description in presets:
             console.print(f"{name:<{width}}  {description}", soft_wrap=True)

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from dnn_tui.commands.options import CommandError
 from dnn_tui.fileio import visible
+from dnn_tui.training.columns import Column
 from dnn_tui.training.status import EXIT_OK
 
 if TYPE_CHECKING:
@@ -34,7 +35,8 @@ def register(commands: argparse._SubParsersAction) -> None:
         "runs",
         help="list the runs under a folder, with their status",
         epilog="Statuses: running, interrupted (its process is gone), completed, early_stopped, "
-        "stopped, diverged, failed; and damaged, with the file and the reason on stderr.",
+        "stopped, diverged, pruned (stopped by a search's pruner), failed; and damaged, with the "
+        "file and the reason on stderr.",
     )
     runs.add_argument(
         "folder",
@@ -77,16 +79,34 @@ def _runs(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+RUN_COLUMNS = (
+    Column("run", 0, name_width=24, right=False),
+    Column("preset", 4, name_width=8, right=False),
+    Column("dataset", 6, name_width=6, right=False),
+    Column("status", 2, name_width=9, right=False),
+    Column("epochs", 5),
+    Column("best", 3),
+    Column("val acc", 1),
+    Column("test", 1),
+    Column("age", 7),
+)
+"""The listing's columns; at a narrow width the highest ranks are left out first, and the run
+folder (the only unique name) is shortened (in the middle) only once the columns ranked
+above KEY_AFTER are left out."""
+KEY_AFTER = 3
+
+
 def _print_table(entries: list[RunEntry], folder: Path, now: float) -> None:
-    """Aligned plain columns (Rich's table takes longer than the listing for 1,000 runs); names,
-    presets and datasets come from folders and files, so their control characters are shown."""
-    from dnn_tui.training.report import fmt_float
+    """Aligned plain columns, one line per run (Rich's table takes longer than the listing for
+    1,000 runs); names, presets and datasets come from folders and files, so their control
+    characters are shown."""
+    from dnn_tui.training.columns import fit, left_out_note, output_width, plain_lines, wrapped
+    from dnn_tui.training.numbers import fmt_acc
 
     if not entries:
         print(f"no runs under {visible(folder)}")
         return
-    header = ("run", "preset", "dataset", "status", "epochs", "best", "val acc", "test", "age")
-    rows = [header]
+    rows = []
     for entry in entries:
         age = fmt_age(None if entry.modified is None else now - entry.modified)
         if entry.damaged:
@@ -101,18 +121,14 @@ def _print_table(entries: list[RunEntry], folder: Path, now: float) -> None:
                 visible(entry.status),
                 f"{entry.epochs}{planned}",
                 "-" if entry.best_epoch is None else f"{BEST_MARK}{entry.best_epoch}",
-                fmt_float(entry.best_val_acc, ".4f"),
-                fmt_float(entry.test_acc, ".4f"),
+                fmt_acc(entry.best_val_acc),
+                fmt_acc(entry.test_acc),
                 age,
             )
         )
-    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
-    right = {4, 5, 6, 7, 8}
-    lines = (
-        "  ".join(
-            cell.rjust(width) if i in right else cell.ljust(width)
-            for i, (cell, width) in enumerate(zip(row, widths, strict=True))
-        ).rstrip()
-        for row in rows
-    )
-    sys.stdout.write("\n".join(lines) + "\n" + BEST_LEGEND + "\n")
+    width = output_width()
+    layout = fit(RUN_COLUMNS, rows, width, wrap=False, key_after=KEY_AFTER)
+    lines = plain_lines(RUN_COLUMNS, rows, layout) + wrapped(BEST_LEGEND, width)
+    note = left_out_note(layout, width)
+    lines += wrapped(note, width) if note else []
+    sys.stdout.write("\n".join(lines) + "\n")

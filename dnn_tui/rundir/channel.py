@@ -10,15 +10,18 @@ A polled file rather than a socket: it needs no server, works on network filesys
 (a sweep's runs on a cluster), and costs one ``fstat`` per poll.
 
 A request is one JSON object a line: ``{"kind": K, "value": V}`` with K one of
-``stop`` (value true), ``pause`` (true pauses, false resumes), ``clipping`` (true/false),
-``clip_norm`` (a number > 0) and ``lr`` (a number > 0). Anything else is refused with a
-notice in events.jsonl, and the run goes on.
+``stop`` (value true; ``"pruned"`` from a search's pruner: the run ends ``pruned``),
+``pause`` (true pauses, false resumes), ``clipping`` (true/false), ``clip_norm`` (a number
+> 0), ``lr`` (a number > 0) and ``step`` (value true: one optimizer step of a paused run,
+refused when the run is not paused). Anything else is refused with a notice in
+events.jsonl, and the run goes on.
 
 control.jsonl is untrusted input: anyone who can write to the runs folder can append to it.
 So nothing in it can end the thread (every line is refused with a reason or applied, and a
 failure of a whole poll is recorded once and the loop goes on), the heartbeat has its own
 guard, and a flood is not amplified: of the requests of one kind only the latest counts, a
-kind is applied at most every ``MIN_APPLY_S``, a line longer than ``MAX_REQUEST_BYTES`` is
+kind is applied at most every ``MIN_APPLY_S`` (steps are counted, not replaced: each is
+one step, up to ``MAX_STEPS_WAITING`` waiting), a line longer than ``MAX_REQUEST_BYTES`` is
 dropped whole up to its newline, only the first ``REFUSALS_NOTED`` refusals get a notice
 each, and what was ignored or refused beyond them is counted and told in one notice (at most
 every ``SUMMARY_S``, and when the run ends).
@@ -39,6 +42,8 @@ from dnn_tui.rundir.liveness import HEARTBEAT_S
 from dnn_tui.rundir.recorder import heartbeat
 from dnn_tui.training.controls import RunControls
 
+PRUNED = "pruned"
+"""The value of a ``stop`` request from a search's pruner."""
 POLL_S = 0.01
 """Seconds between two looks at control.jsonl: a steering key reaches the run within this
 (a look is one fstat while nothing came: a hundred a second cost nothing measurable)."""
@@ -50,6 +55,8 @@ MIN_APPLY_S = 0.1
 """Seconds between two requests of one kind applied, at least (``stop`` excepted): a key held
 down is followed within this, a flood writes at most ten changes a second per kind into the
 run's history. A request that comes sooner waits, replaced by any later one of its kind."""
+MAX_STEPS_WAITING = 100
+"""Step requests that wait to be applied, at most; more are ignored (counted as replaced)."""
 REFUSALS_NOTED = 5
 """Refused requests that get a notice each; further ones are counted (see ``SUMMARY_S``)."""
 SUMMARY_S = 10.0
@@ -78,7 +85,9 @@ def check_request(request: Any) -> tuple[str, Any] | str:
     if not isinstance(request, dict) or not isinstance(request.get("kind"), str):
         return "a request must be an object with a 'kind'"
     kind, value = request["kind"], request.get("value")
-    if kind == "stop" and value is True:
+    if kind == "step" and value is True:
+        return kind, value
+    if kind == "stop" and (value is True or value == PRUNED):
         return kind, value
     if kind in ("pause", "clipping") and isinstance(value, bool):
         return kind, value
@@ -99,11 +108,14 @@ def _apply(controls: RunControls, kind: str, value: Any) -> str | None:
     """Turn the knob of a well-formed request; the reason when its value is out of range."""
     try:
         if kind == "stop":
-            controls.stop()
+            controls.prune() if value == PRUNED else controls.stop()
         elif kind == "pause":
             controls.pause() if value else controls.resume()
         elif kind == "clipping":
             controls.set_clipping(value)
+        elif kind == "step":
+            if not controls.step():
+                return "step: one step needs a paused run (pause it first)"
         elif kind == "clip_norm":
             controls.set_clip_norm(value)
         else:
@@ -222,10 +234,12 @@ class RunChannel:
                 self._refuse(parsed)
                 continue
             kind, value = parsed
-            if kind in self._waiting:
+            queued = self._waiting.pop(kind, None)
+            if kind == "step":  # counted: each request is one step
+                value = min((queued or 0) + 1, MAX_STEPS_WAITING)
+            if queued is not None and (kind != "step" or queued == MAX_STEPS_WAITING):
                 self.ignored += 1
                 self._untold[0] += 1
-            self._waiting.pop(kind, None)
             self._waiting[kind] = value  # latest last: kinds are applied in their order
         self._apply_waiting()
         self._summarise()
@@ -253,6 +267,10 @@ class RunChannel:
                 continue
             del self._waiting[kind]
             self._applied_at[kind] = now
+            if kind == "step":
+                if value > 1:
+                    self._waiting[kind] = value - 1
+                value = True
             reason = _apply(self.controls, kind, value)
             if reason is not None:
                 self._refuse(reason)

@@ -22,6 +22,7 @@ from dnn_tui.fileio import shorten
 from dnn_tui.rundir.files import EPOCH_KEYS, SCALAR_COLUMNS
 from dnn_tui.training.events import (
     ActivationsMeasured,
+    BoundaryMeasured,
     ControlApplied,
     EpochEnded,
     Event,
@@ -93,6 +94,32 @@ def check_event(event: Event) -> None:
         for key in ("norm", "update_ratio", "hist", "hist_max"):
             if len(getattr(event, key)) != count:
                 raise ValueError(f"WeightsMeasured.{key}: must hold one entry per layer")
+    elif isinstance(event, BoundaryMeasured):
+        _check_boundary(event)
+
+
+MAX_GRID = 256
+"""Most rows or columns a logged boundary grid may have (the engine's is 48 x 24)."""
+
+
+def _check_boundary(event: BoundaryMeasured) -> None:
+    """A grid of whole rows of class indices, and points inside it."""
+    rows = len(event.grid)
+    columns = len(event.grid[0]) if rows else 0
+    if not (0 < rows <= MAX_GRID and 0 < columns <= MAX_GRID):
+        raise ValueError(f"BoundaryMeasured.grid: must have 1 to {MAX_GRID} rows and columns")
+    if not 0 < event.classes <= MAX_GRID:
+        raise ValueError(f"BoundaryMeasured.classes: must be 1 to {MAX_GRID}")
+    for row in event.grid:
+        if len(row) != columns or not all(0 <= value < event.classes for value in row):
+            raise ValueError(
+                "BoundaryMeasured.grid: every row must hold as many class indices as the first"
+            )
+    for row, column, label in event.points:
+        if not (0 <= row < rows and 0 <= column < columns and 0 <= label < event.classes):
+            raise ValueError("BoundaryMeasured.points: must lie in the grid, of a known class")
+    if not all(_is_number(v) for v in (*event.x_range, *event.y_range)):
+        raise ValueError("BoundaryMeasured.x_range, y_range: must be numbers")
 
 
 def _check_epoch_record(record: dict[str, Any]) -> None:

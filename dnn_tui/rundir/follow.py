@@ -621,6 +621,8 @@ class RemoteControls(RunControls):
 
     def _restore(self, kind: str) -> None:
         """Turn one knob back to the state known before a request that was not sent."""
+        if kind == "step":
+            return  # a step turns no knob
         value = self._known[kind]
         if kind == "stop":
             (self._stop.set if value else self._stop.clear)()
@@ -670,3 +672,15 @@ class RemoteControls(RunControls):
                 self._resumed.set()
                 self._sent.clear()
             self._known = self._state()
+
+
+def append_request(run_dir: str | Path, kind: str, value: Any) -> None:
+    """Append one steering request to the run's control.jsonl (a regular file only, never
+    through a link); OSError says why it could not be written."""
+    line = (json.dumps({"kind": kind, "value": value}, allow_nan=False) + "\n").encode()
+    fd = open_regular(Path(run_dir) / CONTROL_FILE, APPEND_FLAGS)
+    try:
+        if os.write(fd, line) != len(line):
+            raise OSError(errno.ENOSPC, "only part of the request was written")
+    finally:
+        os.close(fd)

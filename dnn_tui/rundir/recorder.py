@@ -73,9 +73,12 @@ from dnn_tui.rundir.files import (
 )
 from dnn_tui.training.events import (
     ActivationsMeasured,
+    BoundaryMeasured,
+    ControlApplied,
     EpochEnded,
     Event,
     Notice,
+    PassTraced,
     RunFinished,
     RunStarted,
     StepMeasured,
@@ -89,6 +92,9 @@ if TYPE_CHECKING:
 
 LOG_STEP_INTERVAL = 0.25
 """Seconds between two progress reports in events.jsonl (about 4 a second)."""
+LOG_BOUNDARY_INTERVAL = 5.0
+"""Seconds between two decision regions in events.jsonl: a grid is about 3 kB, so a run
+whose regions are shown for an hour logs about 2 MB of them, not 20."""
 BEST_SAVE_MIN_S = 1.0
 """Seconds between two saves of the best weights so far, at least."""
 BEST_SAVE_SHARE = 0.02
@@ -261,6 +267,9 @@ class RunRecorder:
         self._epochs_fd: int | None = None
         self._csv_fd: int | None = None
         self._last_step_logged = 0.0
+        self._step_taken = False
+        """A step of a paused run was applied: its report is logged however soon it comes."""
+        self._last_boundary_logged = -LOG_BOUNDARY_INTERVAL
         self._pending_best: tuple[int, dict[str, Tensor]] | None = None
         self._next_best_save = 0.0
         self._history_dirty = False
@@ -363,11 +372,22 @@ class RunRecorder:
             self._next_best_save = began + max(BEST_SAVE_MIN_S, took / BEST_SAVE_SHARE)
 
     def _handle(self, event: Event) -> None:
+        if isinstance(event, PassTraced):
+            return  # for the dashboard that trains the run only (see PassTraced)
+        if isinstance(event, ControlApplied) and event.kind == "step":
+            self._step_taken = True
         if isinstance(event, StepMeasured):
             now = time.monotonic()
-            if now - self._last_step_logged < LOG_STEP_INTERVAL:
+            # the report of one step asked for is logged however soon: watchers show it
+            if now - self._last_step_logged < LOG_STEP_INTERVAL and not self._step_taken:
                 return
             self._last_step_logged = now
+            self._step_taken = False
+        if isinstance(event, BoundaryMeasured):
+            now = time.monotonic()
+            if now - self._last_boundary_logged < LOG_BOUNDARY_INTERVAL:
+                return
+            self._last_boundary_logged = now
         if isinstance(event, RunStarted):
             self._guard(self._started, event)
         if isinstance(event, EpochEnded):  # every file keeps the same bounded record

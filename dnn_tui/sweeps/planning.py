@@ -168,7 +168,7 @@ def expand(
             values = dict(zip(names, combo, strict=True))
             resolved = _checked(config, values, ", ".join(f"{k}={v}" for k, v in values.items()))
             resolved = replace(resolved, preset=run_label(config.preset, values))
-            label = "-".join([*([base] if len(bases) > 1 and base else []), *_slugs(values)])
+            label = "-".join([*([base] if len(bases) > 1 and base else []), *slugs(values)])
             name = f"{len(runs) + 1:0{width}d}-{label}"[:120]
             runs.append(PlannedRun(name, base, values, resolved))
     for name in names:  # an option no run reads (init_std without init normal) is a mistake
@@ -196,7 +196,11 @@ def _checked(config: RunConfig, values: Mapping[str, str], where: str) -> RunCon
         raise GridError(message) from None
 
 
-def _slugs(values: Mapping[str, str]) -> list[str]:
+check_values = _checked
+"""A base config with option texts applied, validated; GridError names ``where`` and the rule."""
+
+
+def slugs(values: Mapping[str, str]) -> list[str]:
     return [re.sub(r"[^A-Za-z0-9.,=_+-]+", "_", f"{k}={v}") for k, v in values.items()]
 
 
@@ -205,6 +209,13 @@ def _slugs(values: Mapping[str, str]) -> list[str]:
 
 def load_sweep_file(path: str | Path) -> tuple[RunConfig, list[Axis]]:
     """A sweep file's base config and grid; ConfigError names the file and the key."""
+    config, axes, _space = load_sweep(path)
+    return config, axes
+
+
+def load_sweep(path: str | Path) -> tuple[RunConfig, list[Axis], dict[str, Any] | None]:
+    """A sweep file's base config, grid and ``[space]`` table (None when it has none; the
+    search checks it); ConfigError names the file and the key."""
     name = shorten_path(path)
     try:
         blob = read_small_file(Path(path), MAX_CONFIG_BYTES)
@@ -218,7 +229,12 @@ def load_sweep_file(path: str | Path) -> tuple[RunConfig, list[Axis]]:
     except (tomllib.TOMLDecodeError, RecursionError, ValueError) as error:
         raise ConfigError(f"{name}: not valid TOML: {error}") from None
     grid = data.pop("grid", None)
-    if not isinstance(grid, dict) or not grid:
+    space = data.pop("space", None)
+    if space is not None and (not isinstance(space, dict) or not space):
+        raise ConfigError(f'{name}: space: must be a table like lr = "log:1e-4..1e-1"')
+    if space is not None and grid is None:
+        grid = {}
+    elif not isinstance(grid, dict) or not grid:
         raise ConfigError(f"{name}: grid: missing; add a [grid] table like lr = [0.1, 0.01]")
     base = data.pop("base", None)
     merged: dict[str, Any] = {}
@@ -247,7 +263,7 @@ def load_sweep_file(path: str | Path) -> tuple[RunConfig, list[Axis]]:
                 _checked(config, {key: value}, key)
         except ConfigError as error:
             raise ConfigError(f"{name}: grid.{error}") from None
-    return config, axes
+    return config, axes, space
 
 
 def _text(value: Any) -> str:
@@ -259,6 +275,9 @@ def _text(value: Any) -> str:
     if isinstance(value, int | float | str):
         return str(value)
     return shorten(value)  # a table or a date: parse_option refuses it by name
+
+
+value_text = _text
 
 
 # --- the sweep file in the folder and the comparison ----------------------------------------
@@ -355,6 +374,10 @@ def largest_state_entry() -> dict[str, Any]:
         "best_epoch",
         "best_val_acc",
         "max_val_acc",
+        "best_val_loss",
+        "trial",
+        "pruned_at",
+        "rerun_of",
     )
     return {
         **{key: text for key in fields},
@@ -370,6 +393,10 @@ def _largest_state(runs: int, grid_values: int) -> dict[str, Any]:
         "status": text,
         "grid": {name: [text] * grid_values for name in OPTION_SECTION},
         "backend": text,
+        **{key: text for key in ("search", "prune", "study", "objective", "resumed")},
+        "space": {name: text for name in OPTION_SECTION},
+        "trials": 2**63 - 1,
+        "seed": 2**63 - 1,
         "jobs": 2**63 - 1,
         "threads": 2**63 - 1,
         "runs": [largest_state_entry()] * runs,

@@ -44,10 +44,26 @@ def ray_module() -> ModuleType:
 
 
 class StopFlag:
-    """Set by the driver when the sweep stops; every task looks at it (a Ray actor)."""
+    """Set by the driver when the sweep stops; every task looks at it (a Ray actor). It also
+    carries a search's pruning: tasks post their runs' epoch ends, the driver takes them and
+    names the runs its pruner stops, which their tasks then stop as ``pruned``."""
 
     def __init__(self) -> None:
         self.value = False
+        self.epochs: list[tuple[str, int, float]] = []
+        self.pruned: set[str] = set()
+
+    def post(self, name: str, ends: list[tuple[int, float]]) -> bool:
+        """Take a run's new epoch ends; whether the run is to be pruned."""
+        self.epochs.extend((name, epoch, loss) for epoch, loss in ends)
+        return name in self.pruned
+
+    def take(self) -> list[tuple[str, int, float]]:
+        taken, self.epochs = self.epochs, []
+        return taken
+
+    def prune(self, name: str) -> None:
+        self.pruned.add(name)
 
     def set(self) -> None:
         self.value = True
@@ -60,6 +76,7 @@ def run_task(name: str, config_text: str, threads: int, flag: Any) -> dict[str, 
     """On a worker: run one run in a temporary folder; return its files and exit code."""
     from dnn_tui.rundir.launch import spawn_run_process
     from dnn_tui.rundir.recorder import claim_run_dir
+    from dnn_tui.sweeps.local import EpochWatch, prune_run
 
     ray = ray_module()
     if ray.get(flag.get.remote()):
@@ -75,12 +92,14 @@ def run_task(name: str, config_text: str, threads: int, flag: Any) -> dict[str, 
                 )
             finally:
                 folder.close()
-            stopping = False
+            stopping, pruning, watch = False, False, EpochWatch(run_dir)
             while child.poll() is None:
                 time.sleep(POLL_S)
                 if not stopping and ray.get(flag.get.remote()):
                     stopping = True
                     child.send_signal(signal.SIGTERM)
+                if ray.get(flag.post.remote(name, watch.new())) and not pruning:
+                    pruning = prune_run(run_dir)
             errors.seek(0)
             text = errors.read().decode("utf-8", errors="replace")
         keep_output(run_dir, text)
@@ -145,6 +164,12 @@ class RayBackend:
                     (run_dir / name).write_bytes(data)
             out.append(Ended(run, result["code"], result["error"]))
         return out
+
+    def progress(self) -> list[tuple[str, int, float]]:
+        return self.ray.get(self.flag.take.remote())
+
+    def prune(self, name: str) -> None:
+        self.flag.prune.remote(name)
 
     def stop(self) -> None:
         self.flag.set.remote()

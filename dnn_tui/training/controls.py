@@ -4,6 +4,10 @@ Runs without any UI. The engine reads the knobs once per step: a cheap check of
 ``version`` (a plain int, read without the lock), and only when it moved,
 ``take_changes()`` under the lock. Each change therefore takes effect at the next
 step and is recorded by the engine as a ``ControlApplied`` event.
+
+One step of a paused run (``step``) is a change like the others: the engine, waiting while
+paused, wakes, records it, takes exactly one optimizer step and waits again. Steps asked for
+faster than the engine takes them queue up, one recorded per step taken.
 """
 
 from __future__ import annotations
@@ -24,15 +28,23 @@ class RunControls:
         self._lock = threading.Lock()
         self._resumed = threading.Event()
         self._resumed.set()
+        self._woken = threading.Event()
+        """Set by every change that ends a wait while paused: resume, stop, a step."""
         self._stop = threading.Event()
         self._clipping = clip_norm is not None
         self._clip_norm = clip_norm if clip_norm is not None else DEFAULT_CLIP_NORM
         self._lr = lr
         self._pending: list[tuple[str, Any]] = []
+        self.pruned = False
+        """Whether the stop came from a search's pruner: the run then ends ``pruned``."""
         self.failure: str | None = None
         """Why the run must end as ``failed`` (see ``fail``: e.g. its files cannot be written)."""
         self.version = 0
         """Bumped on every change; the engine compares it each step without locking."""
+        self.boundary_wanted = False
+        """Whether a view shows the decision regions (the lab's boundary panel): the engine
+        measures them only then. A plain flag read without the lock at progress reports, not
+        a change the run records."""
 
     # --- read side (any thread) ---------------------------------------------------------
 
@@ -75,6 +87,12 @@ class RunControls:
                 self._stop.set()
                 self._changed("stop", True)
         self._resumed.set()
+        self._woken.set()
+
+    def prune(self) -> None:
+        """End the run after the current step with status ``pruned`` (a search's pruner)."""
+        self.pruned = True
+        self.stop()
 
     def fail(self, reason: str) -> None:
         """End the run after the current step with status ``failed`` and this reason."""
@@ -94,6 +112,19 @@ class RunControls:
             if not self._resumed.is_set():
                 self._resumed.set()
                 self._changed("pause", False)
+        self._woken.set()
+
+    def step(self) -> bool:
+        """Ask a paused run for exactly one optimizer step (it pauses again after it).
+
+        False, and nothing asked, when the run is not paused or is stopping.
+        """
+        with self._lock:
+            if self._resumed.is_set() or self._stop.is_set():
+                return False
+            self._changed("step", True)
+        self._woken.set()
+        return True
 
     def toggle_pause(self) -> bool:
         """Pause or resume; returns True when now paused."""
@@ -145,11 +176,26 @@ class RunControls:
                 self._lr = value
 
     def take_changes(self) -> list[tuple[str, Any]]:
-        """The changes since the last call, oldest first."""
+        """The changes since the last call, oldest first, up to the first step asked for: the
+        engine takes one step per call, and what follows it waits for the next call (``version``
+        moves again so that the engine looks)."""
         with self._lock:
-            changes, self._pending = self._pending, []
+            taken = next(
+                (i + 1 for i, (kind, _) in enumerate(self._pending) if kind == "step"),
+                len(self._pending),
+            )
+            changes, self._pending = self._pending[:taken], self._pending[taken:]
+            if self._pending:
+                self.version += 1
             return changes
 
     def wait_while_paused(self) -> None:
-        """Block while paused; returns at once when running or stopping."""
-        self._resumed.wait()
+        """Block while paused; returns at once when running or stopping, or a step is asked."""
+        while True:
+            self._woken.clear()  # before the looks: a change made after them sets it again
+            if self._resumed.is_set():
+                return
+            with self._lock:
+                if any(kind == "step" for kind, _ in self._pending):
+                    return
+            self._woken.wait()

@@ -31,6 +31,7 @@ from dnn_tui.fileio import error_line
 from dnn_tui.graph import build_graph, summary_text, trainable_params
 from dnn_tui.model import build_mlp, l2_penalty, linear_layers
 from dnn_tui.training.activations import PROBE_SAMPLES
+from dnn_tui.training.boundary import BoundaryProbe
 from dnn_tui.training.controls import RunControls
 from dnn_tui.training.evaluation import EVAL_CHUNK, Evaluation, assess
 from dnn_tui.training.events import (
@@ -39,6 +40,7 @@ from dnn_tui.training.events import (
     Emit,
     EpochEnded,
     Notice,
+    PassTraced,
     RunFinished,
     RunStarted,
 )
@@ -48,11 +50,15 @@ from dnn_tui.training.probes import ActivationProbe, GradientProbe, WeightProbe
 from dnn_tui.training.schedule import LrSchedule
 from dnn_tui.training.status import Status
 from dnn_tui.training.threads import ThreadPolicy
+from dnn_tui.training.trace import trace_pass
 
 REPORT_INTERVAL = 0.1
 """Seconds between StepMeasured events: about 10 a second, whatever the step rate."""
 PROBE_INTERVAL = 1.0
 """Least seconds between two activation probes within an epoch (each runs with a report)."""
+BOUNDARY_INTERVAL = 0.5
+"""Least seconds between two measures of the decision regions (only while a view shows them:
+``RunControls.boundary_wanted``); a grid of 48 x 24 points is one small forward pass."""
 
 
 @dataclass
@@ -206,6 +212,11 @@ class _Run:
         )
         self.last_signal = 0.0
         """The clock (``watch.clock``) at the latest activation probe."""
+        self.boundary = (
+            BoundaryProbe(self.model, self.x, self.y, data.classes) if data.input_dim == 2 else None
+        )
+        self.last_boundary = -math.inf
+        """The clock at the latest measure of the decision regions."""
         self.optimizer = make_optimizer(config.train.optimizer, self.probe.params, config.train.lr)
         self.lr = config.train.lr
         self.schedule = LrSchedule(config.train, self.optimizer)
@@ -232,23 +243,45 @@ class _Run:
 
     # --- controls ---------------------------------------------------------------------------
 
-    def apply_controls(self, epoch: int, step: int) -> None:
-        """Take the knobs' changes at this step and record each of them."""
+    def apply_controls(self, epoch: int, step: int) -> bool:
+        """Take the knobs' changes at this step and record each of them; wait while paused.
+
+        True when this step is one a paused run was asked for (``step``): it reports as if a
+        report were due, and the run waits again before the next one.
+        """
         if self.controls.version == self.seen_version:
-            return
+            return False
         self.seen_version = self.controls.version
+        stepping = False
         for kind, value in self.controls.take_changes():
             if kind == "lr":
                 self.lr = value
                 for group in self.optimizer.param_groups:
                     group["lr"] = value
+            stepping = kind == "step"  # a step is the last change taken (take_changes)
             self.epoch_events.append({"step": step, "kind": kind, "value": value})
             self.emit(ControlApplied(epoch, step, kind, value))
-        if self.controls.paused and not self.controls.stop_requested:
+        if self.controls.paused and not self.controls.stop_requested and not stepping:
+            self.trace_paused(epoch, step - 1)
             paused_at = self.watch.clock()
             self.controls.wait_while_paused()
             self.watch.paused += self.watch.clock() - paused_at
-            self.apply_controls(epoch, step)
+            return self.apply_controls(epoch, step)
+        if stepping:
+            self.seen_version = -1  # the next step looks again: the run waits before it
+        return stepping
+
+    def trace_paused(self, epoch: int, done: int) -> None:
+        """Emit one sample's pass with the weights the paused run waits with (the first test
+        sample; val or train when the run has none).
+
+        Traced here, on the training thread and between two steps, rather than by the UI
+        from a copy of the weights: no optimizer step can change them half way through, and
+        a step asked for meanwhile waits until the pass is done.
+        """
+        splits = ((self.x_test, self.y_test, "test"), (self.x_val, self.y_val, "val"))
+        x, y, split = next((s for s in splits if len(s[0])), (self.x, self.y, "train"))
+        self.emit(PassTraced(epoch, done, trace_pass(self.model, x, y, split, 0)))
 
     # --- the loop ---------------------------------------------------------------------------
 
@@ -275,6 +308,8 @@ class _Run:
                 }
         if status == Status.STOPPED and self.controls.failure is not None:
             status, error = Status.FAILED, self.controls.failure
+        elif status == Status.STOPPED and self.controls.pruned:
+            status = Status.PRUNED
         return self.finish(status, diverged, error)
 
     def epochs(self) -> tuple[Status, dict[str, Any] | None]:
@@ -320,6 +355,7 @@ class _Run:
         )
         self.measure_signal(0, 0)
         self.emit(self.weights.measured(0, self.layers))
+        self.measure_boundary(0, 0)
 
     def measure_signal(self, epoch: int, step: int) -> ActivationsMeasured | None:
         """Run the activation probe (when on) and emit what it measured."""
@@ -329,6 +365,15 @@ class _Run:
         self.last_signal = self.watch.clock()
         self.emit(measured)
         return measured
+
+    def measure_boundary(self, epoch: int, step: int) -> None:
+        """Emit the decision regions when a view shows them (2-D data) and one is due."""
+        if self.boundary is None or not self.controls.boundary_wanted:
+            return
+        now = self.watch.clock()
+        if now - self.last_boundary >= BOUNDARY_INTERVAL:
+            self.last_boundary = now
+            self.emit(self.boundary.measure(epoch, step))
 
     def train_epoch(self, epoch: int) -> EpochOutcome:
         """One pass over the training set, in the order of a plain PyTorch loop."""
@@ -350,7 +395,7 @@ class _Run:
         model.train()
         for step, (begin, end) in enumerate(self.bounds, 1):
             self.where = (epoch, step)
-            self.apply_controls(epoch, step)
+            stepping = self.apply_controls(epoch, step)
             if controls.stop_requested:
                 self.report(meter, step - 1)
                 return EpochOutcome(Status.STOPPED, step - 1)
@@ -367,13 +412,13 @@ class _Run:
                 self.report(meter, step - 1)  # show the norms that led up to it
                 return self.diverged(epoch, step, probe.first_bad_module(math.isfinite(loss_value)))
             coef = self.clip(total)
-            due = meter.due(step)
+            due = stepping or meter.due(step)
             if due:  # a reported step's update is measured: keep the weights it starts from
                 self.weights.keep()
             self.optimizer.step()
             meter.add(step, logits, norms, loss_value, total, coef)
             if due:
-                self.report(meter, step)
+                self.report(meter, step, stepping)
         return self.end_epoch(meter)
 
     def clip(self, total: float) -> float:
@@ -393,13 +438,22 @@ class _Run:
         }
         return EpochOutcome(Status.DIVERGED, step - 1, where)
 
-    def report(self, meter: EpochMeter, done: int) -> None:
-        """Emit the steps since the latest report (if any); probe the signal when it is due."""
+    def report(self, meter: EpochMeter, done: int, stepping: bool = False) -> None:
+        """Emit the steps since the latest report (if any); probe the signal when it is due.
+
+        ``stepping``: the one step of a paused run, whose every figure is shown (the signal
+        and the weights too: the epoch's end shows them anyway).
+        """
         if not meter.pending:
             return
         self.emit(meter.progress(done, self.lr, self.weights.measure()))
-        if done < self.steps_per_epoch and meter.reported - self.last_signal >= PROBE_INTERVAL:
+        if done < self.steps_per_epoch and (
+            stepping or meter.reported - self.last_signal >= PROBE_INTERVAL
+        ):
             self.measure_signal(meter.epoch, done)
+            if stepping:
+                self.emit(self.weights.measured(meter.epoch, self.layers))
+        self.measure_boundary(meter.epoch, done)
         self.check_threads()
 
     def check_threads(self) -> None:
@@ -427,6 +481,7 @@ class _Run:
             self.best_state = {k: v.detach().clone() for k, v in self.model.state_dict().items()}
         best_weights = self.best_state if improved else None
         self.emit(EpochEnded(record, self.best_epoch, self.config.train.epochs, best_weights))
+        self.measure_boundary(meter.epoch, self.steps_per_epoch)
         return EpochOutcome(Status.COMPLETED, self.steps_per_epoch)
 
     def finish(self, status: str, diverged: dict[str, Any] | None, error: str | None) -> RunResult:

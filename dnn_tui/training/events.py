@@ -206,6 +206,28 @@ class WeightsMeasured(Event):
 
 
 @dataclass(frozen=True)
+class BoundaryMeasured(Event):
+    """The class the model predicts over the plane of 2-D data (``dnn_tui.training.boundary``):
+    emitted only while a view asks for it (the lab's boundary panel), at most about every
+    ``engine.BOUNDARY_INTERVAL``, at a progress report or an epoch end (events.jsonl keeps
+    one every ``recorder.LOG_BOUNDARY_INTERVAL``)."""
+
+    epoch: int
+    step: int
+    x_range: tuple[float, float]
+    y_range: tuple[float, float]
+    classes: int
+    grid: tuple[tuple[int, ...], ...]
+    """The predicted class per cell: rows from high y to low y, columns from low x."""
+    points: tuple[tuple[int, int, int], ...]
+    """(row, column, class) of the training points drawn over the regions."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "grid", tuple(tuple(row) for row in self.grid))
+        object.__setattr__(self, "points", tuple(tuple(point) for point in self.points))
+
+
+@dataclass(frozen=True)
 class ControlApplied(Event):
     """A change from the controls took effect at this step."""
 
@@ -256,6 +278,20 @@ class RunFinished(Event):
     time); None without a test split. Never in events.jsonl (it has its own file)."""
 
 
+@dataclass(frozen=True)
+class PassTraced(Event):
+    """A paused run's network traced for one sample, forward values and backward gradients,
+    with the weights the run waits with (the model graph draws it). For the dashboard that
+    trains the run only: never in events.jsonl (a wide layer's gradients are thousands of
+    numbers, and a watcher cannot ask for them)."""
+
+    epoch: int
+    step: int
+    """Steps done in the epoch: the weights are those after them."""
+    traced: Any = field(repr=False, compare=False)
+    """The pass (``dnn_tui.training.trace.SamplePass``, plain Python numbers)."""
+
+
 NOT_LOGGED = frozenset({"best_weights", "weights", "evaluation"})
 """Event fields kept in memory for the run files of their own (tensors, evaluation.json),
 never serialised."""
@@ -270,6 +306,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         ControlApplied,
         EpochEnded,
         RunFinished,
+        BoundaryMeasured,
     )
 }
 """The events a run's events.jsonl can hold, by the name its records carry."""

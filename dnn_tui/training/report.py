@@ -22,6 +22,7 @@ from rich.text import Text
 
 from dnn_tui.config import describe
 from dnn_tui.fileio import visible
+from dnn_tui.training.columns import Column, Layout, fit, left_out_note, output_width
 from dnn_tui.training.events import (
     ControlApplied,
     EpochEnded,
@@ -32,13 +33,26 @@ from dnn_tui.training.events import (
     StepMeasured,
 )
 from dnn_tui.training.lessons import gradient_reading
+from dnn_tui.training.numbers import (
+    fmt_acc,
+    fmt_loss,
+    fmt_norm,
+    fmt_rate,
+    fmt_seconds,
+    fmt_weight_norm,
+)
 from dnn_tui.training.status import ENDED_WELL, Status
 
 PIPE_WIDTH = 10_000
-"""Line width when stdout is not a terminal: so wide that no line or table is ever wrapped
-(nothing printed here fills the width: tables take their content's width)."""
+"""Line width when stdout is not a terminal and COLUMNS is not set: so wide that no line or
+table is ever wrapped (nothing printed here fills the width: tables take their content's
+width)."""
 
 _NOTICE_STYLES = {"information": "cyan", "warning": "yellow", "error": "bold red"}
+BEST_SUFFIX = "  *"
+"""Ends the row of an epoch with the lowest val loss so far."""
+SHORT_PATIENCE = "  wait {waited}/{patience}"
+"""Early stopping's count where its words do not fit the width."""
 DIVERGED_ADVICE = "try clipping (--clip-norm 1.0) or a lower --lr"
 """What ``train`` adds to a divergence (the dashboard offers its remedies on a panel)."""
 
@@ -63,28 +77,23 @@ class ReportConsole(Console):
 def make_console() -> Console:
     """A stdout console: colour on a terminal, plain unwrapped text in a pipe or file.
 
-    Markup is off: paths and descriptions are printed as they are, brackets included.
+    Markup is off: paths and descriptions are printed as they are, brackets included. A pipe
+    gets COLUMNS' width when it is set (``COLUMNS=80 dnn-tui train ... | tee log``).
     """
     console = ReportConsole(highlight=False, markup=False)
     if not console.is_terminal:
-        console.width = PIPE_WIDTH
+        console.width = output_width(console.file) or PIPE_WIDTH
     return console
+
+
+def width_of(console: Console) -> int | None:
+    """The width a console's tables fit, None when unlimited (a pipe without COLUMNS)."""
+    return None if console.width >= PIPE_WIDTH else console.width
 
 
 def plural(count: int, word: str) -> str:
     """``1 epoch``, ``2 epochs``."""
     return f"{count} {word}" if count == 1 else f"{count} {word}s"
-
-
-def fmt_float(value: float | None, spec: str) -> str:
-    """A number in the given format; ``-`` for a missing value, ``nan``/``inf`` as such."""
-    if value is None:
-        return "-"
-    if not math.isfinite(value):
-        return "nan" if math.isnan(value) else ("inf" if value > 0 else "-inf")
-    if spec.endswith("f") and abs(value) >= 1e6:
-        return format(value, ".3e")  # a diverged model's loss has too many digits for a column
-    return format(value, spec)
 
 
 def patience_words(last: int | None, best: int | None, patience: int) -> str | None:
@@ -101,6 +110,10 @@ def top_val_epoch(epochs: Sequence[Mapping[str, Any]]) -> Mapping[str, Any] | No
     scored = [r for r in epochs if isinstance(r.get("val_acc"), int | float)]
     scored = [r for r in scored if math.isfinite(r["val_acc"])]
     return max(scored, key=lambda r: r["val_acc"], default=None)
+
+
+_BAD = {Status.PRUNED: "bold magenta"}
+"""A status that is no failure though the run did not run its course: a pruner's stop."""
 
 
 def summary_lines(
@@ -123,7 +136,7 @@ def summary_lines(
     lines = [
         Text.assemble(
             ("status: ", "bold"),
-            (visible(status), "bold green" if good else "bold red"),
+            (visible(status), "bold green" if good else _BAD.get(status, "bold red")),
             f" after {plural(len(epochs), 'epoch')} {took}",
         )
     ]
@@ -138,19 +151,19 @@ def summary_lines(
     best = next((r for r in epochs if r.get("epoch") == best_epoch), None)
     if best is not None:
         line = (
-            f"best epoch: {best_epoch} (val loss {fmt_float(best.get('val_loss'), '.4f')}"
-            f", val acc {fmt_float(best.get('val_acc'), '.4f')})"
+            f"best epoch: {best_epoch} (val loss {fmt_loss(best.get('val_loss'))}"
+            f", val acc {fmt_acc(best.get('val_acc'))})"
         )
         top = top_val_epoch(epochs)
         if top is not None and top.get("val_acc") != best.get("val_acc"):
-            line += f"; top val acc {fmt_float(top.get('val_acc'), '.4f')} at epoch {top['epoch']}"
+            line += f"; top val acc {fmt_acc(top.get('val_acc'))} at epoch {top['epoch']}"
         lines.append(Text(line))
     if test and best is not None:  # the test measures the best epoch's kept weights
         lines.append(
             Text.assemble(
                 ("test accuracy: ", "bold"),
-                (fmt_float(test.get("acc"), ".4f"), "bold"),
-                f" (test loss {fmt_float(test.get('loss'), '.4f')})",
+                (fmt_acc(test.get("acc")), "bold"),
+                f" (test loss {fmt_loss(test.get('loss'))})",
             )
         )
     return lines
@@ -171,11 +184,11 @@ def layer_lines(layers: Sequence[str], record: Mapping[str, Any]) -> list[Text]:
     weights = record.get("weight_norm")
     if isinstance(weights, list) and len(weights) == len(layers):
         cells = ", ".join(
-            f"{name} {fmt_float(w, '.3g')}" for name, w in zip(layers, weights, strict=True)
+            f"{name} {fmt_weight_norm(w)}" for name, w in zip(layers, weights, strict=True)
         )
         line = f"weights, epoch {epoch}: ‖W‖ {cells}"
         if ratios is not None:
-            line += "; update ratio " + ", ".join(fmt_float(r, ".1e") for r in ratios)
+            line += "; update ratio " + ", ".join(fmt_norm(r) for r in ratios)
         lines.append(Text(line))
     return lines
 
@@ -193,6 +206,7 @@ class Report:
         self._records: dict[int, dict[str, Any]] = {}
         self._notices: set[str] = set()
         self._live: Live | None = None
+        self._layout = Layout((), (), ())
 
     def __call__(self, event: Event) -> None:
         if isinstance(event, StepMeasured):
@@ -230,7 +244,8 @@ class Report:
     # --- the parts ----------------------------------------------------------------------
 
     def _print(self, text: Text | str) -> None:
-        self.console.print(text, soft_wrap=True, markup=False)
+        # Wrapped at the console's width (a pipe without COLUMNS has no width to wrap at).
+        self.console.print(text, markup=False, overflow="fold")
 
     def _notice(self, text: str, level: str) -> None:
         self._notices.add(text)
@@ -257,31 +272,53 @@ class Report:
         if event.dataset_note and event.dataset_note not in self._notices:
             self._notice(event.dataset_note, "warning")
         self._print("(* = the lowest val loss so far: the weights that are kept)")
+        self._layout = self._fit()
+        note = left_out_note(self._layout, width_of(self.console))
+        if note is not None:
+            self._print(Text(note, style="dim"))
         self._print("")
         self._print(Text(self._header(), style="bold"))
 
-    def _columns(self) -> list[tuple[str, int]]:
-        """Title and width of each column: loss and acc are the training split's (as Keras
-        prints them), the gradient norms are the first and the last Linear layer's, the
+    def _columns(self) -> list[Column]:
+        """The columns, the most useful kept longest: loss and acc are the training split's (as
+        Keras prints them), the gradient norms are the first and the last Linear layer's, the
         activation std the first and the last hidden layer's (act1 ... actN)."""
         first, last = (self._layers[0], self._layers[-1]) if self._layers else ("first", "last")
         act_first, act_last = "act1", f"act{max(self._hidden, 1)}"
         return [
-            ("epoch", 5),
-            ("loss", 7),
-            ("acc", 6),
-            ("val loss", 8),
-            ("val acc", 7),
-            (f"grad {first}", 9),
-            (f"grad {last}", 9),
-            (f"std {act_first}", 9),
-            (f"std {act_last}", 9),
-            ("clip%", 5),
-            ("sec", 5),
+            Column("epoch", 0),
+            Column("loss", 2),
+            Column("acc", 3),
+            Column("val loss", 1),
+            Column("val acc", 1),
+            Column(f"grad {first}", 4),
+            Column(f"grad {last}", 4),
+            Column(f"std {act_first}", 7),
+            Column(f"std {act_last}", 8),
+            Column("clip%", 6),
+            Column("sec", 5),
         ]
 
+    def _fit(self) -> Layout:
+        """The columns that fit the console with room for the row's mark (the widest number
+        of each column decides its width, so the layout holds for every epoch)."""
+        widest = [str(self._epochs), "2.49e7", "100.0%", "2.49e7", "100.0%"]
+        widest += ["1.5e-10"] * 4 + ["100", "0.013"]
+        room = len(SHORT_PATIENCE.format(waited=self._patience, patience=self._patience))
+        return fit(
+            self._columns(),
+            [widest],
+            width_of(self.console),
+            edge=max(len(BEST_SUFFIX), room if self._patience > 0 else 0),
+            wrap=False,
+        )
+
     def _header(self) -> str:
-        return "  ".join(title.rjust(width) for title, width in self._columns())
+        columns = self._columns()
+        return "  ".join(
+            columns[i].title.rjust(w)
+            for i, w in zip(self._layout.shown, self._layout.widths, strict=True)
+        )
 
     def _epoch(self, event: EpochEnded) -> None:
         record = event.record
@@ -292,39 +329,46 @@ class Report:
         clipped = record.get("clipped_fraction")
         cells = [
             str(epoch),
-            fmt_float(record.get("train_loss"), ".4f"),
-            fmt_float(record.get("train_acc"), ".4f"),
-            fmt_float(record.get("val_loss"), ".4f"),
-            fmt_float(record.get("val_acc"), ".4f"),
-            fmt_float(norms[0], ".2e"),
-            fmt_float(norms[-1], ".2e"),
-            fmt_float(stds[0], ".2e"),
-            fmt_float(stds[-1], ".2e"),
-            fmt_float(None if clipped is None else 100 * clipped, ".1f"),
-            fmt_float(record.get("seconds"), ".1f"),
+            fmt_loss(record.get("train_loss")),
+            fmt_acc(record.get("train_acc")),
+            fmt_loss(record.get("val_loss")),
+            fmt_acc(record.get("val_acc")),
+            fmt_norm(norms[0]),
+            fmt_norm(norms[-1]),
+            fmt_norm(stds[0]),
+            fmt_norm(stds[-1]),
+            "-" if clipped is None else f"{100 * clipped:.0f}",
+            fmt_seconds(record.get("seconds")),
         ]
-        row = Text("  ".join(c.rjust(w) for c, (_, w) in zip(cells, self._columns(), strict=True)))
+        shown = zip(self._layout.shown, self._layout.widths, strict=True)
+        row = Text("  ".join(cells[i].rjust(w) for i, w in shown))
         if any(cell in ("nan", "inf", "-inf") for cell in cells):
             row.stylize("red")
         if event.best_epoch == epoch:
-            row.append("  *", style="green")
+            row.append(BEST_SUFFIX, style="green")
         waiting = patience_words(epoch, event.best_epoch, self._patience)
         if waiting is not None and event.best_epoch != epoch:
+            width = width_of(self.console)
+            if width is not None and len(row) + 2 + len(waiting) > width:
+                waited = epoch - event.best_epoch if event.best_epoch is not None else epoch
+                waiting = SHORT_PATIENCE.format(waited=waited, patience=self._patience).strip()
             row.append(f"  {waiting}", style="yellow")
         self._print(row)
 
     def _progress(self, event: StepMeasured) -> None:
         if not self.console.is_terminal:
             return
-        text = Text(
-            f"epoch {event.epoch}/{self._epochs}  step {event.step}/{event.steps_per_epoch}  "
-            f"loss {fmt_float(event.loss, '.4f')}  acc {fmt_float(event.acc, '.4f')}  "
-            f"grad {fmt_float(event.grad_norm_total, '.2e')}  "
-            f"{fmt_float(event.samples_per_s, ',.0f')} samples/s",
-            style="dim",
-            no_wrap=True,
-            overflow="ellipsis",
-        )
+        parts = [
+            f"epoch {event.epoch}/{self._epochs}",
+            f"step {event.step}/{event.steps_per_epoch}",
+            f"loss {fmt_loss(event.loss)}",
+            f"acc {fmt_acc(event.acc)}",
+            f"grad {fmt_norm(event.grad_norm_total)}",
+            f"{fmt_rate(event.samples_per_s)} samples/s",
+        ]
+        while len(parts) > 1 and len("  ".join(parts)) > self.console.width - 1:
+            parts.pop()  # whole parts are left out, never a number cut
+        text = Text("  ".join(parts), style="dim", no_wrap=True, overflow="ellipsis")
         if self._live is None:
             self._live = Live(text, console=self.console, transient=True, auto_refresh=False)
             self._live.start()
@@ -342,6 +386,8 @@ class Report:
             what = f"clipping threshold {value:g}"
         elif event.kind == "lr":
             what = f"learning rate {value:g}"
+        elif event.kind == "step":
+            what = "one step of the paused run"
         else:
             what = f"{event.kind} = {value!r}"
         self._print(Text(f"control: epoch {event.epoch}, step {event.step}: {what}", "yellow"))

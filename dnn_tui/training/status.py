@@ -24,6 +24,8 @@ class Status(StrEnum):
     """Stopped from the keyboard, a signal or a watcher, after a step."""
     DIVERGED = "diverged"
     """A non-finite loss or gradient ended it before the optimizer step."""
+    PRUNED = "pruned"
+    """Stopped by a search's pruner at an epoch end: its validation loss lagged the others'."""
     FAILED = "failed"
     """An error ended it; the error is recorded."""
     INTERRUPTED = "interrupted"
@@ -35,9 +37,10 @@ RECORDED = tuple(s for s in Status if s is not Status.INTERRUPTED)
 ENDED_WELL = frozenset({Status.COMPLETED, Status.EARLY_STOPPED})
 """A run that ran its course (every epoch, or until early stopping kept its best): summaries
 show it green, and its process exits with EXIT_OK."""
-ENDED_ON_ITS_OWN = ENDED_WELL | {Status.DIVERGED}
-"""Ends of a run that are results, diverging included (it answers a sweep's question: that
-learning rate is too high); stopped, failed and interrupted are not. A sweep whose runs all
+ENDED_ON_ITS_OWN = ENDED_WELL | {Status.DIVERGED, Status.PRUNED}
+"""Ends of a run that are results, diverging and pruning included (they answer a sweep's
+question: that learning rate is too high, or worse than the others at that epoch); stopped,
+failed and interrupted are not. A sweep whose runs all
 ended so is completed."""
 
 EXIT_OK = 0

@@ -7,9 +7,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from dnn_tui.app.app import DnnApp
-from dnn_tui.app.formatting import fmt_acc
 from dnn_tui.app.widgets.difference_table import DifferenceTable
 from dnn_tui.app.widgets.run_list import COLUMNS, RunList
+from dnn_tui.training.numbers import fmt_acc
 from tests.helpers.app import TINY, open_list
 from tests.helpers.run_files import SPLIT_BEST, make_split_best
 

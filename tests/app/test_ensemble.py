@@ -14,6 +14,7 @@ from dnn_tui.app.screens.compare import CompareScreen
 from dnn_tui.app.widgets.run_list import RunList
 from dnn_tui.config import DataConfig, ModelConfig, RunConfig, TrainConfig
 from dnn_tui.rundir.files import load_run
+from dnn_tui.training.numbers import fmt_acc
 from tests.helpers.app import Notes, make_suite, wait_until
 
 SEEDS = RunConfig(
@@ -51,7 +52,7 @@ async def test_a_suite_of_seeds_ends_as_an_ensemble_and_a_evaluates_a_selection(
             assert (config.train.seed, config.data.split_seed) == (seed, 0)
         expected = evaluate_ensemble(runs)
         assert result_text(screen) == expected.summary()
-        assert f"acc {expected.acc:.4f}" in result_text(screen)
+        assert f"acc {fmt_acc(expected.acc)}" in result_text(screen)
 
         # Two of them, by hand: `a` evaluates the selection again.
         await pilot.press("space")  # the cursor is on the first run: unselect it

@@ -15,6 +15,7 @@ from dnn_tui.app.app import DnnApp
 from dnn_tui.app.screens.errors import ErrorsScreen
 from dnn_tui.app.widgets.confusion_heatmap import ConfusionHeatmap
 from dnn_tui.app.widgets.mistake_gallery import MistakeGallery, image_lines, plane_lines
+from dnn_tui.training.numbers import fmt_acc
 from tests.helpers import scripted
 from tests.helpers.app import Notes, label_text, open_list, wait_until
 
@@ -149,8 +150,8 @@ async def test_the_per_class_tab_shows_the_selected_runs_accuracy_class_by_class
         await pilot.press("space", "5")
         table = screen.query_one(ClassAccuracyTable)
         await wait_until(pilot, lambda: table.row_count == 11)
-        assert str(table.get_cell_at((3, 1))) == f"{stored['per_class_acc'][3]:.3f}"
-        assert str(table.get_cell_at((10, 1))) == f"{stored['acc']:.3f}"
+        assert str(table.get_cell_at((3, 1))) == fmt_acc(stored["per_class_acc"][3])
+        assert str(table.get_cell_at((10, 1))) == fmt_acc(stored["acc"])
 
 
 async def test_x_in_the_lab_shows_the_run_it_shows(tmp_path: Path) -> None:

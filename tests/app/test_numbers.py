@@ -22,7 +22,13 @@ from dnn_tui.app.curves import (
     resample,
     value_range,
 )
-from dnn_tui.app.formatting import (
+from dnn_tui.app.pace import Pace
+from dnn_tui.app.widgets.curves_caption import caption
+from dnn_tui.app.widgets.epoch_summary import NEXT_EPOCHS, EpochSummary, slow_first_epoch
+from dnn_tui.app.widgets.run_status import clamp_lines, fit_parts, fit_path
+from dnn_tui.app.widgets.sparkline_row import LABEL_W, TITLE_W, SparklineRow
+from dnn_tui.training.events import StepMeasured
+from dnn_tui.training.numbers import (
     NUMBER_W,
     fmt_acc,
     fmt_fixed,
@@ -32,12 +38,6 @@ from dnn_tui.app.formatting import (
     fmt_seconds,
     fmt_step_time,
 )
-from dnn_tui.app.pace import Pace
-from dnn_tui.app.widgets.curves_caption import caption
-from dnn_tui.app.widgets.epoch_summary import NEXT_EPOCHS, EpochSummary, slow_first_epoch
-from dnn_tui.app.widgets.run_status import clamp_lines, fit_parts, fit_path
-from dnn_tui.app.widgets.sparkline_row import LABEL_W, TITLE_W, SparklineRow
-from dnn_tui.training.events import StepMeasured
 from tests.helpers import scripted
 
 MAGNITUDES = [m * 10.0**e for e in range(-12, 13) for m in (1.0, 2.492, 9.99)]

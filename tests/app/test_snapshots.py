@@ -103,6 +103,17 @@ def test_weight_view(snap_compare: Compare, tmp_path: Path, size: tuple[int, int
 
 
 @pytest.mark.parametrize("size", SIZES)
+def test_boundary_view(snap_compare: Compare, tmp_path: Path, size: tuple[int, int]) -> None:
+    """`a` three times on 2-D data: the decision regions with training points on them."""
+    assert snap_compare(
+        DnnApp(scripted.MOONS, run_root=Path("runs")),
+        press=["a", "a", "a"],
+        terminal_size=size,
+        run_before=feeding(scripted.moons_mid_run()),
+    )
+
+
+@pytest.mark.parametrize("size", SIZES)
 def test_signal_view_with_the_start(
     snap_compare: Compare, tmp_path: Path, size: tuple[int, int]
 ) -> None:

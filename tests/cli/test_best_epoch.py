@@ -17,6 +17,7 @@ from dnn_tui.commands.sweep import print_summary
 from dnn_tui.config import RunConfig
 from dnn_tui.sweeps.local import Ended, outcome
 from dnn_tui.sweeps.planning import PlannedRun, summarize
+from dnn_tui.training.numbers import fmt_acc
 from tests.helpers.cli import Cli
 from tests.helpers.run_files import SPLIT_BEST, make_split_best
 
@@ -34,7 +35,7 @@ def test_runs_names_the_best_epoch_and_the_top_val_acc_apart(cli: Cli, tmp_path:
     table = cli("runs", cwd=tmp_path).stdout
     row = next(line for line in table.splitlines() if line.startswith("split"))
     assert f"★{SPLIT_BEST.best_epoch}" in row.split()
-    assert f"{SPLIT_BEST.best_val_acc:.4f}" in row and f"{SPLIT_BEST.max_val_acc:.4f}" not in row
+    assert fmt_acc(SPLIT_BEST.best_val_acc) in row and fmt_acc(SPLIT_BEST.max_val_acc) not in row
 
 
 def test_compare_shows_the_best_epoch_and_the_top_val_acc_by_name(cli: Cli, tmp_path: Path) -> None:
@@ -47,9 +48,9 @@ def test_compare_shows_the_best_epoch_and_the_top_val_acc_by_name(cli: Cli, tmp_
     titles = [cell.strip() for cell in header.split("┃")]
     by_title = dict(zip(titles, cells, strict=False))
     assert by_title["best epoch"] == str(SPLIT_BEST.best_epoch)
-    assert by_title["best val acc"] == f"{SPLIT_BEST.best_val_acc:.4f}"
-    assert by_title["test acc"] == f"{SPLIT_BEST.test_acc:.4f}"
-    assert by_title["top val acc"] == f"{SPLIT_BEST.max_val_acc:.4f}"
+    assert by_title["best val acc"] == fmt_acc(SPLIT_BEST.best_val_acc)
+    assert by_title["test acc"] == fmt_acc(SPLIT_BEST.test_acc)
+    assert by_title["top val acc"] == fmt_acc(SPLIT_BEST.max_val_acc)
 
     text = cli("compare", run, "--csv", "-", cwd=tmp_path).stdout
     rows = list(csv.DictReader(io.StringIO(text)))
@@ -61,10 +62,10 @@ def test_the_session_summary_names_the_best_epoch_then_the_top_val_acc(tmp_path:
     run = make_split_best(tmp_path / "split")
     lines = [line.plain for line in run_lines(run)]
     best = next(line for line in lines if line.startswith("best epoch"))
-    assert best.startswith(f"best epoch: {SPLIT_BEST.best_epoch} (val loss 0.1000, val acc 0.8110)")
-    top = f"top val acc {SPLIT_BEST.max_val_acc:.4f} at epoch {SPLIT_BEST.top_epoch}"
+    assert best.startswith(f"best epoch: {SPLIT_BEST.best_epoch} (val loss 0.1000, val acc 81.1%)")
+    top = f"top val acc {fmt_acc(SPLIT_BEST.max_val_acc)} at epoch {SPLIT_BEST.top_epoch}"
     assert best.endswith(top)
-    assert any(line.startswith(f"test accuracy: {SPLIT_BEST.test_acc:.4f}") for line in lines)
+    assert any(line.startswith(f"test accuracy: {fmt_acc(SPLIT_BEST.test_acc)}") for line in lines)
 
 
 def test_a_sweep_records_and_compares_the_best_epoch(tmp_path: Path) -> None:
@@ -81,5 +82,5 @@ def test_a_sweep_records_and_compares_the_best_epoch(tmp_path: Path) -> None:
     console = Console(width=120, file=io.StringIO())
     print_summary([row], ["lr"], console)
     shown = console.file.getvalue()
-    assert f"{SPLIT_BEST.best_val_acc:.4f}" in shown
-    assert f"{SPLIT_BEST.max_val_acc:.4f}" not in shown
+    assert fmt_acc(SPLIT_BEST.best_val_acc) in shown
+    assert fmt_acc(SPLIT_BEST.max_val_acc) not in shown

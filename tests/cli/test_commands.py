@@ -7,6 +7,7 @@ import re
 import shutil
 from pathlib import Path
 
+from dnn_tui.training.numbers import fmt_acc
 from tests.helpers.cli import Cli, read_history
 
 
@@ -37,8 +38,8 @@ def test_compare_sorts_the_runs_by_best_val_accuracy(
     positions = [done.stdout.index(str(run)) for run in ranked]
     assert positions == sorted(positions)
     for run in runs:
-        assert f"{best_val_acc(run):.4f}" in done.stdout
-        assert f"{read_history(run)['test']['acc']:.4f}" in done.stdout
+        assert fmt_acc(best_val_acc(run)) in done.stdout
+        assert fmt_acc(read_history(run)["test"]["acc"]) in done.stdout
     assert "completed" in done.stdout
     # The lesson's figures, plain text: each run's markers in the legend and the plot.
     figure = done.stdout.split("accuracy per epoch", 1)[1].split("loss (log) per epoch")[0]
@@ -63,9 +64,9 @@ def test_eval_reproduces_the_test_accuracy(cli: Cli, digits_run, tmp_path: Path)
     done = cli("eval", out, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     test = read_history(out)["test"]
-    match = re.search(r"test accuracy (\d\.\d{4}) \(loss (\d+\.\d{4})\) on digits", done.stdout)
+    match = re.search(r"test accuracy (\d+\.\d%) \(loss (\d+\.\d{4})\) on digits", done.stdout)
     assert match, done.stdout
-    assert float(match[1]) == round(test["acc"], 4)
+    assert match[1] == fmt_acc(test["acc"])
     assert abs(float(match[2]) - test["loss"]) < 1e-3
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from dnn_tui.training.numbers import fmt_acc
 from tests.helpers.cli import Cli
 
 FIXTURE = Path(__file__).resolve().parents[1] / "data" / "errors-digits"
@@ -34,7 +35,7 @@ def test_the_report_fits_80_columns_and_names_the_most_confused_pairs(cli: Cli, 
     (row_1,) = [line for line in lines if line.startswith("   1 ")]
     right = stored["confusion"][1][1] / sum(stored["confusion"][1])
     assert f"[{round(100 * right):>3}]" in row_1
-    assert row_1.split()[-2] == f"{stored['per_class_acc'][1]:.3f}"
+    assert row_1.split()[-2] == fmt_acc(stored["per_class_acc"][1])
 
 
 def test_counts_show_the_matrix_s_counts(cli: Cli, run: Path) -> None:
@@ -101,9 +102,9 @@ def test_compare_per_class_puts_the_runs_side_by_side(cli: Cli, run: Path) -> No
     done = cli("compare", run, old, damaged, "--per-class", cwd=run.parent)
     stored = json.loads((run / "evaluation.json").read_text())
     rows = {line.split()[1]: line.split()[3:-1] for line in done.stdout.splitlines() if "│" in line}
-    assert rows["3"][0] == f"{stored['per_class_acc'][3]:.3f}"
+    assert rows["3"][0] == fmt_acc(stored["per_class_acc"][3])
     assert rows["3"][2] == rows["3"][4] == "-"  # no evaluation.json; a damaged one
-    assert rows["all"][0] == f"{stored['acc']:.3f}"
+    assert rows["all"][0] == fmt_acc(stored["acc"])
     assert "no evaluation.json" in done.stdout and "old-run" in done.stdout
     assert done.returncode == 1
     assert "damaged-run/evaluation.json: not valid JSON" in done.stderr

@@ -20,6 +20,7 @@ from dnn_tui.data import load_dataset
 from dnn_tui.model import build_mlp
 from dnn_tui.rundir.files import load_run
 from dnn_tui.sweeps.planning import summarize, with_ensembles
+from dnn_tui.training.numbers import fmt_acc, fmt_loss
 from tests.helpers.cli import Cli, run_cli
 from tests.helpers.idx_files import images_and_labels, write_idx
 
@@ -168,9 +169,9 @@ def test_the_suite_ensemble_trains_three_seeds_then_their_ensemble(
     score = evaluate_ensemble(runs)
     assert f"ensemble of 3 runs on the test split of digits ({score.count} samples" in ensemble
     assert [line.split()[-2] for line in ensemble.splitlines()[3:6]] == [
-        f"{member.acc:.4f}" for member in score.members
+        fmt_acc(member.acc) for member in score.members
     ]
-    assert ensemble.splitlines()[7].split()[1:] == [f"{score.acc:.4f}", f"{score.loss:.4f}"]
+    assert ensemble.splitlines()[7].split()[1:] == [fmt_acc(score.acc), fmt_loss(score.loss)]
 
 
 def test_the_suite_of_seeds_refuses_a_seed(cli: Cli, tmp_path: Path) -> None:
@@ -199,7 +200,7 @@ def test_the_sweep_summary_evaluates_each_point_s_seeds_as_one_ensemble(
     print_summary(list(rows.values()), ["lr", "seed"], Console(file=out, width=120))
     header, *_ = (line for line in out.getvalue().splitlines() if "lr" in line)
     assert "ensemble test acc" in header
-    assert f"{evaluate_ensemble(seeds).acc:.4f}" in out.getvalue()
+    assert fmt_acc(evaluate_ensemble(seeds).acc) in out.getvalue()
 
 
 @pytest.mark.e2e
@@ -215,4 +216,4 @@ def test_a_sweep_over_seeds_prints_each_point_s_ensemble(tmp_path: Path) -> None
     assert len(runs) == 2
     _, comparison = done.stdout.split("comparison")
     assert "ensemble test acc" in comparison
-    assert f"{evaluate_ensemble(runs).acc:.4f}" in comparison
+    assert fmt_acc(evaluate_ensemble(runs).acc) in comparison

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from dnn_tui.rundir.liveness import LIVENESS_FILE, Liveness, current, hostname
+from dnn_tui.training.numbers import fmt_gap
 from tests.helpers.cli import Cli, read_history
 
 FIXTURES = Path(__file__).resolve().parents[1] / "data" / "regularization-mnist"
@@ -71,7 +72,7 @@ def test_compare_shows_gaps_and_the_settings_that_differ(
         assert setting in done.stdout
     for preset in PRESETS:
         epochs = read_history(suite / preset)["epochs"]
-        assert f"{epochs[-1]['train_acc'] - epochs[-1]['val_acc']:.4f}" in done.stdout
+        assert fmt_gap(epochs[-1]["train_acc"] - epochs[-1]["val_acc"]) in done.stdout
 
 
 def test_compare_skips_damaged_runs_names_them_and_exits_1(

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from dnn_tui.training.lessons import gradient_reading
+from dnn_tui.training.numbers import fmt_acc, fmt_norm, fmt_weight_norm
 from tests.helpers.cli import Cli, cli_command, cli_env, read_history, wait_for_run_files
 
 TIMING = ("seconds", "samples_per_s")
@@ -82,18 +83,18 @@ def test_train_prints_a_row_per_epoch_and_a_summary(digits_run) -> None:
     assert "std act1" in header and "std act3" in header
     rows = [line.split() for line in lines if re.match(r"\s+\d+\s+\d", line)]
     assert [row[0] for row in rows] == ["1", "2"]
-    assert all(re.fullmatch(r"\d\.\d\de[+-]\d\d", row[5]) for row in rows)  # grad norms
     history = read_history(out)
-    for row, record in zip(rows, history["epochs"], strict=True):  # activation std
-        assert row[7:9] == [f"{record['act_std'][0]:.2e}", f"{record['act_std'][-1]:.2e}"]
-    assert f"test accuracy: {history['test']['acc']:.4f}" in done.stdout
+    for row, record in zip(rows, history["epochs"], strict=True):  # gradient norms, activation std
+        assert row[5:7] == [fmt_norm(record["grad_norm"][0]), fmt_norm(record["grad_norm"][-1])]
+        assert row[7:9] == [fmt_norm(record["act_std"][0]), fmt_norm(record["act_std"][-1])]
+    assert f"test accuracy: {fmt_acc(history['test']['acc'])}" in done.stdout
     assert f"run directory: {out}" in done.stdout
     assert "status: completed" in done.stdout
     # The layers in words: the gradient bands by the lesson's rule, the weight norms.
     last = history["epochs"][-1]
     reading = gradient_reading(history["layers"], last["grad_norm"], last["update_ratio"])
     assert f"gradients, epoch 2: {reading}" in done.stdout
-    assert f"weights, epoch 2: ‖W‖ fc1 {last['weight_norm'][0]:.3g}," in done.stdout
+    assert f"weights, epoch 2: ‖W‖ fc1 {fmt_weight_norm(last['weight_norm'][0])}," in done.stdout
 
 
 def test_the_default_run_directory_is_under_runs(moons_run) -> None:

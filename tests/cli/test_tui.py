@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from dnn_tui.training.numbers import fmt_acc, fmt_loss
 from tests.helpers.cli import read_history
 from tests.helpers.terminal import PtyProcess
 
@@ -40,10 +41,10 @@ def test_quitting_leaves_the_runs_summary_in_the_terminal(tmp_path: Path) -> Non
     assert f"run custom: runs/{run_dir.name}" in screen  # no preset holds a 16-unit layer
     assert "status: completed after 2 epochs" in screen
     assert (
-        f"best epoch: {history['best_epoch']} (val loss {best['val_loss']:.4f}, "
-        f"val acc {best['val_acc']:.4f})" in screen
+        f"best epoch: {history['best_epoch']} (val loss {fmt_loss(best['val_loss'])}, "
+        f"val acc {fmt_acc(best['val_acc'])})" in screen
     )
-    assert f"test accuracy: {history['test']['acc']:.4f}" in screen
+    assert f"test accuracy: {fmt_acc(history['test']['acc'])}" in screen
 
 
 def test_quitting_during_a_run_stops_it_and_says_so(tmp_path: Path) -> None:

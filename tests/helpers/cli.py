@@ -42,24 +42,36 @@ def cli_command(*args: object) -> list[str]:
     return [sys.executable, "-m", "dnn_tui", *map(str, args)]
 
 
-def run_cli(*args: object, cwd: Path) -> subprocess.CompletedProcess[str]:
-    """Run the CLI to its end with stdout and stderr captured (both are pipes, not terminals)."""
+def run_cli(
+    *args: object, cwd: Path, columns: int | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run the CLI to its end with stdout and stderr captured (both are pipes, not terminals);
+    with columns, COLUMNS says how wide the output may be (as a user's shell would export it)."""
+    env = cli_env()
+    if columns is not None:
+        env["COLUMNS"] = str(columns)
     return subprocess.run(
-        cli_command(*args), cwd=cwd, env=cli_env(), capture_output=True, text=True, timeout=300
+        cli_command(*args), cwd=cwd, env=env, capture_output=True, text=True, timeout=300
     )
 
 
 @contextlib.contextmanager
-def _shell_environment() -> Iterator[None]:
-    """os.environ without SHELL_ONLY for the time of a command, as cli_env gives a subprocess."""
+def _shell_environment(columns: int | None = None) -> Iterator[None]:
+    """os.environ without SHELL_ONLY for the time of a command, as cli_env gives a subprocess
+    (COLUMNS set to columns when given)."""
     saved = {name: os.environ.pop(name) for name in SHELL_ONLY if name in os.environ}
+    if columns is not None:
+        os.environ["COLUMNS"] = str(columns)
     try:
         yield
     finally:
+        os.environ.pop("COLUMNS", None)
         os.environ.update(saved)
 
 
-def run_in_process(*args: object, cwd: Path) -> subprocess.CompletedProcess[str]:
+def run_in_process(
+    *args: object, cwd: Path, columns: int | None = None
+) -> subprocess.CompletedProcess[str]:
     """``dnn-tui ARGS`` run by ``dnn_tui.cli.main`` in this process, from the directory cwd,
     with stdout and stderr captured (not terminals, as in a pipe).
 
@@ -67,7 +79,7 @@ def run_in_process(*args: object, cwd: Path) -> subprocess.CompletedProcess[str]
     torch): the exit code main returns (``__main__`` only hands it to SystemExit), the
     output, and the warnings the command raised, written to its stderr as the interpreter's
     default filters show them (pytest would keep them for its summary otherwise), so a test
-    of "one line on stderr" still fails on a stray warning.
+    of "one line on stderr" still fails on a stray warning. With columns, COLUMNS is set.
     """
     from dnn_tui.cli import main
 
@@ -75,7 +87,7 @@ def run_in_process(*args: object, cwd: Path) -> subprocess.CompletedProcess[str]
     out, err = io.StringIO(), io.StringIO()
     with (
         contextlib.chdir(cwd),
-        _shell_environment(),
+        _shell_environment(columns),
         contextlib.redirect_stdout(out),
         contextlib.redirect_stderr(err),
         warnings.catch_warnings(record=True) as caught,

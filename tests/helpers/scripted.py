@@ -18,6 +18,7 @@ from dnn_tui.training.activations import HIST_BINS
 from dnn_tui.training.controls import RunControls
 from dnn_tui.training.events import (
     ActivationsMeasured,
+    BoundaryMeasured,
     ControlApplied,
     EpochEnded,
     Event,
@@ -298,3 +299,48 @@ def feed(app: DnnApp, events: list[Event], *, clipping: bool = True) -> RunContr
     app.lab.flush_panels()
     app.lab.epoch_table.flush(force=True)
     return controls
+
+
+MOONS = RunConfig(
+    model=ModelConfig(hidden=(100, 50, 20), activation="tanh"),
+    data=DataConfig("moons"),
+    train=TrainConfig(epochs=10),
+)
+"""A 2-D run (the model keeps the scripted stream's four layers)."""
+MOONS_DATASET = {
+    "name": "moons",
+    "train": 2400,
+    "val": 300,
+    "test": 300,
+    "input_dim": 2,
+    "classes": 2,
+}
+
+
+def boundary(epoch: int, columns: int = 48, rows: int = 24) -> BoundaryMeasured:
+    """Regions split by a wave that grows with the epochs (the moons' S), some points on them,
+    a few of them on the wrong side."""
+    x_range, y_range = (-2.5, 2.5), (-2.0, 2.0)
+
+    def centre(row: int, col: int) -> tuple[float, float]:
+        x = x_range[0] + (col + 0.5) * (x_range[1] - x_range[0]) / columns
+        y = y_range[1] - (row + 0.5) * (y_range[1] - y_range[0]) / rows
+        return x, y
+
+    def label(x: float, y: float) -> int:
+        return int(y < min(1.0, epoch / 6) * math.sin(1.3 * x))
+
+    grid = tuple(tuple(label(*centre(row, col)) for col in range(columns)) for row in range(rows))
+    points = tuple(
+        (row, col, label(*centre(row, col)) if (row + col) % 5 else 1 - label(*centre(row, col)))
+        for row, col in ((3 * k % rows, 7 * k % columns) for k in range(40))
+    )
+    return BoundaryMeasured(epoch, STEPS, x_range, y_range, 2, grid, points)
+
+
+def moons_mid_run() -> list[Event]:
+    """mid_run of a 2-D run, with the regions at its last epoch end."""
+    events = mid_run()
+    first = started(MOONS)
+    events[0] = RunStarted(**{**first.__dict__, "dataset": MOONS_DATASET})
+    return [*events, boundary(6)]

@@ -28,6 +28,7 @@ from dnn_tui.rundir.recorder import RunRecorder, claim_run_dir
 from dnn_tui.training.controls import RunControls
 from dnn_tui.training.events import (
     EVENT_TYPES,
+    BoundaryMeasured,
     ControlApplied,
     EpochEnded,
     Notice,
@@ -73,6 +74,7 @@ def test_every_event_type_survives_a_round_trip_through_json() -> None:
         ControlApplied(1, 2, "lr", 0.5),
         EpochEnded(record(1), 1, 3),
         RunFinished("failed", 1, None, None, 2.0, error="boom", partial_epoch={"epoch": 2}),
+        BoundaryMeasured(1, 2, (-1.0, 1.0), (-1.5, 1.5), 2, ((0, 1), (1, 1)), ((1, 0, 0),)),
     ]
     assert {type(e).__name__ for e in events} == set(EVENT_TYPES)
     for event in events:

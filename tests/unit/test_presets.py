@@ -30,6 +30,11 @@ REQUIRED = {
     "deep-relu",
     "exploding",
     "exploding-clipped",
+    "moons-tiny",
+    "spiral-deep",
+    "spiral-shallow",
+    "circles-linear",
+    "circles-hidden",
 }
 """The experiments the lab promises."""
 

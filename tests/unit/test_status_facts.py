@@ -16,7 +16,7 @@ from dnn_tui.training.status import ENDED_ON_ITS_OWN, ENDED_WELL, RECORDED, Stat
 def test_the_status_sets_say_what_they_hold() -> None:
     assert Status.INTERRUPTED not in RECORDED and len(RECORDED) == len(Status) - 1
     assert {"completed", "early_stopped"} == ENDED_WELL
-    assert {"completed", "early_stopped", "diverged"} == ENDED_ON_ITS_OWN
+    assert {"completed", "early_stopped", "diverged", "pruned"} == ENDED_ON_ITS_OWN
     assert json.dumps({"status": Status.EARLY_STOPPED}) == '{"status": "early_stopped"}'
 
 
@@ -54,8 +54,8 @@ def test_the_summary_lines() -> None:
         "status: diverged after 2 epochs in 1.5 s",
         "failed: boom",
         "diverged: a non-finite value at epoch 2, step 3, first in fc1; " + DIVERGED_ADVICE,
-        "best epoch: 1 (val loss 0.5000, val acc 0.8000)",
-        "test accuracy: 0.7500 (test loss 0.6000)",
+        "best epoch: 1 (val loss 0.5000, val acc 80.0%)",
+        "test accuracy: 75.0% (test loss 0.6000)",
     ]
     ended_well = summary_lines(
         "completed", [], "(0.0 s of epochs)", best_epoch=None, test=None, diverged=None

@@ -213,6 +213,14 @@ the layer hardly moves (**slow**, `deep-sigmoid`'s first layers), above
 the current ones: the lessons of Xavier and He (`deep-tanh-xavier`, `deep-relu-he`) speak
 of the signal at initialisation, which training then changes.
 
+## Decision regions (`a`, three times, 2-D data)
+For `moons`, `circles` and `spiral`: the class the network predicts over the plane of its
+training points, each half block a cell of the grid in its class's colour, with training
+points on it as dots (under `NO_COLOR`: a glyph per class, the class's digit for a point). A
+dot in another class's region is a point the network gets wrong. Measured only while shown,
+redrawn with the other panels: `circles-linear` keeps one straight line, `circles-hidden`
+closes around the inner disc, `spiral-deep` follows the arms that `spiral-shallow` cuts.
+
 ## Model graph (`g`)
 The lesson in full, then Input -> Affine (W, b) -> [BatchNorm (γ, β)] -> activation
 -> [Dropout] -> ... -> Softmax -> cross-entropy loss, each node with its output
@@ -229,7 +237,7 @@ that barely learns but a parameter with nothing to do; β takes its role.
 ## Runs list and comparison (`v`)
 Every run under the runs folder (`--runs DIR`, default `./runs`), suites' and sweeps'
 subfolders included, with its status (running, interrupted when its process is gone,
-completed, early_stopped, stopped, diverged, failed, or damaged with the file and the
+completed, early_stopped, stopped, diverged, pruned, failed, or damaged with the file and the
 reason), epochs, the best epoch's validation and test accuracy and the train-validation
 gap; best is always the ★ epoch (lowest validation loss, whose weights are kept and
 tested), and the top validation accuracy of any epoch is named apart. Running
@@ -256,8 +264,9 @@ A suite runs its presets one after the other with the form's dataset, each for i
 epochs (full-batch 200, the others 20) unless you changed the form's epochs: then every
 preset runs those and is named `NAME (edited)` (`regularization`: baseline, l2, dropout,
 bottleneck; `gradients`; `batching`; `clipping`; `depth`; `ensemble`: the baseline with
-seeds 0, 1, 2), saved like `dnn-tui suite` under `runs/<time>-suite-NAME/`, and opens their
-comparison when the last one ends (`ensemble` with its runs evaluated as one ensemble).
+seeds 0, 1, 2; `circles` and `spiral`, whose 2-D presets keep their own dataset), saved
+like `dnn-tui suite` under `runs/<time>-suite-NAME/`, and opens their comparison when the
+last one ends (`ensemble` with its runs evaluated as one ensemble).
 `s` stops the run and the rest of the suite.
 
 ## Leaving
@@ -269,9 +278,10 @@ test accuracy.
 
 ## Small terminals
 Below {WIDE[0]} columns or {WIDE[1]} rows the lab shows one region at a time behind tabs
-(Setup, Train, Gradients; keys `1`, `2`, `3`; `a` turns the third into Signal, Weights
-and back); from {XWIDE} columns the table and the gradients sit side by side, with the
-signal panel (or, after `a`, the weight panel) under the gradients; below
+(Setup, Train, Gradients; keys `1`, `2`, `3`; `a` turns the third into Signal, Weights,
+Boundary for 2-D data, and back); from {XWIDE} columns the table and the gradients sit side
+by side, with the signal panel (or, after `a`, the weight panel or the regions) under the
+gradients; below
 {MIN_SIZE[0]}x{MIN_SIZE[1]} it asks for a larger terminal.
 """
 

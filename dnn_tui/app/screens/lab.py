@@ -2,11 +2,11 @@
 
 Regions: the run status on top; the config form; the loss and accuracy
 sparklines with the epoch table; the gradient panel, the signal panel (the forward
-signal) and the weight panel, one at a time (``a`` cycles them, classes ``-signal`` and
-``-weights``) except in the ``-xwide`` layout, which shows the gradients beside the
-signal or the weights; ``i`` shows the signal and the weights at the start beside the
-current ones. The layout follows the terminal's size (the
-classes are set on resize, the stylesheet does the rest):
+signal), the weight panel and, for 2-D data, the decision regions, one at a time (``a``
+cycles them, classes ``-signal``, ``-weights`` and ``-boundary``) except in the ``-xwide``
+layout, which shows the gradients beside the signal, the weights or the regions; ``i``
+shows the signal and the weights at the start beside the current ones. The layout follows
+the terminal's size (the classes are set on resize, the stylesheet does the rest):
 
 - ``-compact`` (narrower than ``WIDE[0]`` or lower than ``WIDE[1]``): one region
   at a time behind tabs (Setup, Train, Gradients), the status always on top.
@@ -41,12 +41,14 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widget import Widget
-from textual.widgets import DataTable, Footer, Input, Static, Tab, Tabs
+from textual.widgets import DataTable, Footer, Input, Select, Static, Tab, Tabs
 
+from dnn_tui.analysis.regions import PLANE_DATASETS
 from dnn_tui.app import keys
 from dnn_tui.app.messages import EngineReported, EventInbox, PresetShown, RunLost
 from dnn_tui.app.screens.divergence import DivergenceScreen
 from dnn_tui.app.widgets.accuracy_sparklines import AccuracySparklines
+from dnn_tui.app.widgets.boundary_panel import BoundaryPanel
 from dnn_tui.app.widgets.config_form import ConfigForm
 from dnn_tui.app.widgets.curves_caption import CurvesCaption
 from dnn_tui.app.widgets.epoch_summary import EpochSummary
@@ -62,10 +64,12 @@ from dnn_tui.presets import load_presets
 from dnn_tui.training.controls import RunControls
 from dnn_tui.training.events import (
     ActivationsMeasured,
+    BoundaryMeasured,
     ControlApplied,
     EpochEnded,
     Event,
     Notice,
+    PassTraced,
     RunFinished,
     RunStarted,
     StepMeasured,
@@ -98,15 +102,18 @@ samples/s on 2 cores), and over SSH each frame is sent down the connection. Key 
 still shown at once."""
 PAGES = ("setup", "train", "gradients")
 """The compact layout's tabs (keys 1, 2, 3)."""
-PANELS = ("gradients", "signal", "weights")
-"""The panels ``a`` cycles through, in order (the class ``-signal`` or ``-weights`` shows the
-second or third)."""
+PANELS = ("gradients", "signal", "weights", "boundary")
+"""The panels ``a`` cycles through, in order (the class ``-signal``, ``-weights`` or
+``-boundary`` shows the second, third or fourth); the boundary only for 2-D data."""
 GRADIENTS_TAB = {
     "gradients": "Gradients · a: signal",
     "signal": "Signal · a: weights",
     "weights": "Weights · a: gradients",
+    "boundary": "Boundary · a: gradients",
 }
 """The third tab's label, by the panel it shows."""
+WEIGHTS_TAB_PLANE = "Weights · a: boundary"
+"""The third tab's label on the weights of a 2-D run, where ``a`` goes on to the boundary."""
 
 
 def progress(epoch: int, step: int, steps: int) -> float:
@@ -137,6 +144,8 @@ class LabScreen(Screen[None]):
         """The latest progress report of the current run."""
         self.last_signal: ActivationsMeasured | None = None
         """The latest activation figures of the current run."""
+        self.last_pass: PassTraced | None = None
+        """One sample's pass through the network, traced by the run when it last paused."""
         self._controls: RunControls | None = None
         self._slower = 1
         """The redraws' pace: 1 for a run of this process, FOLLOWED_SLOWER for another's."""
@@ -167,6 +176,7 @@ class LabScreen(Screen[None]):
                     yield GradientPanel()
                     yield SignalPanel()
                     yield WeightPanel()
+                    yield BoundaryPanel()
         yield Static("", id="too-small")
         yield Footer(compact=True)
 
@@ -217,6 +227,10 @@ class LabScreen(Screen[None]):
         return self.query_one(WeightPanel)
 
     @property
+    def boundary_panel(self) -> BoundaryPanel:
+        return self._one(BoundaryPanel)
+
+    @property
     def epoch_summary(self) -> EpochSummary:
         return self._one(EpochSummary)
 
@@ -263,6 +277,7 @@ class LabScreen(Screen[None]):
         self.gradient_panel.flush()
         self.signal_panel.flush()
         self.weight_panel.flush()
+        self.boundary_panel.flush()
         self.loss_sparklines.flush()
         self.accuracy_sparklines.flush()
         self.lr_sparkline.flush()
@@ -327,12 +342,41 @@ class LabScreen(Screen[None]):
         """Show the next panel: gradients, signal, weights (the widest layout shows the
         gradients beside the signal or the weights); on small screens, bring their tab
         forward."""
-        panel = PANELS[(PANELS.index(self.panel) + 1) % len(PANELS)]
+        offered = self.offered_panels
+        shown = self.panel
+        panel = (
+            offered[(offered.index(shown) + 1) % len(offered)] if shown in offered else PANELS[0]
+        )
         for name in PANELS[1:]:
             self.set_class(name == panel, f"-{name}")
-        self.query_one("#tab-gradients", Tab).label = GRADIENTS_TAB[panel]
+        self._label_panels()
+        self._ask_boundary()
         if self.has_class("-compact") and not self.has_class("-page-gradients"):
             self.show_page("gradients")
+
+    @property
+    def offered_panels(self) -> tuple[str, ...]:
+        """The panels ``a`` cycles: the boundary only where the data is a plane (the run's,
+        or before a run the form's dataset)."""
+        started = self.run_started
+        if started is not None:
+            plane = started.dataset.get("input_dim") == 2
+        else:
+            plane = self.query_one("#field-dataset", Select).value in PLANE_DATASETS
+        return PANELS if plane else PANELS[:-1]
+
+    def _label_panels(self) -> None:
+        """The third tab says the panel shown and the one ``a`` brings next."""
+        panel = self.panel
+        label = GRADIENTS_TAB[panel]
+        if panel == "weights" and "boundary" in self.offered_panels:
+            label = WEIGHTS_TAB_PLANE
+        self.query_one("#tab-gradients", Tab).label = label
+
+    def _ask_boundary(self) -> None:
+        """The engine measures the decision regions only while their panel is shown."""
+        if self._controls is not None:
+            self._controls.boundary_wanted = self.panel == "boundary"
 
     def action_show_errors(self) -> None:
         """x: the errors screen of the run shown (its evaluation, or one from its weights)."""
@@ -440,10 +484,12 @@ class LabScreen(Screen[None]):
             self._slower = slower
             self._start_redraws()
         self._inbox = None
-        self.run_started = self.last_step = self.last_signal = None
+        self.run_started = self.last_step = self.last_signal = self.last_pass = None
         self.run_ended = False
         self.run_status.show_starting(config, run_dir)
         self.run_status.show_controls(controls)
+        self.boundary_panel.reset(followed)
+        self._ask_boundary()
         if config is not None:
             self.run_status.show_lesson(config.preset, config.description)
         self.epoch_table.clear_epochs()
@@ -534,6 +580,8 @@ class LabScreen(Screen[None]):
                 self.weight_panel.show_step(event)
             case WeightsMeasured() as event:
                 self.weight_panel.show_weights(event)
+            case BoundaryMeasured() as event:
+                self.boundary_panel.show_boundary(event)
             case EpochEnded(record=record, best_epoch=best):
                 x = float(record["epoch"])
                 if self.last_step is None or self.last_step.epoch < record["epoch"]:
@@ -570,7 +618,11 @@ class LabScreen(Screen[None]):
                 self.gradient_panel.start(event.layers, event.parameters)
                 self.signal_panel.start()
                 self.weight_panel.start(event.layers)
+                self.boundary_panel.start(event.dataset)
+                self._label_panels()
                 self.show_controls()
+            case PassTraced() as event:
+                self.last_pass = event
             case RunFinished() as event:
                 self._finish(event)
             case Notice(text=text, level=level):

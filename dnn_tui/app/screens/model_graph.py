@@ -16,6 +16,12 @@ description, in full). Shapes come from ``dnn_tui.graph``, which needs no torch;
 they are written as Keras writes them, ``(None, 100)``, None standing for the batch
 dimension. While a run goes on the gradient column is refreshed four times a second.
 
+A paused run (of this dashboard) shows below the graph one sample's pass through it: what
+each node passed forward, the gradient it received, each parameter's gradient from this
+sample, and the chain rule for one weight (``dnn_tui.analysis.trace`` writes it out). The run
+traced it on its own thread when it paused (``PassTraced``), so it is the pass of the weights
+the run waits with; each ``n`` (one step) brings the next.
+
 A Linear bias followed by BatchNorm gets a gradient of zero up to rounding (about
 1e-8): the normalisation subtracts the batch mean, so a constant added before it
 changes nothing. Its norm is drawn dim with ``BN`` beside it, not in the band
@@ -34,13 +40,14 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Label, Static
 
-from dnn_tui.app.formatting import fmt_count, fmt_norm, fmt_weight_norm
+from dnn_tui.analysis.trace import pass_lines
 from dnn_tui.app.widgets.gradient_panel import BAND_STYLES
 from dnn_tui.app.widgets.signal_panel import BAND_STYLES as SIGNAL_STYLES
 from dnn_tui.fileio import visible
 from dnn_tui.graph import DATASET_SHAPES, GraphNode, build_graph, summary_text
-from dnn_tui.training.events import ActivationsMeasured
+from dnn_tui.training.events import ActivationsMeasured, PassTraced
 from dnn_tui.training.lessons import gradient_bands, signal_band
+from dnn_tui.training.numbers import fmt_count, fmt_norm, fmt_weight_norm
 
 if TYPE_CHECKING:
     from dnn_tui.app.screens.lab import LabScreen
@@ -70,6 +77,7 @@ class ModelGraphScreen(Screen[None]):
         with VerticalScroll(id="graph-body"):
             yield Static("", id="graph-lesson", markup=False)
             yield Static("", id="graph-nodes")
+            yield Static("", id="graph-pass")
             yield Static("", id="graph-summary")
         yield Footer()
 
@@ -80,7 +88,7 @@ class ModelGraphScreen(Screen[None]):
     def _update(self) -> None:
         """Redraw when the lab has new gradients (or the first time)."""
         lab = self._lab
-        key = (lab.run_started, lab.last_step, lab.last_signal)
+        key = (lab.run_started, lab.last_step, lab.last_signal, lab.last_pass, self._paused)
         if key == self._shown:
             return
         self._shown = key
@@ -97,7 +105,50 @@ class ModelGraphScreen(Screen[None]):
             return
         table = graph_table(nodes, norms, signal, bands, weights)
         self.query_one("#graph-nodes", Static).update(table)
+        shown = self._pass_text()
+        self.query_one("#graph-pass", Static).update(shown or "")
+        self.query_one("#graph-pass", Static).display = shown is not None
         self.query_one("#graph-summary", Static).update(summary_text(nodes))
+
+    @property
+    def _paused(self) -> bool:
+        return self._lab.run_status.state == "paused" and not self._lab.run_ended
+
+    def _traced(self) -> PassTraced | None:
+        """The pass to show: the run is paused, and traced it after its latest step."""
+        lab = self._lab
+        traced, step = lab.last_pass, lab.last_step
+        if not self._paused or traced is None:
+            return None
+        if step is not None and (step.epoch, step.step) > (traced.epoch, traced.step):
+            return None  # a step was taken since: the run traces it as it pauses again
+        return traced
+
+    def _pass_text(self) -> Text | None:
+        """One sample's pass of the paused run, or why there is none; None while it runs."""
+        if not self._paused:
+            return None
+        traced = self._traced()
+        if traced is None:
+            if getattr(self.app, "local", True):
+                return Text("One sample's pass: traced as the run pauses …", style="dim")
+            return Text(
+                "One sample's pass is drawn by the dashboard that trains the run; for the run's "
+                "kept weights: dnn-tui eval RUN_DIR --trace",
+                style="dim",
+            )
+        text = Text(no_wrap=True, overflow="crop")
+        text.append(
+            f"Paused at epoch {traced.epoch} after step {traced.step}: one sample's pass "
+            "(n: one more step)\n",
+            style="bold",
+        )
+        lines = pass_lines(traced.traced)
+        for i, line in enumerate(lines):
+            heading = line.startswith(("forward:", "backward:", "the chain rule"))
+            text.append(line + "\n", style="bold" if heading or i == len(lines) - 1 else "")
+        text.rstrip()
+        return text
 
     def _layer_figures(self) -> tuple[dict[str, str], dict[str, float]]:
         """Per Linear layer of the current run: its gradient band and its weight norm."""

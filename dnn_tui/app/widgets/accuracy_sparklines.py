@@ -7,8 +7,8 @@ overfitting: the case for dropout, L2 or early stopping.
 from __future__ import annotations
 
 from dnn_tui.app.curves import ACCURACY_SCALE
-from dnn_tui.app.formatting import fmt_acc
 from dnn_tui.app.widgets.sparkline_pair import SparklinePair
+from dnn_tui.training.numbers import fmt_acc
 
 
 class AccuracySparklines(SparklinePair):

@@ -12,7 +12,10 @@ folder for the downloadable datasets, the standard deviation for the ``normal``
 init (a row with an invalid value shows anyway).
 
 Loading a preset sets the model and training settings; the dataset and the
-device stay as the user chose them (they describe the machine, not the experiment).
+device stay as the user chose them (they describe the machine, not the experiment), but
+for the presets made for 2-D data (``moons-tiny``, ``circles-linear`` ...), whose dataset
+is the experiment: they bring theirs, and leaving them for another preset brings that
+one's back.
 The picker follows the fields (``presets.name_of``): it names the preset whose
 experiment the fields hold, ``NAME (edited)`` once they differ from the preset
 they came from, or ``(custom)``; the run is saved under that name, and the lab's
@@ -31,6 +34,7 @@ from textual.markup import escape
 from textual.widget import Widget
 from textual.widgets import Input, Label, Select, Switch
 
+from dnn_tui.analysis.regions import PLANE_DATASETS
 from dnn_tui.app.messages import LearningRateEntered, PresetShown
 from dnn_tui.config import (
     ConfigError,
@@ -285,6 +289,8 @@ class ConfigForm(Widget):
             return
         current = self._base
         dataset = self.query_one("#field-dataset", Select).value
+        if preset.data.dataset in PLANE_DATASETS or dataset in PLANE_DATASETS:
+            dataset = preset.data.dataset  # a 2-D preset's lesson is about its own data
         device = self.query_one("#field-device", Select).value
         self.load(
             replace(

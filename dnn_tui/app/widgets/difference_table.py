@@ -14,10 +14,10 @@ from textual.widgets import DataTable
 
 from dnn_tui.analysis.comparison import config_differences
 from dnn_tui.analysis.figures import RunStyle
-from dnn_tui.app.formatting import fmt_acc
 from dnn_tui.fileio import visible
 from dnn_tui.rundir.files import SavedRun
 from dnn_tui.rundir.readings import acc_on_test, best_val_acc, gaps, max_val_acc
+from dnn_tui.training.numbers import fmt_acc
 
 
 def _gap(value: float | None) -> Text:

@@ -19,8 +19,8 @@ from typing import Any
 from rich.text import Text
 from textual.widget import Widget
 
-from dnn_tui.app.formatting import fmt_acc, fmt_loss, fmt_seconds
 from dnn_tui.app.widgets.epoch_table import BEST_MARK, describe_controls
+from dnn_tui.training.numbers import fmt_acc, fmt_loss, fmt_seconds
 from dnn_tui.training.report import patience_words
 
 SLOW_FIRST = 3.0

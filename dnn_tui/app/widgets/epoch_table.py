@@ -1,7 +1,7 @@
 """EpochTable: one row per finished epoch, the best one starred.
 
 Every column has a fixed width and every number is written to fit it (see
-``dnn_tui.app.formatting``), so the table never shifts as losses grow; the last
+``dnn_tui.training.numbers``), so the table never shifts as losses grow; the last
 column, the controls applied in the epoch, takes the width left and ends in an
 ellipsis when its list is longer (``EpochSummary`` under the table shows the whole
 list of the highlighted or running epoch).
@@ -30,8 +30,8 @@ from textual import events
 from textual.strip import Strip
 from textual.widgets import DataTable
 
-from dnn_tui.app.formatting import fmt_acc, fmt_loss, fmt_lr, fmt_norm, fmt_seconds
 from dnn_tui.app.widgets.lr_sparkline import fmt_lr_cell
+from dnn_tui.training.numbers import fmt_acc, fmt_loss, fmt_lr, fmt_norm, fmt_seconds
 
 COLUMNS: tuple[tuple[str, str, int], ...] = (
     ("epoch", "\nepoch", 6),

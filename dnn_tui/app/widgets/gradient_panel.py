@@ -27,10 +27,10 @@ from rich.style import Style
 from rich.text import Text
 from textual.widget import Widget
 
-from dnn_tui.app.formatting import fmt_norm
 from dnn_tui.app.series import CompactingSeries
 from dnn_tui.training.events import StepMeasured
 from dnn_tui.training.lessons import gradient_bands, gradient_reading
+from dnn_tui.training.numbers import fmt_norm
 
 SCALE = (-10.0, 4.0)
 """The bar's log10 range: 1e-10 (deep-sigmoid's first layer) to 1e4."""

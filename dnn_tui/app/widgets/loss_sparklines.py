@@ -10,8 +10,8 @@ a model that cannot fit (too narrow, vanishing gradients, a learning rate far to
 from __future__ import annotations
 
 from dnn_tui.app.curves import LOSS_SCALE
-from dnn_tui.app.formatting import fmt_loss
 from dnn_tui.app.widgets.sparkline_pair import SparklinePair
+from dnn_tui.training.numbers import fmt_loss
 
 
 class LossSparklines(SparklinePair):

@@ -11,8 +11,8 @@ from __future__ import annotations
 from textual import events
 
 from dnn_tui.app.curves import BARS, Scale, levels, resample, value_range
-from dnn_tui.app.formatting import NUMBER_W, fmt_lr, fmt_sci
 from dnn_tui.app.widgets.sparkline_row import SparklineRow
+from dnn_tui.training.numbers import NUMBER_W, fmt_lr, fmt_sci
 
 
 def fmt_lr_cell(value: float | None) -> str:

@@ -22,9 +22,9 @@ from textual.message import Message
 from textual.widgets import DataTable
 
 from dnn_tui.analysis.figures import STYLES, RunStyle, pick_style
-from dnn_tui.app.formatting import fmt_acc
 from dnn_tui.fileio import visible
 from dnn_tui.rundir.catalog import DAMAGED, RunEntry
+from dnn_tui.training.numbers import fmt_acc
 from dnn_tui.training.status import Status
 
 COLUMNS = ("", "preset", "status", "epochs", "best val", "test", "gap", "dataset", "date", "run")
@@ -33,6 +33,7 @@ STATUS_STYLES = {
     Status.RUNNING: "bold green",
     Status.INTERRUPTED: "yellow",
     Status.DIVERGED: "red",
+    Status.PRUNED: "magenta",
     Status.FAILED: "red",
     DAMAGED: "bold red",
 }

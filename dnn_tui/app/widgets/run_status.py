@@ -29,7 +29,12 @@ from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import Label, ProgressBar, Static
 
-from dnn_tui.app.formatting import (
+from dnn_tui.app.pace import Pace
+from dnn_tui.config import RunConfig
+from dnn_tui.fileio import visible
+from dnn_tui.training.controls import RunControls
+from dnn_tui.training.events import RunFinished, RunStarted, StepMeasured
+from dnn_tui.training.numbers import (
     fmt_acc,
     fmt_duration,
     fmt_loss,
@@ -37,11 +42,6 @@ from dnn_tui.app.formatting import (
     fmt_rate,
     fmt_step_time,
 )
-from dnn_tui.app.pace import Pace
-from dnn_tui.config import RunConfig
-from dnn_tui.fileio import visible
-from dnn_tui.training.controls import RunControls
-from dnn_tui.training.events import RunFinished, RunStarted, StepMeasured
 from dnn_tui.training.status import Status
 
 STATES: dict[str, str] = {
@@ -54,6 +54,7 @@ STATES: dict[str, str] = {
     Status.EARLY_STOPPED: "✓ early-stopped",
     Status.STOPPED: "■ stopped",
     Status.DIVERGED: "✗ diverged",
+    Status.PRUNED: "✂ pruned",
     Status.FAILED: "✗ failed",
     Status.INTERRUPTED: "✗ interrupted",
 }

@@ -26,11 +26,11 @@ from rich.style import Style
 from rich.text import Text
 from textual.widget import Widget
 
-from dnn_tui.app.formatting import fmt_norm
 from dnn_tui.app.series import CompactingSeries
 from dnn_tui.app.widgets.gradient_panel import DIM, spark
 from dnn_tui.training.events import ActivationsMeasured
 from dnn_tui.training.lessons import share_rule, signal_band
+from dnn_tui.training.numbers import fmt_norm
 
 BAND_STYLES = {
     "collapsing": Style(color="#6f9cff"),

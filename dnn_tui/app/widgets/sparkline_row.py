@@ -16,8 +16,8 @@ from rich.text import Text
 from textual.widget import Widget
 
 from dnn_tui.app.curves import BARS, bars
-from dnn_tui.app.formatting import NUMBER_W
 from dnn_tui.app.series import CompactingSeries
+from dnn_tui.training.numbers import NUMBER_W
 
 TITLE_W = 10
 """Columns of the row's name (``train loss``)."""

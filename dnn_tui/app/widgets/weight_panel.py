@@ -23,7 +23,6 @@ from rich.style import Style
 from rich.text import Text
 from textual.widget import Widget
 
-from dnn_tui.app.formatting import fmt_norm, fmt_weight_norm
 from dnn_tui.app.series import CompactingSeries
 from dnn_tui.app.widgets.gradient_panel import DIM, spark
 from dnn_tui.app.widgets.signal_panel import strip
@@ -33,6 +32,7 @@ from dnn_tui.training.lessons import (
     UPDATE_SLOW_BELOW,
     update_band,
 )
+from dnn_tui.training.numbers import fmt_norm, fmt_weight_norm
 
 BAND_STYLES = {
     "slow": Style(color="#6f9cff"),

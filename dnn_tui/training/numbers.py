@@ -1,4 +1,4 @@
-"""How numbers, durations and shapes are written on screen, the same in every panel.
+"""How numbers, durations and shapes are written, the same in every panel and every headless table.
 
 Numbers that sit in columns have a fixed width whatever their size (a column that
 widens as a loss grows would shift every column after it): ``fmt_fixed`` writes a
@@ -157,3 +157,19 @@ def fmt_step_time(seconds: float | None) -> str:
         return f"{seconds:.1f} s/step"
     ms = 1000 * seconds
     return f"{ms:.1f} ms/step" if ms < 10 else f"{ms:.0f} ms/step"
+
+
+def fmt_gap(value: float | None) -> str:
+    """A training-minus-validation accuracy gap: ``0.034``, ``-0.012`` (three decimals)."""
+    special = _special(value)
+    if special is not None:
+        return special
+    return f"{value:.3f}"
+
+
+def fmt_acc_spread(mean: float | None, spread: float | None) -> str:
+    """A mean accuracy and its spread over seeds in points: ``97.3% ± 0.4`` (the mean alone
+    when there is no spread)."""
+    if spread is None or not math.isfinite(spread):
+        return fmt_acc(mean)
+    return f"{fmt_acc(mean)} ± {100 * spread:.1f}"

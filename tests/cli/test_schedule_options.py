@@ -22,6 +22,12 @@ def test_a_step_schedule_is_saved_and_followed(cli: Cli, tmp_path: Path) -> None
     assert [epoch["lr"] for epoch in history["epochs"]] == [0.01, 0.005, 0.0025]
     train = load(tmp_path / "run" / "config.toml").train
     assert (train.schedule, train.step_size, train.gamma) == ("step", 1, 0.5)
+    # The epoch table's lr column: each epoch's lr in the dashboard's format.
+    lines = done.stdout.splitlines()
+    header = next(line for line in lines if line.startswith("epoch"))
+    end = header.index(" lr ") + len(" lr")  # numbers are right-aligned under their title
+    rows = [line for line in lines if line[:5].strip().isdigit()]
+    assert [row[:end].split()[-1] for row in rows] == ["0.01", "0.005", "0.0025"]
 
 
 def test_a_setting_of_another_schedule_is_refused(cli: Cli, tmp_path: Path) -> None:

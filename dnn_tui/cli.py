@@ -25,6 +25,7 @@ from dnn_tui.commands import (
     compare,
     evaluate,
     export,
+    lr_find,
     presets,
     runs,
     suite,
@@ -39,7 +40,7 @@ from dnn_tui.training.status import EXIT_OK, EXIT_USAGE, run_guarded
 
 __all__ = ["build_parser", "config_from_args", "main"]
 
-COMMANDS = (tui, train, presets, compare, evaluate, suite, sweep, watch, runs, export)
+COMMANDS = (tui, train, presets, compare, evaluate, suite, sweep, watch, runs, export, lr_find)
 """The command modules, in the order ``--help`` lists them."""
 
 

@@ -38,6 +38,7 @@ from dnn_tui.options import (
     OPTIMIZERS,
     OPTIONS,
     OPTIONS_BY_NAME,
+    SCHEDULES,
     Syntax,
 )
 
@@ -118,6 +119,16 @@ class TrainConfig:
     second thread gains a small MLP little, and costs it up to 9x when another process holds
     a core). The count changes only the last bits of float32 sums: give a number for runs
     that repeat bit for bit on a machine whose load changes."""
+    schedule: str = "none"
+    """The learning-rate schedule, stepped at each epoch's end: ``step`` (torch's StepLR),
+    ``cosine`` (CosineAnnealingLR over the run's epochs, down to 0), ``plateau``
+    (ReduceLROnPlateau on the validation loss) or ``none``."""
+    step_size: int = 10
+    """Epochs between two cuts of the ``step`` schedule."""
+    gamma: float = 0.1
+    """What a cut of the ``step`` or ``plateau`` schedule multiplies the lr by."""
+    plateau_patience: int = 2
+    """Epochs without a better validation loss before the ``plateau`` schedule cuts the lr."""
 
 
 @dataclass(frozen=True)
@@ -327,7 +338,19 @@ def _validate_train(t: TrainConfig) -> TrainConfig:
         seed=_integer("seed", t.seed, 0),
         device=_choice("device", t.device, DEVICES),
         threads=_threads(t.threads),
+        schedule=_choice("schedule", t.schedule, SCHEDULES),
+        step_size=_integer("step_size", t.step_size, 1, MAX_EPOCHS),
+        gamma=_gamma(t.gamma),
+        plateau_patience=_integer("plateau_patience", t.plateau_patience, 0, MAX_EPOCHS),
     )
+
+
+def _gamma(value: Any) -> float:
+    """A cut's factor: below 1 (a cut), and a float32 setting above 0."""
+    number = float32_setting("gamma", value, called="the lr factor")
+    if number >= 1:
+        raise ConfigError(f"gamma: the lr factor must be below 1, got {number:g}")
+    return number
 
 
 def validate(config: RunConfig) -> RunConfig:
@@ -655,6 +678,8 @@ def describe(config: RunConfig) -> str:
     if t.l2:
         parts.append(f"l2 {t.l2:g}")
     parts.append(f"{t.optimizer} lr {t.lr:g}")
+    if t.schedule != "none":
+        parts.append(f"{t.schedule} schedule")
     parts.append(f"batch {t.batch_size}")
     if t.clip_norm is not None:
         parts.append(f"clip {t.clip_norm:g}")

@@ -30,6 +30,8 @@ DATASETS = (
     "spiral",
 )
 DEVICES = ("auto", "cpu", "cuda", "mps")
+SCHEDULES = ("none", "step", "cosine", "plateau")
+"""Learning-rate schedules, stepped at epoch ends (``training.schedule``)."""
 TORCHVISION_DATASETS = ("mnist", "fashion-mnist", "kmnist")
 """The datasets read from (and downloaded into) ``data_dir``; ``auto`` tries MNIST there."""
 
@@ -222,6 +224,45 @@ OPTIONS: tuple[Option, ...] = (
         "optimizer",
     ),
     Option("lr", "train", "number", "F", "learning rate", "learn rate"),
+    _choice(
+        "schedule",
+        "train",
+        SCHEDULES,
+        "lr schedule at epoch ends: step = times --gamma every --step-size epochs, cosine = "
+        "down to 0 over the epochs, plateau = times --gamma after --plateau-patience epochs "
+        "without a better val loss",
+        "schedule",
+    ),
+    Option(
+        "step_size",
+        "train",
+        "integer",
+        "N",
+        "epochs between two lr cuts of --schedule step (only with it)",
+        "step size",
+        hint="epochs between lr cuts",
+        used_when=UsedWhen("schedule", ("step",), "only used by schedule step"),
+    ),
+    Option(
+        "gamma",
+        "train",
+        "number",
+        "F",
+        "the factor of each lr cut of --schedule step or plateau (only with them)",
+        "lr factor",
+        hint="lr times this at a cut",
+        used_when=UsedWhen("schedule", ("step", "plateau"), "only used by schedules step, plateau"),
+    ),
+    Option(
+        "plateau_patience",
+        "train",
+        "integer",
+        "N",
+        "epochs without a better val loss before --schedule plateau cuts the lr (only with it)",
+        "plateau",
+        hint="epochs without a better val loss",
+        used_when=UsedWhen("schedule", ("plateau",), "only used by schedule plateau"),
+    ),
     Option(
         "batch_size",
         "train",

@@ -511,6 +511,33 @@ async def continued(root: Path) -> None:
         save(app, "lab-continued")
 
 
+async def lr_find(root: Path) -> None:
+    """The learning-rate range test (``l``) of the baseline on the real MNIST images (the
+    digits when they are absent), its suggestion taken into the form; then a cosine
+    schedule's run, its lr row under the curves."""
+    from dnn_tui.app.screens.lr_find import LrFindScreen
+
+    images, labels = (
+        MNIST_T10K / "t10k-images-idx3-ubyte.gz",
+        MNIST_T10K / "t10k-labels-idx1-ubyte.gz",
+    )
+    data = {"dataset": "idx", "idx_images": str(images), "idx_labels": str(labels)}
+    config = preset("baseline", **(data if images.exists() and labels.exists() else {}))
+    app = DnnApp(config, run_root=root)
+    async with app.run_test(size=(120, 40)) as pilot:
+        app.set_focus(None)
+        await pilot.press("l")
+        await until(lambda: isinstance(app.screen, LrFindScreen) and app.screen.test is not None)
+        await asyncio.sleep(0.5)
+        save(app, "lr-find")
+    app = DnnApp(preset("baseline", schedule="cosine", epochs=12), run_root=root)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("r")
+        await until(lambda: len(app.lab.epoch_table.records) == 12 and not app.running)
+        await settle(app)
+        save(app, "lab-lr-schedule")
+
+
 SCENES = (
     baseline,
     vanishing,
@@ -528,6 +555,7 @@ SCENES = (
     stepping,
     search,
     continued,
+    lr_find,
 )
 """Every picture's scene, in the order they are made."""
 

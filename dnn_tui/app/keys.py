@@ -121,6 +121,13 @@ LAB_KEYS: tuple[KeyRow, ...] = (
         (Binding("x", "show_errors", "errors", show=False),),
     ),
     KeyRow(
+        "`l`",
+        "learning-rate range test of the form's settings (a throwaway model): the loss against "
+        "the lr, the suggested lr; `enter` puts it in the form's lr field",
+        # Not in the footer: it has no room at 80 columns; the help lists it.
+        (Binding("l", "lr_find", "lr find", show=False),),
+    ),
+    KeyRow(
         "`v`",
         "the runs list; `space` selects runs to compare (curves, settings, gaps, gradients)",
         (Binding("v", "app.compare_runs", "runs"),),

@@ -168,6 +168,13 @@ class RunControls:
 
     # --- engine side ------------------------------------------------------------------------
 
+    def follow_lr(self, value: float) -> None:
+        """The lr a schedule put in force at an epoch's end: shown as the run's lr, and what a
+        later ``set_lr`` compares with. A change asked and not yet taken keeps its value."""
+        with self._lock:
+            if not any(kind == "lr" for kind, _ in self._pending):
+                self._lr = value
+
     def take_changes(self) -> list[tuple[str, Any]]:
         """The changes since the last call, oldest first, up to the first step asked for: the
         engine takes one step per call, and what follows it waits for the next call (``version``

@@ -49,6 +49,7 @@ from dnn_tui.training.events import (
 from dnn_tui.training.heap import frozen_heap
 from dnn_tui.training.meter import EpochMeter, EpochOutcome, Stopwatch
 from dnn_tui.training.probes import ActivationProbe, GradientProbe, WeightProbe
+from dnn_tui.training.schedule import LrSchedule
 from dnn_tui.training.status import Status
 from dnn_tui.training.threads import ThreadPolicy
 from dnn_tui.training.trace import trace_pass
@@ -221,6 +222,7 @@ class _Run:
         """The clock at the latest measure of the decision regions."""
         self.optimizer = make_optimizer(config.train.optimizer, self.probe.params, config.train.lr)
         self.lr = config.train.lr
+        self.schedule = LrSchedule(config.train, self.optimizer)
         self.seen_version = -1  # changes made before the first step apply at the first step
 
         n = len(self.x)
@@ -323,6 +325,8 @@ class _Run:
         patience = self.config.train.early_stopping
         first = 1 if self.start is None else self.start.epoch + 1
         for epoch in range(first, self.config.train.epochs + 1):
+            if epoch > 1:
+                self.schedule_lr()
             outcome = self.train_epoch(epoch)
             if outcome.status is not Status.COMPLETED:
                 self.partial_epoch = {
@@ -334,6 +338,12 @@ class _Run:
             if patience and self.best_epoch is not None and epoch - self.best_epoch >= patience:
                 return Status.EARLY_STOPPED, None
         return Status.COMPLETED, None
+
+    def schedule_lr(self) -> None:
+        """Step the lr schedule between two epochs, on the validation loss of the one that
+        ended (never after a run's last epoch: its lr stays the one shown at the end)."""
+        self.lr = self.schedule.epoch_ended(self.history[-1]["val_loss"])
+        self.controls.follow_lr(self.lr)
 
     def emit_started(self) -> None:
         if self.data.note and self.start is None:

@@ -37,6 +37,7 @@ from dnn_tui.training.lessons import gradient_reading
 from dnn_tui.training.numbers import (
     fmt_acc,
     fmt_loss,
+    fmt_lr,
     fmt_norm,
     fmt_rate,
     fmt_seconds,
@@ -204,6 +205,8 @@ class Report:
         self._hidden = 0
         self._epochs = 0
         self._patience = 0
+        self._scheduled = False
+        """A run with an lr schedule gets an lr column (the lr of each epoch)."""
         self._records: dict[int, dict[str, Any]] = {}
         self._notices: set[str] = set()
         self._live: Live | None = None
@@ -263,6 +266,7 @@ class Report:
         self._hidden = len(config.model.hidden)
         self._epochs = config.train.epochs
         self._patience = config.train.early_stopping
+        self._scheduled = config.train.schedule != "none"
         name = visible(config.preset or "custom")  # a config file's words: shown, never obeyed
         self._print(Text.assemble(("run ", "bold"), (name, "bold cyan"), f": {describe(config)}"))
         self._print(
@@ -296,6 +300,7 @@ class Report:
             Column("acc", 3),
             Column("val loss", 1),
             Column("val acc", 1),
+            *([Column("lr", 3)] if self._scheduled else []),
             Column(f"grad {first}", 4),
             Column(f"grad {last}", 4),
             Column(f"std {act_first}", 7),
@@ -308,6 +313,7 @@ class Report:
         """The columns that fit the console with room for the row's mark (the widest number
         of each column decides its width, so the layout holds for every epoch)."""
         widest = [str(self._epochs), "2.49e7", "100.0%", "2.49e7", "100.0%"]
+        widest += ["3.13e-5"] if self._scheduled else []
         widest += ["1.5e-10"] * 4 + ["100", "0.013"]
         room = len(SHORT_PATIENCE.format(waited=self._patience, patience=self._patience))
         return fit(
@@ -338,6 +344,7 @@ class Report:
             fmt_acc(record.get("train_acc")),
             fmt_loss(record.get("val_loss")),
             fmt_acc(record.get("val_acc")),
+            *([fmt_lr(record.get("lr"))] if self._scheduled else []),
             fmt_norm(norms[0]),
             fmt_norm(norms[-1]),
             fmt_norm(stds[0]),

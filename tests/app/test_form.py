@@ -24,7 +24,7 @@ from dnn_tui.config import (
     validate,
     with_options,
 )
-from dnn_tui.options import OPTIONS
+from dnn_tui.options import OPTIONS, SCHEDULES
 from dnn_tui.training.events import ControlApplied
 from tests.helpers.app import TINY, Notes, label_text, wait_until
 
@@ -394,6 +394,7 @@ async def test_a_row_shows_when_the_cli_would_take_its_option(tmp_path: Path) ->
     """The form hides an option's row exactly when the CLI refuses it as given for nothing."""
     decided = {o.name: o.used_when for o in OPTIONS if o.used_when is not None}
     sample = {"data_dir": "cache", "idx_images": "i.gz", "idx_labels": "l.gz", "init_std": "0.1"}
+    sample |= {"step_size": "3", "gamma": "0.5", "plateau_patience": "1"}
     app = DnnApp(TINY, run_root=tmp_path)
     async with app.run_test(size=(120, 40)) as pilot:
         form = app.lab.config_form
@@ -408,3 +409,27 @@ async def test_a_row_shows_when_the_cli_would_take_its_option(tmp_path: Path) ->
                 for name in decided:
                     shown = form.query_one(f"#row-{name}").display
                     assert shown == cli_takes({**chosen, name: sample[name]}), (dataset, init, name)
+        for schedule in SCHEDULES:
+            form.query_one("#field-schedule", Select).value = schedule
+            await pilot.pause()
+            for name in ("step_size", "gamma", "plateau_patience"):
+                shown = form.query_one(f"#row-{name}").display
+                assert shown == cli_takes({"schedule": schedule, name: sample[name]}), name
+
+
+async def test_the_schedule_and_its_settings_come_from_the_form(tmp_path: Path) -> None:
+    app = DnnApp(TINY, run_root=tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        form = app.lab.config_form
+        assert form.validated_config().train.schedule == "none"
+        form.query_one("#field-schedule", Select).value = "step"
+        await pilot.pause()
+        form.query_one("#field-step_size", Input).value = "4"
+        form.query_one("#field-gamma", Input).value = "1.5"
+        await pilot.pause()
+        assert form.errors["gamma"].startswith("gamma: the lr factor must be below 1")
+        form.query_one("#field-gamma", Input).value = "0.5"
+        await pilot.pause()
+        train = form.validated_config().train
+        assert (train.schedule, train.step_size, train.gamma) == ("step", 4, 0.5)
+        assert not form.query_one("#row-plateau_patience").display

@@ -407,6 +407,9 @@ def test_unused_options_name_the_setting_that_decides() -> None:
             "only read by datasets auto, mnist, fashion-mnist, kmnist (the dataset is moons)"
         ),
         "init_std": "only used by init normal (the init is he)",
+        "step_size": "only used by schedule step (the schedule is none)",
+        "gamma": "only used by schedules step, plateau (the schedule is none)",
+        "plateau_patience": "only used by schedule plateau (the schedule is none)",
     }
     used = validate(
         with_options(
@@ -414,8 +417,11 @@ def test_unused_options_name_the_setting_that_decides() -> None:
             {"dataset": "idx", "idx_images": "i", "idx_labels": "l", "init": "normal"},
         )
     )
-    assert unused_options(used) == {}
-    assert unused_options(validate(with_options(RunConfig(), {"init": "normal"}))) == {}
+    no_schedule = {"step_size", "gamma", "plateau_patience"}
+    assert set(unused_options(used)) == no_schedule
+    assert set(unused_options(validate(with_options(RunConfig(), {"init": "normal"})))) == (
+        no_schedule
+    )
 
 
 def test_a_patience_that_cannot_stop_the_run_is_noticed() -> None:

@@ -24,6 +24,7 @@ from dnn_tui.config import (
     INITS,
     OPTIMIZERS,
     OPTION_SECTION,
+    SCHEDULES,
     SECTIONS,
     ConfigError,
     DataConfig,
@@ -144,6 +145,10 @@ PLAUSIBLE = {
     "seed": st.integers(-1, 2**63 - 1),
     "device": st.sampled_from(DEVICES),
     "threads": st.one_of(st.integers(-1, 2000), st.sampled_from(["auto", "AUTO", "x"])),
+    "schedule": st.one_of(st.sampled_from(SCHEDULES), st.sampled_from(["linear", ""])),
+    "step_size": st.integers(-1, 200_000),
+    "gamma": st.one_of(st.floats(-1.0, 2.0), st.sampled_from([1.0, 0.0, 1e-50])),
+    "plateau_patience": st.integers(-1, 200_000),
 }
 """Values of the right type, in range or near its edges."""
 

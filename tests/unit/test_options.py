@@ -54,7 +54,15 @@ def test_every_kind_and_syntax_is_used_consistently() -> None:
 
 def test_the_deciding_option_is_a_choice_with_those_values() -> None:
     decided = {o.name: o.used_when for o in OPTIONS if o.used_when is not None}
-    assert set(decided) == {"data_dir", "idx_images", "idx_labels", "init_std"}
+    assert set(decided) == {
+        "data_dir",
+        "idx_images",
+        "idx_labels",
+        "init_std",
+        "step_size",
+        "gamma",
+        "plateau_patience",
+    }
     for used_when in decided.values():
         deciding = OPTIONS_BY_NAME[used_when.option]
         assert deciding.kind == "choice"

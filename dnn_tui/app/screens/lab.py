@@ -55,6 +55,7 @@ from dnn_tui.app.widgets.epoch_summary import EpochSummary
 from dnn_tui.app.widgets.epoch_table import EpochTable
 from dnn_tui.app.widgets.gradient_panel import GradientPanel
 from dnn_tui.app.widgets.loss_sparklines import LossSparklines
+from dnn_tui.app.widgets.lr_sparkline import LrSparkline
 from dnn_tui.app.widgets.run_status import RunStatus
 from dnn_tui.app.widgets.signal_panel import SignalPanel
 from dnn_tui.app.widgets.weight_panel import WeightPanel
@@ -168,6 +169,7 @@ class LabScreen(Screen[None]):
                     with Vertical(id="sparklines"):
                         yield LossSparklines()
                         yield AccuracySparklines()
+                        yield LrSparkline()
                         yield CurvesCaption()
                     yield EpochTable()
                     yield EpochSummary()
@@ -208,6 +210,10 @@ class LabScreen(Screen[None]):
     @property
     def accuracy_sparklines(self) -> AccuracySparklines:
         return self._one(AccuracySparklines)
+
+    @property
+    def lr_sparkline(self) -> LrSparkline:
+        return self._one(LrSparkline)
 
     @property
     def gradient_panel(self) -> GradientPanel:
@@ -275,6 +281,7 @@ class LabScreen(Screen[None]):
         self.boundary_panel.flush()
         self.loss_sparklines.flush()
         self.accuracy_sparklines.flush()
+        self.lr_sparkline.flush()
         self.epoch_table.flush()
         self._show_best()
         self.query_one(CurvesCaption).show(self.loss_sparklines.x_end)
@@ -381,6 +388,22 @@ class LabScreen(Screen[None]):
             return
         self.app.push_screen(ErrorsScreen(self.run_dir))
 
+    def action_lr_find(self) -> None:
+        """l: the learning-rate range test of the form's settings; its suggestion, when taken,
+        goes into the form's lr field (for the next run: a running job keeps its lr)."""
+        from dnn_tui.app.screens.lr_find import LrFindScreen
+
+        config = self.form_config()
+        if config is not None:
+            self.app.push_screen(LrFindScreen(config), self.take_lr)
+
+    def take_lr(self, lr: float | None) -> None:
+        """Put a suggested learning rate in the form's lr field."""
+        if lr is None:
+            return
+        self.config_form.set_lr(lr)
+        self.app.notify(f"learning rate {lr:.3g} in the form (enter there: the running job too)")
+
     def action_toggle_initial(self) -> None:
         """``i``: the signal and the weights at the start beside the current ones, or not; from
         the gradient panel, the signal panel comes forward to show it."""
@@ -474,6 +497,7 @@ class LabScreen(Screen[None]):
         self.epoch_summary.reset(config.train.early_stopping if config is not None else 0)
         self.loss_sparklines.reset()
         self.accuracy_sparklines.reset()
+        self.lr_sparkline.reset()
         if self.has_class("-page-setup"):
             self.show_page("train")
 
@@ -552,6 +576,7 @@ class LabScreen(Screen[None]):
                 self.loss_sparklines.add_train(event.recent_loss, x)
                 self.loss_sparklines.advance(x)
                 self.accuracy_sparklines.advance(x)
+                self.lr_sparkline.advance(x)
                 self.gradient_panel.show_step(event)
                 self.weight_panel.show_step(event)
             case WeightsMeasured() as event:
@@ -573,6 +598,10 @@ class LabScreen(Screen[None]):
                 self.accuracy_sparklines.add_val(record["val_acc"], x)
                 for pair in (self.loss_sparklines, self.accuracy_sparklines):
                     pair.advance(x)
+                if isinstance(lr := record.get("lr"), float):
+                    self.lr_sparkline.add_epoch(lr, x)
+                if self.lr_sparkline.display:  # a schedule moves the lr: the status line too
+                    self.show_controls()
                 self.epoch_summary.end_epoch(self.epoch_table.records, best, record["epoch"])
             case ActivationsMeasured() as event:
                 self.last_signal = event

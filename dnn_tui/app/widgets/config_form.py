@@ -275,6 +275,10 @@ class ConfigForm(Widget):
                 self.query_one(f"#field-{name}", Input).value = field_text(config, name)
         self._revalidate()
 
+    def set_lr(self, lr: float) -> None:
+        """Type a learning rate into the lr field (the form revalidates as for a typed one)."""
+        self.query_one("#field-lr", Input).value = f"{lr:.3g}"
+
     def _load_preset(self, name: str) -> None:
         from dnn_tui.presets import load_preset
 

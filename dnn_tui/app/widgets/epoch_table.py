@@ -30,6 +30,7 @@ from textual import events
 from textual.strip import Strip
 from textual.widgets import DataTable
 
+from dnn_tui.app.widgets.lr_sparkline import fmt_lr_cell
 from dnn_tui.training.numbers import fmt_acc, fmt_loss, fmt_lr, fmt_norm, fmt_seconds
 
 COLUMNS: tuple[tuple[str, str, int], ...] = (
@@ -296,7 +297,7 @@ def row_text(record: dict[str, Any], *, best: bool) -> Text:
         fmt_acc(record.get("train_acc")),
         fmt_loss(record.get("val_loss")),
         fmt_acc(record.get("val_acc")),
-        fmt_lr(record.get("lr")),
+        fmt_lr_cell(record.get("lr")),  # a scheduled lr (3.13e-5) in the column with its space
         fmt_norm(norms[0] if norms else None),
         fmt_norm(norms[-1] if norms else None),
         f"{100 * (record.get('clipped_fraction') or 0.0):.0f}",

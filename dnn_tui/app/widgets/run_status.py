@@ -38,6 +38,7 @@ from dnn_tui.training.numbers import (
     fmt_acc,
     fmt_duration,
     fmt_loss,
+    fmt_lr,
     fmt_rate,
     fmt_step_time,
 )
@@ -145,7 +146,7 @@ class RunStatus(Widget):
     def show_controls(self, controls: RunControls) -> None:
         """The learning rate and clipping as the controls now say."""
         clip = f"clip ON ≤{controls.clip_norm:g}" if controls.clipping else "clip off"
-        lr = f"lr {controls.lr:g}" if controls.lr is not None else ""
+        lr = f"lr {fmt_lr(controls.lr)}" if controls.lr is not None else ""  # a schedule's 1.7e-5
         # A run in another process takes a change at its next step: until it says it did,
         # the change is shown as sent.
         sent = " · sent" if getattr(controls, "pending", False) else ""

@@ -1030,6 +1030,8 @@ MAX_CHECKPOINT_BYTES = 4 * MAX_WEIGHTS_BYTES
 """checkpoint.safetensors: the weights, the best weights and two optimizer moments each."""
 MAX_CHECKPOINT_META_BYTES = 1 << 16
 """checkpoint.json is a dozen fields."""
+MAX_SCHEDULE_KEYS = 8
+"""A scheduler's numbers in checkpoint.json: half a dozen, its lr list one per param group."""
 CHECKPOINT_KEYS = (
     "schema",
     "epoch",
@@ -1055,6 +1057,8 @@ def dumps_checkpoint(checkpoint: Checkpoint, identity: str, tensor_file: bytes) 
         "best_epoch": checkpoint.best_epoch,
         "best_loss": checkpoint.best_loss,
         "identity": identity,
+        "schedule": checkpoint.schedule,
+        "val_loss": checkpoint.val_loss,
         "tensors": {
             "file": CHECKPOINT_FILE,
             "bytes": len(tensor_file),
@@ -1092,12 +1096,31 @@ def read_checkpoint_meta(run_dir: str | Path, identity: str) -> dict[str, Any]:
             f"is {identity}): not continued"
         )
         raise f.fail("identity", rule)
+    _check_schedule(f, record)
     about = f.object(record["tensors"], "tensors")
     assert about is not None
     f.require(about, ("bytes", "sha256"), "tensors.")
     f.integer(about["bytes"], "tensors.bytes")
     f.text(about["sha256"], "tensors.sha256")
     return record
+
+
+def _check_schedule(f: _Fields, record: dict[str, Any]) -> None:
+    """The lr scheduler's numbers (absent in a checkpoint of a run without a schedule's
+    state: none); a few numbers or short lists of numbers."""
+    schedule = f.object(record.setdefault("schedule", {}), "schedule")
+    assert schedule is not None
+    if len(schedule) > MAX_SCHEDULE_KEYS:
+        raise f.fail("schedule", f"must hold at most {MAX_SCHEDULE_KEYS} numbers")
+    for key, value in schedule.items():
+        if isinstance(value, list):
+            if len(value) > MAX_SCHEDULE_KEYS:
+                raise f.fail(f"schedule.{key}", f"must hold at most {MAX_SCHEDULE_KEYS} numbers")
+            for index, item in enumerate(value):
+                f.number(item, f"schedule.{key}[{index}]", null=False)
+        else:
+            f.number(value, f"schedule.{key}")
+    f.number(record.setdefault("val_loss", None), "val_loss")
 
 
 def load_checkpoint(run_dir: str | Path, identity: str) -> Checkpoint:
@@ -1132,4 +1155,6 @@ def load_checkpoint(run_dir: str | Path, identity: str) -> Checkpoint:
         best_epoch=record["best_epoch"],
         best_loss=None if record["best_loss"] is None else float(record["best_loss"]),
         tensors=tensors,
+        schedule=record["schedule"],
+        val_loss=None if record["val_loss"] is None else float(record["val_loss"]),
     )

@@ -57,6 +57,10 @@ class Checkpoint:
     """The lowest validation loss so far (None before an epoch had a finite one)."""
     tensors: dict[str, torch.Tensor] = field(repr=False, compare=False)
     """Every tensor, by the flat names above."""
+    schedule: dict[str, Any] = field(default_factory=dict)
+    """The lr scheduler's numbers (``LrSchedule.state``); empty without a schedule."""
+    val_loss: float | None = None
+    """The epoch's validation loss: what the schedule steps on before the next epoch."""
 
 
 def identity(config: RunConfig) -> str:
@@ -80,6 +84,8 @@ def capture(
     best_loss: float,
     lr: float,
     clip_norm: float | None,
+    schedule: dict[str, Any] | None = None,
+    val_loss: float | None = None,
 ) -> Checkpoint:
     """The run's state now (an epoch end), as copies on the CPU."""
     import torch
@@ -107,6 +113,8 @@ def capture(
         best_epoch=best_epoch,
         best_loss=best_loss if math.isfinite(best_loss) else None,
         tensors=tensors,
+        schedule=schedule or {},
+        val_loss=val_loss if val_loss is not None and math.isfinite(val_loss) else None,
     )
 
 

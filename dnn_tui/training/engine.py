@@ -248,6 +248,7 @@ class _Run:
             self.best_state = restore(start, self.model, self.optimizer, self.generator)
             self.best_epoch = start.best_epoch
             self.best_loss = math.inf if start.best_loss is None else start.best_loss
+            self.schedule.restore(start.schedule)
 
     # --- controls ---------------------------------------------------------------------------
 
@@ -342,7 +343,11 @@ class _Run:
     def schedule_lr(self) -> None:
         """Step the lr schedule between two epochs, on the validation loss of the one that
         ended (never after a run's last epoch: its lr stays the one shown at the end)."""
-        self.lr = self.schedule.epoch_ended(self.history[-1]["val_loss"])
+        if self.history:
+            loss = self.history[-1]["val_loss"]
+        else:  # the first epoch of a continued run: its checkpoint's epoch ended last
+            loss = None if self.start is None else self.start.val_loss
+        self.lr = self.schedule.epoch_ended(math.nan if loss is None else loss)
         self.controls.follow_lr(self.lr)
 
     def emit_started(self) -> None:
@@ -510,6 +515,8 @@ class _Run:
             best_loss=self.best_loss,
             lr=self.lr,
             clip_norm=self.controls.effective_clip_norm,
+            schedule=self.schedule.state(),
+            val_loss=self.history[-1]["val_loss"] if self.history else None,
         )
 
     def finish(self, status: str, diverged: dict[str, Any] | None, error: str | None) -> RunResult:

@@ -11,10 +11,17 @@ follows its curve's ratios from there, a step cut multiplies it).
 
 from __future__ import annotations
 
+import math
+from typing import Any
+
 import torch
 from torch.optim.lr_scheduler import CosineAnnealingLR, ReduceLROnPlateau, StepLR
 
 from dnn_tui.config import TrainConfig
+
+KEPT = ("last_epoch", "_step_count", "_last_lr", "best", "num_bad_epochs", "cooldown_counter")
+"""The scheduler's numbers a checkpoint keeps (the rest follows from the run's settings, so a
+continued run with more epochs stretches a cosine to its new last epoch)."""
 
 
 class LrSchedule:
@@ -39,3 +46,27 @@ class LrSchedule:
         elif self.scheduler is not None:
             self.scheduler.step()
         return float(self.optimizer.param_groups[0]["lr"])
+
+    def state(self) -> dict[str, Any]:
+        """The scheduler's own numbers now, for a checkpoint (JSON: an infinite ``best``, the
+        plateau's start, is None)."""
+        if self.scheduler is None:
+            return {}
+        full = self.scheduler.state_dict()
+        return {key: _finite(full[key]) for key in KEPT if key in full}
+
+    def restore(self, state: dict[str, Any]) -> None:
+        """Put a checkpoint's numbers back (a run continued from it steps on from there)."""
+        if self.scheduler is None or not state:
+            return
+        full = self.scheduler.state_dict()
+        for key in KEPT:
+            if key in state and key in full:
+                full[key] = math.inf if state[key] is None else state[key]
+        self.scheduler.load_state_dict(full)
+
+
+def _finite(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value

@@ -129,9 +129,22 @@ def test_random_states_that_are_not_bytes_are_refused(tmp_path: Path) -> None:
         load_checkpoint(tmp_path, identity(CONFIG))
 
 
-def test_a_stopped_run_continues_with_the_numbers_of_an_uninterrupted_one(tmp_path: Path) -> None:
+SCHEDULES = (
+    {},
+    {"schedule": "step", "step_size": 2, "gamma": 0.5},
+    {"schedule": "cosine"},
+    {"schedule": "plateau", "plateau_patience": 0, "gamma": 0.5, "lr": 1.0},
+)
+"""A continued run steps its lr schedule on from the checkpoint's, as one that never stopped."""
+
+
+@pytest.mark.parametrize("schedule", SCHEDULES, ids=lambda s: s.get("schedule", "none"))
+def test_a_stopped_run_continues_with_the_numbers_of_an_uninterrupted_one(
+    tmp_path: Path, schedule: dict[str, object]
+) -> None:
     """Stopped at the first step of epoch 4 (its batch order drawn already), continued from
-    the checkpoint of epoch 3: epochs 4 to 6 are those of a run that never stopped."""
+    the checkpoint of epoch 3: epochs 4 to 6 are those of a run that never stopped, lr
+    included."""
     from dnn_tui.config import validate, with_options
     from dnn_tui.data import load_data
     from dnn_tui.rundir.files import read_history
@@ -140,7 +153,7 @@ def test_a_stopped_run_continues_with_the_numbers_of_an_uninterrupted_one(tmp_pa
     from dnn_tui.rundir.resumption import prepare_resumption
     from dnn_tui.training.controls import RunControls
 
-    options = {"dataset": "digits", "limit": 300, "hidden": (16, 8), "dropout": 0.2}
+    options = {"dataset": "digits", "limit": 300, "hidden": (16, 8), "dropout": 0.2, **schedule}
     config = validate(with_options(CONFIG, {**options, "epochs": 6, "threads": 1}))
     data = load_data(config)
 
@@ -167,7 +180,9 @@ def test_a_stopped_run_continues_with_the_numbers_of_an_uninterrupted_one(tmp_pa
         read_history(whole / "history.json"),
     )
     assert continued["status"] == "completed"
-    keys = ("train_loss", "train_acc", "val_loss", "val_acc", "grad_norm_total")
+    keys = ("train_loss", "train_acc", "val_loss", "val_acc", "grad_norm_total", "lr")
+    if schedule:  # the schedule moved the lr (else the test would not test it)
+        assert len({r["lr"] for r in uninterrupted["epochs"]}) > 1
     for a, b in zip(continued["epochs"], uninterrupted["epochs"], strict=True):
         assert a["epoch"] == b["epoch"]
         for key in keys:

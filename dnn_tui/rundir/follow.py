@@ -652,6 +652,9 @@ class RemoteControls(RunControls):
         measured; the run never depends on it)."""
         if on == self.boundary_wanted:
             return
+        if self.stop_requested:  # the run ends or ended: nothing to ask of it any more
+            self.boundary_wanted = on
+            return
         try:
             self._send("boundary", on)
         except SteeringFailed:

@@ -99,8 +99,11 @@ class ModelGraphScreen(Screen[None]):
     def _update(self) -> None:
         """Redraw when the lab has new gradients (or the first time)."""
         lab = self._lab
-        saved = self._saved_pass()
-        key = (lab.run_started, lab.last_step, lab.last_signal, lab.last_pass, self._paused, saved)
+        self._saved_pass()
+        traced = lab.last_pass
+        sample = traced.traced.sample if traced is not None else None  # not in PassTraced's ==
+        key = (lab.run_started, lab.last_step, lab.last_signal, traced, sample, self._paused)
+        key += (self._saved[0],)  # trace.json's identity
         if key == self._shown:
             return
         self._shown = key

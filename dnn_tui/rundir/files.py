@@ -23,8 +23,8 @@ written or read. A run directory holds (every file written atomically):
   paused run (the sample a watcher asked for with a ``trace`` request, else the first),
   rewritten at each pause and each step of a paused run, for the model graph of ``watch``:
   ``{"epoch", "step", "split", "sample", "input", "label", "loss", "nodes"}`` as ``eval
-  --trace --json`` prints the pass. A pass over ``MAX_TRACE_BYTES`` (a wide network: MNIST's
-  first layer alone is 78,400 weight gradients) is not written whole: the file holds its
+  --trace --json`` prints the pass. A pass over ``MAX_TRACE_BYTES`` (a wide network: a first
+  layer of 512 units on MNIST is 401,408 weight gradients) is not written whole: the file holds its
   epoch, step, split, sample, label and ``"too_large"``, its size in bytes. ``read_trace``.
 - ``evaluation.json``: the kept weights on the test split class by class (confusion
   matrix, per-class accuracy, most confused pairs, worst mistakes), written when a run
@@ -1148,9 +1148,10 @@ def load_checkpoint(run_dir: str | Path, identity: str) -> Checkpoint:
 
 # --- trace.json: the pass of a paused run -------------------------------------------------------
 
-MAX_TRACE_BYTES = 1 << 20
-"""A pass is written whole up to this size: every network of the toy data and of digits with
-its default widths (64-100-10: about 0.2 MB); wider ones (MNIST's 784 inputs) are summarised."""
+MAX_TRACE_BYTES = 2 << 20
+"""A pass is written whole up to this size (about 25 ms to write or read 1 MB, once a pause):
+the toy data's networks (2-8-8-2: 3 kB), digits' and MNIST's default widths (64-100-50-20-10:
+0.15 MB; 784-100-50-20-10: 1.06 MB); wider ones (784-512-...) are summarised."""
 MAX_TRACE_NODES = 4 * MAX_DEPTH + 8
 """Nodes a pass may have: Affine, BatchNorm, activation and Dropout per layer, softmax, loss."""
 MAX_TRACE_VALUES = MAX_TRACE_BYTES // 2

@@ -46,7 +46,8 @@ class RunControls:
         self.version = 0
         """Bumped on every change; the engine compares it each step without locking."""
         self.boundary_wanted = False
-        """Whether a view shows the decision regions (the lab's boundary panel): the engine
+        """Whether a view shows the decision regions (a lab's boundary panel, this process's
+        or a watcher's that asked through control.jsonl): the engine
         measures them only then. A plain flag read without the lock at progress reports, not
         a change the run records."""
         self.trace_sample = 0

@@ -13,8 +13,11 @@ A request is one JSON object a line: ``{"kind": K, "value": V}`` with K one of
 ``stop`` (value true; ``"pruned"`` from a search's pruner: the run ends ``pruned``),
 ``pause`` (true pauses, false resumes), ``clipping`` (true/false), ``clip_norm`` (a number
 > 0), ``lr`` (a number > 0) and ``step`` (value true: one optimizer step of a paused run,
-refused when the run is not paused). Anything else is refused with a notice in
-events.jsonl, and the run goes on.
+refused when the run is not paused). Two more change nothing the run learns and are not
+recorded as controls: ``trace`` (an integer: the sample whose pass a paused run traces into
+trace.json, wrapped to its split's size; refused when the run is not paused) and ``boundary``
+(true/false: whether a watcher shows the decision regions, measured only then). Anything
+else is refused with a notice in events.jsonl, and the run goes on.
 
 control.jsonl is untrusted input: anyone who can write to the runs folder can append to it.
 So nothing in it can end the thread (every line is refused with a reason or applied, and a
@@ -55,6 +58,8 @@ MIN_APPLY_S = 0.1
 """Seconds between two requests of one kind applied, at least (``stop`` excepted): a key held
 down is followed within this, a flood writes at most ten changes a second per kind into the
 run's history. A request that comes sooner waits, replaced by any later one of its kind."""
+MAX_SAMPLE = 1 << 31
+"""A ``trace`` request's sample lies in [-MAX_SAMPLE, MAX_SAMPLE) (wrapped to the split's size)."""
 MAX_STEPS_WAITING = 100
 """Step requests that wait to be applied, at most; more are ignored (counted as replaced)."""
 REFUSALS_NOTED = 5
@@ -89,7 +94,13 @@ def check_request(request: Any) -> tuple[str, Any] | str:
         return kind, value
     if kind == "stop" and (value is True or value == PRUNED):
         return kind, value
-    if kind in ("pause", "clipping") and isinstance(value, bool):
+    if kind in ("pause", "clipping", "boundary") and isinstance(value, bool):
+        return kind, value
+    if kind == "trace":
+        if isinstance(value, bool) or not isinstance(value, int):
+            return f"trace: must be an integer (a sample's index), got {shorten(value)}"
+        if not -MAX_SAMPLE <= value < MAX_SAMPLE:
+            return f"trace: must lie in [-{MAX_SAMPLE}, {MAX_SAMPLE}), got {shorten(value)}"
         return kind, value
     if kind in ("clip_norm", "lr"):
         if isinstance(value, bool) or not isinstance(value, int | float):
@@ -116,6 +127,11 @@ def _apply(controls: RunControls, kind: str, value: Any) -> str | None:
         elif kind == "step":
             if not controls.step():
                 return "step: one step needs a paused run (pause it first)"
+        elif kind == "trace":
+            if not controls.trace(value):
+                return "trace: tracing a sample needs a paused run (pause it first)"
+        elif kind == "boundary":
+            controls.want_boundary(value)
         elif kind == "clip_norm":
             controls.set_clip_norm(value)
         else:

@@ -19,6 +19,13 @@ written or read. A run directory holds (every file written atomically):
   JSON its epoch, learning rate, clipping, best epoch and loss, the config's identity and
   the SHA-256 of the tensor file (written first: the pair is used only when they match).
   ``load_checkpoint`` reads them back.
+- ``trace.json``: one sample's forward and backward pass through the network, traced by a
+  paused run (the sample a watcher asked for with a ``trace`` request, else the first),
+  rewritten at each pause and each step of a paused run, for the model graph of ``watch``:
+  ``{"epoch", "step", "split", "sample", "input", "label", "loss", "nodes"}`` as ``eval
+  --trace --json`` prints the pass. A pass over ``MAX_TRACE_BYTES`` (a wide network: a first
+  layer of 512 units on MNIST is 401,408 weight gradients) is not written whole: the file holds its
+  epoch, step, split, sample, label and ``"too_large"``, its size in bytes. ``read_trace``.
 - ``evaluation.json``: the kept weights on the test split class by class (confusion
   matrix, per-class accuracy, most confused pairs, worst mistakes), written when a run
   with a test split ends; older runs have none. ``load_run`` leaves it alone (a list of
@@ -66,6 +73,7 @@ if TYPE_CHECKING:
     from torch import Tensor
 
     from dnn_tui.training.checkpoint import Checkpoint
+    from dnn_tui.training.trace import NodePass, SamplePass
 
 SCHEMA = 3
 """The version of history.json's layout that runs write. 2 added the activation figures:
@@ -97,8 +105,11 @@ CHECKPOINT_FILE = "checkpoint.safetensors"
 from."""
 CHECKPOINT_META = "checkpoint.json"
 """The latest checkpoint's numbers, and the SHA-256 of the tensor file it goes with."""
+TRACE_FILE = "trace.json"
+"""One sample's pass through the network of a paused run (``dumps_trace``), for watchers."""
 RUN_FILES = frozenset(
     {
+        TRACE_FILE,
         CONFIG_FILE,
         HISTORY_FILE,
         HISTORY_CSV,
@@ -1158,3 +1169,126 @@ def load_checkpoint(run_dir: str | Path, identity: str) -> Checkpoint:
         schedule=record["schedule"],
         val_loss=None if record["val_loss"] is None else float(record["val_loss"]),
     )
+
+
+# --- trace.json: the pass of a paused run -------------------------------------------------------
+
+MAX_TRACE_BYTES = 2 << 20
+"""A pass is written whole up to this size (about 25 ms to write or read 1 MB, once a pause):
+the toy data's networks (2-8-8-2: 3 kB), digits' and MNIST's default widths (64-100-50-20-10:
+0.15 MB; 784-100-50-20-10: 1.06 MB); wider ones (784-512-...) are summarised."""
+MAX_TRACE_NODES = 4 * MAX_DEPTH + 8
+"""Nodes a pass may have: Affine, BatchNorm, activation and Dropout per layer, softmax, loss."""
+MAX_TRACE_VALUES = MAX_TRACE_BYTES // 2
+"""Numbers one field of trace.json may hold, at most (each takes at least 2 bytes)."""
+
+
+@dataclass(frozen=True)
+class SavedTrace:
+    """trace.json read back: where the paused run was, and its pass (None when too large)."""
+
+    epoch: int
+    step: int
+    split: str
+    sample: int
+    label: int
+    traced: SamplePass | None
+    too_large: int | None = None
+    """The size in bytes of a pass that was not written whole."""
+
+
+def dumps_trace(epoch: int, step: int, traced: SamplePass) -> str:
+    """The text of trace.json: the whole pass, or its summary when over MAX_TRACE_BYTES."""
+    record = {"epoch": epoch, "step": step, **traced.record()}
+    text = json.dumps(record, allow_nan=False, separators=(",", ":"))
+    if len(text) <= MAX_TRACE_BYTES:
+        return text
+    keys = ("epoch", "step", "split", "sample", "label")
+    return json.dumps({**{key: record[key] for key in keys}, "too_large": len(text)})
+
+
+def _values(f: _Fields, value: Any, field: str) -> tuple[float, ...]:
+    """A list of numbers or nulls (null: a value that was not finite)."""
+    if not isinstance(value, list) or len(value) > MAX_TRACE_VALUES:
+        raise f.fail(field, f"must be a list of at most {MAX_TRACE_VALUES} numbers")
+    for item in value:
+        if item is not None and (not isinstance(item, int | float) or isinstance(item, bool)):
+            raise f.fail(field, "must hold numbers or null", item)
+    return tuple(math.nan if item is None else float(item) for item in value)
+
+
+def _trace_node(f: _Fields, value: Any, where: str) -> NodePass:
+    from dnn_tui.training.trace import NODE_KINDS, NodePass  # torch: only once a pass is read
+
+    node = f.object(value, where)
+    assert node is not None
+    f.require(node, ("name", "kind", "output", "grad_output"), f"{where}.")
+    f.text(node["name"], f"{where}.name")
+    if node["kind"] not in NODE_KINDS:
+        raise f.fail(f"{where}.kind", f"must be one of {', '.join(NODE_KINDS)}", node["kind"])
+    grads: dict[str, Any] = {}
+    for key in ("grad_bias", "grad_gamma", "grad_beta"):
+        if key in node:
+            grads[key] = _values(f, node[key], f"{where}.{key}")
+    if "grad_weight" in node:
+        rows = node["grad_weight"]
+        if not isinstance(rows, list) or len(rows) > MAX_TRACE_VALUES:
+            raise f.fail(f"{where}.grad_weight", "must be a list of rows")
+        weight = tuple(_values(f, row, f"{where}.grad_weight[{i}]") for i, row in enumerate(rows))
+        if len({len(row) for row in weight}) > 1:
+            raise f.fail(f"{where}.grad_weight", "must have rows of one length")
+        grads["grad_weight"] = weight
+    return NodePass(
+        name=node["name"][:64],
+        kind=node["kind"],
+        output=_values(f, node["output"], f"{where}.output"),
+        grad_output=_values(f, node["grad_output"], f"{where}.grad_output"),
+        **grads,
+    )
+
+
+def check_trace(data: Any, path: Path) -> SavedTrace:
+    """trace.json's fields checked (``dumps_trace``); RunError naming the field and the rule."""
+    from dnn_tui.training.trace import SamplePass  # torch: only once a pass is read
+
+    f = _Fields(path)
+    record = f.object(data, "")
+    assert record is not None
+    f.require(record, ("epoch", "step", "split", "sample", "label"), "")
+    epoch = f.integer(record["epoch"], "epoch")
+    step = f.integer(record["step"], "step")
+    sample = f.integer(record["sample"], "sample")
+    label = f.integer(record["label"], "label")
+    if record["split"] not in ("test", "val", "train"):
+        raise f.fail("split", "must be test, val or train", record["split"])
+    assert epoch is not None and step is not None and sample is not None and label is not None
+    where = (epoch, step, record["split"], sample, label)
+    if "too_large" in record:
+        return SavedTrace(*where, None, f.integer(record["too_large"], "too_large"))
+    f.require(record, ("input", "loss", "nodes"), "")
+    nodes = record["nodes"]
+    if not isinstance(nodes, list) or not 0 < len(nodes) <= MAX_TRACE_NODES:
+        raise f.fail("nodes", f"must be a list of 1 to {MAX_TRACE_NODES} nodes")
+    f.number(record["loss"], "loss")
+    loss = math.nan if record["loss"] is None else float(record["loss"])
+    traced = SamplePass(
+        split=record["split"],
+        sample=sample,
+        input=_values(f, record["input"], "input"),
+        label=label,
+        loss=loss,
+        nodes=tuple(_trace_node(f, node, f"nodes[{i}]") for i, node in enumerate(nodes)),
+    )
+    softmax = [node for node in traced.nodes if node.kind == "softmax"]
+    if len(softmax) != 1 or not 0 <= label < len(softmax[0].output):
+        raise f.fail("nodes", "must hold one softmax node with an output for the label")
+    return SavedTrace(*where, traced)
+
+
+def read_trace(run_dir: str | Path) -> SavedTrace | None:
+    """The run's trace.json read and checked; None when the run wrote none (yet)."""
+    path = Path(run_dir) / TRACE_FILE
+    if not (path.exists() or path.is_symlink()):
+        return None
+    data = read_run_file(path, MAX_TRACE_BYTES + 4096)
+    return check_trace(parse_json(path, data), path)

@@ -627,6 +627,40 @@ class RemoteControls(RunControls):
         self._sent.add(kind)
         self.requested.set()
 
+    def _send(self, kind: str, value: Any) -> None:
+        """Append a request that turns no recorded knob (``trace``, ``boundary``)."""
+        try:
+            with self._write_lock:
+                append_request(self.run_dir, kind, value)
+        except OSError as error:
+            reason = error.strerror or str(error)
+            path = self.run_dir / CONTROL_FILE
+            raise SteeringFailed(f"{path}: {kind} not sent to the run: {reason}") from None
+        self.requested.set()
+
+    def trace(self, sample: int) -> bool:
+        """Ask the paused run to trace this sample into its trace.json."""
+        if not self.paused or self.stop_requested:
+            return False
+        self.trace_sample = sample
+        self._send("trace", sample)
+        return True
+
+    def want_boundary(self, on: bool) -> None:
+        """Ask the run to measure the decision regions (or to stop): sent only on a change,
+        and a request that cannot be written leaves them unasked (the panel says they are not
+        measured; the run never depends on it)."""
+        if on == self.boundary_wanted:
+            return
+        if self.stop_requested:  # the run ends or ended: nothing to ask of it any more
+            self.boundary_wanted = on
+            return
+        try:
+            self._send("boundary", on)
+        except SteeringFailed:
+            return
+        self.boundary_wanted = on
+
     def _state(self) -> dict[str, Any]:
         return {
             "stop": self._stop.is_set(),

@@ -59,6 +59,7 @@ from dnn_tui.rundir.files import (
     LOG_FILE,
     MAX_EPOCH_LOG_BYTES,
     RUN_FILES,
+    TRACE_FILE,
     WEIGHTS_FILE,
     RunError,
     bounded_record,
@@ -66,6 +67,7 @@ from dnn_tui.rundir.files import (
     dumps_checkpoint,
     dumps_evaluation,
     dumps_history,
+    dumps_trace,
     epoch_csv_row,
     epoch_line,
     has_ended,
@@ -97,9 +99,11 @@ if TYPE_CHECKING:
 
 LOG_STEP_INTERVAL = 0.25
 """Seconds between two progress reports in events.jsonl (about 4 a second)."""
-LOG_BOUNDARY_INTERVAL = 5.0
-"""Seconds between two decision regions in events.jsonl: a grid is about 3 kB, so a run
-whose regions are shown for an hour logs about 2 MB of them, not 20."""
+LOG_BOUNDARY_INTERVAL = 2.0
+"""Seconds between two decision regions in events.jsonl, the pace at which a watcher redraws
+its panels: a grid (48 x 24 and the points of moons) is about 3.3 kB, so a run whose regions
+are shown for an hour logs about 6 MB of them, not the 24 MB of every measure. The engine
+measures them only while a view shows them (a watcher asks through control.jsonl)."""
 BEST_SAVE_MIN_S = 1.0
 """Seconds between two saves of the best weights so far, at least."""
 BEST_SAVE_SHARE = 0.02
@@ -409,8 +413,9 @@ class RunRecorder:
         self._next_checkpoint = began + took / CHECKPOINT_SHARE
 
     def _handle(self, event: Event) -> None:
-        if isinstance(event, PassTraced):
-            return  # for the dashboard that trains the run only (see PassTraced)
+        if isinstance(event, PassTraced):  # too big for events.jsonl: a file of its own
+            self._guard(self._write_trace, event)
+            return
         if isinstance(event, ControlApplied) and event.kind == "step":
             self._step_taken = True
         if isinstance(event, StepMeasured):
@@ -473,6 +478,11 @@ class RunRecorder:
                 self._guard(self.folder.write_atomic, EVALUATION_FILE, text.encode("utf-8"))
             self._history_dirty = False
             self._guard(self._write_history)
+
+    def _write_trace(self, event: PassTraced) -> None:
+        """trace.json, not synced: a pass is redrawn at the next pause, never needed after."""
+        text = dumps_trace(event.epoch, event.step, event.traced)
+        self.folder.write_atomic(TRACE_FILE, text.encode("utf-8"), fsync=False)
 
     def _log(self, event: Event) -> None:
         if self._events_fd is None:

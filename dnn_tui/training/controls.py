@@ -8,6 +8,10 @@ step and is recorded by the engine as a ``ControlApplied`` event.
 One step of a paused run (``step``) is a change like the others: the engine, waiting while
 paused, wakes, records it, takes exactly one optimizer step and waits again. Steps asked for
 faster than the engine takes them queue up, one recorded per step taken.
+
+Two requests change nothing the run learns, so the engine does not record them: which sample a
+paused run traces (``trace``: the engine, waiting, wakes, traces it and waits again) and
+whether a view shows the decision regions (``want_boundary``).
 """
 
 from __future__ import annotations
@@ -42,9 +46,13 @@ class RunControls:
         self.version = 0
         """Bumped on every change; the engine compares it each step without locking."""
         self.boundary_wanted = False
-        """Whether a view shows the decision regions (the lab's boundary panel): the engine
+        """Whether a view shows the decision regions (a lab's boundary panel, this process's
+        or a watcher's that asked through control.jsonl): the engine
         measures them only then. A plain flag read without the lock at progress reports, not
         a change the run records."""
+        self.trace_sample = 0
+        """The sample whose pass a paused run traces (its split's index, wrapped to its size)."""
+        self._trace_asked = False
 
     # --- read side (any thread) ---------------------------------------------------------
 
@@ -126,6 +134,22 @@ class RunControls:
         self._woken.set()
         return True
 
+    def trace(self, sample: int) -> bool:
+        """Ask a paused run to trace this sample's pass (it stays paused).
+
+        False, and nothing asked, when the run is not paused or is stopping.
+        """
+        with self._lock:
+            if self._resumed.is_set() or self._stop.is_set():
+                return False
+            self.trace_sample, self._trace_asked = sample, True
+        self._woken.set()
+        return True
+
+    def want_boundary(self, on: bool) -> None:
+        """Whether a view shows the decision regions (the engine measures them only then)."""
+        self.boundary_wanted = on
+
     def toggle_pause(self) -> bool:
         """Pause or resume; returns True when now paused."""
         if self.paused:
@@ -189,13 +213,17 @@ class RunControls:
                 self.version += 1
             return changes
 
-    def wait_while_paused(self) -> None:
-        """Block while paused; returns at once when running or stopping, or a step is asked."""
+    def wait_while_paused(self) -> int | None:
+        """Block while paused; returns at once when running or stopping, or a step is asked
+        (None), or a trace is asked (the sample to trace: the run is still paused)."""
         while True:
             self._woken.clear()  # before the looks: a change made after them sets it again
             if self._resumed.is_set():
-                return
+                return None
             with self._lock:
+                if self._trace_asked:
+                    self._trace_asked = False
+                    return self.trace_sample
                 if any(kind == "step" for kind, _ in self._pending):
-                    return
+                    return None
             self._woken.wait()

@@ -273,7 +273,8 @@ class _Run:
         if self.controls.paused and not self.controls.stop_requested and not stepping:
             self.trace_paused(epoch, step - 1)
             paused_at = self.watch.clock()
-            self.controls.wait_while_paused()
+            while self.controls.wait_while_paused() is not None:  # another sample asked for
+                self.trace_paused(epoch, step - 1)
             self.watch.paused += self.watch.clock() - paused_at
             return self.apply_controls(epoch, step)
         if stepping:
@@ -281,8 +282,9 @@ class _Run:
         return stepping
 
     def trace_paused(self, epoch: int, done: int) -> None:
-        """Emit one sample's pass with the weights the paused run waits with (the first test
-        sample; val or train when the run has none).
+        """Emit one sample's pass with the weights the paused run waits with (the sample
+        ``controls.trace_sample`` asks for, wrapped to the split's size, of the test split;
+        val or train when the run has none).
 
         Traced here, on the training thread and between two steps, rather than by the UI
         from a copy of the weights: no optimizer step can change them half way through, and
@@ -290,7 +292,8 @@ class _Run:
         """
         splits = ((self.x_test, self.y_test, "test"), (self.x_val, self.y_val, "val"))
         x, y, split = next((s for s in splits if len(s[0])), (self.x, self.y, "train"))
-        self.emit(PassTraced(epoch, done, trace_pass(self.model, x, y, split, 0)))
+        sample = self.controls.trace_sample % len(x)
+        self.emit(PassTraced(epoch, done, trace_pass(self.model, x, y, split, sample)))
 
     # --- the loop ---------------------------------------------------------------------------
 

@@ -284,9 +284,10 @@ class RunFinished(Event):
 @dataclass(frozen=True)
 class PassTraced(Event):
     """A paused run's network traced for one sample, forward values and backward gradients,
-    with the weights the run waits with (the model graph draws it). For the dashboard that
-    trains the run only: never in events.jsonl (a wide layer's gradients are thousands of
-    numbers, and a watcher cannot ask for them)."""
+    with the weights the run waits with (the model graph draws it). Never in events.jsonl (a
+    wide layer's gradients are thousands of numbers): the recorder writes the latest to the
+    run's trace.json, where a watcher reads it (and asks for another sample with a ``trace``
+    request)."""
 
     epoch: int
     step: int

@@ -167,9 +167,9 @@ async def test_a_run_of_another_process_says_where_its_regions_come_from(tmp_pat
         controls = RunControls()
         app.lab.begin_run(scripted.MOONS, scripted.RUN_DIR, 1, controls, followed=True)
         await pilot.pause()
-        assert controls.boundary_wanted  # asked for, in case its own dashboard measures them
+        assert controls.boundary_wanted  # asked of the run
         text = app.lab.boundary_panel.render().plain
         assert text == (
-            "Decision regions are measured while the run's own dashboard shows them; for a "
-            "saved run: dnn-tui eval RUN_DIR --boundary"
+            "Decision regions: asked of the run, shown as it logs them (every few seconds "
+            "while it trains); for a saved run: dnn-tui eval RUN_DIR --boundary"
         )

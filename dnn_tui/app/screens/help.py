@@ -234,6 +234,10 @@ and not coloured as vanishing: BatchNorm subtracts the batch mean, which cancels
 constant the bias adds, so its gradient is zero up to rounding. It is not a layer
 that barely learns but a parameter with nothing to do; β takes its role.
 
+A paused run adds one sample's pass below the graph, node by node, forward and backward;
+`[` and `]` ask the run for the previous or next sample's (a watched run sends it in its
+trace.json).
+
 ## Runs list and comparison (`v`)
 Every run under the runs folder (`--runs DIR`, default `./runs`), suites' and sweeps'
 subfolders included, with its status (running, interrupted when its process is gone,

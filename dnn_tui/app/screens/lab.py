@@ -242,6 +242,11 @@ class LabScreen(Screen[None]):
         self.query_one("#form-fields").can_focus = False  # Tab goes straight to the first field
         self._start_redraws()
 
+    def on_unmount(self) -> None:
+        """The dashboard closes: a run of another process measures the regions no more."""
+        if self._controls is not None:
+            self._controls.want_boundary(False)
+
     def _start_redraws(self) -> None:
         """The status line's redraws now, the panels' half a status period later."""
         for timer in self._redraw_timers:
@@ -377,7 +382,7 @@ class LabScreen(Screen[None]):
     def _ask_boundary(self) -> None:
         """The engine measures the decision regions only while their panel is shown."""
         if self._controls is not None:
-            self._controls.boundary_wanted = self.panel == "boundary"
+            self._controls.want_boundary(self.panel == "boundary")
 
     def action_show_errors(self) -> None:
         """x: the errors screen of the run shown (its evaluation, or one from its weights)."""
@@ -479,6 +484,8 @@ class LabScreen(Screen[None]):
         """A run was launched (or opened from its directory, config None when it has not
         written one yet; followed: it runs in another process): clear the panels and show it
         loading."""
+        if self._controls is not None:  # the run shown until now measures them no more
+            self._controls.want_boundary(False)
         self.run_id, self.run_dir, self._controls = run_id, run_dir, controls
         slower = FOLLOWED_SLOWER if followed else 1
         if slower != self._slower:

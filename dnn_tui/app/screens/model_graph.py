@@ -20,7 +20,10 @@ A paused run (of this dashboard) shows below the graph one sample's pass through
 each node passed forward, the gradient it received, each parameter's gradient from this
 sample, and the chain rule for one weight (``dnn_tui.analysis.trace`` writes it out). The run
 traced it on its own thread when it paused (``PassTraced``), so it is the pass of the weights
-the run waits with; each ``n`` (one step) brings the next.
+the run waits with; each ``n`` (one step) brings the next, and ``[`` / ``]`` ask the run for
+the previous or next sample's (it traces them on its thread, still paused). A run of another
+process writes its pass to trace.json (``rundir.files.read_trace``), which this screen reads
+when it changed; the keys reach that run as ``trace`` requests through control.jsonl.
 
 A Linear bias followed by BatchNorm gets a gradient of zero up to rounding (about
 1e-8): the normalisation subtracts the batch mean, so a constant added before it
@@ -45,6 +48,8 @@ from dnn_tui.app.widgets.gradient_panel import BAND_STYLES
 from dnn_tui.app.widgets.signal_panel import BAND_STYLES as SIGNAL_STYLES
 from dnn_tui.fileio import visible
 from dnn_tui.graph import DATASET_SHAPES, GraphNode, build_graph, summary_text
+from dnn_tui.rundir.files import TRACE_FILE, RunError, SavedTrace, read_trace
+from dnn_tui.rundir.follow import SteeringFailed
 from dnn_tui.training.events import ActivationsMeasured, PassTraced
 from dnn_tui.training.lessons import gradient_bands, signal_band
 from dnn_tui.training.numbers import fmt_count, fmt_norm, fmt_weight_norm
@@ -62,12 +67,18 @@ REFRESH_S = 0.5
 class ModelGraphScreen(Screen[None]):
     """The computational graph of the configured model (``g``)."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape,g", "app.pop_screen", "back")]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape,g", "app.pop_screen", "back"),
+        Binding("left_square_bracket", "trace(-1)", "previous sample", show=False),
+        Binding("right_square_bracket", "trace(1)", "next sample", show=False),
+    ]
 
     def __init__(self, lab: LabScreen) -> None:
         super().__init__(id="model-graph")
         self._lab = lab
         self._shown: object = None
+        self._saved: tuple[object, PassTraced | Text | None] = (None, None)
+        """(trace.json's identity, its pass or why there is none): read again on a change."""
 
     AUTO_FOCUS = "#graph-body"
     """The body has the focus: arrows and PageUp/PageDown scroll it at once."""
@@ -88,7 +99,11 @@ class ModelGraphScreen(Screen[None]):
     def _update(self) -> None:
         """Redraw when the lab has new gradients (or the first time)."""
         lab = self._lab
-        key = (lab.run_started, lab.last_step, lab.last_signal, lab.last_pass, self._paused)
+        self._saved_pass()
+        traced = lab.last_pass
+        sample = traced.traced.sample if traced is not None else None  # not in PassTraced's ==
+        key = (lab.run_started, lab.last_step, lab.last_signal, traced, sample, self._paused)
+        key += (self._saved[0],)  # trace.json's identity
         if key == self._shown:
             return
         self._shown = key
@@ -114,10 +129,52 @@ class ModelGraphScreen(Screen[None]):
     def _paused(self) -> bool:
         return self._lab.run_status.state == "paused" and not self._lab.run_ended
 
+    def _saved_pass(self) -> PassTraced | Text | None:
+        """A run of another process: its trace.json (read when it changed), or why there is
+        no pass to draw; None for a run of this dashboard, or one not paused."""
+        run_dir = self._lab.run_dir
+        if getattr(self.app, "local", True) or not self._paused or run_dir is None:
+            return None
+        path = run_dir / TRACE_FILE
+        try:
+            stat = path.lstat()
+            identity: object = (stat.st_mtime_ns, stat.st_size, stat.st_ino)
+        except OSError:
+            identity = None
+        if identity == self._saved[0]:
+            return self._saved[1]
+        try:
+            saved = read_trace(run_dir)
+        except RunError as error:
+            shown: PassTraced | Text | None = Text(visible(str(error)), style="dim")
+        else:
+            shown = None if saved is None else _saved_traced(saved)
+        self._saved = (identity, shown)
+        return shown
+
+    def action_trace(self, offset: int) -> None:
+        """[ and ]: the pass of the previous or next sample (the run wraps at its split's end)."""
+        controls = getattr(self.app, "controls", None)
+        if controls is None or not self._paused:
+            self.notify("A paused run's pass is traced: pause the run (space) first.")
+            return
+        shown = self._traced()
+        current = shown.traced.sample if shown is not None else controls.trace_sample
+        try:
+            asked = controls.trace(current + offset)
+        except SteeringFailed as error:
+            self.notify(visible(str(error)), severity="error")
+            return
+        if not asked:
+            self.notify("A paused run's pass is traced: pause the run (space) first.")
+
     def _traced(self) -> PassTraced | None:
         """The pass to show: the run is paused, and traced it after its latest step."""
         lab = self._lab
         traced, step = lab.last_pass, lab.last_step
+        saved = self._saved_pass()
+        if isinstance(saved, PassTraced):
+            traced = saved
         if not self._paused or traced is None:
             return None
         if step is not None and (step.epoch, step.step) > (traced.epoch, traced.step):
@@ -129,20 +186,23 @@ class ModelGraphScreen(Screen[None]):
         if not self._paused:
             return None
         traced = self._traced()
+        saved = self._saved_pass()
+        if traced is None and isinstance(saved, Text):
+            return saved
         if traced is None:
             if getattr(self.app, "local", True):
                 return Text("One sample's pass: traced as the run pauses …", style="dim")
             return Text(
-                "One sample's pass is drawn by the dashboard that trains the run; for the run's "
-                "kept weights: dnn-tui eval RUN_DIR --trace",
+                "One sample's pass: the run writes it to trace.json as it pauses …; for the "
+                "run's kept weights: dnn-tui eval RUN_DIR --trace",
                 style="dim",
             )
         text = Text(no_wrap=True, overflow="crop")
         text.append(
-            f"Paused at epoch {traced.epoch} after step {traced.step}: one sample's pass "
-            "(n: one more step)\n",
+            f"Paused at epoch {traced.epoch} after step {traced.step}: one sample's pass\n",
             style="bold",
         )
+        text.append("n: one more step · [ and ]: the previous or next sample\n", style="dim")
         lines = pass_lines(traced.traced)
         for i, line in enumerate(lines):
             heading = line.startswith(("forward:", "backward:", "the chain rule"))
@@ -207,6 +267,19 @@ class ModelGraphScreen(Screen[None]):
             )
         nodes = build_graph(form.model, *shape)
         return f"Model in the form, on {form.data.dataset} (not trained yet)", nodes, {}, None
+
+
+def _saved_traced(saved: SavedTrace) -> PassTraced | Text:
+    """trace.json as the pass to draw, or why it holds none."""
+    if saved.traced is None:
+        return Text(
+            f"Paused at epoch {saved.epoch} after step {saved.step}: the pass of sample "
+            f"{saved.sample} (label {saved.label}) is too large to send "
+            f"({fmt_count(saved.too_large or 0)} bytes); dnn-tui eval RUN_DIR --trace "
+            f"--sample {saved.sample} --split {saved.split} traces the kept weights",
+            style="dim",
+        )
+    return PassTraced(saved.epoch, saved.step, saved.traced)
 
 
 def cancelled_biases(nodes: list[GraphNode]) -> set[str]:

@@ -9,9 +9,10 @@ its points (``dnn_tui.analysis.regions`` draws both, as ``eval --boundary`` does
 The regions come from ``BoundaryMeasured``: the engine measures them only while this panel
 is the one shown (``RunControls.boundary_wanted``), at most every
 ``engine.BOUNDARY_INTERVAL``; the panel keeps the latest and draws it when the screen
-flushes. A run of another process (``watch``, a background run) measures them only while
-its own dashboard shows them, and logs one every ``recorder.LOG_BOUNDARY_INTERVAL``; the
-panel says so, and how to draw a saved run's.
+flushes. A run of another process (``watch``, a background run) measures them while any
+dashboard shows them: a watching one asks it through control.jsonl (``RemoteControls
+.want_boundary``), and the run logs one every ``recorder.LOG_BOUNDARY_INTERVAL``; until the
+first comes, the panel says they are asked for, and how to draw a saved run's.
 """
 
 from __future__ import annotations
@@ -77,8 +78,8 @@ class BoundaryPanel(Widget):
         if event is None:
             if self.followed:
                 return Text(
-                    "Decision regions are measured while the run's own dashboard shows them; "
-                    "for a saved run: dnn-tui eval RUN_DIR --boundary",
+                    "Decision regions: asked of the run, shown as it logs them (every few "
+                    "seconds while it trains); for a saved run: dnn-tui eval RUN_DIR --boundary",
                     style="dim",
                 )
             return Text(

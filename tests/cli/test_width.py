@@ -266,3 +266,58 @@ def test_presets_fit_when_columns_is_set(cli: Cli, tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert_fits(done.stdout)
     assert cli("presets", cwd=tmp_path).stdout.splitlines()[0].startswith("baseline  ")
+
+
+def subcommands() -> list[str]:
+    """Every command the parser knows, as ``dnn-tui --help`` lists them."""
+    import argparse
+
+    from dnn_tui.cli import build_parser
+
+    (commands,) = (a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
+    return list(commands.choices)
+
+
+@pytest.mark.parametrize("command", ["", *subcommands()])
+def test_help_fits_80_columns(cli: Cli, tmp_path: Path, command: str) -> None:
+    done = cli(*filter(None, [command]), "--help", cwd=tmp_path, columns=WIDTH)
+    assert done.returncode == 0, done.stderr
+    lines = assert_fits(done.stdout)
+    assert lines[0].startswith("usage: dnn-tui")
+    # A long list of choices is named in the usage and spelled out, whole, in its help.
+    text = " ".join(done.stdout.split())
+    if "--dataset" in text:
+        assert "--dataset DATASET" in text
+        assert "DATASET is one of: auto, mnist, fashion-mnist, kmnist, digits" in text
+
+
+def test_help_lists_short_choices_in_the_usage_when_wide(cli: Cli, tmp_path: Path) -> None:
+    done = cli("train", "--help", cwd=tmp_path, columns=200)
+    assert "[--dataset {auto,mnist,fashion-mnist," in done.stdout
+    assert "[--device {auto,cpu,cuda,mps}]" in cli("train", "--help", cwd=tmp_path).stdout
+
+
+def test_errors_fold_at_spaces_and_at_a_paths_slashes(cli: Cli, tmp_path: Path) -> None:
+    missing = tmp_path.joinpath(*[f"folder-{i:02d}" for i in range(12)], "run")
+    done = cli("eval", missing, cwd=tmp_path, columns=WIDTH)
+    assert done.returncode != 0
+    lines = assert_fits(done.stderr)
+    assert len(lines) > 1 and lines[0].startswith("dnn-tui: ")
+    assert all(line.endswith(("/", ":")) or " " in line for line in lines[:-1])
+    assert str(missing) in "".join(lines)  # folded, whole
+    usage = cli("train", "--dataset", "x" * 30, "--activaton", "relu", cwd=tmp_path, columns=40)
+    assert usage.returncode == 2
+    assert_fits(usage.stderr, 40)
+    assert "did you mean '--activation'?" in " ".join(usage.stderr.split())
+    assert len(cli("eval", missing, cwd=tmp_path).stderr.splitlines()) == 1  # a pipe: one line
+
+
+def test_compare_folds_a_long_path_at_its_slashes(cli: Cli, tmp_path: Path) -> None:
+    run = Path(*[f"folder-{i:02d}" for i in range(10)], "run")
+    make_run(tmp_path / run)
+    done = cli("compare", run, cwd=tmp_path, columns=WIDTH)
+    lines = assert_fits(done.stdout)
+    cells = [line.split("│")[-2].strip() for line in lines if line.count("│") > 2]
+    name = next(i for i, cell in enumerate(cells) if cell.startswith("folder-00/"))
+    pieces = cells[name : cells.index("", name) if "" in cells[name:] else None]
+    assert len(pieces) > 1 and all(piece.endswith("/") for piece in pieces[:-1])

@@ -321,3 +321,54 @@ def test_compare_folds_a_long_path_at_its_slashes(cli: Cli, tmp_path: Path) -> N
     name = next(i for i, cell in enumerate(cells) if cell.startswith("folder-00/"))
     pieces = cells[name : cells.index("", name) if "" in cells[name:] else None]
     assert len(pieces) > 1 and all(piece.endswith("/") for piece in pieces[:-1])
+
+
+def test_a_continued_run_counts_all_its_epochs(cli: Cli, tmp_path: Path) -> None:
+    out = tmp_path / LONG
+    first = ("--dataset", "digits", "--limit", 200, "--epochs", 3, "--out", out)
+    assert cli("train", *first, cwd=tmp_path).returncode == 0
+    done = cli("train", "--resume", out, "--epochs", 6, cwd=tmp_path, columns=WIDTH)
+    assert done.returncode == 0, done.stderr
+    lines = assert_fits(done.stdout)
+    history = read_history(out)
+    assert len(history["epochs"]) == 6
+    (status,) = [line for line in lines if line.startswith("status:")]
+    assert status.startswith("status: completed after 6 epochs (continued from epoch 3) in ")
+
+
+def test_a_best_epoch_before_the_continuation_is_named() -> None:
+    from dnn_tui.training.report import summary_lines
+
+    epochs = [{"epoch": e, "val_loss": 1.0, "val_acc": 0.5} for e in (4, 5, 6)]
+    lines = [
+        line.plain
+        for line in summary_lines(
+            "completed",
+            epochs,
+            "in 1.0 s",
+            best_epoch=2,
+            test={"acc": 0.75, "loss": 0.5},
+            diverged=None,
+            continued_from=3,
+        )
+    ]
+    assert lines == [
+        "status: completed after 6 epochs (continued from epoch 3) in 1.0 s",
+        "best epoch: 2 (before the run was continued)",
+        f"test accuracy: {fmt_acc(0.75)} (test loss {fmt_loss(0.5)})",
+    ]
+
+
+def test_the_dashboards_closing_summary_fits(tmp_path: Path) -> None:
+    from dnn_tui.app.session_summary import print_session
+
+    deep = make_run(tmp_path.joinpath(*[f"folder-{i:02d}" for i in range(8)], LONG))
+    continued = make_run(tmp_path / "continued", resumed=[{"epoch": 3, "epochs": 20}])
+    console = Console(width=WIDTH, file=io.StringIO())
+    print_session([(deep, "a failure " * 20), (continued, None)], console)
+    lines = assert_fits(console.file.getvalue())
+    assert str(deep) in "".join(lines)  # folded, whole
+    assert lines[1].endswith("/") and lines[2].endswith("-")  # at a "/", else a "-"
+    history = read_history(continued)
+    epochs = len(history["epochs"])
+    assert f"status: completed after {epochs} epochs (continued from epoch 3)" in "\n".join(lines)

@@ -160,7 +160,8 @@ def _importance(args: argparse.Namespace) -> int:
         style="bold",
         markup=False,
     )
-    console.print(importance_bars(result, max(10, width - 30)))
+    longest = max(len(name) for name in result.importance)  # a bar, its name and its share fit
+    console.print(importance_bars(result, max(10, min(width - 30, width - longest - 8))))
     console.print("One line per run (green: lowest best validation loss):", style="bold")
     console.print(parallel_coordinates(result, width, 12))
     return EXIT_OK

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from dnn_tui.fileio import file_kind, visible
+from dnn_tui.training.columns import fold, output_width
 from dnn_tui.training.status import EXIT_ERROR, EXIT_OK, say
 
 if TYPE_CHECKING:
@@ -138,4 +139,5 @@ def _export_one(run: SavedRun, root: Path) -> None:
         shutil.rmtree(folder, ignore_errors=True)  # the folder this export made, nothing else
         raise
     taken = "" if folder.name == name else f" ({name} was taken)"
-    print(f"{visible(run.path)} -> {visible(folder)}: {epochs} epochs{taken}")
+    line = f"{visible(run.path)} -> {visible(folder)}: {epochs} epochs{taken}"
+    print("\n".join(fold(line, output_width())))

@@ -170,31 +170,37 @@ def wrapped(text: str, width: int | None) -> list[str]:
     return textwrap.wrap(text, width, break_on_hyphens=False) or [text]
 
 
-def _pieces(word: str, width: int, marks: str = "/-_") -> list[str]:
+def _pieces(word: str, width: int, marks: str = "/-_") -> list[tuple[str, bool]]:
     """word in pieces of at most width characters, cut after its first mark that does ("/"
-    before "-" before "_"), and only where no mark does, every width characters."""
+    before "-" before "_"), and only where no mark does, every width characters; each with
+    whether it begins a part too long for a line (which then begins a line)."""
     if len(word) <= width:
-        return [word]
+        return [(word, False)]
     if not marks:
-        return [word[i : i + width] for i in range(0, len(word), width)]
+        return [(word[i : i + width], i == 0) for i in range(0, len(word), width)]
     parts = re.findall(rf"[^{re.escape(marks[0])}]*{re.escape(marks[0])}|.+$", word)
-    return [piece for part in parts for piece in _pieces(part, width, marks[1:])]
+    pieces = []
+    for part in parts:
+        inner = _pieces(part, width, marks[1:])
+        pieces += [(inner[0][0], len(part) > width), *inner[1:]]
+    return pieces
 
 
 def line_starts(text: str, width: int) -> list[int]:
     """Where each line after the first begins when text is wrapped in width columns: at a
     space, or in a word too long for a line after a "/" (a path), else a "-" or "_", and only
-    where none is left, mid-word. A number, shorter than any line, is never cut."""
+    where none is left, mid-word; a word or a part of a path too long for a line begins one.
+    A number, shorter than any line, is never cut."""
     starts: list[int] = []
     begin = 0
     for match in re.finditer(r"\S+", text):
         at = match.start()
-        if match.end() - begin > width and at > begin:  # the word begins a line
-            starts.append(at)
-            begin = at
-        for piece in _pieces(match[0], width):
+        pieces = _pieces(match[0], width)
+        if len(pieces) > 1:
+            pieces[0] = (pieces[0][0], True)
+        for piece, fresh in pieces:
             end = at + len(piece)
-            if end - begin > width and at > begin:
+            if (end - begin > width or fresh) and at > begin:
                 starts.append(at)
                 begin = at
             at = end

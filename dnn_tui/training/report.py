@@ -22,7 +22,7 @@ from rich.text import Text
 
 from dnn_tui.config import describe
 from dnn_tui.fileio import visible
-from dnn_tui.training.columns import Column, Layout, fit, left_out_note, output_width
+from dnn_tui.training.columns import Column, Layout, fit, fold, left_out_note, output_width
 from dnn_tui.training.events import (
     ControlApplied,
     EpochEnded,
@@ -90,6 +90,13 @@ def make_console() -> Console:
 def width_of(console: Console) -> int | None:
     """The width a console's tables fit, None when unlimited (a pipe without COLUMNS)."""
     return None if console.width >= PIPE_WIDTH else console.width
+
+
+def print_folded(console: Console, text: str) -> None:
+    """text (a path, a line naming one) in lines of the console's width, folded at spaces and
+    after a path's "/" (``columns.fold``); one line in a pipe without COLUMNS."""
+    for line in fold(text, width_of(console)):
+        console.print(line, soft_wrap=True, markup=False, highlight=False)
 
 
 def plural(count: int, word: str) -> str:

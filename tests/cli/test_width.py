@@ -368,7 +368,55 @@ def test_the_dashboards_closing_summary_fits(tmp_path: Path) -> None:
     print_session([(deep, "a failure " * 20), (continued, None)], console)
     lines = assert_fits(console.file.getvalue())
     assert str(deep) in "".join(lines)  # folded, whole
-    assert lines[1].endswith("/") and lines[2].endswith("-")  # at a "/", else a "-"
+    assert lines[1].endswith("/") and lines[2].endswith("/")  # at its "/"s
+    assert lines[3].endswith("-")  # a name longer than a line: at a "-"
     history = read_history(continued)
     epochs = len(history["epochs"])
     assert f"status: completed after {epochs} epochs (continued from epoch 3)" in "\n".join(lines)
+
+
+def test_eval_trace_and_boundary_fit_with_a_long_path(
+    cli: Cli, tmp_path: Path, digits_run, moons_run
+) -> None:
+    for run, extra in ((digits_run[0], ("--trace",)), (moons_run[0], ("--boundary",))):
+        copy = shutil.copytree(run, tmp_path / LONG / run.name)
+        done = cli("eval", copy, *extra, cwd=tmp_path, columns=WIDTH)
+        assert done.returncode == 0, done.stderr
+        lines = assert_fits(done.stdout)
+        assert str(copy) in "".join(lines)  # folded, whole
+        assert lines[0].endswith("/")  # at the path's "/"
+
+
+def test_export_fits_with_a_long_path(cli: Cli, tmp_path: Path, digits_run) -> None:
+    pytest.importorskip("tensorboardX")
+    copy = shutil.copytree(digits_run[0], tmp_path / "runs" / LONG)
+    done = cli("export", copy, "--tensorboard", tmp_path / "tb", cwd=tmp_path, columns=WIDTH)
+    assert done.returncode == 0, done.stderr
+    lines = assert_fits(done.stdout)
+    epochs = len(read_history(copy)["epochs"])
+    assert "".join(lines) == f"{copy} ->{tmp_path / 'tb' / LONG}: {epochs} epochs"
+
+
+def test_compare_importance_fits(cli: Cli, tmp_path: Path) -> None:
+    runs = [
+        {
+            "dir": f"run-{i}",
+            "values": {"lr": lr, "early_stopping": patience},
+            "status": "completed",
+            "best_val_loss": 0.5 + float(lr) * 3 + 0.01 * int(patience) + 0.001 * i,
+        }
+        for i, (lr, patience) in enumerate(
+            (lr, patience) for lr in ("0.1", "0.01", "0.001") for patience in ("0", "5")
+        )
+    ]
+    grid = {"lr": ["0.1", "0.01", "0.001"], "early_stopping": ["0", "5"]}
+    state = {"schema": 1, "status": "completed", "grid": grid, "runs": runs}
+    (tmp_path / "sweep").mkdir()
+    (tmp_path / "sweep" / "sweep.json").write_text(json.dumps(state))
+    for width in (WIDTH, 50):
+        done = cli("compare", tmp_path / "sweep", "--importance", cwd=tmp_path, columns=width)
+        assert done.returncode == 0, done.stderr
+        lines = assert_fits(done.stdout, width)
+        shares = [line.split() for line in lines if re.search(r"\d%$", line)]
+        assert [share[0] for share in shares] == ["lr", "early_stopping"]
+        assert lines[-1].split()[:2] == ["lr", "early_stopping"]  # the figure's axes

@@ -92,11 +92,11 @@ def width_of(console: Console) -> int | None:
     return None if console.width >= PIPE_WIDTH else console.width
 
 
-def print_folded(console: Console, text: str) -> None:
+def print_folded(console: Console, text: str, style: str = "") -> None:
     """text (a path, a line naming one) in lines of the console's width, folded at spaces and
     after a path's "/" (``columns.fold``); one line in a pipe without COLUMNS."""
     for line in fold(text, width_of(console)):
-        console.print(line, soft_wrap=True, markup=False, highlight=False)
+        console.print(line, style=style, soft_wrap=True, markup=False, highlight=False)
 
 
 def plural(count: int, word: str) -> str:

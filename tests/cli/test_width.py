@@ -420,3 +420,19 @@ def test_compare_importance_fits(cli: Cli, tmp_path: Path) -> None:
         shares = [line.split() for line in lines if re.search(r"\d%$", line)]
         assert [share[0] for share in shares] == ["lr", "early_stopping"]
         assert lines[-1].split()[:2] == ["lr", "early_stopping"]  # the figure's axes
+
+
+def test_a_sweep_with_a_long_folder_fits(cli: Cli, tmp_path: Path) -> None:
+    out = tmp_path / "sweeps" / LONG
+    done = cli(
+        "sweep",
+        *("--dataset", "digits", "--limit", 200, "--epochs", 1, "--grid", "lr=0.01,0.1"),
+        *("--jobs", 1, "--out", out),
+        cwd=tmp_path,
+        columns=WIDTH,
+    )
+    assert done.returncode == 0, done.stderr
+    lines = assert_fits(done.stdout)
+    assert str(out) in "".join(lines)  # folded at its "/" and "-", whole
+    title = next(i for i, line in enumerate(lines) if line.startswith("== sweep"))
+    assert "".join(lines[title : title + 5]).startswith(f"== sweep custom: comparison({out})")

@@ -226,6 +226,8 @@ def parallel_coordinates(result: WhatMattered, width: int = 78, height: int = 12
                 row = height - 1 - round(y * (height - 1))
                 mark = "●" if x in (left, right) else "·"
                 grid[row][x] = (mark, style)
+    for dim, column, next_column in zip(dims, columns, columns[1:], strict=False):
+        _label_choices(grid, dim, column, next_column - column - 2)
     text = Text(no_wrap=True, overflow="crop")
     names = [d.name for d in dims] + [OBJECTIVE]
     tops = [_ends(d)[0] for d in dims] + [f"{high:.3g}"]
@@ -238,6 +240,25 @@ def parallel_coordinates(result: WhatMattered, width: int = 78, height: int = 12
     text.append(_labels(bottoms, columns, width) + "\n", style="dim")
     text.append(_labels(names, columns, width), style="bold")
     return text
+
+
+def _label_choices(
+    grid: list[list[tuple[str, str]]], dim: Dimension, column: int, room: int
+) -> None:
+    """Each value of a choice axis between its ends, right of the axis in its row (the ends
+    are named above and below the figure): cut to the room before the next axis, left out
+    where it has less than 3 cells or another value's label holds the row."""
+    if dim.kind != "choice" or room < 3:
+        return
+    height, taken = len(grid), {0, len(grid) - 1}
+    for choice in dim.choices[1:-1]:
+        row = height - 1 - round(_position(dim, choice) * (height - 1))
+        if row in taken:
+            continue
+        taken.add(row)
+        label = choice if len(choice) <= room else choice[: room - 1] + "…"
+        for i, char in enumerate(label):
+            grid[row][column + 1 + i] = (char, "dim italic")
 
 
 def _labels(labels: Sequence[str], columns: Sequence[int], width: int) -> str:

@@ -39,9 +39,40 @@ def study_storage(root: Path) -> str:
 
 
 def startup_trials(trials: int) -> int:
-    """Trials sampled at random before TPE models the others, and that a pruner lets run
-    whole before it compares: a quarter of the trials, 2 to 10 (TPE) or 1 to 5 (pruning)."""
+    """Trials sampled at random before TPE models the others, and that the median pruner lets
+    run whole before it compares: a quarter of the trials, 2 to 10 (TPE) or 2 to 5 (pruning)."""
     return max(1, trials // 4)
+
+
+def warmup_epochs(epochs: int) -> int:
+    """The first epoch at which a pruner judges a trial: a quarter of the epochs, at least the
+    second (one epoch's loss says more of the start than of the run)."""
+    return max(2, epochs // 4)
+
+
+def shortest_run(config: RunConfig, dims: Sequence[Dimension]) -> int:
+    """The fewest epochs a trial runs: the base's, or the least an ``epochs`` range gives."""
+    for dim in dims:
+        if dim.name == "epochs" and dim.kind == "int":
+            return int(dim.low)
+        if dim.name == "epochs" and dim.kind == "choice":
+            return min(int(choice) for choice in dim.choices)
+    return config.train.epochs
+
+
+def make_pruner(prune: str | None, trials: int, epochs: int) -> Any:
+    """Optuna's pruner for ``--prune``: none judges a trial before ``warmup_epochs``; the
+    median pruner compares once ``startup_trials`` (2 to 5) ran whole; successive halving's
+    first rung is the warmup epoch (then 4 and 16 times it), as Optuna's default rungs."""
+    import optuna
+
+    warmup = warmup_epochs(epochs)
+    if prune == "median":
+        start = min(5, max(2, startup_trials(trials)))
+        return optuna.pruners.MedianPruner(n_startup_trials=start, n_warmup_steps=warmup)
+    if prune == "asha":
+        return optuna.pruners.SuccessiveHalvingPruner(min_resource=warmup)
+    return optuna.pruners.NopPruner()
 
 
 class Search:
@@ -70,11 +101,7 @@ class Search:
             )
         else:
             chosen = optuna.samplers.RandomSampler(seed=seed)
-        pruner: Any = optuna.pruners.NopPruner()
-        if prune == "median":
-            pruner = optuna.pruners.MedianPruner(n_startup_trials=min(5, start))
-        elif prune == "asha":
-            pruner = optuna.pruners.SuccessiveHalvingPruner()
+        pruner = make_pruner(prune, trials, shortest_run(base[1], dims))
         self.study = optuna.create_study(
             study_name=STUDY_NAME,
             storage=study_storage(root),

@@ -12,10 +12,13 @@ import pytest
 
 from dnn_tui.sweeps.importance import (
     ImportanceError,
+    Point,
+    WhatMattered,
     importance_bars,
     parallel_coordinates,
     what_mattered,
 )
+from dnn_tui.sweeps.space import Dimension
 from tests.helpers.app import FIXTURES, PRESETS
 
 
@@ -87,3 +90,36 @@ def test_too_few_results_say_so() -> None:
     ]
     with pytest.raises(ImportanceError, match="at least 2 runs with a result; the sweep has 1"):
         what_mattered(Path("."), grid_state(one))
+
+
+def choice_result(choices: tuple[str, ...] = ("relu", "tanh", "sigmoid", "gelu")) -> WhatMattered:
+    """A choice axis (the first) and a learning rate, a run at each choice."""
+    act = Dimension("activation", "choice", choices=choices)
+    lr = Dimension("lr", "log", low=1e-4, high=1e-1)
+    found = [
+        Point(f"{i}", {"activation": a, "lr": "0.001"}, 0.2 + 0.1 * i)
+        for i, a in enumerate(choices)
+    ]
+    return WhatMattered({"activation": 0.7, "lr": 0.3}, (act, lr), tuple(found), len(found))
+
+
+def test_a_choice_axis_names_each_value_at_its_row() -> None:
+    figure = parallel_coordinates(choice_result(), 60, 10).plain.splitlines()
+    grid = figure[1:-2]  # between the top ends and the bottom ends and names
+    assert figure[0].startswith("gelu") and figure[-2].startswith("relu")  # the ends
+    # tanh a third of the way up, sigmoid two thirds: rows 9 - 3 and 9 - 6, on their points.
+    assert grid[6].startswith("●tanh") and grid[3].startswith("●sigmoid")
+    assert sum("tanh" in row for row in grid) == 1 and sum("sigmoid" in row for row in grid) == 1
+    assert all(len(line) <= 60 for line in figure)
+    assert not any("0.001" in row for row in grid)  # a range axis is named at its ends only
+
+
+def test_a_choice_label_is_cut_to_its_room_or_left_out() -> None:
+    long = choice_result(("relu", "a-rather-long-value", "gelu"))
+    # 24 cells: axes at 0, 12 and 23, so 10 cells up to a cell before the next axis.
+    narrow = parallel_coordinates(long, 24, 10).plain.splitlines()[1:-2]
+    assert narrow[5][:12] == "●a-rather-… "
+    # Six values in a figure 4 rows high: two rows between the ends, one value's label each.
+    six = choice_result(("a", "b", "c", "d", "e", "f"))
+    short = parallel_coordinates(six, 60, 4).plain.splitlines()[1:-2]
+    assert [row[:2] for row in short] == ["●·", "●d", "●b", "●·"]

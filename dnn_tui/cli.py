@@ -17,8 +17,8 @@ import argparse
 import contextlib
 import re
 import sys
-from collections.abc import Sequence
-from typing import NoReturn
+from collections.abc import Callable, Sequence
+from typing import Any, NoReturn
 
 from dnn_tui import __version__
 from dnn_tui.commands import (
@@ -36,6 +36,7 @@ from dnn_tui.commands import (
 )
 from dnn_tui.commands.options import UsageError, config_from_args
 from dnn_tui.fileio import ECHO_LIMIT, did_you_mean, error_line, visible
+from dnn_tui.training.columns import fold, output_width
 from dnn_tui.training.status import EXIT_OK, EXIT_USAGE, run_guarded
 
 __all__ = ["build_parser", "config_from_args", "main"]
@@ -44,19 +45,58 @@ COMMANDS = (tui, train, presets, compare, evaluate, suite, sweep, watch, runs, e
 """The command modules, in the order ``--help`` lists them."""
 
 
+def _listed_choices(action: argparse.Action) -> list[str]:
+    """The values a ``{a,b,c}`` metavar lists (none for any other metavar)."""
+    metavar = action.metavar
+    if isinstance(metavar, str) and metavar.startswith("{") and metavar.endswith("}"):
+        return metavar[1:-1].split(",")
+    return []
+
+
+class HelpFormatter(argparse.HelpFormatter):
+    """argparse's help in its width: a list of choices longer than half a line (a usage line
+    cannot break inside it) is named in the usage (``--dataset DATASET``) and spelled out,
+    wrapped, in the option's help."""
+
+    def _long_choices(self, action: argparse.Action) -> list[str]:
+        values = _listed_choices(action)
+        return values if len(",".join(values)) + 2 > self._width // 2 else []
+
+    def _metavar_formatter(
+        self, action: argparse.Action, default_metavar: str
+    ) -> Callable[[int], tuple[str, ...]]:
+        if self._long_choices(action):
+            name = action.dest.upper()
+            return lambda size: (name,) * size
+        return super()._metavar_formatter(action, default_metavar)
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        text = super()._get_help_string(action)
+        values = self._long_choices(action)
+        if text and values:
+            text += f"; {action.dest.upper()} is one of: {', '.join(values)}"
+        return text
+
+
 class CommandParser(argparse.ArgumentParser):
     """argparse with short error lines that suggest the closest name: its messages repeat the
     words it could not parse (``unrecognized arguments: ...``), which may be a pasted
-    100,000-character value."""
+    100,000-character value. Its help and errors fit the terminal's width."""
 
     words: Sequence[str] = ()
     """The command line being parsed (the root parser reports unknown options of a command)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", HelpFormatter)
+        super().__init__(*args, **kwargs)
 
     def error(self, message: str) -> NoReturn:
         message += self._suggestion(message)
         long_word = re.compile(rf"\S{{{ECHO_LIMIT + 1},}}")
         message = long_word.sub(lambda m: f"{m[0][: ECHO_LIMIT - 1]}…", message)
-        super().error(visible(message))
+        self.print_usage(sys.stderr)
+        line = f"{self.prog}: error: {visible(message)}"
+        self.exit(EXIT_USAGE, "\n".join(fold(line, output_width(sys.stderr))) + "\n")
 
     def _suggestion(self, message: str) -> str:
         """``did you mean`` for a mistyped command, choice or option (argparse 3.11 has none)."""

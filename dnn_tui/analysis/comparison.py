@@ -140,7 +140,8 @@ def run_labels(runs: Sequence[tuple[Path, str | None]]) -> list[str]:
     labels = []
     for (path, _), label in zip(runs, base, strict=True):
         if base.count(label) > 1:
-            where = path.parent.name if path.name == label else path.name
+            # A run given by its bare name (``r1``) is told apart by the folder it is in.
+            where = path.absolute().parent.name if path.name == label else path.name
             label = f"{label} ({where})"
         labels.append(label)
     named = list(labels)

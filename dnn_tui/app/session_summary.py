@@ -19,6 +19,7 @@ from rich.console import Console
 from rich.text import Text
 
 from dnn_tui.fileio import visible
+from dnn_tui.training.columns import fold_text
 from dnn_tui.training.report import summary_lines
 from dnn_tui.training.status import Status
 
@@ -56,8 +57,17 @@ def run_lines(run_dir: Path, failure: str | None = None) -> list[Text]:
             test=history.get("test"),
             diverged=history.get("diverged"),
             failure=failure,
+            continued_from=_continued_from(history.get("resumed")),
         ),
     ]
+
+
+def _continued_from(resumed: object) -> int | None:
+    """The checkpoint epoch the run was last continued from (history.json's ``resumed``)."""
+    if isinstance(resumed, list) and resumed and isinstance(resumed[-1], dict):
+        epoch = resumed[-1].get("epoch")
+        return epoch if isinstance(epoch, int) and not isinstance(epoch, bool) else None
+    return None
 
 
 def wait_until(done: Callable[[], bool], timeout: float) -> None:
@@ -69,9 +79,12 @@ def wait_until(done: Callable[[], bool], timeout: float) -> None:
 
 
 def print_session(runs: Iterable[tuple[Path, str | None]], console: Console) -> None:
-    """Print every run of the session (run directory, failure message or None), oldest first."""
+    """Print every run of the session (run directory, failure message or None), oldest first,
+    each line folded at the console's width as the headless tables fold their names (at
+    spaces, a path after a "/"; numbers whole)."""
     for index, (run_dir, failure) in enumerate(runs):
         if index:
             console.print("")
         for line in run_lines(run_dir, failure):
-            console.print(line, soft_wrap=True)
+            for part in fold_text(line, console.width):
+                console.print(part, soft_wrap=True)

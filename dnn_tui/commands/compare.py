@@ -20,7 +20,7 @@ from dnn_tui.commands.options import UsageError, choices
 from dnn_tui.fileio import visible
 from dnn_tui.training.columns import Column, left_out_note, rich_table
 from dnn_tui.training.numbers import fmt_acc, fmt_gap, fmt_loss
-from dnn_tui.training.status import EXIT_ERROR, EXIT_OK
+from dnn_tui.training.status import EXIT_ERROR, EXIT_OK, say
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -120,7 +120,7 @@ def _compare(args: argparse.Namespace) -> int:
         )
     for error in damaged:
         kind = "error" if error.rule == NO_SUCH_RUN else "damaged run"
-        print(f"dnn-tui: {kind}: {visible(error)}", file=sys.stderr)
+        say(f"dnn-tui: {kind}: {visible(error)}")
     return EXIT_ERROR if damaged else EXIT_OK
 
 
@@ -160,7 +160,8 @@ def _importance(args: argparse.Namespace) -> int:
         style="bold",
         markup=False,
     )
-    console.print(importance_bars(result, max(10, width - 30)))
+    longest = max(len(name) for name in result.importance)  # a bar, its name and its share fit
+    console.print(importance_bars(result, max(10, min(width - 30, width - longest - 8))))
     console.print("One line per run (green: lowest best validation loss):", style="bold")
     console.print(parallel_coordinates(result, width, 12))
     return EXIT_OK

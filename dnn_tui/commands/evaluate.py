@@ -61,13 +61,13 @@ def _eval(args: argparse.Namespace) -> int:
 
     from dnn_tui.fileio import visible
     from dnn_tui.training.numbers import fmt_acc, fmt_loss
-    from dnn_tui.training.report import make_console
+    from dnn_tui.training.report import make_console, print_folded
 
     console = make_console()
-    console.print(
+    print_folded(
+        console,
         f"{visible(run.saved.path)}: test accuracy {fmt_acc(metrics['acc'])} "
         f"(loss {fmt_loss(metrics['loss'])}) on {data.name}, {len(data.y_test)} samples",
-        overflow="fold",
     )
     recorded = run.saved.history.get("dataset") or {}
     if data.name == recorded.get("name") and run.saved.history.get("test"):
@@ -164,7 +164,7 @@ def _confusion(args: argparse.Namespace) -> int:
     from dnn_tui.analysis.errors import TABLE_WIDTH, evaluation_of, report_lines
     from dnn_tui.fileio import visible
     from dnn_tui.rundir.files import dumps_evaluation
-    from dnn_tui.training.report import make_console, width_of
+    from dnn_tui.training.report import make_console, print_folded, width_of
 
     options = given_options(args, DATA_OPTIONS)
     evaluation, source = evaluation_of(
@@ -174,7 +174,7 @@ def _confusion(args: argparse.Namespace) -> int:
         sys.stdout.write(dumps_evaluation(evaluation))
         return EXIT_OK
     console = make_console()
-    console.print(visible(args.run), overflow="fold", markup=False, highlight=False)
+    print_folded(console, visible(args.run))
     width = width_of(console) or TABLE_WIDTH
     for line in report_lines(evaluation, source, counts=args.counts, width=width):
         console.print(line, overflow="fold", markup=False, highlight=False)
@@ -209,7 +209,7 @@ def _trace(args: argparse.Namespace) -> int:
         raise UsageError("--trace: one run, without --ensemble or --confusion")
     from dnn_tui.analysis.trace import SPLITS, SampleError, pass_lines, trace_run
     from dnn_tui.fileio import visible
-    from dnn_tui.training.report import make_console
+    from dnn_tui.training.report import make_console, print_folded
 
     split = "test" if args.split is None else args.split
     if split not in SPLITS:
@@ -231,7 +231,7 @@ def _trace(args: argparse.Namespace) -> int:
         sys.stdout.write(json.dumps(traced.record(), indent=1, allow_nan=False) + "\n")
         return EXIT_OK
     console = make_console()
-    console.print(visible(args.run), soft_wrap=True, markup=False, highlight=False)
+    print_folded(console, visible(args.run))
     for line in pass_lines(traced):
         console.print(line, soft_wrap=True, markup=False, highlight=False)
     return EXIT_OK
@@ -256,7 +256,7 @@ def _boundary(args: argparse.Namespace) -> int:
     from dnn_tui.analysis.boundary import regions_of
     from dnn_tui.analysis.regions import legend_text, plane_caption, regions_text
     from dnn_tui.fileio import visible
-    from dnn_tui.training.report import make_console
+    from dnn_tui.training.report import make_console, print_folded
 
     options = given_options(args, DATA_OPTIONS)
     regions = regions_of(args.run, options, check=lambda config: check_used(config, options))
@@ -265,11 +265,8 @@ def _boundary(args: argparse.Namespace) -> int:
         return EXIT_OK
     console = make_console()
     colour = console.color_system is not None and not console.no_color
-    console.print(
-        f"{visible(args.run)}: decision regions on {regions.dataset} (kept weights)",
-        soft_wrap=True,
-        markup=False,
-        highlight=False,
+    print_folded(
+        console, f"{visible(args.run)}: decision regions on {regions.dataset} (kept weights)"
     )
     console.print(regions_text(regions.grid, regions.points, colour), soft_wrap=True)
     console.print(legend_text(regions.classes, colour), soft_wrap=True)

@@ -13,13 +13,13 @@ from __future__ import annotations
 import argparse
 import shutil
 import stat
-import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from dnn_tui.fileio import file_kind, visible
-from dnn_tui.training.status import EXIT_ERROR, EXIT_OK
+from dnn_tui.training.columns import fold, output_width
+from dnn_tui.training.status import EXIT_ERROR, EXIT_OK, say
 
 if TYPE_CHECKING:
     from dnn_tui.rundir.files import SavedRun
@@ -101,7 +101,7 @@ def _export(args: argparse.Namespace) -> int:
         check_writer()
         root = export_folder(args.tensorboard)
     except (WriterMissing, ExportRefused) as error:
-        print(f"dnn-tui: error: {visible(error)}", file=sys.stderr)
+        say(f"dnn-tui: error: {visible(error)}")
         return EXIT_ERROR
     failed = export_runs(args.runs, root)
     return EXIT_ERROR if failed else EXIT_OK
@@ -119,11 +119,11 @@ def export_runs(paths: Sequence[Path], root: Path) -> int:
             _export_one(run, root)
         except RunError as error:
             kind = "error" if error.rule == NO_SUCH_RUN else "damaged run"
-            print(f"dnn-tui: {kind}: {visible(error)}", file=sys.stderr)
+            say(f"dnn-tui: {kind}: {visible(error)}")
             failed += 1
         except (OSError, ExportRefused) as error:
             line = f"dnn-tui: error: {visible(path)}: not exported: {visible(error)}"
-            print(line, file=sys.stderr)
+            say(line)
             failed += 1
     return failed
 
@@ -139,4 +139,5 @@ def _export_one(run: SavedRun, root: Path) -> None:
         shutil.rmtree(folder, ignore_errors=True)  # the folder this export made, nothing else
         raise
     taken = "" if folder.name == name else f" ({name} was taken)"
-    print(f"{visible(run.path)} -> {visible(folder)}: {epochs} epochs{taken}")
+    line = f"{visible(run.path)} -> {visible(folder)}: {epochs} epochs{taken}"
+    print("\n".join(fold(line, output_width())))

@@ -6,7 +6,6 @@ Runs without any UI and without torch.
 from __future__ import annotations
 
 import argparse
-import sys
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 from pathlib import Path
@@ -26,6 +25,7 @@ from dnn_tui.config import (
 )
 from dnn_tui.options import OPTIONS, braces
 from dnn_tui.presets import EDITED, load_preset, same_experiment
+from dnn_tui.training.status import say
 
 _T = TypeVar("_T")
 
@@ -101,7 +101,7 @@ def check_used(config: RunConfig, given: Iterable[str]) -> None:
 
 def print_warning(text: str) -> None:
     """A warning on stderr: the run goes ahead."""
-    print(f"dnn-tui: warning: {' '.join(text.split())}", file=sys.stderr)
+    say(f"dnn-tui: warning: {' '.join(text.split())}")
 
 
 def config_from_args(

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from dnn_tui.commands.options import CommandError
 from dnn_tui.fileio import visible
 from dnn_tui.training.columns import Column
-from dnn_tui.training.status import EXIT_OK
+from dnn_tui.training.status import EXIT_OK, say
 
 if TYPE_CHECKING:
     from dnn_tui.rundir.catalog import RunEntry
@@ -75,7 +75,7 @@ def _runs(args: argparse.Namespace) -> int:
         _print_table(entries, folder, now)
     for entry in entries:
         if entry.damaged:
-            print(f"dnn-tui: damaged run: {visible(entry.problem)}", file=sys.stderr)
+            say(f"dnn-tui: damaged run: {visible(entry.problem)}")
     return EXIT_OK
 
 

@@ -361,7 +361,7 @@ def _drive(args: argparse.Namespace, plan: Plan, root: Path, jobs: int, threads:
     from dnn_tui.sweeps.local import LocalBackend, drive
     from dnn_tui.sweeps.planning import new_state
     from dnn_tui.sweeps.resumption import hold_lock
-    from dnn_tui.training.report import make_console
+    from dnn_tui.training.report import make_console, print_folded
 
     console = make_console()
     lock = hold_lock(root)  # held until this process ends: no second driver
@@ -385,10 +385,10 @@ def _drive(args: argparse.Namespace, plan: Plan, root: Path, jobs: int, threads:
         state, runs = plan.state, _resumed(root, plan, search, backend, console)
     count = search.trials if search else len(runs)
     kind = f"{search.trials} trials ({plan.search[2]['search']})" if search else f"{count} runs"
-    console.print(
+    print_folded(
+        console,
         f"sweep of {kind}, {where}, {_threads_text(_configs(plan, runs), threads)}: "
         f"{visible(root)}",
-        markup=False,
     )
     stop, kill = threading.Event(), threading.Event()
 
@@ -411,10 +411,9 @@ def _drive(args: argparse.Namespace, plan: Plan, root: Path, jobs: int, threads:
     os.close(lock)
     from dnn_tui.sweeps.planning import summarize, with_ensembles
 
-    console.print(
-        f"\n== sweep {visible(plan.label)}: comparison ({visible(root)}) ==",
-        style="bold",
-        markup=False,
+    console.print("")
+    print_folded(
+        console, f"== sweep {visible(plan.label)}: comparison ({visible(root)}) ==", "bold"
     )
     rows = with_ensembles(root, summarize(state["runs"]))
     names = [axis.name for axis in plan.axes] or list(state.get("space") or {})

@@ -8,12 +8,12 @@ that starts there.
 from __future__ import annotations
 
 import argparse
-import sys
 import time
 from pathlib import Path
 
 from dnn_tui.commands.options import CommandError
 from dnn_tui.fileio import visible
+from dnn_tui.training.status import say
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -71,11 +71,7 @@ def wait_for_run(run_dir: Path, poll: float = WAIT_POLL_S) -> None:
         return
     if run_dir.exists() and not run_dir.is_dir():
         raise CommandError(f"{run_dir}: not a directory")
-    print(
-        f"dnn-tui: waiting for a run to start in {visible(run_dir)} (Ctrl-C leaves)",
-        file=sys.stderr,
-        flush=True,
-    )
+    say(f"dnn-tui: waiting for a run to start in {visible(run_dir)} (Ctrl-C leaves)")
     while not holds_run(run_dir):
         time.sleep(poll)
 

@@ -9,7 +9,9 @@ the run folder, the only unique name) is shortened last. A number is always prin
 
 from __future__ import annotations
 
+import itertools
 import os
+import re
 import shutil
 import sys
 import textwrap
@@ -19,6 +21,7 @@ from typing import TYPE_CHECKING, TextIO
 
 if TYPE_CHECKING:
     from rich.table import Table
+    from rich.text import Text
 
 ELLIPSIS = "…"
 BOX_GAP, BOX_EDGE = 3, 4
@@ -167,6 +170,61 @@ def wrapped(text: str, width: int | None) -> list[str]:
     return textwrap.wrap(text, width, break_on_hyphens=False) or [text]
 
 
+def _pieces(word: str, width: int, marks: str = "/-_") -> list[tuple[str, bool]]:
+    """word in pieces of at most width characters, cut after its first mark that does ("/"
+    before "-" before "_"), and only where no mark does, every width characters; each with
+    whether it begins a part too long for a line (which then begins a line)."""
+    if len(word) <= width:
+        return [(word, False)]
+    if not marks:
+        return [(word[i : i + width], i == 0) for i in range(0, len(word), width)]
+    parts = re.findall(rf"[^{re.escape(marks[0])}]*{re.escape(marks[0])}|.+$", word)
+    pieces = []
+    for part in parts:
+        inner = _pieces(part, width, marks[1:])
+        pieces += [(inner[0][0], len(part) > width), *inner[1:]]
+    return pieces
+
+
+def line_starts(text: str, width: int) -> list[int]:
+    """Where each line after the first begins when text is wrapped in width columns: at a
+    space, or in a word too long for a line after a "/" (a path), else a "-" or "_", and only
+    where none is left, mid-word; a word or a part of a path too long for a line begins one.
+    A number, shorter than any line, is never cut."""
+    starts: list[int] = []
+    begin = 0
+    for match in re.finditer(r"\S+", text):
+        at = match.start()
+        pieces = _pieces(match[0], width)
+        if len(pieces) > 1:
+            pieces[0] = (pieces[0][0], True)
+        for piece, fresh in pieces:
+            end = at + len(piece)
+            if (end - begin > width or fresh) and at > begin:
+                starts.append(at)
+                begin = at
+            at = end
+    return starts
+
+
+def fold(text: str, width: int | None) -> list[str]:
+    """text in lines of at most width characters (see line_starts); one line when None."""
+    if width is None or len(text) <= width:
+        return [text]
+    bounds = [0, *line_starts(text, width), len(text)]
+    return [text[a:b].rstrip() for a, b in itertools.pairwise(bounds)]
+
+
+def fold_text(text: Text, width: int | None) -> list[Text]:
+    """A Rich Text folded as fold folds a string, its styles kept."""
+    if width is None or len(text) <= width:
+        return [text]
+    lines = list(text.divide(line_starts(text.plain, width)))
+    for line in lines:
+        line.rstrip()
+    return lines
+
+
 def rich_table(
     columns: Sequence[Column],
     rows: Sequence[Sequence[str]],
@@ -189,5 +247,11 @@ def rich_table(
             overflow="fold",
         )
     for row in rows:
-        table.add_row(*(row[i] for i in layout.shown))
+        # A name is folded here, at its spaces and a path's "/": Rich would cut mid-word.
+        table.add_row(
+            *(
+                "\n".join(fold(row[i], w)) if columns[i].name_width is not None else row[i]
+                for i, w in zip(layout.shown, layout.widths, strict=True)
+            )
+        )
     return table, layout

@@ -22,7 +22,7 @@ from rich.text import Text
 
 from dnn_tui.config import describe
 from dnn_tui.fileio import visible
-from dnn_tui.training.columns import Column, Layout, fit, left_out_note, output_width
+from dnn_tui.training.columns import Column, Layout, fit, fold, left_out_note, output_width
 from dnn_tui.training.events import (
     ControlApplied,
     EpochEnded,
@@ -93,6 +93,13 @@ def width_of(console: Console) -> int | None:
     return None if console.width >= PIPE_WIDTH else console.width
 
 
+def print_folded(console: Console, text: str, style: str = "") -> None:
+    """text (a path, a line naming one) in lines of the console's width, folded at spaces and
+    after a path's "/" (``columns.fold``); one line in a pipe without COLUMNS."""
+    for line in fold(text, width_of(console)):
+        console.print(line, style=style, soft_wrap=True, markup=False, highlight=False)
+
+
 def plural(count: int, word: str) -> str:
     """``1 epoch``, ``2 epochs``."""
     return f"{count} {word}" if count == 1 else f"{count} {word}s"
@@ -128,18 +135,23 @@ def summary_lines(
     diverged: Mapping[str, Any] | None,
     failure: str | None = None,
     advice: str | None = None,
+    continued_from: int | None = None,
 ) -> list[Text]:
     """A run's closing lines, in the same words wherever a run ends: ``train``'s report and
     what the dashboard leaves in the terminal. The status (green when the run ended well or
     goes on elsewhere) after its epochs and ``took`` (how long, as the caller measured it),
     then why it failed or where it diverged (with ``advice``), the best epoch and the test
-    accuracy."""
+    accuracy. A run continued from its checkpoint (``continued_from``: that epoch) counts
+    its epochs from the first, whether epochs holds them all or only those of this session."""
     good = status in ENDED_WELL or status.startswith(Status.RUNNING)
+    numbers = [r["epoch"] for r in epochs if isinstance(r.get("epoch"), int)]
+    count = max(numbers) if numbers else len(epochs)
+    since = f" (continued from epoch {continued_from})" if continued_from is not None else ""
     lines = [
         Text.assemble(
             ("status: ", "bold"),
             (visible(status), "bold green" if good else _BAD.get(status, "bold red")),
-            f" after {plural(len(epochs), 'epoch')} {took}",
+            f" after {plural(count, 'epoch')}{since} {took}",
         )
     ]
     if failure:
@@ -160,7 +172,9 @@ def summary_lines(
         if top is not None and top.get("val_acc") != best.get("val_acc"):
             line += f"; top val acc {fmt_acc(top.get('val_acc'))} at epoch {top['epoch']}"
         lines.append(Text(line))
-    if test and best is not None:  # the test measures the best epoch's kept weights
+    elif best_epoch is not None and continued_from is not None and best_epoch <= continued_from:
+        lines.append(Text(f"best epoch: {best_epoch} (before the run was continued)"))
+    if test and best_epoch is not None:  # the test measures the best epoch's kept weights
         lines.append(
             Text.assemble(
                 ("test accuracy: ", "bold"),
@@ -208,6 +222,7 @@ class Report:
         self._scheduled = False
         """A run with an lr schedule gets an lr column (the lr of each epoch)."""
         self._records: dict[int, dict[str, Any]] = {}
+        self._continued_from: int | None = None
         self._notices: set[str] = set()
         self._live: Live | None = None
         self._layout = Layout((), (), ())
@@ -224,6 +239,7 @@ class Report:
         elif isinstance(event, ControlApplied):
             self._control(event)
         elif isinstance(event, RunResumed):
+            self._continued_from = event.epoch
             self._print(
                 f"continued after epoch {event.epoch} (its checkpoint), to epoch {event.epochs}"
             )
@@ -414,6 +430,7 @@ class Report:
             test=event.test,
             diverged=event.diverged,
             advice=DIVERGED_ADVICE,
+            continued_from=self._continued_from,
         )
         if self._records:
             lines += layer_lines(self._layers, self._records[max(self._records)])

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from enum import StrEnum
 
 from dnn_tui.fileio import error_line
+from dnn_tui.training.columns import fold, output_width
 
 
 class Status(StrEnum):
@@ -64,9 +65,10 @@ def exit_code(status: str, interrupted: bool = False) -> int:
 
 
 def say(text: str) -> None:
-    """One line on stderr; nothing when stderr is gone too (``2>&1 | head``)."""
+    """One line on stderr, folded at its width (at spaces, a path after a "/"); nothing when
+    stderr is gone too (``2>&1 | head``)."""
     with contextlib.suppress(OSError, ValueError):
-        print(text, file=sys.stderr, flush=True)
+        print("\n".join(fold(text, output_width(sys.stderr))), file=sys.stderr, flush=True)
 
 
 def run_guarded(command: Callable[[], int]) -> int:

@@ -266,3 +266,173 @@ def test_presets_fit_when_columns_is_set(cli: Cli, tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert_fits(done.stdout)
     assert cli("presets", cwd=tmp_path).stdout.splitlines()[0].startswith("baseline  ")
+
+
+def subcommands() -> list[str]:
+    """Every command the parser knows, as ``dnn-tui --help`` lists them."""
+    import argparse
+
+    from dnn_tui.cli import build_parser
+
+    (commands,) = (a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
+    return list(commands.choices)
+
+
+@pytest.mark.parametrize("command", ["", *subcommands()])
+def test_help_fits_80_columns(cli: Cli, tmp_path: Path, command: str) -> None:
+    done = cli(*filter(None, [command]), "--help", cwd=tmp_path, columns=WIDTH)
+    assert done.returncode == 0, done.stderr
+    lines = assert_fits(done.stdout)
+    assert lines[0].startswith("usage: dnn-tui")
+    # A long list of choices is named in the usage and spelled out, whole, in its help.
+    text = " ".join(done.stdout.split())
+    if "--dataset" in text:
+        assert "--dataset DATASET" in text
+        assert "DATASET is one of: auto, mnist, fashion-mnist, kmnist, digits" in text
+
+
+def test_help_lists_short_choices_in_the_usage_when_wide(cli: Cli, tmp_path: Path) -> None:
+    done = cli("train", "--help", cwd=tmp_path, columns=200)
+    assert "[--dataset {auto,mnist,fashion-mnist," in done.stdout
+    assert "[--device {auto,cpu,cuda,mps}]" in cli("train", "--help", cwd=tmp_path).stdout
+
+
+def test_errors_fold_at_spaces_and_at_a_paths_slashes(cli: Cli, tmp_path: Path) -> None:
+    missing = tmp_path.joinpath(*[f"folder-{i:02d}" for i in range(12)], "run")
+    done = cli("eval", missing, cwd=tmp_path, columns=WIDTH)
+    assert done.returncode != 0
+    lines = assert_fits(done.stderr)
+    assert len(lines) > 1 and lines[0].startswith("dnn-tui: ")
+    assert all(line.endswith(("/", ":")) or " " in line for line in lines[:-1])
+    assert str(missing) in "".join(lines)  # folded, whole
+    usage = cli("train", "--dataset", "x" * 30, "--activaton", "relu", cwd=tmp_path, columns=40)
+    assert usage.returncode == 2
+    assert_fits(usage.stderr, 40)
+    assert "did you mean '--activation'?" in " ".join(usage.stderr.split())
+    assert len(cli("eval", missing, cwd=tmp_path).stderr.splitlines()) == 1  # a pipe: one line
+
+
+def test_compare_folds_a_long_path_at_its_slashes(cli: Cli, tmp_path: Path) -> None:
+    run = Path(*[f"folder-{i:02d}" for i in range(10)], "run")
+    make_run(tmp_path / run)
+    done = cli("compare", run, cwd=tmp_path, columns=WIDTH)
+    lines = assert_fits(done.stdout)
+    cells = [line.split("│")[-2].strip() for line in lines if line.count("│") > 2]
+    name = next(i for i, cell in enumerate(cells) if cell.startswith("folder-00/"))
+    pieces = cells[name : cells.index("", name) if "" in cells[name:] else None]
+    assert len(pieces) > 1 and all(piece.endswith("/") for piece in pieces[:-1])
+
+
+def test_a_continued_run_counts_all_its_epochs(cli: Cli, tmp_path: Path) -> None:
+    out = tmp_path / LONG
+    first = ("--dataset", "digits", "--limit", 200, "--epochs", 3, "--out", out)
+    assert cli("train", *first, cwd=tmp_path).returncode == 0
+    done = cli("train", "--resume", out, "--epochs", 6, cwd=tmp_path, columns=WIDTH)
+    assert done.returncode == 0, done.stderr
+    lines = assert_fits(done.stdout)
+    history = read_history(out)
+    assert len(history["epochs"]) == 6
+    (status,) = [line for line in lines if line.startswith("status:")]
+    assert status.startswith("status: completed after 6 epochs (continued from epoch 3) in ")
+
+
+def test_a_best_epoch_before_the_continuation_is_named() -> None:
+    from dnn_tui.training.report import summary_lines
+
+    epochs = [{"epoch": e, "val_loss": 1.0, "val_acc": 0.5} for e in (4, 5, 6)]
+    lines = [
+        line.plain
+        for line in summary_lines(
+            "completed",
+            epochs,
+            "in 1.0 s",
+            best_epoch=2,
+            test={"acc": 0.75, "loss": 0.5},
+            diverged=None,
+            continued_from=3,
+        )
+    ]
+    assert lines == [
+        "status: completed after 6 epochs (continued from epoch 3) in 1.0 s",
+        "best epoch: 2 (before the run was continued)",
+        f"test accuracy: {fmt_acc(0.75)} (test loss {fmt_loss(0.5)})",
+    ]
+
+
+def test_the_dashboards_closing_summary_fits(tmp_path: Path) -> None:
+    from dnn_tui.app.session_summary import print_session
+
+    deep = make_run(tmp_path.joinpath(*[f"folder-{i:02d}" for i in range(8)], LONG))
+    continued = make_run(tmp_path / "continued", resumed=[{"epoch": 3, "epochs": 20}])
+    console = Console(width=WIDTH, file=io.StringIO())
+    print_session([(deep, "a failure " * 20), (continued, None)], console)
+    lines = assert_fits(console.file.getvalue())
+    assert str(deep) in "".join(lines)  # folded, whole
+    assert lines[1].endswith("/") and lines[2].endswith("/")  # at its "/"s
+    assert lines[3].endswith("-")  # a name longer than a line: at a "-"
+    history = read_history(continued)
+    epochs = len(history["epochs"])
+    assert f"status: completed after {epochs} epochs (continued from epoch 3)" in "\n".join(lines)
+
+
+def test_eval_trace_and_boundary_fit_with_a_long_path(
+    cli: Cli, tmp_path: Path, digits_run, moons_run
+) -> None:
+    for run, extra in ((digits_run[0], ("--trace",)), (moons_run[0], ("--boundary",))):
+        copy = shutil.copytree(run, tmp_path / LONG / run.name)
+        done = cli("eval", copy, *extra, cwd=tmp_path, columns=WIDTH)
+        assert done.returncode == 0, done.stderr
+        lines = assert_fits(done.stdout)
+        assert str(copy) in "".join(lines)  # folded, whole
+        assert lines[0].endswith("/")  # at the path's "/"
+
+
+def test_export_fits_with_a_long_path(cli: Cli, tmp_path: Path, digits_run) -> None:
+    pytest.importorskip("tensorboardX")
+    copy = shutil.copytree(digits_run[0], tmp_path / "runs" / LONG)
+    done = cli("export", copy, "--tensorboard", tmp_path / "tb", cwd=tmp_path, columns=WIDTH)
+    assert done.returncode == 0, done.stderr
+    lines = assert_fits(done.stdout)
+    epochs = len(read_history(copy)["epochs"])
+    assert "".join(lines) == f"{copy} ->{tmp_path / 'tb' / LONG}: {epochs} epochs"
+
+
+def test_compare_importance_fits(cli: Cli, tmp_path: Path) -> None:
+    runs = [
+        {
+            "dir": f"run-{i}",
+            "values": {"lr": lr, "early_stopping": patience},
+            "status": "completed",
+            "best_val_loss": 0.5 + float(lr) * 3 + 0.01 * int(patience) + 0.001 * i,
+        }
+        for i, (lr, patience) in enumerate(
+            (lr, patience) for lr in ("0.1", "0.01", "0.001") for patience in ("0", "5")
+        )
+    ]
+    grid = {"lr": ["0.1", "0.01", "0.001"], "early_stopping": ["0", "5"]}
+    state = {"schema": 1, "status": "completed", "grid": grid, "runs": runs}
+    (tmp_path / "sweep").mkdir()
+    (tmp_path / "sweep" / "sweep.json").write_text(json.dumps(state))
+    for width in (WIDTH, 50):
+        done = cli("compare", tmp_path / "sweep", "--importance", cwd=tmp_path, columns=width)
+        assert done.returncode == 0, done.stderr
+        lines = assert_fits(done.stdout, width)
+        shares = [line.split() for line in lines if re.search(r"\d%$", line)]
+        assert [share[0] for share in shares] == ["lr", "early_stopping"]
+        assert lines[-1].split()[:2] == ["lr", "early_stopping"]  # the figure's axes
+
+
+def test_a_sweep_with_a_long_folder_fits(cli: Cli, tmp_path: Path) -> None:
+    out = tmp_path / "sweeps" / LONG
+    done = cli(
+        "sweep",
+        *("--dataset", "digits", "--limit", 200, "--epochs", 1, "--grid", "lr=0.01,0.1"),
+        *("--jobs", 1, "--out", out),
+        cwd=tmp_path,
+        columns=WIDTH,
+    )
+    assert done.returncode == 0, done.stderr
+    lines = assert_fits(done.stdout)
+    assert str(out) in "".join(lines)  # folded at its "/" and "-", whole
+    title = next(i for i, line in enumerate(lines) if line.startswith("== sweep"))
+    assert "".join(lines[title : title + 5]).startswith(f"== sweep custom: comparison({out})")

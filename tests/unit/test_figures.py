@@ -207,6 +207,8 @@ def test_labels_tell_same_presets_apart() -> None:
     assert run_labels(runs) == ["baseline (s1)", "baseline (s2)", "20250101-custom", "l2"]
     twice = [(Path("a/baseline"), "baseline"), (Path("a/baseline"), "baseline")]
     assert run_labels(twice) == ["baseline (a) #1", "baseline (a) #2"]
+    here = [(Path("r1"), None), (Path("a/r1"), None)]
+    assert run_labels(here) == [f"r1 ({Path.cwd().name})", "r1 (a)"]  # never "r1 ()"
 
 
 def test_tidy_csv_takes_the_activation_columns_from_the_records_lists() -> None:

@@ -34,7 +34,6 @@ from textual.worker import Worker, WorkerState
 from dnn_tui.app import hangup, keys
 from dnn_tui.app.following import Following
 from dnn_tui.app.messages import EventInbox
-from dnn_tui.app.screens.compare import CompareScreen
 from dnn_tui.app.screens.confirm import ConfirmScreen
 from dnn_tui.app.screens.help import HelpScreen
 from dnn_tui.app.screens.lab import LabScreen
@@ -42,6 +41,7 @@ from dnn_tui.app.screens.model_graph import ModelGraphScreen
 from dnn_tui.app.steering import Steering
 from dnn_tui.app.suite_runner import SuiteRunner
 from dnn_tui.app.suites import Suites
+from dnn_tui.app.widgets.run_list import RunListMemory
 from dnn_tui.config import RunConfig
 from dnn_tui.fileio import error_line, visible
 from dnn_tui.training.controls import RunControls
@@ -90,6 +90,7 @@ class DnnApp(Following, Suites, Steering, App[None]):
         self.suite: SuiteRunner | None = None
         """The suite going on, if any."""
         self.session_runs: dict[Path, str | None] = {}
+        self.runs_memory = RunListMemory()
         """Every run shown in this session, oldest first -> its failure message or None."""
 
     def get_default_screen(self) -> LabScreen:
@@ -236,9 +237,6 @@ class DnnApp(Following, Suites, Steering, App[None]):
     def action_show_help(self) -> None:
         self.push_screen(HelpScreen())
 
-    def action_compare_runs(self) -> None:
-        self.push_screen(CompareScreen(self.run_root))
-
     def action_request_quit(self) -> None:
         """Quit; while a run goes on, ask first and say what becomes of it (ctrl+q twice quits)."""
         if (
@@ -261,11 +259,12 @@ class DnnApp(Following, Suites, Steering, App[None]):
     def notify(
         self, message: str, *, title: str = "", severity: SeverityLevel = "information", **rest: Any
     ) -> None:
-        """To the lab's notice line (a toast would cover the gradient panel). Notices repeat
-        folder names, presets and errors read from files: their control characters are made
-        visible and markup is never interpreted."""
+        """To the lab's notice line (a toast would cover the gradient panel); a toast over other
+        screens (the runs list ...), where the line is hidden. Notices repeat folder names,
+        presets and errors read from files: their control characters are made visible and
+        markup is never interpreted."""
         message, title = visible(message), visible(title)
-        if self._lab is None or not self._lab.is_mounted:
+        if self._lab is None or not self._lab.is_mounted or self.screen is not self._lab:
             super().notify(message, title=title, severity=severity, **{**rest, "markup": False})
             return
         self._lab.show_notice(f"{title}: {message}" if title else message, severity)

@@ -45,7 +45,7 @@ from dnn_tui.app.widgets.class_accuracy_table import ClassAccuracyTable
 from dnn_tui.app.widgets.difference_table import DifferenceTable
 from dnn_tui.app.widgets.gradient_strips import GradientStrips
 from dnn_tui.app.widgets.run_chart import RunChart
-from dnn_tui.app.widgets.run_list import RunList
+from dnn_tui.app.widgets.run_list import RunList, RunListMemory, RunListState
 from dnn_tui.app.widgets.weight_norms import WeightNorms
 from dnn_tui.fileio import error_line, visible
 from dnn_tui.rundir.catalog import DAMAGED, RunCatalog, RunEntry, delete_run
@@ -88,10 +88,18 @@ class CompareScreen(Screen[None]):
         *(Binding(str(i), f"show_pane('{name}')", show=False) for i, name in enumerate(PANES, 1)),
     ]
 
-    def __init__(self, root: Path, select: Sequence[Path] = (), ensemble: bool = False) -> None:
+    def __init__(
+        self,
+        root: Path,
+        select: Sequence[Path] = (),
+        ensemble: bool = False,
+        memory: RunListMemory | None = None,
+    ) -> None:
         """select: runs to select at the first scan; ensemble: then evaluate them as one
-        ensemble (a suite of seeds ends so)."""
+        ensemble (a suite of seeds ends so); memory: where the list is left as it was when
+        the screen goes, and taken back from at the first scan."""
         super().__init__(id="compare")
+        self._memory = memory
         self._ensemble_at_start = ensemble
         self.root = root
         self.catalog = RunCatalog(root)
@@ -180,6 +188,9 @@ class CompareScreen(Screen[None]):
         run_list.show(shown)
         if not self.scanned:
             self.scanned = True
+            if self._memory is not None and self._memory.state is not None:
+                self._restore(self._memory.state)
+                return
             for path in self._preselect:
                 if path in run_list.entries and not run_list.entries[path].damaged:
                     run_list.move_cursor(row=run_list.get_row_index(str(path)))
@@ -191,6 +202,20 @@ class CompareScreen(Screen[None]):
         self._show_title()
         if any(self._stale(path) for path in run_list.selected):
             self.show_figures()
+
+    def _restore(self, state: RunListState) -> None:
+        """The list as the previous one was left; the filter field shows its filter."""
+        self.run_list.restore(state)
+        field = self.query_one("#run-filter", Input)
+        with field.prevent(Input.Changed):
+            field.value = state.filter_text
+        field.set_class(bool(state.filter_text), "-shown")
+        self._show_title()
+
+    def on_screen_suspend(self) -> None:
+        """Leaving (or covered by another screen): the list's state is kept for the next."""
+        if self._memory is not None and self.scanned:
+            self._memory.state = self.run_list.state()
 
     def _show_title(self) -> None:
         run_list = self.run_list
@@ -469,5 +494,6 @@ class CompareScreen(Screen[None]):
             return
         self.catalog.forget(path)
         self._loaded.pop(path, None)
+        self.run_list.drop(path)  # at once: a key pressed next acts on the row now there
         self.notify(f"{path} deleted", title="Run deleted")
         self.rescan()

@@ -46,6 +46,7 @@ from textual.widgets import DataTable, Footer, Input, Static, Tab, Tabs
 from dnn_tui.app import keys
 from dnn_tui.app.messages import EngineReported, EventInbox, PresetShown, RunLost
 from dnn_tui.app.screens.divergence import DivergenceScreen
+from dnn_tui.app.typing_guard import TypingGuard
 from dnn_tui.app.widgets.accuracy_sparklines import AccuracySparklines
 from dnn_tui.app.widgets.config_form import ConfigForm
 from dnn_tui.app.widgets.curves_caption import CurvesCaption
@@ -141,6 +142,8 @@ class LabScreen(Screen[None]):
         """The redraws' pace: 1 for a run of this process, FOLLOWED_SLOWER for another's."""
         self._redraw_timers: list[Timer] = []
         self._found: dict[type[Widget], Widget] = {}
+        self.typing_guard = TypingGuard()
+        """Holds back keys typed just after an Enter in the form (see TypingGuard)."""
 
     def compose(self) -> ComposeResult:
         yield RunStatus(self._run_root)
@@ -345,6 +348,24 @@ class LabScreen(Screen[None]):
             self.action_cycle_panels()
         elif self.has_class("-compact") and not self.has_class("-page-gradients"):
             self.show_page("gradients")
+
+    def on_key(self, event: events.Key) -> None:
+        """Keys typed just after an Enter in the form are text, not commands (TypingGuard);
+        the keys of a text field never reach here (it types them)."""
+        if event.key == "escape":
+            self.typing_guard.end()
+        elif event.key == "enter":
+            focused = self.focused
+            if focused is not None and self.config_form in focused.ancestors_with_self:
+                self.typing_guard.entered()
+        elif self.typing_guard.holds(event.character):
+            event.stop()
+            event.prevent_default()
+            self.show_notice(
+                f"{self.typing_guard.held!r} was typed just after enter and taken for text, "
+                "not keys: the focus is not in a text field (tab moves to one; esc, then keys)",
+                "warning",
+            )
 
     def action_leave_input(self) -> None:
         """Escape: give the keys back to the lab (r, space, s, c ... act again)."""

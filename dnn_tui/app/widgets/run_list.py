@@ -14,7 +14,7 @@ or goes.
 from __future__ import annotations
 
 import time
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from rich.text import Text
@@ -36,6 +36,27 @@ STATUS_STYLES = {
     Status.FAILED: "red",
     DAMAGED: "bold red",
 }
+
+
+@dataclass(frozen=True)
+class RunListState:
+    """What the list shows besides the runs, kept while the screen is closed: the selection
+    (with each run's style), hidden runs, the filter, the run under the cursor and the
+    scroll."""
+
+    picked: tuple[tuple[Path, int], ...] = ()
+    hidden: frozenset[Path] = frozenset()
+    filter_text: str = ""
+    cursor: Path | None = None
+    scroll_y: float = 0.0
+
+
+class RunListMemory:
+    """Where a runs list leaves its state for the next one (the app keeps one, so the list
+    comes back as it was after a run was opened from it)."""
+
+    def __init__(self) -> None:
+        self.state: RunListState | None = None
 
 
 def fmt_date(unix: float | None) -> str:
@@ -137,6 +158,40 @@ class RunList(DataTable[Text | str]):
         self.hidden.clear()
         self._redraw()
 
+    def drop(self, path: Path) -> None:
+        """A run was deleted: its row goes at once (the cursor stays on the row below it)."""
+        self.entries.pop(path, None)
+        self.hidden.discard(path)
+        if self.picked.pop(path, None) is not None:
+            self.post_message(self.SelectionChanged(self.selected))
+        self._redraw()
+
+    def state(self) -> RunListState:
+        current = self.current
+        return RunListState(
+            tuple(self.picked.items()),
+            frozenset(self.hidden),
+            self.filter_text,
+            current.path if current is not None else None,
+            self.scroll_y,
+        )
+
+    def restore(self, state: RunListState) -> None:
+        """Show the runs as a previous list left them (runs gone or damaged since are left
+        out); called once the first scan is shown."""
+        self.picked = {
+            path: style
+            for path, style in state.picked
+            if path in self.entries and not self.entries[path].damaged
+        }
+        self.hidden = set(state.hidden & set(self.entries))
+        self.filter_text = state.filter_text
+        self._redraw()
+        if state.cursor is not None and state.cursor in self._shown:
+            self.move_cursor(row=self._shown.index(state.cursor), scroll=False)
+        self.scroll_back(state.scroll_y)
+        self.post_message(self.SelectionChanged(self.selected))
+
     def set_filter(self, text: str) -> None:
         """Show only runs whose name, preset, dataset or status contains text."""
         self.filter_text = text.strip().lower()
@@ -200,7 +255,10 @@ class RunList(DataTable[Text | str]):
             for path in visible:
                 self._update_row(path)
             return
-        current = self.current
+        # The cursor stays on its run, else on the row that took its place (a deleted or
+        # hidden run's neighbour), and the list where it was scrolled to.
+        row, scroll_y = self.cursor_row, self.scroll_y
+        current = self._shown[row] if 0 <= row < len(self._shown) else None
         self.clear()
         self._drawn = {}
         for path in visible:
@@ -208,5 +266,18 @@ class RunList(DataTable[Text | str]):
             self.add_row(*self._cells(entry), key=str(path))
             self._drawn[path] = (entry, self.picked.get(path))
         self._shown = visible
-        if current is not None and current.path in visible:
-            self.move_cursor(row=visible.index(current.path))
+        if not visible:
+            return
+        if current in visible:
+            row = visible.index(current)
+        self.move_cursor(row=min(max(row, 0), len(visible) - 1), scroll=False)
+        self.scroll_back(scroll_y)
+
+    def scroll_back(self, y: float) -> None:
+        """Scroll to y once the rows are laid out, then only as far as the cursor needs."""
+
+        def scroll() -> None:
+            self.scroll_to(y=y, animate=False, immediate=True)
+            self.move_cursor(row=self.cursor_row)
+
+        self.call_after_refresh(scroll)

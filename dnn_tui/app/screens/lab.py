@@ -138,6 +138,8 @@ class LabScreen(Screen[None]):
         self.last_signal: ActivationsMeasured | None = None
         """The latest activation figures of the current run."""
         self._controls: RunControls | None = None
+        self.followed = False
+        """Whether the shown run trains in another process (followed through its files)."""
         self._slower = 1
         """The redraws' pace: 1 for a run of this process, FOLLOWED_SLOWER for another's."""
         self._redraw_timers: list[Timer] = []
@@ -433,6 +435,7 @@ class LabScreen(Screen[None]):
         written one yet; followed: it runs in another process): clear the panels and show it
         loading."""
         self.run_id, self.run_dir, self._controls = run_id, run_dir, controls
+        self.followed = followed
         slower = FOLLOWED_SLOWER if followed else 1
         if slower != self._slower:
             self._slower = slower
@@ -558,6 +561,7 @@ class LabScreen(Screen[None]):
                 self.run_status.show_starting(event.config, self.run_dir or Path())
                 self.run_status.show_lesson(event.config.preset, event.config.description)
                 self.run_status.show_started(event, self.run_dir or Path())
+                self._measure(event.device)
                 self.epoch_summary.patience = event.config.train.early_stopping
                 self.gradient_panel.start(event.layers, event.parameters)
                 self.signal_panel.start()
@@ -567,6 +571,22 @@ class LabScreen(Screen[None]):
                 self._finish(event)
             case Notice(text=text, level=level):
                 self.show_notice(text, level)
+                self.run_status.show_cpu_notice(text)
+
+    def _measure(self, device: str) -> None:
+        """The status line shows the run's CPU, memory and GPU: this process's for a run of
+        its own, a followed run's process while it lives on this host; nothing for events
+        shown without a run going on (a replay into a test's picture)."""
+        if not getattr(self.app, "running", False):
+            return
+        if not self.followed:
+            self.run_status.measure(None, device)
+            return
+        from dnn_tui.rundir.liveness import hostname, read_liveness
+
+        record = read_liveness(self.run_dir) if self.run_dir is not None else None
+        if record is not None and record.host == hostname() and record.alive():
+            self.run_status.measure(record.pid, device)
 
     def _finish(self, event: RunFinished) -> None:
         """The state line keeps the result (best epoch, test accuracy); a divergence also opens

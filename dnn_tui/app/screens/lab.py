@@ -31,6 +31,8 @@ bring a tab forward in the compact layout.
 
 from __future__ import annotations
 
+import math
+import time
 from pathlib import Path
 from typing import ClassVar, TypeVar
 
@@ -90,6 +92,9 @@ a second (every 2 s for a run of another process: FOLLOWED_SLOWER), never in the
 as the status line. Why: a redraw takes CPU and the GIL from training, and Textual redraws
 the box around a frame's changes, which for the status line and the panels together is the
 whole screen (measured in docs/benchmarks.md)."""
+REPLAY_S = 1.0
+"""Seconds from a run's first reported epochs in which its epochs are drawn as they come (a
+followed run's past epochs come in its first batches), not at the panels' pace."""
 FOLLOWED_SLOWER = 2
 """A run of another process (``watch``, a background run, a running run opened from the runs
 list) is drawn this many times less often: its status line every 0.5 s, its panels every 2 s.
@@ -138,6 +143,9 @@ class LabScreen(Screen[None]):
         self.last_signal: ActivationsMeasured | None = None
         """The latest activation figures of the current run."""
         self._controls: RunControls | None = None
+        self._replay_until = 0.0
+        """Until when the epochs a run reports are drawn at once (see REPLAY_S); infinite
+        until its first epochs came."""
         self.followed = False
         """Whether the shown run trains in another process (followed through its files)."""
         self._slower = 1
@@ -436,6 +444,7 @@ class LabScreen(Screen[None]):
         loading."""
         self.run_id, self.run_dir, self._controls = run_id, run_dir, controls
         self.followed = followed
+        self._replay_until = math.inf
         slower = FOLLOWED_SLOWER if followed else 1
         if slower != self._slower:
             self._slower = slower
@@ -516,8 +525,21 @@ class LabScreen(Screen[None]):
         if message.run_id != self.run_id:
             return
         self._inbox = message.inbox
-        for event in message.take():
+        events = message.take()
+        for event in events:
             self.show_event(event)
+        if any(isinstance(event, EpochEnded) for event in events):
+            self._draw_replay()
+
+    def _draw_replay(self) -> None:
+        """A run's first epochs (a followed run's past ones among them) are drawn as they
+        come for REPLAY_S, not at the panels' (slower) pace."""
+        now = time.monotonic()
+        if self._replay_until == math.inf:
+            self._replay_until = now + REPLAY_S
+        if now < self._replay_until:
+            self.flush_panels()
+            self.epoch_table.flush(force=True)
 
     def show_event(self, event: Event) -> None:
         """Route one engine event (of the shown run) to the widgets that show it."""

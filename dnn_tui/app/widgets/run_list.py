@@ -2,7 +2,9 @@
 
 One row per run (``catalog.RunEntry``): its marker when selected (the marker and colour
 of its curves in the figures), preset, status, epochs, best validation accuracy, test
-accuracy, train-validation gap, dataset, date and the run directory. A damaged run shows
+accuracy, train-validation gap, dataset, date and the run directory; a list narrower than
+its columns leaves out the date first, then the others (``DROPPED_FIRST``), never the run
+directory, the one name no two runs share. A damaged run shows
 ``damaged`` and the file and reason in place of its numbers; it cannot be selected. The
 filter shows the runs whose words match, and the selected ones whatever it says (they
 are in the figures). A run is given the style its preset prefers
@@ -28,7 +30,10 @@ from dnn_tui.rundir.catalog import DAMAGED, RunEntry
 from dnn_tui.training.status import Status
 
 COLUMNS = ("", "preset", "status", "epochs", "best val", "test", "gap", "dataset", "date", "run")
-"""The numbers first, the (long) run directory last: at 80 columns what matters shows."""
+"""The numbers first, the (long) run directory last."""
+DROPPED_FIRST = ("date", "dataset", "gap", "epochs", "preset", "status", "test", "best val")
+"""Columns left out, in this order, while the list is narrower than its columns: the run
+folder (the one name no two runs share) and the selection marker always stay."""
 STATUS_STYLES = {
     Status.RUNNING: "bold green",
     Status.INTERRUPTED: "yellow",
@@ -84,11 +89,16 @@ class RunList(DataTable[Text | str]):
         """Runs hidden from the list (and so from the figures)."""
         self.filter_text = ""
         self._shown: list[Path] = []
+        self._columns: tuple[str, ...] = COLUMNS
+        """The columns shown (see DROPPED_FIRST)."""
         self._drawn: dict[Path, tuple[RunEntry, int | None]] = {}
         """What each shown row was drawn from: a row is redrawn only when this changes."""
 
     def on_mount(self) -> None:
         self.add_columns(*COLUMNS)
+
+    def on_resize(self) -> None:
+        self._redraw()
 
     @property
     def selected(self) -> list[Path]:
@@ -241,17 +251,41 @@ class RunList(DataTable[Text | str]):
             Text(visible(entry.name)),
         ]
 
+    def _shown_cells(self, entry: RunEntry) -> list[Text | str]:
+        """The cells of the columns shown."""
+        cells = zip(COLUMNS, self._cells(entry), strict=True)
+        return [cell for name, cell in cells if name in self._columns]
+
+    def _fitting(self, visible: list[Path]) -> tuple[str, ...]:
+        """The columns that fit the width, left out in DROPPED_FIRST's order."""
+        width = self.size.width - 2  # the vertical scrollbar
+        if width <= 0:
+            return self._columns
+        widths = dict.fromkeys(COLUMNS, 0)
+        for entry in [None, *(self.entries[path] for path in visible)]:
+            cells = COLUMNS if entry is None else self._cells(entry)
+            for name, cell in zip(COLUMNS, cells, strict=True):
+                length = cell.cell_len if isinstance(cell, Text) else len(cell)
+                widths[name] = max(widths[name], length)
+        kept = list(COLUMNS)
+        for name in DROPPED_FIRST:
+            if sum(widths[column] + 2 for column in kept) <= width:  # a cell's padding: 2
+                break
+            kept.remove(name)
+        return tuple(kept)
+
     def _update_row(self, path: Path) -> None:
         drawn = (self.entries[path], self.picked.get(path))
         if path not in self._drawn or self._drawn[path] == drawn:
             return
         self._drawn[path] = drawn
-        for column, cell in zip(self.ordered_columns, self._cells(drawn[0]), strict=True):
+        for column, cell in zip(self.ordered_columns, self._shown_cells(drawn[0]), strict=True):
             self.update_cell(str(path), column.key, cell)
 
     def _redraw(self) -> None:
         visible = self._visible()
-        if visible == self._shown:
+        columns = self._fitting(visible)
+        if visible == self._shown and columns == self._columns:
             for path in visible:
                 self._update_row(path)
             return
@@ -259,11 +293,14 @@ class RunList(DataTable[Text | str]):
         # hidden run's neighbour), and the list where it was scrolled to.
         row, scroll_y = self.cursor_row, self.scroll_y
         current = self._shown[row] if 0 <= row < len(self._shown) else None
-        self.clear()
+        self.clear(columns=columns != self._columns)
+        if columns != self._columns:
+            self._columns = columns
+            self.add_columns(*columns)
         self._drawn = {}
         for path in visible:
             entry = self.entries[path]
-            self.add_row(*self._cells(entry), key=str(path))
+            self.add_row(*self._shown_cells(entry), key=str(path))
             self._drawn[path] = (entry, self.picked.get(path))
         self._shown = visible
         if not visible:

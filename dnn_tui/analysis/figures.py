@@ -30,6 +30,7 @@ from typing import Any, Literal
 
 from rich.text import Text
 
+from dnn_tui.analysis.palette import palette
 from dnn_tui.training.lessons import gradient_bands
 
 Metric = Literal["acc", "loss"]
@@ -479,13 +480,9 @@ def _last_bands(history: Mapping[str, Any], layers: int) -> tuple[str, ...]:
     return gradient_bands(norms, updates)
 
 
-BAND_COLOURS = {
-    "vanishing": "#6f9cff",
-    "healthy": "#5fd75f",
-    "converged": "#5fafaf",
-    "exploding": "#ff5f5f",
-}
-"""Band -> colour of its word at the end of a heat-strip row (as the gradient panel's)."""
+BAND_COLOURS = {dark: palette(dark).bands for dark in (True, False)}
+"""Dark background or not -> band -> colour of its word at the end of a heat-strip row (as
+the gradient panel's)."""
 BAND_W = 10
 """Columns of the band word after a row."""
 
@@ -507,7 +504,7 @@ def _wrapped(parts: Sequence[Text], width: int) -> Text:
     return text
 
 
-def render_strips(strips: Sequence[Strip], width: int) -> Text:
+def render_strips(strips: Sequence[Strip], width: int, dark: bool = True) -> Text:
     """Heat-strips: per run one row per layer (input at the top), one cell per epoch, the
     log10 of the layer's mean gradient norm as shade and colour, on one fixed scale
     (``HEAT_DECADES``), and with one epoch width for all runs (a column covers the same
@@ -557,7 +554,7 @@ def render_strips(strips: Sequence[Strip], width: int) -> Text:
                 text.append(SHADES[level] * cell, style=HEAT[level])
             if layer < len(s.bands):
                 band = s.bands[layer]
-                text.append(f" {band}", style=BAND_COLOURS.get(band, "dim"))
+                text.append(f" {band}", style=BAND_COLOURS[dark].get(band, "dim"))
             text.append("\n")
     return text
 

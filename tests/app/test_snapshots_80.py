@@ -11,11 +11,13 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from textual.pilot import Pilot
 
 from dnn_tui.app.app import DnnApp
+from dnn_tui.app.screens import compare
 from dnn_tui.app.widgets.run_list import RunList
 from tests.helpers import scripted
 from tests.helpers.app import PRESETS, make_suite, wait_until
@@ -59,7 +61,11 @@ def test_delete_confirmation(snap_compare: Compare, suite_runs: None) -> None:
     assert snap_compare(app(), terminal_size=SIZE, run_before=the_suite_selected("d"))
 
 
-def test_export_dialog(snap_compare: Compare, suite_runs: None) -> None:
+def test_export_dialog(
+    snap_compare: Compare, suite_runs: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The file name offered holds the time: a fixed one keeps the picture.
+    monkeypatch.setattr(compare, "time", SimpleNamespace(strftime=lambda _f: "20250102-120000"))
     assert snap_compare(app(), terminal_size=SIZE, run_before=the_suite_selected("e"))
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from rich.style import Style
 from textual.widgets import Label, Select
 
 from dnn_tui.app.app import DnnApp
@@ -102,3 +103,29 @@ async def test_steering_keys_without_a_run_say_so(
         await pilot.press("c", "space")
         said = [message for title, message, _ in notes.seen if title == "Not steered"]
         assert said == ["no run to steer: the shown run has ended"] * 2
+
+
+async def test_t_switches_to_the_light_theme_and_the_bands_follow(tmp_path: Path) -> None:
+    from dnn_tui.analysis.palette import DARK, LIGHT
+    from dnn_tui.app.screens.lab import DARK_THEME, LIGHT_THEME
+
+    app = DnnApp(scripted.CONFIG, run_root=tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        scripted.feed(app, scripted.mid_run())
+        await pilot.pause()
+
+        def colours() -> set[str]:
+            text = app.lab.gradient_panel.render()
+            styles = [
+                Style.parse(s) if isinstance(s, str) else s for s in (p.style for p in text.spans)
+            ]
+            return {
+                style.color.triplet.hex for style in styles if style.color and style.color.triplet
+            }
+
+        assert app.theme == DARK_THEME and DARK.bands["healthy"] in colours()
+        await pilot.press("t")
+        assert app.theme == LIGHT_THEME and not app.current_theme.dark
+        assert LIGHT.bands["healthy"] in colours() and DARK.bands["healthy"] not in colours()
+        await pilot.press("t")
+        assert app.theme == DARK_THEME

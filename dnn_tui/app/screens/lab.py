@@ -92,6 +92,10 @@ a second (every 2 s for a run of another process: FOLLOWED_SLOWER), never in the
 as the status line. Why: a redraw takes CPU and the GIL from training, and Textual redraws
 the box around a frame's changes, which for the status line and the panels together is the
 whole screen (measured in docs/benchmarks.md)."""
+DARK_THEME = "textual-dark"
+LIGHT_THEME = "textual-light"
+"""The themes ``t`` switches between (Textual's; the bands' colours follow, see
+``dnn_tui.analysis.palette``)."""
 REPLAY_S = 1.0
 """Seconds from a run's first reported epochs in which its epochs are drawn as they come (a
 followed run's past epochs come in its first batches), not at the panels' pace."""
@@ -376,6 +380,12 @@ class LabScreen(Screen[None]):
                 "not keys: the focus is not in a text field (tab moves to one; esc, then keys)",
                 "warning",
             )
+
+    def action_toggle_theme(self) -> None:
+        """t: the light theme or the dark one; every panel is drawn again in its colours."""
+        self.app.theme = LIGHT_THEME if self.app.current_theme.dark else DARK_THEME
+        for widget in self.query(Widget):
+            widget.refresh()
 
     def action_leave_input(self) -> None:
         """Escape: give the keys back to the lab (r, space, s, c ... act again)."""

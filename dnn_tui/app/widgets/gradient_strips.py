@@ -34,4 +34,4 @@ class GradientStrips(Widget):
     def render(self) -> Text:
         if not self.strips:
             return Text("Select runs with space to see their gradient flow here.", style="dim")
-        return render_strips(self.strips, self.size.width or 80)
+        return render_strips(self.strips, self.size.width or 80, self.app.current_theme.dark)

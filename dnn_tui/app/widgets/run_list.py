@@ -24,6 +24,7 @@ from textual.message import Message
 from textual.widgets import DataTable
 
 from dnn_tui.analysis.figures import STYLES, RunStyle, pick_style
+from dnn_tui.analysis.palette import palette
 from dnn_tui.app.formatting import fmt_acc
 from dnn_tui.fileio import visible
 from dnn_tui.rundir.catalog import DAMAGED, RunEntry
@@ -35,12 +36,13 @@ DROPPED_FIRST = ("date", "dataset", "gap", "epochs", "preset", "status", "test",
 """Columns left out, in this order, while the list is narrower than its columns: the run
 folder (the one name no two runs share) and the selection marker always stay."""
 STATUS_STYLES = {
-    Status.RUNNING: "bold green",
-    Status.INTERRUPTED: "yellow",
-    Status.DIVERGED: "red",
-    Status.FAILED: "red",
-    DAMAGED: "bold red",
+    dark: {
+        status: f"{'bold ' if status in (Status.RUNNING, DAMAGED) else ''}{colour}"
+        for status, colour in palette(dark).states.items()
+    }
+    for dark in (True, False)
 }
+"""Dark theme or not -> status -> the style of its word (``dnn_tui.analysis.palette``)."""
 
 
 @dataclass(frozen=True)
@@ -232,9 +234,11 @@ class RunList(DataTable[Text | str]):
             mark = Text("·", style="dim")
         # Names, presets, datasets and problems come from folders and files: drawn as Text
         # (never markup) with their control characters made visible.
-        status = Text(visible(entry.status), style=STATUS_STYLES.get(entry.status, ""))
+        styles = STATUS_STYLES[self.app.current_theme.dark]
+        status = Text(visible(entry.status), style=styles.get(entry.status, ""))
         if entry.damaged:
-            problem = Text(f"{visible(entry.name)}: {visible(entry.problem or '')}", style="red")
+            colour = palette(self.app.current_theme.dark).states[DAMAGED]
+            problem = Text(f"{visible(entry.name)}: {visible(entry.problem or '')}", style=colour)
             return [mark, "", status, "", "", "", "", "", fmt_date(entry.modified), problem]
         planned = f"/{entry.planned}" if entry.planned is not None else ""
         gap = "-" if entry.gap is None else f"{entry.gap:.3f}"

@@ -35,19 +35,18 @@ from dnn_tui.app import hangup, keys
 from dnn_tui.app.following import Following
 from dnn_tui.app.messages import EventInbox
 from dnn_tui.app.screens.confirm import ConfirmScreen
-from dnn_tui.app.screens.help import HelpScreen
 from dnn_tui.app.screens.lab import LabScreen
 from dnn_tui.app.screens.model_graph import ModelGraphScreen
 from dnn_tui.app.steering import Steering
 from dnn_tui.app.suite_runner import SuiteRunner
 from dnn_tui.app.suites import Suites
-from dnn_tui.app.widgets.run_list import RunListMemory
 from dnn_tui.config import RunConfig
 from dnn_tui.fileio import error_line, visible
 from dnn_tui.training.controls import RunControls
 from dnn_tui.training.status import Status
 
 if TYPE_CHECKING:
+    from dnn_tui.app.widgets.run_list import RunListMemory
     from dnn_tui.fileio import Folder
 
 DEFAULT_RUN_ROOT = Path("runs")
@@ -90,7 +89,7 @@ class DnnApp(Following, Suites, Steering, App[None]):
         self.suite: SuiteRunner | None = None
         """The suite going on, if any."""
         self.session_runs: dict[Path, str | None] = {}
-        self.runs_memory = RunListMemory()
+        self.runs_memory: RunListMemory | None = None
         """Every run shown in this session, oldest first -> its failure message or None."""
 
     def get_default_screen(self) -> LabScreen:
@@ -235,6 +234,8 @@ class DnnApp(Following, Suites, Steering, App[None]):
         self.push_screen(ModelGraphScreen(self.lab))
 
     def action_show_help(self) -> None:
+        from dnn_tui.app.screens.help import HelpScreen  # Markdown: not for the first frame
+
         self.push_screen(HelpScreen())
 
     def action_request_quit(self) -> None:

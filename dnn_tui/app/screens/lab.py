@@ -123,6 +123,18 @@ def progress(epoch: int, step: int, steps: int) -> float:
     return epoch - 1 + step / max(steps, 1)
 
 
+def layout_classes(width: int, height: int, page: str | None = None) -> dict[str, bool]:
+    """The lab's classes for a terminal of width x height (and the page shown, if given)."""
+    classes = {
+        "-too-small": width < MIN_SIZE[0] or height < MIN_SIZE[1],
+        "-compact": width < WIDE[0] or height < WIDE[1],
+        "-xwide": width >= XWIDE and height >= WIDE[1],
+    }
+    if page is not None:
+        classes.update({f"-page-{name}": name == page for name in PAGES})
+    return classes
+
+
 class LabScreen(Screen[None]):
     """The main screen: the form, the run status and the live panels."""
 
@@ -160,6 +172,12 @@ class LabScreen(Screen[None]):
         """Holds back keys typed just after an Enter in the form (see TypingGuard)."""
 
     def compose(self) -> ComposeResult:
+        # The layout's classes before the widgets are first styled: set after, they would
+        # restyle every widget again (as long as the first styling itself) before the first
+        # frame.
+        size = self.app.size
+        for name, on in layout_classes(size.width, size.height, "setup").items():
+            self.set_class(on, name, update=False)
         yield RunStatus(self._run_root)
         yield Tabs(
             Tab("Setup", id="tab-setup"),
@@ -296,9 +314,7 @@ class LabScreen(Screen[None]):
     def _fit(self, width: int, height: int) -> None:
         too_small = width < MIN_SIZE[0] or height < MIN_SIZE[1]
         compact = width < WIDE[0] or height < WIDE[1]
-        self.set_class(too_small, "-too-small")
-        self.set_class(compact, "-compact")
-        self.set_class(width >= XWIDE and height >= WIDE[1], "-xwide")
+        self._set_classes(layout_classes(width, height))
         self.run_status.fit_lesson(1 if compact else 3)
         self.refresh_bindings()
         if too_small:
@@ -308,22 +324,29 @@ class LabScreen(Screen[None]):
                 "enlarge the window or make the font smaller.\n\nctrl+q quits."
             )
 
+    def _set_classes(self, wanted: dict[str, bool]) -> None:
+        """Set or clear several classes with one styling pass of the screen (each class on
+        its own would restyle every widget again)."""
+        changed = [name for name, on in wanted.items() if self.has_class(name) != on]
+        for name in changed:
+            self.set_class(wanted[name], name, update=False)
+        if changed:
+            self.update_node_styles()
+
     def action_show_page(self, page: str) -> None:
         """1, 2, 3: bring a tab forward (compact layout)."""
         self.show_page(page)
 
     def show_page(self, page: str) -> None:
         """Bring a region forward in the compact layout (the wide one shows them all)."""
-        for name in PAGES:
-            self.set_class(name == page, f"-page-{name}")
+        self._set_classes({f"-page-{name}": name == page for name in PAGES})
         tabs = self.query_one(Tabs)
         if tabs.active != f"tab-{page}":
             tabs.active = f"tab-{page}"
 
     def on_tabs_tab_activated(self, event: Tabs.TabActivated) -> None:
         page = (event.tab.id or "tab-setup").removeprefix("tab-")
-        for name in PAGES:
-            self.set_class(name == page, f"-page-{name}")
+        self._set_classes({f"-page-{name}": name == page for name in PAGES})
         focused = self.focused
         if focused is not None and focused is not event.tabs and not focused.display:
             self.set_focus(None)

@@ -260,12 +260,12 @@ class DnnApp(Following, Suites, Steering, App[None]):
     def notify(
         self, message: str, *, title: str = "", severity: SeverityLevel = "information", **rest: Any
     ) -> None:
-        """To the lab's notice line (a toast would cover the gradient panel); a toast over other
-        screens (the runs list ...), where the line is hidden. Notices repeat folder names,
+        """To the lab's notice line (a toast would cover the gradient panel); a toast where
+        another screen hides the line (the runs list ...). Notices repeat folder names,
         presets and errors read from files: their control characters are made visible and
         markup is never interpreted."""
         message, title = visible(message), visible(title)
-        if self._lab is None or not self._lab.is_mounted or self.screen is not self._lab:
+        if self._lab is None or not self._lab.in_view:
             super().notify(message, title=title, severity=severity, **{**rest, "markup": False})
             return
         self._lab.show_notice(f"{title}: {message}" if title else message, severity)

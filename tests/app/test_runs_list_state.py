@@ -124,3 +124,21 @@ async def test_export_says_what_it_did(tmp_path: Path, monkeypatch: pytest.Monke
         await pilot.press("enter")
         await wait_until(pilot, target.exists, what="the CSV")
         assert any(t == "Exported" and str(target) in m for t, m, _ in notes.seen)
+
+
+async def test_notices_go_where_they_are_seen(tmp_path: Path) -> None:
+    from dnn_tui.app.screens.confirm import ConfirmScreen
+
+    app = DnnApp(TINY, run_root=tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.push_screen(ConfirmScreen("Sure?"))  # a dialog over the lab: its line shows
+        await pilot.pause()
+        app.notify("under the dialog")
+        await pilot.pause()  # a toast would be posted as a message
+        assert app.lab.run_status.notice == ("under the dialog", "information")
+        assert not app._notifications
+        await pilot.press("n", "v")  # the runs list hides the line: a toast
+        await wait_until(pilot, lambda: isinstance(app.screen, CompareScreen), what="the list")
+        app.notify("over the list")
+        await pilot.pause()
+        assert [n.message for n in app._notifications] == ["over the list"]

@@ -40,7 +40,7 @@ from textual import events
 from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import Screen
+from textual.screen import ModalScreen, Screen
 from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import DataTable, Footer, Input, Static, Tab, Tabs
@@ -265,6 +265,14 @@ class LabScreen(Screen[None]):
             self.set_interval(period, self._draw_status),
             self.set_timer(period / 2, self._start_panels),
         ]
+
+    @property
+    def in_view(self) -> bool:
+        """Whether the lab is on screen: the current screen, or under dialogs only (its
+        notice line shows)."""
+        stack = self.app.screen_stack if self.is_mounted else []
+        above = stack[stack.index(self) + 1 :] if self in stack else [None]
+        return all(isinstance(screen, ModalScreen) for screen in above)
 
     @property
     def status_period(self) -> float:

@@ -35,7 +35,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Label, Static
 
 from dnn_tui.app.formatting import fmt_count, fmt_norm, fmt_weight_norm
-from dnn_tui.app.widgets.gradient_panel import BAND_STYLES
+from dnn_tui.app.widgets.gradient_panel import BAND_STYLES, dark_theme
 from dnn_tui.app.widgets.signal_panel import BAND_STYLES as SIGNAL_STYLES
 from dnn_tui.fileio import visible
 from dnn_tui.graph import DATASET_SHAPES, GraphNode, build_graph, summary_text
@@ -95,7 +95,7 @@ class ModelGraphScreen(Screen[None]):
             self.query_one("#graph-nodes", Static).update("")
             self.query_one("#graph-summary", Static).update("")
             return
-        table = graph_table(nodes, norms, signal, bands, weights, self.app.current_theme.dark)
+        table = graph_table(nodes, norms, signal, bands, weights, dark_theme(self))
         self.query_one("#graph-nodes", Static).update(table)
         self.query_one("#graph-summary", Static).update(summary_text(nodes))
 

@@ -25,6 +25,7 @@ from typing import Any
 
 from rich.style import Style
 from rich.text import Text
+from textual.types import NoActiveAppError
 from textual.widget import Widget
 
 from dnn_tui.analysis.palette import Palette, band_styles, palette
@@ -41,6 +42,16 @@ BAND_STYLES = band_styles("vanishing", "healthy", "converged", "exploding")
 TRACK_STYLES = {dark: Style(color=palette(dark).track) for dark in (True, False)}
 """The empty part of a bar."""
 DIM = Style(dim=True)
+
+
+def dark_theme(widget: Widget) -> bool:
+    """Whether the widget's app shows a dark theme (a widget drawn outside an app: dark)."""
+    try:
+        return widget.app.current_theme.dark
+    except NoActiveAppError:
+        return True
+
+
 SPARK_BARS = "▁▂▃▄▅▆▇█"
 MIN_SPAN = 1.0
 """A row's sparkline spans at least one decade, so noise does not look like a trend."""
@@ -157,11 +168,11 @@ class GradientPanel(Widget):
 
     @property
     def _palette(self) -> Palette:
-        return palette(self.app.current_theme.dark)
+        return palette(dark_theme(self))
 
     @property
     def _styles(self) -> dict[str, Style]:
-        return BAND_STYLES[self.app.current_theme.dark]
+        return BAND_STYLES[dark_theme(self)]
 
     def render(self) -> Text:
         if not self.layer_names:
@@ -217,7 +228,7 @@ class GradientPanel(Widget):
         filled = scale_position(norm, bar_w) if known else 0
         text.append(f"{name:<{name_w}} ", style=style)
         text.append("█" * filled, style=style)
-        text.append("░" * (bar_w - filled), style=TRACK_STYLES[self.app.current_theme.dark])
+        text.append("░" * (bar_w - filled), style=TRACK_STYLES[dark_theme(self)])
         text.append(f" {fmt_norm(norm) if known else '-':>7} ", style=style)
         if self.batchnorm:
             for position in self.norm_index[index]:

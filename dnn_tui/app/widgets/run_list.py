@@ -26,6 +26,7 @@ from textual.widgets import DataTable
 from dnn_tui.analysis.figures import STYLES, RunStyle, pick_style
 from dnn_tui.analysis.palette import palette
 from dnn_tui.app.formatting import fmt_acc
+from dnn_tui.app.widgets.gradient_panel import dark_theme
 from dnn_tui.fileio import visible
 from dnn_tui.rundir.catalog import DAMAGED, RunEntry
 from dnn_tui.training.status import Status
@@ -234,10 +235,10 @@ class RunList(DataTable[Text | str]):
             mark = Text("·", style="dim")
         # Names, presets, datasets and problems come from folders and files: drawn as Text
         # (never markup) with their control characters made visible.
-        styles = STATUS_STYLES[self.app.current_theme.dark]
+        styles = STATUS_STYLES[dark_theme(self)]
         status = Text(visible(entry.status), style=styles.get(entry.status, ""))
         if entry.damaged:
-            colour = palette(self.app.current_theme.dark).states[DAMAGED]
+            colour = palette(dark_theme(self)).states[DAMAGED]
             problem = Text(f"{visible(entry.name)}: {visible(entry.problem or '')}", style=colour)
             return [mark, "", status, "", "", "", "", "", fmt_date(entry.modified), problem]
         planned = f"/{entry.planned}" if entry.planned is not None else ""

@@ -28,7 +28,7 @@ from textual.widget import Widget
 from dnn_tui.analysis.palette import band_styles
 from dnn_tui.app.formatting import fmt_norm
 from dnn_tui.app.series import CompactingSeries
-from dnn_tui.app.widgets.gradient_panel import DIM, spark
+from dnn_tui.app.widgets.gradient_panel import DIM, dark_theme, spark
 from dnn_tui.training.events import ActivationsMeasured
 from dnn_tui.training.lessons import share_rule, signal_band
 
@@ -141,7 +141,7 @@ class SignalPanel(Widget):
         for i, name in enumerate(event.layers):
             std, share = event.std[i], event.share[i]
             kind = signal_band(std, share, event.share_kind)
-            style = BAND_STYLES[self.app.current_theme.dark][kind]
+            style = BAND_STYLES[dark_theme(self)][kind]
             text.append(f"{name:<{name_w}} ", style=style)
             if initial is not None:
                 text.append(f"{strip(initial.hist[i]):<{bins}} {fmt_norm(initial.std[i]):>7} ")

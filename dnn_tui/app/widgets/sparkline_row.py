@@ -19,6 +19,7 @@ from dnn_tui.analysis.palette import palette
 from dnn_tui.app.curves import BARS, bars
 from dnn_tui.app.formatting import NUMBER_W
 from dnn_tui.app.series import CompactingSeries
+from dnn_tui.app.widgets.gradient_panel import dark_theme
 
 TITLE_W = 10
 """Columns of the row's name (``train loss``)."""
@@ -92,7 +93,7 @@ class SparklineRow(Widget):
         lines = bars(self.heights, rows)
         steps = len(BARS) * rows
         text = Text(no_wrap=True, overflow="crop")
-        dark = self.app.current_theme.dark
+        dark = dark_theme(self)
         lowest, styles = LOWEST_STYLES[dark], _STYLES[dark]
         for index in range(rows):
             text.append(self.label_text() if index == 0 else " " * LABEL_W)
@@ -112,7 +113,9 @@ class SparklineRow(Widget):
                 text.append("\n")
         return text
 
-    def _style(self, height: int | None, steps: int, styles: tuple[Style, ...]) -> Style | str:
+    def _style(
+        self, height: int | None, steps: int, styles: tuple[Style, ...] = _STYLES[True]
+    ) -> Style | str:
         if height is None:
             return ""
         share = min(max(height / max(steps - 1, 1), 0.0), 1.0)  # heights of a taller row

@@ -26,7 +26,7 @@ from textual.widget import Widget
 from dnn_tui.analysis.palette import band_styles
 from dnn_tui.app.formatting import fmt_norm, fmt_weight_norm
 from dnn_tui.app.series import CompactingSeries
-from dnn_tui.app.widgets.gradient_panel import DIM, spark
+from dnn_tui.app.widgets.gradient_panel import DIM, dark_theme, spark
 from dnn_tui.app.widgets.signal_panel import strip
 from dnn_tui.training.events import StepMeasured, WeightsMeasured
 from dnn_tui.training.lessons import (
@@ -129,7 +129,7 @@ class WeightPanel(Widget):
         for i, name in enumerate(names):
             update = self.updates[i] if i < len(self.updates) else None
             kind = update_band(update)
-            style = BAND_STYLES[self.app.current_theme.dark][kind]
+            style = BAND_STYLES[dark_theme(self)][kind]
             text.append(f"{name:<{name_w}} ", style=style)
             if start_w and self.initial is not None:
                 self._figures(text, self.initial, i, bins, DIM)

@@ -142,3 +142,14 @@ async def test_notices_go_where_they_are_seen(tmp_path: Path) -> None:
         app.notify("over the list")
         await pilot.pause()
         assert [n.message for n in app._notifications] == ["over the list"]
+
+
+async def test_the_figures_keys_act_at_80_columns_without_a_footer_label(tmp_path: Path) -> None:
+    make_suite(tmp_path)
+    app = DnnApp(TINY, run_root=tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_list(pilot, 4)
+        zoom, log, x_axis = screen.zoom, screen.log_loss, screen.x_axis
+        await pilot.press("z", "l", "a", "h")
+        assert screen.zoom != zoom and screen.log_loss != log and screen.x_axis != x_axis
+        assert screen.query_one(RunList).row_count == 3  # h hid one

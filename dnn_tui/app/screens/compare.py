@@ -66,6 +66,9 @@ if TYPE_CHECKING:
 LIVE_S = 2.0
 """Seconds between two scans of the runs folder (a scan costs a stat per unchanged run)."""
 PANES = ("accuracy", "loss", "differences", "gradients", "weights", "per-class")
+FOOTER_ROOM = 100
+"""Columns from which the footer also shows ``h``, ``z``, ``l`` and ``a`` (at 80 they would
+push the last keys out, cut mid-word; the docs' table lists them)."""
 
 
 class CompareScreen(Screen[None]):
@@ -75,12 +78,18 @@ class CompareScreen(Screen[None]):
         Binding("escape,v", "leave", "back"),
         Binding("space", "toggle_selected", "select"),
         Binding("slash", "filter", "filter", key_display="/"),
-        Binding("h", "hide", "hide"),
+        # The figures' keys show in the footer where it has room (see check_action); the
+        # bindings without a label act everywhere.
+        Binding("h", "hide('footer')", "hide"),
+        Binding("h", "hide", show=False),
         Binding("H", "unhide", "unhide", show=False),
-        Binding("z", "zoom", "zoom"),
-        Binding("l", "toggle_log", "log"),
-        Binding("a", "cycle_x_axis", "x axis"),
-        Binding("f", "load_config", "to form"),
+        Binding("z", "zoom('footer')", "zoom"),
+        Binding("z", "zoom", show=False),
+        Binding("l", "toggle_log('footer')", "log"),
+        Binding("l", "toggle_log", show=False),
+        Binding("a", "cycle_x_axis('footer')", "x axis"),
+        Binding("a", "cycle_x_axis", show=False),
+        Binding("f", "load_config", "form"),
         Binding("e", "export", "csv"),
         Binding("m", "ensemble", "ensemble"),
         Binding("x", "show_errors", "errors"),
@@ -345,7 +354,15 @@ class CompareScreen(Screen[None]):
             event.input.set_class(bool(event.value), "-shown")
             self.run_list.focus()
 
-    def action_hide(self) -> None:
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if parameters and action in ("hide", "zoom", "toggle_log", "cycle_x_axis"):
+            return self.app.size.width >= FOOTER_ROOM  # else the binding without a label
+        return True
+
+    def on_resize(self) -> None:
+        self.refresh_bindings()
+
+    def action_hide(self, _shown_in: str = "") -> None:
         self.run_list.hide_current()
         self._show_title()
 
@@ -353,16 +370,16 @@ class CompareScreen(Screen[None]):
         self.run_list.unhide_all()
         self._show_title()
 
-    def action_zoom(self) -> None:
+    def action_zoom(self, _shown_in: str = "") -> None:
         self.zoom = ZOOMS[(ZOOMS.index(self.zoom) + 1) % len(ZOOMS)]
         self.show_figures()
 
-    def action_cycle_x_axis(self) -> None:
+    def action_cycle_x_axis(self, _shown_in: str = "") -> None:
         """a: the figures against epochs, steps taken or samples seen, in turn."""
         self.x_axis = X_AXES[(X_AXES.index(self.x_axis) + 1) % len(X_AXES)]
         self.show_figures()
 
-    def action_toggle_log(self) -> None:
+    def action_toggle_log(self, _shown_in: str = "") -> None:
         self.log_loss = not self.log_loss
         self.show_figures()
         self.query_one(TabbedContent).active = "pane-loss"

@@ -97,8 +97,8 @@ LIGHT_THEME = "textual-light"
 """The themes ``t`` switches between (Textual's; the bands' colours follow, see
 ``dnn_tui.analysis.palette``)."""
 REPLAY_S = 1.0
-"""Seconds from a run's first reported epochs in which its epochs are drawn as they come (a
-followed run's past epochs come in its first batches), not at the panels' pace."""
+"""Seconds from a followed run's first reported epochs in which its epochs are drawn as they
+come (its past epochs come in its first batches), not at the panels' pace."""
 FOLLOWED_SLOWER = 2
 """A run of another process (``watch``, a background run, a running run opened from the runs
 list) is drawn this many times less often: its status line every 0.5 s, its panels every 2 s.
@@ -569,18 +569,18 @@ class LabScreen(Screen[None]):
         events = message.take()
         for event in events:
             self.show_event(event)
-        if any(isinstance(event, EpochEnded) for event in events):
+        if self.followed and any(isinstance(event, EpochEnded) for event in events):
             self._draw_replay()
 
     def _draw_replay(self) -> None:
-        """A run's first epochs (a followed run's past ones among them) are drawn as they
-        come for REPLAY_S, not at the panels' (slower) pace."""
+        """A followed run's first epochs (its past ones among them) are drawn as they come
+        for REPLAY_S, not at the panels' (slower) pace."""
         now = time.monotonic()
         if self._replay_until == math.inf:
             self._replay_until = now + REPLAY_S
-        if now < self._replay_until:
-            self.flush_panels()
+        if now < self._replay_until:  # the panels only: the status line keeps its pace
             self.epoch_table.flush(force=True)
+            self._draw_panels()
 
     def show_event(self, event: Event) -> None:
         """Route one engine event (of the shown run) to the widgets that show it."""

@@ -30,6 +30,7 @@ from typing import Any, Literal
 
 from rich.text import Text
 
+from dnn_tui.analysis.palette import palette
 from dnn_tui.training.lessons import gradient_bands
 
 Metric = Literal["acc", "loss"]
@@ -318,13 +319,29 @@ def _rgb(colour: str) -> tuple[int, int, int]:
     return int(colour[1:3], 16), int(colour[3:5], 16), int(colour[5:7], 16)
 
 
-def legend(series: Sequence[Series]) -> Text:
-    """One line: each run's marker (filled, then hollow) and its label, in its colour."""
+def legend(series: Sequence[Series], width: int = 10_000, tail: str = "") -> Text:
+    """Each run's marker (filled, then hollow) and its label, in its colour, then ``tail``
+    (dim): on one line where they fit ``width``, else on as many as they need, an entry never
+    split (so that no marker is lost; a label longer than a line is cut at its end)."""
+    entries = [  # (the gap before it, the entry)
+        (2, Text(f"{s.style.marker}{s.style.hollow} {s.label}", style=s.style.colour))
+        for s in series
+    ]
+    if tail:
+        entries.append((3, Text(tail, style="dim")))
     text = Text(no_wrap=True, overflow="ellipsis")
-    for i, s in enumerate(series):
-        if i:
-            text.append("  ")
-        text.append(f"{s.style.marker}{s.style.hollow} {s.label}", style=s.style.colour)
+    used = 0
+    for gap, entry in entries:
+        if used and used + gap + entry.cell_len > width:
+            text.append("\n")
+            used = 0
+        elif used:
+            text.append(" " * gap)
+            used += gap
+        if entry.cell_len > width - used:
+            entry.truncate(max(width - used, 1), overflow="ellipsis")
+        text.append_text(entry)
+        used += entry.cell_len
     return text
 
 
@@ -337,9 +354,13 @@ def render(figure: Figure, width: int, height: int) -> Text:
     if limits is None or last == 0 or height < 6 or width < 20:
         text.append("Nothing to draw yet: select runs with finished epochs.", style="dim")
         return text
-    text.append_text(legend(figure.series))
-    text.append(f"   {ZOOM_TEXT[figure.zoom]}\n", style="dim")
-    text.append_text(_plot(figure, limits, max(last, 2), width, height - 2))
+    key = legend(figure.series, width, ZOOM_TEXT[figure.zoom])
+    text.append_text(key)
+    text.append("\n")
+    lines = key.plain.count("\n") + 1
+    if height - 1 - lines < 4:  # no room for a plot under a long legend
+        return text
+    text.append_text(_plot(figure, limits, max(last, 2), width, height - 1 - lines))
     return text
 
 
@@ -459,18 +480,31 @@ def _last_bands(history: Mapping[str, Any], layers: int) -> tuple[str, ...]:
     return gradient_bands(norms, updates)
 
 
-BAND_COLOURS = {
-    "vanishing": "#6f9cff",
-    "healthy": "#5fd75f",
-    "converged": "#5fafaf",
-    "exploding": "#ff5f5f",
-}
-"""Band -> colour of its word at the end of a heat-strip row (as the gradient panel's)."""
+BAND_COLOURS = {dark: palette(dark).bands for dark in (True, False)}
+"""Dark background or not -> band -> colour of its word at the end of a heat-strip row (as
+the gradient panel's)."""
 BAND_W = 10
 """Columns of the band word after a row."""
 
 
-def render_strips(strips: Sequence[Strip], width: int) -> Text:
+def _wrapped(parts: Sequence[Text], width: int) -> Text:
+    """The parts joined by spaces, a new line before a part that would pass ``width`` (a
+    caption read whole at 80 columns, not cut at the edge)."""
+    text = Text()
+    used = 0
+    for part in parts:
+        if used and used + 1 + part.cell_len > width:
+            text.append("\n")
+            used = 0
+        elif used:
+            text.append(" ")
+            used += 1
+        text.append_text(part)
+        used += part.cell_len
+    return text
+
+
+def render_strips(strips: Sequence[Strip], width: int, dark: bool = True) -> Text:
     """Heat-strips: per run one row per layer (input at the top), one cell per epoch, the
     log10 of the layer's mean gradient norm as shade and colour, on one fixed scale
     (``HEAT_DECADES``), and with one epoch width for all runs (a column covers the same
@@ -485,14 +519,19 @@ def render_strips(strips: Sequence[Strip], width: int) -> Text:
     longest = max(len(s.norms) for s in strips)
     cell = 2 if 2 * longest <= room else 1
     buckets = _buckets(longest, room // cell)
-    text.append("gradient norm per layer (rows, input at the top) and epoch (columns), ")
-    text.append(f"log scale: ≤1e{low} ")
+    scale = Text(f"log scale: ≤1e{low} ")
     for shade, colour in zip(SHADES, HEAT, strict=True):
-        text.append(shade, style=colour)
-    text.append(f" ≥1e{high}")
+        scale.append(shade, style=colour)
+    scale.append(f" ≥1e{high};")
+    parts = [
+        Text("gradient norm per layer (rows, input at the top) and epoch (columns),"),
+        scale,
+    ]
     if len(buckets) < longest:
-        text.append(f"; a column: {longest / len(buckets):.3g} epochs", style="dim")
-    text.append("; after each row its band in the last epoch\n")
+        parts.append(Text(f"a column: {longest / len(buckets):.3g} epochs;", style="dim"))
+    parts.append(Text("after each row its band in the last epoch"))
+    text.append_text(_wrapped(parts, width))
+    text.append("\n")
     for s in strips:
         epochs = len(s.norms)
         text.append(f"\n{s.style.marker} {s.label}", style=s.style.colour)
@@ -515,7 +554,7 @@ def render_strips(strips: Sequence[Strip], width: int) -> Text:
                 text.append(SHADES[level] * cell, style=HEAT[level])
             if layer < len(s.bands):
                 band = s.bands[layer]
-                text.append(f" {band}", style=BAND_COLOURS.get(band, "dim"))
+                text.append(f" {band}", style=BAND_COLOURS[dark].get(band, "dim"))
             text.append("\n")
     return text
 

@@ -34,9 +34,7 @@ from textual.worker import Worker, WorkerState
 from dnn_tui.app import hangup, keys
 from dnn_tui.app.following import Following
 from dnn_tui.app.messages import EventInbox
-from dnn_tui.app.screens.compare import CompareScreen
 from dnn_tui.app.screens.confirm import ConfirmScreen
-from dnn_tui.app.screens.help import HelpScreen
 from dnn_tui.app.screens.lab import LabScreen
 from dnn_tui.app.screens.model_graph import ModelGraphScreen
 from dnn_tui.app.steering import Steering
@@ -48,6 +46,7 @@ from dnn_tui.training.controls import RunControls
 from dnn_tui.training.status import Status
 
 if TYPE_CHECKING:
+    from dnn_tui.app.widgets.run_list import RunListMemory
     from dnn_tui.fileio import Folder
 
 DEFAULT_RUN_ROOT = Path("runs")
@@ -90,6 +89,7 @@ class DnnApp(Following, Suites, Steering, App[None]):
         self.suite: SuiteRunner | None = None
         """The suite going on, if any."""
         self.session_runs: dict[Path, str | None] = {}
+        self.runs_memory: RunListMemory | None = None
         """Every run shown in this session, oldest first -> its failure message or None."""
 
     def get_default_screen(self) -> LabScreen:
@@ -234,10 +234,9 @@ class DnnApp(Following, Suites, Steering, App[None]):
         self.push_screen(ModelGraphScreen(self.lab))
 
     def action_show_help(self) -> None:
-        self.push_screen(HelpScreen())
+        from dnn_tui.app.screens.help import HelpScreen  # Markdown: not for the first frame
 
-    def action_compare_runs(self) -> None:
-        self.push_screen(CompareScreen(self.run_root))
+        self.push_screen(HelpScreen())
 
     def action_request_quit(self) -> None:
         """Quit; while a run goes on, ask first and say what becomes of it (ctrl+q twice quits)."""
@@ -261,11 +260,12 @@ class DnnApp(Following, Suites, Steering, App[None]):
     def notify(
         self, message: str, *, title: str = "", severity: SeverityLevel = "information", **rest: Any
     ) -> None:
-        """To the lab's notice line (a toast would cover the gradient panel). Notices repeat
-        folder names, presets and errors read from files: their control characters are made
-        visible and markup is never interpreted."""
+        """To the lab's notice line (a toast would cover the gradient panel); a toast where
+        another screen hides the line (the runs list ...). Notices repeat folder names,
+        presets and errors read from files: their control characters are made visible and
+        markup is never interpreted."""
         message, title = visible(message), visible(title)
-        if self._lab is None or not self._lab.is_mounted:
+        if self._lab is None or not self._lab.in_view:
             super().notify(message, title=title, severity=severity, **{**rest, "markup": False})
             return
         self._lab.show_notice(f"{title}: {message}" if title else message, severity)

@@ -45,6 +45,15 @@ class Following:
             lambda: self._follow(Path(run_dir)),
         )
 
+    def action_compare_runs(self) -> None:
+        """v: the runs list, as the previous one was left (selection, filter, cursor)."""
+        from dnn_tui.app.screens.compare import CompareScreen  # not for the first frame
+        from dnn_tui.app.widgets.run_list import RunListMemory
+
+        if self.runs_memory is None:
+            self.runs_memory = RunListMemory()
+        self.push_screen(CompareScreen(self.run_root, memory=self.runs_memory))
+
     def on_run_opened(self, message: RunOpened) -> None:
         """A run chosen in the runs list: the lab comes forward and shows it, live while its
         process runs, its history when it has ended."""

@@ -142,6 +142,12 @@ LAB_KEYS: tuple[KeyRow, ...] = (
         ),
     ),
     KeyRow(
+        "`t`",
+        "the light or the dark theme (the bands' colours keep their contrast on both)",
+        # Not in the footer: it has no room at 80 columns; the help lists it.
+        (Binding("t", "toggle_theme", "theme", show=False),),
+    ),
+    KeyRow(
         "`?`",
         "this help",
         (Binding("question_mark", "app.show_help", "help", key_display="?"),),

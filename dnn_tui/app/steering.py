@@ -37,6 +37,9 @@ class Steering:
         @property
         def focused(self) -> object: ...
 
+        @property
+        def screen(self) -> object: ...
+
         def notify(
             self, message: str, *, title: str = "", severity: SeverityLevel = "information"
         ) -> None: ...
@@ -87,6 +90,34 @@ class Steering:
 
     def action_scale_clip_norm(self, factor: float) -> None:
         self._steer(lambda controls: controls.scale_clip_norm(factor))
+
+    # A steering key with no run to steer finds its binding disabled (greyed in the footer);
+    # Textual then offers the key to these methods, which say why nothing happened.
+
+    def key_space(self) -> None:
+        self._say_no_run()
+
+    def key_s(self) -> None:
+        self._say_no_run()
+
+    def key_c(self) -> None:
+        self._say_no_run()
+
+    def key_plus(self) -> None:
+        self._say_no_run()
+
+    def key_minus(self) -> None:
+        self._say_no_run()
+
+    def _say_no_run(self) -> None:
+        if self.controls is not None or self.screen is not self.lab:
+            return
+        why = (
+            "the shown run has ended"
+            if self.lab.run_dir is not None
+            else "no run goes on: r starts one, v opens one"
+        )
+        self.notify(f"no run to steer: {why}", title="Not steered", severity="warning")
 
     def on_learning_rate_entered(self, message: LearningRateEntered) -> None:
         """A learning rate confirmed in the form reaches the running job at its next step."""

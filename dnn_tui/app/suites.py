@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from dnn_tui.app.screens.compare import CompareScreen
 from dnn_tui.app.screens.suite_picker import SuitePickerScreen
 from dnn_tui.app.suite_runner import SuiteRunner
 
@@ -43,6 +42,8 @@ class Suites:
             self.suite = suite if suite is not None and suite.current is not None else None
 
     def _compare_suite(self, runs: list[Path]) -> None:
+        from dnn_tui.app.screens.compare import CompareScreen  # not needed for the first frame
+
         ensemble = self.suite is not None and self.suite.ensemble
         self.suite = None
         if runs:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from dnn_tui.app.app import DnnApp
 from dnn_tui.app.curves import lowest_cell
-from dnn_tui.app.widgets.sparkline_row import LOWEST_STYLE
+from dnn_tui.app.widgets.sparkline_row import LOWEST_STYLES
 from tests.helpers import scripted
 
 
@@ -39,7 +39,7 @@ async def test_validation_loss_turns_up_visibly_under_a_falling_training_loss(
         lowest = pair.val.lowest
         assert lowest is not None and pair.val.heights[lowest] == min(heights)
         assert heights[-1] - min(heights) >= 3  # the upturn spans several bar heights
-        spans = [s for s in pair.val.render().spans if s.style == LOWEST_STYLE]
+        spans = [s for s in pair.val.render().spans if s.style == LOWEST_STYLES[True]]
         assert len(spans) == 1
 
         accuracy = app.lab.accuracy_sparklines

@@ -46,7 +46,7 @@ from dnn_tui.app.widgets.class_accuracy_table import ClassAccuracyTable
 from dnn_tui.app.widgets.difference_table import DifferenceTable
 from dnn_tui.app.widgets.gradient_strips import GradientStrips
 from dnn_tui.app.widgets.run_chart import RunChart
-from dnn_tui.app.widgets.run_list import RunList
+from dnn_tui.app.widgets.run_list import RunList, RunListMemory, RunListState
 from dnn_tui.app.widgets.weight_norms import WeightNorms
 from dnn_tui.fileio import error_line, visible
 from dnn_tui.rundir.catalog import DAMAGED, RunCatalog, RunEntry, delete_run
@@ -67,6 +67,9 @@ if TYPE_CHECKING:
 LIVE_S = 2.0
 """Seconds between two scans of the runs folder (a scan costs a stat per unchanged run)."""
 PANES = ("accuracy", "loss", "differences", "gradients", "weights", "per-class")
+FOOTER_ROOM = 100
+"""Columns from which the footer also shows ``h``, ``z``, ``l`` and ``a`` (at 80 they would
+push the last keys out, cut mid-word; the docs' table lists them)."""
 
 
 class CompareScreen(Screen[None]):
@@ -76,12 +79,18 @@ class CompareScreen(Screen[None]):
         Binding("escape,v", "leave", "back"),
         Binding("space", "toggle_selected", "select"),
         Binding("slash", "filter", "filter", key_display="/"),
-        Binding("h", "hide", "hide"),
+        # The figures' keys show in the footer where it has room (see check_action); the
+        # bindings without a label act everywhere.
+        Binding("h", "hide('footer')", "hide"),
+        Binding("h", "hide", show=False),
         Binding("H", "unhide", "unhide", show=False),
-        Binding("z", "zoom", "zoom"),
-        Binding("l", "toggle_log", "log"),
-        Binding("a", "cycle_x_axis", "x axis"),
-        Binding("f", "load_config", "to form"),
+        Binding("z", "zoom('footer')", "zoom"),
+        Binding("z", "zoom", show=False),
+        Binding("l", "toggle_log('footer')", "log"),
+        Binding("l", "toggle_log", show=False),
+        Binding("a", "cycle_x_axis('footer')", "x axis"),
+        Binding("a", "cycle_x_axis", show=False),
+        Binding("f", "load_config", "form"),
         Binding("e", "export", "csv"),
         Binding("m", "ensemble", "ensemble"),
         Binding("x", "show_errors", "errors"),
@@ -90,10 +99,18 @@ class CompareScreen(Screen[None]):
         *(Binding(str(i), f"show_pane('{name}')", show=False) for i, name in enumerate(PANES, 1)),
     ]
 
-    def __init__(self, root: Path, select: Sequence[Path] = (), ensemble: bool = False) -> None:
+    def __init__(
+        self,
+        root: Path,
+        select: Sequence[Path] = (),
+        ensemble: bool = False,
+        memory: RunListMemory | None = None,
+    ) -> None:
         """select: runs to select at the first scan; ensemble: then evaluate them as one
-        ensemble (a suite of seeds ends so)."""
+        ensemble (a suite of seeds ends so); memory: where the list is left as it was when
+        the screen goes, and taken back from at the first scan."""
         super().__init__(id="compare")
+        self._memory = memory
         self._ensemble_at_start = ensemble
         self.root = root
         self.catalog = RunCatalog(root)
@@ -182,6 +199,9 @@ class CompareScreen(Screen[None]):
         run_list.show(shown)
         if not self.scanned:
             self.scanned = True
+            if self._memory is not None and self._memory.state is not None:
+                self._restore(self._memory.state)
+                return
             for path in self._preselect:
                 if path in run_list.entries and not run_list.entries[path].damaged:
                     run_list.move_cursor(row=run_list.get_row_index(str(path)))
@@ -193,6 +213,20 @@ class CompareScreen(Screen[None]):
         self._show_title()
         if any(self._stale(path) for path in run_list.selected):
             self.show_figures()
+
+    def _restore(self, state: RunListState) -> None:
+        """The list as the previous one was left; the filter field shows its filter."""
+        self.run_list.restore(state)
+        field = self.query_one("#run-filter", Input)
+        with field.prevent(Input.Changed):
+            field.value = state.filter_text
+        field.set_class(bool(state.filter_text), "-shown")
+        self._show_title()
+
+    def on_screen_suspend(self) -> None:
+        """Leaving (or covered by another screen): the list's state is kept for the next."""
+        if self._memory is not None and self.scanned:
+            self._memory.state = self.run_list.state()
 
     def _show_title(self) -> None:
         run_list = self.run_list
@@ -322,7 +356,15 @@ class CompareScreen(Screen[None]):
             event.input.set_class(bool(event.value), "-shown")
             self.run_list.focus()
 
-    def action_hide(self) -> None:
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if parameters and action in ("hide", "zoom", "toggle_log", "cycle_x_axis"):
+            return self.app.size.width >= FOOTER_ROOM  # else the binding without a label
+        return True
+
+    def on_resize(self) -> None:
+        self.refresh_bindings()
+
+    def action_hide(self, _shown_in: str = "") -> None:
         self.run_list.hide_current()
         self._show_title()
 
@@ -330,16 +372,16 @@ class CompareScreen(Screen[None]):
         self.run_list.unhide_all()
         self._show_title()
 
-    def action_zoom(self) -> None:
+    def action_zoom(self, _shown_in: str = "") -> None:
         self.zoom = ZOOMS[(ZOOMS.index(self.zoom) + 1) % len(ZOOMS)]
         self.show_figures()
 
-    def action_cycle_x_axis(self) -> None:
+    def action_cycle_x_axis(self, _shown_in: str = "") -> None:
         """a: the figures against epochs, steps taken or samples seen, in turn."""
         self.x_axis = X_AXES[(X_AXES.index(self.x_axis) + 1) % len(X_AXES)]
         self.show_figures()
 
-    def action_toggle_log(self) -> None:
+    def action_toggle_log(self, _shown_in: str = "") -> None:
         self.log_loss = not self.log_loss
         self.show_figures()
         self.query_one(TabbedContent).active = "pane-loss"
@@ -481,5 +523,6 @@ class CompareScreen(Screen[None]):
             return
         self.catalog.forget(path)
         self._loaded.pop(path, None)
+        self.run_list.drop(path)  # at once: a key pressed next acts on the row now there
         self.notify(f"{path} deleted", title="Run deleted")
         self.rescan()

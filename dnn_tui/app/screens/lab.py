@@ -31,6 +31,8 @@ bring a tab forward in the compact layout.
 
 from __future__ import annotations
 
+import math
+import time
 from pathlib import Path
 from typing import ClassVar, TypeVar
 
@@ -38,7 +40,7 @@ from textual import events
 from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import Screen
+from textual.screen import ModalScreen, Screen
 from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import DataTable, Footer, Input, Select, Static, Tab, Tabs
@@ -47,6 +49,7 @@ from dnn_tui.analysis.regions import PLANE_DATASETS
 from dnn_tui.app import keys
 from dnn_tui.app.messages import EngineReported, EventInbox, PresetShown, RunLost
 from dnn_tui.app.screens.divergence import DivergenceScreen
+from dnn_tui.app.typing_guard import TypingGuard
 from dnn_tui.app.widgets.accuracy_sparklines import AccuracySparklines
 from dnn_tui.app.widgets.boundary_panel import BoundaryPanel
 from dnn_tui.app.widgets.config_form import ConfigForm
@@ -95,6 +98,13 @@ a second (every 2 s for a run of another process: FOLLOWED_SLOWER), never in the
 as the status line. Why: a redraw takes CPU and the GIL from training, and Textual redraws
 the box around a frame's changes, which for the status line and the panels together is the
 whole screen (measured in docs/benchmarks.md)."""
+DARK_THEME = "textual-dark"
+LIGHT_THEME = "textual-light"
+"""The themes ``t`` switches between (Textual's; the bands' colours follow, see
+``dnn_tui.analysis.palette``)."""
+REPLAY_S = 1.0
+"""Seconds from a followed run's first reported epochs in which its epochs are drawn as they
+come (its past epochs come in its first batches), not at the panels' pace."""
 FOLLOWED_SLOWER = 2
 """A run of another process (``watch``, a background run, a running run opened from the runs
 list) is drawn this many times less often: its status line every 0.5 s, its panels every 2 s.
@@ -120,6 +130,18 @@ WEIGHTS_TAB_PLANE = "Weights · a: boundary"
 def progress(epoch: int, step: int, steps: int) -> float:
     """Training done in epochs: the x axis of every curve."""
     return epoch - 1 + step / max(steps, 1)
+
+
+def layout_classes(width: int, height: int, page: str | None = None) -> dict[str, bool]:
+    """The lab's classes for a terminal of width x height (and the page shown, if given)."""
+    classes = {
+        "-too-small": width < MIN_SIZE[0] or height < MIN_SIZE[1],
+        "-compact": width < WIDE[0] or height < WIDE[1],
+        "-xwide": width >= XWIDE and height >= WIDE[1],
+    }
+    if page is not None:
+        classes.update({f"-page-{name}": name == page for name in PAGES})
+    return classes
 
 
 class LabScreen(Screen[None]):
@@ -148,12 +170,25 @@ class LabScreen(Screen[None]):
         self.last_pass: PassTraced | None = None
         """One sample's pass through the network, traced by the run when it last paused."""
         self._controls: RunControls | None = None
+        self._replay_until = 0.0
+        """Until when the epochs a run reports are drawn at once (see REPLAY_S); infinite
+        until its first epochs came."""
+        self.followed = False
+        """Whether the shown run trains in another process (followed through its files)."""
         self._slower = 1
         """The redraws' pace: 1 for a run of this process, FOLLOWED_SLOWER for another's."""
         self._redraw_timers: list[Timer] = []
         self._found: dict[type[Widget], Widget] = {}
+        self.typing_guard = TypingGuard()
+        """Holds back keys typed just after an Enter in the form (see TypingGuard)."""
 
     def compose(self) -> ComposeResult:
+        # The layout's classes before the widgets are first styled: set after, they would
+        # restyle every widget again (as long as the first styling itself) before the first
+        # frame.
+        size = self.app.size
+        for name, on in layout_classes(size.width, size.height, "setup").items():
+            self.set_class(on, name, update=False)
         yield RunStatus(self._run_root)
         yield Tabs(
             Tab("Setup", id="tab-setup"),
@@ -258,6 +293,14 @@ class LabScreen(Screen[None]):
         ]
 
     @property
+    def in_view(self) -> bool:
+        """Whether the lab is on screen: the current screen, or under dialogs only (its
+        notice line shows)."""
+        stack = self.app.screen_stack if self.is_mounted else []
+        above = stack[stack.index(self) + 1 :] if self in stack else [None]
+        return all(isinstance(screen, ModalScreen) for screen in above)
+
+    @property
     def status_period(self) -> float:
         """Seconds between two redraws of the status line (see FOLLOWED_SLOWER)."""
         return REFRESH_S * self._slower
@@ -307,9 +350,7 @@ class LabScreen(Screen[None]):
     def _fit(self, width: int, height: int) -> None:
         too_small = width < MIN_SIZE[0] or height < MIN_SIZE[1]
         compact = width < WIDE[0] or height < WIDE[1]
-        self.set_class(too_small, "-too-small")
-        self.set_class(compact, "-compact")
-        self.set_class(width >= XWIDE and height >= WIDE[1], "-xwide")
+        self._set_classes(layout_classes(width, height))
         self.run_status.fit_lesson(1 if compact else 3)
         self.refresh_bindings()
         if too_small:
@@ -319,22 +360,29 @@ class LabScreen(Screen[None]):
                 "enlarge the window or make the font smaller.\n\nctrl+q quits."
             )
 
+    def _set_classes(self, wanted: dict[str, bool]) -> None:
+        """Set or clear several classes with one styling pass of the screen (each class on
+        its own would restyle every widget again)."""
+        changed = [name for name, on in wanted.items() if self.has_class(name) != on]
+        for name in changed:
+            self.set_class(wanted[name], name, update=False)
+        if changed:
+            self.update_node_styles()
+
     def action_show_page(self, page: str) -> None:
         """1, 2, 3: bring a tab forward (compact layout)."""
         self.show_page(page)
 
     def show_page(self, page: str) -> None:
         """Bring a region forward in the compact layout (the wide one shows them all)."""
-        for name in PAGES:
-            self.set_class(name == page, f"-page-{name}")
+        self._set_classes({f"-page-{name}": name == page for name in PAGES})
         tabs = self.query_one(Tabs)
         if tabs.active != f"tab-{page}":
             tabs.active = f"tab-{page}"
 
     def on_tabs_tab_activated(self, event: Tabs.TabActivated) -> None:
         page = (event.tab.id or "tab-setup").removeprefix("tab-")
-        for name in PAGES:
-            self.set_class(name == page, f"-page-{name}")
+        self._set_classes({f"-page-{name}": name == page for name in PAGES})
         focused = self.focused
         if focused is not None and focused is not event.tabs and not focused.display:
             self.set_focus(None)
@@ -419,6 +467,30 @@ class LabScreen(Screen[None]):
         elif self.has_class("-compact") and not self.has_class("-page-gradients"):
             self.show_page("gradients")
 
+    def on_key(self, event: events.Key) -> None:
+        """Keys typed just after an Enter in the form are text, not commands (TypingGuard);
+        the keys of a text field never reach here (it types them)."""
+        if event.key == "escape":
+            self.typing_guard.end()
+        elif event.key == "enter":
+            focused = self.focused
+            if focused is not None and self.config_form in focused.ancestors_with_self:
+                self.typing_guard.entered()
+        elif self.typing_guard.holds(event.character):
+            event.stop()
+            event.prevent_default()
+            self.show_notice(
+                f"{self.typing_guard.held!r} was typed just after enter and taken for text, "
+                "not keys: the focus is not in a text field (tab moves to one; esc, then keys)",
+                "warning",
+            )
+
+    def action_toggle_theme(self) -> None:
+        """t: the light theme or the dark one; every panel is drawn again in its colours."""
+        self.app.theme = LIGHT_THEME if self.app.current_theme.dark else DARK_THEME
+        for widget in self.query(Widget):
+            widget.refresh()
+
     def action_leave_input(self) -> None:
         """Escape: give the keys back to the lab (r, space, s, c ... act again)."""
         self.set_focus(None)
@@ -487,6 +559,8 @@ class LabScreen(Screen[None]):
         if self._controls is not None:  # the run shown until now measures them no more
             self._controls.want_boundary(False)
         self.run_id, self.run_dir, self._controls = run_id, run_dir, controls
+        self.followed = followed
+        self._replay_until = math.inf
         slower = FOLLOWED_SLOWER if followed else 1
         if slower != self._slower:
             self._slower = slower
@@ -570,8 +644,21 @@ class LabScreen(Screen[None]):
         if message.run_id != self.run_id:
             return
         self._inbox = message.inbox
-        for event in message.take():
+        events = message.take()
+        for event in events:
             self.show_event(event)
+        if self.followed and any(isinstance(event, EpochEnded) for event in events):
+            self._draw_replay()
+
+    def _draw_replay(self) -> None:
+        """A followed run's first epochs (its past ones among them) are drawn as they come
+        for REPLAY_S, not at the panels' (slower) pace."""
+        now = time.monotonic()
+        if self._replay_until == math.inf:
+            self._replay_until = now + REPLAY_S
+        if now < self._replay_until:  # the panels only: the status line keeps its pace
+            self.epoch_table.flush(force=True)
+            self._draw_panels()
 
     def show_event(self, event: Event) -> None:
         """Route one engine event (of the shown run) to the widgets that show it."""
@@ -622,6 +709,7 @@ class LabScreen(Screen[None]):
                 self.run_status.show_starting(event.config, self.run_dir or Path())
                 self.run_status.show_lesson(event.config.preset, event.config.description)
                 self.run_status.show_started(event, self.run_dir or Path())
+                self._measure(event.device)
                 self.epoch_summary.patience = event.config.train.early_stopping
                 self.gradient_panel.start(event.layers, event.parameters)
                 self.signal_panel.start()
@@ -639,6 +727,22 @@ class LabScreen(Screen[None]):
                 self._finish(event)
             case Notice(text=text, level=level):
                 self.show_notice(text, level)
+                self.run_status.show_cpu_notice(text)
+
+    def _measure(self, device: str) -> None:
+        """The status line shows the run's CPU, memory and GPU: this process's for a run of
+        its own, a followed run's process while it lives on this host; nothing for events
+        shown without a run going on (a replay into a test's picture)."""
+        if not getattr(self.app, "running", False):
+            return
+        if not self.followed:
+            self.run_status.measure(None, device)
+            return
+        from dnn_tui.rundir.liveness import hostname, read_liveness
+
+        record = read_liveness(self.run_dir) if self.run_dir is not None else None
+        if record is not None and record.host == hostname() and record.alive():
+            self.run_status.measure(record.pid, device)
 
     def _finish(self, event: RunFinished) -> None:
         """The state line keeps the result (best epoch, test accuracy); a divergence also opens

@@ -44,7 +44,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Label, Static
 
 from dnn_tui.analysis.trace import pass_lines
-from dnn_tui.app.widgets.gradient_panel import BAND_STYLES
+from dnn_tui.app.widgets.gradient_panel import BAND_STYLES, dark_theme
 from dnn_tui.app.widgets.signal_panel import BAND_STYLES as SIGNAL_STYLES
 from dnn_tui.fileio import visible
 from dnn_tui.graph import DATASET_SHAPES, GraphNode, build_graph, summary_text
@@ -118,7 +118,7 @@ class ModelGraphScreen(Screen[None]):
             self.query_one("#graph-nodes", Static).update("")
             self.query_one("#graph-summary", Static).update("")
             return
-        table = graph_table(nodes, norms, signal, bands, weights)
+        table = graph_table(nodes, norms, signal, bands, weights, dark_theme(self))
         self.query_one("#graph-nodes", Static).update(table)
         shown = self._pass_text()
         self.query_one("#graph-pass", Static).update(shown or "")
@@ -299,15 +299,18 @@ def graph_table(
     signal: ActivationsMeasured | None = None,
     bands: dict[str, str] | None = None,
     weights: dict[str, float] | None = None,
+    dark: bool = True,
 ) -> Text:
     """One line per node: arrow, node, output shape, parameters, count, gradient norms and the
     weight norm (or the activation's std), operation. ``bands``: each Linear layer's gradient
-    band (a BatchNorm's parameters take their layer's); ``weights``: each one's ‖W‖.
+    band (a BatchNorm's parameters take their layer's); ``weights``: each one's ‖W‖; dark:
+    the theme's background (the bands' colours follow it).
 
     Fixed columns, cropped at the right edge: the operation goes first when space is short.
     """
     cancelled = cancelled_biases(nodes)
     bands, weights = bands or {}, weights or {}
+    band_styles, signal_styles = BAND_STYLES[dark], SIGNAL_STYLES[dark]
     text = Text(no_wrap=True, overflow="crop")
     title = "latest |grad|, ‖W‖, σ"
     text.append(f"   {'node':<15}{'output':<13}{'parameters':<17}{'count':>9}  {title}\n")
@@ -333,18 +336,18 @@ def graph_table(
                 cell += "BN "
                 text.append(cell, style="dim")
             else:
-                text.append(cell, style=BAND_STYLES[band])
+                text.append(cell, style=band_styles[band])
             used += len(cell)
         if node.name in weights:
             cell = f"‖W‖ {fmt_weight_norm(weights[node.name])} "
-            text.append(cell, style=BAND_STYLES[band])
+            text.append(cell, style=band_styles[band])
             used += len(cell)
         if signal is not None and node.name in signal.layers:
             i = signal.layers.index(node.name)
             std = signal.std[i]
             kind = signal_band(std, signal.share[i], signal.share_kind)
             cell = f"σ {fmt_norm(std)} "
-            text.append(cell, style=SIGNAL_STYLES[kind])
+            text.append(cell, style=signal_styles[kind])
             used += len(cell)
         detail = node.detail
         if any(param.name in cancelled for param in node.params):

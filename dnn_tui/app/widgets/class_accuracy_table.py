@@ -45,8 +45,6 @@ class ClassAccuracyTable(DataTable[Text | str]):
                 )
                 cells.append(Text(value, justify="right", style="bold red" if weakest else ""))
             self.add_row(*cells)
-        if not rows:
-            self.add_row(
-                Text("no evaluation.json: dnn-tui eval RUN --confusion", style="dim"),
-                *[""] * len(runs),
-            )
+        if not rows:  # two short lines: the runs' columns stay in a narrow terminal
+            for hint in ("no evaluation.json:", "dnn-tui eval RUN --confusion"):
+                self.add_row(Text(hint, style="dim"), *[""] * len(runs))

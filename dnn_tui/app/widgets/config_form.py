@@ -97,7 +97,10 @@ class ConfigForm(Widget):
     def __init__(
         self, config: RunConfig, presets: dict[str, RunConfig], *, id: str = "config-form"
     ) -> None:
-        super().__init__(id=id)
+        # The class the switch sets, set before the first styling pass (a class added after
+        # it restyles every field again).
+        off = "-clipping-off" if config.train.clip_norm is None else None
+        super().__init__(id=id, classes=off)
         self._base = config
         self._presets = presets
         self._errors: dict[str, str] = {}

@@ -25,8 +25,10 @@ from typing import Any
 
 from rich.style import Style
 from rich.text import Text
+from textual.types import NoActiveAppError
 from textual.widget import Widget
 
+from dnn_tui.analysis.palette import Palette, band_styles, palette
 from dnn_tui.app.series import CompactingSeries
 from dnn_tui.training.events import StepMeasured
 from dnn_tui.training.lessons import gradient_bands, gradient_reading
@@ -35,17 +37,21 @@ from dnn_tui.training.numbers import fmt_norm
 SCALE = (-10.0, 4.0)
 """The bar's log10 range: 1e-10 (deep-sigmoid's first layer) to 1e4."""
 
-BAND_STYLES = {
-    "vanishing": Style(color="#6f9cff"),
-    "healthy": Style(color="#5fd75f"),
-    "converged": Style(color="#5fafaf"),
-    "exploding": Style(color="#ff5f5f"),
-}
-"""Band -> style of its rows (cold blue, green, teal, hot red); parsed once, drawn at every
-redraw."""
-TRACK_STYLE = Style(color="#3a3a3a")
+BAND_STYLES = band_styles("vanishing", "healthy", "converged", "exploding")
+"""Dark theme or not -> band -> style of its rows (cold blue, green, teal, hot red)."""
+TRACK_STYLES = {dark: Style(color=palette(dark).track) for dark in (True, False)}
 """The empty part of a bar."""
 DIM = Style(dim=True)
+
+
+def dark_theme(widget: Widget) -> bool:
+    """Whether the widget's app shows a dark theme (a widget drawn outside an app: dark)."""
+    try:
+        return widget.app.current_theme.dark
+    except NoActiveAppError:
+        return True
+
+
 SPARK_BARS = "▁▂▃▄▅▆▇█"
 MIN_SPAN = 1.0
 """A row's sparkline spans at least one decade, so noise does not look like a trend."""
@@ -160,6 +166,14 @@ class GradientPanel(Widget):
 
     # --- rendering ------------------------------------------------------------------------
 
+    @property
+    def _palette(self) -> Palette:
+        return palette(dark_theme(self))
+
+    @property
+    def _styles(self) -> dict[str, Style]:
+        return BAND_STYLES[dark_theme(self)]
+
     def render(self) -> Text:
         if not self.layer_names:
             return Text("Gradient norms per layer appear here once a run starts.", style="dim")
@@ -186,7 +200,7 @@ class GradientPanel(Widget):
         if known:
             reading = gradient_reading(self.layer_names, self.latest, self.updates)
             kind = bands[0] if bands[0] == "converged" else reading.partition(":")[0]
-            text.append(f"{reading}\n", style=BAND_STYLES.get(kind, DIM))
+            text.append(f"{reading}\n", style=self._styles.get(kind, DIM))
         if bn_w:
             text.append(
                 "BN γ, β: the BatchNorm after each layer (it cancels the layer's bias: see g)\n",
@@ -210,11 +224,11 @@ class GradientPanel(Widget):
         spark_w: int,
     ) -> None:
         known = bool(kind)
-        style = BAND_STYLES[kind] if known else DIM
+        style = self._styles[kind] if known else DIM
         filled = scale_position(norm, bar_w) if known else 0
         text.append(f"{name:<{name_w}} ", style=style)
         text.append("█" * filled, style=style)
-        text.append("░" * (bar_w - filled), style=TRACK_STYLE)
+        text.append("░" * (bar_w - filled), style=TRACK_STYLES[dark_theme(self)])
         text.append(f" {fmt_norm(norm) if known else '-':>7} ", style=style)
         if self.batchnorm:
             for position in self.norm_index[index]:
@@ -241,7 +255,7 @@ class GradientPanel(Widget):
     def _clipping_line(self) -> Text:
         line = Text("clipping ")
         if self._clipping:
-            line.append("ON", style="bold #5fd75f")
+            line.append("ON", style=f"bold {self._palette.bands['healthy']}")
             line.append(f" max {self._clip_norm:g}")
         else:
             line.append("OFF", style="bold")

@@ -12,6 +12,7 @@ from rich.text import Text
 from textual.widget import Widget
 
 from dnn_tui.analysis.figures import Strip, render_strips
+from dnn_tui.app.widgets.gradient_panel import dark_theme
 
 
 class GradientStrips(Widget):
@@ -34,4 +35,4 @@ class GradientStrips(Widget):
     def render(self) -> Text:
         if not self.strips:
             return Text("Select runs with space to see their gradient flow here.", style="dim")
-        return render_strips(self.strips, self.size.width or 80)
+        return render_strips(self.strips, self.size.width or 80, dark_theme(self))

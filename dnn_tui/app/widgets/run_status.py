@@ -3,8 +3,10 @@
 Lines: the state with epoch k of N, step s of S and a bar through the current
 epoch (a full-batch run counts one step an epoch); samples/s, time per step,
 ETA, elapsed time and the epoch's running loss and accuracy, smoothed by ``Pace``
-(in a narrow terminal the least needed of them are left out, never cut in half);
-the dataset (saying so when ``auto`` fell back to digits), device and run
+(in a narrow terminal the least needed of them are left out, never cut in half),
+led by ``CPU busy: ...`` while the thread policy says other processes starve the run;
+the dataset (saying so when ``auto`` fell back to digits), device, the run's CPU use
+and memory (and GPU's on CUDA, ``dnn_tui.app.usage``) while it goes on, and run
 directory; the lesson (the preset's description); the notice line.
 
 Notices (a dataset fallback, a refused start, a learning rate sent to the running
@@ -30,6 +32,7 @@ from textual.widget import Widget
 from textual.widgets import Label, ProgressBar, Static
 
 from dnn_tui.app.pace import Pace
+from dnn_tui.app.usage import FREE, GpuMeter, UsageMeter, busy_line, gpu_index, usage_text
 from dnn_tui.config import RunConfig
 from dnn_tui.fileio import visible
 from dnn_tui.training.controls import RunControls
@@ -119,6 +122,12 @@ class RunStatus(Widget):
         self.notice: tuple[str, str] | None = None
         """(text, level) on the notice line, or None."""
         self._notice_timer: Timer | None = None
+        self.meter: UsageMeter | None = None
+        """The run's process (and GPU) as the dataset line shows them; None when not running."""
+        self.usage = ""
+        """What the dataset line says of them (``CPU 97% · RSS 312 MB``)."""
+        self.busy: str | None = None
+        """The speed line's first part while other processes starve the run."""
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="run-line"):
@@ -157,6 +166,7 @@ class RunStatus(Widget):
     def show_starting(self, config: RunConfig | None, run_dir: Path) -> None:
         """A run was launched (config None: one followed that has not said what it runs yet);
         its data is loading."""
+        self.stop_measuring()
         self._where = ("", str(run_dir))
         if config is None:
             self.show_state("starting")
@@ -199,13 +209,36 @@ class RunStatus(Widget):
         )
         self._draw_where()
 
-    def show_resumed(self, epochs: int) -> None:
-        """The run goes on from its checkpoint, now to ``epochs``."""
-        self._epochs = epochs
-        if self.pace is not None:
-            self.pace.epochs = epochs
-        self.query_one("#run-epoch", Label).styles.width = len(f"epoch {epochs}/{epochs} ")
-        self.show_state(Status.RUNNING)
+    def measure(self, pid: int | None, device: str) -> None:
+        """Show the run's CPU, memory and (CUDA) GPU use: its process is this one (pid None)
+        or pid; a process that cannot be read is not shown."""
+        import psutil
+
+        index = gpu_index(device)
+        try:
+            gpu = GpuMeter.open(index) if index is not None else None
+            self.meter = UsageMeter(pid, gpu)
+        except (psutil.Error, OSError):
+            self.meter = None
+
+    def stop_measuring(self) -> None:
+        self.meter, self.usage, self.busy = None, "", None
+        self.query_one("#run-speed", Label).remove_class("-busy")
+
+    def show_cpu_notice(self, text: str) -> None:
+        """The thread policy's notices: ``CPU busy ...`` stays on the speed line until
+        ``CPU free again``."""
+        busy = busy_line(text)
+        if busy is not None or text.startswith(FREE):
+            self.busy = busy
+            self.query_one("#run-speed", Label).set_class(busy is not None, "-busy")
+
+    def _read_usage(self) -> None:
+        reading = self.meter.read() if self.meter is not None else None
+        usage = usage_text(reading) if reading is not None else ""
+        if usage != self.usage:
+            self.usage = usage
+            self._draw_where()
 
     def show_step(self, event: StepMeasured) -> None:
         """A progress report: its pace counts now, it is drawn at the next flush."""
@@ -223,6 +256,7 @@ class RunStatus(Widget):
 
     def flush(self) -> None:
         """Draw the latest progress report (the bar, the rate, the running loss, the clock)."""
+        self._read_usage()
         event, self._step = self._step, None
         if event is None or event.epoch <= self.finished_epoch:
             # none, or older than an epoch that ended since (a replay, epochs of one step):
@@ -253,6 +287,8 @@ class RunStatus(Widget):
             (2, f"epoch mean loss {fmt_loss(event.loss)}"),
             (3, f"acc {fmt_acc(event.acc)}"),
         ]
+        if self.busy is not None:
+            parts.insert(0, (0, self.busy))
         self.query_one("#run-speed", Label).update(
             fit_parts(parts, self.content_region.width),
             layout=False,  # a fixed-size line: no layout pass at every report
@@ -261,6 +297,8 @@ class RunStatus(Widget):
     def show_finished(self, event: RunFinished) -> None:
         """The run ended; the line keeps the final numbers."""
         self.flush()
+        self.stop_measuring()
+        self._draw_where()
         self._show_last_epoch()
         self.show_state(event.status if event.status in STATES else Status.STOPPED)
         test = f"test acc {fmt_acc(event.test['acc'])}" if event.test else "no test split"
@@ -273,6 +311,8 @@ class RunStatus(Widget):
 
     def show_ended(self, state: str, message: str) -> None:
         """The run ended without a RunFinished (it failed, or stopped before it began): say why."""
+        self.stop_measuring()
+        self._draw_where()
         self._show_last_epoch()
         self.show_state(state)
         self.query_one("#run-speed", Label).update(message)
@@ -338,6 +378,7 @@ class RunStatus(Widget):
         """The dataset, device and run folder line, fitted to the width."""
         if self._where is not None:
             head, path = self._where
+            head = f"{head}{self.usage} · " if self.usage else head
             width = self.content_region.width or self.app.size.width - 2
             fitted = fit_path(visible(head), visible(path), width)
             self.query_one("#run-where", Label).update(Text(fitted))  # a folder name is no markup

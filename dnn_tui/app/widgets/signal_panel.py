@@ -22,24 +22,19 @@ from __future__ import annotations
 
 import math
 
-from rich.style import Style
 from rich.text import Text
 from textual.widget import Widget
 
+from dnn_tui.analysis.palette import band_styles
 from dnn_tui.app.series import CompactingSeries
-from dnn_tui.app.widgets.gradient_panel import DIM, spark
+from dnn_tui.app.widgets.gradient_panel import DIM, dark_theme, spark
 from dnn_tui.training.events import ActivationsMeasured
 from dnn_tui.training.lessons import share_rule, signal_band
 from dnn_tui.training.numbers import fmt_norm
 
-BAND_STYLES = {
-    "collapsing": Style(color="#6f9cff"),
-    "healthy": Style(color="#5fd75f"),
-    "saturated": Style(color="#ffaf00"),
-    "dead": Style(color="#ffaf00"),
-    "exploding": Style(color="#ff5f5f"),
-}
-"""Band -> style of its rows: cold blue, green, amber, hot red (as the gradient panel)."""
+BAND_STYLES = band_styles("collapsing", "healthy", "saturated", "dead", "exploding")
+"""Dark theme or not -> band -> style of its rows: cold blue, green, amber, hot red (as the
+gradient panel)."""
 STRIP_BARS = "▁▂▃▄▅▆▇█"
 EMPTY_BIN = "·"
 
@@ -146,7 +141,7 @@ class SignalPanel(Widget):
         for i, name in enumerate(event.layers):
             std, share = event.std[i], event.share[i]
             kind = signal_band(std, share, event.share_kind)
-            style = BAND_STYLES[kind]
+            style = BAND_STYLES[dark_theme(self)][kind]
             text.append(f"{name:<{name_w}} ", style=style)
             if initial is not None:
                 text.append(f"{strip(initial.hist[i]):<{bins}} {fmt_norm(initial.std[i]):>7} ")

@@ -15,8 +15,10 @@ from rich.style import Style
 from rich.text import Text
 from textual.widget import Widget
 
+from dnn_tui.analysis.palette import palette
 from dnn_tui.app.curves import BARS, bars
 from dnn_tui.app.series import CompactingSeries
+from dnn_tui.app.widgets.gradient_panel import dark_theme
 from dnn_tui.training.numbers import NUMBER_W
 
 TITLE_W = 10
@@ -24,10 +26,10 @@ TITLE_W = 10
 LABEL_W = TITLE_W + 3 * (5 + NUMBER_W) + 1
 """Columns before the curve: the name, ``now``, ``min`` and ``max`` with their numbers, a space.
 Every number fits NUMBER_W, so the curve starts at the same column whatever the values."""
-GRADIENT = ("#5fd75f", "#afd75f", "#d7d75f", "#d7af5f", "#d7875f", "#ff5f5f")
-"""Bar colours from good to bad (green to red); a row picks the end that is good."""
-_STYLES = tuple(Style(color=colour) for colour in GRADIENT)
-LOWEST_STYLE = Style(color="#5fd7ff", reverse=True)
+_STYLES = {dark: tuple(Style(color=c) for c in palette(dark).heat) for dark in (True, False)}
+"""Dark theme or not -> bar colours from good to bad (green to red); a row picks the end
+that is good."""
+LOWEST_STYLES = {dark: Style(color=palette(dark).lowest, reverse=True) for dark in (True, False)}
 """The marked lowest cell (reversed, so that it shows without colour too)."""
 
 
@@ -91,6 +93,8 @@ class SparklineRow(Widget):
         lines = bars(self.heights, rows)
         steps = len(BARS) * rows
         text = Text(no_wrap=True, overflow="crop")
+        dark = dark_theme(self)
+        lowest, styles = LOWEST_STYLES[dark], _STYLES[dark]
         for index in range(rows):
             text.append(self.label_text() if index == 0 else " " * LABEL_W)
             line = lines[index] if index < len(lines) else ""
@@ -98,7 +102,7 @@ class SparklineRow(Widget):
             end = min(len(line), len(self.heights))
             start, span_style = 0, None
             for at, height in enumerate(self.heights[:end]):
-                style = LOWEST_STYLE if at == self.lowest else self._style(height, steps)
+                style = lowest if at == self.lowest else self._style(height, steps, styles)
                 if style is not span_style and at > start:
                     text.append(line[start:at], style=span_style or "")
                     start = at
@@ -109,9 +113,11 @@ class SparklineRow(Widget):
                 text.append("\n")
         return text
 
-    def _style(self, height: int | None, steps: int) -> Style | str:
+    def _style(
+        self, height: int | None, steps: int, styles: tuple[Style, ...] = _STYLES[True]
+    ) -> Style | str:
         if height is None:
             return ""
         share = min(max(height / max(steps - 1, 1), 0.0), 1.0)  # heights of a taller row
         badness = 1 - share if self._higher_is_better else share
-        return _STYLES[min(len(_STYLES) - 1, int(badness * len(_STYLES)))]
+        return styles[min(len(styles) - 1, int(badness * len(styles)))]

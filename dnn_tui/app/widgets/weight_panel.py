@@ -23,8 +23,9 @@ from rich.style import Style
 from rich.text import Text
 from textual.widget import Widget
 
+from dnn_tui.analysis.palette import band_styles
 from dnn_tui.app.series import CompactingSeries
-from dnn_tui.app.widgets.gradient_panel import DIM, spark
+from dnn_tui.app.widgets.gradient_panel import DIM, dark_theme, spark
 from dnn_tui.app.widgets.signal_panel import strip
 from dnn_tui.training.events import StepMeasured, WeightsMeasured
 from dnn_tui.training.lessons import (
@@ -34,13 +35,8 @@ from dnn_tui.training.lessons import (
 )
 from dnn_tui.training.numbers import fmt_norm, fmt_weight_norm
 
-BAND_STYLES = {
-    "slow": Style(color="#6f9cff"),
-    "healthy": Style(color="#5fd75f"),
-    "exploding": Style(color="#ff5f5f"),
-    "": Style(color="#d0d0d0"),
-}
-"""Update band -> style of its rows (as the gradient panel's colours)."""
+BAND_STYLES = band_styles("slow", "healthy", "exploding", "")
+"""Dark theme or not -> update band -> style of its rows (as the gradient panel's colours)."""
 
 
 class WeightPanel(Widget):
@@ -133,7 +129,7 @@ class WeightPanel(Widget):
         for i, name in enumerate(names):
             update = self.updates[i] if i < len(self.updates) else None
             kind = update_band(update)
-            style = BAND_STYLES[kind]
+            style = BAND_STYLES[dark_theme(self)][kind]
             text.append(f"{name:<{name_w}} ", style=style)
             if start_w and self.initial is not None:
                 self._figures(text, self.initial, i, bins, DIM)

@@ -16,11 +16,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from dnn_tui.analysis.figures import X_AXES, ZOOMS
-from dnn_tui.commands.options import UsageError, choices
+from dnn_tui.commands.options import UsageError, choices, say_run_error
 from dnn_tui.fileio import visible
 from dnn_tui.training.columns import Column, left_out_note, rich_table
 from dnn_tui.training.numbers import fmt_acc, fmt_gap, fmt_loss
-from dnn_tui.training.status import EXIT_ERROR, EXIT_OK, say
+from dnn_tui.training.status import EXIT_ERROR, EXIT_OK
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -102,7 +102,6 @@ def load_runs(paths: Sequence[Path]) -> tuple[list[SavedRun], list[RunError]]:
 
 
 def _compare(args: argparse.Namespace) -> int:
-    from dnn_tui.rundir.files import NO_SUCH_RUN
     from dnn_tui.training.report import make_console
 
     if args.per_layer and args.csv is None:
@@ -119,8 +118,7 @@ def _compare(args: argparse.Namespace) -> int:
             loaded, make_console(), zoom=args.zoom, log=not args.linear_loss, x_axis=args.x_axis
         )
     for error in damaged:
-        kind = "error" if error.rule == NO_SUCH_RUN else "damaged run"
-        say(f"dnn-tui: {kind}: {visible(error)}")
+        say_run_error(error)
     return EXIT_ERROR if damaged else EXIT_OK
 
 

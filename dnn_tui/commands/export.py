@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from dnn_tui.commands.options import say_run_error
 from dnn_tui.fileio import file_kind, visible
 from dnn_tui.training.columns import fold, output_width
 from dnn_tui.training.status import EXIT_ERROR, EXIT_OK, say
@@ -110,7 +111,7 @@ def _export(args: argparse.Namespace) -> int:
 def export_runs(paths: Sequence[Path], root: Path) -> int:
     """Export each run into its subfolder of root, saying where on stdout; a run that does not
     load or write is named on stderr and the others go on. Returns the number that failed."""
-    from dnn_tui.rundir.files import NO_SUCH_RUN, RunError, load_run
+    from dnn_tui.rundir.files import RunError, load_run
 
     failed = 0
     for path in paths:
@@ -118,8 +119,7 @@ def export_runs(paths: Sequence[Path], root: Path) -> int:
             run = load_run(path)
             _export_one(run, root)
         except RunError as error:
-            kind = "error" if error.rule == NO_SUCH_RUN else "damaged run"
-            say(f"dnn-tui: {kind}: {visible(error)}")
+            say_run_error(error)
             failed += 1
         except (OSError, ExportRefused) as error:
             line = f"dnn-tui: error: {visible(path)}: not exported: {visible(error)}"

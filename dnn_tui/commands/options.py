@@ -9,7 +9,7 @@ import argparse
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from dnn_tui.config import (
     ConfigError,
@@ -23,9 +23,13 @@ from dnn_tui.config import (
     validate,
     with_options,
 )
+from dnn_tui.fileio import visible
 from dnn_tui.options import OPTIONS, braces
 from dnn_tui.presets import EDITED, load_preset, same_experiment
 from dnn_tui.training.status import say
+
+if TYPE_CHECKING:
+    from dnn_tui.rundir.files import RunError
 
 _T = TypeVar("_T")
 
@@ -102,6 +106,15 @@ def check_used(config: RunConfig, given: Iterable[str]) -> None:
 def print_warning(text: str) -> None:
     """A warning on stderr: the run goes ahead."""
     say(f"dnn-tui: warning: {' '.join(text.split())}")
+
+
+def say_run_error(error: RunError) -> None:
+    """A run that did not load, on stderr: an ``error`` where no run directory is, a ``damaged
+    run`` where one is."""
+    from dnn_tui.rundir.files import NO_SUCH_RUN
+
+    kind = "error" if error.rule == NO_SUCH_RUN else "damaged run"
+    say(f"dnn-tui: {kind}: {visible(error)}")
 
 
 def config_from_args(

@@ -12,25 +12,14 @@ from textual.message import Message
 from textual.widgets import Static
 
 from dnn_tui.app.app import DnnApp
-from dnn_tui.app.messages import EngineReported
 from dnn_tui.app.screens.model_graph import ModelGraphScreen
 from dnn_tui.training import engine
 from dnn_tui.training.events import ControlApplied, PassTraced, StepMeasured
 from tests.helpers import scripted
-from tests.helpers.app import TINY, Notes, wait_until
+from tests.helpers.app import TINY, Notes, engine_events, wait_until
 from tests.helpers.stepping import TINY_MOONS, paused_tiny_run
 
 SIZES = [(80, 24), (120, 40)]
-
-
-def engine_events(messages: list[Message], kind: type) -> list:
-    return [
-        event
-        for m in messages
-        if isinstance(m, EngineReported)
-        for event in m.events
-        if isinstance(event, kind)
-    ]
 
 
 def adam_steps(optimizer: torch.optim.Optimizer) -> int:

@@ -10,28 +10,18 @@ from textual.message import Message
 from textual.widgets import Input
 
 from dnn_tui.app.app import DnnApp
-from dnn_tui.app.messages import EngineReported
 from dnn_tui.app.screens.compare import CompareScreen
 from dnn_tui.app.screens.confirm import ConfirmScreen
 from dnn_tui.app.screens.model_graph import ModelGraphScreen
 from dnn_tui.training.events import ControlApplied, EpochEnded, RunFinished, RunStarted
 from tests.helpers.app import (
     TINY,
+    engine_events,
     label_text,
     training_threads,
     wait_until,
     wait_until_threads_end,
 )
-
-
-def engine_events(messages: list[Message], kind: type) -> list:
-    return [
-        event
-        for m in messages
-        if isinstance(m, EngineReported)
-        for event in m.events
-        if isinstance(event, kind)
-    ]
 
 
 async def test_start_watch_clip_stop_quit(tmp_path: Path) -> None:

@@ -14,7 +14,7 @@ from dnn_tui.app.app import DnnApp
 from dnn_tui.app.screens.model_graph import ModelGraphScreen
 from dnn_tui.config import RunConfig
 from tests.helpers.app import TINY, wait_until
-from tests.helpers.cli import cli_command, cli_env, wait_for_run_files
+from tests.helpers.cli import start_cli, wait_for_run_files
 
 
 def pass_text(app: DnnApp) -> str:
@@ -55,16 +55,11 @@ async def test_brackets_trace_the_previous_and_next_sample(tmp_path: Path) -> No
 @pytest.fixture
 def moons_run(tmp_path: Path):
     out = tmp_path / "moons"
-    process = subprocess.Popen(
-        cli_command(
-            *("train", "--dataset", "moons", "--hidden", "8,8", "--activation", "tanh"),
-            *("--batch-size", 32, "--epochs", 100_000, "--out", out),
-        ),
+    process = start_cli(
+        *("train", "--dataset", "moons", "--hidden", "8,8", "--activation", "tanh"),
+        *("--batch-size", 32, "--epochs", 100_000, "--out", out),
         cwd=tmp_path,
-        env=cli_env(),
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
     )
     wait_for_run_files(out, process)
     yield out, process

@@ -152,17 +152,12 @@ def test_a_running_run_is_refused(cli: Cli, three_epochs: Path, tmp_path: Path) 
 
 @pytest.mark.e2e
 def test_a_killed_run_resumes_and_completes_each_epoch_once(tmp_path: Path) -> None:
-    from tests.helpers.cli import LONG_RUN, cli_command, cli_env, run_cli
+    from tests.helpers.cli import LONG_RUN, run_cli, start_cli
     from tests.helpers.waiting import wait_for
 
     out = tmp_path / "run"
-    process = subprocess.Popen(
-        cli_command("train", *LONG_RUN, "--epochs", 30, "--out", out),
-        cwd=tmp_path,
-        env=cli_env(),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    train = ("train", *LONG_RUN, "--epochs", 30, "--out", out)
+    process = start_cli(*train, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         wait_for(lambda: (out / "checkpoint.json").is_file(), "a checkpoint", 120)
         process.kill()  # SIGKILL: no handler runs, the files stay as they were

@@ -21,7 +21,13 @@ import pytest
 from dnn_tui.rundir.files import load_run
 from dnn_tui.rundir.follow import RunFollower, RunGone
 from dnn_tui.rundir.liveness import is_alive
-from tests.helpers.cli import LONG_RUN, cli_command, cli_env, epochs_done, read_history, run_cli
+from tests.helpers.cli import (
+    LONG_RUN,
+    epochs_done,
+    read_history,
+    run_cli,
+    start_cli,
+)
 from tests.helpers.terminal import PtyProcess
 from tests.helpers.waiting import wait_for
 
@@ -46,13 +52,7 @@ def the_run(root: Path) -> Path:
 def test_a_closed_stdout_stops_the_printing_not_the_run(tmp_path: Path) -> None:
     """``dnn-tui train ... | head -3``."""
     out = tmp_path / "run"
-    process = subprocess.Popen(
-        cli_command("train", *LONG, "--epochs", 20, "--out", out),
-        cwd=tmp_path,
-        env=cli_env(),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
+    process = start_cli("train", *LONG, "--epochs", 20, "--out", out, cwd=tmp_path)
     try:
         assert process.stdout is not None
         for _ in range(3):
@@ -62,7 +62,7 @@ def test_a_closed_stdout_stops_the_printing_not_the_run(tmp_path: Path) -> None:
     finally:
         process.kill()
     assert process.returncode == 0, stderr
-    assert b"Traceback" not in stderr
+    assert "Traceback" not in stderr
     history = read_history(out)
     assert history["status"] == "completed"
     assert len(history["epochs"]) == 20
@@ -71,13 +71,8 @@ def test_a_closed_stdout_stops_the_printing_not_the_run(tmp_path: Path) -> None:
 
 def test_a_killed_run_is_interrupted_and_keeps_its_best_epoch(tmp_path: Path) -> None:
     out = tmp_path / "run"
-    process = subprocess.Popen(
-        cli_command("train", *LONG, "--epochs", 1000, "--out", out),
-        cwd=tmp_path,
-        env=cli_env(),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    train = ("train", *LONG, "--epochs", 1000, "--out", out)
+    process = start_cli(*train, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         wait_for(lambda: (out / "model.safetensors").is_file() and epochs_done(out) >= 2, "weights")
         assert is_alive(out)

@@ -11,7 +11,6 @@ import json
 import math
 import signal
 import statistics
-import subprocess
 import sys
 from pathlib import Path
 
@@ -21,7 +20,13 @@ from dnn_tui.cli import main
 from dnn_tui.rundir.files import load_run
 from dnn_tui.rundir.liveness import is_alive
 from dnn_tui.sweeps.planning import SWEEP_FILE, load_sweep_file, summarize
-from tests.helpers.cli import Cli, cli_command, cli_env, epochs_done, read_history, run_cli
+from tests.helpers.cli import (
+    Cli,
+    epochs_done,
+    read_history,
+    run_cli,
+    start_cli,
+)
 from tests.helpers.waiting import wait_for
 
 TINY = ("--dataset", "moons", "--limit", 200, "--hidden", 8, "--epochs", 1, "--batchnorm")
@@ -97,14 +102,8 @@ def test_the_same_grid_on_a_local_ray(tmp_path, monkeypatch, capsys) -> None:
 def test_ctrl_c_stops_every_run_and_starts_no_more(tmp_path: Path) -> None:
     root = tmp_path / "sweep"
     long = ("--dataset", "digits", "--limit", 400, "--batch-size", 10, "--epochs", 1000)
-    driver = subprocess.Popen(
-        cli_command("sweep", *long, "--grid", "lr=0.01,0.001,0.0001", "--jobs", 2, "--out", root),
-        cwd=tmp_path,
-        env=cli_env(),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    grid = ("--grid", "lr=0.01,0.001,0.0001", "--jobs", 2)
+    driver = start_cli("sweep", *long, *grid, "--out", root, cwd=tmp_path)
     try:
         started = [root / "1-lr=0.01", root / "2-lr=0.001"]
         wait_for(lambda: all(epochs_done(path) >= 1 for path in started), "an epoch of each run")

@@ -19,12 +19,11 @@ from dnn_tui.rundir.liveness import is_alive, read_liveness
 from dnn_tui.sweeps.planning import SWEEP_FILE
 from dnn_tui.sweeps.space import parse_dimension
 from tests.helpers.cli import (
-    cli_command,
-    cli_env,
     epochs_done,
     read_history,
     run_cli,
     run_in_process,
+    start_cli,
 )
 from tests.helpers.waiting import wait_for
 
@@ -181,14 +180,7 @@ def test_a_search_killed_with_its_runs_resumes_to_its_trials_each_done_once(
     """A reboot: the driver and its runs die; the interrupted trials are asked anew."""
     root = tmp_path / "search"
     args = ("--search", "tpe", "--trials", 3, "--jobs", 2, "--epochs", 100, "--batch-size", 8)
-    driver = subprocess.Popen(
-        cli_command("sweep", *DIGITS, *SPACE, *args, "--out", root),
-        cwd=tmp_path,
-        env=cli_env(),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    driver = start_cli("sweep", *DIGITS, *SPACE, *args, "--out", root, cwd=tmp_path)
     try:
         going = _kill_driver_mid_sweep(driver, root, 50)
     finally:
@@ -231,14 +223,7 @@ def test_a_grid_killed_mid_sweep_resumes_following_its_runs_still_going(tmp_path
     around the one killed mid-way are short."""
     root = tmp_path / "grid"
     grid = ("--hidden", 16, "--grid", "epochs=10,150,12", "--jobs", 1, "--batch-size", 8)
-    driver = subprocess.Popen(
-        cli_command("sweep", *DIGITS, *grid, "--out", root),
-        cwd=tmp_path,
-        env=cli_env(),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    driver = start_cli("sweep", *DIGITS, *grid, "--out", root, cwd=tmp_path)
     try:
         going = _kill_driver_mid_sweep(driver, root, 40)  # 110 epochs left to find it going
     finally:

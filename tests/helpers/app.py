@@ -14,10 +14,12 @@ from typing import TYPE_CHECKING
 
 import pytest
 from textual.app import App
+from textual.message import Message
 from textual.pilot import Pilot
 from textual.widget import Widget
 from textual.widgets import Label
 
+from dnn_tui.app.messages import EngineReported
 from dnn_tui.config import DataConfig, ModelConfig, RunConfig, TrainConfig
 from tests.helpers.waiting import wait_for_async
 
@@ -31,6 +33,17 @@ TINY = RunConfig(
 )
 """300 digits in batches of 10: 30 steps an epoch, a few hundredths of a second each; 500 epochs
 is far more than any test waits for (the tests stop it)."""
+
+
+def engine_events(messages: list[Message], kind: type) -> list:
+    """The engine's events of this kind among the recorded messages, in order."""
+    return [
+        event
+        for m in messages
+        if isinstance(m, EngineReported)
+        for event in m.events
+        if isinstance(event, kind)
+    ]
 
 
 async def wait_until(

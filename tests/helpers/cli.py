@@ -130,16 +130,19 @@ LONG_RUN = ("--dataset", "digits", "--limit", 400, "--batch-size", 10, "--hidden
 that stops it or follows it sees many epochs soon."""
 
 
+def start_cli(
+    *args: object, cwd: Path, stdout: int = subprocess.PIPE, stderr: int = subprocess.PIPE
+) -> subprocess.Popen[str]:
+    """``dnn-tui ARGS`` in its own process, in cwd, its output read as text."""
+    return subprocess.Popen(
+        cli_command(*args), cwd=cwd, env=cli_env(), stdout=stdout, stderr=stderr, text=True
+    )
+
+
 def start_train(out: Path, epochs: int) -> subprocess.Popen[str]:
     """A headless ``train`` of LONG_RUN into out, in its own process (stderr kept)."""
-    return subprocess.Popen(
-        cli_command("train", *LONG_RUN, "--epochs", epochs, "--out", out),
-        cwd=out.parent,
-        env=cli_env(),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    train = ("train", *LONG_RUN, "--epochs", epochs, "--out", out)
+    return start_cli(*train, cwd=out.parent, stdout=subprocess.DEVNULL)
 
 
 def wait_for_run_files(

@@ -11,7 +11,11 @@ from pathlib import Path
 import torch
 
 from dnn_tui import config as cfg
+from dnn_tui.fileio import Folder
+from dnn_tui.rundir.channel import RunChannel
+from dnn_tui.rundir.recorder import claim_run_dir
 from dnn_tui.training.activations import HIST_BINS
+from dnn_tui.training.controls import RunControls
 from dnn_tui.training.events import ActivationsMeasured, RunFinished, RunStarted, WeightsMeasured
 
 CONFIG = cfg.with_options(
@@ -165,3 +169,11 @@ def make_running(path: Path) -> None:
     history["status"] = "running"
     (path / "history.json").write_text(json.dumps(history))
     (path / LIVENESS_FILE).write_text(current().to_json())
+
+
+def run_channel(run_dir: Path, controls: RunControls) -> tuple[Folder, RunChannel, list[str]]:
+    """run_dir claimed as this process's run, the run side of its control channel, and the list
+    of what the channel notes (close the channel, then the folder)."""
+    folder = claim_run_dir(run_dir)
+    notes: list[str] = []
+    return folder, RunChannel(folder, controls, note=notes.append), notes

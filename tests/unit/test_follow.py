@@ -40,7 +40,15 @@ from dnn_tui.training.events import (
     from_record,
     to_record,
 )
-from tests.helpers.run_files import CONFIG, finished, record, signal, started, weights
+from tests.helpers.run_files import (
+    CONFIG,
+    finished,
+    record,
+    run_channel,
+    signal,
+    started,
+    weights,
+)
 from tests.helpers.waiting import wait_for
 
 
@@ -194,10 +202,8 @@ def test_bad_steering_requests_are_refused_with_a_reason(line) -> None:
 
 
 def test_remote_controls_reach_the_runs_channel(tmp_path: Path) -> None:
-    folder = claim_run_dir(tmp_path / "run")
     run_side = RunControls(None, 0.1)
-    notes: list[str] = []
-    channel = RunChannel(folder, run_side, note=notes.append)
+    folder, channel, notes = run_channel(tmp_path / "run", run_side)
     watcher = RemoteControls(tmp_path / "run", None, 0.1)
     other = RemoteControls(tmp_path / "run", None, 0.1)  # a second watcher
     watcher.toggle_clipping()

@@ -30,6 +30,7 @@ from dnn_tui.training.events import (
     StepMeasured,
     WeightsMeasured,
 )
+from tests.helpers.run_files import run_channel
 from tests.helpers.waiting import wait_for
 
 
@@ -199,10 +200,8 @@ def test_step_requests_in_control_jsonl_are_counted_not_replaced(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(channel_module, "MIN_APPLY_S", 0.0)
-    folder = claim_run_dir(tmp_path / "run")
     controls = RunControls()
-    notes: list[str] = []
-    channel = RunChannel(folder, controls, note=notes.append)
+    folder, channel, notes = run_channel(tmp_path / "run", controls)
     lines = '{"kind": "pause", "value": true}\n' + '{"kind": "step", "value": true}\n' * 3
     (tmp_path / "run" / "control.jsonl").write_text(lines)
     for _ in range(4):

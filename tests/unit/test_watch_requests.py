@@ -17,7 +17,7 @@ from dnn_tui.data import Dataset, load_dataset
 from dnn_tui.model import build_mlp
 from dnn_tui.rundir import channel as channel_module
 from dnn_tui.rundir import files
-from dnn_tui.rundir.channel import MAX_SAMPLE, RunChannel, apply_request, check_request
+from dnn_tui.rundir.channel import MAX_SAMPLE, apply_request, check_request
 from dnn_tui.rundir.files import (
     TRACE_FILE,
     RunError,
@@ -25,12 +25,12 @@ from dnn_tui.rundir.files import (
     read_trace,
 )
 from dnn_tui.rundir.follow import RemoteControls
-from dnn_tui.rundir.recorder import RunRecorder, claim_run_dir
+from dnn_tui.rundir.recorder import RunRecorder
 from dnn_tui.training.controls import RunControls
 from dnn_tui.training.engine import train
 from dnn_tui.training.events import ControlApplied, Event, PassTraced
 from dnn_tui.training.trace import SamplePass, trace_pass
-from tests.helpers.run_files import started
+from tests.helpers.run_files import run_channel, started
 from tests.helpers.waiting import wait_for
 
 
@@ -77,10 +77,8 @@ def test_the_channel_takes_a_watchers_boundary_and_trace_requests(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(channel_module, "MIN_APPLY_S", 0.0)
-    folder = claim_run_dir(tmp_path / "run")
     run_side = RunControls()
-    notes: list[str] = []
-    channel = RunChannel(folder, run_side, note=notes.append)
+    folder, channel, notes = run_channel(tmp_path / "run", run_side)
     watcher = RemoteControls(tmp_path / "run", None, 0.1)
     watcher.want_boundary(True)
     watcher.want_boundary(True)  # no change: nothing more sent

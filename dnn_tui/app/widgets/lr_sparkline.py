@@ -8,9 +8,8 @@ from the epoch before it to its end: the schedule's steps are steps of the curve
 
 from __future__ import annotations
 
-from textual import events
-
 from dnn_tui.app.curves import BARS, Scale, levels, resample, value_range
+from dnn_tui.app.widgets.sparkline_pair import EpochAxis
 from dnn_tui.app.widgets.sparkline_row import SparklineRow
 from dnn_tui.training.numbers import NUMBER_W, fmt_lr, fmt_sci
 
@@ -26,7 +25,7 @@ LR_SCALE = Scale(log=True, min_span=0.3)
 """Learning rates: log10, at least three tenths of a decade (a cut by half shows as one)."""
 
 
-class LrSparkline(SparklineRow):
+class LrSparkline(EpochAxis, SparklineRow):
     """The lr per epoch (``#lr-sparkline``), hidden while the lr has stayed where it began."""
 
     def __init__(self) -> None:
@@ -50,15 +49,6 @@ class LrSparkline(SparklineRow):
         series = self.series
         if series.low is not None and series.low != series.high:
             self.display = True
-
-    def advance(self, x: float) -> None:
-        if x > self.x_end:
-            self.x_end = x
-            self._dirty = True
-
-    def on_resize(self, _event: events.Resize) -> None:
-        self._dirty = True
-        self.flush()
 
     def flush(self) -> None:
         """Rescale and redraw when epochs arrived (or the size changed)."""

@@ -19,7 +19,29 @@ from dnn_tui.app.curves import BARS, Scale, levels, lowest_cell, resample, value
 from dnn_tui.app.widgets.sparkline_row import SparklineRow
 
 
-class SparklinePair(Vertical):
+class EpochAxis:
+    """The x axis of curves drawn on training progress, from 0 to ``x_end`` epochs, redrawn
+    by ``flush`` only when something changed (``_dirty``): a mixin of the curve widgets."""
+
+    x_end: float
+    _dirty: bool
+
+    def advance(self, x: float) -> None:
+        """Training has reached x epochs: the axis ends there (curves hold their last value)."""
+        if x > self.x_end:
+            self.x_end = x
+            self._dirty = True
+
+    def on_resize(self, _event: events.Resize) -> None:
+        self._dirty = True
+        self.flush()
+
+    def flush(self) -> None:
+        """Redraw if ``_dirty`` (each widget draws its own curves)."""
+        raise NotImplementedError
+
+
+class SparklinePair(EpochAxis, Vertical):
     """Two SparklineRows, ``train`` above ``val``; subclasses name the quantity."""
 
     QUANTITY = ""
@@ -74,16 +96,6 @@ class SparklinePair(Vertical):
     def add_val(self, value: float, x: float) -> None:
         self.val.append(value, x)
         self._dirty = True
-
-    def advance(self, x: float) -> None:
-        """Training has reached x epochs: the axis ends there (curves hold their last value)."""
-        if x > self.x_end:
-            self.x_end = x
-            self._dirty = True
-
-    def on_resize(self, _event: events.Resize) -> None:
-        self._dirty = True
-        self.flush()
 
     def flush(self) -> None:
         """Rescale and redraw both rows if points arrived (or the size changed)."""

@@ -209,6 +209,14 @@ class RunStatus(Widget):
         )
         self._draw_where()
 
+    def show_resumed(self, epochs: int) -> None:
+        """The run goes on from its checkpoint, now to ``epochs``."""
+        self._epochs = epochs
+        if self.pace is not None:
+            self.pace.epochs = epochs
+        self.query_one("#run-epoch", Label).styles.width = len(f"epoch {epochs}/{epochs} ")
+        self.show_state(Status.RUNNING)
+
     def measure(self, pid: int | None, device: str) -> None:
         """Show the run's CPU, memory and (CUDA) GPU use: its process is this one (pid None)
         or pid; a process that cannot be read is not shown."""

@@ -20,7 +20,8 @@ async def test_the_status_line_shows_the_runs_cpu_memory_and_starvation(tmp_path
         await pilot.press("r")
         await wait_until(pilot, lambda: "RSS" in label_text(pilot, "#run-where"), what="usage")
         where = label_text(pilot, "#run-where")
-        assert "· CPU " in where and "% · RSS " in where and " MB" in where
+        assert "· CPU " in where and "% · RSS " in where
+        assert " MB" in where or " GB" in where  # a test worker grows past a gigabyte
         assert where.endswith(lab.run_dir.name)  # the run folder's name stays whole
         assert "GPU" not in where  # a CPU run
 

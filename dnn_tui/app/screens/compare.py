@@ -406,23 +406,23 @@ class CompareScreen(Screen[None]):
         """x: the errors screen of the run under the cursor."""
         from dnn_tui.app.screens.errors import ErrorsScreen
 
-        entry = self.run_list.current
-        if entry is None:
-            return
-        if entry.damaged:
-            self.notify(entry.problem or entry.name, title="Damaged run", severity="error")
-            return
-        self.app.push_screen(ErrorsScreen(entry.path))
+        entry = self._readable_current()
+        if entry is not None:
+            self.app.push_screen(ErrorsScreen(entry.path))
 
     def action_continue_run(self) -> None:
         """o: continue the run under the cursor from its checkpoint (the lab asks the epochs)."""
+        entry = self._readable_current()
+        if entry is not None:
+            self.post_message(RunContinueAsked(entry.path))
+
+    def _readable_current(self) -> RunEntry | None:
+        """The run under the cursor, or None (none there, or damaged: said in a toast)."""
         entry = self.run_list.current
-        if entry is None:
-            return
-        if entry.damaged:
+        if entry is not None and entry.damaged:
             self.notify(entry.problem or entry.name, title="Damaged run", severity="error")
-            return
-        self.post_message(RunContinueAsked(entry.path))
+            return None
+        return entry
 
     def action_export(self) -> None:
         runs = self.selected_runs()
